@@ -1,0 +1,186 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from 'commander'
+import { createApp } from '../domain/apps.js'
+import { CLI_REQUEST } from '../domain/context.js'
+import { formatDuration } from '../domain/duration.js'
+import { initialize, rootTokenRecord } from '../domain/initialize.js'
+import { issueToken } from '../domain/issue-token.js'
+import { revokeToken } from '../domain/revoke-token.js'
+import { auditEvent } from '../domain/context.js'
+import { tokenStatus } from '../domain/token-status.js'
+import { ScopewardError } from '../errors.js'
+import type { TokenStatus } from '../store/store.js'
+import { openDomain } from './open-domain.js'
+import { serve } from './serve.js'
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, ...value.split(/[\s,]+/).filter(Boolean)]
+const iso = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString())
+const dbOption = () => new Option('--db <path>', 'SQLite file (default ./data/scopeward.db; env SCOPEWARD_DB)')
+
+function print(json: boolean, value: unknown, text: string): void {
+  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`)
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? []
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n')
+}
+
+const program = new Command('scopeward')
+  .description('Scopeward: a GraphQL authorization server for API tokens')
+  .version('0.1.0')
+  .exitOverride()
+  .showHelpAfterError('(run with --help for usage)')
+
+program
+  .command('init')
+  .description('create the database, the built-in scopes, the root app and a root token (printed once)')
+  .addOption(dbOption())
+  .option('--json', 'print {"rootToken": "..."} on stdout')
+  .option('--no-expiry', 'a root token that never expires (default: 90 days)')
+  .action(async (opts: { db?: string; json?: boolean; expiry: boolean }) => {
+    const domain = await openDomain(opts.db, { allowEmpty: true })
+    try {
+      const { rootToken } = await initialize(domain, { noExpiry: !opts.expiry })
+      print(!!opts.json, { rootToken }, `Initialised. Root token (shown once, store it now):\n\n  ${rootToken}\n`)
+    } finally {
+      await domain.store.close()
+    }
+  })
+
+program
+  .command('serve')
+  .description('apply pending migrations and serve the API (initialises an empty database)')
+  .addOption(dbOption())
+  .option('--port <n>', 'port (default 4000; env PORT)')
+  .option('--host <h>', 'interface (default 127.0.0.1; env HOST)')
+  .action((opts: { db?: string; port?: string; host?: string }) => serve(opts))
+
+program
+  .command('migrate')
+  .description('apply pending database migrations')
+  .addOption(dbOption())
+  .action(async (opts: { db?: string }) => {
+    const domain = await openDomain(opts.db, { allowEmpty: true })
+    await domain.store.close()
+    process.stdout.write('migrations applied\n')
+  })
+
+const token = program.command('token').description('issue, list and revoke tokens')
+token
+  .command('issue')
+  .description('issue a token from the command line (whoever holds the database may)')
+  .addOption(dbOption())
+  .option('--app <id>', 'app of the token (default: root)', 'root')
+  .option('--name <name>', 'token name', 'cli')
+  .option('--scope <scopes>', 'scope to grant (repeat, or comma-separated)', collect)
+  .option('--subject <id>', 'the user the token acts for')
+  .option('--expires-in <duration>', 'ISO 8601 lifetime, e.g. P30D (default P90D)')
+  .option('--no-expiry', 'a token that never expires')
+  .option('--root', 'break glass: a new root token holding every built-in scope')
+  .option('--json', 'print JSON')
+  .action(async (opts: { db?: string; app: string; name: string; scope?: string[]; subject?: string; expiresIn?: string; expiry: boolean; root?: boolean; json?: boolean }) => {
+    const domain = await openDomain(opts.db)
+    try {
+      if (opts.root) {
+        const scopes = domain.catalogue.all.filter((s) => s.builtIn).map((s) => s.name)
+        const { record, plaintext } = rootTokenRecord(domain, scopes, !opts.expiry)
+        await domain.store.insertToken(record, auditEvent(domain, null, CLI_REQUEST, { action: 'token.issue_root', target: record.id, appId: record.appId }))
+        return print(!!opts.json, { id: record.id, secret: plaintext }, plaintext)
+      }
+      const issued = await issueToken(domain, null, CLI_REQUEST, { appId: opts.app, name: opts.name, scopes: opts.scope ?? [], subject: opts.subject, expiresIn: opts.expiresIn, noExpiry: !opts.expiry })
+      print(!!opts.json, { id: issued.token.id, secret: issued.secret, scopes: issued.token.scopes, expiresAt: iso(issued.token.expiresAt) }, issued.secret)
+    } finally {
+      await domain.store.close()
+    }
+  })
+
+token
+  .command('list')
+  .description('list tokens')
+  .addOption(dbOption())
+  .option('--app <id>', 'only this app')
+  .addOption(new Option('--status <status>', 'only this status').choices(['ACTIVE', 'EXPIRED', 'REVOKED']))
+  .option('--json', 'print JSON')
+  .action(async (opts: { db?: string; app?: string; status?: TokenStatus; json?: boolean }) => {
+    const domain = await openDomain(opts.db)
+    try {
+      const now = domain.clock()
+      const rows = []
+      let after
+      do {
+        const page = await domain.store.listTokens({ appId: opts.app, status: opts.status, now }, { after, limit: 500 })
+        rows.push(...page.rows)
+        after = page.hasNextPage ? page.rows[page.rows.length - 1] : undefined
+      } while (after)
+      const out = rows.map(({ secretHash: _s, ...t }) => ({ ...t, status: tokenStatus({ ...t, secretHash: null }, now) }))
+      print(!!opts.json, out, table([['ID', 'APP', 'NAME', 'STATUS', 'SCOPES', 'EXPIRES'], ...out.map((t) => [t.id, t.appId, t.name, t.status, t.scopes.join(','), iso(t.expiresAt)])]))
+    } finally {
+      await domain.store.close()
+    }
+  })
+
+token
+  .command('revoke')
+  .description('revoke a token and every token derived from it')
+  .argument('<id>', 'token id (the 16 characters after swt_)')
+  .addOption(dbOption())
+  .option('--reason <text>', 'why')
+  .action(async (id: string, opts: { db?: string; reason?: string }) => {
+    const domain = await openDomain(opts.db)
+    try {
+      const { revokedIds } = await revokeToken(domain, null, CLI_REQUEST, id, opts.reason ?? 'revoked from the command line')
+      process.stdout.write(`revoked ${revokedIds.length} token(s): ${revokedIds.join(' ') || '(already revoked)'}\n`)
+    } finally {
+      await domain.store.close()
+    }
+  })
+
+const app = program.command('app').description('create and list apps')
+app
+  .command('create')
+  .description('create an app')
+  .addOption(dbOption())
+  .requiredOption('--name <name>', 'app name')
+  .option('--description <text>', 'description')
+  .option('--scope <scopes>', 'allowed scope (repeat, or comma-separated)', collect)
+  .option('--max-lifetime <duration>', 'longest token lifetime, ISO 8601 (e.g. P30D)')
+  .option('--json', 'print JSON')
+  .action(async (opts: { db?: string; name: string; description?: string; scope?: string[]; maxLifetime?: string; json?: boolean }) => {
+    const domain = await openDomain(opts.db)
+    try {
+      const created = await createApp(domain, null, CLI_REQUEST, { name: opts.name, description: opts.description, allowedScopes: opts.scope ?? [], maxTokenLifetime: opts.maxLifetime })
+      print(!!opts.json, created, created.id)
+    } finally {
+      await domain.store.close()
+    }
+  })
+
+app
+  .command('list')
+  .description('list apps')
+  .addOption(dbOption())
+  .option('--json', 'print JSON')
+  .action(async (opts: { db?: string; json?: boolean }) => {
+    const domain = await openDomain(opts.db)
+    try {
+      const { rows } = await domain.store.listApps({ limit: 10_000 })
+      print(!!opts.json, rows, table([['ID', 'NAME', 'ALLOWED SCOPES', 'MAX LIFETIME', 'DISABLED'], ...rows.map((a) => [a.id, a.name, a.allowedScopes.join(','), a.maxTokenLifetimeMs === null ? '-' : formatDuration(a.maxTokenLifetimeMs), iso(a.disabledAt)])]))
+    } finally {
+      await domain.store.close()
+    }
+  })
+
+try {
+  await program.parseAsync(process.argv)
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode === 0 ? 0 : 2
+  } else if (error instanceof ScopewardError) {
+    process.stderr.write(`scopeward: ${error.message}\n`)
+    process.exitCode = 1
+  } else {
+    process.stderr.write(`scopeward: ${(error as Error).message ?? String(error)}\n`)
+    process.exitCode = 1
+  }
+}

@@ -1,0 +1,35 @@
+import { loadConfig } from '../config.js'
+import { createLogger } from '../logger.js'
+import { createScopeward } from '../scopeward.js'
+
+/**
+ * `scopeward serve`: migrates, initialises an empty database (printing the root token once, to
+ * stderr), serves until SIGTERM/SIGINT, then drains in-flight requests, flushes usage and exits 0.
+ */
+export async function serve(flags: { db?: string; port?: string; host?: string }): Promise<void> {
+  const config = loadConfig(flags)
+  const logger = createLogger(config.logLevel)
+  const app = await createScopeward(config, { logger })
+  if (app.rootToken) {
+    process.stderr.write(`\nScopeward initialised ${config.db}.\nRoot token (shown once, store it now; it expires in 90 days):\n\n  ${app.rootToken}\n\n`)
+  }
+  const address = await app.http.listen(config.port, config.host)
+  process.stderr.write(`Scopeward listening on http://${address.address}:${address.port}/graphql\n`)
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    logger.info({ signal }, 'shutting down')
+    const force = setTimeout(() => process.exit(1), 10_000)
+    force.unref()
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed')
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGINT'))
+}

@@ -1,0 +1,49 @@
+import { defaultFieldResolver, type GraphQLFieldResolver } from 'graphql'
+import { fieldDeniedError } from './errors.js'
+import { deniedByContext, heldScopesOf, usedScopes, type ScopeMetadata } from './metadata.js'
+import { missingScopes, satisfiedAlternative, type Requirement } from './requirement.js'
+
+/**
+ * Wraps one field's resolver (or `subscribe`) with the run-time check: the field's own requirement
+ * against the caller's scopes, plus any denial `checkOperation` recorded for this request and
+ * field node. The second line of defence: it holds even when nobody ran `checkOperation`.
+ * Sync resolvers stay sync; a denial throws, so graphql-js puts null and the error at the path.
+ */
+export function wrapResolver(
+  metadata: ScopeMetadata,
+  coordinate: string,
+  requirement: Requirement,
+  resolve: GraphQLFieldResolver<unknown, unknown> = defaultFieldResolver,
+): GraphQLFieldResolver<unknown, unknown> {
+  const { onAuthorized } = metadata.options
+  const protectedField = requirement.length > 0
+  return (source, args, context, info) => {
+    if (typeof context === 'object' && context !== null) {
+      const denied = deniedByContext.get(context)
+      if (denied !== undefined && denied.size > 0) {
+        // Any merged node denied denies the field: the stricter selection wins.
+        for (const node of info.fieldNodes) {
+          const d = denied.get(node)
+          if (d !== undefined) throw fieldDeniedError(d)
+        }
+      }
+    }
+    if (protectedField) {
+      const held = heldScopesOf(metadata, context)
+      const i = satisfiedAlternative(requirement, held.closed)
+      if (i < 0) {
+        throw fieldDeniedError({
+          path: [],
+          coordinate,
+          requiredScopes: requirement,
+          missingScopes: missingScopes(requirement, held.closed),
+          reason: held.closed === null ? 'UNAUTHENTICATED' : 'FORBIDDEN',
+        })
+      }
+      const alternative = requirement[i] as readonly string[]
+      // `@authenticated` alone uses no scope: nothing to record.
+      if (onAuthorized !== undefined && alternative.length > 0) onAuthorized(context, usedScopes(held, alternative))
+    }
+    return resolve(source, args, context, info)
+  }
+}

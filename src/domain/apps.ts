@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto'
+import { ScopewardError, badInput, notFound } from '../errors.js'
+import type { AppRecord } from '../store/store.js'
+import { auditEvent, canSeeApp, type Domain, type Principal, type RequestInfo } from './context.js'
+import { parseDuration } from './duration.js'
+import { grantableScopes } from './grant.js'
+import { assertDeclared, assertScopeName, normalizeScopes } from './scope-rules.js'
+import { optionalText, requireText } from './validate.js'
+
+export interface AppInput {
+  name?: string | null | undefined
+  description?: string | null | undefined
+  allowedScopes?: readonly string[] | null | undefined
+  maxTokenLifetime?: string | null | undefined
+}
+
+/** An app's ceiling may only hold scopes its creator could grant: setting a ceiling is never an escalation. */
+function checkCeiling(domain: Domain, principal: Principal | null, scopes: readonly string[]): string[] {
+  scopes.forEach((s, i) => assertScopeName(s, `allowedScopes[${i}]`))
+  assertDeclared(scopes, domain.catalogue.implies, 'allowedScopes')
+  const grantable = grantableScopes(domain, principal)
+  const notHeld = normalizeScopes(scopes.filter((s) => !grantable.has(s)))
+  if (notHeld.length > 0) throw new ScopewardError('FORBIDDEN', `cannot allow scopes the calling token does not hold: ${notHeld.join(', ')}`, { field: 'allowedScopes', details: { missingScopes: notHeld } })
+  return normalizeScopes(scopes)
+}
+
+/** Creates an app. Only root-app tokens (or the command line) create apps: an app's tokens stay inside it. */
+export async function createApp(domain: Domain, principal: Principal | null, request: RequestInfo, input: AppInput): Promise<AppRecord> {
+  if (principal && !principal.app.isRoot) throw new ScopewardError('FORBIDDEN', 'only tokens of the root app can create apps')
+  const app: AppRecord = {
+    id: `app_${randomUUID().replaceAll('-', '').slice(0, 16)}`,
+    name: requireText(input.name, 'name'),
+    description: optionalText(input.description, 'description'),
+    allowedScopes: checkCeiling(domain, principal, input.allowedScopes ?? []),
+    maxTokenLifetimeMs: input.maxTokenLifetime != null ? parseDuration(input.maxTokenLifetime, 'maxTokenLifetime') : null,
+    isRoot: false,
+    createdAt: domain.clock(),
+    disabledAt: null,
+  }
+  await domain.store.insertApp(app, auditEvent(domain, principal, request, { action: 'app.create', target: app.id, appId: app.id, details: { name: app.name, allowedScopes: app.allowedScopes, maxTokenLifetimeMs: app.maxTokenLifetimeMs } }))
+  return app
+}
+
+/** Changes an app's name, description, ceiling or maximum lifetime. The root app's ceiling is fixed. */
+export async function updateApp(domain: Domain, principal: Principal, request: RequestInfo, id: string, input: AppInput): Promise<AppRecord> {
+  const app = await visibleApp(domain, principal, id)
+  const next: AppRecord = { ...app }
+  if (input.name !== undefined) next.name = requireText(input.name, 'name')
+  if (input.description !== undefined) next.description = optionalText(input.description, 'description')
+  if (input.allowedScopes != null) {
+    if (app.isRoot) throw badInput('allowedScopes', 'allowedScopes: the root app allows every declared scope; its ceiling cannot be changed')
+    next.allowedScopes = checkCeiling(domain, principal, input.allowedScopes)
+  }
+  if (input.maxTokenLifetime !== undefined) next.maxTokenLifetimeMs = input.maxTokenLifetime === null ? null : parseDuration(input.maxTokenLifetime, 'maxTokenLifetime')
+  await domain.store.updateApp(next, auditEvent(domain, principal, request, { action: 'app.update', target: id, appId: id, details: { before: summary(app), after: summary(next) } }))
+  return next
+}
+
+/** Disables an app: every token of it fails from the next request on. The root app cannot be disabled. */
+export async function disableApp(domain: Domain, principal: Principal, request: RequestInfo, id: string): Promise<AppRecord> {
+  const app = await visibleApp(domain, principal, id)
+  if (app.isRoot) throw badInput('id', 'id: the root app cannot be disabled')
+  if (app.disabledAt !== null) return app
+  const next = { ...app, disabledAt: domain.clock() }
+  await domain.store.updateApp(next, auditEvent(domain, principal, request, { action: 'app.disable', target: id, appId: id }))
+  return next
+}
+
+/** An app the caller may see, or NOT_FOUND exactly as for an app that does not exist. */
+export async function visibleApp(domain: Domain, principal: Principal | null, id: string): Promise<AppRecord> {
+  const app = await domain.store.getApp(id)
+  if (!app || (principal && !canSeeApp(principal, app))) throw notFound('app', id)
+  return app
+}
+
+function summary(app: AppRecord): Record<string, unknown> {
+  return { name: app.name, description: app.description, allowedScopes: app.allowedScopes, maxTokenLifetimeMs: app.maxTokenLifetimeMs }
+}

@@ -1,0 +1,67 @@
+import type { AppRecord, TokenRecord } from '../store/store.js'
+import { looksLikeOpaqueToken, parseOpaqueToken, secretMatches } from '../tokens/opaque-token.js'
+import type { Domain, Principal } from './context.js'
+import { tokenStatus } from './token-status.js'
+
+/** Why a presented token was refused: logged and counted inside, never told to the client. */
+export type AuthFailure = 'malformed' | 'bad_checksum' | 'unknown' | 'wrong_secret' | 'expired' | 'revoked' | 'app_disabled' | 'bad_signature' | 'bad_claims'
+
+export type AuthResult = { ok: true; principal: Principal } | { ok: false; reason: AuthFailure }
+
+/** Verifies JWT access tokens; supplied by tokens/ when signing keys are configured. */
+export interface JwtVerifier {
+  verify(presented: string): Promise<{ ok: true; tokenId: string } | { ok: false; reason: AuthFailure }>
+}
+
+/** Longest bearer credential accepted at all: bounds work spent on garbage. */
+export const MAX_TOKEN_LENGTH = 4096
+
+/**
+ * Authenticates a bearer token: an opaque token (checksum first, then the row by id, then the
+ * secret hash in constant time) or a JWT (signature, then its row). Then the checks every kind
+ * shares: not revoked (cascades are written at revocation), not expired, app enabled.
+ */
+export async function authenticate(domain: Domain & { jwtVerifier?: JwtVerifier | undefined }, presented: string): Promise<AuthResult> {
+  if (presented.length === 0 || presented.length > MAX_TOKEN_LENGTH) return { ok: false, reason: 'malformed' }
+  let token: TokenRecord | null
+  if (looksLikeOpaqueToken(presented)) {
+    const parsed = parseOpaqueToken(presented)
+    if (!parsed) return { ok: false, reason: 'bad_checksum' }
+    token = await domain.store.getToken(parsed.id)
+    // Same answer for unknown id and wrong secret; the hash is compared in constant time.
+    if (!token || token.secretHash === null) return { ok: false, reason: 'unknown' }
+    if (!secretMatches(parsed.secret, token.secretHash)) return { ok: false, reason: 'wrong_secret' }
+  } else if (domain.jwtVerifier && presented.includes('.')) {
+    const verified = await domain.jwtVerifier.verify(presented)
+    if (!verified.ok) return verified
+    token = await domain.store.getToken(verified.tokenId)
+    if (!token || token.kind !== 'JWT') return { ok: false, reason: 'unknown' }
+  } else {
+    return { ok: false, reason: 'malformed' }
+  }
+  return checkUsable(domain, token)
+}
+
+/** The checks shared by every token kind and by introspection. */
+export async function checkUsable(domain: Domain, token: TokenRecord): Promise<AuthResult> {
+  const now = domain.clock()
+  const status = tokenStatus(token, now)
+  if (status === 'REVOKED') return { ok: false, reason: 'revoked' }
+  if (status === 'EXPIRED') return { ok: false, reason: 'expired' }
+  // The instance-wide lifetime policy applies at use too, so lowering it reaches tokens already issued.
+  const max = domain.policies.maxTokenLifetimeMs
+  if (max !== null && now - token.createdAt > max) return { ok: false, reason: 'expired' }
+  const app = await domain.store.getApp(token.appId)
+  if (!app || app.disabledAt !== null) return { ok: false, reason: 'app_disabled' }
+    const scopes = effectiveScopes(domain, token, app)
+  const held = token.scopes.every((s) => scopes.has(s)) ? token.scopes : token.scopes.filter((s) => scopes.has(s))
+  return { ok: true, principal: { token, app, scopes, held } }
+}
+
+/** The token's scopes within its app's current ceiling, closed under implies. */
+export function effectiveScopes(domain: Domain, token: TokenRecord, app: AppRecord): ReadonlySet<string> {
+  const held = domain.catalogue.close(token.scopes)
+  const ceiling = domain.catalogue.close(app.allowedScopes)
+  for (const s of held) if (!ceiling.has(s)) return new Set([...held].filter((x) => ceiling.has(x)))
+  return held
+}

@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto'
+import type { Clock } from '../clock.js'
+import type { AppRecord, AuditEventInput, Store, TokenRecord } from '../store/store.js'
+import type { ScopeCatalogue } from './scope-catalogue.js'
+
+/**
+ * The authenticated caller: its token, its app, and its effective scopes — the token's scopes
+ * within the app's current ceiling, closed under `implies` (narrowing an app narrows its tokens at once).
+ */
+export interface Principal {
+  token: TokenRecord
+  app: AppRecord
+  /** Effective scopes, closed under implies. */
+  scopes: ReadonlySet<string>
+  /** The token's own scopes that lie within the ceiling, not closed: what usage is recorded against. */
+  held: readonly string[]
+}
+
+/** What a JWT issuer needs: provided by the tokens/ module once signing keys exist. */
+export interface JwtIssuer {
+  sign(token: TokenRecord, options: { audience?: string | undefined; act?: Record<string, unknown> | undefined }): Promise<string>
+}
+
+/** The policies an operator sets for the whole instance. */
+export interface Policies {
+  defaultOpaqueLifetimeMs: number
+  defaultJwtLifetimeMs: number
+  /** Instance-wide ceiling on any token's lifetime; null = none beyond each app's own. */
+  maxTokenLifetimeMs: number | null
+}
+
+export const DEFAULT_POLICIES: Policies = {
+  defaultOpaqueLifetimeMs: 90 * 24 * 3600_000,
+  defaultJwtLifetimeMs: 15 * 60_000,
+  maxTokenLifetimeMs: null,
+}
+
+/** Everything a domain function needs: dependencies plus who is asking and about which request. */
+export interface Domain {
+  store: Store
+  catalogue: ScopeCatalogue
+  clock: Clock
+  policies: Policies
+  jwt?: JwtIssuer | undefined
+}
+
+export interface RequestInfo {
+  requestId: string | null
+  ip: string | null
+}
+
+/** Tokens of the root app act across apps; others stay inside their app, and inside their subject when they have one. */
+export function canSeeToken(principal: Principal, token: TokenRecord): boolean {
+  if (principal.app.isRoot) return true
+  if (token.appId !== principal.app.id) return false
+  return principal.token.subject === null || token.subject === principal.token.subject
+}
+
+export function canSeeApp(principal: Principal, app: AppRecord): boolean {
+  return principal.app.isRoot || app.id === principal.app.id
+}
+
+/** An audit event for a change made by `principal` (null: the command line) in `request`. */
+export function auditEvent(
+  domain: Domain,
+  principal: Principal | null,
+  request: RequestInfo,
+  event: { action: string; target: string | null; appId: string | null; details?: Record<string, unknown> },
+): AuditEventInput {
+  return {
+    id: randomUUID(),
+    at: domain.clock(),
+    actor: principal?.token.id ?? null,
+    appId: event.appId,
+    action: event.action,
+    target: event.target,
+    requestId: request.requestId,
+    ip: request.ip,
+    details: event.details ?? {},
+  }
+}
+
+export const CLI_REQUEST: RequestInfo = { requestId: null, ip: null }

@@ -1,0 +1,38 @@
+import { ScopewardError, badInput, notFound } from '../errors.js'
+import type { TokenKind } from '../store/store.js'
+import type { Domain, Principal, RequestInfo } from './context.js'
+import { resolveExpiry } from './expiry.js'
+import { createToken, type IssuedToken } from './issue-token.js'
+import { assertDeclared, assertScopeName, normalizeScopes } from './scope-rules.js'
+import { requireText } from './validate.js'
+
+export interface DeriveTokenInput {
+  name: string
+  scopes: readonly string[]
+  expiresIn?: string | null | undefined
+  kind?: TokenKind | null | undefined
+}
+
+/**
+ * Narrows the calling token into a child: scopes within the caller's effective scopes, expiry
+ * no later than the caller's. The child belongs to the same app and subject and dies with its parent.
+ */
+export async function deriveToken(domain: Domain, principal: Principal, request: RequestInfo, input: DeriveTokenInput): Promise<IssuedToken> {
+  const name = requireText(input.name, 'name')
+  if (input.scopes.length === 0) throw badInput('scopes', 'scopes: at least one scope is required')
+  input.scopes.forEach((s, i) => assertScopeName(s, `scopes[${i}]`))
+  assertDeclared(input.scopes, domain.catalogue.implies, 'scopes')
+  const wider = normalizeScopes(input.scopes.filter((s) => !principal.scopes.has(s)))
+  if (wider.length > 0) {
+    throw new ScopewardError('FORBIDDEN', `a derived token can only narrow its parent; the calling token does not hold: ${wider.join(', ')}`, {
+      field: 'scopes',
+      details: { missingScopes: wider },
+    })
+  }
+  const app = await domain.store.getApp(principal.app.id)
+  if (!app) throw notFound('app', principal.app.id)
+  const kind = input.kind ?? 'OPAQUE'
+  const expiresAt = resolveExpiry(domain, { app, kind, expiresIn: input.expiresIn, parentExpiresAt: principal.token.expiresAt, isDerived: true })
+  const scopes = normalizeScopes(input.scopes)
+  return createToken(domain, principal, request, { app, subject: principal.token.subject, name, kind, scopes, expiresAt, parentId: principal.token.id }, 'token.derive')
+}

@@ -1,0 +1,45 @@
+import { ScopewardError, badInput } from '../errors.js'
+import type { AppRecord } from '../store/store.js'
+import type { Domain, Principal } from './context.js'
+import { assertDeclared, assertScopeName, closeUnderImplies, normalizeScopes } from './scope-rules.js'
+
+/**
+ * The scopes `principal` may hand out: what it holds (closed under implies). A root-app token
+ * holding `scopes:write` administers the catalogue, so it may also grant operator-declared scopes
+ * whose implications it holds itself (otherwise no one could ever be granted a new scope).
+ */
+export function grantableScopes(domain: Domain, principal: Principal | null): ReadonlySet<string> {
+  if (principal === null) return new Set(Object.keys(domain.catalogue.implies)) // the command line: whoever holds the database
+  if (!(principal.app.isRoot && principal.scopes.has('scopes:write'))) return principal.scopes
+  const out = new Set(principal.scopes)
+  for (const scope of domain.catalogue.all) {
+    if (scope.builtIn || out.has(scope.name)) continue
+    const implied = closeUnderImplies(scope.implies, domain.catalogue.implies)
+    if ([...implied].every((s) => principal.scopes.has(s))) out.add(scope.name)
+  }
+  return out
+}
+
+/**
+ * Validates requested scopes for a token of `app`: well-formed, declared, within the app's
+ * ceiling (BAD_USER_INPUT) and within what the caller may grant (FORBIDDEN). Returns them normalised.
+ */
+export function checkRequestedScopes(domain: Domain, principal: Principal | null, app: AppRecord, requested: readonly string[], field: string): string[] {
+  if (requested.length === 0) throw badInput(field, `${field}: at least one scope is required (a token with no scope can do nothing)`)
+  requested.forEach((s, i) => assertScopeName(s, `${field}[${i}]`))
+  assertDeclared(requested, domain.catalogue.implies, field)
+  const ceiling = domain.catalogue.close(app.allowedScopes)
+  const outsideApp = normalizeScopes(requested.filter((s) => !ceiling.has(s)))
+  if (outsideApp.length > 0) {
+    throw badInput(field, `${field}: app ${JSON.stringify(app.id)} does not allow ${outsideApp.join(', ')}`, { disallowedScopes: outsideApp })
+  }
+  const grantable = grantableScopes(domain, principal)
+  const notHeld = normalizeScopes(requested.filter((s) => !grantable.has(s)))
+  if (notHeld.length > 0) {
+    throw new ScopewardError('FORBIDDEN', `cannot grant scopes the calling token does not hold: ${notHeld.join(', ')}`, {
+      field,
+      details: { missingScopes: notHeld },
+    })
+  }
+  return normalizeScopes(requested)
+}

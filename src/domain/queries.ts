@@ -1,0 +1,58 @@
+import type { AppRecord, AuditEventRecord, Page, TokenRecord, TokenStatus } from '../store/store.js'
+import { canSeeApp, canSeeToken, type Domain, type Principal } from './context.js'
+import { decodeCursor, decodeSeqCursor, pageSize } from './pagination.js'
+
+/** A token the caller may see, or null exactly as for one that does not exist. */
+export async function findToken(domain: Domain, principal: Principal, id: string): Promise<TokenRecord | null> {
+  const token = await domain.store.getToken(id)
+  return token && canSeeToken(principal, token) ? token : null
+}
+
+export async function findApp(domain: Domain, principal: Principal, id: string): Promise<AppRecord | null> {
+  const app = await domain.store.getApp(id)
+  return app && canSeeApp(principal, app) ? app : null
+}
+
+export interface TokenListArgs {
+  appId?: string | null | undefined
+  subject?: string | null | undefined
+  status?: TokenStatus | null | undefined
+  first?: number | null | undefined
+  after?: string | null | undefined
+}
+
+/**
+ * Tokens the caller may see, oldest first, by keyset. A non-root token's list is confined to its
+ * app (and subject); asking for another app's tokens answers an empty list, as if it had none.
+ */
+export async function listTokens(domain: Domain, principal: Principal, args: TokenListArgs): Promise<Page<TokenRecord> & { totalCount: () => Promise<number> }> {
+  const limit = pageSize(args.first)
+  const after = decodeCursor(args.after)
+  let appId = args.appId ?? undefined
+  let subject = args.subject ?? undefined
+  const empty = { rows: [], hasNextPage: false, totalCount: async () => 0 }
+  if (!principal.app.isRoot) {
+    if (appId !== undefined && appId !== principal.app.id) return empty
+    appId = principal.app.id
+    if (principal.token.subject !== null) {
+      if (subject !== undefined && subject !== principal.token.subject) return empty
+      subject = principal.token.subject
+    }
+  }
+  const filter = { appId, subject, status: args.status ?? undefined, now: domain.clock() }
+  const page = await domain.store.listTokens(filter, { after, limit })
+  return { ...page, totalCount: () => domain.store.countTokens(filter) }
+}
+
+export async function listApps(domain: Domain, principal: Principal, args: { first?: number | null; after?: string | null }): Promise<Page<AppRecord> & { totalCount: () => Promise<number> }> {
+  const appId = principal.app.isRoot ? undefined : principal.app.id
+  const page = await domain.store.listApps({ appId, after: decodeCursor(args.after), limit: pageSize(args.first) })
+  return { ...page, totalCount: () => domain.store.countApps({ appId }) }
+}
+
+/** The audit log, oldest first; a non-root token reads only its own app's events. */
+export async function listAuditEvents(domain: Domain, principal: Principal, args: { first?: number | null; after?: string | null }): Promise<Page<AuditEventRecord> & { totalCount: () => Promise<number> }> {
+  const appId = principal.app.isRoot ? undefined : principal.app.id
+  const page = await domain.store.listAuditEvents({ appId, after: decodeSeqCursor(args.after), limit: pageSize(args.first) })
+  return { ...page, totalCount: () => domain.store.countAuditEvents({ appId }) }
+}

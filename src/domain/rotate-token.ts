@@ -1,0 +1,52 @@
+import { ScopewardError, badInput, notFound } from '../errors.js'
+import type { TokenRecord } from '../store/store.js'
+import { generateOpaqueToken, hashSecret } from '../tokens/opaque-token.js'
+import { auditEvent, canSeeToken, type Domain, type Principal, type RequestInfo } from './context.js'
+import { parseDuration } from './duration.js'
+import { grantableScopes } from './grant.js'
+import type { IssuedToken } from './issue-token.js'
+import { tokenStatus } from './token-status.js'
+
+/** Longest grace during which a rotated secret still works: enough to roll out a new secret, short enough to bound a leak. */
+export const MAX_GRACE_MS = 24 * 3600_000
+
+/**
+ * Replaces an opaque token with a successor (new id and secret, same app, subject, name,
+ * scopes and lifetime). Without a grace period the old token is revoked at once; with one it
+ * expires when the grace ends. Children move to the successor. The caller must be able to
+ * grant every scope of the token, or rotation would hand it a secret more powerful than its own.
+ */
+export async function rotateToken(domain: Domain, principal: Principal, request: RequestInfo, id: string, gracePeriod?: string | null): Promise<IssuedToken> {
+  const graceMs = gracePeriod != null ? parseDuration(gracePeriod, 'gracePeriod') : 0
+  if (graceMs > MAX_GRACE_MS) throw badInput('gracePeriod', 'gracePeriod: at most PT24H')
+  const old = await domain.store.getToken(id)
+  if (!old || !canSeeToken(principal, old)) throw notFound('token', id)
+  const now = domain.clock()
+  const status = tokenStatus(old, now)
+  if (status !== 'ACTIVE') throw badInput('id', `id: token ${JSON.stringify(id)} is ${status.toLowerCase()} and cannot be rotated`)
+  if (old.kind !== 'OPAQUE') throw badInput('id', 'id: JWT access tokens are short-lived; issue a new one instead of rotating')
+  const grantable = grantableScopes(domain, principal)
+  const notHeld = old.scopes.filter((s) => !grantable.has(s))
+  if (notHeld.length > 0) throw new ScopewardError('FORBIDDEN', `cannot rotate a token holding scopes the calling token does not hold: ${notHeld.join(', ')}`, { details: { missingScopes: notHeld } })
+  const fresh = generateOpaqueToken()
+  const successor: TokenRecord = {
+    ...old,
+    id: fresh.id,
+    secretHash: hashSecret(fresh.secret),
+    createdAt: now,
+    expiresAt: old.expiresAt === null ? null : now + (old.expiresAt - old.createdAt),
+    lastUsedAt: null,
+    createdBy: principal.token.id,
+  }
+  if (old.parentId !== null) {
+    const parent = await domain.store.getToken(old.parentId)
+    if (parent?.expiresAt != null && (successor.expiresAt === null || successor.expiresAt > parent.expiresAt)) successor.expiresAt = parent.expiresAt
+  }
+  const oldEnd =
+    graceMs > 0
+      ? { expiresAt: Math.min(old.expiresAt ?? Infinity, now + graceMs), revokedAt: null, revokeReason: null }
+      : { expiresAt: old.expiresAt, revokedAt: now, revokeReason: 'rotated' }
+  const audit = auditEvent(domain, principal, request, { action: 'token.rotate', target: old.id, appId: old.appId, details: { successor: successor.id, gracePeriodMs: graceMs } })
+  await domain.store.rotateToken(old.id, successor, oldEnd, audit)
+  return { token: successor, secret: fresh.plaintext }
+}

@@ -1,0 +1,33 @@
+import { readFileSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { makeExecutableSchema } from '@graphql-tools/schema'
+import type { GraphQLSchema } from 'graphql'
+import { applyScopeDirectives } from '../directives/index.js'
+import { BUILT_IN_SCOPES } from '../domain/scope-rules.js'
+import type { ScopeCatalogue } from '../domain/scope-catalogue.js'
+import { packageRoot } from '../package-root.js'
+import type { GraphQLContext } from './context.js'
+import { resolvers } from './resolvers.js'
+
+/** The SDL of schema/*.graphql: the one place Scopeward's GraphQL types are declared. */
+export function loadTypeDefs(): string[] {
+  const dir = join(packageRoot(), 'schema')
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.graphql'))
+    .sort()
+    .map((f) => readFileSync(join(dir, f), 'utf8'))
+}
+
+/**
+ * Scopeward's executable schema with every field guarded by the directive engine. Building fails
+ * if a root field has no rule or a directive names an undeclared built-in scope.
+ */
+export function buildScopewardSchema(options: { catalogue: ScopeCatalogue; onAuthorized?: (context: GraphQLContext, scopes: readonly string[]) => void }): GraphQLSchema {
+  const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: resolvers as never })
+  return applyScopeDirectives(schema, {
+    scopesOf: (context) => (context as GraphQLContext).principal?.held ?? null,
+    implies: () => options.catalogue.implies,
+    declaredScopes: BUILT_IN_SCOPES.map((s) => s.name),
+    ...(options.onAuthorized ? { onAuthorized: options.onAuthorized as (context: unknown, scopes: readonly string[]) => void } : {}),
+  })
+}

@@ -1,0 +1,18 @@
+import type { GraphQLSchema } from 'graphql'
+import type { Domain, Principal, RequestInfo } from '../domain/context.js'
+import type { AppRecord } from '../store/store.js'
+
+/** The per-request GraphQL context: the domain, who is calling, and request facts for the audit log. */
+export interface GraphQLContext {
+  domain: Domain
+  principal: Principal | null
+  request: RequestInfo
+  schema: GraphQLSchema
+  /** Apps read during this request, so a list of tokens reads each app once. */
+  apps: Map<string, Promise<AppRecord | null>>
+}
+
+/** The calling token's scopes for the directive engine; null means no caller. */
+export function scopesOf(context: unknown): ReadonlySet<string> | null {
+  return (context as GraphQLContext).principal?.scopes ?? null
+}

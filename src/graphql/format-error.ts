@@ -1,0 +1,43 @@
+import { unwrapResolverError } from '@apollo/server/errors'
+import type { GraphQLFormattedError } from 'graphql'
+import { ScopewardError } from '../errors.js'
+import type { Logger } from '../logger.js'
+
+/** Codes whose messages are written for clients; anything else is masked. */
+const CLIENT_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'CONFLICT',
+])
+
+/**
+ * Apollo's formatError: domain errors become their code and message; known GraphQL errors pass;
+ * anything unexpected is logged and masked, so no internal detail or stack trace leaves the server.
+ */
+export function formatError(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error)
+    if (original instanceof ScopewardError && original.code !== 'INTERNAL_SERVER_ERROR') {
+      return {
+        message: original.message,
+        ...(formatted.path ? { path: formatted.path } : {}),
+        extensions: { code: original.code, ...(original.field ? { field: original.field } : {}), ...original.details },
+      }
+    }
+    const code = formatted.extensions?.code
+    if (typeof code === 'string' && CLIENT_CODES.has(code)) {
+      const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {}
+      return { ...formatted, extensions }
+    }
+    logger.error({ err: original }, 'unexpected error in GraphQL execution')
+    return { message: 'Internal server error', ...(formatted.path ? { path: formatted.path } : {}), extensions: { code: 'INTERNAL_SERVER_ERROR' } }
+  }
+}

@@ -1,0 +1,117 @@
+import { ScopewardError } from '../errors.js'
+import { createApp, disableApp, updateApp } from '../domain/apps.js'
+import type { Principal } from '../domain/context.js'
+import { createScope } from '../domain/create-scope.js'
+import { deriveToken } from '../domain/derive-token.js'
+import { formatDuration } from '../domain/duration.js'
+import { issueToken } from '../domain/issue-token.js'
+import { encodeCursor, encodeSeqCursor } from '../domain/pagination.js'
+import { findApp, findToken, listApps, listAuditEvents, listTokens } from '../domain/queries.js'
+import { revokeToken } from '../domain/revoke-token.js'
+import { rotateToken } from '../domain/rotate-token.js'
+import { tokenStatus } from '../domain/token-status.js'
+import { requiredScopes, scopeRequirements } from '../directives/index.js'
+import type { AppRecord, AuditEventRecord, Page, TokenRecord } from '../store/store.js'
+import type { ConnectionParent } from './connections.js'
+import type { GraphQLContext } from './context.js'
+import { scopesForOperations } from './scopes-for-operations.js'
+import type { Resolvers } from './types.generated.js'
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
+
+/** The caller; the directive engine has already refused anonymous access to every field that reaches here. */
+function caller(ctx: GraphQLContext): Principal {
+  if (!ctx.principal) throw new ScopewardError('UNAUTHENTICATED', 'a token is required')
+  return ctx.principal
+}
+
+function connection<T>(page: Page<T> & { totalCount: () => Promise<number> }, cursorOf: (row: T) => string): ConnectionParent<T> {
+  return { ...page, cursorOf }
+}
+
+const tokenCursor = (t: TokenRecord): string => encodeCursor(t)
+const appCursor = (a: AppRecord): string => encodeCursor(a)
+const auditCursor = (e: AuditEventRecord): string => encodeSeqCursor(e.seq)
+
+function appOf(ctx: GraphQLContext, id: string): Promise<AppRecord | null> {
+  let app = ctx.apps.get(id)
+  if (!app) {
+    app = ctx.domain.store.getApp(id)
+    ctx.apps.set(id, app)
+  }
+  return app
+}
+
+function connectionResolvers<T>() {
+  return {
+    edges: (c: ConnectionParent<T>) => c.rows.map((node) => ({ cursor: c.cursorOf(node), node })),
+    pageInfo: (c: ConnectionParent<T>) => ({ hasNextPage: c.hasNextPage, endCursor: c.rows.length > 0 ? c.cursorOf(c.rows[c.rows.length - 1] as T) : null }),
+    totalCount: (c: ConnectionParent<T>) => c.totalCount(),
+  }
+}
+
+/** Thin resolvers: input → one domain call → output. Every rule lives in domain/. */
+export const resolvers: Resolvers = {
+  Query: {
+    viewer: (_p, _a, ctx) => ctx.principal?.token ?? null,
+    scopes: (_p, _a, ctx) => [...ctx.domain.catalogue.all],
+    apps: async (_p, args, ctx) => connection(await listApps(ctx.domain, caller(ctx), args), appCursor),
+    app: (_p, args, ctx) => findApp(ctx.domain, caller(ctx), args.id),
+    tokens: async (_p, args, ctx) => connection(await listTokens(ctx.domain, caller(ctx), args), tokenCursor),
+    token: (_p, args, ctx) => findToken(ctx.domain, caller(ctx), args.id),
+    auditEvents: async (_p, args, ctx) => connection(await listAuditEvents(ctx.domain, caller(ctx), args), auditCursor),
+    scopeRequirements: (_p, _a, ctx) => scopeRequirements(ctx.schema).map((r) => ({ ...r, requiredScopes: r.requiredScopes.map((alt) => [...alt]) })),
+    requiredScopes: (_p, args, ctx) => {
+      try {
+        return requiredScopes(ctx.schema, args.document, args.operationName ?? undefined).map((alt) => [...alt])
+      } catch (error) {
+        throw new ScopewardError('BAD_USER_INPUT', `document: ${(error as Error).message}`, { field: 'document' })
+      }
+    },
+  },
+  Mutation: {
+    createApp: (_p, { input }, ctx) => createApp(ctx.domain, caller(ctx), ctx.request, input),
+    updateApp: (_p, { id, input }, ctx) => updateApp(ctx.domain, caller(ctx), ctx.request, id, input),
+    disableApp: (_p, { id }, ctx) => disableApp(ctx.domain, caller(ctx), ctx.request, id),
+    createScope: (_p, { input }, ctx) => createScope(ctx.domain, caller(ctx), ctx.request, input),
+    issueToken: async (_p, { input }, ctx) => {
+      const principal = caller(ctx)
+      const scopes = await scopesForOperations(ctx, principal, input)
+      return issueToken(ctx.domain, principal, ctx.request, { ...input, scopes })
+    },
+    deriveToken: (_p, { input }, ctx) => deriveToken(ctx.domain, caller(ctx), ctx.request, input),
+    rotateToken: (_p, { id, gracePeriod }, ctx) => rotateToken(ctx.domain, caller(ctx), ctx.request, id, gracePeriod),
+    revokeToken: async (_p, { id, reason }, ctx) => (await revokeToken(ctx.domain, caller(ctx), ctx.request, id, reason)).token,
+  },
+  Scope: {
+    name: (s) => s.name,
+  },
+  App: {
+    maxTokenLifetime: (a) => (a.maxTokenLifetimeMs === null ? null : formatDuration(a.maxTokenLifetimeMs)),
+    createdAt: (a) => iso(a.createdAt) as string,
+    disabledAt: (a) => iso(a.disabledAt),
+    tokens: async (a, args, ctx) => connection(await listTokens(ctx.domain, caller(ctx), { ...args, appId: a.id }), tokenCursor),
+  },
+  Token: {
+    app: async (t, _a, ctx) => (await appOf(ctx, t.appId)) as AppRecord,
+    status: (t, _a, ctx) => tokenStatus(t, ctx.domain.clock()),
+    createdAt: (t) => iso(t.createdAt) as string,
+    expiresAt: (t) => iso(t.expiresAt),
+    revokedAt: (t) => iso(t.revokedAt),
+    lastUsedAt: (t) => iso(t.lastUsedAt),
+    createdBy: (t, _a, ctx) => (t.createdBy ? findToken(ctx.domain, caller(ctx), t.createdBy) : null),
+    parent: (t, _a, ctx) => (t.parentId ? findToken(ctx.domain, caller(ctx), t.parentId) : null),
+    usedScopes: async (t, _a, ctx) => (await ctx.domain.store.getUsage(t.id)).map((u) => u.scope),
+    unusedScopes: async (t, _a, ctx) => {
+      const used = new Set((await ctx.domain.store.getUsage(t.id)).map((u) => u.scope))
+      return t.scopes.filter((s) => !used.has(s))
+    },
+  },
+  TokenConnection: connectionResolvers<TokenRecord>(),
+  AppConnection: connectionResolvers<AppRecord>(),
+  AuditEventConnection: connectionResolvers<AuditEventRecord>(),
+  AuditEvent: {
+    at: (e) => iso(e.at) as string,
+    details: (e) => JSON.stringify(e.details),
+  },
+}

@@ -1,0 +1,60 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { HeaderMap, type ApolloServer } from '@apollo/server'
+import { authenticate, type AuthFailure } from '../domain/authenticate.js'
+import type { Principal } from '../domain/context.js'
+import type { GraphQLContext } from '../graphql/context.js'
+import type { GraphQLSchema } from 'graphql'
+import { bearerToken } from './bearer.js'
+import { parseJson, readBody } from './read-body.js'
+import { SECURITY_HEADERS, sendGraphQLError } from './respond.js'
+import type { RouteContext } from './route.js'
+
+/** RFC 6750 §3.1: an invalid token is refused whole, whatever the operation asks. */
+const INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token", error_description="The access token is invalid, expired or revoked"'
+
+/**
+ * POST/GET /graphql: authenticates the bearer token (401 for any invalid one), then hands the
+ * request to Apollo Server with the caller in the context. The directive plugin decides 403s.
+ */
+export function graphqlRoute(apollo: ApolloServer<GraphQLContext>, schema: GraphQLSchema) {
+  return async (req: IncomingMessage, res: ServerResponse, rc: RouteContext): Promise<void> => {
+    let principal: Principal | null = null
+    const presented = bearerToken(req.headers)
+    if (presented !== undefined) {
+      const result = presented === null ? { ok: false as const, reason: 'malformed' as AuthFailure } : await authenticate(rc.domain, presented)
+      if (!result.ok) {
+        rc.onAuthFailure(result.reason)
+        sendGraphQLError(res, 401, 'UNAUTHENTICATED', 'Invalid token: it is malformed, unknown, expired or revoked, or its app is disabled', { 'www-authenticate': INVALID_TOKEN_CHALLENGE })
+        return
+      }
+      principal = result.principal
+      rc.principal = principal
+    }
+    const body = req.method === 'POST' ? await readBody(req, rc.bodyLimitBytes) : ''
+    const contentType = req.headers['content-type'] ?? ''
+    const headers = new HeaderMap()
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value)
+    }
+    const response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: {
+        method: req.method ?? 'GET',
+        headers,
+        search: rc.url.search,
+        body: req.method === 'POST' && /json/i.test(contentType) ? parseJson(body) : body,
+      },
+      context: async () => ({ domain: rc.domain, principal, request: { requestId: rc.requestId, ip: rc.ip }, schema, apps: new Map() }),
+    })
+    const out: Record<string, string> = { ...SECURITY_HEADERS }
+    for (const [key, value] of response.headers) out[key] = value
+    if (principal) out['x-oauth-scopes'] = principal.token.scopes.join(', ')
+    res.statusCode = response.status ?? 200
+    for (const [key, value] of Object.entries(out)) res.setHeader(key, value)
+    if (response.body.kind === 'complete') {
+      res.end(response.body.string)
+    } else {
+      for await (const chunk of response.body.asyncIterator) res.write(chunk)
+      res.end()
+    }
+  }
+}

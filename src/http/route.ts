@@ -1,0 +1,20 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AuthFailure } from '../domain/authenticate.js'
+import type { Domain, Principal } from '../domain/context.js'
+import type { JwtVerifier } from '../domain/authenticate.js'
+import type { Logger } from '../logger.js'
+
+/** What every route handler gets besides the request: the domain and facts about this request. */
+export interface RouteContext {
+  domain: Domain & { jwtVerifier?: JwtVerifier | undefined }
+  url: URL
+  requestId: string
+  ip: string | null
+  logger: Logger
+  bodyLimitBytes: number
+  /** Set by a route once a caller is authenticated, for the request log. */
+  principal: Principal | null
+  onAuthFailure: (reason: AuthFailure) => void
+}
+
+export type Route = (req: IncomingMessage, res: ServerResponse, rc: RouteContext) => Promise<void>

@@ -1,0 +1,90 @@
+import { ApolloServer } from '@apollo/server'
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled'
+import type { GraphQLSchema } from 'graphql'
+import { systemClock, type Clock } from './clock.js'
+import type { Config } from './config.js'
+import { scopeAuthorizationPlugin } from './directives/index.js'
+import type { AuthFailure, JwtVerifier } from './domain/authenticate.js'
+import { DEFAULT_POLICIES, type Domain, type Policies } from './domain/context.js'
+import { initialize } from './domain/initialize.js'
+import { ScopeCatalogue } from './domain/scope-catalogue.js'
+import { UsageTracker } from './domain/usage-tracker.js'
+import { buildScopewardSchema } from './graphql/build-schema.js'
+import type { GraphQLContext } from './graphql/context.js'
+import { formatError } from './graphql/format-error.js'
+import { graphqlRoute } from './http/graphql-route.js'
+import { healthz, readyz } from './http/health-routes.js'
+import { HttpServer } from './http/server.js'
+import type { Logger } from './logger.js'
+import { openStore } from './store/open-store.js'
+import type { Store } from './store/store.js'
+
+export interface Scopeward {
+  domain: Domain & { jwtVerifier?: JwtVerifier | undefined }
+  store: Store
+  schema: GraphQLSchema
+  http: HttpServer
+  usage: UsageTracker
+  /** Counts of refused authentications by reason since start. */
+  authFailures: Map<AuthFailure, number>
+  close(): Promise<void>
+}
+
+/**
+ * The composition root: opens and migrates the store, builds the domain, the schema, Apollo and
+ * the HTTP routes. `initialize` creates the root app and token on an empty database.
+ */
+export async function createScopeward(config: Config, deps: { logger: Logger; clock?: Clock }): Promise<Scopeward & { rootToken: string | null }> {
+  const clock = deps.clock ?? systemClock
+  const store = await openStore(config.db)
+  await store.migrate()
+  const catalogue = new ScopeCatalogue(store)
+  const policies: Policies = { ...DEFAULT_POLICIES, maxTokenLifetimeMs: config.maxTokenLifetimeMs }
+  const domain: Scopeward['domain'] = { store, catalogue, clock, policies }
+  let rootToken: string | null = null
+  if ((await store.getMeta('initialized_at')) === null) rootToken = (await initialize(domain)).rootToken
+  await catalogue.refresh()
+
+  const usage = new UsageTracker(store, clock, { flushIntervalMs: config.usageFlushMs, maxEntries: 50_000, onError: (err) => deps.logger.error({ err }, 'usage flush failed') })
+  usage.start()
+  const schema = buildScopewardSchema({ catalogue, onAuthorized: (ctx, scopes) => ctx.principal && usage.record(ctx.principal.token.id, scopes) })
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema,
+    plugins: [scopeAuthorizationPlugin(), ApolloServerPluginCacheControlDisabled(), ApolloServerPluginLandingPageDisabled()],
+    formatError: formatError(deps.logger),
+    includeStacktraceInErrorResponses: false,
+    introspection: config.introspection,
+    csrfPrevention: true,
+    logger: deps.logger,
+  })
+  await apollo.start()
+
+  const authFailures = new Map<AuthFailure, number>()
+  const http = new HttpServer({
+    domain,
+    logger: deps.logger,
+    bodyLimitBytes: config.bodyLimitBytes,
+    onAuthFailure: (reason) => {
+      authFailures.set(reason, (authFailures.get(reason) ?? 0) + 1)
+      deps.logger.info({ reason }, 'authentication refused')
+    },
+  })
+  const graphql = graphqlRoute(apollo, schema)
+  http.route('POST', '/graphql', graphql).route('GET', '/graphql', graphql).route('GET', '/healthz', healthz).route('GET', '/readyz', readyz)
+
+  return {
+    domain,
+    store,
+    schema,
+    http,
+    usage,
+    authFailures,
+    rootToken,
+    async close() {
+      await http.close()
+      await apollo.stop()
+      await usage.stop()
+      await store.close()
+    },
+  }
+}

@@ -1,0 +1,249 @@
+import { mkdirSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import Database from 'better-sqlite3'
+import { and, asc, count, desc, eq, gt, isNotNull, isNull, lte, or, sql, type SQL } from 'drizzle-orm'
+import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
+import { packageRoot } from '../package-root.js'
+import { auditHash, GENESIS_HASH } from './audit-hash.js'
+import * as t from './sqlite-schema.js'
+import type { AppRecord, AuditEventInput, AuditEventRecord, Page, Position, ScopeRecord, ScopeUsage, Store, TokenFilter, TokenRecord } from './store.js'
+
+type Db = BetterSQLite3Database<typeof t>
+
+/**
+ * The embedded store: one better-sqlite3 connection in WAL mode with foreign keys on.
+ * better-sqlite3 is synchronous, so each method runs to completion (and each transaction
+ * commits) before its promise resolves; no two transactions ever interleave.
+ */
+export class SqliteStore implements Store {
+  readonly dialect = 'sqlite' as const
+  readonly #sqlite: Database.Database
+  readonly #db: Db
+  #statements: ReturnType<typeof prepareStatements> | undefined
+
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+    this.#sqlite = new Database(path)
+    this.#sqlite.pragma('journal_mode = WAL')
+    // FULL: a revocation acknowledged to a client survives power loss, not only a process crash (WAL + NORMAL may lose the last commits).
+    this.#sqlite.pragma('synchronous = FULL')
+    this.#sqlite.pragma('foreign_keys = ON')
+    this.#sqlite.pragma('busy_timeout = 5000')
+    this.#db = drizzle(this.#sqlite, { schema: t })
+  }
+
+  /** Prepared once, after migrations have created the tables they read. */
+  get #prepared(): ReturnType<typeof prepareStatements> {
+    this.#statements ??= prepareStatements(this.#db)
+    return this.#statements
+  }
+
+  async migrate(): Promise<void> {
+    migrate(this.#db, { migrationsFolder: migrationsFolder() })
+  }
+
+  async ready(): Promise<boolean> {
+    try {
+      const journal = JSON.parse(readFileSync(join(migrationsFolder(), 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] }
+      const row = this.#sqlite.prepare('SELECT count(*) AS n FROM __drizzle_migrations').get() as { n: number }
+      return row.n === journal.entries.length
+    } catch {
+      return false
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#sqlite.open) this.#sqlite.close()
+  }
+
+  /** The raw connection, for tests and tools that inspect the file. */
+  get sqlite(): Database.Database {
+    return this.#sqlite
+  }
+
+  async getMeta(key: string): Promise<string | null> {
+    return this.#db.select().from(t.meta).where(eq(t.meta.key, key)).get()?.value ?? null
+  }
+
+  async initialize(seed: { scopes: ScopeRecord[]; rootApp: AppRecord; rootToken: TokenRecord; audit: AuditEventInput }): Promise<boolean> {
+    return this.#db.transaction((tx) => {
+      if (tx.select().from(t.meta).where(eq(t.meta.key, 'initialized_at')).get()) return false
+      tx.insert(t.scopes).values(seed.scopes).run()
+      tx.insert(t.apps).values(seed.rootApp).run()
+      tx.insert(t.tokens).values(seed.rootToken).run()
+      tx.insert(t.meta).values({ key: 'initialized_at', value: String(seed.audit.at) }).run()
+      this.#audit(tx, seed.audit)
+      return true
+    })
+  }
+
+  async listScopes(): Promise<ScopeRecord[]> {
+    return this.#db.select().from(t.scopes).orderBy(asc(t.scopes.name)).all()
+  }
+
+  async insertScope(scope: ScopeRecord, audit: AuditEventInput): Promise<void> {
+    this.#db.transaction((tx) => {
+      tx.insert(t.scopes).values(scope).run()
+      for (const root of tx.select().from(t.apps).where(eq(t.apps.isRoot, true)).all()) {
+        tx.update(t.apps).set({ allowedScopes: [...root.allowedScopes, scope.name].sort() }).where(eq(t.apps.id, root.id)).run()
+      }
+      this.#audit(tx, audit)
+    })
+  }
+
+  async getApp(id: string): Promise<AppRecord | null> {
+    return this.#db.select().from(t.apps).where(eq(t.apps.id, id)).get() ?? null
+  }
+
+  async listApps(options: { appId?: string | undefined; after?: Position | undefined; limit: number }): Promise<Page<AppRecord>> {
+    const conditions = [options.appId !== undefined ? eq(t.apps.id, options.appId) : undefined, after(t.apps, options.after)]
+    const rows = this.#db.select().from(t.apps).where(and(...conditions)).orderBy(asc(t.apps.createdAt), asc(t.apps.id)).limit(options.limit + 1).all()
+    return page(rows, options.limit)
+  }
+
+  async countApps(options: { appId?: string | undefined }): Promise<number> {
+    const where = options.appId !== undefined ? eq(t.apps.id, options.appId) : undefined
+    return this.#db.select({ n: count() }).from(t.apps).where(where).get()?.n ?? 0
+  }
+
+  async insertApp(app: AppRecord, audit: AuditEventInput): Promise<void> {
+    this.#db.transaction((tx) => {
+      tx.insert(t.apps).values(app).run()
+      this.#audit(tx, audit)
+    })
+  }
+
+  async updateApp(app: AppRecord, audit: AuditEventInput): Promise<void> {
+    this.#db.transaction((tx) => {
+      const { id, ...rest } = app
+      tx.update(t.apps).set(rest).where(eq(t.apps.id, id)).run()
+      this.#audit(tx, audit)
+    })
+  }
+
+  async getToken(id: string): Promise<TokenRecord | null> {
+    return this.#prepared.getToken.get({ id }) ?? null
+  }
+
+  async listTokens(filter: TokenFilter, options: { after?: Position | undefined; limit: number }): Promise<Page<TokenRecord>> {
+    const rows = this.#db
+      .select()
+      .from(t.tokens)
+      .where(and(tokenFilter(filter), after(t.tokens, options.after)))
+      .orderBy(asc(t.tokens.createdAt), asc(t.tokens.id))
+      .limit(options.limit + 1)
+      .all()
+    return page(rows, options.limit)
+  }
+
+  async countTokens(filter: TokenFilter): Promise<number> {
+    return this.#db.select({ n: count() }).from(t.tokens).where(tokenFilter(filter)).get()?.n ?? 0
+  }
+
+  async insertToken(token: TokenRecord, audit: AuditEventInput, activeParentAt?: number): Promise<boolean> {
+    return this.#db.transaction((tx) => {
+      if (activeParentAt !== undefined && token.parentId !== null) {
+        const parent = tx.select().from(t.tokens).where(eq(t.tokens.id, token.parentId)).get()
+        if (!parent || parent.revokedAt !== null || (parent.expiresAt !== null && parent.expiresAt <= activeParentAt)) return false
+      }
+      tx.insert(t.tokens).values(token).run()
+      this.#audit(tx, audit)
+      return true
+    })
+  }
+
+  async revokeTokenCascade(id: string, at: number, reason: string | null, audit: AuditEventInput): Promise<string[]> {
+    return this.#db.transaction((tx) => {
+      const revoked = tx.all<{ id: string }>(sql`
+        WITH RECURSIVE family(id) AS (
+          SELECT id FROM tokens WHERE id = ${id}
+          UNION SELECT tokens.id FROM tokens JOIN family ON tokens.parent_id = family.id
+        )
+        UPDATE tokens SET revoked_at = ${at}, revoke_reason = ${reason}
+        WHERE id IN (SELECT id FROM family) AND revoked_at IS NULL
+        RETURNING id`)
+      this.#audit(tx, { ...audit, details: { ...audit.details, revoked: revoked.map((r) => r.id) } })
+      return revoked.map((r) => r.id)
+    })
+  }
+
+  async rotateToken(oldId: string, successor: TokenRecord, oldEnd: { expiresAt: number | null; revokedAt: number | null; revokeReason: string | null }, audit: AuditEventInput): Promise<void> {
+    this.#db.transaction((tx) => {
+      tx.insert(t.tokens).values(successor).run()
+      tx.update(t.tokens).set({ parentId: successor.id }).where(eq(t.tokens.parentId, oldId)).run()
+      tx.update(t.tokens).set(oldEnd).where(eq(t.tokens.id, oldId)).run()
+      this.#audit(tx, audit)
+    })
+  }
+
+  async listAuditEvents(options: { appId?: string | undefined; after?: number | undefined; limit: number }): Promise<Page<AuditEventRecord>> {
+    const where = and(options.appId !== undefined ? eq(t.auditEvents.appId, options.appId) : undefined, options.after !== undefined ? gt(t.auditEvents.seq, options.after) : undefined)
+    const rows = this.#db.select().from(t.auditEvents).where(where).orderBy(asc(t.auditEvents.seq)).limit(options.limit + 1).all()
+    return page(rows, options.limit)
+  }
+
+  async countAuditEvents(options: { appId?: string | undefined }): Promise<number> {
+    const where = options.appId !== undefined ? eq(t.auditEvents.appId, options.appId) : undefined
+    return this.#db.select({ n: count() }).from(t.auditEvents).where(where).get()?.n ?? 0
+  }
+
+  async recordUsage(usage: ScopeUsage[]): Promise<void> {
+    if (usage.length === 0) return
+    this.#db.transaction((tx) => {
+      for (const u of usage) {
+        tx.insert(t.tokenScopeUsage)
+          .values(u)
+          .onConflictDoUpdate({
+            target: [t.tokenScopeUsage.tokenId, t.tokenScopeUsage.scope],
+            set: { count: sql`${t.tokenScopeUsage.count} + ${u.count}`, lastUsedAt: sql`max(${t.tokenScopeUsage.lastUsedAt}, ${u.lastUsedAt})` },
+          })
+          .run()
+        tx.update(t.tokens)
+          .set({ lastUsedAt: sql`max(coalesce(${t.tokens.lastUsedAt}, 0), ${u.lastUsedAt})` })
+          .where(eq(t.tokens.id, u.tokenId))
+          .run()
+      }
+    })
+  }
+
+  async getUsage(tokenId: string): Promise<ScopeUsage[]> {
+    return this.#db.select().from(t.tokenScopeUsage).where(eq(t.tokenScopeUsage.tokenId, tokenId)).orderBy(asc(t.tokenScopeUsage.scope)).all()
+  }
+
+  /** Appends an audit event chained to the last one; called inside the transaction of the change it records. */
+  #audit(tx: Pick<Db, 'insert'>, event: AuditEventInput): void {
+    const previous = this.#prepared.lastAuditHash.get()?.hash ?? GENESIS_HASH
+    tx.insert(t.auditEvents).values({ ...event, hash: auditHash(previous, event) }).run()
+  }
+}
+
+function prepareStatements(db: Db) {
+  return {
+    getToken: db.select().from(t.tokens).where(eq(t.tokens.id, sql.placeholder('id'))).prepare(),
+    lastAuditHash: db.select({ hash: t.auditEvents.hash }).from(t.auditEvents).orderBy(desc(t.auditEvents.seq)).limit(1).prepare(),
+  }
+}
+
+function migrationsFolder(): string {
+  return join(packageRoot(), 'drizzle', 'sqlite')
+}
+
+function tokenFilter(filter: TokenFilter): SQL | undefined {
+  const conditions: (SQL | undefined)[] = []
+  if (filter.appId !== undefined) conditions.push(eq(t.tokens.appId, filter.appId))
+  if (filter.subject !== undefined) conditions.push(eq(t.tokens.subject, filter.subject))
+  if (filter.status === 'REVOKED') conditions.push(isNotNull(t.tokens.revokedAt))
+  if (filter.status === 'EXPIRED') conditions.push(isNull(t.tokens.revokedAt), lte(t.tokens.expiresAt, filter.now))
+  if (filter.status === 'ACTIVE') conditions.push(isNull(t.tokens.revokedAt), or(isNull(t.tokens.expiresAt), gt(t.tokens.expiresAt, filter.now)))
+  return and(...conditions)
+}
+
+function after(table: typeof t.tokens | typeof t.apps, position: Position | undefined): SQL | undefined {
+  if (!position) return undefined
+  return or(gt(table.createdAt, position.createdAt), and(eq(table.createdAt, position.createdAt), gt(table.id, position.id)))
+}
+
+function page<T>(rows: T[], limit: number): Page<T> {
+  return { rows: rows.slice(0, limit), hasNextPage: rows.length > limit }
+}

@@ -1,0 +1,273 @@
+import assert from 'node:assert/strict'
+import { it } from 'node:test'
+import fc from 'fast-check'
+import { execute, parse, validate, type FieldNode, type SelectionSetNode, Kind, type DocumentNode } from 'graphql'
+import { checkOperation } from '../../src/directives/index.js'
+import { buildScopedSchema } from './harness.js'
+
+// A tiny, obviously-correct oracle of the rules, checked against the engine on random schemas,
+// operations and callers. Generation is driven by a fast-check seed through a small PRNG.
+
+const SCOPES = ['s0', 's1', 's2', 's3']
+const OBJECTS = ['O0', 'O1', 'O2']
+type Dnf = string[][]
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+interface World {
+  sdl: string
+  rules: Map<string, Dnf> // coordinate or type name → one rule (a DNF)
+  implementors: string[]
+  members: string[]
+  implies: Record<string, string[]>
+  fields: Record<string, Record<string, string>> // type → field → named return type
+}
+
+function makeWorld(r: () => number): World {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T
+  const subset = <T>(xs: readonly T[]): T[] => xs.filter(() => r() < 0.5)
+  const rules = new Map<string, Dnf>()
+  const directive = (coordinate: string): string => {
+    const x = r()
+    if (x < 0.45) return ''
+    if (x < 0.55) return (rules.set(coordinate, [[]]), '@authenticated')
+    const alt = (): string[] => [...new Set([pick(SCOPES), ...(r() < 0.3 ? [pick(SCOPES)] : [])])]
+    if (x < 0.8) {
+      const a = alt()
+      rules.set(coordinate, [a])
+      return `@requiresScope(scopes: ${JSON.stringify(a)})`
+    }
+    const alts = [alt(), ...(r() < 0.6 ? [alt()] : [])]
+    rules.set(coordinate, alts)
+    return `@requiresScope(anyOf: ${JSON.stringify(alts)})`
+  }
+  let implementors = subset(OBJECTS)
+  if (implementors.length === 0) implementors = [pick(OBJECTS)]
+  let members = subset(OBJECTS)
+  if (members.length === 0) members = [pick(OBJECTS)]
+  const implies: Record<string, string[]> = {}
+  for (let i = 0; i < SCOPES.length; i++) for (let j = i + 1; j < SCOPES.length; j++) if (r() < 0.25) (implies[SCOPES[i] as string] ??= []).push(SCOPES[j] as string)
+  const fields: World['fields'] = { I: { iv: 'String', io: 'I' }, Query: { root: 'I', o: 'O0', u: 'U', pub: 'String' } }
+  let sdl = `interface I ${directive('I')} { iv: String ${directive('I.iv')} io: I ${directive('I.io')} }\n`
+  sdl += `union U = ${members.join(' | ')}\n`
+  OBJECTS.forEach((o, k) => {
+    const next = OBJECTS[(k + 1) % 3] as string
+    fields[o] = { v: 'String', iv: 'String', io: 'I', next, u: 'U' }
+    const impl = implementors.includes(o) ? ' implements I' : ''
+    sdl += `type ${o}${impl} ${directive(o)} { v: String ${directive(`${o}.v`)} iv: String ${directive(`${o}.iv`)} io: I ${directive(`${o}.io`)} next: ${next} ${directive(`${o}.next`)} u: U ${directive(`${o}.u`)} }\n`
+  })
+  const rootRule = (c: string): string => directive(c) || '@public'
+  sdl += `type Query { root: I ${rootRule('Query.root')} o: O0 ${rootRule('Query.o')} u: U ${rootRule('Query.u')} pub: String @public }\n`
+  return { sdl, rules, implementors, members, implies, fields }
+}
+
+function possible(w: World, type: string): string[] {
+  return type === 'I' ? w.implementors : type === 'U' ? w.members : OBJECTS.includes(type) ? [type] : []
+}
+
+function makeOperation(w: World, r: () => number): string {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T
+  const fragments: string[] = []
+  const cond = (): string => (r() < 0.2 ? ` @${pick(['skip', 'include'])}(if: $${pick(['b0', 'b1'])})` : '')
+  const sel = (type: string, depth: number): string => {
+    const out: string[] = []
+    const n = 1 + Math.floor(r() * 3)
+    for (let i = 0; i < n; i++) {
+      const x = r()
+      const fieldNames = Object.keys(w.fields[type] ?? {})
+      if (x < 0.55 && fieldNames.length > 0) {
+        const name = pick(fieldNames)
+        const alias = r() < 0.3 ? `${pick([...fieldNames, '__schema', 'k'])}: ` : ''
+        const ret = w.fields[type]?.[name] as string
+        const sub = ret === 'String' ? '' : depth < 3 ? ` { ${sel(ret, depth + 1)} }` : ' { __typename }'
+        out.push(`${alias}${name}${cond()}${sub}`)
+      } else if (x < 0.65) {
+        out.push('__typename')
+      } else {
+        const options = ['I', 'U', ...OBJECTS].filter((t) => possible(w, t).some((p) => possible(w, type).includes(p)))
+        const on = pick(options)
+        if (r() < 0.5) out.push(`... on ${on}${cond()} { ${sel(on, depth + 1)} }`)
+        else {
+          const name = `F${fragments.length}`
+          fragments.push('') // reserve the name before recursing
+          fragments[Number(name.slice(1))] = `fragment ${name} on ${on} { ${sel(on, depth + 1)} }`
+          out.push(`...${name}${cond()}`)
+        }
+      }
+    }
+    return out.join(' ')
+  }
+  const body = sel('Query', 0)
+  return `query($b0: Boolean!, $b1: Boolean!) { pub @include(if: $b0) pub2: pub @skip(if: $b1) ${body} }\n${fragments.join('\n')}`
+}
+
+// ---- the oracle ---------------------------------------------------------------------------
+
+function closure(held: string[], implies: Record<string, string[]>): Set<string> {
+  const s = new Set(held)
+  for (let changed = true; changed; ) {
+    changed = false
+    for (const x of [...s]) for (const y of implies[x] ?? []) if (!s.has(y)) (s.add(y), (changed = true))
+  }
+  return s
+}
+
+/** The rules (DNFs, all must hold) of field `f` on concrete type `t`, straight from the rules text. */
+function ownRules(w: World, t: string, f: string): Dnf[] {
+  const out: (Dnf | undefined)[] = [w.rules.get(`${t}.${f}`), w.rules.get(t), w.rules.get(w.fields[t]?.[f] ?? '')]
+  if (t !== 'Query' && w.implementors.includes(t) && f in (w.fields['I'] ?? {})) out.push(w.rules.get(`I.${f}`), w.rules.get('I'))
+  return out.filter((x): x is Dnf => x !== undefined)
+}
+
+function allowed(dnfs: Dnf[], held: Set<string> | null): boolean {
+  return dnfs.every((d) => held !== null && d.some((alt) => alt.every((s) => held.has(s))))
+}
+
+interface Oracle {
+  deniedNode: Map<FieldNode, boolean>
+  deniedPaths: Set<string>
+}
+
+function runsUnder(node: { directives?: readonly { name: { value: string }; arguments?: readonly { value: unknown }[] }[] }, vars: Record<string, boolean>): boolean {
+  for (const d of node.directives ?? []) {
+    const v = d.arguments?.[0]?.value as { name: { value: string } }
+    const value = vars[v.name.value] as boolean
+    if (d.name.value === 'skip' && value) return false
+    if (d.name.value === 'include' && !value) return false
+  }
+  return true
+}
+
+function staticOracle(w: World, doc: DocumentNode, held: Set<string> | null, vars: Record<string, boolean>): Oracle {
+  const frags = new Map(doc.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])))
+  const deniedNode = new Map<FieldNode, boolean>()
+  const reachedDenied: string[] = []
+  const walk = (set: SelectionSetNode, parent: string, poss: string[], path: string[]): void => {
+    for (const s of set.selections) {
+      if (!runsUnder(s, vars)) continue
+      if (s.kind === Kind.FIELD) {
+        const f = s.name.value
+        if (f === '__typename' || poss.length === 0) continue
+        const rules = poss.flatMap((t) => ownRules(w, t, f))
+        const ok = allowed(rules, held)
+        deniedNode.set(s, !ok)
+        const p = [...path, s.alias?.value ?? f]
+        if (!ok) reachedDenied.push(p.join('.'))
+        else if (s.selectionSet) {
+          const ret = w.fields[parent]?.[f] as string
+          walk(s.selectionSet, ret, possible(w, ret), p)
+        }
+      } else {
+        const on = s.kind === Kind.INLINE_FRAGMENT ? s.typeCondition?.name.value ?? parent : (frags.get(s.name.value)?.typeCondition.name.value as string)
+        const body = s.kind === Kind.INLINE_FRAGMENT ? s.selectionSet : frags.get(s.name.value)?.selectionSet as SelectionSetNode
+        walk(body, on, poss.filter((t) => possible(w, on).includes(t)), path)
+      }
+    }
+  }
+  const op = doc.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION)
+  assert.ok(op?.kind === Kind.OPERATION_DEFINITION)
+  walk(op.selectionSet, 'Query', ['Query'], [])
+  const all = new Set(reachedDenied)
+  const deniedPaths = new Set(reachedDenied.filter((p) => !p.split('.').some((_, i, xs) => i < xs.length - 1 && all.has(xs.slice(0, i + 1).join('.')))))
+  return { deniedNode, deniedPaths }
+}
+
+/** Simulates execution on the deterministic runtime types: expected data and error paths. */
+function runtimeOracle(w: World, doc: DocumentNode, o: Oracle, vars: Record<string, boolean>): { data: unknown; errors: Set<string> } {
+  const frags = new Map(doc.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])))
+  const errors = new Set<string>()
+  const runtimeType = (named: string): string => (named === 'I' ? (w.implementors[0] as string) : named === 'U' ? (w.members[0] as string) : named)
+  const collect = (sets: SelectionSetNode[], t: string, into: Map<string, FieldNode[]>): void => {
+    for (const set of sets) {
+      for (const s of set.selections) {
+        if (!runsUnder(s, vars)) continue
+        if (s.kind === Kind.FIELD) {
+          const key = s.alias?.value ?? s.name.value
+          into.set(key, [...(into.get(key) ?? []), s])
+        } else {
+          const on = s.kind === Kind.INLINE_FRAGMENT ? s.typeCondition?.name.value ?? t : (frags.get(s.name.value)?.typeCondition.name.value as string)
+          if (possible(w, on).includes(t) || on === t) collect([s.kind === Kind.INLINE_FRAGMENT ? s.selectionSet : (frags.get(s.name.value)?.selectionSet as SelectionSetNode)], t, into)
+        }
+      }
+    }
+  }
+  const complete = (sets: SelectionSetNode[], t: string, path: string[]): Record<string, unknown> => {
+    const groups = new Map<string, FieldNode[]>()
+    collect(sets, t, groups)
+    const out: Record<string, unknown> = {}
+    for (const [key, nodes] of groups) {
+      const f = (nodes[0] as FieldNode).name.value
+      if (f === '__typename') {
+        out[key] = t
+        continue
+      }
+      const p = [...path, key]
+      if (nodes.some((n) => o.deniedNode.get(n) === true)) {
+        out[key] = null
+        errors.add(p.join('.'))
+        continue
+      }
+      const ret = w.fields[t]?.[f] as string
+      out[key] = ret === 'String' ? `${t}.${f}` : complete(nodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : [])), runtimeType(ret), p)
+    }
+    return out
+  }
+  const op = doc.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION)
+  assert.ok(op?.kind === Kind.OPERATION_DEFINITION)
+  return { data: complete([op.selectionSet], 'Query', []), errors }
+}
+
+function resolversFor(w: World): Record<string, unknown> {
+  const obj = (t: string) => ({ __typename: t })
+  const fieldResolvers = (t: string) =>
+    Object.fromEntries(
+      Object.entries(w.fields[t] ?? {}).map(([f, ret]) => [
+        f,
+        () => (ret === 'String' ? `${t}.${f}` : obj(ret === 'I' ? (w.implementors[0] as string) : ret === 'U' ? (w.members[0] as string) : ret)),
+      ]),
+    )
+  const resolveType = (o: { __typename: string }) => o.__typename
+  return {
+    I: { __resolveType: resolveType },
+    U: { __resolveType: resolveType },
+    Query: fieldResolvers('Query'),
+    ...Object.fromEntries(OBJECTS.map((o) => [o, fieldResolvers(o)])),
+  }
+}
+
+it('agrees with a reference oracle on random schemas, operations and callers', async () => {
+  let checked = 0
+  await fc.assert(
+    fc.asyncProperty(fc.integer(), fc.integer(), fc.option(fc.subarray(SCOPES), { freq: 6 }), fc.boolean(), fc.boolean(), async (s1, s2, held, b0, b1) => {
+      const w = makeWorld(rng(s1))
+      const schema = buildScopedSchema(w.sdl, resolversFor(w), { implies: w.implies })
+      const source = makeOperation(w, rng(s2))
+      const doc = parse(source)
+      if (validate(schema, doc).length > 0) return // e.g. two aliases naming different fields
+      checked++
+      const vars = { b0, b1 }
+      const context = { scopes: held }
+      const closed = held === null ? null : closure(held, w.implies)
+      const oracle = staticOracle(w, doc, closed, vars)
+      const check = checkOperation({ schema, document: doc, variableValues: vars, contextValue: context })
+      const info = `\n${w.sdl}\n${source}\nheld=${JSON.stringify(held)} vars=${JSON.stringify(vars)}`
+      assert.deepEqual(new Set(check.denied.map((d) => d.path.join('.'))), oracle.deniedPaths, `static denials${info}`)
+      for (const d of check.denied) assert.equal(d.reason, held === null ? 'UNAUTHENTICATED' : 'FORBIDDEN')
+      const result = await execute({ schema, document: doc, variableValues: vars, contextValue: context })
+      const expected = runtimeOracle(w, doc, oracle, vars)
+      assert.deepEqual(JSON.parse(JSON.stringify(result.data)), expected.data, `data${info}`)
+      assert.deepEqual(new Set((result.errors ?? []).map((e) => e.path?.join('.'))), expected.errors, `errors${info}`)
+    }),
+    { numRuns: 1000 },
+  )
+  assert.ok(checked >= 250, `only ${checked} valid operations generated`)
+})
