@@ -1,0 +1,118 @@
+// Black-box harness: starts the real server on a random port with a fresh SQLite database and
+// talks HTTP to it as a client would. The clock is passed in, so tests move time without sleeping.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import { loadConfig } from '../../src/config.js'
+import { createLogger } from '../../src/logger.js'
+import { createScopeward, type Scopeward } from '../../src/scopeward.js'
+
+export interface GraphQLResult {
+  status: number
+  headers: Headers
+  body: { data?: any; errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, any> }[] }
+}
+
+export interface TestServer {
+  url: string
+  dbPath: string
+  rootToken: string
+  app: Scopeward
+  /** Every log line the server wrote. */
+  logs: string[]
+  /** Moves the server's clock forward. */
+  advance(ms: number): void
+  gql(query: string, options?: { token?: string | null; variables?: Record<string, unknown>; headers?: Record<string, string> }): Promise<GraphQLResult>
+  stop(): Promise<void>
+}
+
+export async function startServer(options: { env?: Record<string, string> } = {}): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'scopeward-test-'))
+  const dbPath = join(dir, 'scopeward.db')
+  const logs: string[] = []
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logs.push(...chunk.toString('utf8').split('\n').filter(Boolean))
+      done()
+    },
+  })
+  let offset = 0
+  const clock = () => Date.now() + offset
+  const config = loadConfig({ db: dbPath, port: '0' }, { ...options.env })
+  const app = await createScopeward(config, { logger: createLogger('info', sink), clock })
+  const address = await app.http.listen(0, '127.0.0.1')
+  const url = `http://127.0.0.1:${address.port}`
+  return {
+    url,
+    dbPath,
+    rootToken: app.rootToken as string,
+    app,
+    logs,
+    advance: (ms) => {
+      offset += ms
+    },
+    async gql(query, opts = {}) {
+      const token = opts.token === undefined ? this.rootToken : opts.token
+      const res = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...opts.headers },
+        body: JSON.stringify({ query, variables: opts.variables }),
+      })
+      const text = await res.text()
+      return { status: res.status, headers: res.headers, body: JSON.parse(text) }
+    },
+    async stop() {
+      await app.close()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** The database file and its WAL, as bytes decoded as latin1: for "no secret on disk" checks. */
+export function databaseBytes(dbPath: string): string {
+  let out = ''
+  for (const suffix of ['', '-wal']) {
+    try {
+      out += readFileSync(dbPath + suffix).toString('latin1')
+    } catch {
+      // no WAL file yet
+    }
+  }
+  return out
+}
+
+/** The data of a successful GraphQL response, or a failure naming the errors. */
+export function dataOf(result: GraphQLResult): any {
+  if (result.body.errors?.length) throw new Error(`unexpected errors (HTTP ${result.status}): ${JSON.stringify(result.body.errors)}`)
+  return result.body.data
+}
+
+export function errorCodes(result: GraphQLResult): string[] {
+  return (result.body.errors ?? []).map((e) => e.extensions?.code as string)
+}
+
+export const ISSUE = `mutation Issue($input: IssueTokenInput!) { issueToken(input: $input) { secret token { id name scopes status expiresAt subject app { id } parent { id } } } }`
+export const CREATE_APP = `mutation CreateApp($input: CreateAppInput!) { createApp(input: $input) { id name allowedScopes maxTokenLifetime } }`
+export const DERIVE = `mutation Derive($input: DeriveTokenInput!) { deriveToken(input: $input) { secret token { id scopes expiresAt parent { id } } } }`
+export const REVOKE = `mutation Revoke($id: ID!, $reason: String) { revokeToken(id: $id, reason: $reason) { id status revokedAt revokeReason } }`
+export const ROTATE = `mutation Rotate($id: ID!, $grace: Duration) { rotateToken(id: $id, gracePeriod: $grace) { secret token { id status expiresAt } } }`
+
+/** Issues a token through the API with `token` (default: root) and returns its secret and id. */
+export async function issue(server: TestServer, input: Record<string, unknown>, token?: string): Promise<{ secret: string; id: string; token: any }> {
+  const data = dataOf(await server.gql(ISSUE, { token, variables: { input: { name: 'test', ...input } } }))
+  return { secret: data.issueToken.secret, id: data.issueToken.token.id, token: data.issueToken.token }
+}
+
+export async function createApp(server: TestServer, input: Record<string, unknown>, token?: string): Promise<any> {
+  return dataOf(await server.gql(CREATE_APP, { token, variables: { input: { name: 'app', ...input } } })).createApp
+}
+
+/** Rows of the audit log: to prove a refusal wrote nothing. */
+export async function auditCount(server: TestServer): Promise<number> {
+  return server.app.store.countAuditEvents({})
+}
+
+export async function tokenCount(server: TestServer): Promise<number> {
+  return server.app.store.countTokens({ now: Date.now() })
+}
