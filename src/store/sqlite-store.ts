@@ -1,13 +1,13 @@
 import { mkdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import Database from 'better-sqlite3'
-import { and, asc, count, desc, eq, gt, isNotNull, isNull, lte, or, sql, type SQL } from 'drizzle-orm'
+import { and, asc, count, desc, eq, gt, inArray, isNotNull, isNull, lte, max, or, sql, type SQL } from 'drizzle-orm'
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
 import { packageRoot } from '../package-root.js'
 import { auditHash, GENESIS_HASH } from './audit-hash.js'
 import * as t from './sqlite-schema.js'
-import type { AppRecord, AuditEventInput, AuditEventRecord, Page, Position, ScopeRecord, ScopeUsage, Store, TokenFilter, TokenRecord } from './store.js'
+import type { AppRecord, AuditEventInput, AuditEventRecord, ClientSecretRecord, Page, Position, ScopeRecord, ScopeUsage, SigningKeyRecord, Store, TokenFilter, TokenRecord } from './store.js'
 
 type Db = BetterSQLite3Database<typeof t>
 
@@ -186,6 +186,54 @@ export class SqliteStore implements Store {
   async countAuditEvents(options: { appId?: string | undefined }): Promise<number> {
     const where = options.appId !== undefined ? eq(t.auditEvents.appId, options.appId) : undefined
     return this.#db.select({ n: count() }).from(t.auditEvents).where(where).get()?.n ?? 0
+  }
+
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    return this.#db.select().from(t.signingKeys).orderBy(asc(t.signingKeys.createdAt), asc(t.signingKeys.kid)).all()
+  }
+
+  async insertSigningKey(key: SigningKeyRecord, retireAfter: number, audit: AuditEventInput): Promise<void> {
+    this.#db.transaction((tx) => {
+      tx.update(t.signingKeys).set({ status: 'RETIRING', retireAfter }).where(eq(t.signingKeys.status, 'ACTIVE')).run()
+      tx.insert(t.signingKeys).values(key).run()
+      this.#audit(tx, audit)
+    })
+  }
+
+  async retireSigningKeys(kids: string[], audit: AuditEventInput): Promise<void> {
+    if (kids.length === 0) return
+    this.#db.transaction((tx) => {
+      tx.update(t.signingKeys).set({ status: 'RETIRED' }).where(and(inArray(t.signingKeys.kid, kids), eq(t.signingKeys.status, 'RETIRING'))).run()
+      this.#audit(tx, audit)
+    })
+  }
+
+  async latestJwtExpiry(): Promise<number | null> {
+    return this.#db.select({ at: max(t.tokens.expiresAt) }).from(t.tokens).where(eq(t.tokens.kind, 'JWT')).get()?.at ?? null
+  }
+
+  async insertClientSecret(secret: ClientSecretRecord, audit: AuditEventInput): Promise<void> {
+    this.#db.transaction((tx) => {
+      tx.insert(t.clientSecrets).values(secret).run()
+      this.#audit(tx, audit)
+    })
+  }
+
+  async getClientSecret(id: string): Promise<ClientSecretRecord | null> {
+    return this.#db.select().from(t.clientSecrets).where(eq(t.clientSecrets.id, id)).get() ?? null
+  }
+
+  async listClientSecrets(appId: string): Promise<ClientSecretRecord[]> {
+    return this.#db.select().from(t.clientSecrets).where(eq(t.clientSecrets.appId, appId)).orderBy(asc(t.clientSecrets.createdAt), asc(t.clientSecrets.id)).all()
+  }
+
+  async revokeClientSecret(id: string, at: number, audit: AuditEventInput): Promise<boolean> {
+    return this.#db.transaction((tx) => {
+      const changed = tx.update(t.clientSecrets).set({ revokedAt: at }).where(and(eq(t.clientSecrets.id, id), isNull(t.clientSecrets.revokedAt))).run().changes
+      if (changed === 0) return false
+      this.#audit(tx, audit)
+      return true
+    })
   }
 
   async recordUsage(usage: ScopeUsage[]): Promise<void> {

@@ -40,6 +40,30 @@ export interface TokenRecord {
   parentId: string | null
 }
 
+export type SigningKeyStatus = 'ACTIVE' | 'RETIRING' | 'RETIRED'
+
+export interface SigningKeyRecord {
+  kid: string
+  alg: string
+  status: SigningKeyStatus
+  /** The public JWK, JSON. */
+  publicJwk: string
+  /** The private JWK: a compact JWE (dir + A256GCM) under the master key, or JSON without one. */
+  privateKey: string
+  createdAt: number
+  /** When RETIRING: after this instant no token it signed is still valid, and it becomes RETIRED. */
+  retireAfter: number | null
+}
+
+export interface ClientSecretRecord {
+  id: string
+  appId: string
+  /** SHA-256 (hex) of the secret part. */
+  secretHash: string
+  createdAt: number
+  revokedAt: number | null
+}
+
 export interface AuditEventInput {
   id: string
   at: number
@@ -120,6 +144,20 @@ export interface Store {
 
   listAuditEvents(options: { appId?: string | undefined; after?: number | undefined; limit: number }): Promise<Page<AuditEventRecord>>
   countAuditEvents(options: { appId?: string | undefined }): Promise<number>
+
+  listSigningKeys(): Promise<SigningKeyRecord[]>
+  /** Inserts a new ACTIVE key and, in the same transaction, turns every other ACTIVE key RETIRING until `retireAfter`. */
+  insertSigningKey(key: SigningKeyRecord, retireAfter: number, audit: AuditEventInput): Promise<void>
+  /** Marks RETIRING keys RETIRED. */
+  retireSigningKeys(kids: string[], audit: AuditEventInput): Promise<void>
+  /** The latest expiry of any JWT access token issued so far (null: none), bounding how long old keys must verify. */
+  latestJwtExpiry(): Promise<number | null>
+
+  insertClientSecret(secret: ClientSecretRecord, audit: AuditEventInput): Promise<void>
+  getClientSecret(id: string): Promise<ClientSecretRecord | null>
+  listClientSecrets(appId: string): Promise<ClientSecretRecord[]>
+  /** Sets revokedAt if unset; false when the secret was already revoked. */
+  revokeClientSecret(id: string, at: number, audit: AuditEventInput): Promise<boolean>
 
   /** Adds usage counts (from the in-memory aggregator) and advances each token's lastUsedAt. */
   recordUsage(usage: ScopeUsage[]): Promise<void>

@@ -1,0 +1,140 @@
+/**
+ * Starts Scopeward programmatically on an already seeded database (bench/seed.ts) and prepares the
+ * credential a variant needs. Modes:
+ *   opaque     createScopeward as shipped; a tokens:read opaque token of the bench app
+ *   jwt        same, but a tokens:read JWT (issueToken kind JWT); {"skip"} if JWTs are unavailable
+ *   introspect same server; POST /oauth/introspect with token=<opaque>; {"skip"} if the route 404s
+ *   issue      same server; a tokens:read+tokens:write opaque token for issueToken mutations
+ *   noengine   Scopeward's own parts composed as createScopeward does, minus the directive engine
+ *              (no applyScopeDirectives wrapping, no scopeAuthorizationPlugin); see composeWithoutEngine
+ * Usage: node --import tsx --min-semi-space-size=16 bench/servers/scopeward-<mode>.ts --db <file> --count <seeded rows>
+ */
+import { parseArgs } from 'node:util'
+import { performance } from 'node:perf_hooks'
+import { ApolloServer } from '@apollo/server'
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled'
+import { makeExecutableSchema } from '@graphql-tools/schema'
+import { createScopeward } from '../../src/scopeward.js'
+import { loadConfig } from '../../src/config.js'
+import { createLogger } from '../../src/logger.js'
+import { issueToken } from '../../src/domain/issue-token.js'
+import { authenticate } from '../../src/domain/authenticate.js'
+import { CLI_REQUEST, DEFAULT_POLICIES, type Domain } from '../../src/domain/context.js'
+import { ScopeCatalogue } from '../../src/domain/scope-catalogue.js'
+import { loadTypeDefs } from '../../src/graphql/build-schema.js'
+import { resolvers } from '../../src/graphql/resolvers.js'
+import type { GraphQLContext } from '../../src/graphql/context.js'
+import { formatError } from '../../src/graphql/format-error.js'
+import { graphqlRoute } from '../../src/http/graphql-route.js'
+import { healthz, readyz } from '../../src/http/health-routes.js'
+import { HttpServer } from '../../src/http/server.js'
+import { openStore } from '../../src/store/open-store.js'
+import { systemClock } from '../../src/clock.js'
+import { announce, LIST_QUERY } from './child.js'
+import { BENCH_APP_ID, seedCursorAfter, seedPlaintext } from '../seed.js'
+
+export type Mode = 'opaque' | 'jwt' | 'introspect' | 'issue' | 'noengine'
+
+interface Running {
+  domain: Domain
+  http: HttpServer
+  close(): Promise<void>
+}
+
+/** createScopeward's composition (src/scopeward.ts) without the directive engine: for the engine on ÷ off CPU ratio. */
+async function composeWithoutEngine(db: string): Promise<Running> {
+  const logger = createLogger('silent')
+  const config = loadConfig({ db, port: '0' })
+  const store = await openStore(config.db)
+  await store.migrate()
+  const catalogue = new ScopeCatalogue(store)
+  await catalogue.refresh()
+  const domain: Domain = { store, catalogue, clock: systemClock, policies: { ...DEFAULT_POLICIES, maxTokenLifetimeMs: config.maxTokenLifetimeMs } }
+  const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: resolvers as never })
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema,
+    plugins: [ApolloServerPluginCacheControlDisabled(), ApolloServerPluginLandingPageDisabled()],
+    formatError: formatError(logger),
+    includeStacktraceInErrorResponses: false,
+    introspection: config.introspection,
+    csrfPrevention: true,
+    logger,
+  })
+  await apollo.start()
+  const http = new HttpServer({ domain, logger, bodyLimitBytes: config.bodyLimitBytes, onAuthFailure: () => {} })
+  const graphql = graphqlRoute(apollo, schema)
+  http.route('POST', '/graphql', graphql).route('GET', '/graphql', graphql).route('GET', '/healthz', healthz).route('GET', '/readyz', readyz)
+  return { domain, http, close: async () => { await http.close(); await apollo.stop(); await store.close() } }
+}
+
+async function post(port: number, path: string, headers: Record<string, string>, body: string): Promise<{ status: number; text: string }> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers, body })
+  return { status: res.status, text: await res.text() }
+}
+
+export async function startScopewardVariant(mode: Mode): Promise<void> {
+  const { values } = parseArgs({ options: { db: { type: 'string' }, count: { type: 'string', default: '10000' } } })
+  if (!values.db) throw new Error('--db required')
+  const count = Number(values.count)
+  const running: Running = mode === 'noengine' ? await composeWithoutEngine(values.db) : await createScopeward(loadConfig({ db: values.db, port: '0' }), { logger: createLogger('silent') })
+  const { domain } = running
+  const address = await running.http.listen(0, '127.0.0.1')
+  const port = address.port
+
+  const scopes = mode === 'issue' ? ['tokens:read', 'tokens:write'] : mode === 'introspect' ? ['tokens:introspect', 'tokens:read'] : ['tokens:read']
+  const opaque = await issueToken(domain, null, CLI_REQUEST, { appId: BENCH_APP_ID, name: `bench ${mode}`, scopes })
+  let token = opaque.secret
+  const info: Record<string, unknown> = { port, mode, count }
+  const json = { 'content-type': 'application/json' }
+
+  if (mode === 'jwt') {
+    try {
+      token = (await issueToken(domain, null, CLI_REQUEST, { appId: BENCH_APP_ID, name: 'bench jwt', scopes: ['tokens:read'], kind: 'JWT' })).secret
+    } catch (error) {
+      info.skip = `issueToken(kind: JWT) failed: ${(error as Error).message}`
+    }
+  }
+  if (mode === 'introspect') {
+    const probe = await post(port, '/oauth/introspect', { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${token}` }, `token=${encodeURIComponent(opaque.secret)}`)
+    if (probe.status === 404) info.skip = 'POST /oauth/introspect answered 404 (route not present in src/ at run time)'
+    else if (probe.status !== 200 || !/"active"\s*:\s*true/.test(probe.text)) info.skip = `POST /oauth/introspect answered ${probe.status}: ${probe.text.slice(0, 200)}`
+    else {
+      info.request = { path: '/oauth/introspect', method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${token}` }, body: `token=${encodeURIComponent(opaque.secret)}` }
+    }
+  }
+  if (!info.request && !info.skip) {
+    const query = mode === 'issue' ? 'mutation { issueToken(input: { name: "bench", scopes: ["tokens:read"] }) { token { id } secret } }' : LIST_QUERY
+    info.request = { path: '/graphql', method: 'POST', headers: { ...json, authorization: `Bearer ${token}` }, body: JSON.stringify({ query }) }
+    const check = await post(port, '/graphql', { ...json, authorization: `Bearer ${token}` }, JSON.stringify({ query }))
+    if (check.status !== 200 || check.text.includes('"errors"')) info.skip = `check request failed: ${check.status} ${check.text.slice(0, 300)}`
+  }
+  info.authHeader = `Bearer ${token}`
+  // Extra requests used by the scale runs: deep page (after 900,000 rows) and viewer (token check over HTTP).
+  if (count > 900_000) info.deepCursor = seedCursorAfter(899_999)
+
+  announce(
+    info,
+    {
+      /** In-process token check: authenticate() over random seeded tokens (cold and warm B-tree pages), µs/op. */
+      authbench: async (msg) => {
+        const ms = Number(msg.ms ?? 1000)
+        const presented = Array.from({ length: 4096 }, () => seedPlaintext(Math.floor(Math.random() * count)))
+        let n = 0
+        const end = performance.now() + ms
+        const started = performance.now()
+        const cpu0 = process.cpuUsage()
+        while (performance.now() < end) {
+          for (let k = 0; k < 64; k++) {
+            const r = await authenticate(domain, presented[(n + k) & 4095] as string)
+            if (!r.ok) throw new Error(`seeded token refused: ${r.reason}`)
+          }
+          n += 64
+        }
+        const wall = performance.now() - started
+        const cpu = process.cpuUsage(cpu0)
+        return { ops: n, usPerOp: (wall * 1000) / n, cpuUsPerOp: (cpu.user + cpu.system) / n }
+      },
+    },
+    () => running.close(),
+  )
+}
