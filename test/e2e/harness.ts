@@ -43,17 +43,18 @@ export async function startServer(options: { env?: Record<string, string> } = {}
   const app = await createScopeward(config, { logger: createLogger('info', sink), clock })
   const address = await app.http.listen(0, '127.0.0.1')
   const url = `http://127.0.0.1:${address.port}`
+  const rootToken = app.rootToken as string
   return {
     url,
     dbPath,
-    rootToken: app.rootToken as string,
+    rootToken,
     app,
     logs,
     advance: (ms) => {
       offset += ms
     },
     async gql(query, opts = {}) {
-      const token = opts.token === undefined ? this.rootToken : opts.token
+      const token = opts.token === undefined ? rootToken : opts.token
       const res = await fetch(`${url}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...opts.headers },
