@@ -5,7 +5,7 @@ import { systemClock, type Clock } from './clock.js'
 import type { Config } from './config.js'
 import { scopeAuthorizationPlugin } from './directives/index.js'
 import type { AuthFailure, JwtVerifier } from './domain/authenticate.js'
-import { DEFAULT_POLICIES, type Domain, type Policies } from './domain/context.js'
+import { auditEvent, CLI_REQUEST, DEFAULT_POLICIES, type Domain, type Policies } from './domain/context.js'
 import { initialize } from './domain/initialize.js'
 import { ScopeCatalogue } from './domain/scope-catalogue.js'
 import { UsageTracker } from './domain/usage-tracker.js'
@@ -14,10 +14,19 @@ import type { GraphQLContext } from './graphql/context.js'
 import { formatError } from './graphql/format-error.js'
 import { graphqlRoute } from './http/graphql-route.js'
 import { healthz, readyz } from './http/health-routes.js'
+import { oauthIntrospectRoute } from './http/oauth-introspect-route.js'
+import { oauthRevokeRoute } from './http/oauth-revoke-route.js'
+import { oauthTokenRoute } from './http/oauth-token-route.js'
 import { HttpServer } from './http/server.js'
+import { authorizationServerMetadataRoute, jwksRoute } from './http/well-known-routes.js'
 import type { Logger } from './logger.js'
 import { openStore } from './store/open-store.js'
 import type { Store } from './store/store.js'
+import { KeyRing } from './tokens/key-ring.js'
+import { masterKeyBytes } from './tokens/seal-private-key.js'
+import { createJwtIssuer } from './tokens/sign-access-token.js'
+import { createTokenAuthority } from './tokens/token-authority.js'
+import { createJwtVerifier } from './tokens/verify-access-token.js'
 
 export interface Scopeward {
   domain: Domain & { jwtVerifier?: JwtVerifier | undefined }
@@ -45,8 +54,24 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
   if ((await store.getMeta('initialized_at')) === null) rootToken = (await initialize(domain)).rootToken
   await catalogue.refresh()
 
+  // JWT access tokens: the key ring (first key made on an empty store), the issuer and the verifier.
+  const ring = new KeyRing({
+    store,
+    clock,
+    masterKey: masterKeyBytes(config.masterKey),
+    jwtLifetimeMs: policies.defaultJwtLifetimeMs,
+    auditFor: (action, target, details) => auditEvent(domain, null, CLI_REQUEST, { action, target, appId: null, details }),
+  })
+  await ring.refresh()
+  ring.start(30_000, (err) => deps.logger.error({ err }, 'signing key refresh failed'))
+  const authority = createTokenAuthority(config.issuer, config.host, () => http.address)
+  domain.keys = ring
+  domain.jwt = createJwtIssuer(ring, authority)
+  domain.jwtVerifier = createJwtVerifier(ring, authority)
+
   const usage = new UsageTracker(store, clock, { flushIntervalMs: config.usageFlushMs, maxEntries: 50_000, onError: (err) => deps.logger.error({ err }, 'usage flush failed') })
   usage.start()
+  domain.usage = usage
   const schema = buildScopewardSchema({ catalogue, onAuthorized: (ctx, scopes) => ctx.principal && usage.record(ctx.principal.token.id, scopes) })
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
@@ -60,6 +85,7 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
   await apollo.start()
 
   const authFailures = new Map<AuthFailure, number>()
+  domain.authFailures = authFailures
   const http = new HttpServer({
     domain,
     logger: deps.logger,
@@ -71,6 +97,12 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
   })
   const graphql = graphqlRoute(apollo, schema)
   http.route('POST', '/graphql', graphql).route('GET', '/graphql', graphql).route('GET', '/healthz', healthz).route('GET', '/readyz', readyz)
+  http
+    .route('POST', '/oauth/token', oauthTokenRoute)
+    .route('POST', '/oauth/introspect', oauthIntrospectRoute(authority))
+    .route('POST', '/oauth/revoke', oauthRevokeRoute)
+    .route('GET', '/.well-known/jwks.json', jwksRoute(ring))
+    .route('GET', '/.well-known/oauth-authorization-server', authorizationServerMetadataRoute(authority))
 
   return {
     domain,
@@ -82,6 +114,7 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
     rootToken,
     async close() {
       await http.close()
+      ring.stop()
       await apollo.stop()
       await usage.stop()
       await store.close()

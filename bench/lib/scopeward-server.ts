@@ -30,6 +30,7 @@ import { healthz, readyz } from '../../src/http/health-routes.js'
 import { HttpServer } from '../../src/http/server.js'
 import { openStore } from '../../src/store/open-store.js'
 import { systemClock } from '../../src/clock.js'
+import { UsageTracker } from '../../src/domain/usage-tracker.js'
 import { announce, LIST_QUERY } from './child.js'
 import { BENCH_APP_ID, seedCursorAfter, seedPlaintext } from '../seed.js'
 
@@ -50,6 +51,10 @@ async function composeWithoutEngine(db: string): Promise<Running> {
   const catalogue = new ScopeCatalogue(store)
   await catalogue.refresh()
   const domain: Domain = { store, catalogue, clock: systemClock, policies: { ...DEFAULT_POLICIES, maxTokenLifetimeMs: config.maxTokenLifetimeMs } }
+  // As createScopeward: the usage tracker exists (graphqlRoute calls domain.usage.touch per request); only the engine's onAuthorized recording is gone.
+  const usage = new UsageTracker(store, systemClock, { flushIntervalMs: config.usageFlushMs, maxEntries: 50_000, onError: () => {} })
+  usage.start()
+  ;(domain as { usage?: unknown }).usage = usage
   const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: resolvers as never })
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
@@ -64,7 +69,7 @@ async function composeWithoutEngine(db: string): Promise<Running> {
   const http = new HttpServer({ domain, logger, bodyLimitBytes: config.bodyLimitBytes, onAuthFailure: () => {} })
   const graphql = graphqlRoute(apollo, schema)
   http.route('POST', '/graphql', graphql).route('GET', '/graphql', graphql).route('GET', '/healthz', healthz).route('GET', '/readyz', readyz)
-  return { domain, http, close: async () => { await http.close(); await apollo.stop(); await store.close() } }
+  return { domain, http, close: async () => { await http.close(); await apollo.stop(); await usage.stop(); await store.close() } }
 }
 
 async function post(port: number, path: string, headers: Record<string, string>, body: string): Promise<{ status: number; text: string }> {

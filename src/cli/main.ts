@@ -8,10 +8,16 @@ import { issueToken } from '../domain/issue-token.js'
 import { revokeToken } from '../domain/revoke-token.js'
 import { auditEvent } from '../domain/context.js'
 import { tokenStatus } from '../domain/token-status.js'
+import { overPermissionedTokens } from '../domain/usage-report.js'
+import { verifyAuditChain } from '../domain/verify-audit.js'
 import { ScopewardError } from '../errors.js'
 import type { TokenStatus } from '../store/store.js'
 import { openDomain } from './open-domain.js'
 import { serve } from './serve.js'
+import { loadConfig } from '../config.js'
+import { rotateSigningKey } from '../domain/signing-keys.js'
+import { KeyRing } from '../tokens/key-ring.js'
+import { masterKeyBytes } from '../tokens/seal-private-key.js'
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, ...value.split(/[\s,]+/).filter(Boolean)]
 const iso = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString())
@@ -166,6 +172,83 @@ app
     try {
       const { rows } = await domain.store.listApps({ limit: 10_000 })
       print(!!opts.json, rows, table([['ID', 'NAME', 'ALLOWED SCOPES', 'MAX LIFETIME', 'DISABLED'], ...rows.map((a) => [a.id, a.name, a.allowedScopes.join(','), a.maxTokenLifetimeMs === null ? '-' : formatDuration(a.maxTokenLifetimeMs), iso(a.disabledAt)])]))
+    } finally {
+      await domain.store.close()
+    }
+  })
+
+program
+  .command('report')
+  .description('over-permissioned tokens: active tokens holding scopes they have not used, and what to keep; and tokens that never expire')
+  .addOption(dbOption())
+  .option('--unused-for <duration>', 'the window, ISO 8601', 'P30D')
+  .option('--json', 'print JSON')
+  .action(async (opts: { db?: string; unusedFor: string; json?: boolean }) => {
+    const domain = await openDomain(opts.db)
+    try {
+      const rows = []
+      let after: string | null = null
+      for (;;) {
+        const page = await overPermissionedTokens(domain, null, { unusedFor: opts.unusedFor, first: 100, after })
+        rows.push(...page.rows)
+        if (!page.hasNextPage) break
+        after = page.endCursor
+      }
+      const forever = await domain.store.listTokens({ status: 'ACTIVE', neverExpires: true, now: domain.clock() }, { limit: 1000 })
+      const out = { overPermissioned: rows.map((r) => ({ id: r.token.id, app: r.token.appId, name: r.token.name, unusedScopes: r.unusedScopes, keep: r.suggestedScopes, lastUsedAt: iso(r.token.lastUsedAt) })), neverExpiring: forever.rows.map((t) => ({ id: t.id, app: t.appId, name: t.name })) }
+      const text = [
+        `Tokens with scopes unused for ${opts.unusedFor} (${out.overPermissioned.length}):`,
+        out.overPermissioned.length ? table([['ID', 'APP', 'NAME', 'UNUSED SCOPES', 'KEEP', 'LAST USED'], ...out.overPermissioned.map((r) => [r.id, r.app, r.name, r.unusedScopes.join(','), r.keep.join(',') || '(none: revoke)', r.lastUsedAt])]) : '  none',
+        '',
+        `Tokens that never expire (${out.neverExpiring.length}):`,
+        out.neverExpiring.length ? table([['ID', 'APP', 'NAME'], ...out.neverExpiring.map((t) => [t.id, t.app, t.name])]) : '  none',
+        '',
+        'Trim one with: mutation { trimToken(id: "<ID>") { keptScopes } }',
+      ].join('\n')
+      print(!!opts.json, out, text)
+    } finally {
+      await domain.store.close()
+    }
+  })
+
+const audit = program.command('audit').description('the audit log')
+audit
+  .command('verify')
+  .description("recompute the audit log's hash chain; exit 1 naming the first changed or deleted event")
+  .addOption(dbOption())
+  .action(async (opts: { db?: string }) => {
+    const domain = await openDomain(opts.db)
+    try {
+      const verdict = await verifyAuditChain(domain.store)
+      if (!verdict.ok) throw new ScopewardError('CONFLICT', `audit log broken after ${verdict.events} events: ${verdict.problem}`)
+      process.stdout.write(`audit log intact: ${verdict.events} events\n`)
+    } finally {
+      await domain.store.close()
+    }
+  })
+
+program
+  .command('keys')
+  .description('manage the keys that sign JWT access tokens')
+  .command('rotate')
+  .description('make a new ACTIVE signing key; the old one verifies until its tokens expire (a running server picks it up within 30 s)')
+  .addOption(dbOption())
+  .addOption(new Option('--alg <alg>', 'signing algorithm').choices(['EdDSA', 'ES256', 'RS256']).default('EdDSA'))
+  .option('--json', 'print JSON')
+  .action(async (opts: { db?: string; alg: string; json?: boolean }) => {
+    const domain = await openDomain(opts.db)
+    try {
+      const config = loadConfig(opts.db ? { db: opts.db } : {})
+      const ring = new KeyRing({
+        store: domain.store,
+        clock: domain.clock,
+        masterKey: masterKeyBytes(config.masterKey),
+        jwtLifetimeMs: domain.policies.defaultJwtLifetimeMs,
+        auditFor: (action, target, details) => auditEvent(domain, null, CLI_REQUEST, { action, target, appId: null, details }),
+      })
+      await ring.refresh()
+      const key = await rotateSigningKey({ ...domain, keys: ring }, null, CLI_REQUEST, opts.alg)
+      print(!!opts.json, key, `new signing key ${key.kid} (${key.alg})`)
     } finally {
       await domain.store.close()
     }

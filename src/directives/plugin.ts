@@ -16,7 +16,9 @@ export function scopeAuthorizationPlugin(options: { mode?: 'filter' | 'reject' }
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ request, document, operationName, contextValue, schema, response }) {
+        async didResolveOperation({ request, document, operation, operationName, contextValue, schema, response }) {
+          // No operation to run (several operations and no operationName): Apollo answers 400 and executes nothing.
+          if (operation === undefined) return
           const check = checkOperation({ schema, document, operationName, variableValues: request.variables ?? null, contextValue })
           const metadata = metadataOf(schema)
           const held = heldScopesOf(metadata, contextValue)

@@ -53,6 +53,8 @@ export async function checkUsable(domain: Domain, token: TokenRecord): Promise<A
   if (max !== null && now - token.createdAt > max) return { ok: false, reason: 'expired' }
   const app = await domain.store.getApp(token.appId)
   if (!app || app.disabledAt !== null) return { ok: false, reason: 'app_disabled' }
+  // The app's lifetime policy applies at use too: lowering it reaches tokens already issued.
+  if (app.maxTokenLifetimeMs !== null && now - token.createdAt > app.maxTokenLifetimeMs) return { ok: false, reason: 'expired' }
     const scopes = effectiveScopes(domain, token, app)
   const held = token.scopes.every((s) => scopes.has(s)) ? token.scopes : token.scopes.filter((s) => scopes.has(s))
   return { ok: true, principal: { token, app, scopes, held } }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Clock } from '../clock.js'
 import type { AppRecord, AuditEventInput, Store, TokenRecord } from '../store/store.js'
 import type { ScopeCatalogue } from './scope-catalogue.js'
+import type { SigningKeys } from './signing-keys.js'
 
 /**
  * The authenticated caller: its token, its app, and its effective scopes — the token's scopes
@@ -41,7 +42,13 @@ export interface Domain {
   catalogue: ScopeCatalogue
   clock: Clock
   policies: Policies
+  /** The usage aggregator, flushed before reports that read usage. */
+  usage?: { flush(): Promise<void>; touch?(tokenId: string): void } | undefined
+  /** Refused authentications by reason since start (counters, not rows). */
+  authFailures?: ReadonlyMap<string, number> | undefined
   jwt?: JwtIssuer | undefined
+  /** The signing-key ring, when JWTs are enabled. */
+  keys?: SigningKeys | undefined
 }
 
 export interface RequestInfo {
@@ -51,9 +58,9 @@ export interface RequestInfo {
 
 /** Tokens of the root app act across apps; others stay inside their app, and inside their subject when they have one. */
 export function canSeeToken(principal: Principal, token: TokenRecord): boolean {
-  if (principal.app.isRoot) return true
-  if (token.appId !== principal.app.id) return false
-  return principal.token.subject === null || token.subject === principal.token.subject
+  // A subject confines its token to that subject's tokens of its own app, in the root app too (DESIGN: subject boundary).
+  if (principal.token.subject !== null) return token.appId === principal.app.id && token.subject === principal.token.subject
+  return principal.app.isRoot || token.appId === principal.app.id
 }
 
 export function canSeeApp(principal: Principal, app: AppRecord): boolean {

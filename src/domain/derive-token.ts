@@ -11,6 +11,8 @@ export interface DeriveTokenInput {
   scopes: readonly string[]
   expiresIn?: string | null | undefined
   kind?: TokenKind | null | undefined
+  /** RFC 8693 delegation: the actor the new JWT acts for (`act` claim). */
+  act?: Record<string, unknown> | undefined
 }
 
 /**
@@ -34,5 +36,5 @@ export async function deriveToken(domain: Domain, principal: Principal, request:
   const kind = input.kind ?? 'OPAQUE'
   const expiresAt = resolveExpiry(domain, { app, kind, expiresIn: input.expiresIn, parentExpiresAt: principal.token.expiresAt, isDerived: true })
   const scopes = normalizeScopes(input.scopes)
-  return createToken(domain, principal, request, { app, subject: principal.token.subject, name, kind, scopes, expiresAt, parentId: principal.token.id }, 'token.derive')
+  return createToken(domain, principal, request, { app, subject: principal.token.subject, name, kind, scopes, expiresAt, parentId: principal.token.id, ...(input.act ? { act: input.act } : {}) }, 'token.derive')
 }

@@ -16,8 +16,10 @@ const MAX_DURATION_MS = 100 * 365 * DAY
  * Fractions and negative durations are refused; `field` names the input in the error.
  */
 export function parseDuration(text: string, field: string): number {
-  const match = DURATION_RE.exec(text)
-  if (!match) throw badInput(field, `${field}: ${JSON.stringify(text)} is not an ISO 8601 duration (e.g. "PT15M", "P30D")`)
+  // Duration is a custom scalar that GraphQL passes through as given: refuse anything but a string
+  // before the regex would coerce it (["P1D"] would otherwise read as "P1D").
+  const match = typeof text === 'string' ? DURATION_RE.exec(text) : null
+  if (!match) throw badInput(field, `${field}: ${JSON.stringify(text)?.slice(0, 100)} is not an ISO 8601 duration (e.g. "PT15M", "P30D")`)
   let total = 0
   for (let i = 0; i < UNITS.length; i++) {
     const part = match[i + 1]

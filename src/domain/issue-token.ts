@@ -43,7 +43,8 @@ export async function issueToken(domain: Domain, principal: Principal | null, re
 /** A token acting for a subject can only issue tokens for that same subject. */
 function resolveSubject(principal: Principal | null, app: AppRecord, requested: string | null | undefined): string | null {
   const subject = optionalText(requested, 'subject', 200)
-  const inherited = principal && principal.app.id === app.id ? principal.token.subject : null
+  // DESIGN: a token issued by a token with a subject inherits it, whichever app it is issued for.
+  const inherited = principal?.token.subject ?? null
   if (inherited === null) return subject
   if (subject !== null && subject !== inherited) throw badInput('subject', 'subject: a token acting for a subject can only issue tokens for that subject')
   return inherited

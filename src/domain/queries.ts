@@ -1,6 +1,7 @@
-import type { AppRecord, AuditEventRecord, Page, TokenRecord, TokenStatus } from '../store/store.js'
+import { badInput } from '../errors.js'
+import type { AppRecord, AuditEventRecord, AuditFilter, Page, TokenFilter, TokenRecord, TokenStatus } from '../store/store.js'
 import { canSeeApp, canSeeToken, type Domain, type Principal } from './context.js'
-import { decodeCursor, decodeSeqCursor, pageSize } from './pagination.js'
+import { decodeCursor, decodeSeqCursor, encodeCursor, pageSize } from './pagination.js'
 
 /** A token the caller may see, or null exactly as for one that does not exist. */
 export async function findToken(domain: Domain, principal: Principal, id: string): Promise<TokenRecord | null> {
@@ -25,13 +26,19 @@ export interface TokenListArgs {
  * Tokens the caller may see, oldest first, by keyset. A non-root token's list is confined to its
  * app (and subject); asking for another app's tokens answers an empty list, as if it had none.
  */
-export async function listTokens(domain: Domain, principal: Principal, args: TokenListArgs): Promise<Page<TokenRecord> & { totalCount: () => Promise<number> }> {
+export async function listTokens(
+  domain: Domain,
+  principal: Principal | null,
+  args: TokenListArgs,
+  extra: Omit<TokenFilter, 'appId' | 'subject' | 'status' | 'now'> = {},
+): Promise<Page<TokenRecord> & { totalCount: () => Promise<number>; endCursor: string | null }> {
   const limit = pageSize(args.first)
   const after = decodeCursor(args.after)
   let appId = args.appId ?? undefined
   let subject = args.subject ?? undefined
-  const empty = { rows: [], hasNextPage: false, totalCount: async () => 0 }
-  if (!principal.app.isRoot) {
+  const empty = { rows: [], hasNextPage: false, totalCount: async () => 0, endCursor: null }
+  // Same rule as canSeeToken: a subject confines the list even for a root-app token.
+  if (principal && (!principal.app.isRoot || principal.token.subject !== null)) {
     if (appId !== undefined && appId !== principal.app.id) return empty
     appId = principal.app.id
     if (principal.token.subject !== null) {
@@ -39,9 +46,10 @@ export async function listTokens(domain: Domain, principal: Principal, args: Tok
       subject = principal.token.subject
     }
   }
-  const filter = { appId, subject, status: args.status ?? undefined, now: domain.clock() }
+  const filter = { ...extra, appId, subject, status: args.status ?? undefined, now: domain.clock() }
   const page = await domain.store.listTokens(filter, { after, limit })
-  return { ...page, totalCount: () => domain.store.countTokens(filter) }
+  const last = page.rows[page.rows.length - 1]
+  return { ...page, totalCount: () => domain.store.countTokens(filter), endCursor: last ? encodeCursor(last) : null }
 }
 
 export async function listApps(domain: Domain, principal: Principal, args: { first?: number | null; after?: string | null }): Promise<Page<AppRecord> & { totalCount: () => Promise<number> }> {
@@ -51,8 +59,26 @@ export async function listApps(domain: Domain, principal: Principal, args: { fir
 }
 
 /** The audit log, oldest first; a non-root token reads only its own app's events. */
-export async function listAuditEvents(domain: Domain, principal: Principal, args: { first?: number | null; after?: string | null }): Promise<Page<AuditEventRecord> & { totalCount: () => Promise<number> }> {
-  const appId = principal.app.isRoot ? undefined : principal.app.id
-  const page = await domain.store.listAuditEvents({ appId, after: decodeSeqCursor(args.after), limit: pageSize(args.first) })
-  return { ...page, totalCount: () => domain.store.countAuditEvents({ appId }) }
+export async function listAuditEvents(
+  domain: Domain,
+  principal: Principal,
+  args: { first?: number | null; after?: string | null; actor?: string | null; action?: string | null; target?: string | null; from?: string | null; to?: string | null },
+): Promise<Page<AuditEventRecord> & { totalCount: () => Promise<number> }> {
+  const filter: AuditFilter = {
+    appId: principal.app.isRoot ? undefined : principal.app.id,
+    actor: args.actor ?? undefined,
+    action: args.action ?? undefined,
+    target: args.target ?? undefined,
+    from: instant(args.from, 'from'),
+    to: instant(args.to, 'to'),
+  }
+  const page = await domain.store.listAuditEvents({ ...filter, after: decodeSeqCursor(args.after), limit: pageSize(args.first) })
+  return { ...page, totalCount: () => domain.store.countAuditEvents(filter) }
+}
+
+function instant(value: string | null | undefined, field: string): number | undefined {
+  if (value == null) return undefined
+  const ms = Date.parse(value)
+  if (Number.isNaN(ms)) throw badInput(field, `${field}: not an RFC 3339 date-time`)
+  return ms
 }

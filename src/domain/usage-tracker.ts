@@ -1,6 +1,9 @@
 import type { Clock } from '../clock.js'
 import type { ScopeUsage, Store } from '../store/store.js'
 
+/** The pseudo-scope of a usage entry that only advances a token's lastUsedAt. */
+export const LAST_USED_ONLY = ''
+
 /**
  * Aggregates which scopes each token exercises, in memory, and writes the totals in batches:
  * no database write on a request's path. Memory is bounded: past `maxEntries` distinct
@@ -40,6 +43,11 @@ export class UsageTracker {
       }
     }
     if (this.#pending.size >= this.options.maxEntries) this.#background()
+  }
+
+  /** Notes that `tokenId` was used, whether or not a scope was exercised (advances lastUsedAt only). */
+  touch(tokenId: string): void {
+    this.record(tokenId, [LAST_USED_ONLY])
   }
 
   /** Writes what has accumulated; flushes never overlap, and a failed batch is merged back for the next. */

@@ -14,6 +14,7 @@ import { requiredScopes, scopeRequirements } from '../directives/index.js'
 import type { AppRecord, AuditEventRecord, Page, TokenRecord } from '../store/store.js'
 import type { ConnectionParent } from './connections.js'
 import type { GraphQLContext } from './context.js'
+import { oauthResolvers } from './oauth-resolvers.js'
 import { scopesForOperations } from './scopes-for-operations.js'
 import type { Resolvers } from './types.generated.js'
 
@@ -53,6 +54,7 @@ function connectionResolvers<T>() {
 /** Thin resolvers: input → one domain call → output. Every rule lives in domain/. */
 export const resolvers: Resolvers = {
   Query: {
+    ...oauthResolvers.Query,
     viewer: (_p, _a, ctx) => ctx.principal?.token ?? null,
     scopes: (_p, _a, ctx) => [...ctx.domain.catalogue.all],
     apps: async (_p, args, ctx) => connection(await listApps(ctx.domain, caller(ctx), args), appCursor),
@@ -70,6 +72,7 @@ export const resolvers: Resolvers = {
     },
   },
   Mutation: {
+    ...oauthResolvers.Mutation,
     createApp: (_p, { input }, ctx) => createApp(ctx.domain, caller(ctx), ctx.request, input),
     updateApp: (_p, { id, input }, ctx) => updateApp(ctx.domain, caller(ctx), ctx.request, id, input),
     disableApp: (_p, { id }, ctx) => disableApp(ctx.domain, caller(ctx), ctx.request, id),
@@ -102,10 +105,6 @@ export const resolvers: Resolvers = {
     createdBy: (t, _a, ctx) => (t.createdBy ? findToken(ctx.domain, caller(ctx), t.createdBy) : null),
     parent: (t, _a, ctx) => (t.parentId ? findToken(ctx.domain, caller(ctx), t.parentId) : null),
     usedScopes: async (t, _a, ctx) => (await ctx.domain.store.getUsage(t.id)).map((u) => u.scope),
-    unusedScopes: async (t, _a, ctx) => {
-      const used = new Set((await ctx.domain.store.getUsage(t.id)).map((u) => u.scope))
-      return t.scopes.filter((s) => !used.has(s))
-    },
   },
   TokenConnection: connectionResolvers<TokenRecord>(),
   AppConnection: connectionResolvers<AppRecord>(),

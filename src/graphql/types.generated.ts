@@ -4,6 +4,9 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { TokenRecord, AppRecord, ScopeRecord, AuditEventRecord } from '../store/store.js';
 import type { IssuedToken as IssuedTokenModel } from '../domain/issue-token.js';
 import type { ConnectionParent } from './connections.js';
+import type { OverPermissionedToken as OverPermissionedTokenModel, OverPermissionedPage } from '../domain/usage-report.js';
+import type { TrimResult as TrimResultModel } from '../domain/trim-token.js';
+import type { BulkRevocationResult } from '../domain/bulk-revoke.js';
 import type { GraphQLContext } from './context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null;
@@ -20,6 +23,70 @@ export type Scalars = {
   DateTime: { input: string; output: string; }
   /** ISO 8601 duration string, e.g. PT15M or P30D. Years count 365 days, months 30. */
   Duration: { input: string; output: string; }
+};
+
+/** How often and when a token exercised one of its scopes. */
+export type ScopeUsage = {
+  __typename?: 'ScopeUsage';
+  scope: Scalars['String']['output'];
+  count: Scalars['Int']['output'];
+  lastUsedAt: Scalars['DateTime']['output'];
+};
+
+/** A token that holds more than it uses, and what it should hold instead. */
+export type OverPermissionedToken = {
+  __typename?: 'OverPermissionedToken';
+  token: Token;
+  /** Scopes not exercised within the window. */
+  unusedScopes: Array<Scalars['String']['output']>;
+  /** The scopes it did exercise: what trimToken would keep. */
+  suggestedScopes: Array<Scalars['String']['output']>;
+};
+
+export type OverPermissionedTokenEdge = {
+  __typename?: 'OverPermissionedTokenEdge';
+  cursor: Scalars['String']['output'];
+  node: OverPermissionedToken;
+};
+
+export type OverPermissionedTokenConnection = {
+  __typename?: 'OverPermissionedTokenConnection';
+  edges: Array<OverPermissionedTokenEdge>;
+  pageInfo: PageInfo;
+};
+
+export type TrimResult = {
+  __typename?: 'TrimResult';
+  token: Token;
+  removedScopes: Array<Scalars['String']['output']>;
+  keptScopes: Array<Scalars['String']['output']>;
+  /** True when nothing was changed. */
+  dryRun: Scalars['Boolean']['output'];
+};
+
+export type RevokeTokensFilter = {
+  appId?: InputMaybe<Scalars['ID']['input']>;
+  /** Tokens granted this scope. */
+  scope?: InputMaybe<Scalars['String']['input']>;
+  createdBefore?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Tokens that have used none of their scopes for this long (and are at least this old). */
+  unusedFor?: InputMaybe<Scalars['Duration']['input']>;
+};
+
+export type BulkRevocation = {
+  __typename?: 'BulkRevocation';
+  /** The active tokens the filter matched (revoked unless dryRun). */
+  matched: Array<Token>;
+  /** Every token revoked, derived tokens included; empty on a dry run. */
+  revokedIds: Array<Scalars['ID']['output']>;
+  dryRun: Scalars['Boolean']['output'];
+};
+
+/** Refused authentications since this instance started, by reason (a counter, not a row per failure). */
+export type AuthenticationFailureCount = {
+  __typename?: 'AuthenticationFailureCount';
+  reason: Scalars['String']['output'];
+  count: Scalars['Int']['output'];
 };
 
 export type TokenKind =
@@ -91,8 +158,17 @@ export type Token = {
   parent: Maybe<Token>;
   /** Scopes this token has exercised. */
   usedScopes: Array<Scalars['String']['output']>;
-  /** Scopes this token holds but has never exercised: candidates to drop. */
+  /** Scopes this token holds but has not exercised since `since` ago (default: ever): candidates to drop. */
   unusedScopes: Array<Scalars['String']['output']>;
+  /** Per-scope usage counts and last use. */
+  scopeUsage: Array<ScopeUsage>;
+  /** True for a token without expiry (only ever issued when asked for explicitly). */
+  neverExpires: Scalars['Boolean']['output'];
+};
+
+
+export type TokenUnusedScopesArgs = {
+  since?: InputMaybe<Scalars['Duration']['input']>;
 };
 
 /** A token and its plaintext secret, returned once by the mutation that creates it and never again. */
@@ -183,11 +259,21 @@ export type Query = {
   app: Maybe<App>;
   tokens: TokenConnection;
   token: Maybe<Token>;
+  /** The audit log, oldest first; filters combine (AND); from is inclusive, to exclusive. */
   auditEvents: AuditEventConnection;
   /** Every protected field and what it needs. */
   scopeRequirements: Array<FieldRequirement>;
   /** What an operation needs: alternatives, least first. Issue a token with exactly one of them. */
   requiredScopes: Array<Array<Scalars['String']['output']>>;
+  /** Active tokens holding scopes they have not used for `unusedFor`, with the scopes to keep. */
+  overPermissionedTokens: OverPermissionedTokenConnection;
+  /** Active tokens expiring within the window, soonest first. */
+  expiringTokens: Array<Token>;
+  /** Active tokens that never expire. */
+  neverExpiringTokens: TokenConnection;
+  authenticationFailures: Array<AuthenticationFailureCount>;
+  /** Every signing key, oldest first; public keys only. */
+  signingKeys: Array<SigningKey>;
 };
 
 
@@ -217,6 +303,11 @@ export type QueryTokenArgs = {
 
 
 export type QueryAuditEventsArgs = {
+  actor?: InputMaybe<Scalars['ID']['input']>;
+  action?: InputMaybe<Scalars['String']['input']>;
+  target?: InputMaybe<Scalars['String']['input']>;
+  from?: InputMaybe<Scalars['DateTime']['input']>;
+  to?: InputMaybe<Scalars['DateTime']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   after?: InputMaybe<Scalars['String']['input']>;
 };
@@ -225,6 +316,25 @@ export type QueryAuditEventsArgs = {
 export type QueryRequiredScopesArgs = {
   document: Scalars['String']['input'];
   operationName?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type QueryOverPermissionedTokensArgs = {
+  unusedFor: Scalars['Duration']['input'];
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type QueryExpiringTokensArgs = {
+  within: Scalars['Duration']['input'];
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryNeverExpiringTokensArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type CreateAppInput = {
@@ -284,6 +394,16 @@ export type Mutation = {
   rotateToken: IssuedToken;
   /** Revokes a token and every token derived from it. */
   revokeToken: Token;
+  /** Narrows a token (and its derived tokens) to the scopes it used within `unusedFor` (default: ever). Never widens. */
+  trimToken: TrimResult;
+  /** Revokes every active token matching all of the filter, with their derived tokens. */
+  revokeTokens: BulkRevocation;
+  /** A new client secret for an app (several may coexist, for rotation without downtime). */
+  createClientSecret: IssuedClientSecret;
+  /** Revokes a client secret: it stops authenticating at once. */
+  revokeClientSecret: ClientSecret;
+  /** A new ACTIVE signing key (alg EdDSA by default, or ES256, RS256); the old one verifies until its tokens expire. Root app only. */
+  rotateSigningKey: SigningKey;
 };
 
 
@@ -327,6 +447,65 @@ export type MutationRotateTokenArgs = {
 export type MutationRevokeTokenArgs = {
   id: Scalars['ID']['input'];
   reason?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type MutationTrimTokenArgs = {
+  id: Scalars['ID']['input'];
+  unusedFor?: InputMaybe<Scalars['Duration']['input']>;
+  dryRun?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+
+export type MutationRevokeTokensArgs = {
+  filter: RevokeTokensFilter;
+  reason?: InputMaybe<Scalars['String']['input']>;
+  dryRun?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+
+export type MutationCreateClientSecretArgs = {
+  appId: Scalars['ID']['input'];
+};
+
+
+export type MutationRevokeClientSecretArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationRotateSigningKeyArgs = {
+  alg?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** A client secret of an app: the credential of POST /oauth/token (client_id = the app id). */
+export type ClientSecret = {
+  __typename?: 'ClientSecret';
+  /** The public id of the secret (the 16 characters after sws_). */
+  id: Scalars['ID']['output'];
+  appId: Scalars['ID']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  revokedAt: Maybe<Scalars['DateTime']['output']>;
+};
+
+/** A new client secret and its plaintext, returned once by createClientSecret and never again. */
+export type IssuedClientSecret = {
+  __typename?: 'IssuedClientSecret';
+  id: Scalars['ID']['output'];
+  appId: Scalars['ID']['output'];
+  secret: Scalars['String']['output'];
+  createdAt: Scalars['DateTime']['output'];
+};
+
+/** A key that signs JWT access tokens; its public half is published at /.well-known/jwks.json while it is ACTIVE or RETIRING. */
+export type SigningKey = {
+  __typename?: 'SigningKey';
+  kid: Scalars['ID']['output'];
+  alg: Scalars['String']['output'];
+  status: SigningKeyStatus;
+  createdAt: Scalars['DateTime']['output'];
+  /** When RETIRING: the instant it stops verifying and becomes RETIRED. */
+  retireAfter: Maybe<Scalars['DateTime']['output']>;
 };
 
 
@@ -402,16 +581,24 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  ScopeUsage: ResolverTypeWrapper<ScopeUsage>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  OverPermissionedToken: ResolverTypeWrapper<OverPermissionedTokenModel>;
+  OverPermissionedTokenEdge: ResolverTypeWrapper<Omit<OverPermissionedTokenEdge, 'node'> & { node: ResolversTypes['OverPermissionedToken'] }>;
+  OverPermissionedTokenConnection: ResolverTypeWrapper<OverPermissionedPage>;
+  TrimResult: ResolverTypeWrapper<TrimResultModel>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  RevokeTokensFilter: RevokeTokensFilter;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  BulkRevocation: ResolverTypeWrapper<BulkRevocationResult>;
+  AuthenticationFailureCount: ResolverTypeWrapper<AuthenticationFailureCount>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Duration: ResolverTypeWrapper<Scalars['Duration']['output']>;
   TokenKind: TokenKind;
   TokenStatus: TokenStatus;
   SigningKeyStatus: SigningKeyStatus;
   Scope: ResolverTypeWrapper<ScopeRecord>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   App: ResolverTypeWrapper<AppRecord>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Token: ResolverTypeWrapper<TokenRecord>;
   IssuedToken: ResolverTypeWrapper<IssuedTokenModel>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
@@ -430,18 +617,29 @@ export type ResolversTypes = {
   IssueTokenInput: IssueTokenInput;
   DeriveTokenInput: DeriveTokenInput;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  ClientSecret: ResolverTypeWrapper<ClientSecret>;
+  IssuedClientSecret: ResolverTypeWrapper<IssuedClientSecret>;
+  SigningKey: ResolverTypeWrapper<SigningKey>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
+  ScopeUsage: ScopeUsage;
+  Int: Scalars['Int']['output'];
+  OverPermissionedToken: OverPermissionedTokenModel;
+  OverPermissionedTokenEdge: Omit<OverPermissionedTokenEdge, 'node'> & { node: ResolversParentTypes['OverPermissionedToken'] };
+  OverPermissionedTokenConnection: OverPermissionedPage;
+  TrimResult: TrimResultModel;
+  Boolean: Scalars['Boolean']['output'];
+  RevokeTokensFilter: RevokeTokensFilter;
+  ID: Scalars['ID']['output'];
+  BulkRevocation: BulkRevocationResult;
+  AuthenticationFailureCount: AuthenticationFailureCount;
   DateTime: Scalars['DateTime']['output'];
   Duration: Scalars['Duration']['output'];
   Scope: ScopeRecord;
-  ID: Scalars['ID']['output'];
-  Boolean: Scalars['Boolean']['output'];
   App: AppRecord;
-  Int: Scalars['Int']['output'];
   Token: TokenRecord;
   IssuedToken: IssuedTokenModel;
   PageInfo: PageInfo;
@@ -460,6 +658,9 @@ export type ResolversParentTypes = {
   IssueTokenInput: IssueTokenInput;
   DeriveTokenInput: DeriveTokenInput;
   Mutation: Record<PropertyKey, never>;
+  ClientSecret: ClientSecret;
+  IssuedClientSecret: IssuedClientSecret;
+  SigningKey: SigningKey;
   String: Scalars['String']['output'];
 };
 
@@ -477,6 +678,46 @@ export type AuthenticatedDirectiveResolver<Result, Parent, ContextType = GraphQL
 export type PublicDirectiveArgs = { };
 
 export type PublicDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = PublicDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type ScopeUsageResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ScopeUsage'] = ResolversParentTypes['ScopeUsage']> = {
+  scope?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  lastUsedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type OverPermissionedTokenResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['OverPermissionedToken'] = ResolversParentTypes['OverPermissionedToken']> = {
+  token?: Resolver<ResolversTypes['Token'], ParentType, ContextType>;
+  unusedScopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  suggestedScopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type OverPermissionedTokenEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['OverPermissionedTokenEdge'] = ResolversParentTypes['OverPermissionedTokenEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['OverPermissionedToken'], ParentType, ContextType>;
+};
+
+export type OverPermissionedTokenConnectionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['OverPermissionedTokenConnection'] = ResolversParentTypes['OverPermissionedTokenConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['OverPermissionedTokenEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type TrimResultResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TrimResult'] = ResolversParentTypes['TrimResult']> = {
+  token?: Resolver<ResolversTypes['Token'], ParentType, ContextType>;
+  removedScopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  keptScopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  dryRun?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type BulkRevocationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['BulkRevocation'] = ResolversParentTypes['BulkRevocation']> = {
+  matched?: Resolver<Array<ResolversTypes['Token']>, ParentType, ContextType>;
+  revokedIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  dryRun?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type AuthenticationFailureCountResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AuthenticationFailureCount'] = ResolversParentTypes['AuthenticationFailureCount']> = {
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
@@ -521,7 +762,9 @@ export type TokenResolvers<ContextType = GraphQLContext, ParentType extends Reso
   createdBy?: Resolver<Maybe<ResolversTypes['Token']>, ParentType, ContextType>;
   parent?: Resolver<Maybe<ResolversTypes['Token']>, ParentType, ContextType>;
   usedScopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
-  unusedScopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  unusedScopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType, Partial<TokenUnusedScopesArgs>>;
+  scopeUsage?: Resolver<Array<ResolversTypes['ScopeUsage']>, ParentType, ContextType>;
+  neverExpires?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
 export type IssuedTokenResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['IssuedToken'] = ResolversParentTypes['IssuedToken']> = {
@@ -596,6 +839,11 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   auditEvents?: Resolver<ResolversTypes['AuditEventConnection'], ParentType, ContextType, Partial<QueryAuditEventsArgs>>;
   scopeRequirements?: Resolver<Array<ResolversTypes['FieldRequirement']>, ParentType, ContextType>;
   requiredScopes?: Resolver<Array<Array<ResolversTypes['String']>>, ParentType, ContextType, RequireFields<QueryRequiredScopesArgs, 'document'>>;
+  overPermissionedTokens?: Resolver<ResolversTypes['OverPermissionedTokenConnection'], ParentType, ContextType, RequireFields<QueryOverPermissionedTokensArgs, 'unusedFor'>>;
+  expiringTokens?: Resolver<Array<ResolversTypes['Token']>, ParentType, ContextType, RequireFields<QueryExpiringTokensArgs, 'within'>>;
+  neverExpiringTokens?: Resolver<ResolversTypes['TokenConnection'], ParentType, ContextType, Partial<QueryNeverExpiringTokensArgs>>;
+  authenticationFailures?: Resolver<Array<ResolversTypes['AuthenticationFailureCount']>, ParentType, ContextType>;
+  signingKeys?: Resolver<Array<ResolversTypes['SigningKey']>, ParentType, ContextType>;
 };
 
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
@@ -607,9 +855,43 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   deriveToken?: Resolver<ResolversTypes['IssuedToken'], ParentType, ContextType, RequireFields<MutationDeriveTokenArgs, 'input'>>;
   rotateToken?: Resolver<ResolversTypes['IssuedToken'], ParentType, ContextType, RequireFields<MutationRotateTokenArgs, 'id'>>;
   revokeToken?: Resolver<ResolversTypes['Token'], ParentType, ContextType, RequireFields<MutationRevokeTokenArgs, 'id'>>;
+  trimToken?: Resolver<ResolversTypes['TrimResult'], ParentType, ContextType, RequireFields<MutationTrimTokenArgs, 'id' | 'dryRun'>>;
+  revokeTokens?: Resolver<ResolversTypes['BulkRevocation'], ParentType, ContextType, RequireFields<MutationRevokeTokensArgs, 'filter' | 'dryRun'>>;
+  createClientSecret?: Resolver<ResolversTypes['IssuedClientSecret'], ParentType, ContextType, RequireFields<MutationCreateClientSecretArgs, 'appId'>>;
+  revokeClientSecret?: Resolver<ResolversTypes['ClientSecret'], ParentType, ContextType, RequireFields<MutationRevokeClientSecretArgs, 'id'>>;
+  rotateSigningKey?: Resolver<ResolversTypes['SigningKey'], ParentType, ContextType, Partial<MutationRotateSigningKeyArgs>>;
+};
+
+export type ClientSecretResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ClientSecret'] = ResolversParentTypes['ClientSecret']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  appId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  revokedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+};
+
+export type IssuedClientSecretResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['IssuedClientSecret'] = ResolversParentTypes['IssuedClientSecret']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  appId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  secret?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type SigningKeyResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SigningKey'] = ResolversParentTypes['SigningKey']> = {
+  kid?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  alg?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['SigningKeyStatus'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  retireAfter?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 };
 
 export type Resolvers<ContextType = GraphQLContext> = {
+  ScopeUsage?: ScopeUsageResolvers<ContextType>;
+  OverPermissionedToken?: OverPermissionedTokenResolvers<ContextType>;
+  OverPermissionedTokenEdge?: OverPermissionedTokenEdgeResolvers<ContextType>;
+  OverPermissionedTokenConnection?: OverPermissionedTokenConnectionResolvers<ContextType>;
+  TrimResult?: TrimResultResolvers<ContextType>;
+  BulkRevocation?: BulkRevocationResolvers<ContextType>;
+  AuthenticationFailureCount?: AuthenticationFailureCountResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Duration?: GraphQLScalarType;
   Scope?: ScopeResolvers<ContextType>;
@@ -627,6 +909,9 @@ export type Resolvers<ContextType = GraphQLContext> = {
   FieldRequirement?: FieldRequirementResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  ClientSecret?: ClientSecretResolvers<ContextType>;
+  IssuedClientSecret?: IssuedClientSecretResolvers<ContextType>;
+  SigningKey?: SigningKeyResolvers<ContextType>;
 };
 
 export type DirectiveResolvers<ContextType = GraphQLContext> = {

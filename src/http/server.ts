@@ -32,6 +32,12 @@ export class HttpServer {
     return this
   }
 
+  /** The address listened on, once listening: the default issuer is derived from it. */
+  get address(): AddressInfo | null {
+    const address = this.#server.address()
+    return address !== null && typeof address === 'object' ? address : null
+  }
+
   async listen(port: number, host: string): Promise<AddressInfo> {
     await new Promise<void>((resolve, reject) => {
       this.#server.once('error', reject)

@@ -1,13 +1,13 @@
 import { mkdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import Database from 'better-sqlite3'
-import { and, asc, count, desc, eq, gt, inArray, isNotNull, isNull, lte, max, or, sql, type SQL } from 'drizzle-orm'
+import { and, asc, count, desc, eq, gt, gte, inArray, isNotNull, isNull, lt, lte, max, or, sql, type SQL } from 'drizzle-orm'
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
 import { packageRoot } from '../package-root.js'
 import { auditHash, GENESIS_HASH } from './audit-hash.js'
 import * as t from './sqlite-schema.js'
-import type { AppRecord, AuditEventInput, AuditEventRecord, ClientSecretRecord, Page, Position, ScopeRecord, ScopeUsage, SigningKeyRecord, Store, TokenFilter, TokenRecord } from './store.js'
+import type { AppRecord, AuditEventInput, AuditFilter, AuditEventRecord, ClientSecretRecord, Page, Position, ScopeRecord, ScopeUsage, SigningKeyRecord, Store, TokenFilter, TokenRecord } from './store.js'
 
 type Db = BetterSQLite3Database<typeof t>
 
@@ -154,18 +154,7 @@ export class SqliteStore implements Store {
   }
 
   async revokeTokenCascade(id: string, at: number, reason: string | null, audit: AuditEventInput): Promise<string[]> {
-    return this.#db.transaction((tx) => {
-      const revoked = tx.all<{ id: string }>(sql`
-        WITH RECURSIVE family(id) AS (
-          SELECT id FROM tokens WHERE id = ${id}
-          UNION SELECT tokens.id FROM tokens JOIN family ON tokens.parent_id = family.id
-        )
-        UPDATE tokens SET revoked_at = ${at}, revoke_reason = ${reason}
-        WHERE id IN (SELECT id FROM family) AND revoked_at IS NULL
-        RETURNING id`)
-      this.#audit(tx, { ...audit, details: { ...audit.details, revoked: revoked.map((r) => r.id) } })
-      return revoked.map((r) => r.id)
-    })
+    return this.revokeTokensCascade([id], at, reason, audit)
   }
 
   async rotateToken(oldId: string, successor: TokenRecord, oldEnd: { expiresAt: number | null; revokedAt: number | null; revokeReason: string | null }, audit: AuditEventInput): Promise<void> {
@@ -177,15 +166,14 @@ export class SqliteStore implements Store {
     })
   }
 
-  async listAuditEvents(options: { appId?: string | undefined; after?: number | undefined; limit: number }): Promise<Page<AuditEventRecord>> {
-    const where = and(options.appId !== undefined ? eq(t.auditEvents.appId, options.appId) : undefined, options.after !== undefined ? gt(t.auditEvents.seq, options.after) : undefined)
+  async listAuditEvents(options: AuditFilter & { after?: number | undefined; limit: number }): Promise<Page<AuditEventRecord>> {
+    const where = and(auditFilter(options), options.after !== undefined ? gt(t.auditEvents.seq, options.after) : undefined)
     const rows = this.#db.select().from(t.auditEvents).where(where).orderBy(asc(t.auditEvents.seq)).limit(options.limit + 1).all()
     return page(rows, options.limit)
   }
 
-  async countAuditEvents(options: { appId?: string | undefined }): Promise<number> {
-    const where = options.appId !== undefined ? eq(t.auditEvents.appId, options.appId) : undefined
-    return this.#db.select({ n: count() }).from(t.auditEvents).where(where).get()?.n ?? 0
+  async countAuditEvents(options: AuditFilter): Promise<number> {
+    return this.#db.select({ n: count() }).from(t.auditEvents).where(auditFilter(options)).get()?.n ?? 0
   }
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {
@@ -240,7 +228,7 @@ export class SqliteStore implements Store {
     if (usage.length === 0) return
     this.#db.transaction((tx) => {
       for (const u of usage) {
-        tx.insert(t.tokenScopeUsage)
+        if (u.scope !== '') tx.insert(t.tokenScopeUsage)
           .values(u)
           .onConflictDoUpdate({
             target: [t.tokenScopeUsage.tokenId, t.tokenScopeUsage.scope],
@@ -259,10 +247,64 @@ export class SqliteStore implements Store {
     return this.#db.select().from(t.tokenScopeUsage).where(eq(t.tokenScopeUsage.tokenId, tokenId)).orderBy(asc(t.tokenScopeUsage.scope)).all()
   }
 
+  async listUsage(tokenIds: readonly string[]): Promise<ScopeUsage[]> {
+    if (tokenIds.length === 0) return []
+    return this.#db.select().from(t.tokenScopeUsage).where(inArray(t.tokenScopeUsage.tokenId, [...tokenIds])).all()
+  }
+
+  async narrowTokenScopes(id: string, scopes: string[], audit: AuditEventInput): Promise<{ id: string; scopes: string[] }[]> {
+    return this.#db.transaction((tx) => {
+      const family = tx.all<{ id: string; parent_id: string | null; scopes: string; depth: number }>(sql`
+        WITH RECURSIVE family(id, depth) AS (
+          SELECT id, 0 FROM tokens WHERE id = ${id}
+          UNION SELECT tokens.id, family.depth + 1 FROM tokens JOIN family ON tokens.parent_id = family.id
+        )
+        SELECT tokens.id, tokens.parent_id, tokens.scopes, family.depth FROM family JOIN tokens ON tokens.id = family.id ORDER BY family.depth`)
+      const next = new Map<string, string[]>([[id, scopes]])
+      const changed: { id: string; scopes: string[] }[] = []
+      for (const row of family) {
+        const own = JSON.parse(row.scopes) as string[]
+        const narrowed = row.id === id ? scopes : own.filter((s) => (next.get(row.parent_id as string) ?? own).includes(s))
+        next.set(row.id, narrowed)
+        if (narrowed.length !== own.length) {
+          tx.update(t.tokens).set({ scopes: narrowed }).where(eq(t.tokens.id, row.id)).run()
+          changed.push({ id: row.id, scopes: narrowed })
+        }
+      }
+      this.#audit(tx, { ...audit, details: { ...audit.details, changed } })
+      return changed
+    })
+  }
+
+  async revokeTokensCascade(ids: readonly string[], at: number, reason: string | null, audit: AuditEventInput): Promise<string[]> {
+    return this.#db.transaction((tx) => {
+      const revoked: string[] = []
+      for (const id of ids) revoked.push(...this.#revokeFamily(tx, id, at, reason))
+      this.#audit(tx, { ...audit, details: { ...audit.details, revoked } })
+      return revoked
+    })
+  }
+
+  #revokeFamily(tx: Pick<Db, 'all'>, id: string, at: number, reason: string | null): string[] {
+    return tx
+      .all<{ id: string }>(sql`
+        WITH RECURSIVE family(id) AS (
+          SELECT id FROM tokens WHERE id = ${id}
+          UNION SELECT tokens.id FROM tokens JOIN family ON tokens.parent_id = family.id
+        )
+        UPDATE tokens SET revoked_at = ${at}, revoke_reason = ${reason}
+        WHERE id IN (SELECT id FROM family) AND revoked_at IS NULL
+        RETURNING id`)
+      .map((r) => r.id)
+  }
+
   /** Appends an audit event chained to the last one; called inside the transaction of the change it records. */
   #audit(tx: Pick<Db, 'insert'>, event: AuditEventInput): void {
     const previous = this.#prepared.lastAuditHash.get()?.hash ?? GENESIS_HASH
-    tx.insert(t.auditEvents).values({ ...event, hash: auditHash(previous, event) }).run()
+    const hash = auditHash(previous, event)
+    tx.insert(t.auditEvents).values({ ...event, hash }).run()
+    // The head is kept beside the chain so that deleting the newest events is detected too.
+    tx.insert(t.meta).values({ key: 'audit_head', value: hash }).onConflictDoUpdate({ target: t.meta.key, set: { value: hash } }).run()
   }
 }
 
@@ -277,8 +319,23 @@ function migrationsFolder(): string {
   return join(packageRoot(), 'drizzle', 'sqlite')
 }
 
+function auditFilter(f: AuditFilter): SQL | undefined {
+  return and(
+    f.appId !== undefined ? eq(t.auditEvents.appId, f.appId) : undefined,
+    f.actor !== undefined ? eq(t.auditEvents.actor, f.actor) : undefined,
+    f.action !== undefined ? eq(t.auditEvents.action, f.action) : undefined,
+    f.target !== undefined ? eq(t.auditEvents.target, f.target) : undefined,
+    f.from !== undefined ? gte(t.auditEvents.at, f.from) : undefined,
+    f.to !== undefined ? lt(t.auditEvents.at, f.to) : undefined,
+  )
+}
+
 function tokenFilter(filter: TokenFilter): SQL | undefined {
   const conditions: (SQL | undefined)[] = []
+  if (filter.scope !== undefined) conditions.push(sql`EXISTS (SELECT 1 FROM json_each(${t.tokens.scopes}) WHERE json_each.value = ${filter.scope})`)
+  if (filter.createdBefore !== undefined) conditions.push(lt(t.tokens.createdAt, filter.createdBefore))
+  if (filter.expiresBefore !== undefined) conditions.push(lte(t.tokens.expiresAt, filter.expiresBefore))
+  if (filter.neverExpires) conditions.push(isNull(t.tokens.expiresAt))
   if (filter.appId !== undefined) conditions.push(eq(t.tokens.appId, filter.appId))
   if (filter.subject !== undefined) conditions.push(eq(t.tokens.subject, filter.subject))
   if (filter.status === 'REVOKED') conditions.push(isNotNull(t.tokens.revokedAt))

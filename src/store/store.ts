@@ -91,8 +91,24 @@ export interface TokenFilter {
   appId?: string | undefined
   subject?: string | undefined
   status?: TokenStatus | undefined
+  /** Only tokens holding this scope (as granted, not through implies). */
+  scope?: string | undefined
+  createdBefore?: number | undefined
+  /** Only tokens with an expiry at or before this instant. */
+  expiresBefore?: number | undefined
+  /** Only tokens that never expire. */
+  neverExpires?: boolean | undefined
   /** Evaluates `status` against this instant. */
   now: number
+}
+
+export interface AuditFilter {
+  appId?: string | undefined
+  actor?: string | undefined
+  action?: string | undefined
+  target?: string | undefined
+  from?: number | undefined
+  to?: number | undefined
 }
 
 export interface Page<T> {
@@ -142,8 +158,8 @@ export interface Store {
   /** Inserts the successor of a rotated token, moves the old token's children to it and sets the old token's end. */
   rotateToken(oldId: string, successor: TokenRecord, oldEnd: { expiresAt: number | null; revokedAt: number | null; revokeReason: string | null }, audit: AuditEventInput): Promise<void>
 
-  listAuditEvents(options: { appId?: string | undefined; after?: number | undefined; limit: number }): Promise<Page<AuditEventRecord>>
-  countAuditEvents(options: { appId?: string | undefined }): Promise<number>
+  listAuditEvents(options: AuditFilter & { after?: number | undefined; limit: number }): Promise<Page<AuditEventRecord>>
+  countAuditEvents(options: AuditFilter): Promise<number>
 
   listSigningKeys(): Promise<SigningKeyRecord[]>
   /** Inserts a new ACTIVE key and, in the same transaction, turns every other ACTIVE key RETIRING until `retireAfter`. */
@@ -159,7 +175,17 @@ export interface Store {
   /** Sets revokedAt if unset; false when the secret was already revoked. */
   revokeClientSecret(id: string, at: number, audit: AuditEventInput): Promise<boolean>
 
-  /** Adds usage counts (from the in-memory aggregator) and advances each token's lastUsedAt. */
+  /** Adds usage counts (from the in-memory aggregator) and advances each token's lastUsedAt; an entry with scope '' only advances lastUsedAt. */
   recordUsage(usage: ScopeUsage[]): Promise<void>
   getUsage(tokenId: string): Promise<ScopeUsage[]>
+  /** Usage rows of several tokens at once (for reports over a page of tokens). */
+  listUsage(tokenIds: readonly string[]): Promise<ScopeUsage[]>
+  /**
+   * Narrows a token to `scopes` (a subset of its own) and every token derived from it to its
+   * intersection with its parent's new scopes, so children never out-scope their parent.
+   * Returns the tokens changed with their new scopes.
+   */
+  narrowTokenScopes(id: string, scopes: string[], audit: AuditEventInput): Promise<{ id: string; scopes: string[] }[]>
+  /** Revokes several tokens and all their descendants in one transaction; returns the ids revoked now. */
+  revokeTokensCascade(ids: readonly string[], at: number, reason: string | null, audit: AuditEventInput): Promise<string[]>
 }

@@ -27,9 +27,13 @@ export interface TestServer {
   stop(): Promise<void>
 }
 
-export async function startServer(options: { env?: Record<string, string> } = {}): Promise<TestServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'scopeward-test-'))
-  const dbPath = join(dir, 'scopeward.db')
+/**
+ * Starts a server on a fresh database, or on `dbPath` (a restart: the root token is then null, so
+ * pass `rootToken` on). `keep` leaves the database in place when the server stops.
+ */
+export async function startServer(options: { env?: Record<string, string>; dbPath?: string; rootToken?: string; keep?: boolean; offset?: number } = {}): Promise<TestServer> {
+  const dir = options.dbPath ? null : mkdtempSync(join(tmpdir(), 'scopeward-test-'))
+  const dbPath = options.dbPath ?? join(dir as string, 'scopeward.db')
   const logs: string[] = []
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -37,13 +41,13 @@ export async function startServer(options: { env?: Record<string, string> } = {}
       done()
     },
   })
-  let offset = 0
+  let offset = options.offset ?? 0
   const clock = () => Date.now() + offset
   const config = loadConfig({ db: dbPath, port: '0' }, { ...options.env })
   const app = await createScopeward(config, { logger: createLogger('info', sink), clock })
   const address = await app.http.listen(0, '127.0.0.1')
   const url = `http://127.0.0.1:${address.port}`
-  const rootToken = app.rootToken as string
+  const rootToken = (app.rootToken ?? options.rootToken) as string
   return {
     url,
     dbPath,
@@ -65,7 +69,7 @@ export async function startServer(options: { env?: Record<string, string> } = {}
     },
     async stop() {
       await app.close()
-      rmSync(dir, { recursive: true, force: true })
+      if (dir && !options.keep) rmSync(dir, { recursive: true, force: true })
     },
   }
 }

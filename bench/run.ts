@@ -1,0 +1,522 @@
+/**
+ * Scopeward benchmark orchestrator (see bench/README.md).
+ *
+ *   node --import tsx --min-semi-space-size=16 bench/run.ts [--quick] [--rounds 3] [--duration 8]
+ *        [--scale-duration 5] [--warmup 8] [--connections 50] [--variants A,D,S,...] [--no-scale]
+ *        [--profile S] [--profile-seconds 20]
+ *
+ * Seeds databases (bench/seed.ts), starts one child process per variant server
+ * (bench/servers/*.ts, NODE_ENV=production, --min-semi-space-size=16), warms each up, then runs
+ * rounds A → … → A2 with autocannon from this process, and prints/writes a table.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir, cpus, loadavg } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import autocannon from 'autocannon'
+import { procStatusKb } from './lib/child.js'
+import { summarizeProfile } from './profile-summary.js'
+import { seedId } from './seed.js'
+
+const BENCH = dirname(fileURLToPath(import.meta.url))
+const ROOT = dirname(BENCH)
+
+const { values: opt } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    duration: { type: 'string' },
+    'scale-duration': { type: 'string' },
+    warmup: { type: 'string' },
+    connections: { type: 'string', default: '50' },
+    variants: { type: 'string' },
+    'no-scale': { type: 'boolean', default: false },
+    'no-write': { type: 'boolean', default: false },
+    profile: { type: 'string' },
+    'profile-seconds': { type: 'string', default: '20' },
+  },
+})
+const QUICK = opt.quick
+const ROUNDS = Number(opt.rounds ?? (QUICK ? 1 : 3))
+const DURATION = Number(opt.duration ?? (QUICK ? 3 : 8))
+const SCALE_DURATION = Number(opt['scale-duration'] ?? (QUICK ? 3 : 5))
+const WARMUP = Number(opt.warmup ?? (QUICK ? 2 : 8))
+const CONNECTIONS = Number(opt.connections)
+const BIG = 1_000_000
+const SMALL = 10_000
+
+// ---------------------------------------------------------------- variants
+interface ServerDef {
+  key: string
+  file: string
+  db: 'small' | 'big'
+  what: string
+}
+const SERVERS: ServerDef[] = [
+  { key: 'A', file: 'apollo.ts', db: 'small', what: 'bare Apollo Server 5 (startStandaloneServer, default plugins), no auth, 10k tokens' },
+  { key: 'D', file: 'apollo-shield.ts', db: 'small', what: 'A + opaque bearer check in context + graphql-shield rule (tokens:read) via graphql-middleware' },
+  { key: 'S', file: 'scopeward-opaque.ts', db: 'small', what: 'Scopeward (createScopeward), opaque tokens:read token, 10k tokens' },
+  { key: 'S0', file: 'scopeward-noengine.ts', db: 'small', what: 'Scopeward composition without the directive engine (no wrapping, no plugin), opaque token' },
+  { key: 'J', file: 'scopeward-jwt.ts', db: 'small', what: 'Scopeward, EdDSA JWT (issueToken kind: JWT)' },
+  { key: 'I', file: 'scopeward-introspect.ts', db: 'small', what: 'Scopeward POST /oauth/introspect (token=<opaque>)' },
+  { key: 'W', file: 'scopeward-issue.ts', db: 'small', what: 'Scopeward issueToken mutation over HTTP (token + audit row, WAL, synchronous=FULL)' },
+  { key: 'RAW', file: 'raw-insert.ts', db: 'small', what: 'raw better-sqlite3 single-row INSERT transactions, WAL + synchronous=FULL, in process' },
+  { key: 'M', file: 'scopeward-opaque.ts', db: 'big', what: 'Scopeward, opaque token, 1,000,000 tokens in the database' },
+  { key: 'A2', file: 'apollo.ts', db: 'small', what: 'A again, separate process, measured last in each round (A/A control, bracket)' },
+]
+
+interface RunDef {
+  key: string
+  server: string
+  kind: 'http' | 'raw' | 'authbench'
+  what: string
+  scale?: boolean
+  /** Connections for this run (default --connections); 1 = unloaded latency. */
+  connections?: number
+  /** Overrides of the server's default request. */
+  request?: (info: ServerInfo) => RequestSpec
+}
+interface RequestSpec {
+  path: string
+  method: string
+  headers: Record<string, string>
+  body: string
+}
+interface ServerInfo {
+  port: number | null
+  skip?: string
+  request?: RequestSpec
+  authHeader?: string
+  deepCursor?: string
+  [k: string]: unknown
+}
+
+const gql = (info: ServerInfo, query: string): RequestSpec => ({ path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', authorization: info.authHeader as string }, body: JSON.stringify({ query }) })
+const LIST_FIELDS = 'edges { node { id name scopes createdAt expiresAt app { id name } } }'
+const RUNS: RunDef[] = [
+  { key: 'A', server: 'A', kind: 'http', what: SERVERS[0]!.what },
+  { key: 'D', server: 'D', kind: 'http', what: SERVERS[1]!.what },
+  { key: 'S', server: 'S', kind: 'http', what: SERVERS[2]!.what },
+  { key: 'S0', server: 'S0', kind: 'http', what: SERVERS[3]!.what },
+  { key: 'J', server: 'J', kind: 'http', what: SERVERS[4]!.what },
+  { key: 'I', server: 'I', kind: 'http', what: SERVERS[5]!.what },
+  { key: 'W', server: 'W', kind: 'http', what: 'issueToken mutations/s over HTTP (Scopeward, 10k tokens)' },
+  { key: 'RAW', server: 'RAW', kind: 'raw', what: SERVERS[7]!.what },
+  { key: 'S-viewer', server: 'S', kind: 'http', scale: true, what: 'token check over HTTP: { viewer { id } }, 10k tokens', request: (i) => gql(i, '{ viewer { id } }') },
+  { key: 'M-viewer', server: 'M', kind: 'http', scale: true, what: 'token check over HTTP: { viewer { id } }, 1M tokens', request: (i) => gql(i, '{ viewer { id } }') },
+  { key: 'M-list', server: 'M', kind: 'http', scale: true, connections: 1, what: 'list query, first page, 1M tokens, 1 connection (unloaded latency)' },
+  { key: 'M-deep', server: 'M', kind: 'http', scale: true, connections: 1, what: 'list query after 900,000 rows (cursor), 1M tokens, 1 connection', request: (i) => gql(i, `{ tokens(first: 20, after: "${i.deepCursor}") { ${LIST_FIELDS} } }`) },
+  { key: 'S-auth', server: 'S', kind: 'authbench', scale: true, what: 'in-process authenticate() over random seeded tokens, 10k tokens' },
+  { key: 'M-auth', server: 'M', kind: 'authbench', scale: true, what: 'in-process authenticate() over random seeded tokens, 1M tokens' },
+  { key: 'A2', server: 'A2', kind: 'http', what: SERVERS[9]!.what },
+]
+
+// ---------------------------------------------------------------- child processes
+class Child {
+  proc!: ChildProcess
+  info!: ServerInfo
+  #seq = 0
+  #waiting = new Map<number, (msg: any) => void>()
+  constructor(readonly def: ServerDef, readonly dbFile: string, readonly count: number, readonly extraFlags: string[] = []) {}
+
+  async start(): Promise<ServerInfo> {
+    const args = ['--import', 'tsx', '--min-semi-space-size=16', ...this.extraFlags, join(BENCH, 'servers', this.def.file), '--db', this.dbFile]
+    if (this.def.file.startsWith('scopeward')) args.push('--count', String(this.count))
+    this.proc = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
+    this.proc.on('message', (msg: any) => {
+      const resolve = this.#waiting.get(msg.id)
+      if (resolve) {
+        this.#waiting.delete(msg.id)
+        resolve(msg)
+      }
+    })
+    this.info = await new Promise<ServerInfo>((resolve, reject) => {
+      let buf = ''
+      const onData = (chunk: Buffer) => {
+        buf += chunk.toString()
+        const nl = buf.indexOf('\n')
+        if (nl >= 0) {
+          this.proc.stdout!.off('data', onData)
+          try {
+            resolve(JSON.parse(buf.slice(0, nl)))
+          } catch (e) {
+            reject(new Error(`${this.def.key}: bad first line ${buf.slice(0, nl)}`))
+          }
+        }
+      }
+      this.proc.stdout!.on('data', onData)
+      this.proc.once('exit', (code) => reject(new Error(`${this.def.key} exited with ${code} before announcing`)))
+    })
+    this.proc.stdout!.resume()
+    return this.info
+  }
+
+  call(msg: Record<string, unknown>, timeoutMs = 120_000): Promise<any> {
+    const id = ++this.#seq
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.def.key}: no answer to ${msg.type}`)), timeoutMs)
+      this.#waiting.set(id, (m) => {
+        clearTimeout(timer)
+        if (m.type === 'error') reject(new Error(`${this.def.key}: ${m.message}`))
+        else resolve(m)
+      })
+      this.proc.send({ ...msg, id })
+    })
+  }
+
+  async stop(): Promise<void> {
+    if (this.proc.exitCode !== null) return
+    const exited = new Promise((r) => this.proc.once('exit', r))
+    try {
+      this.proc.send({ type: 'exit' })
+    } catch {
+      /* already gone */
+    }
+    const t = setTimeout(() => this.proc.kill('SIGKILL'), 15_000)
+    await exited
+    clearTimeout(t)
+  }
+}
+
+function runNode(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } })
+    let out = ''
+    p.stdout.on('data', (c) => (out += c))
+    p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${args.join(' ')} exited ${code}`))))
+  })
+}
+
+// ---------------------------------------------------------------- load
+interface Sample {
+  round: number
+  key: string
+  rps: number
+  p50: number
+  p99: number
+  mean: number
+  cpuUsPerReq: number
+  hwmMiB: number
+  /** CPU used on the machine by processes other than this server and the orchestrator during the run, in cores (2 = whole machine). */
+  foreign: number
+  ok: number
+  bad: number
+  note?: string
+}
+
+const procTicks = (pid: number | 'self'): number => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return Number(f[11]) + Number(f[12])
+}
+const machineBusyTicks = (): number => {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number)
+  return f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]! // user nice system irq softirq steal
+}
+function foreignMeter(pid: number) {
+  const t0 = Date.now(), m0 = machineBusyTicks(), s0 = procTicks(pid), o0 = procTicks('self')
+  return () => {
+    const secs = (Date.now() - t0) / 1000
+    return (machineBusyTicks() - m0 - (procTicks(pid) - s0) - (procTicks('self') - o0)) / 100 / secs
+  }
+}
+
+/** Waits until the server process is idle (< 5 % of a core over 200 ms): requests still queued when autocannon stops must not leak into the next run. */
+async function settle(pid: number, maxMs = 20_000): Promise<void> {
+  const ticks = () => {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return Number(f[11]) + Number(f[12]) // utime + stime, clock ticks (100/s)
+  }
+  const end = Date.now() + maxMs
+  let last = ticks()
+  while (Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 200))
+    const now = ticks()
+    if (now - last <= 1) return
+    last = now
+  }
+}
+
+async function load(info: ServerInfo, spec: RequestSpec, seconds: number, connections = CONNECTIONS) {
+  return autocannon({
+    url: `http://127.0.0.1:${info.port}${spec.path}`,
+    method: spec.method as 'POST',
+    headers: spec.headers,
+    body: spec.body,
+    connections,
+    pipelining: 1,
+    duration: seconds,
+  })
+}
+
+async function measure(run: RunDef, child: Child, round: number): Promise<Sample> {
+  const info = child.info
+  if (run.kind === 'raw' || run.kind === 'authbench') await settle(child.proc.pid!)
+  if (run.kind === 'raw') {
+    await child.call({ type: 'mark' })
+    const foreign = foreignMeter(child.proc.pid!)
+    const r = (await child.call({ type: 'task', name: 'run', ms: SCALE_DURATION * 1000 })).result
+    const s = await child.call({ type: 'stats' })
+    return { round, key: run.key, rps: r.perSec, p50: NaN, p99: NaN, mean: 1000 / r.perSec, cpuUsPerReq: r.cpuUsPerOp, hwmMiB: s.hwmKb / 1024, foreign: foreign(), ok: r.ops, bad: 0 }
+  }
+  if (run.kind === 'authbench') {
+    const foreign = foreignMeter(child.proc.pid!)
+    const r = (await child.call({ type: 'task', name: 'authbench', ms: QUICK ? 500 : 1500 })).result
+    const s = await child.call({ type: 'stats' })
+    return { round, key: run.key, rps: 1e6 / r.usPerOp, p50: NaN, p99: NaN, mean: r.usPerOp / 1000, cpuUsPerReq: r.cpuUsPerOp, hwmMiB: s.hwmKb / 1024, foreign: foreign(), ok: r.ops, bad: 0 }
+  }
+  const spec = run.request ? run.request(info) : (info.request as RequestSpec)
+  const seconds = run.scale ? SCALE_DURATION : DURATION
+  await settle(child.proc.pid!)
+  await child.call({ type: 'mark' })
+  const foreign = foreignMeter(child.proc.pid!)
+  const r = await load(info, spec, seconds, run.connections)
+  const foreignCores = foreign()
+  await settle(child.proc.pid!)
+  const s = await child.call({ type: 'stats' })
+  const ok = r['2xx']
+  // CPU is counted until the server is idle again, so divide by every request sent (in-flight ones at the end included).
+  const sent = Math.max(ok, (r.requests as { sent?: number }).sent ?? ok)
+  const bad = r.non2xx + r.errors + r.timeouts
+  return {
+    round,
+    key: run.key,
+    rps: ok / seconds,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    mean: r.latency.average,
+    cpuUsPerReq: sent > 0 ? s.cpuUs / sent : NaN,
+    hwmMiB: s.hwmKb / 1024,
+    foreign: foreignCores,
+    ok,
+    bad,
+  }
+}
+
+// ---------------------------------------------------------------- statistics
+const median = (xs: number[]): number => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b)
+  if (s.length === 0) return NaN
+  const m = s.length >> 1
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
+}
+const fmt = (x: number, digits = 0): string => (Number.isFinite(x) ? (Math.abs(x) >= 10000 && digits === 0 ? `${(x / 1000).toFixed(1)}k` : x.toFixed(digits)) : '–')
+const range = (xs: number[], digits = 0): string => {
+  const f = xs.filter(Number.isFinite)
+  if (f.length === 0) return '–'
+  if (f.length === 1) return fmt(f[0]!, digits)
+  return `${fmt(median(f), digits)} (${fmt(Math.min(...f), digits)}–${fmt(Math.max(...f), digits)})`
+}
+
+// ---------------------------------------------------------------- profile mode
+async function profile(serverKey: string, small: string, big: string, tmp: string) {
+  const def = SERVERS.find((s) => s.key === serverKey)
+  if (!def) throw new Error(`unknown server ${serverKey}`)
+  const dir = join(BENCH, 'results', 'profiles')
+  mkdirSync(dir, { recursive: true })
+  const db = join(tmp, `${def.key}.db`)
+  copyFileSync(def.db === 'big' ? big : small, db)
+  const child = new Child(def, db, def.db === 'big' ? BIG : SMALL, ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${def.key}-${Date.now()}.cpuprofile`])
+  const info = await child.start()
+  if (info.skip) throw new Error(`${def.key} skipped: ${info.skip}`)
+  console.log(`warm-up ${WARMUP}s, then ${opt['profile-seconds']}s under --cpu-prof`)
+  await load(info, info.request!, WARMUP)
+  await child.call({ type: 'mark' })
+  const seconds = Number(opt['profile-seconds'])
+  const r = await load(info, info.request!, seconds)
+  const s = await child.call({ type: 'stats' })
+  console.log(`${def.key}: ${(r['2xx'] / seconds).toFixed(0)} req/s, ${(s.cpuUs / r['2xx']).toFixed(0)} CPU µs/req (profiler on)`)
+  await child.stop()
+  const newest = readdirSync(dir).filter((f) => f.startsWith(`${def.key}-`) && f.endsWith('.cpuprofile')).map((f) => join(dir, f)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0]!
+  const md = summarizeProfile(newest, ROOT)
+  const out = join(dir, `${def.key}-summary.md`)
+  writeFileSync(out, `# CPU profile of ${def.key} (${def.what})\n\n${(r['2xx'] / seconds).toFixed(0)} req/s, ${(s.cpuUs / r['2xx']).toFixed(0)} CPU µs/req under the profiler; ${seconds} s of load after ${WARMUP} s warm-up; ${newest}\n\n${md}`)
+  console.log(md)
+  console.log(`written ${out}`)
+}
+
+// ---------------------------------------------------------------- main
+async function main() {
+  const started = Date.now()
+  const wanted = opt.variants ? new Set(opt.variants.split(',')) : null
+  let runs = RUNS.filter((r) => !wanted || wanted.has(r.key) || r.key === 'A' || r.key === 'A2')
+  if (opt['no-scale']) runs = runs.filter((r) => !r.scale)
+  const needBig = !!opt.profile?.startsWith('M') || runs.some((r) => r.server === 'M')
+  const tmp = mkdtempSync(join(tmpdir(), 'scopeward-bench-'))
+  const children: Child[] = []
+  const stopAll = async () => {
+    await Promise.all(children.map((c) => c.stop().catch(() => {})))
+    rmSync(tmp, { recursive: true, force: true })
+  }
+  process.on('SIGINT', () => void stopAll().then(() => process.exit(130)))
+  try {
+    const small = join(tmp, 'seed-10k.db')
+    const big = join(tmp, 'seed-1m.db')
+    const seedInfo: Record<string, unknown> = {}
+    seedInfo.small = JSON.parse(await runNode(['--import', 'tsx', join(BENCH, 'seed.ts'), small, String(SMALL)]))
+    if (needBig) seedInfo.big = JSON.parse(await runNode(['--import', 'tsx', join(BENCH, 'seed.ts'), big, String(BIG)]))
+    console.log('seeded', JSON.stringify(seedInfo))
+    if (opt.profile) return await profile(opt.profile, small, big, tmp)
+
+    // Start every server (one process each), sequentially.
+    const serverKeys = [...new Set(runs.map((r) => r.server))]
+    const byKey = new Map<string, Child>()
+    const skipped = new Map<string, string>()
+    for (const key of serverKeys) {
+      const def = SERVERS.find((s) => s.key === key)!
+      const db = def.db === 'big' ? big : join(tmp, `${def.key}.db`)
+      if (def.db === 'small') copyFileSync(small, db)
+      const child = new Child(def, db, def.db === 'big' ? BIG : SMALL)
+      children.push(child)
+      const info = await child.start()
+      if (info.skip) {
+        skipped.set(key, info.skip)
+        console.log(`${key}: SKIPPED — ${info.skip}`)
+        await child.stop()
+        continue
+      }
+      byKey.set(key, child)
+      console.log(`${key}: pid ${child.proc.pid} port ${info.port} started`)
+    }
+    for (const r of runs) if (skipped.has(r.server)) skipped.set(r.key, skipped.get(r.server)!)
+    const active = runs.filter((r) => byKey.has(r.server))
+
+    // Correctness: one request of each HTTP run must answer 200 without GraphQL errors (and the deep page must start at row 900,000).
+    for (const r of active.filter((x) => x.kind === 'http')) {
+      const child = byKey.get(r.server)!
+      const spec = r.request ? r.request(child.info) : child.info.request!
+      const res = await fetch(`http://127.0.0.1:${child.info.port}${spec.path}`, { method: spec.method, headers: spec.headers, body: spec.body })
+      const text = await res.text()
+      if (res.status !== 200 || text.includes('"errors"')) throw new Error(`${r.key}: check request answered ${res.status} ${text.slice(0, 300)}`)
+      if (r.key === 'M-deep' && !text.includes(`"id":"${seedId(900_000)}"`)) throw new Error(`M-deep: first row is not seeded row 900,000: ${text.slice(0, 200)}`)
+      if (r.key.endsWith('list') || r.key === 'S' || r.key === 'A') {
+        const edges = (JSON.parse(text) as { data: { tokens: { edges: unknown[] } } }).data.tokens.edges
+        if (edges.length !== 20) throw new Error(`${r.key}: ${edges.length} edges, expected 20`)
+      }
+    }
+
+    // Warm-up: each HTTP server under load, sequentially (JIT needs ~10 s on this machine).
+    for (const [key, child] of byKey) {
+      if (child.info.port === null) {
+        await child.call({ type: 'task', name: 'run', ms: 1000 })
+        continue
+      }
+      for (const r of active.filter((x) => x.server === key && x.kind === 'http')) {
+        const spec = r.request ? r.request(child.info) : child.info.request!
+        await load(child.info, spec, r.scale ? Math.max(1, Math.round(WARMUP / 3)) : WARMUP, r.connections)
+      }
+      await settle(child.proc.pid!)
+      console.log(`${key}: warmed up`)
+    }
+
+    const samples: Sample[] = []
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const run of active) {
+        const s = await measure(run, byKey.get(run.server)!, round)
+        samples.push(s)
+        console.log(`round ${round} ${run.key.padEnd(9)} ${fmt(s.rps).padStart(7)} /s  p50 ${fmt(s.p50)} p99 ${fmt(s.p99)} mean ${fmt(s.mean, 2)} ms  cpu ${fmt(s.cpuUsPerReq)} µs/req  hwm ${fmt(s.hwmMiB)} MiB  foreign ${fmt(s.foreign, 2)} cores${s.bad ? `  NON-2XX/ERRORS ${s.bad}` : ''}`)
+      }
+    }
+    // Peak RSS read by the orchestrator too (VmHWM of each server process at the end).
+    const hwm = new Map<string, number>()
+    for (const [key, child] of byKey) hwm.set(key, procStatusKb(child.proc.pid!, 'VmHWM') / 1024)
+
+    const report = buildReport(active, samples, skipped, hwm, seedInfo, Date.now() - started)
+    console.log('\n' + report)
+    if (!opt['no-write']) {
+      mkdirSync(join(BENCH, 'results'), { recursive: true })
+      const stamp = new Date().toISOString().replace(/[:.]/g, '').slice(0, 15)
+      writeFileSync(join(BENCH, 'results', `run-${stamp}${QUICK ? '-quick' : ''}.md`), report)
+      writeFileSync(join(BENCH, 'results', `run-${stamp}${QUICK ? '-quick' : ''}.json`), JSON.stringify({ samples, skipped: [...skipped], hwm: [...hwm], seedInfo }, null, 1))
+      if (!QUICK && !opt.variants) writeFileSync(join(BENCH, 'results', 'latest-full.md'), report)
+    }
+  } finally {
+    await stopAll()
+  }
+}
+
+// ---------------------------------------------------------------- report
+function buildReport(runs: RunDef[], samples: Sample[], skipped: Map<string, string>, hwm: Map<string, number>, seedInfo: Record<string, unknown>, ms: number): string {
+  const of = (key: string) => samples.filter((s) => s.key === key)
+  const inRound = (key: string, round: number) => samples.find((s) => s.key === key && s.round === round)
+  /** Per-round ratio a/b of a metric, summarised as median (min–max). */
+  const ratio = (a: string, b: string | 'bracket', metric: (s: Sample) => number): number[] => {
+    const out: number[] = []
+    for (let r = 1; r <= ROUNDS; r++) {
+      const x = inRound(a, r)
+      if (!x) continue
+      let denom: number
+      if (b === 'bracket') {
+        const a1 = inRound('A', r)
+        const a2 = inRound('A2', r)
+        denom = a1 && a2 ? (metric(a1) + metric(a2)) / 2 : a1 ? metric(a1) : NaN
+      } else {
+        const y = inRound(b, r)
+        denom = y ? metric(y) : NaN
+      }
+      out.push(metric(x) / denom)
+    }
+    return out
+  }
+  const rps = (s: Sample) => s.rps
+  const cpu = (s: Sample) => s.cpuUsPerReq
+  const mean = (s: Sample) => s.mean
+  const cmd = `NODE_ENV=production node --import tsx --min-semi-space-size=16 bench/run.ts ${process.argv.slice(2).join(' ')}`.trim()
+  const lines: string[] = []
+  lines.push(`Command: \`${cmd}\``, '')
+  lines.push(`Date ${new Date().toISOString()}, node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model}), load average at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}; wall time ${(ms / 1000).toFixed(0)} s.`)
+  lines.push(`${ROUNDS} round(s); ${DURATION} s per main run, ${SCALE_DURATION} s per scale run, ${WARMUP} s warm-up per server; autocannon ${CONNECTIONS} connections, pipelining 1, on 127.0.0.1; one server process per variant, NODE_ENV=production, --min-semi-space-size=16. Seeding: ${JSON.stringify(seedInfo)}.`, '')
+  lines.push('req/s = 2xx responses per second; p50/p99 = autocannon latency (ms, 1 ms resolution); CPU = server process user+sys per successful request (all threads); peak RSS = VmHWM of the server process at the end of the run; foreign CPU = cores used during the run by processes other than the server and the orchestrator (other sessions on this shared machine; anything well above ~0.1 means the run competed for the 2 cores). Each cell: median over rounds (min–max). "÷ bracket": ratio to the mean of the same round\'s A (first run) and A2 (last run).', '')
+  lines.push('| variant | what | req/s | p50 ms | p99 ms | mean ms | server CPU µs/req | req/s ÷ bracket | CPU/req ÷ bracket | peak RSS MiB | foreign CPU (cores) | non-2xx |')
+  lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+  for (const run of runs) {
+    const s = of(run.key)
+    const unit = run.kind === 'raw' ? ' (inserts/s)' : run.kind === 'authbench' ? ' (checks/s, 1 in flight)' : ''
+    const http = run.kind === 'http' && !run.scale
+    lines.push(
+      `| ${run.key} | ${run.what}${unit} | ${range(s.map(rps))} | ${range(s.map((x) => x.p50))} | ${range(s.map((x) => x.p99))} | ${range(s.map(mean), 3)} | ${range(s.map(cpu))} | ${http ? range(ratio(run.key, 'bracket', rps), 2) : '–'} | ${http ? range(ratio(run.key, 'bracket', cpu), 2) : '–'} | ${fmt(hwm.get(run.server) ?? NaN)} | ${range(s.map((x) => x.foreign), 2)} | ${s.reduce((a, x) => a + x.bad, 0)} |`,
+    )
+  }
+  for (const [key, why] of skipped) if (RUNS.find((r) => r.key === key)) lines.push(`| ${key} | SKIPPED: ${why} | | | | | | | | | | |`)
+  lines.push('')
+
+  // Targets.
+  const target = (name: string, values: number[], op: '>=' | '<=', limit: number, how: string) => {
+    const m = median(values)
+    if (!Number.isFinite(m)) return `| ${name} | not measured (${how}) | ${op} ${limit} | – |`
+    const met = op === '>=' ? m >= limit : m <= limit
+    return `| ${name} | ${range(values, 2)} | ${op} ${limit} | **${met ? 'met' : 'NOT met'}** |`
+  }
+  const skipNote = (k: string) => (skipped.has(k) ? `skipped: ${skipped.get(k)}` : 'variant not run')
+  const rss = (k: string) => hwm.get(k) ?? NaN
+  lines.push('| target | measured: median (min–max) of per-round ratios | goal | verdict |', '| --- | ---: | ---: | --- |')
+  lines.push(target('Scopeward opaque ÷ bare Apollo, req/s (÷ bracket)', ratio('S', 'bracket', rps), '>=', 1.2, skipNote('S')))
+  lines.push(target('Scopeward JWT ÷ bare Apollo, req/s (÷ bracket)', ratio('J', 'bracket', rps), '>=', 1.1, skipNote('J')))
+  lines.push(target('Scopeward opaque ÷ Apollo+shield, req/s', ratio('S', 'D', rps), '>=', 1.5, skipNote('D')))
+  lines.push(target('directive engine on ÷ off, server CPU/request (S ÷ S0)', ratio('S', 'S0', cpu), '<=', 1.03, skipNote('S0')))
+  lines.push(target('token check 1M ÷ 10k, in-process authenticate() µs/op', ratio('M-auth', 'S-auth', mean), '<=', 1.2, skipNote('M-auth')))
+  lines.push(target('(info) token check 1M ÷ 10k, HTTP { viewer } mean latency', ratio('M-viewer', 'S-viewer', mean), '<=', 1.2, skipNote('M-viewer')))
+  lines.push(target('deep page (after 900,000) ÷ first page, mean latency, 1M, 1 connection', ratio('M-deep', 'M-list', mean), '<=', 1.2, skipNote('M-deep')))
+  lines.push(target('(info) deep ÷ first page, server CPU/request', ratio('M-deep', 'M-list', cpu), '<=', 1.2, skipNote('M-deep')))
+  lines.push(target('(info) list first page 1M ÷ 10k, server CPU/request', ratio('M-list', 'S', cpu), '<=', 1.2, skipNote('M-list')))
+  lines.push(target('issueToken/s ÷ raw single-row inserts/s', ratio('W', 'RAW', rps), '>=', 0.7, skipNote('W')))
+  const rssRatio = rss('M') / rss('A')
+  lines.push(target('peak RSS at 1M tokens (M) ÷ bare Apollo (A)', Number.isFinite(rssRatio) ? [rssRatio] : [], '<=', 1.5, 'M or A not run') + ` (${fmt(rss('M'))} vs ${fmt(rss('A'))} MiB)`)
+  lines.push('')
+
+  lines.push('Per round, req/s (÷ bracket):', '')
+  lines.push(`| variant | ${Array.from({ length: ROUNDS }, (_, i) => `round ${i + 1}`).join(' | ')} |`, `| --- |${' ---: |'.repeat(ROUNDS)}`)
+  for (const run of runs) {
+    const cells = Array.from({ length: ROUNDS }, (_, i) => {
+      const s = inRound(run.key, i + 1)
+      if (!s) return '–'
+      const b = run.kind === 'http' && !run.scale ? ratio(run.key, 'bracket', rps)[i] : NaN
+      return Number.isFinite(b) ? `${fmt(s.rps)} (${fmt(b!, 2)})` : fmt(s.rps)
+    })
+    lines.push(`| ${run.key} | ${cells.join(' | ')} |`)
+  }
+  return lines.join('\n') + '\n'
+}
+
+await main()

@@ -1,0 +1,59 @@
+import { badInput } from '../errors.js'
+import type { TokenRecord } from '../store/store.js'
+import { auditEvent, type Domain, type Principal, type RequestInfo } from './context.js'
+import { parseDuration } from './duration.js'
+import { listTokens } from './queries.js'
+import { unusedSince } from './usage-report.js'
+
+export interface RevokeFilter {
+  appId?: string | null
+  scope?: string | null
+  createdBefore?: string | null
+  unusedFor?: string | null
+}
+
+export interface BulkRevocationResult {
+  tokens: TokenRecord[]
+  revokedIds: string[]
+  dryRun: boolean
+}
+
+/** At most this many tokens per bulk revocation: a typo in a filter must not be unbounded. */
+export const MAX_BULK = 10_000
+
+/**
+ * Revokes every active token the caller may see that matches all of the filter, with their
+ * descendants, in one transaction and one audit event. `dryRun` lists them and changes nothing.
+ */
+export async function revokeTokens(domain: Domain, principal: Principal, request: RequestInfo, args: { filter: RevokeFilter; reason?: string | null; dryRun?: boolean | null }): Promise<BulkRevocationResult> {
+  const f = args.filter
+  if (f.appId == null && f.scope == null && f.createdBefore == null && f.unusedFor == null) throw badInput('filter', 'filter: give at least one of appId, scope, createdBefore, unusedFor')
+  let createdBefore: number | undefined
+  if (f.createdBefore != null) {
+    createdBefore = Date.parse(f.createdBefore)
+    if (Number.isNaN(createdBefore)) throw badInput('filter.createdBefore', 'filter.createdBefore: not an RFC 3339 date-time')
+  }
+  const since = f.unusedFor != null ? domain.clock() - parseDuration(f.unusedFor, 'filter.unusedFor') : undefined
+  if (since !== undefined) await domain.usage?.flush()
+  const matched: TokenRecord[] = []
+  let after: string | null = null
+  for (;;) {
+    const page = await listTokens(domain, principal, { appId: f.appId, status: 'ACTIVE', first: 100, after }, { scope: f.scope ?? undefined, createdBefore })
+    let rows = page.rows
+    if (since !== undefined) {
+      const usage = await domain.store.listUsage(rows.map((t) => t.id))
+      // "unused for" means it has used none of its scopes in the window and is older than it.
+      rows = rows.filter((t) => t.createdAt <= since && unusedSince(t, usage, since).length === t.scopes.length)
+    }
+    matched.push(...rows)
+    if (matched.length > MAX_BULK) throw badInput('filter', `filter: matches more than ${MAX_BULK} tokens; narrow it`)
+    if (!page.hasNextPage) break
+    after = page.endCursor
+  }
+  const dryRun = args.dryRun ?? false
+  if (dryRun || matched.length === 0) return { tokens: matched, revokedIds: [], dryRun }
+  const reason = args.reason ?? 'bulk revocation'
+  const audit = auditEvent(domain, principal, request, { action: 'token.revoke_bulk', target: null, appId: principal.app.isRoot ? (f.appId ?? null) : principal.app.id, details: { filter: f, reason } })
+  const revokedIds = await domain.store.revokeTokensCascade(matched.map((t) => t.id), domain.clock(), reason, audit)
+  return { tokens: matched, revokedIds, dryRun }
+}

@@ -1,0 +1,61 @@
+import { revokeTokens } from '../domain/bulk-revoke.js'
+import type { Principal } from '../domain/context.js'
+import { parseDuration } from '../domain/duration.js'
+import { encodeCursor, pageSize } from '../domain/pagination.js'
+import { listTokens } from '../domain/queries.js'
+import { trimToken } from '../domain/trim-token.js'
+import { overPermissionedTokens, unusedSince } from '../domain/usage-report.js'
+import { ScopewardError } from '../errors.js'
+import type { TokenRecord } from '../store/store.js'
+import type { GraphQLContext } from './context.js'
+import type { Resolvers } from './types.generated.js'
+
+function caller(ctx: GraphQLContext): Principal {
+  if (!ctx.principal) throw new ScopewardError('UNAUTHENTICATED', 'a token is required')
+  return ctx.principal
+}
+
+/** Resolvers of schema/least-privilege.graphql: usage reports, trimming, lifetime reports, bulk revocation. */
+export const leastPrivilegeResolvers: Resolvers = {
+  Query: {
+    overPermissionedTokens: (_p, args, ctx) => overPermissionedTokens(ctx.domain, caller(ctx), args),
+    expiringTokens: async (_p, args, ctx) => {
+      const now = ctx.domain.clock()
+      const limit = pageSize(args.first)
+      const out: TokenRecord[] = []
+      let after: string | null = null
+      const expiresBefore = now + parseDuration(args.within, 'within')
+      for (;;) {
+        const page = await listTokens(ctx.domain, caller(ctx), { status: 'ACTIVE', first: 100, after }, { expiresBefore })
+        out.push(...page.rows)
+        if (!page.hasNextPage || out.length > 10_000) break
+        after = page.endCursor
+      }
+      return out.sort((a, b) => (a.expiresAt as number) - (b.expiresAt as number)).slice(0, limit)
+    },
+    neverExpiringTokens: async (_p, args, ctx) => {
+      const page = await listTokens(ctx.domain, caller(ctx), { status: 'ACTIVE', first: args.first, after: args.after }, { neverExpires: true })
+      return { ...page, cursorOf: encodeCursor }
+    },
+    authenticationFailures: (_p, _a, ctx) => [...(ctx.domain.authFailures ?? new Map<string, number>())].map(([reason, count]) => ({ reason, count })),
+  },
+  Mutation: {
+    trimToken: (_p, args, ctx) => trimToken(ctx.domain, caller(ctx), ctx.request, args),
+    revokeTokens: (_p, args, ctx) => revokeTokens(ctx.domain, caller(ctx), ctx.request, args),
+  },
+  OverPermissionedTokenConnection: {
+    edges: (page) => page.rows.map((node) => ({ cursor: encodeCursor(node.token), node })),
+    pageInfo: (page) => ({ hasNextPage: page.hasNextPage, endCursor: page.endCursor }),
+  },
+  BulkRevocation: {
+    matched: (r) => r.tokens,
+  },
+  Token: {
+    scopeUsage: async (t, _a, ctx) => (await ctx.domain.store.getUsage(t.id)).map((u) => ({ scope: u.scope, count: u.count, lastUsedAt: new Date(u.lastUsedAt).toISOString() })),
+    neverExpires: (t) => t.expiresAt === null,
+    unusedScopes: async (t, args, ctx) => {
+      const since = args.since != null ? ctx.domain.clock() - parseDuration(args.since, 'since') : 0
+      return unusedSince(t, await ctx.domain.store.getUsage(t.id), since)
+    },
+  },
+}

@@ -1,0 +1,61 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { authenticate } from '../domain/authenticate.js'
+import { canSeeToken, type Principal } from '../domain/context.js'
+import { authenticateCaller, type Caller } from './client-auth.js'
+import { OAuthError, withOAuthErrors } from './oauth-error.js'
+import { readForm } from './read-form.js'
+import { sendJson } from './respond.js'
+import type { RouteContext } from './route.js'
+import type { TokenAuthority } from '../tokens/token-authority.js'
+
+const INACTIVE = { active: false } as const
+
+/** Whether the caller may learn about this token: the root app sees all, an app its own, a bearer token what it could query. */
+function mayInspect(caller: Caller, callerPrincipal: Principal | null, token: Principal): boolean {
+  if (callerPrincipal) return canSeeToken(callerPrincipal, token.token)
+  return caller.kind === 'client' && (caller.app.isRoot || caller.app.id === token.app.id)
+}
+
+/**
+ * POST /oauth/introspect (RFC 7662). The caller authenticates as an app (client secret) or with a
+ * bearer token holding `tokens:introspect` (§2.1: unauthenticated callers could scan for tokens).
+ * Any token that is not active — unknown, malformed, expired, revoked, of a disabled app, or one
+ * the caller may not see — is answered exactly `{"active":false}`, so the answers leak nothing (§2.2).
+ */
+export function oauthIntrospectRoute(authority: TokenAuthority) {
+  return withOAuthErrors(async (req: IncomingMessage, res: ServerResponse, rc: RouteContext): Promise<void> => {
+    const form = await readForm(req)
+    const caller = await authenticateCaller(rc.domain, req, form, { allowBearer: true })
+    let callerPrincipal: Principal | null = null
+    if (caller.kind === 'none') throw new OAuthError('invalid_client', 'introspection requires client authentication or a bearer token holding tokens:introspect')
+    if (caller.kind === 'bearer') {
+      const result = await authenticate(rc.domain, caller.presented)
+      if (!result.ok) {
+        rc.onAuthFailure(result.reason)
+        throw new OAuthError('invalid_client', 'the bearer token is invalid, expired or revoked')
+      }
+      if (!result.principal.scopes.has('tokens:introspect')) throw new OAuthError('insufficient_scope', 'the bearer token does not hold tokens:introspect')
+      callerPrincipal = result.principal
+      rc.principal = result.principal
+    }
+    const presented = form.get('token')
+    if (presented === undefined || presented === '') throw new OAuthError('invalid_request', 'token is required')
+    const result = await authenticate(rc.domain, presented)
+    if (!result.ok || !mayInspect(caller, callerPrincipal, result.principal)) return sendJson(res, 200, INACTIVE)
+    const { token, app } = result.principal
+    const iat = Math.floor(token.createdAt / 1000)
+    sendJson(res, 200, {
+      active: true,
+      scope: result.principal.held.join(' '),
+      client_id: app.id,
+      sub: token.subject ?? app.id,
+      ...(token.expiresAt !== null ? { exp: Math.floor(token.expiresAt / 1000) } : {}),
+      iat,
+      nbf: iat,
+      jti: token.id,
+      iss: authority.issuer(),
+      ...(token.kind === 'JWT' ? { aud: authority.audience() } : {}),
+      token_type: 'Bearer',
+    })
+  })
+}

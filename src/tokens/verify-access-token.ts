@@ -1,0 +1,69 @@
+import { decodeProtectedHeader, errors, jwtVerify, type JWTHeaderParameters } from 'jose'
+import type { AuthFailure, JwtVerifier } from '../domain/authenticate.js'
+import { MAX_TOKEN_LENGTH } from '../domain/authenticate.js'
+import { ACCESS_TOKEN_TYP } from './sign-access-token.js'
+import type { TokenAuthority } from './token-authority.js'
+import { CLOCK_TOLERANCE_S, type KeyRing } from './key-ring.js'
+
+/** Three base64url segments, none empty: anything else (JWE, `none` with no signature, padding, `+`, `/`) stops here. */
+const JWS_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
+
+/**
+ * Header members that name a key by reference or embed one. jose never fetches `jku`/`x5u` and
+ * trusts a header `jwk` only with EmbeddedJWK, which we never use; a token carrying them anyway was
+ * made by someone probing for verifiers that do, so it is refused outright (RFC 8725 §3.10).
+ */
+const KEY_REFERENCE_HEADERS = ['jku', 'x5u', 'jwk', 'x5c', 'x5t', 'x5t#S256'] as const
+
+/** Claims every Scopeward JWT carries; jose checks `exp`/`nbf` only if present, so presence is required here. */
+const REQUIRED_CLAIMS = ['iss', 'aud', 'exp', 'iat', 'nbf', 'jti', 'sub', 'client_id', 'scope']
+
+type Outcome = { ok: true; tokenId: string } | { ok: false; reason: AuthFailure }
+
+/**
+ * Verifies a Scopeward access token: shape and size first, then the signature with a key found by
+ * `kid` in the in-memory ring only, with every jose option pinned (algorithms, typ, iss, aud,
+ * required claims, clock tolerance). The caller then checks the `jti` row (revocation, expiry, app).
+ */
+export function createJwtVerifier(ring: KeyRing, authority: TokenAuthority): JwtVerifier {
+  return {
+    async verify(presented: string): Promise<Outcome> {
+      if (presented.length > MAX_TOKEN_LENGTH || !JWS_SHAPE.test(presented)) return { ok: false, reason: 'malformed' }
+      let header: JWTHeaderParameters
+      try {
+        header = decodeProtectedHeader(presented) as JWTHeaderParameters
+      } catch {
+        return { ok: false, reason: 'malformed' }
+      }
+      if (KEY_REFERENCE_HEADERS.some((h) => h in header)) return { ok: false, reason: 'bad_signature' }
+      // Only a string kid of a key we hold; the lookup is a Map get, so a path- or SQL-shaped kid is just unknown.
+      const known = typeof header.kid === 'string' ? ring.verificationKey(header.kid) : null
+      if (!known || header.alg !== known.alg) return { ok: false, reason: 'bad_signature' }
+      try {
+        const { payload } = await jwtVerify(presented, async (h) => {
+          const key = typeof h.kid === 'string' ? ring.verificationKey(h.kid) : null
+          if (!key || key.alg !== h.alg) throw new errors.JWKSNoMatchingKey()
+          return key.key
+        }, {
+          algorithms: ring.algorithms(),
+          typ: ACCESS_TOKEN_TYP,
+          issuer: authority.issuer(),
+          audience: authority.audience(),
+          requiredClaims: REQUIRED_CLAIMS,
+          clockTolerance: CLOCK_TOLERANCE_S,
+        })
+        if (typeof payload.jti !== 'string' || typeof payload.client_id !== 'string' || typeof payload.scope !== 'string') return { ok: false, reason: 'bad_claims' }
+        return { ok: true, tokenId: payload.jti }
+      } catch (error) {
+        return { ok: false, reason: failureOf(error) }
+      }
+    },
+  }
+}
+
+function failureOf(error: unknown): AuthFailure {
+  if (error instanceof errors.JWTExpired) return 'expired'
+  if (error instanceof errors.JWTClaimValidationFailed) return 'bad_claims'
+  if (error instanceof errors.JWSSignatureVerificationFailed || error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JWKSNoMatchingKey) return 'bad_signature'
+  return 'malformed'
+}

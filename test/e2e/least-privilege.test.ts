@@ -1,0 +1,209 @@
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { after, before, describe, test } from 'node:test'
+import { verifyAuditChain } from '../../src/domain/verify-audit.js'
+import { auditCount, createApp, dataOf, errorCodes, issue, startServer, type TestServer } from './harness.js'
+
+const DAY = 86_400_000
+
+describe('scope usage and over-permissioned tokens', () => {
+  let server: TestServer
+  before(async () => {
+    server = await startServer()
+  })
+  after(() => server.stop())
+
+  test('records the held scope that satisfied a requirement, including through implies', async () => {
+    const t = await issue(server, { scopes: ['tokens:write', 'apps:read', 'audit:read'] })
+    dataOf(await server.gql('{ tokens(first: 1) { totalCount } }', { token: t.secret }))
+    dataOf(await server.gql('{ apps(first: 1) { totalCount } }', { token: t.secret }))
+    await server.app.usage.flush()
+    const data = dataOf(await server.gql(`{ token(id: "${t.id}") { usedScopes unusedScopes lastUsedAt scopeUsage { scope count } } }`))
+    assert.deepEqual(data.token.usedScopes, ['apps:read', 'tokens:write'])
+    assert.deepEqual(data.token.unusedScopes, ['audit:read'])
+    assert.deepEqual(data.token.scopeUsage, [{ scope: 'apps:read', count: 1 }, { scope: 'tokens:write', count: 1 }])
+    assert.ok(data.token.lastUsedAt, 'lastUsedAt is set')
+  })
+
+  test('a request that exercises no scope advances lastUsedAt but records no scope', async () => {
+    const t = await issue(server, { scopes: ['audit:read'] })
+    dataOf(await server.gql('{ viewer { id } }', { token: t.secret }))
+    await server.app.usage.flush()
+    const data = dataOf(await server.gql(`{ token(id: "${t.id}") { usedScopes lastUsedAt } }`))
+    assert.deepEqual(data.token.usedScopes, [])
+    assert.ok(data.token.lastUsedAt)
+  })
+
+  test('reports tokens whose scopes went unused for the window, and only those old enough to judge', async () => {
+    const app = await createApp(server, { name: 'report', allowedScopes: ['tokens:read', 'apps:read'] })
+    const idle = await issue(server, { appId: app.id, scopes: ['tokens:read', 'apps:read'] })
+    const busy = await issue(server, { appId: app.id, scopes: ['tokens:read'] })
+    server.advance(31 * DAY)
+    const young = await issue(server, { appId: app.id, scopes: ['apps:read'] })
+    dataOf(await server.gql('{ tokens(first: 1) { totalCount } }', { token: idle.secret }))
+    dataOf(await server.gql('{ tokens(first: 1) { totalCount } }', { token: busy.secret }))
+    await server.app.usage.flush()
+    const report = dataOf(await server.gql('{ overPermissionedTokens(unusedFor: "P30D", first: 100) { edges { node { token { id } unusedScopes suggestedScopes } } pageInfo { hasNextPage } } }'))
+    const byId = new Map(report.overPermissionedTokens.edges.map((e: any) => [e.node.token.id, e.node]))
+    assert.deepEqual(byId.get(idle.id), { token: { id: idle.id }, unusedScopes: ['apps:read'], suggestedScopes: ['tokens:read'] })
+    assert.equal(byId.has(busy.id), false, 'a token using all its scopes is not reported')
+    assert.equal(byId.has(young.id), false, 'a token younger than the window is not judged')
+    const unused = dataOf(await server.gql(`{ token(id: "${idle.id}") { unusedScopes(since: "P1D") } }`))
+    assert.deepEqual(unused.token.unusedScopes, ['apps:read'])
+    server.advance(-31 * DAY)
+  })
+
+  test('trim: a dry run changes nothing; a trim narrows the token and its children, never widens', async () => {
+    const t = await issue(server, { scopes: ['tokens:read', 'apps:read', 'audit:read'] })
+    const child = dataOf(await server.gql(`mutation { deriveToken(input: {name: "c", scopes: ["apps:read", "audit:read"]}) { token { id } } }`, { token: t.secret })).deriveToken.token
+    dataOf(await server.gql('{ apps(first: 1) { totalCount } tokens(first: 1) { totalCount } }', { token: t.secret }))
+    const events = await auditCount(server)
+    const dry = dataOf(await server.gql(`mutation { trimToken(id: "${t.id}", dryRun: true) { dryRun removedScopes keptScopes token { scopes } } }`))
+    assert.deepEqual(dry.trimToken, { dryRun: true, removedScopes: ['audit:read'], keptScopes: ['apps:read', 'tokens:read'], token: { scopes: ['apps:read', 'audit:read', 'tokens:read'] } })
+    assert.equal(await auditCount(server), events, 'a dry run writes nothing')
+    const trimmed = dataOf(await server.gql(`mutation { trimToken(id: "${t.id}") { dryRun token { scopes } } }`))
+    assert.deepEqual(trimmed.trimToken, { dryRun: false, token: { scopes: ['apps:read', 'tokens:read'] } })
+    const childNow = dataOf(await server.gql(`{ token(id: "${child.id}") { scopes } }`))
+    assert.deepEqual(childNow.token.scopes, ['apps:read'], 'the child no longer out-scopes its parent')
+    const denied = await server.gql('{ auditEvents(first: 1) { totalCount } }', { token: t.secret })
+    assert.deepEqual(errorCodes(denied), ['FORBIDDEN'], 'the trimmed scope no longer works')
+    assert.equal(await auditCount(server), events + 1)
+  })
+
+  test('issueToken(forOperations) grants exactly the least scopes the documents need', async () => {
+    const t = await issue(server, { forOperations: ['query { tokens { totalCount } }', 'query Q { apps { edges { node { id tokens { totalCount } } } } }'] })
+    const data = dataOf(await server.gql(`{ token(id: "${t.id}") { scopes } }`))
+    assert.deepEqual(data.token.scopes, ['apps:read', 'tokens:read'])
+    const needed = dataOf(await server.gql('{ requiredScopes(document: "mutation { issueToken(input: {name: \\"x\\"}) { secret } }") }', { token: null }))
+    assert.deepEqual(needed.requiredScopes, [['tokens:write']])
+    const bad = await server.gql(`mutation { issueToken(input: {name: "x", forOperations: ["query {"]}) { secret } }`)
+    assert.deepEqual(errorCodes(bad), ['BAD_USER_INPUT'])
+  })
+})
+
+describe('lifetime policies and bulk revocation', () => {
+  let server: TestServer
+  before(async () => {
+    server = await startServer({ env: { SCOPEWARD_MAX_TOKEN_LIFETIME: 'P10D' } })
+  })
+  after(() => server.stop())
+
+  test('the instance-wide maximum refuses longer tokens at issuance and stops old tokens at use', async () => {
+    const refused = await server.gql(`mutation { issueToken(input: {name: "x", scopes: ["tokens:read"], expiresIn: "P11D"}) { secret } }`)
+    assert.deepEqual(errorCodes(refused), ['BAD_USER_INPUT'])
+    assert.equal(refused.body.errors?.[0]?.extensions?.field, 'expiresIn')
+    const noExpiry = await server.gql(`mutation { issueToken(input: {name: "x", scopes: ["tokens:read"], noExpiry: true}) { secret } }`)
+    assert.deepEqual(errorCodes(noExpiry), ['BAD_USER_INPUT'])
+    const t = await issue(server, { scopes: ['tokens:read'] })
+    assert.ok(Date.parse(t.token.expiresAt) - Date.now() <= 10 * DAY + 60_000, 'the default shrinks to the policy')
+  })
+
+  test("lowering an app's maximum lifetime stops its older tokens at the next request", async () => {
+    const app = await createApp(server, { name: 'short', allowedScopes: ['tokens:read'] })
+    const t = await issue(server, { appId: app.id, scopes: ['tokens:read'], expiresIn: 'P5D' })
+    server.advance(2 * DAY)
+    assert.equal((await server.gql('{ viewer { id } }', { token: t.secret })).status, 200)
+    dataOf(await server.gql(`mutation { updateApp(id: "${app.id}", input: {maxTokenLifetime: "P1D"}) { id } }`))
+    assert.equal((await server.gql('{ viewer { id } }', { token: t.secret })).status, 401)
+    server.advance(-2 * DAY)
+  })
+
+  test('expiringTokens lists active tokens expiring within the window, soonest first', async () => {
+    const app = await createApp(server, { name: 'exp', allowedScopes: ['apps:read'] })
+    const a = await issue(server, { appId: app.id, scopes: ['apps:read'], expiresIn: 'P2D' })
+    const b = await issue(server, { appId: app.id, scopes: ['apps:read'], expiresIn: 'P1D' })
+    const data = dataOf(await server.gql('{ expiringTokens(within: "P3D", first: 100) { id } }'))
+    const ids = data.expiringTokens.map((t: any) => t.id)
+    assert.ok(ids.indexOf(b.id) >= 0 && ids.indexOf(b.id) < ids.indexOf(a.id))
+    const none = dataOf(await server.gql('{ expiringTokens(within: "PT1H", first: 100) { id } }'))
+    assert.equal(none.expiringTokens.some((t: any) => t.id === a.id || t.id === b.id), false)
+  })
+
+  test('revokeTokens hits exactly its filter; a dry run lists and changes nothing', async () => {
+    const app = await createApp(server, { name: 'bulk', allowedScopes: ['apps:read', 'tokens:read'] })
+    const other = await createApp(server, { name: 'bystander', allowedScopes: ['apps:read'] })
+    const hit1 = await issue(server, { appId: app.id, scopes: ['apps:read'] })
+    const hit2 = await issue(server, { appId: app.id, scopes: ['apps:read', 'tokens:read'] })
+    const miss = await issue(server, { appId: app.id, scopes: ['tokens:read'] })
+    const elsewhere = await issue(server, { appId: other.id, scopes: ['apps:read'] })
+    const child = dataOf(await server.gql(`mutation { deriveToken(input: {name: "c", scopes: ["apps:read"]}) { token { id } } }`, { token: hit2.secret })).deriveToken.token
+    const events = await auditCount(server)
+    const query = (dry: boolean) => `mutation { revokeTokens(filter: {appId: "${app.id}", scope: "apps:read"}, reason: "cleanup", dryRun: ${dry}) { dryRun matched { id } revokedIds } }`
+    const dry = dataOf(await server.gql(query(true))).revokeTokens
+    assert.deepEqual(new Set(dry.matched.map((t: any) => t.id)), new Set([hit1.id, hit2.id, child.id]))
+    assert.deepEqual(dry.revokedIds, [])
+    assert.equal(await auditCount(server), events)
+    assert.equal((await server.gql('{ viewer { id } }', { token: hit1.secret })).status, 200)
+    const done = dataOf(await server.gql(query(false))).revokeTokens
+    assert.deepEqual(new Set(done.revokedIds), new Set([hit1.id, hit2.id, child.id]))
+    for (const t of [hit1, hit2]) assert.equal((await server.gql('{ viewer { id } }', { token: t.secret })).status, 401)
+    for (const t of [miss, elsewhere]) assert.equal((await server.gql('{ viewer { id } }', { token: t.secret })).status, 200)
+    assert.equal(await auditCount(server), events + 1)
+    const empty = await server.gql('mutation { revokeTokens(filter: {}) { dryRun } }')
+    assert.deepEqual(errorCodes(empty), ['BAD_USER_INPUT'])
+  })
+})
+
+describe('usage survives a restart', () => {
+  test('counts acknowledged before shutdown are flushed on close and read back after restart', async () => {
+    const dbPath = join(mkdtempSync(join(tmpdir(), 'scopeward-restart-')), 'db.sqlite')
+    const first = await startServer({ dbPath, keep: true })
+    const t = await issue(first, { scopes: ['apps:read'] })
+    for (let i = 0; i < 3; i++) dataOf(await first.gql('{ apps(first: 1) { totalCount } }', { token: t.secret }))
+    await first.stop()
+    const second = await startServer({ dbPath, rootToken: first.rootToken })
+    try {
+      const data = dataOf(await second.gql(`{ token(id: "${t.id}") { scopeUsage { scope count } } }`))
+      assert.deepEqual(data.token.scopeUsage, [{ scope: 'apps:read', count: 3 }])
+    } finally {
+      await second.stop()
+    }
+  })
+})
+
+describe('tamper-evident audit log', () => {
+  test('verify passes on an intact log and names a changed or deleted row', async () => {
+    const server = await startServer({ keep: true })
+    for (let i = 0; i < 3; i++) await createApp(server, { name: `a${i}`, allowedScopes: ['apps:read'] })
+    const { dbPath } = server
+    await server.stop()
+    const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args, '--db', dbPath], { encoding: 'utf8' })
+    const ok = cli('audit', 'verify')
+    assert.equal(ok.status, 0, ok.stderr)
+    assert.match(ok.stdout, /intact/)
+
+    const db = new Database(dbPath)
+    db.prepare("UPDATE audit_events SET details = '{\"name\":\"forged\"}' WHERE seq = 2").run()
+    db.close()
+    const changed = cli('audit', 'verify')
+    assert.equal(changed.status, 1)
+    assert.match(changed.stderr, /event 2 .*changed/)
+
+    const db2 = new Database(dbPath)
+    db2.prepare('DELETE FROM audit_events WHERE seq = 2').run()
+    db2.close()
+    const deleted = cli('audit', 'verify')
+    assert.equal(deleted.status, 1)
+    assert.match(deleted.stderr, /event 2 is missing/)
+  })
+
+  test('deleting the newest events is detected against the recorded head', async () => {
+    const server = await startServer({ keep: true })
+    await createApp(server, { name: 'x', allowedScopes: ['apps:read'] })
+    const store = server.app.store
+    await server.stop()
+    const db = new Database(server.dbPath)
+    db.prepare('DELETE FROM audit_events WHERE seq = (SELECT max(seq) FROM audit_events)').run()
+    db.close()
+    void store
+    const { SqliteStore } = await import('../../src/store/sqlite-store.js')
+    const reopened = new SqliteStore(server.dbPath)
+    const verdict = await verifyAuditChain(reopened)
+    await reopened.close()
+    assert.equal(verdict.ok, false)
+  })
+})
