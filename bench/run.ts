@@ -241,7 +241,7 @@ async function settle(pid: number, maxMs = 20_000): Promise<void> {
 async function load(info: ServerInfo, spec: RequestSpec, seconds: number, connections = CONNECTIONS) {
   return autocannon({
     url: `http://127.0.0.1:${info.port}${spec.path}`,
-    method: spec.method as 'POST',
+    method: spec.method,
     headers: spec.headers,
     body: spec.body,
     connections,
@@ -277,7 +277,7 @@ async function measure(run: RunDef, child: Child, round: number): Promise<Sample
   const s = await child.call({ type: 'stats' })
   const ok = r['2xx']
   // CPU is counted until the server is idle again, so divide by every request sent (in-flight ones at the end included).
-  const sent = Math.max(ok, (r.requests as { sent?: number }).sent ?? ok)
+  const sent = Math.max(ok, r.requests.sent ?? ok)
   const bad = r.non2xx + r.errors + r.timeouts
   return {
     round,
@@ -313,11 +313,12 @@ const range = (xs: number[], digits = 0): string => {
 async function profile(serverKey: string, small: string, big: string, tmp: string) {
   const def = SERVERS.find((s) => s.key === serverKey)
   if (!def) throw new Error(`unknown server ${serverKey}`)
-  const dir = join(BENCH, 'results', 'profiles')
+  const dir = join(BENCH, 'results', 'profiles', `${def.key}-${Date.now()}`)
   mkdirSync(dir, { recursive: true })
   const db = join(tmp, `${def.key}.db`)
   copyFileSync(def.db === 'big' ? big : small, db)
-  const child = new Child(def, db, def.db === 'big' ? BIG : SMALL, ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${def.key}-${Date.now()}.cpuprofile`])
+  const profStart = Date.now()
+  const child = new Child(def, db, def.db === 'big' ? BIG : SMALL, ['--cpu-prof', `--cpu-prof-dir=${dir}`])
   const info = await child.start()
   if (info.skip) throw new Error(`${def.key} skipped: ${info.skip}`)
   console.log(`warm-up ${WARMUP}s, then ${opt['profile-seconds']}s under --cpu-prof`)
@@ -328,9 +329,14 @@ async function profile(serverKey: string, small: string, big: string, tmp: strin
   const s = await child.call({ type: 'stats' })
   console.log(`${def.key}: ${(r['2xx'] / seconds).toFixed(0)} req/s, ${(s.cpuUs / r['2xx']).toFixed(0)} CPU µs/req (profiler on)`)
   await child.stop()
-  const newest = readdirSync(dir).filter((f) => f.startsWith(`${def.key}-`) && f.endsWith('.cpuprofile')).map((f) => join(dir, f)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0]!
+  // --cpu-prof writes one file per thread (tsx's loader worker too): take the largest of this run, the main thread.
+  const newest = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => join(dir, f))
+    .filter((f) => statSync(f).mtimeMs >= profStart)
+    .sort((a, b) => statSync(b).size - statSync(a).size)[0]!
   const md = summarizeProfile(newest, ROOT)
-  const out = join(dir, `${def.key}-summary.md`)
+  const out = join(dir, 'summary.md')
   writeFileSync(out, `# CPU profile of ${def.key} (${def.what})\n\n${(r['2xx'] / seconds).toFixed(0)} req/s, ${(s.cpuUs / r['2xx']).toFixed(0)} CPU µs/req under the profiler; ${seconds} s of load after ${WARMUP} s warm-up; ${newest}\n\n${md}`)
   console.log(md)
   console.log(`written ${out}`)

@@ -1,5 +1,6 @@
 import { ScopewardError } from './errors.js'
 import { parseDuration } from './domain/duration.js'
+import { DEFAULT_LIMITS, type AbuseLimits } from './graphql/abuse-limits.js'
 
 /** Every setting of a running server, validated at start. */
 export interface Config {
@@ -15,6 +16,16 @@ export interface Config {
   maxTokenLifetimeMs: number | null
   /** Introspection and field suggestions: on unless NODE_ENV=production (then opt in). */
   introspection: boolean
+  limits: AbuseLimits
+  /** Proxies whose X-Forwarded-For is believed; empty = the header is ignored. */
+  trustedProxies: ReadonlySet<string>
+  /** Browser origins allowed by CORS; empty = no CORS headers at all. */
+  corsOrigins: ReadonlySet<string>
+  /** Failed authentications allowed per client address per minute (burst = the same number). */
+  authFailuresPerMinute: number
+  /** Requests to /oauth/token allowed per client id per minute. */
+  tokenRequestsPerMinute: number
+  metrics: boolean
 }
 
 export const DEFAULTS = {
@@ -54,7 +65,22 @@ export function loadConfig(flags: Partial<Record<'db' | 'port' | 'host', string>
     bodyLimitBytes: integer(env.SCOPEWARD_BODY_LIMIT, 'SCOPEWARD_BODY_LIMIT', DEFAULTS.bodyLimitBytes, 1024, 10 * 1024 * 1024),
     usageFlushMs: integer(env.SCOPEWARD_USAGE_FLUSH_MS, 'SCOPEWARD_USAGE_FLUSH_MS', DEFAULTS.usageFlushMs, 10, 3_600_000),
     maxTokenLifetimeMs: maxLifetime ? wrapDuration(maxLifetime) : null,
-    introspection: env.SCOPEWARD_INTROSPECTION ? env.SCOPEWARD_INTROSPECTION === 'true' : env.NODE_ENV !== 'production',
+    introspection: boolean(env.SCOPEWARD_INTROSPECTION, 'SCOPEWARD_INTROSPECTION', env.NODE_ENV !== 'production'),
+    limits: {
+      maxDepth: integer(env.SCOPEWARD_MAX_DEPTH, 'SCOPEWARD_MAX_DEPTH', DEFAULT_LIMITS.maxDepth, 1, 100),
+      maxAliases: integer(env.SCOPEWARD_MAX_ALIASES, 'SCOPEWARD_MAX_ALIASES', DEFAULT_LIMITS.maxAliases, 0, 1000),
+      maxDirectives: integer(env.SCOPEWARD_MAX_DIRECTIVES, 'SCOPEWARD_MAX_DIRECTIVES', DEFAULT_LIMITS.maxDirectives, 0, 1000),
+      maxTokens: integer(env.SCOPEWARD_MAX_TOKENS, 'SCOPEWARD_MAX_TOKENS', DEFAULT_LIMITS.maxTokens, 10, 100_000),
+      maxCost: integer(env.SCOPEWARD_MAX_COST, 'SCOPEWARD_MAX_COST', DEFAULT_LIMITS.maxCost, 1, 1_000_000),
+      maxRootFields: integer(env.SCOPEWARD_MAX_ROOT_FIELDS, 'SCOPEWARD_MAX_ROOT_FIELDS', DEFAULT_LIMITS.maxRootFields, 1, 1000),
+      maxListProduct: integer(env.SCOPEWARD_MAX_LIST_PRODUCT, 'SCOPEWARD_MAX_LIST_PRODUCT', DEFAULT_LIMITS.maxListProduct, 1, 100_000_000),
+      maxQueryLength: integer(env.SCOPEWARD_MAX_QUERY_LENGTH, 'SCOPEWARD_MAX_QUERY_LENGTH', DEFAULT_LIMITS.maxQueryLength, 100, 1_000_000),
+    },
+    trustedProxies: list(env.SCOPEWARD_TRUSTED_PROXIES, 'SCOPEWARD_TRUSTED_PROXIES', /^[0-9a-fA-F.:]+$/),
+    corsOrigins: list(env.SCOPEWARD_CORS_ORIGINS, 'SCOPEWARD_CORS_ORIGINS', /^https?:\/\/[A-Za-z0-9.\-]+(:\d+)?$/),
+    authFailuresPerMinute: integer(env.SCOPEWARD_AUTH_FAILURES_PER_MINUTE, 'SCOPEWARD_AUTH_FAILURES_PER_MINUTE', 30, 1, 1_000_000),
+    tokenRequestsPerMinute: integer(env.SCOPEWARD_TOKEN_REQUESTS_PER_MINUTE, 'SCOPEWARD_TOKEN_REQUESTS_PER_MINUTE', 60, 1, 1_000_000),
+    metrics: boolean(env.SCOPEWARD_METRICS, 'SCOPEWARD_METRICS', true),
   }
 }
 
@@ -64,6 +90,18 @@ function wrapDuration(text: string): number {
   } catch (error) {
     throw invalid('SCOPEWARD_MAX_TOKEN_LIFETIME', (error as Error).message)
   }
+}
+
+function boolean(value: string | undefined, name: string, fallback: boolean): boolean {
+  if (value === undefined || value === '') return fallback
+  if (value !== 'true' && value !== 'false') throw invalid(name, `must be true or false, got ${JSON.stringify(value)}`)
+  return value === 'true'
+}
+
+function list(value: string | undefined, name: string, item: RegExp): ReadonlySet<string> {
+  const items = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+  for (const i of items) if (!item.test(i)) throw invalid(name, `${JSON.stringify(i)} is not valid (comma-separated list)`)
+  return new Set(items)
 }
 
 function integer(value: string | undefined, name: string, fallback: number, min: number, max: number): number {

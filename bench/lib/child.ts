@@ -33,11 +33,9 @@ export function announce(info: Record<string, unknown>, tasks: Record<string, Ta
         const result = await handler(msg as Record<string, unknown>)
         process.send?.({ type: 'task', id: msg.id, result })
       } else if (msg.type === 'exit') {
-        try {
-          await onExit?.()
-        } finally {
-          process.exit(0)
-        }
+        // Plain exit (flushes --cpu-prof at once); a graceful close can wait seconds for keep-alive sockets. The DB is a temp copy.
+        void onExit
+        process.exit(0)
       }
     } catch (error) {
       process.send?.({ type: 'error', id: msg.id, message: (error as Error).stack ?? String(error) })

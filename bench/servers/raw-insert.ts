@@ -41,5 +41,7 @@ announce(
       return { ops: n, perSec: n / secs, cpuUsPerOp: (cpu.user + cpu.system) / n }
     },
   },
-  async () => sqlite.close(),
+  async () => {
+    sqlite.close()
+  },
 )

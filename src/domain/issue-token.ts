@@ -32,7 +32,7 @@ export async function issueToken(domain: Domain, principal: Principal | null, re
   const app = await domain.store.getApp(appId)
   if (!app || (principal && !canSeeApp(principal, app))) throw notFound('app', appId)
   if (app.disabledAt !== null) throw badInput('appId', `appId: app ${JSON.stringify(app.id)} is disabled`)
-  const subject = resolveSubject(principal, app, input.subject)
+  const subject = resolveSubject(principal, input.subject)
   const kind = input.kind ?? 'OPAQUE'
   const name = requireText(input.name, 'name')
   const scopes = checkRequestedScopes(domain, principal, app, input.scopes, 'scopes')
@@ -41,7 +41,7 @@ export async function issueToken(domain: Domain, principal: Principal | null, re
 }
 
 /** A token acting for a subject can only issue tokens for that same subject. */
-function resolveSubject(principal: Principal | null, app: AppRecord, requested: string | null | undefined): string | null {
+function resolveSubject(principal: Principal | null, requested: string | null | undefined): string | null {
   const subject = optionalText(requested, 'subject', 200)
   // DESIGN: a token issued by a token with a subject inherits it, whichever app it is issued for.
   const inherited = principal?.token.subject ?? null

@@ -16,7 +16,7 @@ const INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token", error_description
  * POST/GET /graphql: authenticates the bearer token (401 for any invalid one), then hands the
  * request to Apollo Server with the caller in the context. The directive plugin decides 403s.
  */
-export function graphqlRoute(apollo: ApolloServer<GraphQLContext>, schema: GraphQLSchema) {
+export function graphqlRoute(apollo: ApolloServer<GraphQLContext>, schema: GraphQLSchema, maxQueryLength = Infinity) {
   return async (req: IncomingMessage, res: ServerResponse, rc: RouteContext): Promise<void> => {
     let principal: Principal | null = null
     const presented = bearerToken(req.headers)
@@ -37,12 +37,19 @@ export function graphqlRoute(apollo: ApolloServer<GraphQLContext>, schema: Graph
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value)
     }
+    const parsedBody = req.method === 'POST' && /json/i.test(contentType) ? parseJson(body) : body
+    const query = req.method === 'POST' ? (parsedBody as { query?: unknown } | null)?.query : rc.url.searchParams.get('query')
+    // Checked before parsing: the parser's work grows with the text.
+    if (typeof query === 'string' && query.length > maxQueryLength) {
+      sendGraphQLError(res, 400, 'BAD_REQUEST', `query is ${query.length} characters; the limit is ${maxQueryLength}`)
+      return
+    }
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: {
         method: req.method ?? 'GET',
         headers,
         search: rc.url.search,
-        body: req.method === 'POST' && /json/i.test(contentType) ? parseJson(body) : body,
+        body: parsedBody,
       },
       context: async () => ({ domain: rc.domain, principal, request: { requestId: rc.requestId, ip: rc.ip }, schema, apps: new Map() }),
     })

@@ -6,8 +6,13 @@ import { ERROR_STATUS, ScopewardError } from '../errors.js'
 import { BodyError } from './read-body.js'
 import { sendGraphQLError, sendJson } from './respond.js'
 import type { Route, RouteContext } from './route.js'
+import type { Metrics } from '../metrics.js'
+import { clientAddress } from './client-address.js'
+import type { RateLimiter } from './rate-limiter.js'
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,64}$/
+/** Routes that authenticate a credential: the ones the failed-authentication throttle guards. */
+const AUTHENTICATING = /^\/(graphql|oauth\/)/
 
 /**
  * The HTTP front: a table of routes keyed by "METHOD /path", request ids, one log line per
@@ -19,7 +24,14 @@ export class HttpServer {
   readonly #inFlight = new Set<ServerResponse>()
 
   constructor(
-    private readonly base: Pick<RouteContext, 'domain' | 'logger' | 'bodyLimitBytes'> & { onAuthFailure: (reason: AuthFailure) => void },
+    private readonly base: Pick<RouteContext, 'domain' | 'logger' | 'bodyLimitBytes'> & {
+      onAuthFailure: (reason: AuthFailure) => void
+      trustedProxies?: ReadonlySet<string>
+      corsOrigins?: ReadonlySet<string>
+      /** Throttles failed authentications per client address (429 with Retry-After once spent). */
+      authFailureLimiter?: RateLimiter
+      metrics?: Metrics
+    },
   ) {
     this.#server = createServer((req, res) => void this.#handle(req, res))
     this.#server.requestTimeout = 30_000
@@ -68,9 +80,32 @@ export class HttpServer {
     } catch {
       url = new URL('http://localhost/')
     }
-    const rc: RouteContext = { ...this.base, url, requestId, ip: req.socket.remoteAddress ?? null, principal: null, logger: this.base.logger }
+    const ip = clientAddress(req, this.base.trustedProxies ?? new Set())
+    const limiter = this.base.authFailureLimiter
+    const rc: RouteContext = {
+      ...this.base,
+      url,
+      requestId,
+      ip,
+      principal: null,
+      logger: this.base.logger,
+      onAuthFailure: (reason) => {
+        this.base.onAuthFailure(reason)
+        this.base.metrics?.authFailures.inc({ reason })
+        if (ip !== null) limiter?.take(ip)
+      },
+    }
+    const key = `${req.method} ${url.pathname}`
+    const route = this.#routes.get(key)
     try {
-      const route = this.#routes.get(`${req.method} ${url.pathname}`)
+      if (this.#cors(req, res, url.pathname)) return
+      if (route && limiter && ip !== null && AUTHENTICATING.test(url.pathname)) {
+        const wait = limiter.retryAfter(ip)
+        if (wait > 0) {
+          this.base.metrics?.rateLimited.inc({ limiter: 'auth_failures' })
+          return sendJson(res, 429, { error: 'rate_limited', error_description: `too many failed authentications from this address; retry in ${wait} s` }, { 'retry-after': String(wait) })
+        }
+      }
       if (route) await route(req, res, rc)
       else if ([...this.#routes.keys()].some((k) => k.endsWith(` ${url.pathname}`))) sendJson(res, 405, { error: 'method_not_allowed', error_description: `${req.method} is not allowed on ${url.pathname}` })
       else sendJson(res, 404, { error: 'not_found', error_description: `no route ${url.pathname}` })
@@ -79,8 +114,37 @@ export class HttpServer {
     } finally {
       this.#inFlight.delete(res)
       const ms = Number(process.hrtime.bigint() - started) / 1e6
-      rc.logger.info({ requestId, method: req.method, path: url.pathname, status: res.statusCode, ms: Math.round(ms * 100) / 100, tokenId: rc.principal?.token.id }, 'request')
+      const label = route ? url.pathname : 'unknown'
+      this.base.metrics?.requests.inc({ route: label, status: String(res.statusCode) })
+      this.base.metrics?.latency.observe({ route: label }, ms / 1000)
+      rc.logger.info({ requestId, method: req.method, path: url.pathname, status: res.statusCode, ms: Math.round(ms * 100) / 100, tokenId: rc.principal?.token.id, ip }, 'request')
     }
+  }
+
+  /**
+   * CORS, off unless origins are configured: an allowed origin gets the CORS headers, and its
+   * preflight is answered here (true = answered). Credentials travel in the Authorization header, never cookies.
+   */
+  #cors(req: IncomingMessage, res: ServerResponse, path: string): boolean {
+    const origin = req.headers.origin
+    const allowed = origin !== undefined && (this.base.corsOrigins?.has(origin) ?? false)
+    if (allowed) {
+      res.setHeader('access-control-allow-origin', origin)
+      res.setHeader('vary', 'Origin')
+      res.setHeader('access-control-expose-headers', 'x-request-id, x-oauth-scopes, x-accepted-oauth-scopes, www-authenticate, retry-after')
+    }
+    if (req.method !== 'OPTIONS') return false
+    if (allowed && [...this.#routes.keys()].some((k) => k.endsWith(` ${path}`))) {
+      res.writeHead(204, {
+        'access-control-allow-methods': 'GET, POST',
+        'access-control-allow-headers': 'authorization, content-type, apollo-require-preflight, x-apollo-operation-name, x-request-id',
+        'access-control-max-age': '600',
+      })
+    } else {
+      res.writeHead(204)
+    }
+    res.end()
+    return true
   }
 
   #fail(res: ServerResponse, rc: RouteContext, error: unknown): void {

@@ -43,7 +43,8 @@ export async function startServer(options: { env?: Record<string, string>; dbPat
   })
   let offset = options.offset ?? 0
   const clock = () => Date.now() + offset
-  const config = loadConfig({ db: dbPath, port: '0' }, { ...options.env })
+  // The failed-authentication throttle is tested on its own; elsewhere it would couple tests that refuse many tokens.
+  const config = loadConfig({ db: dbPath, port: '0' }, { SCOPEWARD_AUTH_FAILURES_PER_MINUTE: '1000000', ...options.env })
   const app = await createScopeward(config, { logger: createLogger('info', sink), clock })
   const address = await app.http.listen(0, '127.0.0.1')
   const url = `http://127.0.0.1:${address.port}`

@@ -69,7 +69,8 @@ describe('malformed requests', () => {
   })
 
   test('accepts a body just under the limit', async () => {
-    const res = await post(server, JSON.stringify({ query: `{ viewer { id } }${' '.repeat(90 * 1024)}` }), auth())
+    // The padding rides in an unused variable: the query text itself has a tighter limit of its own.
+    const res = await post(server, JSON.stringify({ query: '{ viewer { id } }', variables: { pad: 'x'.repeat(90 * 1024) } }), auth())
     assert.equal(res.status, 200, res.text)
   })
 

@@ -20,7 +20,9 @@ export interface OAuthTestServer {
 export async function startServer(env: Record<string, string> = {}, options: { dbPath?: string; clock?: Clock } = {}): Promise<OAuthTestServer> {
   const dir = options.dbPath ? null : mkdtempSync(join(tmpdir(), 'scopeward-oauth-'))
   const dbPath = options.dbPath ?? join(dir as string, 'test.db')
-  const config = loadConfig({ db: dbPath, port: '0', host: '127.0.0.1' }, env)
+  // These tests send many refused credentials from one address on purpose: rate limits are another suite's subject.
+  const unlimited = { SCOPEWARD_AUTH_FAILURES_PER_MINUTE: '1000000', SCOPEWARD_TOKEN_REQUESTS_PER_MINUTE: '1000000' }
+  const config = loadConfig({ db: dbPath, port: '0', host: '127.0.0.1' }, { ...unlimited, ...env })
   const app = await createScopeward(config, { logger: createLogger('silent'), ...(options.clock ? { clock: options.clock } : {}) })
   assert.ok(app.rootToken || options.dbPath, 'a fresh database yields a root token')
   const address = await app.http.listen(0, '127.0.0.1')

@@ -15,8 +15,10 @@ describe('the master key', () => {
     const dir = mkdtempSync(join(tmpdir(), 'scopeward-keys-'))
     const dbPath = join(dir, 'keys.db')
     const masterKey = randomBytes(32).toString('base64url')
+    // A fixed issuer: the restarted server listens on another port, and iss must stay the same.
+    const issuer = { SCOPEWARD_ISSUER: 'http://scopeward.test' }
     try {
-      const server = await startServer({ SCOPEWARD_MASTER_KEY: masterKey }, { dbPath })
+      const server = await startServer({ ...issuer, SCOPEWARD_MASTER_KEY: masterKey }, { dbPath })
       const client = await createClient(server, 'sealed', ['tokens:read'])
       const jwt = await clientCredentialsJwt(server, client, 'tokens:read')
       assert.equal(await graphqlStatus(server, jwt), 200)
@@ -27,9 +29,9 @@ describe('the master key', () => {
       assert.ok(!key.privateKey.includes('"d"'))
       await server.close()
 
-      await assert.rejects(startServer({}, { dbPath }), /SCOPEWARD_MASTER_KEY/)
-      await assert.rejects(startServer({ SCOPEWARD_MASTER_KEY: randomBytes(32).toString('base64url') }, { dbPath }), /cannot be decrypted/)
-      const again = await startServer({ SCOPEWARD_MASTER_KEY: masterKey }, { dbPath })
+      await assert.rejects(startServer(issuer, { dbPath }), /SCOPEWARD_MASTER_KEY/)
+      await assert.rejects(startServer({ ...issuer, SCOPEWARD_MASTER_KEY: randomBytes(32).toString('base64url') }, { dbPath }), /cannot be decrypted/)
+      const again = await startServer({ ...issuer, SCOPEWARD_MASTER_KEY: masterKey }, { dbPath })
       assert.equal(await graphqlStatus(again, jwt), 200, 'the same master key opens the key again')
       await again.close()
     } finally {

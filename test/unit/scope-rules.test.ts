@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { assertDeclared, assertScopeName, closeUnderImplies, wouldCycle } from '../../src/domain/scope-rules.js'
 import { formatDuration, parseDuration } from '../../src/domain/duration.js'
-import { ScopewardError } from '../../src/errors.js'
+import type { ScopewardError } from '../../src/errors.js'
 
 const graph = { a: ['b'], b: ['c'], c: [], d: ['a', 'e'], e: [] }
 
