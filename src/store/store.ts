@@ -123,8 +123,19 @@ export interface ScopeUsage {
   lastUsedAt: number
 }
 
+/**
+ * A change that caches must hear of: a token (revoked, narrowed, rotated, re-parented), an app,
+ * the signing keys, the scope catalogue, or 'all' (a gap in notifications: drop every cache).
+ */
+export type StoreChange = { kind: 'token'; ids: readonly string[] } | { kind: 'app'; id: string } | { kind: 'keys' } | { kind: 'scopes' } | { kind: 'all' }
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres'
+  /**
+   * Calls `listener` after every committed change that could make a cached answer stale: changes
+   * made through this store at once, and (PostgreSQL) changes made by other instances.
+   */
+  subscribe(listener: (change: StoreChange) => void): void
   /** Applies pending migrations. */
   migrate(): Promise<void>
   /** True when migrations are applied and the database answers. */
