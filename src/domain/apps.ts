@@ -51,7 +51,14 @@ export async function updateApp(domain: Domain, principal: Principal, request: R
     if (app.isRoot) throw badInput('allowedScopes', 'allowedScopes: the root app allows every declared scope; its ceiling cannot be changed')
     next.allowedScopes = checkCeiling(domain, principal, input.allowedScopes)
   }
-  if (input.maxTokenLifetime !== undefined) next.maxTokenLifetimeMs = input.maxTokenLifetime === null ? null : parseDuration(input.maxTokenLifetime, 'maxTokenLifetime')
+  if (input.maxTokenLifetime !== undefined) {
+    const requested = input.maxTokenLifetime === null ? null : parseDuration(input.maxTokenLifetime, 'maxTokenLifetime')
+    // An app's own tokens may tighten its lifetime ceiling, never loosen or remove it: like the scope ceiling, it is set from above.
+    if (!principal.app.isRoot && app.maxTokenLifetimeMs !== null && (requested === null || requested > app.maxTokenLifetimeMs)) {
+      throw new ScopewardError('FORBIDDEN', 'only tokens of the root app can raise or remove an app\'s maxTokenLifetime', { field: 'maxTokenLifetime' })
+    }
+    next.maxTokenLifetimeMs = requested
+  }
   await domain.store.updateApp(next, auditEvent(domain, principal, request, { action: 'app.update', target: id, appId: id, details: { before: summary(app), after: summary(next) } }))
   return next
 }

@@ -55,9 +55,20 @@ export async function checkUsable(domain: Domain, token: TokenRecord): Promise<A
   if (!app || app.disabledAt !== null) return { ok: false, reason: 'app_disabled' }
   // The app's lifetime policy applies at use too: lowering it reaches tokens already issued.
   if (app.maxTokenLifetimeMs !== null && now - token.createdAt > app.maxTokenLifetimeMs) return { ok: false, reason: 'expired' }
-    const scopes = effectiveScopes(domain, token, app)
-  const held = token.scopes.every((s) => scopes.has(s)) ? token.scopes : token.scopes.filter((s) => scopes.has(s))
-  return { ok: true, principal: { token, app, scopes, held } }
+  const scopes = effectiveScopes(domain, token, app)
+  return { ok: true, principal: { token, app, scopes, held: heldScopes(domain, token.scopes, scopes) } }
+}
+
+/**
+ * The smallest list whose closure is `effective`: the token's own scopes that survive the
+ * ceiling, plus what the ceiling left of the ones that did not (a tokens:write token of an app
+ * narrowed to tokens:read holds tokens:read). Usage is recorded against these.
+ */
+export function heldScopes(domain: Domain, own: readonly string[], effective: ReadonlySet<string>): readonly string[] {
+  if (own.every((s) => effective.has(s))) return own
+  const kept = own.filter((s) => effective.has(s))
+  const covered = domain.catalogue.close(kept)
+  return [...kept, ...[...effective].filter((s) => !covered.has(s))].sort()
 }
 
 /** The token's scopes within its app's current ceiling, closed under implies. */

@@ -64,6 +64,8 @@ export async function listAuditEvents(
   principal: Principal,
   args: { first?: number | null; after?: string | null; actor?: string | null; action?: string | null; target?: string | null; from?: string | null; to?: string | null },
 ): Promise<Page<AuditEventRecord> & { totalCount: () => Promise<number> }> {
+  // The audit log is app-level; a token bound to one user of the app must not read the others' actions.
+  if (principal.token.subject !== null) return { rows: [], hasNextPage: false, totalCount: async () => 0 }
   const filter: AuditFilter = {
     appId: principal.app.isRoot ? undefined : principal.app.id,
     actor: args.actor ?? undefined,

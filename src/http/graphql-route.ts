@@ -55,7 +55,8 @@ export function graphqlRoute(apollo: ApolloServer<GraphQLContext>, schema: Graph
     })
     const out: Record<string, string> = { ...SECURITY_HEADERS }
     for (const [key, value] of response.headers) out[key] = value
-    if (principal) out['x-oauth-scopes'] = principal.token.scopes.join(', ')
+    // The scopes the token can exercise now (its own within the app's current ceiling), as GitHub does.
+    if (principal) out['x-oauth-scopes'] = principal.held.join(', ')
     res.statusCode = response.status ?? 200
     for (const [key, value] of Object.entries(out)) res.setHeader(key, value)
     if (response.body.kind === 'complete') {
