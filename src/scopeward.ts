@@ -115,6 +115,7 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
     trustedProxies: config.trustedProxies,
     corsOrigins: config.corsOrigins,
     authFailureLimiter: new RateLimiter({ capacity: config.authFailuresPerMinute, perMinute: config.authFailuresPerMinute, maxKeys: 100_000 }, clock),
+    tokenLimiter: new RateLimiter({ capacity: config.tokenRequestsPerMinute, perMinute: config.tokenRequestsPerMinute, maxKeys: 100_000 }, clock),
     ...(metrics ? { metrics } : {}),
     onAuthFailure: (reason) => {
       authFailures.set(reason, (authFailures.get(reason) ?? 0) + 1)

@@ -25,6 +25,13 @@ export class OAuthError extends Error {
   }
 }
 
+/** Too many requests for one client id: 429 with Retry-After (RFC 6585), outside RFC 6749's codes. */
+export class RateLimited extends Error {
+  constructor(readonly retryAfterSeconds: number) {
+    super('rate limited')
+  }
+}
+
 /** The RFC 6749 §5.2 JSON error body, never cached. */
 export function sendOAuthError(res: ServerResponse, error: OAuthError): void {
   const headers: Record<string, string> = { pragma: 'no-cache' }
@@ -41,9 +48,16 @@ export function withOAuthErrors<A extends unknown[]>(route: (req: IncomingMessag
       await route(req, res, ...rest)
     } catch (error) {
       if (error instanceof OAuthError) {
+        // A failed client authentication counts toward the per-address brute-force throttle, like a bad bearer token.
+        if (error.code === 'invalid_client') (rest[0] as { onAuthFailure?: (reason: 'wrong_secret') => void } | undefined)?.onAuthFailure?.('wrong_secret')
         // Drain what is left of a refused body, so the connection stays usable.
         req.resume()
         return sendOAuthError(res, error)
+      }
+      if (error instanceof RateLimited) {
+        req.resume()
+        const wait = Math.max(1, error.retryAfterSeconds)
+        return sendJson(res, 429, { error: 'rate_limited', error_description: `too many token requests for this client; retry in ${wait} s` }, { 'retry-after': String(wait), pragma: 'no-cache' })
       }
       throw error
     }

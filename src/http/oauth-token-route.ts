@@ -5,7 +5,7 @@ import { deriveToken } from '../domain/derive-token.js'
 import type { IssuedToken } from '../domain/issue-token.js'
 import { ScopewardError } from '../errors.js'
 import { authenticateCaller } from './client-auth.js'
-import { OAuthError, withOAuthErrors } from './oauth-error.js'
+import { OAuthError, RateLimited, withOAuthErrors } from './oauth-error.js'
 import { readForm } from './read-form.js'
 import { sendJson } from './respond.js'
 import type { RouteContext } from './route.js'
@@ -22,6 +22,16 @@ function parseScope(value: string | undefined): string[] {
   if (value === undefined) return []
   if (!/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/.test(value)) throw new OAuthError('invalid_scope', 'scope must be space-separated scope names')
   return [...new Set(value.split(' '))]
+}
+
+/** Requests per client id are throttled before the secret is checked, so guessing one app's secret is slow whatever the address. */
+function throttle(req: IncomingMessage, form: Map<string, string>, rc: RouteContext): void {
+  if (!rc.tokenLimiter) return
+  const basic = /^Basic +([A-Za-z0-9+/]+={0,2})/i.exec(req.headers.authorization ?? '')
+  const clientId = form.get('client_id') ?? (basic ? Buffer.from(basic[1] as string, 'base64').toString('utf8').split(':')[0] : undefined)
+  if (clientId === undefined) return
+  const key = clientId.slice(0, 100)
+  if (!rc.tokenLimiter.take(key)) throw new RateLimited(rc.tokenLimiter.retryAfter(key))
 }
 
 /** Domain refusals of a grant in OAuth terms: scope problems are invalid_scope, a dead parent invalid_grant. */
@@ -50,6 +60,7 @@ export const oauthTokenRoute = withOAuthErrors(async (req: IncomingMessage, res:
   const grantType = form.get('grant_type')
   if (grantType === undefined) throw new OAuthError('invalid_request', 'grant_type is required')
   if (grantType !== GRANT_CLIENT_CREDENTIALS && grantType !== GRANT_TOKEN_EXCHANGE) throw new OAuthError('unsupported_grant_type', `grant_type ${JSON.stringify(grantType.slice(0, 100))} is not supported`)
+  throttle(req, form, rc)
   const caller = await authenticateCaller(rc.domain, req, form, { allowBearer: false })
   const request = { requestId: rc.requestId, ip: rc.ip }
 

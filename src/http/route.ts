@@ -15,6 +15,8 @@ export interface RouteContext {
   /** Set by a route once a caller is authenticated, for the request log. */
   principal: Principal | null
   onAuthFailure: (reason: AuthFailure) => void
+  /** Throttles POST /oauth/token per client id. */
+  tokenLimiter?: { take(key: string): boolean; retryAfter(key: string): number } | undefined
 }
 
 export type Route = (req: IncomingMessage, res: ServerResponse, rc: RouteContext) => Promise<void>

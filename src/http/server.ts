@@ -30,6 +30,7 @@ export class HttpServer {
       corsOrigins?: ReadonlySet<string>
       /** Throttles failed authentications per client address (429 with Retry-After once spent). */
       authFailureLimiter?: RateLimiter
+      tokenLimiter?: RateLimiter
       metrics?: Metrics
     },
   ) {
