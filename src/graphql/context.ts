@@ -8,8 +8,8 @@ export interface GraphQLContext {
   principal: Principal | null
   request: RequestInfo
   schema: GraphQLSchema
-  /** Apps read during this request, so a list of tokens reads each app once. */
-  apps: Map<string, Promise<AppRecord | null>>
+  /** Apps read during this request, so a list of tokens reads each app once (and the caller's own app never). */
+  apps: Map<string, AppRecord | null | Promise<AppRecord | null>>
 }
 
 /** The calling token's scopes for the directive engine; null means no caller. */

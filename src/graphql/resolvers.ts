@@ -34,18 +34,35 @@ const tokenCursor = (t: TokenRecord): string => encodeCursor(t)
 const appCursor = (a: AppRecord): string => encodeCursor(a)
 const auditCursor = (e: AuditEventRecord): string => encodeSeqCursor(e.seq)
 
-function appOf(ctx: GraphQLContext, id: string): Promise<AppRecord | null> {
+/** The app of a token, read once per request; synchronous when already known, so a page of tokens adds no promises. */
+function appOf(ctx: GraphQLContext, id: string): AppRecord | null | Promise<AppRecord | null> {
   let app = ctx.apps.get(id)
-  if (!app) {
-    app = ctx.domain.store.getApp(id)
-    ctx.apps.set(id, app)
+  if (app === undefined) {
+    const loading = ctx.domain.store.getApp(id).then((loaded) => {
+      ctx.apps.set(id, loaded)
+      return loaded
+    })
+    ctx.apps.set(id, loading)
+    app = loading
   }
   return app
 }
 
+/** An edge whose cursor is encoded only if the client selects it. */
+class Edge<T> {
+  constructor(
+    readonly node: T,
+    private readonly cursorOf: (row: T) => string,
+  ) {}
+
+  get cursor(): string {
+    return this.cursorOf(this.node)
+  }
+}
+
 function connectionResolvers<T>() {
   return {
-    edges: (c: ConnectionParent<T>) => c.rows.map((node) => ({ cursor: c.cursorOf(node), node })),
+    edges: (c: ConnectionParent<T>) => c.rows.map((node) => new Edge(node, c.cursorOf)),
     pageInfo: (c: ConnectionParent<T>) => ({ hasNextPage: c.hasNextPage, endCursor: c.rows.length > 0 ? c.cursorOf(c.rows[c.rows.length - 1] as T) : null }),
     totalCount: (c: ConnectionParent<T>) => c.totalCount(),
   }
@@ -96,7 +113,7 @@ export const resolvers: Resolvers = {
     tokens: async (a, args, ctx) => connection(await listTokens(ctx.domain, caller(ctx), { ...args, appId: a.id }), tokenCursor),
   },
   Token: {
-    app: async (t, _a, ctx) => (await appOf(ctx, t.appId)) as AppRecord,
+    app: (t, _a, ctx) => appOf(ctx, t.appId) as AppRecord | Promise<AppRecord>,
     status: (t, _a, ctx) => tokenStatus(t, ctx.domain.clock()),
     createdAt: (t) => iso(t.createdAt) as string,
     expiresAt: (t) => iso(t.expiresAt),

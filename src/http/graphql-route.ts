@@ -51,7 +51,7 @@ export function graphqlRoute(apollo: ApolloServer<GraphQLContext>, schema: Graph
         search: rc.url.search,
         body: parsedBody,
       },
-      context: async () => ({ domain: rc.domain, principal, request: { requestId: rc.requestId, ip: rc.ip }, schema, apps: new Map() }),
+      context: async () => ({ domain: rc.domain, principal, request: { requestId: rc.requestId, ip: rc.ip }, schema, apps: new Map(principal ? [[principal.app.id, principal.app]] : []) }),
     })
     const out: Record<string, string> = { ...SECURITY_HEADERS }
     for (const [key, value] of response.headers) out[key] = value
