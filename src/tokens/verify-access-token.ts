@@ -26,40 +26,62 @@ type Outcome = { ok: true; tokenId: string } | { ok: false; reason: AuthFailure 
  * required claims, clock tolerance). The caller then checks the `jti` row (revocation, expiry, app).
  */
 export function createJwtVerifier(ring: KeyRing, authority: TokenAuthority): JwtVerifier {
+  // Verified tokens by their exact text: the same bytes carry the same signature, so only the
+  // time-bound checks are repeated (exp; nbf was already past) and the key must still be held.
+  // Revocation is never cached: the caller reads the jti row on every request.
+  const verified = new Map<string, { tokenId: string; expMs: number; kid: string }>()
   return {
     async verify(presented: string): Promise<Outcome> {
-      if (presented.length > MAX_TOKEN_LENGTH || !JWS_SHAPE.test(presented)) return { ok: false, reason: 'malformed' }
-      let header: JWTHeaderParameters
-      try {
-        header = decodeProtectedHeader(presented) as JWTHeaderParameters
-      } catch {
-        return { ok: false, reason: 'malformed' }
+      const hit = verified.get(presented)
+      if (hit) {
+        if (hit.expMs > Date.now() - CLOCK_TOLERANCE_S * 1000 && ring.verificationKey(hit.kid)) return { ok: true, tokenId: hit.tokenId }
+        verified.delete(presented)
       }
-      if (KEY_REFERENCE_HEADERS.some((h) => h in header)) return { ok: false, reason: 'bad_signature' }
-      // Only a string kid of a key we hold; the lookup is a Map get, so a path- or SQL-shaped kid is just unknown.
-      const known = typeof header.kid === 'string' ? ring.verificationKey(header.kid) : null
-      if (!known || header.alg !== known.alg) return { ok: false, reason: 'bad_signature' }
-      try {
-        const { payload } = await jwtVerify(presented, async (h) => {
-          const key = typeof h.kid === 'string' ? ring.verificationKey(h.kid) : null
-          if (!key || key.alg !== h.alg) throw new errors.JWKSNoMatchingKey()
-          return key.key
-        }, {
-          algorithms: ring.algorithms(),
-          typ: ACCESS_TOKEN_TYP,
-          issuer: authority.issuer(),
-          audience: authority.audience(),
-          requiredClaims: REQUIRED_CLAIMS,
-          clockTolerance: CLOCK_TOLERANCE_S,
-        })
-        if (typeof payload.jti !== 'string' || typeof payload.client_id !== 'string' || typeof payload.scope !== 'string') return { ok: false, reason: 'bad_claims' }
-        return { ok: true, tokenId: payload.jti }
-      } catch (error) {
-        return { ok: false, reason: failureOf(error) }
+      const outcome = await verifyUncached(presented)
+      if (outcome.ok) {
+        if (verified.size >= MAX_CACHED) verified.delete(verified.keys().next().value as string)
+        verified.set(presented, { tokenId: outcome.tokenId, expMs: outcome.expMs, kid: outcome.kid })
+        return { ok: true, tokenId: outcome.tokenId }
       }
+      return outcome
     },
   }
+
+  async function verifyUncached(presented: string): Promise<{ ok: true; tokenId: string; expMs: number; kid: string } | { ok: false; reason: AuthFailure }> {
+    if (presented.length > MAX_TOKEN_LENGTH || !JWS_SHAPE.test(presented)) return { ok: false, reason: 'malformed' }
+    let header: JWTHeaderParameters
+    try {
+      header = decodeProtectedHeader(presented) as JWTHeaderParameters
+    } catch {
+      return { ok: false, reason: 'malformed' }
+    }
+    if (KEY_REFERENCE_HEADERS.some((h) => h in header)) return { ok: false, reason: 'bad_signature' }
+    // Only a string kid of a key we hold; the lookup is a Map get, so a path- or SQL-shaped kid is just unknown.
+    const known = typeof header.kid === 'string' ? ring.verificationKey(header.kid) : null
+    if (!known || header.alg !== known.alg) return { ok: false, reason: 'bad_signature' }
+    try {
+      const { payload } = await jwtVerify(presented, async (h) => {
+        const key = typeof h.kid === 'string' ? ring.verificationKey(h.kid) : null
+        if (!key || key.alg !== h.alg) throw new errors.JWKSNoMatchingKey()
+        return key.key
+      }, {
+        algorithms: ring.algorithms(),
+        typ: ACCESS_TOKEN_TYP,
+        issuer: authority.issuer(),
+        audience: authority.audience(),
+        requiredClaims: REQUIRED_CLAIMS,
+        clockTolerance: CLOCK_TOLERANCE_S,
+      })
+      if (typeof payload.jti !== 'string' || typeof payload.client_id !== 'string' || typeof payload.scope !== 'string') return { ok: false, reason: 'bad_claims' }
+      return { ok: true, tokenId: payload.jti, expMs: (payload.exp as number) * 1000, kid: header.kid as string }
+    } catch (error) {
+      return { ok: false, reason: failureOf(error) }
+    }
+  }
 }
+
+/** Verified JWTs remembered at once (oldest dropped first): ~10k × a few hundred bytes. */
+const MAX_CACHED = 10_000
 
 function failureOf(error: unknown): AuthFailure {
   if (error instanceof errors.JWTExpired) return 'expired'

@@ -199,6 +199,13 @@ describe('refuses', () => {
     await expectRefused(jwt)
   })
 
+  test('a revoked jti is refused on the very next request even after its signature was verified and cached', async () => {
+    const jwt = await clientCredentialsJwt(server, client, 'tokens:read')
+    for (let i = 0; i < 3; i++) assert.equal((await gql(server, jwt, '{ viewer { id } }')).status, 200)
+    await gqlData(server, server.rootToken, 'mutation($id: ID!) { revokeToken(id: $id) { id } }', { id: payloadOf(jwt).jti })
+    await expectRefused(jwt)
+  })
+
   test('a token of a disabled app', async () => {
     const other = await createClient(server, 'soon-disabled', ['tokens:read'])
     const jwt = await clientCredentialsJwt(server, other, 'tokens:read')
