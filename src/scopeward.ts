@@ -9,6 +9,7 @@ import { auditEvent, CLI_REQUEST, DEFAULT_POLICIES, type Domain, type Policies }
 import { initialize } from './domain/initialize.js'
 import { ScopeCatalogue } from './domain/scope-catalogue.js'
 import { UsageTracker } from './domain/usage-tracker.js'
+import { ScopewardError } from './errors.js'
 import { buildScopewardSchema } from './graphql/build-schema.js'
 import type { GraphQLContext } from './graphql/context.js'
 import { formatError } from './graphql/format-error.js'
@@ -55,7 +56,14 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
   const policies: Policies = { ...DEFAULT_POLICIES, maxTokenLifetimeMs: config.maxTokenLifetimeMs }
   const domain: Scopeward['domain'] = { store, catalogue, clock, policies }
   let rootToken: string | null = null
-  if ((await store.getMeta('initialized_at')) === null) rootToken = (await initialize(domain)).rootToken
+  if ((await store.getMeta('initialized_at')) === null) {
+    try {
+      rootToken = (await initialize(domain)).rootToken
+    } catch (error) {
+      // Another instance on the same PostgreSQL initialised it first: join, without a root token of our own.
+      if (!(error instanceof ScopewardError && error.code === 'CONFLICT')) throw error
+    }
+  }
   await catalogue.refresh()
 
   // JWT access tokens: the key ring (first key made on an empty store), the issuer and the verifier.
@@ -74,6 +82,11 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
     throw error
   }
   ring.start(30_000, (err) => deps.logger.error({ err }, 'signing key refresh failed'))
+  // Caches follow changes made here and (PostgreSQL) on other instances; 'all' means notifications were lost.
+  store.subscribe((change) => {
+    if (change.kind === 'scopes' || change.kind === 'all') catalogue.refresh().catch((err: unknown) => deps.logger.error({ err, change }, 'scope catalogue refresh failed'))
+    if (change.kind === 'keys' || change.kind === 'all') ring.refresh().catch((err: unknown) => deps.logger.error({ err, change }, 'signing key refresh failed'))
+  })
   const authority = createTokenAuthority(config.issuer, config.host, () => http.address)
   domain.keys = ring
   domain.jwt = createJwtIssuer(ring, authority)
@@ -104,6 +117,8 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
     includeStacktraceInErrorResponses: false,
     introspection: config.introspection,
     csrfPrevention: true,
+    // Shutdown is ordered by `close()` (drain HTTP, then stop Apollo): Apollo's own SIGTERM handler would stop it under in-flight requests (500s).
+    stopOnTerminationSignals: false,
     logger: deps.logger,
   })
   await apollo.start()

@@ -21,7 +21,7 @@ import { masterKeyBytes } from '../tokens/seal-private-key.js'
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, ...value.split(/[\s,]+/).filter(Boolean)]
 const iso = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString())
-const dbOption = () => new Option('--db <path>', 'SQLite file (default ./data/scopeward.db; env SCOPEWARD_DB)')
+const dbOption = () => new Option('--db <path>', 'SQLite file or postgres:// URL (default ./data/scopeward.db; env SCOPEWARD_DB)')
 
 function print(json: boolean, value: unknown, text: string): void {
   process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`)

@@ -3,7 +3,7 @@ import { loadConfig } from '../config.js'
 import { DEFAULT_POLICIES, type Domain } from '../domain/context.js'
 import { ScopeCatalogue } from '../domain/scope-catalogue.js'
 import { ScopewardError } from '../errors.js'
-import { openStore } from '../store/open-store.js'
+import { displayDb, openStore } from '../store/open-store.js'
 
 /** The domain over a database for a one-shot command: migrated, and (unless `allowEmpty`) initialised. */
 export async function openDomain(db: string | undefined, options: { allowEmpty?: boolean } = {}): Promise<Domain> {
@@ -14,7 +14,7 @@ export async function openDomain(db: string | undefined, options: { allowEmpty?:
   await catalogue.refresh()
   if (!options.allowEmpty && (await store.getMeta('initialized_at')) === null) {
     await store.close()
-    throw new ScopewardError('BAD_USER_INPUT', `database ${config.db} is not initialised: run \`scopeward init --db ${config.db}\` first`)
+    throw new ScopewardError('BAD_USER_INPUT', `database ${displayDb(config.db)} is not initialised: run \`scopeward init --db ${displayDb(config.db)}\` first`)
   }
   return { store, catalogue, clock: systemClock, policies: { ...DEFAULT_POLICIES, maxTokenLifetimeMs: config.maxTokenLifetimeMs } }
 }

@@ -1,6 +1,7 @@
 import { loadConfig } from '../config.js'
 import { createLogger } from '../logger.js'
 import { createScopeward } from '../scopeward.js'
+import { displayDb } from '../store/open-store.js'
 
 /**
  * `scopeward serve`: migrates, initialises an empty database (printing the root token once, to
@@ -11,7 +12,7 @@ export async function serve(flags: { db?: string; port?: string; host?: string }
   const logger = createLogger(config.logLevel)
   const app = await createScopeward(config, { logger })
   if (app.rootToken) {
-    process.stderr.write(`\nScopeward initialised ${config.db}.\nRoot token (shown once, store it now; it expires in 90 days):\n\n  ${app.rootToken}\n\n`)
+    process.stderr.write(`\nScopeward initialised ${displayDb(config.db)}.\nRoot token (shown once, store it now; it expires in 90 days):\n\n  ${app.rootToken}\n\n`)
   }
   const address = await app.http.listen(config.port, config.host)
   process.stderr.write(`Scopeward listening on http://${address.address}:${address.port}/graphql\n`)

@@ -1,11 +1,23 @@
-import { ScopewardError } from '../errors.js'
+import { PgStore } from './pg-store.js'
 import { SqliteStore } from './sqlite-store.js'
 import type { Store } from './store.js'
 
-/** The store a `--db` value names: a file path (or `:memory:`) for SQLite. */
+const POSTGRES_URL = /^postgres(ql)?:\/\//
+
+/** The store a `--db` value names: a postgres:// (or postgresql://) URL for PostgreSQL, else a file path (or `:memory:`) for SQLite. */
 export async function openStore(db: string): Promise<Store> {
-  if (/^postgres(ql)?:\/\//.test(db)) {
-    throw new ScopewardError('BAD_USER_INPUT', 'invalid setting --db / SCOPEWARD_DB: the PostgreSQL store is not available in this version', { field: 'db' })
-  }
+  if (POSTGRES_URL.test(db)) return new PgStore(db)
   return new SqliteStore(db)
+}
+
+/** The `--db` value safe to print: a PostgreSQL URL without its password. */
+export function displayDb(db: string): string {
+  if (!POSTGRES_URL.test(db)) return db
+  try {
+    const url = new URL(db)
+    if (url.password) url.password = '***'
+    return url.toString()
+  } catch {
+    return 'the PostgreSQL database'
+  }
 }

@@ -162,7 +162,8 @@ export class SqliteStore implements Store {
   }
 
   async getApp(id: string): Promise<AppRecord | null> {
-    return this.#prepared.getApp.get({ id }) ?? null
+    const row = this.#raw('SELECT id, name, description, allowed_scopes, max_token_lifetime_ms, is_root, created_at, disabled_at FROM apps WHERE id = ?').get(id) as unknown[] | undefined
+    return row ? appFromRow(row) : null
   }
 
   async listApps(options: { appId?: string | undefined; after?: Position | undefined; limit: number }): Promise<Page<AppRecord>> {
@@ -380,7 +381,6 @@ export class SqliteStore implements Store {
 
 function prepareStatements(db: Db) {
   return {
-    getApp: db.select().from(t.apps).where(eq(t.apps.id, sql.placeholder('id'))).prepare(),
     lastAuditHash: db.select({ hash: t.auditEvents.hash }).from(t.auditEvents).orderBy(desc(t.auditEvents.seq)).limit(1).prepare(),
   }
 }
@@ -421,6 +421,20 @@ function after(table: typeof t.tokens | typeof t.apps, position: Position | unde
 
 function page<T>(rows: T[], limit: number): Page<T> {
   return { rows: rows.slice(0, limit), hasNextPage: rows.length > limit }
+}
+
+/** An apps row in raw (array) mode, columns as getApp selects them. */
+function appFromRow(r: unknown[]): AppRecord {
+  return {
+    id: r[0] as string,
+    name: r[1] as string,
+    description: r[2] as string | null,
+    allowedScopes: JSON.parse(r[3] as string) as string[],
+    maxTokenLifetimeMs: r[4] as number | null,
+    isRoot: r[5] === 1,
+    createdAt: r[6] as number,
+    disabledAt: r[7] as number | null,
+  }
 }
 
 /** The columns tokenFromRow reads, in its order. */

@@ -1,5 +1,5 @@
-// Black-box harness: starts the real server on a random port with a fresh SQLite database and
-// talks HTTP to it as a client would. The clock is passed in, so tests move time without sleeping.
+// Black-box harness: starts the real server on a random port with a fresh SQLite database (or, with
+// SCOPEWARD_TEST_DB=postgres, a fresh PostgreSQL one) and talks HTTP to it as a client would. The clock is passed in, so tests move time without sleeping.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,6 +7,7 @@ import { Writable } from 'node:stream'
 import { loadConfig } from '../../src/config.js'
 import { createLogger } from '../../src/logger.js'
 import { createScopeward, type Scopeward } from '../../src/scopeward.js'
+import { createTestDatabase } from '../store/fresh-pg-database.js'
 
 export interface GraphQLResult {
   status: number
@@ -32,8 +33,10 @@ export interface TestServer {
  * pass `rootToken` on). `keep` leaves the database in place when the server stops.
  */
 export async function startServer(options: { env?: Record<string, string>; dbPath?: string; rootToken?: string; keep?: boolean; offset?: number } = {}): Promise<TestServer> {
-  const dir = options.dbPath ? null : mkdtempSync(join(tmpdir(), 'scopeward-test-'))
-  const dbPath = options.dbPath ?? join(dir as string, 'scopeward.db')
+  // SCOPEWARD_TEST_DB=postgres: the same suite on a fresh PostgreSQL database per server (dbPath is then its URL).
+  const pgDatabase = !options.dbPath && process.env.SCOPEWARD_TEST_DB === 'postgres' ? await createTestDatabase() : null
+  const dir = options.dbPath || pgDatabase ? null : mkdtempSync(join(tmpdir(), 'scopeward-test-'))
+  const dbPath = options.dbPath ?? pgDatabase?.url ?? join(dir as string, 'scopeward.db')
   const logs: string[] = []
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -71,6 +74,7 @@ export async function startServer(options: { env?: Record<string, string>; dbPat
     async stop() {
       await app.close()
       if (dir && !options.keep) rmSync(dir, { recursive: true, force: true })
+      if (pgDatabase && !options.keep) await pgDatabase.drop()
     },
   }
 }

@@ -1,0 +1,111 @@
+import { sql } from 'drizzle-orm'
+import { bigint, bigserial, boolean, index, json, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core'
+
+// Tables of the PostgreSQL store, column for column those of sqlite-schema.ts: the one source of
+// truth for its migrations (drizzle-kit generate --config drizzle.pg.config.ts). Times are epoch
+// milliseconds as bigint (read back as JS numbers: epoch ms stays far below 2^53); lists of scopes are jsonb arrays.
+
+/** An epoch-milliseconds column. */
+const ms = (name: string) => bigint(name, { mode: 'number' })
+
+export const scopes = pgTable('scopes', {
+  name: text('name').primaryKey(),
+  description: text('description').notNull(),
+  implies: jsonb('implies').$type<string[]>().notNull(),
+  builtIn: boolean('built_in').notNull().default(false),
+  createdAt: ms('created_at').notNull(),
+})
+
+export const apps = pgTable('apps', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  description: text('description'),
+  allowedScopes: jsonb('allowed_scopes').$type<string[]>().notNull(),
+  maxTokenLifetimeMs: ms('max_token_lifetime_ms'),
+  isRoot: boolean('is_root').notNull().default(false),
+  createdAt: ms('created_at').notNull(),
+  disabledAt: ms('disabled_at'),
+})
+
+export const tokens = pgTable(
+  'tokens',
+  {
+    id: text('id').primaryKey(),
+    appId: text('app_id').notNull().references(() => apps.id),
+    subject: text('subject'),
+    name: text('name').notNull(),
+    kind: text('kind', { enum: ['OPAQUE', 'JWT'] }).notNull(),
+    scopes: jsonb('scopes').$type<string[]>().notNull(),
+    /** SHA-256 (hex) of the secret; null for JWTs, which carry no secret. */
+    secretHash: text('secret_hash'),
+    createdAt: ms('created_at').notNull(),
+    expiresAt: ms('expires_at'),
+    revokedAt: ms('revoked_at'),
+    revokeReason: text('revoke_reason'),
+    lastUsedAt: ms('last_used_at'),
+    createdBy: text('created_by'),
+    parentId: text('parent_id'),
+  },
+  (t) => [
+    index('tokens_created_idx').on(t.createdAt, t.id),
+    index('tokens_app_created_idx').on(t.appId, t.createdAt, t.id),
+    index('tokens_parent_idx').on(t.parentId),
+  ],
+)
+
+export const clientSecrets = pgTable('client_secrets', {
+  id: text('id').primaryKey(),
+  appId: text('app_id').notNull().references(() => apps.id),
+  secretHash: text('secret_hash').notNull(),
+  createdAt: ms('created_at').notNull(),
+  revokedAt: ms('revoked_at'),
+})
+
+export const signingKeys = pgTable('signing_keys', {
+  kid: text('kid').primaryKey(),
+  alg: text('alg').notNull(),
+  status: text('status', { enum: ['ACTIVE', 'RETIRING', 'RETIRED'] }).notNull(),
+  publicJwk: text('public_jwk').notNull(),
+  /** The private JWK: a compact JWE (dir + A256GCM) when SCOPEWARD_MASTER_KEY is set, else JSON. */
+  privateKey: text('private_key').notNull(),
+  createdAt: ms('created_at').notNull(),
+  /** When RETIRING: the instant the last token it signed expires; after it the key is RETIRED. */
+  retireAfter: ms('retire_after'),
+})
+
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+    id: text('id').notNull().unique(),
+    at: ms('at').notNull(),
+    actor: text('actor'),
+    /** The app the event concerns: non-root apps read only their own events. */
+    appId: text('app_id'),
+    action: text('action').notNull(),
+    target: text('target'),
+    requestId: text('request_id'),
+    ip: text('ip'),
+    /** json, not jsonb: jsonb reorders object keys, and the hash covers the details as they were written. */
+    details: json('details').$type<Record<string, unknown>>().notNull().default(sql`'{}'::json`),
+    /** SHA-256 over the previous event's hash and this event: a changed or deleted row breaks the chain. */
+    hash: text('hash').notNull(),
+  },
+  (t) => [index('audit_at_idx').on(t.at), index('audit_app_idx').on(t.appId, t.seq)],
+)
+
+export const tokenScopeUsage = pgTable(
+  'token_scope_usage',
+  {
+    tokenId: text('token_id').notNull(),
+    scope: text('scope').notNull(),
+    count: bigint('count', { mode: 'number' }).notNull(),
+    lastUsedAt: ms('last_used_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tokenId, t.scope] })],
+)
+
+export const meta = pgTable('meta', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+})

@@ -1,0 +1,481 @@
+import { createHash, randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { and, asc, count, desc, eq, gt, gte, inArray, isNotNull, isNull, lt, lte, max, or, sql, type SQL } from 'drizzle-orm'
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
+import { migrate } from 'drizzle-orm/node-postgres/migrator'
+import pg from 'pg'
+import { packageRoot } from '../package-root.js'
+import { auditHash, GENESIS_HASH } from './audit-hash.js'
+import { narrowFamily } from './narrow-family.js'
+import { CHANGE_CHANNEL, PgChangeListener, type ChangeNotice } from './pg-change-listener.js'
+import * as t from './pg-schema.js'
+import type { AppRecord, AuditEventInput, AuditFilter, AuditEventRecord, ClientSecretRecord, Page, Position, ScopeRecord, ScopeUsage, SigningKeyRecord, Store, StoreChange, TokenFilter, TokenRecord } from './store.js'
+
+type Db = NodePgDatabase<typeof t>
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
+
+/**
+ * The advisory lock every writing transaction takes first. It serialises writers across all
+ * instances, as SQLite's single writer does: the audit chain stays linear (each event reads the
+ * previous hash under the lock), and checks made inside a transaction (an active parent, an
+ * unrevoked secret) cannot race a concurrent revocation. Readers never wait for it.
+ */
+const WRITE_LOCK = 0x73636f7065 // 'scope'
+/** NOTIFY payloads must stay under 8000 bytes; a larger change is announced as 'all'. */
+const MAX_PAYLOAD = 7_900
+
+/**
+ * The PostgreSQL store, for several instances behind a load balancer: drizzle node-postgres over a
+ * pg.Pool. Every change commits with its audit event and a NOTIFY of what changed, which a
+ * dedicated LISTEN connection of every other instance turns into `subscribe` callbacks.
+ */
+export class PgStore implements Store {
+  readonly dialect = 'postgres' as const
+  readonly #pool: pg.Pool
+  readonly #db: Db
+  readonly #url: string
+  readonly #origin = randomUUID()
+  readonly #listeners: ((change: StoreChange) => void)[] = []
+  #listener: PgChangeListener | null = null
+  readonly #listNames = new Map<string, string>()
+  readonly #prepared: ReturnType<typeof prepareStatements>
+
+  constructor(url: string, options: { poolSize?: number } = {}) {
+    this.#url = url
+    this.#pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, application_name: 'scopeward' })
+    // An idle connection that breaks is dropped by the pool; without a handler it would crash the process.
+    this.#pool.on('error', () => undefined)
+    this.#db = drizzle(this.#pool, { schema: t })
+    this.#prepared = prepareStatements(this.#db)
+  }
+
+  subscribe(listener: (change: StoreChange) => void): void {
+    this.#listeners.push(listener)
+    if (!this.#listener) {
+      this.#listener = new PgChangeListener({ connectionString: this.#url, origin: this.#origin, onChange: (change) => this.#changed(change) })
+      void this.#listener.start()
+    }
+  }
+
+  /** Resolves once the LISTEN connection is up (tests wait on it; serving does not need to). */
+  async listening(): Promise<void> {
+    await this.#listener?.start()
+  }
+
+  #changed(change: StoreChange): void {
+    for (const listener of this.#listeners) listener(change)
+  }
+
+  async migrate(): Promise<void> {
+    // A session lock on one connection: instances started together migrate one after the other.
+    const client = new pg.Client({ connectionString: this.#url, application_name: 'scopeward-migrate' })
+    await client.connect()
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [WRITE_LOCK + 1])
+      await migrate(drizzle(client), { migrationsFolder: migrationsFolder() })
+    } finally {
+      await client.end()
+    }
+  }
+
+  async ready(): Promise<boolean> {
+    try {
+      const journal = JSON.parse(readFileSync(join(migrationsFolder(), 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] }
+      const { rows } = await this.#pool.query<{ n: string }>('SELECT count(*) AS n FROM drizzle.__drizzle_migrations')
+      return Number(rows[0]?.n) === journal.entries.length
+    } catch {
+      return false
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#listener?.stop()
+    if (!this.#pool.ended) await this.#pool.end()
+  }
+
+  async getMeta(key: string): Promise<string | null> {
+    const [row] = await this.#db.select().from(t.meta).where(eq(t.meta.key, key))
+    return row?.value ?? null
+  }
+
+  async initialize(seed: { scopes: ScopeRecord[]; rootApp: AppRecord; rootToken: TokenRecord; audit: AuditEventInput }): Promise<boolean> {
+    return this.#write(async (tx) => {
+      const [done] = await tx.select().from(t.meta).where(eq(t.meta.key, 'initialized_at'))
+      if (done) return false
+      await tx.insert(t.scopes).values(seed.scopes)
+      await tx.insert(t.apps).values(seed.rootApp)
+      await tx.insert(t.tokens).values(seed.rootToken)
+      await tx.insert(t.meta).values({ key: 'initialized_at', value: String(seed.audit.at) })
+      await this.#audit(tx, seed.audit)
+      return true
+    })
+  }
+
+  async listScopes(): Promise<ScopeRecord[]> {
+    return this.#db.select().from(t.scopes).orderBy(asc(t.scopes.name))
+  }
+
+  async insertScope(scope: ScopeRecord, audit: AuditEventInput): Promise<void> {
+    await this.#write(async (tx) => {
+      await tx.insert(t.scopes).values(scope)
+      for (const root of await tx.select().from(t.apps).where(eq(t.apps.isRoot, true))) {
+        await tx.update(t.apps).set({ allowedScopes: [...root.allowedScopes, scope.name].sort() }).where(eq(t.apps.id, root.id))
+      }
+      await this.#audit(tx, audit)
+    }, () => ({ kind: 'scopes' }))
+  }
+
+  async getApp(id: string): Promise<AppRecord | null> {
+    const [row] = await this.#prepared.getApp.execute({ id })
+    return row ?? null
+  }
+
+  async listApps(options: { appId?: string | undefined; after?: Position | undefined; limit: number }): Promise<Page<AppRecord>> {
+    const after = options.after ? sql`(${t.apps.createdAt}, ${t.apps.id}) > (${options.after.createdAt}, ${options.after.id})` : undefined
+    const where = and(options.appId !== undefined ? eq(t.apps.id, options.appId) : undefined, after)
+    const rows = await this.#db.select().from(t.apps).where(where).orderBy(asc(t.apps.createdAt), asc(t.apps.id)).limit(options.limit + 1)
+    return page(rows, options.limit)
+  }
+
+  async countApps(options: { appId?: string | undefined }): Promise<number> {
+    const where = options.appId !== undefined ? eq(t.apps.id, options.appId) : undefined
+    const [row] = await this.#db.select({ n: count() }).from(t.apps).where(where)
+    return row?.n ?? 0
+  }
+
+  async insertApp(app: AppRecord, audit: AuditEventInput): Promise<void> {
+    await this.#write(async (tx) => {
+      await tx.insert(t.apps).values(app)
+      await this.#audit(tx, audit)
+    })
+  }
+
+  async updateApp(app: AppRecord, audit: AuditEventInput): Promise<void> {
+    await this.#write(async (tx) => {
+      const { id, ...rest } = app
+      await tx.update(t.apps).set(rest).where(eq(t.apps.id, id))
+      await this.#audit(tx, audit)
+    }, () => ({ kind: 'app', id: app.id }))
+  }
+
+  async getToken(id: string): Promise<TokenRecord | null> {
+    const [row] = await this.#prepared.getToken.execute({ id })
+    return row ?? null
+  }
+
+  async listTokens(filter: TokenFilter, options: { after?: Position | undefined; limit: number }): Promise<Page<TokenRecord>> {
+    const { where, params } = rawTokenFilter(filter)
+    if (options.after) {
+      // A row-value comparison lets PostgreSQL seek the (created_at, id) index: a deep page costs what the first does.
+      params.push(options.after.createdAt, options.after.id)
+      where.push(`(created_at, id) > ($${params.length - 1}, $${params.length})`)
+    }
+    params.push(options.limit + 1)
+    const text = `SELECT * FROM tokens ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id LIMIT $${params.length}`
+    // A named statement is parsed and planned once per connection, one per filter shape.
+    let name = this.#listNames.get(text)
+    if (!name) {
+      name = `scopeward_list_tokens_${createHash('sha256').update(text).digest('hex').slice(0, 16)}`
+      this.#listNames.set(text, name)
+    }
+    const { rows } = await this.#pool.query<RawToken>({ name, text, values: params })
+    return page(rows.map(tokenFromRow), options.limit)
+  }
+
+  async countTokens(filter: TokenFilter): Promise<number> {
+    const [row] = await this.#db.select({ n: count() }).from(t.tokens).where(tokenFilter(filter))
+    return row?.n ?? 0
+  }
+
+  async insertToken(token: TokenRecord, audit: AuditEventInput, activeParentAt?: number): Promise<boolean> {
+    return this.#write(async (tx) => {
+      if (activeParentAt !== undefined && token.parentId !== null) {
+        const [parent] = await tx.select().from(t.tokens).where(eq(t.tokens.id, token.parentId))
+        if (!parent || parent.revokedAt !== null || (parent.expiresAt !== null && parent.expiresAt <= activeParentAt)) return false
+      }
+      await tx.insert(t.tokens).values(token)
+      await this.#audit(tx, audit)
+      return true
+    })
+  }
+
+  async revokeTokenCascade(id: string, at: number, reason: string | null, audit: AuditEventInput): Promise<string[]> {
+    return this.revokeTokensCascade([id], at, reason, audit)
+  }
+
+  async rotateToken(oldId: string, successor: TokenRecord, oldEnd: { expiresAt: number | null; revokedAt: number | null; revokeReason: string | null }, audit: AuditEventInput): Promise<void> {
+    await this.#write(async (tx) => {
+      await tx.insert(t.tokens).values(successor)
+      await tx.update(t.tokens).set({ parentId: successor.id }).where(eq(t.tokens.parentId, oldId))
+      await tx.update(t.tokens).set(oldEnd).where(eq(t.tokens.id, oldId))
+      await this.#audit(tx, audit)
+    }, () => ({ kind: 'token', ids: [oldId] }))
+  }
+
+  async listAuditEvents(options: AuditFilter & { after?: number | undefined; limit: number }): Promise<Page<AuditEventRecord>> {
+    const where = and(auditFilter(options), options.after !== undefined ? gt(t.auditEvents.seq, options.after) : undefined)
+    const rows = await this.#db.select().from(t.auditEvents).where(where).orderBy(asc(t.auditEvents.seq)).limit(options.limit + 1)
+    return page(rows, options.limit)
+  }
+
+  async countAuditEvents(options: AuditFilter): Promise<number> {
+    const [row] = await this.#db.select({ n: count() }).from(t.auditEvents).where(auditFilter(options))
+    return row?.n ?? 0
+  }
+
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    return this.#db.select().from(t.signingKeys).orderBy(asc(t.signingKeys.createdAt), asc(t.signingKeys.kid))
+  }
+
+  async insertSigningKey(key: SigningKeyRecord, retireAfter: number, audit: AuditEventInput): Promise<void> {
+    await this.#write(async (tx) => {
+      await tx.update(t.signingKeys).set({ status: 'RETIRING', retireAfter }).where(eq(t.signingKeys.status, 'ACTIVE'))
+      await tx.insert(t.signingKeys).values(key)
+      await this.#audit(tx, audit)
+    }, () => ({ kind: 'keys' }))
+  }
+
+  async retireSigningKeys(kids: string[], audit: AuditEventInput): Promise<void> {
+    if (kids.length === 0) return
+    await this.#write(async (tx) => {
+      await tx.update(t.signingKeys).set({ status: 'RETIRED' }).where(and(inArray(t.signingKeys.kid, kids), eq(t.signingKeys.status, 'RETIRING')))
+      await this.#audit(tx, audit)
+    }, () => ({ kind: 'keys' }))
+  }
+
+  async latestJwtExpiry(): Promise<number | null> {
+    const [row] = await this.#db.select({ at: max(t.tokens.expiresAt) }).from(t.tokens).where(eq(t.tokens.kind, 'JWT'))
+    return row?.at ?? null
+  }
+
+  async insertClientSecret(secret: ClientSecretRecord, audit: AuditEventInput): Promise<void> {
+    await this.#write(async (tx) => {
+      await tx.insert(t.clientSecrets).values(secret)
+      await this.#audit(tx, audit)
+    })
+  }
+
+  async getClientSecret(id: string): Promise<ClientSecretRecord | null> {
+    const [row] = await this.#db.select().from(t.clientSecrets).where(eq(t.clientSecrets.id, id))
+    return row ?? null
+  }
+
+  async listClientSecrets(appId: string): Promise<ClientSecretRecord[]> {
+    return this.#db.select().from(t.clientSecrets).where(eq(t.clientSecrets.appId, appId)).orderBy(asc(t.clientSecrets.createdAt), asc(t.clientSecrets.id))
+  }
+
+  async revokeClientSecret(id: string, at: number, audit: AuditEventInput): Promise<boolean> {
+    return this.#write(async (tx) => {
+      const changed = await tx.update(t.clientSecrets).set({ revokedAt: at }).where(and(eq(t.clientSecrets.id, id), isNull(t.clientSecrets.revokedAt))).returning({ id: t.clientSecrets.id })
+      if (changed.length === 0) return false
+      await this.#audit(tx, audit)
+      return true
+    })
+  }
+
+  async recordUsage(usage: ScopeUsage[]): Promise<void> {
+    if (usage.length === 0) return
+    // One statement per table over arrays; several instances' counts add up (count + excluded.count).
+    const perScope = new Map<string, ScopeUsage>()
+    const perToken = new Map<string, number>()
+    for (const u of usage) {
+      perToken.set(u.tokenId, Math.max(perToken.get(u.tokenId) ?? 0, u.lastUsedAt))
+      if (u.scope === '') continue
+      const key = `${u.tokenId}\n${u.scope}`
+      const seen = perScope.get(key)
+      perScope.set(key, seen ? { ...seen, count: seen.count + u.count, lastUsedAt: Math.max(seen.lastUsedAt, u.lastUsedAt) } : u)
+    }
+    const scoped = [...perScope.values()]
+    await this.#write(async (tx) => {
+      if (scoped.length > 0) {
+        await tx.execute(sql`
+          INSERT INTO token_scope_usage (token_id, scope, count, last_used_at)
+          SELECT * FROM unnest(${sql.param(scoped.map((u) => u.tokenId))}::text[], ${sql.param(scoped.map((u) => u.scope))}::text[], ${sql.param(scoped.map((u) => u.count))}::bigint[], ${sql.param(scoped.map((u) => u.lastUsedAt))}::bigint[])
+          ON CONFLICT (token_id, scope) DO UPDATE SET count = token_scope_usage.count + excluded.count, last_used_at = greatest(token_scope_usage.last_used_at, excluded.last_used_at)`)
+      }
+      await tx.execute(sql`
+        UPDATE tokens SET last_used_at = greatest(coalesce(tokens.last_used_at, 0), u.at)
+        FROM unnest(${sql.param([...perToken.keys()])}::text[], ${sql.param([...perToken.values()])}::bigint[]) AS u(id, at)
+        WHERE tokens.id = u.id`)
+    })
+  }
+
+  async getUsage(tokenId: string): Promise<ScopeUsage[]> {
+    return this.#db.select().from(t.tokenScopeUsage).where(eq(t.tokenScopeUsage.tokenId, tokenId)).orderBy(asc(t.tokenScopeUsage.scope))
+  }
+
+  async listUsage(tokenIds: readonly string[]): Promise<ScopeUsage[]> {
+    if (tokenIds.length === 0) return []
+    return this.#db.select().from(t.tokenScopeUsage).where(inArray(t.tokenScopeUsage.tokenId, [...tokenIds]))
+  }
+
+  async narrowTokenScopes(id: string, scopes: string[], audit: AuditEventInput): Promise<{ id: string; scopes: string[] }[]> {
+    return this.#write(
+      async (tx) => {
+        const { rows } = await tx.execute<{ id: string; parent_id: string | null; scopes: string[] }>(sql`
+          WITH RECURSIVE family(id, depth) AS (
+            SELECT id, 0 FROM tokens WHERE id = ${id}
+            UNION SELECT tokens.id, family.depth + 1 FROM tokens JOIN family ON tokens.parent_id = family.id
+          )
+          SELECT tokens.id, tokens.parent_id, tokens.scopes FROM family JOIN tokens ON tokens.id = family.id ORDER BY family.depth`)
+        const changed = narrowFamily(rows.map((r) => ({ id: r.id, parentId: r.parent_id, scopes: r.scopes })), id, scopes)
+        for (const c of changed) await tx.update(t.tokens).set({ scopes: c.scopes }).where(eq(t.tokens.id, c.id))
+        await this.#audit(tx, { ...audit, details: { ...audit.details, changed } })
+        return changed
+      },
+      (changed) => (changed.length > 0 ? { kind: 'token', ids: changed.map((c) => c.id) } : null),
+    )
+  }
+
+  async revokeTokensCascade(ids: readonly string[], at: number, reason: string | null, audit: AuditEventInput): Promise<string[]> {
+    return this.#write(
+      async (tx) => {
+        const revoked: string[] = []
+        for (const id of ids) {
+          const { rows } = await tx.execute<{ id: string }>(sql`
+            WITH RECURSIVE family(id) AS (
+              SELECT id FROM tokens WHERE id = ${id}
+              UNION SELECT tokens.id FROM tokens JOIN family ON tokens.parent_id = family.id
+            )
+            UPDATE tokens SET revoked_at = ${at}, revoke_reason = ${reason}
+            WHERE id IN (SELECT id FROM family) AND revoked_at IS NULL
+            RETURNING id`)
+          revoked.push(...rows.map((r) => r.id))
+        }
+        await this.#audit(tx, { ...audit, details: { ...audit.details, revoked } })
+        return revoked
+      },
+      (revoked) => (revoked.length > 0 ? { kind: 'token', ids: revoked } : null),
+    )
+  }
+
+  /**
+   * Runs `work` in one transaction under the write lock. The change it reports is NOTIFYed inside
+   * the transaction (PostgreSQL delivers it to other instances on commit, never on rollback) and
+   * handed to this instance's subscribers once the commit returns.
+   */
+  async #write<T>(work: (tx: Tx) => Promise<T>, changeOf?: (result: T) => StoreChange | null): Promise<T> {
+    let change: StoreChange | null = null
+    const result = await this.#db.transaction(async (tx) => {
+      await tx.execute(sql`SELECT pg_advisory_xact_lock(${WRITE_LOCK})`)
+      const value = await work(tx)
+      change = changeOf?.(value) ?? null
+      if (change) await tx.execute(sql`SELECT pg_notify(${CHANGE_CHANNEL}, ${notice(this.#origin, change)})`)
+      return value
+    })
+    if (change) this.#changed(change)
+    return result
+  }
+
+  /** Appends an audit event chained to the last one; called inside #write, whose lock keeps the chain linear. */
+  async #audit(tx: Tx, event: AuditEventInput): Promise<void> {
+    const [last] = await tx.select({ hash: t.auditEvents.hash }).from(t.auditEvents).orderBy(desc(t.auditEvents.seq)).limit(1)
+    const hash = auditHash(last?.hash ?? GENESIS_HASH, event)
+    await tx.insert(t.auditEvents).values({ ...event, hash })
+    // The head is kept beside the chain so that deleting the newest events is detected too.
+    await tx.insert(t.meta).values({ key: 'audit_head', value: hash }).onConflictDoUpdate({ target: t.meta.key, set: { value: hash } })
+  }
+}
+
+/** The NOTIFY payload of a change; a change too large for one notification becomes 'all'. */
+function notice(origin: string, change: StoreChange): string {
+  const payload = JSON.stringify({ origin, change } satisfies ChangeNotice)
+  return payload.length <= MAX_PAYLOAD ? payload : JSON.stringify({ origin, change: { kind: 'all' } } satisfies ChangeNotice)
+}
+
+function prepareStatements(db: Db) {
+  return {
+    getToken: db.select().from(t.tokens).where(eq(t.tokens.id, sql.placeholder('id'))).prepare('scopeward_get_token'),
+    getApp: db.select().from(t.apps).where(eq(t.apps.id, sql.placeholder('id'))).prepare('scopeward_get_app'),
+  }
+}
+
+function migrationsFolder(): string {
+  return join(packageRoot(), 'drizzle', 'postgres')
+}
+
+function auditFilter(f: AuditFilter): SQL | undefined {
+  return and(
+    f.appId !== undefined ? eq(t.auditEvents.appId, f.appId) : undefined,
+    f.actor !== undefined ? eq(t.auditEvents.actor, f.actor) : undefined,
+    f.action !== undefined ? eq(t.auditEvents.action, f.action) : undefined,
+    f.target !== undefined ? eq(t.auditEvents.target, f.target) : undefined,
+    f.from !== undefined ? gte(t.auditEvents.at, f.from) : undefined,
+    f.to !== undefined ? lt(t.auditEvents.at, f.to) : undefined,
+  )
+}
+
+function tokenFilter(filter: TokenFilter): SQL | undefined {
+  const conditions: (SQL | undefined)[] = []
+  if (filter.scope !== undefined) conditions.push(sql`${t.tokens.scopes} ? ${filter.scope}`)
+  if (filter.createdBefore !== undefined) conditions.push(lt(t.tokens.createdAt, filter.createdBefore))
+  if (filter.expiresBefore !== undefined) conditions.push(lte(t.tokens.expiresAt, filter.expiresBefore))
+  if (filter.neverExpires) conditions.push(isNull(t.tokens.expiresAt))
+  if (filter.appId !== undefined) conditions.push(eq(t.tokens.appId, filter.appId))
+  if (filter.subject !== undefined) conditions.push(eq(t.tokens.subject, filter.subject))
+  if (filter.status === 'REVOKED') conditions.push(isNotNull(t.tokens.revokedAt))
+  if (filter.status === 'EXPIRED') conditions.push(isNull(t.tokens.revokedAt), lte(t.tokens.expiresAt, filter.now))
+  if (filter.status === 'ACTIVE') conditions.push(isNull(t.tokens.revokedAt), or(isNull(t.tokens.expiresAt), gt(t.tokens.expiresAt, filter.now)))
+  return and(...conditions)
+}
+
+function page<T>(rows: T[], limit: number): Page<T> {
+  return { rows: rows.slice(0, limit), hasNextPage: rows.length > limit }
+}
+
+/** A tokens row as node-postgres returns it from raw SQL: bigint columns arrive as strings, jsonb parsed. */
+interface RawToken {
+  id: string
+  app_id: string
+  subject: string | null
+  name: string
+  kind: 'OPAQUE' | 'JWT'
+  scopes: string[]
+  secret_hash: string | null
+  created_at: string
+  expires_at: string | null
+  revoked_at: string | null
+  revoke_reason: string | null
+  last_used_at: string | null
+  created_by: string | null
+  parent_id: string | null
+}
+
+const msOrNull = (v: string | null): number | null => (v === null ? null : Number(v))
+
+function tokenFromRow(r: RawToken): TokenRecord {
+  return {
+    id: r.id,
+    appId: r.app_id,
+    subject: r.subject,
+    name: r.name,
+    kind: r.kind,
+    scopes: r.scopes,
+    secretHash: r.secret_hash,
+    createdAt: Number(r.created_at),
+    expiresAt: msOrNull(r.expires_at),
+    revokedAt: msOrNull(r.revoked_at),
+    revokeReason: r.revoke_reason,
+    lastUsedAt: msOrNull(r.last_used_at),
+    createdBy: r.created_by,
+    parentId: r.parent_id,
+  }
+}
+
+/** The token filter as SQL text and $n parameters, in a fixed clause order so equal shapes share one prepared statement. */
+function rawTokenFilter(f: TokenFilter): { where: string[]; params: (string | number)[] } {
+  const where: string[] = []
+  const params: (string | number)[] = []
+  const p = (value: string | number): string => `$${params.push(value)}`
+  if (f.appId !== undefined) where.push(`app_id = ${p(f.appId)}`)
+  if (f.subject !== undefined) where.push(`subject = ${p(f.subject)}`)
+  if (f.status === 'REVOKED') where.push('revoked_at IS NOT NULL')
+  if (f.status === 'EXPIRED') where.push(`revoked_at IS NULL AND expires_at <= ${p(f.now)}`)
+  if (f.status === 'ACTIVE') where.push(`revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ${p(f.now)})`)
+  if (f.scope !== undefined) where.push(`scopes ? ${p(f.scope)}`)
+  if (f.createdBefore !== undefined) where.push(`created_at < ${p(f.createdBefore)}`)
+  if (f.expiresBefore !== undefined) where.push(`expires_at <= ${p(f.expiresBefore)}`)
+  if (f.neverExpires) where.push('expires_at IS NULL')
+  return { where, params }
+}
