@@ -7,6 +7,8 @@ import { Writable } from 'node:stream'
 import { loadConfig } from '../../src/config.js'
 import { createLogger } from '../../src/logger.js'
 import { createScopeward, type Scopeward } from '../../src/scopeward.js'
+import Database from 'better-sqlite3'
+import pg from 'pg'
 import { createTestDatabase } from '../store/fresh-pg-database.js'
 
 export interface GraphQLResult {
@@ -26,6 +28,8 @@ export interface TestServer {
   advance(ms: number): void
   gql(query: string, options?: { token?: string | null; variables?: Record<string, unknown>; headers?: Record<string, string> }): Promise<GraphQLResult>
   stop(): Promise<void>
+  /** Removes the database of a server started with `keep` (after it stopped). */
+  discard(): Promise<void>
 }
 
 /**
@@ -52,6 +56,10 @@ export async function startServer(options: { env?: Record<string, string>; dbPat
   const address = await app.http.listen(0, '127.0.0.1')
   const url = `http://127.0.0.1:${address.port}`
   const rootToken = (app.rootToken ?? options.rootToken) as string
+  const discard = async (): Promise<void> => {
+    if (dir) rmSync(dir, { recursive: true, force: true })
+    if (pgDatabase) await pgDatabase.drop()
+  }
   return {
     url,
     dbPath,
@@ -73,9 +81,50 @@ export async function startServer(options: { env?: Record<string, string>; dbPat
     },
     async stop() {
       await app.close()
-      if (dir && !options.keep) rmSync(dir, { recursive: true, force: true })
-      if (pgDatabase && !options.keep) await pgDatabase.drop()
+      if (!options.keep) await discard()
     },
+    discard,
+  }
+}
+
+/** Runs SQL directly on a server's database (SQLite file or PostgreSQL URL): to tamper as an attacker holding it would. */
+export async function runSql(dbPath: string, text: string): Promise<void> {
+  if (dbPath.startsWith('postgres')) {
+    const client = new pg.Client({ connectionString: dbPath })
+    await client.connect()
+    try {
+      await client.query(text)
+    } finally {
+      await client.end()
+    }
+    return
+  }
+  const db = new Database(dbPath)
+  try {
+    db.exec(text)
+  } finally {
+    db.close()
+  }
+}
+
+/**
+ * Everything the database holds, as text: the SQLite file and its WAL (bytes as latin1), or every
+ * row of every table of a PostgreSQL database. For "no secret at rest" checks.
+ */
+export async function databaseText(dbPath: string): Promise<string> {
+  if (!dbPath.startsWith('postgres')) return databaseBytes(dbPath)
+  const client = new pg.Client({ connectionString: dbPath })
+  await client.connect()
+  try {
+    const tables = await client.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+    let out = ''
+    for (const { tablename } of tables.rows) {
+      const rows = await client.query<{ row: string }>(`SELECT x::text AS row FROM "${tablename}" x`)
+      out += rows.rows.map((r) => r.row).join('\n')
+    }
+    return out
+  } finally {
+    await client.end()
   }
 }
 

@@ -3,10 +3,10 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import Database from 'better-sqlite3'
 import { after, before, describe, test } from 'node:test'
 import { verifyAuditChain } from '../../src/domain/verify-audit.js'
-import { auditCount, createApp, dataOf, errorCodes, issue, startServer, type TestServer } from './harness.js'
+import { openStore } from '../../src/store/open-store.js'
+import { auditCount, createApp, dataOf, errorCodes, issue, runSql, startServer, type TestServer } from './harness.js'
 
 const DAY = 86_400_000
 
@@ -176,34 +176,27 @@ describe('tamper-evident audit log', () => {
     assert.equal(ok.status, 0, ok.stderr)
     assert.match(ok.stdout, /intact/)
 
-    const db = new Database(dbPath)
-    db.prepare("UPDATE audit_events SET details = '{\"name\":\"forged\"}' WHERE seq = 2").run()
-    db.close()
+    await runSql(dbPath, `UPDATE audit_events SET details = '{"name":"forged"}' WHERE seq = 2`)
     const changed = cli('audit', 'verify')
     assert.equal(changed.status, 1)
     assert.match(changed.stderr, /event 2 .*changed/)
 
-    const db2 = new Database(dbPath)
-    db2.prepare('DELETE FROM audit_events WHERE seq = 2').run()
-    db2.close()
+    await runSql(dbPath, 'DELETE FROM audit_events WHERE seq = 2')
     const deleted = cli('audit', 'verify')
     assert.equal(deleted.status, 1)
     assert.match(deleted.stderr, /event 2 is missing/)
+    await server.discard()
   })
 
   test('deleting the newest events is detected against the recorded head', async () => {
     const server = await startServer({ keep: true })
     await createApp(server, { name: 'x', allowedScopes: ['apps:read'] })
-    const store = server.app.store
     await server.stop()
-    const db = new Database(server.dbPath)
-    db.prepare('DELETE FROM audit_events WHERE seq = (SELECT max(seq) FROM audit_events)').run()
-    db.close()
-    void store
-    const { SqliteStore } = await import('../../src/store/sqlite-store.js')
-    const reopened = new SqliteStore(server.dbPath)
+    await runSql(server.dbPath, 'DELETE FROM audit_events WHERE seq = (SELECT max(seq) FROM audit_events)')
+    const reopened = await openStore(server.dbPath)
     const verdict = await verifyAuditChain(reopened)
     await reopened.close()
+    await server.discard()
     assert.equal(verdict.ok, false)
   })
 })

@@ -1,7 +1,7 @@
 // Secrets at rest: plaintext tokens exist only in the mutation response that created them.
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { createApp, databaseBytes, dataOf, DERIVE, issue, ROTATE, startServer, type TestServer } from './harness.js'
+import { createApp, databaseText, dataOf, DERIVE, issue, ROTATE, startServer, type TestServer } from './harness.js'
 
 /** The plaintext and its secret part (the 32 characters after prefix and id): neither may be stored or logged. */
 function secretsOf(plaintext: string): string[] {
@@ -39,14 +39,14 @@ describe('secrets at rest', () => {
     for (const p of plaintexts) assert.match(p, /^swt_[A-Za-z0-9]{54}$/)
   })
 
-  test('the database file and its WAL never contain a plaintext token or secret', () => {
-    const bytes = databaseBytes(server.dbPath)
+  test('the database (SQLite file and WAL, or every PostgreSQL row) never contains a plaintext token or secret', async () => {
+    const bytes = await databaseText(server.dbPath)
     assert.ok(bytes.length > 0)
     for (const p of plaintexts) for (const s of secretsOf(p)) assert.ok(!bytes.includes(s), `the database contains ${s.slice(0, 8)}…`)
   })
 
-  test('the database stores the token ids (the control: the check above can see text)', () => {
-    const bytes = databaseBytes(server.dbPath)
+  test('the database stores the token ids (the control: the check above can see text)', async () => {
+    const bytes = await databaseText(server.dbPath)
     assert.ok(bytes.includes(plaintexts[1]?.slice(4, 20) as string))
   })
 
