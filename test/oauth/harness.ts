@@ -6,6 +6,7 @@ import type { Clock } from '../../src/clock.js'
 import { loadConfig } from '../../src/config.js'
 import { createLogger } from '../../src/logger.js'
 import { createScopeward, type Scopeward } from '../../src/scopeward.js'
+import { createTestDatabase } from '../store/fresh-pg-database.js'
 
 /** A running Scopeward on a random port and a fresh database, with helpers to talk to it over HTTP. */
 export interface OAuthTestServer {
@@ -18,8 +19,10 @@ export interface OAuthTestServer {
 
 /** Starts a server on a fresh database (or on `options.dbPath`, kept on close), with `env` settings and an optional clock. */
 export async function startServer(env: Record<string, string> = {}, options: { dbPath?: string; clock?: Clock } = {}): Promise<OAuthTestServer> {
-  const dir = options.dbPath ? null : mkdtempSync(join(tmpdir(), 'scopeward-oauth-'))
-  const dbPath = options.dbPath ?? join(dir as string, 'test.db')
+  // SCOPEWARD_TEST_DB=postgres: a fresh PostgreSQL database per server instead of a SQLite file.
+  const pgDatabase = !options.dbPath && process.env.SCOPEWARD_TEST_DB === 'postgres' ? await createTestDatabase() : null
+  const dir = options.dbPath || pgDatabase ? null : mkdtempSync(join(tmpdir(), 'scopeward-oauth-'))
+  const dbPath = options.dbPath ?? pgDatabase?.url ?? join(dir as string, 'test.db')
   // These tests send many refused credentials from one address on purpose: rate limits are another suite's subject.
   const unlimited = { SCOPEWARD_AUTH_FAILURES_PER_MINUTE: '1000000', SCOPEWARD_TOKEN_REQUESTS_PER_MINUTE: '1000000' }
   const config = loadConfig({ db: dbPath, port: '0', host: '127.0.0.1' }, { ...unlimited, ...env })
@@ -34,6 +37,7 @@ export async function startServer(env: Record<string, string> = {}, options: { d
     async close() {
       await app.close()
       if (dir) rmSync(dir, { recursive: true, force: true })
+      if (pgDatabase) await pgDatabase.drop()
     },
   }
 }
