@@ -1,0 +1,83 @@
+// Graceful shutdown: SIGTERM lets in-flight requests finish, flushes usage counters, closes the
+// database and exits 0.
+import assert from 'node:assert/strict'
+import { request } from 'node:http'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import Database from 'better-sqlite3'
+import { ISSUE } from '../e2e/harness.js'
+import { post, startChildServer } from './child-server.js'
+
+/** Starts a POST /graphql whose body is sent in two halves; `finish()` sends the second half and resolves with the answer. */
+function slowRequest(url: string, token: string, query: string): { finish: () => Promise<{ status: number; body: any }> } {
+  const body = JSON.stringify({ query })
+  const half = Math.floor(body.length / 2)
+  const { hostname, port } = new URL(url)
+  let pending = () => {}
+  const answer = new Promise<{ status: number; body: any }>((done, fail) => {
+    const req = request({ hostname, port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}` } }, (res) => {
+      let text = ''
+      res.on('data', (c: Buffer) => (text += c.toString('utf8')))
+      res.on('end', () => done({ status: res.statusCode ?? 0, body: JSON.parse(text) }))
+    })
+    req.on('error', fail)
+    req.write(body.slice(0, half))
+    pending = () => req.end(body.slice(half))
+  })
+  return {
+    finish: () => {
+      pending()
+      return answer
+    },
+  }
+}
+
+test('SIGTERM: in-flight requests complete with 200, usage recorded before it is persisted, and the process exits 0 within 10 s', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'scopeward-shutdown-'))
+  const db = join(dir, 'shutdown.db')
+  try {
+    // Usage is only flushed by the timer once an hour here: what reaches the disk is the shutdown's flush.
+    const server = await startChildServer(db, { SCOPEWARD_USAGE_FLUSH_MS: '3600000' })
+    const root = server.rootToken as string
+    const issued = await post(server.url, root, ISSUE, { input: { name: 'reader', scopes: ['tokens:read', 'apps:read'] } })
+    assert.equal(issued.status, 200)
+    const reader = issued.body.data.issueToken as { secret: string; token: { id: string } }
+    for (let i = 0; i < 3; i++) assert.equal((await post(server.url, reader.secret, '{ tokens(first: 1) { totalCount } }')).status, 200)
+    assert.equal((await post(server.url, reader.secret, '{ apps(first: 1) { totalCount } }')).status, 200)
+
+    const inFlight = [slowRequest(server.url, reader.secret, '{ viewer { id } }'), slowRequest(server.url, root, '{ tokens(first: 5) { totalCount } }')]
+    await new Promise((r) => setTimeout(r, 200)) // both requests are now inside the server, reading their bodies
+    const signalled = Date.now()
+    server.child.kill('SIGTERM')
+    await new Promise((r) => setTimeout(r, 300))
+    // A new connection is no longer accepted while draining.
+    assert.equal((await post(server.url, root, '{ viewer { id } }')).status, 0, 'no new connection after SIGTERM')
+    const answers = await Promise.all(inFlight.map((r) => r.finish()))
+    for (const a of answers) {
+      assert.equal(a.status, 200, JSON.stringify(a.body))
+      assert.equal(a.body.errors, undefined)
+    }
+    assert.equal(answers[0]?.body.data.viewer.id, reader.token.id)
+
+    const exit = await server.exited
+    assert.deepEqual(exit, { code: 0, signal: null })
+    assert.ok(Date.now() - signalled < 10_000, 'exited within 10 s')
+
+    const sqlite = new Database(db, { readonly: true })
+    try {
+      const rows = sqlite.prepare('SELECT scope, count FROM token_scope_usage WHERE token_id = ? ORDER BY scope').all(reader.token.id) as { scope: string; count: number }[]
+      const byScope = Object.fromEntries(rows.map((r) => [r.scope, r.count]))
+      assert.equal(byScope['tokens:read'], 3, JSON.stringify(rows))
+      assert.equal(byScope['apps:read'], 1, JSON.stringify(rows))
+      const token = sqlite.prepare('SELECT last_used_at AS lastUsedAt FROM tokens WHERE id = ?').get(reader.token.id) as { lastUsedAt: number | null }
+      assert.ok(token.lastUsedAt !== null && token.lastUsedAt <= Date.now(), 'lastUsedAt persisted')
+      assert.equal(sqlite.pragma('integrity_check', { simple: true }), 'ok')
+    } finally {
+      sqlite.close()
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
