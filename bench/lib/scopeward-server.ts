@@ -23,6 +23,11 @@ import { CLI_REQUEST, DEFAULT_POLICIES, type Domain } from '../../src/domain/con
 import { ScopeCatalogue } from '../../src/domain/scope-catalogue.js'
 import { loadTypeDefs } from '../../src/graphql/build-schema.js'
 import { resolvers } from '../../src/graphql/resolvers.js'
+import { leastPrivilegeResolvers } from '../../src/graphql/least-privilege-resolvers.js'
+import { abuseProtection } from '../../src/graphql/abuse-limits.js'
+import { Metrics } from '../../src/metrics.js'
+import { metricsRoute } from '../../src/http/metrics-route.js'
+import { RateLimiter } from '../../src/http/rate-limiter.js'
 import type { GraphQLContext } from '../../src/graphql/context.js'
 import { formatError } from '../../src/graphql/format-error.js'
 import { graphqlRoute } from '../../src/http/graphql-route.js'
@@ -55,10 +60,18 @@ async function composeWithoutEngine(db: string): Promise<Running> {
   const usage = new UsageTracker(store, systemClock, { flushIntervalMs: config.usageFlushMs, maxEntries: 50_000, onError: () => {} })
   usage.start()
   ;(domain as { usage?: unknown }).usage = usage
-  const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: resolvers as never })
+  const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: [resolvers, leastPrivilegeResolvers] as never })
+  // Everything createScopeward adds to Apollo and HTTP except the engine: abuse limits, metrics, compact JSON, throttles.
+  const metrics = new Metrics(store, systemClock)
+  const limits = abuseProtection(config.limits, { blockFieldSuggestions: !config.introspection })
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
-    plugins: [ApolloServerPluginCacheControlDisabled(), ApolloServerPluginLandingPageDisabled()],
+    plugins: [...limits.plugins, metrics.plugin(), ApolloServerPluginCacheControlDisabled(), ApolloServerPluginLandingPageDisabled()],
+    validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
+    allowBatchedHttpRequests: false,
+    stringifyResult: (value) => JSON.stringify(value),
+    stopOnTerminationSignals: false,
     formatError: formatError(logger),
     includeStacktraceInErrorResponses: false,
     introspection: config.introspection,
@@ -66,8 +79,17 @@ async function composeWithoutEngine(db: string): Promise<Running> {
     logger,
   })
   await apollo.start()
-  const http = new HttpServer({ domain, logger, bodyLimitBytes: config.bodyLimitBytes, onAuthFailure: () => {} })
-  const graphql = graphqlRoute(apollo, schema)
+  const http = new HttpServer({
+    domain,
+    logger,
+    bodyLimitBytes: config.bodyLimitBytes,
+    metrics,
+    authFailureLimiter: new RateLimiter({ capacity: config.authFailuresPerMinute, perMinute: config.authFailuresPerMinute, maxKeys: 100_000 }),
+    tokenLimiter: new RateLimiter({ capacity: config.tokenRequestsPerMinute, perMinute: config.tokenRequestsPerMinute, maxKeys: 100_000 }),
+    onAuthFailure: () => {},
+  })
+  const graphql = graphqlRoute(apollo, schema, config.limits.maxQueryLength)
+  http.route('GET', '/metrics', metricsRoute(metrics))
   http.route('POST', '/graphql', graphql).route('GET', '/graphql', graphql).route('GET', '/healthz', healthz).route('GET', '/readyz', readyz)
   return { domain, http, close: async () => { await http.close(); await apollo.stop(); await usage.stop(); await store.close() } }
 }
