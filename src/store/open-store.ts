@@ -1,13 +1,12 @@
-import { PgStore } from './pg-store.js'
-import { SqliteStore } from './sqlite-store.js'
 import type { Store } from './store.js'
 
 const POSTGRES_URL = /^postgres(ql)?:\/\//
 
 /** The store a `--db` value names: a postgres:// (or postgresql://) URL for PostgreSQL, else a file path (or `:memory:`) for SQLite. */
 export async function openStore(db: string): Promise<Store> {
-  if (POSTGRES_URL.test(db)) return new PgStore(db)
-  return new SqliteStore(db)
+  // Each driver is loaded only when used: a SQLite server never loads pg, and the other way round.
+  if (POSTGRES_URL.test(db)) return new (await import('./pg-store.js')).PgStore(db)
+  return new (await import('./sqlite-store.js')).SqliteStore(db)
 }
 
 /** The `--db` value safe to print: a PostgreSQL URL without its password. */
