@@ -19,6 +19,7 @@ import autocannon from 'autocannon'
 import { procStatusKb } from './lib/child.js'
 import { summarizeProfile } from './profile-summary.js'
 import { seedId } from './seed.js'
+import { createBenchDatabase, pgUnavailable } from './seed-pg.js'
 
 const BENCH = dirname(fileURLToPath(import.meta.url))
 const ROOT = dirname(BENCH)
@@ -51,8 +52,10 @@ const SMALL = 10_000
 interface ServerDef {
   key: string
   file: string
-  db: 'small' | 'big'
+  db: 'small' | 'big' | 'pg'
   what: string
+  /** Server processes sharing the database (P2: 2); the load of one run is split across them. */
+  instances?: number
 }
 const SERVERS: ServerDef[] = [
   { key: 'A', file: 'apollo.ts', db: 'small', what: 'bare Apollo Server 5 (startStandaloneServer, default plugins), no auth, 10k tokens' },
@@ -65,6 +68,8 @@ const SERVERS: ServerDef[] = [
   { key: 'RAW', file: 'raw-insert.ts', db: 'small', what: 'raw better-sqlite3 single-row INSERT transactions, WAL + synchronous=FULL, in process' },
   { key: 'M', file: 'scopeward-opaque.ts', db: 'big', what: 'Scopeward, opaque token, 1,000,000 tokens in the database' },
   { key: 'A2', file: 'apollo.ts', db: 'small', what: 'A again, separate process, measured last in each round (A/A control, bracket)' },
+  { key: 'P1', file: 'scopeward-opaque.ts', db: 'pg', what: 'S on PostgreSQL 15 (same list query, opaque token, 10k tokens), one server process' },
+  { key: 'P2', file: 'scopeward-opaque.ts', db: 'pg', instances: 2, what: 'two S processes on the same PostgreSQL database, load split: 2 autocannon × half the connections, concurrently' },
 ]
 
 interface RunDef {
@@ -99,6 +104,8 @@ const RUNS: RunDef[] = [
   { key: 'A', server: 'A', kind: 'http', what: SERVERS[0]!.what },
   { key: 'D', server: 'D', kind: 'http', what: SERVERS[1]!.what },
   { key: 'S', server: 'S', kind: 'http', what: SERVERS[2]!.what },
+  { key: 'P1', server: 'P1', kind: 'http', what: SERVERS[10]!.what },
+  { key: 'P2', server: 'P2', kind: 'http', what: SERVERS[11]!.what },
   { key: 'S0', server: 'S0', kind: 'http', what: SERVERS[3]!.what },
   { key: 'J', server: 'J', kind: 'http', what: SERVERS[4]!.what },
   { key: 'I', server: 'I', kind: 'http', what: SERVERS[5]!.what },
@@ -203,6 +210,10 @@ interface Sample {
   foreign: number
   ok: number
   bad: number
+  /** PostgreSQL variants: CPU of the bench database's backend processes per request sent (µs, 10 ms tick resolution); not in cpuUsPerReq. */
+  dbCpuUsPerReq?: number
+  /** Multi-instance variants: req/s of each instance. */
+  perInstanceRps?: number[]
   note?: string
 }
 
@@ -214,11 +225,33 @@ const machineBusyTicks = (): number => {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number)
   return f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]! // user nice system irq softirq steal
 }
-function foreignMeter(pid: number) {
-  const t0 = Date.now(), m0 = machineBusyTicks(), s0 = procTicks(pid), o0 = procTicks('self')
+/** Name of the PostgreSQL bench database (P variants), set in main once created. */
+let pgDbName: string | null = null
+/** CPU ticks of the PostgreSQL backends serving `db` (process title `postgres: [<cluster>: ]<user> <db> <host>(<port>) …`), by pid; shared processes (walwriter, checkpointer) are not included. */
+function pgBackendTicks(db: string): Map<number, number> {
+  const out = new Map<number, number>()
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue
+    try {
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8')
+      // Title "postgres: [cluster: ]user db host(port) state"; the random db name cannot collide with another word.
+      if (cmd.startsWith('postgres: ') && cmd.split(/[\s\0]+/).includes(db)) out.set(Number(d), procTicks(Number(d)))
+    } catch {
+      /* gone */
+    }
+  }
+  return out
+}
+/** Foreign CPU (cores) during a run: machine busy minus the server processes, this orchestrator and (P variants) the bench database's backends, whose ticks are returned too. */
+function foreignMeter(pids: number[], pgDb: string | null = null) {
+  const t0 = Date.now(), m0 = machineBusyTicks(), s0 = pids.map((p) => procTicks(p)), o0 = procTicks('self')
+  const d0 = pgDb ? pgBackendTicks(pgDb) : new Map<number, number>()
   return () => {
     const secs = (Date.now() - t0) / 1000
-    return (machineBusyTicks() - m0 - (procTicks(pid) - s0) - (procTicks('self') - o0)) / 100 / secs
+    const server = pids.reduce((a, p, i) => a + procTicks(p) - s0[i]!, 0)
+    let dbTicks = 0
+    if (pgDb) for (const [pid, t] of pgBackendTicks(pgDb)) dbTicks += t - (d0.get(pid) ?? 0) // a backend born during the run counts from 0
+    return { cores: (machineBusyTicks() - m0 - server - (procTicks('self') - o0) - dbTicks) / 100 / secs, dbTicks }
   }
 }
 
@@ -250,47 +283,57 @@ async function load(info: ServerInfo, spec: RequestSpec, seconds: number, connec
   })
 }
 
-async function measure(run: RunDef, child: Child, round: number): Promise<Sample> {
-  const info = child.info
+async function measure(run: RunDef, group: Child[], round: number): Promise<Sample> {
+  const child = group[0]!
   if (run.kind === 'raw' || run.kind === 'authbench') await settle(child.proc.pid!)
   if (run.kind === 'raw') {
     await child.call({ type: 'mark' })
-    const foreign = foreignMeter(child.proc.pid!)
+    const foreign = foreignMeter([child.proc.pid!])
     const r = (await child.call({ type: 'task', name: 'run', ms: SCALE_DURATION * 1000 })).result
     const s = await child.call({ type: 'stats' })
-    return { round, key: run.key, rps: r.perSec, p50: NaN, p99: NaN, mean: 1000 / r.perSec, cpuUsPerReq: r.cpuUsPerOp, hwmMiB: s.hwmKb / 1024, foreign: foreign(), ok: r.ops, bad: 0 }
+    return { round, key: run.key, rps: r.perSec, p50: NaN, p99: NaN, mean: 1000 / r.perSec, cpuUsPerReq: r.cpuUsPerOp, hwmMiB: s.hwmKb / 1024, foreign: foreign().cores, ok: r.ops, bad: 0 }
   }
   if (run.kind === 'authbench') {
-    const foreign = foreignMeter(child.proc.pid!)
+    const foreign = foreignMeter([child.proc.pid!])
     const r = (await child.call({ type: 'task', name: 'authbench', ms: QUICK ? 500 : 1500 })).result
     const s = await child.call({ type: 'stats' })
-    return { round, key: run.key, rps: 1e6 / r.usPerOp, p50: NaN, p99: NaN, mean: r.usPerOp / 1000, cpuUsPerReq: r.cpuUsPerOp, hwmMiB: s.hwmKb / 1024, foreign: foreign(), ok: r.ops, bad: 0 }
+    return { round, key: run.key, rps: 1e6 / r.usPerOp, p50: NaN, p99: NaN, mean: r.usPerOp / 1000, cpuUsPerReq: r.cpuUsPerOp, hwmMiB: s.hwmKb / 1024, foreign: foreign().cores, ok: r.ops, bad: 0 }
   }
-  const spec = run.request ? run.request(info) : (info.request as RequestSpec)
   const seconds = run.scale ? SCALE_DURATION : DURATION
-  await settle(child.proc.pid!)
-  await child.call({ type: 'mark' })
-  const foreign = foreignMeter(child.proc.pid!)
-  const r = await load(info, spec, seconds, run.connections)
-  const foreignCores = foreign()
-  await settle(child.proc.pid!)
-  const s = await child.call({ type: 'stats' })
-  const ok = r['2xx']
-  // CPU is counted until the server is idle again, so divide by every request sent (in-flight ones at the end included).
-  const sent = Math.max(ok, r.requests.sent ?? ok)
-  const bad = r.non2xx + r.errors + r.timeouts
+  const pgDb = SERVERS.find((d) => d.key === run.server)?.db === 'pg' ? pgDbName : null
+  const pids = group.map((c) => c.proc.pid!)
+  for (const pid of pids) await settle(pid)
+  await Promise.all(group.map((c) => c.call({ type: 'mark' })))
+  const foreign = foreignMeter(pids, pgDb)
+  // Several instances: one autocannon per instance, concurrently, the connections split evenly (P2: 2 × 25), same duration.
+  const connections = Math.max(1, Math.round((run.connections ?? CONNECTIONS) / group.length))
+  const results = await Promise.all(group.map((c) => load(c.info, run.request ? run.request(c.info) : (c.info.request as RequestSpec), seconds, connections)))
+  const meter = foreign()
+  for (const pid of pids) await settle(pid)
+  const stats = await Promise.all(group.map((c) => c.call({ type: 'stats' })))
+  const ok = results.reduce((a, r) => a + r['2xx'], 0)
+  // CPU is counted until the servers are idle again, so divide by every request sent (in-flight ones at the end included).
+  const sent = results.reduce((a, r) => a + Math.max(r['2xx'], r.requests.sent ?? r['2xx']), 0)
+  const bad = results.reduce((a, r) => a + r.non2xx + r.errors + r.timeouts, 0)
+  const cpuUs = stats.reduce((a, x) => a + x.cpuUs, 0)
+  // Latency over instances: p50/p99 = the worse (max) of the instances' percentiles (conservative, percentiles do not add);
+  // mean = mean weighted by each instance's 2xx count (exact for the mean).
+  const worst = (f: (r: (typeof results)[number]) => number) => Math.max(...results.map(f))
+  const weightedMean = ok > 0 ? results.reduce((a, r) => a + r.latency.average * r['2xx'], 0) / ok : results[0]!.latency.average
   return {
     round,
     key: run.key,
     rps: ok / seconds,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    mean: r.latency.average,
-    cpuUsPerReq: sent > 0 ? s.cpuUs / sent : NaN,
-    hwmMiB: s.hwmKb / 1024,
-    foreign: foreignCores,
+    p50: worst((r) => r.latency.p50),
+    p99: worst((r) => r.latency.p99),
+    mean: weightedMean,
+    cpuUsPerReq: sent > 0 ? cpuUs / sent : NaN,
+    hwmMiB: Math.max(...stats.map((x) => x.hwmKb / 1024)),
+    foreign: meter.cores,
     ok,
     bad,
+    ...(pgDb ? { dbCpuUsPerReq: sent > 0 ? (meter.dbTicks * 10_000) / sent : NaN } : {}),
+    ...(group.length > 1 ? { perInstanceRps: results.map((r) => r['2xx'] / seconds) } : {}),
   }
 }
 
@@ -351,68 +394,94 @@ async function main() {
   const needBig = !!opt.profile?.startsWith('M') || runs.some((r) => r.server === 'M')
   const tmp = mkdtempSync(join(tmpdir(), 'scopeward-bench-'))
   const children: Child[] = []
+  let dropPg: (() => Promise<void>) | null = null
   const stopAll = async () => {
     await Promise.all(children.map((c) => c.stop().catch(() => {})))
     rmSync(tmp, { recursive: true, force: true })
+    if (dropPg) await dropPg().catch((e) => console.error(`could not drop the PostgreSQL bench database: ${(e as Error).message}`))
   }
   process.on('SIGINT', () => void stopAll().then(() => process.exit(130)))
   try {
+    if (opt.profile && SERVERS.find((s) => s.key === opt.profile)?.db === 'pg') throw new Error('--profile supports the SQLite variants only')
     const small = join(tmp, 'seed-10k.db')
     const big = join(tmp, 'seed-1m.db')
     const seedInfo: Record<string, unknown> = {}
     seedInfo.small = JSON.parse(await runNode(['--import', 'tsx', join(BENCH, 'seed.ts'), small, String(SMALL)]))
     if (needBig) seedInfo.big = JSON.parse(await runNode(['--import', 'tsx', join(BENCH, 'seed.ts'), big, String(BIG)]))
+    // PostgreSQL variants: a fresh database scopeward_bench_<random>, dropped in stopAll (also on failure); skipped with a note when PostgreSQL does not answer.
+    const skipped = new Map<string, string>()
+    let pgUrl = ''
+    const pgKeys = [...new Set(runs.map((r) => r.server))].filter((k) => SERVERS.find((s) => s.key === k)?.db === 'pg')
+    if (pgKeys.length > 0 && !opt.profile) {
+      const why = await pgUnavailable()
+      if (why) {
+        for (const k of pgKeys) skipped.set(k, why)
+        console.log(`${pgKeys.join(', ')}: SKIPPED — ${why}`)
+      } else {
+        const pgDb = await createBenchDatabase()
+        dropPg = pgDb.drop
+        pgUrl = pgDb.url
+        pgDbName = pgDb.name
+        seedInfo.pg = JSON.parse(await runNode(['--import', 'tsx', join(BENCH, 'seed-pg.ts'), pgUrl, String(SMALL)]))
+      }
+    }
     console.log('seeded', JSON.stringify(seedInfo))
     if (opt.profile) return await profile(opt.profile, small, big, tmp)
 
     // Start every server (one process each), sequentially.
     const serverKeys = [...new Set(runs.map((r) => r.server))]
-    const byKey = new Map<string, Child>()
-    const skipped = new Map<string, string>()
+    // One Child per server process; a multi-instance variant (P2) has several, all on the same database.
+    const byKey = new Map<string, Child[]>()
     for (const key of serverKeys) {
+      if (skipped.has(key)) continue
       const def = SERVERS.find((s) => s.key === key)!
-      const db = def.db === 'big' ? big : join(tmp, `${def.key}.db`)
+      const db = def.db === 'pg' ? pgUrl : def.db === 'big' ? big : join(tmp, `${def.key}.db`)
       if (def.db === 'small') copyFileSync(small, db)
-      const child = new Child(def, db, def.db === 'big' ? BIG : SMALL)
-      children.push(child)
-      const info = await child.start()
-      if (info.skip) {
-        skipped.set(key, info.skip)
-        console.log(`${key}: SKIPPED — ${info.skip}`)
-        await child.stop()
-        continue
+      const group: Child[] = []
+      for (let n = 1; n <= (def.instances ?? 1); n++) {
+        const child = new Child(n === 1 ? def : { ...def, key: `${def.key}#${n}` }, db, def.db === 'big' ? BIG : SMALL)
+        children.push(child)
+        group.push(child)
+        const info = await child.start()
+        if (info.skip) {
+          skipped.set(key, info.skip)
+          console.log(`${key}: SKIPPED — ${info.skip}`)
+          break
+        }
+        console.log(`${child.def.key}: pid ${child.proc.pid} port ${info.port} started`)
       }
-      byKey.set(key, child)
-      console.log(`${key}: pid ${child.proc.pid} port ${info.port} started`)
+      if (skipped.has(key)) await Promise.all(group.map((c) => c.stop()))
+      else byKey.set(key, group)
     }
     for (const r of runs) if (skipped.has(r.server)) skipped.set(r.key, skipped.get(r.server)!)
     const active = runs.filter((r) => byKey.has(r.server))
 
     // Correctness: one request of each HTTP run must answer 200 without GraphQL errors (and the deep page must start at row 900,000).
-    for (const r of active.filter((x) => x.kind === 'http')) {
-      const child = byKey.get(r.server)!
+    for (const r of active.filter((x) => x.kind === 'http')) for (const child of byKey.get(r.server)!) {
       const spec = r.request ? r.request(child.info) : child.info.request!
       const res = await fetch(`http://127.0.0.1:${child.info.port}${spec.path}`, { method: spec.method, headers: spec.headers, body: spec.body })
       const text = await res.text()
       if (res.status !== 200 || text.includes('"errors"')) throw new Error(`${r.key}: check request answered ${res.status} ${text.slice(0, 300)}`)
       if (r.key === 'M-deep' && !text.includes(`"id":"${seedId(900_000)}"`)) throw new Error(`M-deep: first row is not seeded row 900,000: ${text.slice(0, 200)}`)
-      if (r.key.endsWith('list') || r.key === 'S' || r.key === 'A') {
+      if (r.key.endsWith('list') || ['S', 'A', 'P1', 'P2'].includes(r.key)) {
         const edges = (JSON.parse(text) as { data: { tokens: { edges: unknown[] } } }).data.tokens.edges
         if (edges.length !== 20) throw new Error(`${r.key}: ${edges.length} edges, expected 20`)
       }
     }
 
     // Warm-up: each HTTP server under load, sequentially (JIT needs ~10 s on this machine).
-    for (const [key, child] of byKey) {
+    for (const [key, group] of byKey) {
+      const child = group[0]!
       if (child.info.port === null) {
         await child.call({ type: 'task', name: 'run', ms: 1000 })
         continue
       }
       for (const r of active.filter((x) => x.server === key && x.kind === 'http')) {
-        const spec = r.request ? r.request(child.info) : child.info.request!
-        await load(child.info, spec, r.scale ? Math.max(1, Math.round(WARMUP / 3)) : WARMUP, r.connections)
+        // Several instances are warmed up together, as they are measured: connections split across them.
+        const connections = Math.max(1, Math.round((r.connections ?? CONNECTIONS) / group.length))
+        await Promise.all(group.map((c) => load(c.info, r.request ? r.request(c.info) : c.info.request!, r.scale ? Math.max(1, Math.round(WARMUP / 3)) : WARMUP, connections)))
       }
-      await settle(child.proc.pid!)
+      for (const c of group) await settle(c.proc.pid!)
       console.log(`${key}: warmed up`)
     }
 
@@ -421,12 +490,13 @@ async function main() {
       for (const run of active) {
         const s = await measure(run, byKey.get(run.server)!, round)
         samples.push(s)
-        console.log(`round ${round} ${run.key.padEnd(9)} ${fmt(s.rps).padStart(7)} /s  p50 ${fmt(s.p50)} p99 ${fmt(s.p99)} mean ${fmt(s.mean, 2)} ms  cpu ${fmt(s.cpuUsPerReq)} µs/req  hwm ${fmt(s.hwmMiB)} MiB  foreign ${fmt(s.foreign, 2)} cores${s.bad ? `  NON-2XX/ERRORS ${s.bad}` : ''}`)
+        const extra = `${s.dbCpuUsPerReq !== undefined ? `  pg backends ${fmt(s.dbCpuUsPerReq)} µs/req` : ''}${s.perInstanceRps ? `  per instance ${s.perInstanceRps.map((x) => fmt(x)).join(' + ')} /s` : ''}`
+        console.log(`round ${round} ${run.key.padEnd(9)} ${fmt(s.rps).padStart(7)} /s  p50 ${fmt(s.p50)} p99 ${fmt(s.p99)} mean ${fmt(s.mean, 2)} ms  cpu ${fmt(s.cpuUsPerReq)} µs/req  hwm ${fmt(s.hwmMiB)} MiB  foreign ${fmt(s.foreign, 2)} cores${extra}${s.bad ? `  NON-2XX/ERRORS ${s.bad}` : ''}`)
       }
     }
     // Peak RSS read by the orchestrator too (VmHWM of each server process at the end).
-    const hwm = new Map<string, number>()
-    for (const [key, child] of byKey) hwm.set(key, procStatusKb(child.proc.pid!, 'VmHWM') / 1024)
+    const hwm = new Map<string, number[]>()
+    for (const [key, group] of byKey) hwm.set(key, group.map((c) => procStatusKb(c.proc.pid!, 'VmHWM') / 1024))
 
     const report = buildReport(active, samples, skipped, hwm, seedInfo, Date.now() - started)
     console.log('\n' + report)
@@ -443,7 +513,7 @@ async function main() {
 }
 
 // ---------------------------------------------------------------- report
-function buildReport(runs: RunDef[], samples: Sample[], skipped: Map<string, string>, hwm: Map<string, number>, seedInfo: Record<string, unknown>, ms: number): string {
+function buildReport(runs: RunDef[], samples: Sample[], skipped: Map<string, string>, hwm: Map<string, number[]>, seedInfo: Record<string, unknown>, ms: number): string {
   const of = (key: string) => samples.filter((s) => s.key === key)
   const inRound = (key: string, round: number) => samples.find((s) => s.key === key && s.round === round)
   /** Per-round ratio a/b of a metric, summarised as median (min–max). */
@@ -481,11 +551,31 @@ function buildReport(runs: RunDef[], samples: Sample[], skipped: Map<string, str
     const unit = run.kind === 'raw' ? ' (inserts/s)' : run.kind === 'authbench' ? ' (checks/s, 1 in flight)' : ''
     const http = run.kind === 'http' && !run.scale
     lines.push(
-      `| ${run.key} | ${run.what}${unit} | ${range(s.map(rps))} | ${range(s.map((x) => x.p50))} | ${range(s.map((x) => x.p99))} | ${range(s.map(mean), 3)} | ${range(s.map(cpu))} | ${http ? range(ratio(run.key, 'bracket', rps), 2) : '–'} | ${http ? range(ratio(run.key, 'bracket', cpu), 2) : '–'} | ${fmt(hwm.get(run.server) ?? NaN)} | ${range(s.map((x) => x.foreign), 2)} | ${s.reduce((a, x) => a + x.bad, 0)} |`,
+      `| ${run.key} | ${run.what}${unit} | ${range(s.map(rps))} | ${range(s.map((x) => x.p50))} | ${range(s.map((x) => x.p99))} | ${range(s.map(mean), 3)} | ${range(s.map(cpu))} | ${http ? range(ratio(run.key, 'bracket', rps), 2) : '–'} | ${http ? range(ratio(run.key, 'bracket', cpu), 2) : '–'} | ${(hwm.get(run.server) ?? [NaN]).map((x) => fmt(x)).join(' / ')} | ${range(s.map((x) => x.foreign), 2)} | ${s.reduce((a, x) => a + x.bad, 0)} |`,
     )
   }
   for (const [key, why] of skipped) if (RUNS.find((r) => r.key === key)) lines.push(`| ${key} | SKIPPED: ${why} | | | | | | | | | | |`)
   lines.push('')
+
+  // PostgreSQL variants: what the columns mean for them, backend CPU, per-instance split.
+  const pgRuns = runs.filter((r) => SERVERS.find((d) => d.key === r.server)?.db === 'pg')
+  if (pgRuns.length > 0) {
+    lines.push('PostgreSQL variants (P1, P2): a fresh database `scopeward_bench_<random>` (seeded by bench/seed-pg.ts with the same 10k tokens, dropped at the end), PostgreSQL on the same 2 cores. "server CPU" is the Scopeward process(es) only; the PostgreSQL backends serving the bench database are measured separately below and are excluded from "foreign CPU". P2 = two server processes on the same database, each driven by its own autocannon with half the connections, concurrently, for the same duration: req/s = sum of both; p50/p99 = the worse of the two instances\' percentiles (percentiles cannot be added); mean = mean weighted by each instance\'s responses; server CPU/req = both processes\' CPU ÷ both instances\' requests; peak RSS = each process (instance 1 / instance 2).', '')
+    lines.push('| variant | PostgreSQL backend CPU µs/req | server + backend CPU µs/req | req/s per instance |', '| --- | ---: | ---: | --- |')
+    for (const run of pgRuns) {
+      const s = of(run.key)
+      const inst = s.filter((x) => x.perInstanceRps).map((x) => x.perInstanceRps!.map((v) => fmt(v)).join(' + ')).join('; ')
+      lines.push(`| ${run.key} | ${range(s.map((x) => x.dbCpuUsPerReq ?? NaN))} | ${range(s.map((x) => x.cpuUsPerReq + (x.dbCpuUsPerReq ?? NaN)))} | ${inst || '–'} |`)
+    }
+    lines.push('')
+    lines.push('| ratio (per round) | median (min–max) |', '| --- | ---: |')
+    lines.push(`| P1 ÷ S req/s (PostgreSQL ÷ SQLite, one instance) | ${range(ratio('P1', 'S', rps), 2)} |`)
+    lines.push(`| P2 ÷ P1 req/s (two instances ÷ one, PostgreSQL) | ${range(ratio('P2', 'P1', rps), 2)} |`)
+    lines.push(`| P2 ÷ S req/s (two PostgreSQL instances ÷ one SQLite instance) | ${range(ratio('P2', 'S', rps), 2)} |`)
+    lines.push(`| P1 ÷ S server CPU/req | ${range(ratio('P1', 'S', cpu), 2)} |`)
+    lines.push(`| P2 ÷ P1 server CPU/req | ${range(ratio('P2', 'P1', cpu), 2)} |`)
+    lines.push('')
+  }
 
   // Targets.
   const target = (name: string, values: number[], op: '>=' | '<=', limit: number, how: string) => {
@@ -495,7 +585,7 @@ function buildReport(runs: RunDef[], samples: Sample[], skipped: Map<string, str
     return `| ${name} | ${range(values, 2)} | ${op} ${limit} | **${met ? 'met' : 'NOT met'}** |`
   }
   const skipNote = (k: string) => (skipped.has(k) ? `skipped: ${skipped.get(k)}` : 'variant not run')
-  const rss = (k: string) => hwm.get(k) ?? NaN
+  const rss = (k: string) => hwm.get(k)?.[0] ?? NaN
   lines.push('| target | measured: median (min–max) of per-round ratios | goal | verdict |', '| --- | ---: | ---: | --- |')
   lines.push(target('Scopeward opaque ÷ bare Apollo, req/s (÷ bracket)', ratio('S', 'bracket', rps), '>=', 1.2, skipNote('S')))
   lines.push(target('Scopeward JWT ÷ bare Apollo, req/s (÷ bracket)', ratio('J', 'bracket', rps), '>=', 1.1, skipNote('J')))
