@@ -1,10 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { and, asc, count, desc, eq, gt, gte, inArray, isNotNull, isNull, lt, lte, max, or, sql, type SQL } from 'drizzle-orm'
+import { and, asc, count, desc, eq, gt, inArray, isNull, max, sql } from 'drizzle-orm'
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
 import { migrate } from 'drizzle-orm/node-postgres/migrator'
 import pg from 'pg'
+import { auditConditions } from './audit-conditions.js'
+import { tokenConditions } from './token-conditions.js'
 import { packageRoot } from '../package-root.js'
 import { auditHash, GENESIS_HASH } from './audit-hash.js'
 import { narrowFamily } from './narrow-family.js'
@@ -184,8 +186,9 @@ export class PgStore implements Store {
   }
 
   async countTokens(filter: TokenFilter): Promise<number> {
-    const [row] = await this.#db.select({ n: count() }).from(t.tokens).where(tokenFilter(filter))
-    return row?.n ?? 0
+    const { where, params } = rawTokenFilter(filter)
+    const { rows } = await this.#pool.query<{ n: string }>({ text: `SELECT count(*) AS n FROM tokens ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`, values: params })
+    return Number(rows[0]?.n ?? 0)
   }
 
   async insertToken(token: TokenRecord, audit: AuditEventInput, activeParentAt?: number): Promise<boolean> {
@@ -214,13 +217,13 @@ export class PgStore implements Store {
   }
 
   async listAuditEvents(options: AuditFilter & { after?: number | undefined; limit: number }): Promise<Page<AuditEventRecord>> {
-    const where = and(auditFilter(options), options.after !== undefined ? gt(t.auditEvents.seq, options.after) : undefined)
+    const where = and(auditConditions(t.auditEvents, options), options.after !== undefined ? gt(t.auditEvents.seq, options.after) : undefined)
     const rows = await this.#db.select().from(t.auditEvents).where(where).orderBy(asc(t.auditEvents.seq)).limit(options.limit + 1)
     return page(rows, options.limit)
   }
 
   async countAuditEvents(options: AuditFilter): Promise<number> {
-    const [row] = await this.#db.select({ n: count() }).from(t.auditEvents).where(auditFilter(options))
+    const [row] = await this.#db.select({ n: count() }).from(t.auditEvents).where(auditConditions(t.auditEvents, options))
     return row?.n ?? 0
   }
 
@@ -395,31 +398,6 @@ function migrationsFolder(): string {
   return join(packageRoot(), 'drizzle', 'postgres')
 }
 
-function auditFilter(f: AuditFilter): SQL | undefined {
-  return and(
-    f.appId !== undefined ? eq(t.auditEvents.appId, f.appId) : undefined,
-    f.actor !== undefined ? eq(t.auditEvents.actor, f.actor) : undefined,
-    f.action !== undefined ? eq(t.auditEvents.action, f.action) : undefined,
-    f.target !== undefined ? eq(t.auditEvents.target, f.target) : undefined,
-    f.from !== undefined ? gte(t.auditEvents.at, f.from) : undefined,
-    f.to !== undefined ? lt(t.auditEvents.at, f.to) : undefined,
-  )
-}
-
-function tokenFilter(filter: TokenFilter): SQL | undefined {
-  const conditions: (SQL | undefined)[] = []
-  if (filter.scope !== undefined) conditions.push(sql`${t.tokens.scopes} ? ${filter.scope}`)
-  if (filter.createdBefore !== undefined) conditions.push(lt(t.tokens.createdAt, filter.createdBefore))
-  if (filter.expiresBefore !== undefined) conditions.push(lte(t.tokens.expiresAt, filter.expiresBefore))
-  if (filter.neverExpires) conditions.push(isNull(t.tokens.expiresAt))
-  if (filter.appId !== undefined) conditions.push(eq(t.tokens.appId, filter.appId))
-  if (filter.subject !== undefined) conditions.push(eq(t.tokens.subject, filter.subject))
-  if (filter.status === 'REVOKED') conditions.push(isNotNull(t.tokens.revokedAt))
-  if (filter.status === 'EXPIRED') conditions.push(isNull(t.tokens.revokedAt), lte(t.tokens.expiresAt, filter.now))
-  if (filter.status === 'ACTIVE') conditions.push(isNull(t.tokens.revokedAt), or(isNull(t.tokens.expiresAt), gt(t.tokens.expiresAt, filter.now)))
-  return and(...conditions)
-}
-
 function page<T>(rows: T[], limit: number): Page<T> {
   return { rows: rows.slice(0, limit), hasNextPage: rows.length > limit }
 }
@@ -465,17 +443,7 @@ function tokenFromRow(r: RawToken): TokenRecord {
 
 /** The token filter as SQL text and $n parameters, in a fixed clause order so equal shapes share one prepared statement. */
 function rawTokenFilter(f: TokenFilter): { where: string[]; params: (string | number)[] } {
-  const where: string[] = []
   const params: (string | number)[] = []
-  const p = (value: string | number): string => `$${params.push(value)}`
-  if (f.appId !== undefined) where.push(`app_id = ${p(f.appId)}`)
-  if (f.subject !== undefined) where.push(`subject = ${p(f.subject)}`)
-  if (f.status === 'REVOKED') where.push('revoked_at IS NOT NULL')
-  if (f.status === 'EXPIRED') where.push(`revoked_at IS NULL AND expires_at <= ${p(f.now)}`)
-  if (f.status === 'ACTIVE') where.push(`revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ${p(f.now)})`)
-  if (f.scope !== undefined) where.push(`scopes ? ${p(f.scope)}`)
-  if (f.createdBefore !== undefined) where.push(`created_at < ${p(f.createdBefore)}`)
-  if (f.expiresBefore !== undefined) where.push(`expires_at <= ${p(f.expiresBefore)}`)
-  if (f.neverExpires) where.push('expires_at IS NULL')
+  const where = tokenConditions(f, { bind: (value) => `$${params.push(value)}`, hasScope: (ph) => `scopes ? ${ph}` })
   return { where, params }
 }

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import Database from 'better-sqlite3'
-import { and, asc, count, desc, eq, gt, gte, inArray, isNotNull, isNull, lt, lte, max, or, sql, type SQL } from 'drizzle-orm'
+import { and, asc, count, desc, eq, gt, inArray, isNull, max, or, sql, type SQL } from 'drizzle-orm'
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
 import { packageRoot } from '../package-root.js'
@@ -9,6 +9,8 @@ import { auditHash, GENESIS_HASH } from './audit-hash.js'
 import { narrowFamily } from './narrow-family.js'
 import * as t from './sqlite-schema.js'
 import type { StoreChange } from './store.js'
+import { auditConditions } from './audit-conditions.js'
+import { tokenConditions } from './token-conditions.js'
 import type { AppRecord, AuditEventInput, AuditFilter, AuditEventRecord, ClientSecretRecord, Page, Position, ScopeRecord, ScopeUsage, SigningKeyRecord, Store, TokenFilter, TokenRecord } from './store.js'
 
 type Db = BetterSQLite3Database<typeof t>
@@ -211,7 +213,9 @@ export class SqliteStore implements Store {
   }
 
   async countTokens(filter: TokenFilter): Promise<number> {
-    return this.#db.select({ n: count() }).from(t.tokens).where(tokenFilter(filter)).get()?.n ?? 0
+    const { where, params } = rawTokenFilter(filter)
+    const row = this.#raw(`SELECT count(*) FROM tokens ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`).get(...params) as [number]
+    return row[0]
   }
 
   async insertToken(token: TokenRecord, audit: AuditEventInput, activeParentAt?: number): Promise<boolean> {
@@ -241,13 +245,13 @@ export class SqliteStore implements Store {
   }
 
   async listAuditEvents(options: AuditFilter & { after?: number | undefined; limit: number }): Promise<Page<AuditEventRecord>> {
-    const where = and(auditFilter(options), options.after !== undefined ? gt(t.auditEvents.seq, options.after) : undefined)
+    const where = and(auditConditions(t.auditEvents, options), options.after !== undefined ? gt(t.auditEvents.seq, options.after) : undefined)
     const rows = this.#db.select().from(t.auditEvents).where(where).orderBy(asc(t.auditEvents.seq)).limit(options.limit + 1).all()
     return page(rows, options.limit)
   }
 
   async countAuditEvents(options: AuditFilter): Promise<number> {
-    return this.#db.select({ n: count() }).from(t.auditEvents).where(auditFilter(options)).get()?.n ?? 0
+    return this.#db.select({ n: count() }).from(t.auditEvents).where(auditConditions(t.auditEvents, options)).get()?.n ?? 0
   }
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {
@@ -389,31 +393,6 @@ function migrationsFolder(): string {
   return join(packageRoot(), 'drizzle', 'sqlite')
 }
 
-function auditFilter(f: AuditFilter): SQL | undefined {
-  return and(
-    f.appId !== undefined ? eq(t.auditEvents.appId, f.appId) : undefined,
-    f.actor !== undefined ? eq(t.auditEvents.actor, f.actor) : undefined,
-    f.action !== undefined ? eq(t.auditEvents.action, f.action) : undefined,
-    f.target !== undefined ? eq(t.auditEvents.target, f.target) : undefined,
-    f.from !== undefined ? gte(t.auditEvents.at, f.from) : undefined,
-    f.to !== undefined ? lt(t.auditEvents.at, f.to) : undefined,
-  )
-}
-
-function tokenFilter(filter: TokenFilter): SQL | undefined {
-  const conditions: (SQL | undefined)[] = []
-  if (filter.scope !== undefined) conditions.push(sql`EXISTS (SELECT 1 FROM json_each(${t.tokens.scopes}) WHERE json_each.value = ${filter.scope})`)
-  if (filter.createdBefore !== undefined) conditions.push(lt(t.tokens.createdAt, filter.createdBefore))
-  if (filter.expiresBefore !== undefined) conditions.push(lte(t.tokens.expiresAt, filter.expiresBefore))
-  if (filter.neverExpires) conditions.push(isNull(t.tokens.expiresAt))
-  if (filter.appId !== undefined) conditions.push(eq(t.tokens.appId, filter.appId))
-  if (filter.subject !== undefined) conditions.push(eq(t.tokens.subject, filter.subject))
-  if (filter.status === 'REVOKED') conditions.push(isNotNull(t.tokens.revokedAt))
-  if (filter.status === 'EXPIRED') conditions.push(isNull(t.tokens.revokedAt), lte(t.tokens.expiresAt, filter.now))
-  if (filter.status === 'ACTIVE') conditions.push(isNull(t.tokens.revokedAt), or(isNull(t.tokens.expiresAt), gt(t.tokens.expiresAt, filter.now)))
-  return and(...conditions)
-}
-
 function after(table: typeof t.tokens | typeof t.apps, position: Position | undefined): SQL | undefined {
   if (!position) return undefined
   return or(gt(table.createdAt, position.createdAt), and(eq(table.createdAt, position.createdAt), gt(table.id, position.id)))
@@ -460,18 +439,12 @@ function tokenFromRow(r: unknown[]): TokenRecord {
   }
 }
 
-/** The token filter as SQL text and parameters, in a fixed clause order so equal shapes share one prepared statement. */
+/** The token filter as SQL text and parameters (`?` placeholders, `json_each` for scopes). */
 function rawTokenFilter(f: TokenFilter): { where: string[]; params: (string | number)[] } {
-  const where: string[] = []
   const params: (string | number)[] = []
-  if (f.appId !== undefined) where.push('app_id = ?'), params.push(f.appId)
-  if (f.subject !== undefined) where.push('subject = ?'), params.push(f.subject)
-  if (f.status === 'REVOKED') where.push('revoked_at IS NOT NULL')
-  if (f.status === 'EXPIRED') where.push('revoked_at IS NULL AND expires_at <= ?'), params.push(f.now)
-  if (f.status === 'ACTIVE') where.push('revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)'), params.push(f.now)
-  if (f.scope !== undefined) where.push('EXISTS (SELECT 1 FROM json_each(tokens.scopes) WHERE json_each.value = ?)'), params.push(f.scope)
-  if (f.createdBefore !== undefined) where.push('created_at < ?'), params.push(f.createdBefore)
-  if (f.expiresBefore !== undefined) where.push('expires_at <= ?'), params.push(f.expiresBefore)
-  if (f.neverExpires) where.push('expires_at IS NULL')
+  const where = tokenConditions(f, {
+    bind: (value) => (params.push(value), '?'),
+    hasScope: (ph) => `EXISTS (SELECT 1 FROM json_each(tokens.scopes) WHERE json_each.value = ${ph})`,
+  })
   return { where, params }
 }

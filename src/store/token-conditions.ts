@@ -1,0 +1,27 @@
+import type { TokenFilter } from './store.js'
+
+/** How a dialect writes a bound parameter and the "token was granted this scope" test. */
+export interface Dialect {
+  /** Binds a value and returns its placeholder (`?` or `$n`). */
+  bind(value: string | number): string
+  /** SQL testing that the `scopes` column holds the scope behind `placeholder`. */
+  hasScope(placeholder: string): string
+}
+
+/**
+ * The WHERE clauses of a token filter, in a fixed order so that equal filter shapes give equal SQL
+ * text (one prepared statement each). Shared by both stores: only `dialect` differs.
+ */
+export function tokenConditions(f: TokenFilter, dialect: Dialect): string[] {
+  const where: string[] = []
+  if (f.appId !== undefined) where.push(`app_id = ${dialect.bind(f.appId)}`)
+  if (f.subject !== undefined) where.push(`subject = ${dialect.bind(f.subject)}`)
+  if (f.status === 'REVOKED') where.push('revoked_at IS NOT NULL')
+  if (f.status === 'EXPIRED') where.push(`revoked_at IS NULL AND expires_at <= ${dialect.bind(f.now)}`)
+  if (f.status === 'ACTIVE') where.push(`revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ${dialect.bind(f.now)})`)
+  if (f.scope !== undefined) where.push(dialect.hasScope(dialect.bind(f.scope)))
+  if (f.createdBefore !== undefined) where.push(`created_at < ${dialect.bind(f.createdBefore)}`)
+  if (f.expiresBefore !== undefined) where.push(`expires_at <= ${dialect.bind(f.expiresBefore)}`)
+  if (f.neverExpires) where.push('expires_at IS NULL')
+  return where
+}
