@@ -10,7 +10,7 @@ export type AuthResult = { ok: true; principal: Principal } | { ok: false; reaso
 
 /** Verifies JWT access tokens; supplied by tokens/ when signing keys are configured. */
 export interface JwtVerifier {
-  verify(presented: string): Promise<{ ok: true; tokenId: string } | { ok: false; reason: AuthFailure }>
+  verify(presented: string): Promise<{ ok: true; tokenId: string; clientId: string } | { ok: false; reason: AuthFailure }>
 }
 
 /** Longest bearer credential accepted at all: bounds work spent on garbage. */
@@ -36,6 +36,8 @@ export async function authenticate(domain: Domain & { jwtVerifier?: JwtVerifier 
     if (!verified.ok) return verified
     token = await domain.store.getToken(verified.tokenId)
     if (!token || token.kind !== 'JWT') return { ok: false, reason: 'unknown' }
+    // Defence in depth: the signed client_id must name the app the jti row belongs to.
+    if (token.appId !== verified.clientId) return { ok: false, reason: 'bad_claims' }
   } else {
     return { ok: false, reason: 'malformed' }
   }

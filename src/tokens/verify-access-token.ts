@@ -18,7 +18,7 @@ const KEY_REFERENCE_HEADERS = ['jku', 'x5u', 'jwk', 'x5c', 'x5t', 'x5t#S256'] as
 /** Claims every Scopeward JWT carries; jose checks `exp`/`nbf` only if present, so presence is required here. */
 const REQUIRED_CLAIMS = ['iss', 'aud', 'exp', 'iat', 'nbf', 'jti', 'sub', 'client_id', 'scope']
 
-type Outcome = { ok: true; tokenId: string } | { ok: false; reason: AuthFailure }
+type Outcome = { ok: true; tokenId: string; clientId: string } | { ok: false; reason: AuthFailure }
 
 /**
  * Verifies a Scopeward access token: shape and size first, then the signature with a key found by
@@ -29,25 +29,25 @@ export function createJwtVerifier(ring: KeyRing, authority: TokenAuthority): Jwt
   // Verified tokens by their exact text: the same bytes carry the same signature, so only the
   // time-bound checks are repeated (exp; nbf was already past) and the key must still be held.
   // Revocation is never cached: the caller reads the jti row on every request.
-  const verified = new Map<string, { tokenId: string; expMs: number; kid: string }>()
+  const verified = new Map<string, { tokenId: string; clientId: string; expMs: number; kid: string }>()
   return {
     async verify(presented: string): Promise<Outcome> {
       const hit = verified.get(presented)
       if (hit) {
-        if (hit.expMs > Date.now() - CLOCK_TOLERANCE_S * 1000 && ring.verificationKey(hit.kid)) return { ok: true, tokenId: hit.tokenId }
+        if (hit.expMs > Date.now() - CLOCK_TOLERANCE_S * 1000 && ring.verificationKey(hit.kid)) return { ok: true, tokenId: hit.tokenId, clientId: hit.clientId }
         verified.delete(presented)
       }
       const outcome = await verifyUncached(presented)
       if (outcome.ok) {
         if (verified.size >= MAX_CACHED) verified.delete(verified.keys().next().value as string)
-        verified.set(presented, { tokenId: outcome.tokenId, expMs: outcome.expMs, kid: outcome.kid })
-        return { ok: true, tokenId: outcome.tokenId }
+        verified.set(presented, { tokenId: outcome.tokenId, clientId: outcome.clientId, expMs: outcome.expMs, kid: outcome.kid })
+        return { ok: true, tokenId: outcome.tokenId, clientId: outcome.clientId }
       }
       return outcome
     },
   }
 
-  async function verifyUncached(presented: string): Promise<{ ok: true; tokenId: string; expMs: number; kid: string } | { ok: false; reason: AuthFailure }> {
+  async function verifyUncached(presented: string): Promise<{ ok: true; tokenId: string; clientId: string; expMs: number; kid: string } | { ok: false; reason: AuthFailure }> {
     if (presented.length > MAX_TOKEN_LENGTH || !JWS_SHAPE.test(presented)) return { ok: false, reason: 'malformed' }
     let header: JWTHeaderParameters
     try {
@@ -73,7 +73,7 @@ export function createJwtVerifier(ring: KeyRing, authority: TokenAuthority): Jwt
         clockTolerance: CLOCK_TOLERANCE_S,
       })
       if (typeof payload.jti !== 'string' || typeof payload.client_id !== 'string' || typeof payload.scope !== 'string') return { ok: false, reason: 'bad_claims' }
-      return { ok: true, tokenId: payload.jti, expMs: (payload.exp as number) * 1000, kid: header.kid as string }
+      return { ok: true, tokenId: payload.jti, clientId: payload.client_id, expMs: (payload.exp as number) * 1000, kid: header.kid as string }
     } catch (error) {
       return { ok: false, reason: failureOf(error) }
     }

@@ -193,6 +193,11 @@ describe('refuses', () => {
     await expectRefused(`${header}.${payload}.${Buffer.alloc(70).toString('base64url')}`)
   })
 
+  test('a validly signed token whose client_id is not the app of its jti row', async () => {
+    const other = await createClient(server, 'other-app', ['tokens:read'])
+    await expectRefused(await signWithOurKey({ ...payloadOf(good), client_id: other.appId }))
+  })
+
   test('a revoked jti, though its signature is fine', async () => {
     const jwt = await clientCredentialsJwt(server, client, 'tokens:read')
     await gqlData(server, server.rootToken, 'mutation($id: ID!) { revokeToken(id: $id) { id } }', { id: payloadOf(jwt).jti })
