@@ -95,7 +95,7 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
   const usage = new UsageTracker(store, clock, { flushIntervalMs: config.usageFlushMs, maxEntries: 50_000, onError: (err) => deps.logger.error({ err }, 'usage flush failed') })
   usage.start()
   domain.usage = usage
-  const schema = buildScopewardSchema({ catalogue, onAuthorized: (ctx, scopes) => ctx.principal && usage.record(ctx.principal.token.id, scopes) })
+  const schema = buildScopewardSchema({ catalogue, onAuthorized: (ctx, used, required) => ctx.principal && usage.record(ctx.principal.token.id, used, required) })
   const metrics = config.metrics ? new Metrics(store, clock) : undefined
   const limits = abuseProtection(config.limits, { blockFieldSuggestions: !config.introspection })
   const apollo = new ApolloServer<GraphQLContext>({

@@ -18,7 +18,7 @@ export interface ScopeDirectiveOptions {
   implies?: Implies | (() => Implies)
   declaredScopes?: Iterable<string>
   mode?: 'filter' | 'reject'
-  onAuthorized?: (context: unknown, usedScopes: readonly string[]) => void
+  onAuthorized?: (context: unknown, usedScopes: readonly string[], requiredScopes: readonly string[]) => void
 }
 
 /** What a built schema knows about its scope rules, attached to the schema `applyScopeDirectives` returns. */

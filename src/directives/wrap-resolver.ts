@@ -42,7 +42,7 @@ export function wrapResolver(
       }
       const alternative = requirement[i] as readonly string[]
       // `@authenticated` alone uses no scope: nothing to record.
-      if (onAuthorized !== undefined && alternative.length > 0) onAuthorized(context, usedScopes(held, alternative))
+      if (onAuthorized !== undefined && alternative.length > 0) onAuthorized(context, usedScopes(held, alternative), alternative)
     }
     return resolve(source, args, context, info)
   }

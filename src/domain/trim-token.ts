@@ -3,7 +3,7 @@ import type { TokenRecord } from '../store/store.js'
 import { auditEvent, canSeeToken, type Domain, type Principal, type RequestInfo } from './context.js'
 import { parseDuration } from './duration.js'
 import { tokenStatus } from './token-status.js'
-import { unusedSince } from './usage-report.js'
+import { narrower, suggestedScopes } from './usage-report.js'
 
 export interface TrimResult {
   token: TokenRecord
@@ -13,8 +13,11 @@ export interface TrimResult {
 }
 
 /**
- * Narrows a token to the scopes it has used (within `unusedFor`, default ever). It only ever
- * removes scopes; derived tokens are narrowed with it. `dryRun` reports and changes nothing.
+ * Narrows a token to the least scopes that cover what its requests required (within
+ * `unusedFor`, default ever): unexercised scopes go, and a broader scope gives way to the narrower
+ * one that sufficed (tokens:write used only to read becomes tokens:read). The new scopes always lie
+ * within what the token held, so it never widens; derived tokens are narrowed with it (keeping only
+ * scopes their parent still lists). `dryRun` reports and changes nothing.
  */
 export async function trimToken(domain: Domain, principal: Principal | null, request: RequestInfo, args: { id: string; unusedFor?: string | null; dryRun?: boolean | null }): Promise<TrimResult> {
   const token = await domain.store.getToken(args.id)
@@ -22,10 +25,12 @@ export async function trimToken(domain: Domain, principal: Principal | null, req
   if (tokenStatus(token, domain.clock()) !== 'ACTIVE') throw badInput('id', `id: token ${JSON.stringify(args.id)} is not active`)
   await domain.usage?.flush()
   const since = args.unusedFor != null ? domain.clock() - parseDuration(args.unusedFor, 'unusedFor') : 0
-  const removed = unusedSince(token, await domain.store.getUsage(token.id), since)
-  const kept = token.scopes.filter((s) => !removed.includes(s))
+  const suggested = suggestedScopes(domain, token, await domain.store.listNeeds([token.id]), since)
   const dryRun = args.dryRun ?? false
-  if (removed.length === 0 || dryRun) return { token, removedScopes: removed, keptScopes: kept, dryRun }
+  if (!narrower(domain, token, suggested)) return { token, removedScopes: [], keptScopes: token.scopes, dryRun }
+  const kept = suggested
+  const removed = token.scopes.filter((s) => !kept.includes(s))
+  if (dryRun) return { token, removedScopes: removed, keptScopes: kept, dryRun }
   if (kept.length === 0) throw badInput('id', `id: token ${JSON.stringify(args.id)} has used none of its scopes; revoke it instead`)
   const audit = auditEvent(domain, principal, request, { action: 'token.trim', target: token.id, appId: token.appId, details: { removedScopes: removed, keptScopes: kept } })
   await domain.store.narrowTokenScopes(token.id, kept, audit)

@@ -8,7 +8,7 @@ import { listTokens } from './queries.js'
 export interface OverPermissionedToken {
   token: TokenRecord
   unusedScopes: string[]
-  /** The scopes it did use: what a trimmed token would keep. */
+  /** The least scopes that cover what its requests required: what a trimmed token would hold. */
   suggestedScopes: string[]
 }
 
@@ -24,12 +24,32 @@ export function unusedSince(token: TokenRecord, usage: readonly ScopeUsage[], si
   return token.scopes.filter((s) => !used.has(s))
 }
 
+/**
+ * The least scopes that would have served `token`'s requests since `since`: the scopes those
+ * requests required (not the broader ones it held), within what it holds now (needs recorded
+ * before an earlier trim must not widen it), minus any implied by another. A token that held
+ * `tokens:write` but only read gets `tokens:read`.
+ */
+export function suggestedScopes(domain: Domain, token: TokenRecord, needs: readonly ScopeUsage[], since: number): string[] {
+  const held = domain.catalogue.close(token.scopes)
+  const needed = [...new Set(needs.filter((u) => u.tokenId === token.id && u.lastUsedAt >= since && held.has(u.scope)).map((u) => u.scope))]
+  return needed.filter((s) => !needed.some((other) => other !== s && domain.catalogue.close([other]).has(s))).sort()
+}
+
+/** True when `suggested` lets a token do strictly less than `token.scopes` does. */
+export function narrower(domain: Domain, token: TokenRecord, suggested: readonly string[]): boolean {
+  const now = domain.catalogue.close(token.scopes)
+  const then = domain.catalogue.close(suggested)
+  return [...now].some((s) => !then.has(s))
+}
+
 /** Upper bound on tokens examined per call, so a report page is bounded work whatever the database size. */
 const MAX_SCAN = 5000
 
 /**
- * Active tokens the caller may see that hold scopes unused for `unusedFor` (a token younger
- * than the window is not judged yet). Pages by the same keyset as `tokens`.
+ * Active tokens the caller may see that could do more than their requests of the last
+ * `unusedFor` needed: scopes never exercised, or broader scopes than were required (write where
+ * only read was needed). A token younger than the window is not judged yet. Pages like `tokens`.
  */
 export async function overPermissionedTokens(
   domain: Domain,
@@ -46,12 +66,14 @@ export async function overPermissionedTokens(
   scan: while (rows.length < want && scanned < MAX_SCAN) {
     const page = await listTokens(domain, principal, { status: 'ACTIVE', first: 100, after })
     scanned += page.rows.length
-    const usage = await domain.store.listUsage(page.rows.map((t) => t.id))
+    const ids = page.rows.map((t) => t.id)
+    const [usage, needs] = await Promise.all([domain.store.listUsage(ids), domain.store.listNeeds(ids)])
     for (const [i, token] of page.rows.entries()) {
       after = encodeCursor(token)
       if (token.createdAt > since) continue
       const unused = unusedSince(token, usage, since)
-      if (unused.length > 0) rows.push({ token, unusedScopes: unused, suggestedScopes: token.scopes.filter((s) => !unused.includes(s)) })
+      const suggested = suggestedScopes(domain, token, needs, since)
+      if (unused.length > 0 || narrower(domain, token, suggested)) rows.push({ token, unusedScopes: unused, suggestedScopes: suggested })
       if (rows.length === want) {
         exhausted = i === page.rows.length - 1 && !page.hasNextPage
         break scan

@@ -4,13 +4,17 @@ import type { ScopeUsage, Store } from '../store/store.js'
 /** The pseudo-scope of a usage entry that only advances a token's lastUsedAt. */
 export const LAST_USED_ONLY = ''
 
+type Tally = Map<string, ScopeUsage>
+
 /**
- * Aggregates which scopes each token exercises, in memory, and writes the totals in batches:
- * no database write on a request's path. Memory is bounded: past `maxEntries` distinct
+ * Aggregates which scopes each token exercises (the scopes it holds that satisfied a
+ * requirement) and which scopes its requests required, in memory, and writes the totals in
+ * batches: no database write on a request's path. Memory is bounded: past `maxEntries` distinct
  * (token, scope) pairs a flush is started at once.
  */
 export class UsageTracker {
-  #pending = new Map<string, ScopeUsage>()
+  #used: Tally = new Map()
+  #needed: Tally = new Map()
   #timer: NodeJS.Timeout | undefined
   #flushing: Promise<void> = Promise.resolve()
 
@@ -29,20 +33,15 @@ export class UsageTracker {
     this.#timer.unref()
   }
 
-  /** Counts one use of each scope by `tokenId`. */
-  record(tokenId: string, scopes: readonly string[]): void {
+  /**
+   * Counts one use of each held scope in `used` by `tokenId`, and of each scope in `required` (the
+   * requirement those scopes satisfied: what a narrower token would have needed).
+   */
+  record(tokenId: string, used: readonly string[], required: readonly string[] = []): void {
     const now = this.clock()
-    for (const scope of scopes) {
-      const key = `${tokenId} ${scope}`
-      const entry = this.#pending.get(key)
-      if (entry) {
-        entry.count++
-        entry.lastUsedAt = now
-      } else {
-        this.#pending.set(key, { tokenId, scope, count: 1, lastUsedAt: now })
-      }
-    }
-    if (this.#pending.size >= this.options.maxEntries) this.#background()
+    tally(this.#used, tokenId, used, now)
+    tally(this.#needed, tokenId, required, now)
+    if (this.#used.size + this.#needed.size >= this.options.maxEntries) this.#background()
   }
 
   /** Notes that `tokenId` was used, whether or not a scope was exercised (advances lastUsedAt only). */
@@ -53,19 +52,16 @@ export class UsageTracker {
   /** Writes what has accumulated; flushes never overlap, and a failed batch is merged back for the next. */
   flush(): Promise<void> {
     this.#flushing = this.#flushing.catch(() => undefined).then(async () => {
-      if (this.#pending.size === 0) return
-      const batch = this.#pending
-      this.#pending = new Map()
+      if (this.#used.size === 0 && this.#needed.size === 0) return
+      const used = this.#used
+      const needed = this.#needed
+      this.#used = new Map()
+      this.#needed = new Map()
       try {
-        await this.store.recordUsage([...batch.values()])
+        await this.store.recordUsage([...used.values()], [...needed.values()])
       } catch (error) {
-        for (const [key, u] of batch) {
-          const entry = this.#pending.get(key)
-          if (entry) {
-            entry.count += u.count
-            entry.lastUsedAt = Math.max(entry.lastUsedAt, u.lastUsedAt)
-          } else this.#pending.set(key, u)
-        }
+        mergeBack(this.#used, used)
+        mergeBack(this.#needed, needed)
         throw error
       }
     })
@@ -76,5 +72,28 @@ export class UsageTracker {
     if (this.#timer) clearInterval(this.#timer)
     this.#timer = undefined
     await this.flush()
+  }
+}
+
+function tally(into: Tally, tokenId: string, scopes: readonly string[], now: number): void {
+  for (const scope of scopes) {
+    const key = `${tokenId} ${scope}`
+    const entry = into.get(key)
+    if (entry) {
+      entry.count++
+      entry.lastUsedAt = now
+    } else {
+      into.set(key, { tokenId, scope, count: 1, lastUsedAt: now })
+    }
+  }
+}
+
+function mergeBack(into: Tally, batch: Tally): void {
+  for (const [key, u] of batch) {
+    const entry = into.get(key)
+    if (entry) {
+      entry.count += u.count
+      entry.lastUsedAt = Math.max(entry.lastUsedAt, u.lastUsedAt)
+    } else into.set(key, u)
   }
 }

@@ -23,12 +23,12 @@ export function loadTypeDefs(): string[] {
  * Scopeward's executable schema with every field guarded by the directive engine. Building fails
  * if a root field has no rule or a directive names an undeclared built-in scope.
  */
-export function buildScopewardSchema(options: { catalogue: ScopeCatalogue; onAuthorized?: (context: GraphQLContext, scopes: readonly string[]) => void }): GraphQLSchema {
+export function buildScopewardSchema(options: { catalogue: ScopeCatalogue; onAuthorized?: (context: GraphQLContext, used: readonly string[], required: readonly string[]) => void }): GraphQLSchema {
   const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: [resolvers, leastPrivilegeResolvers] as never })
   return applyScopeDirectives(schema, {
     scopesOf: (context) => (context as GraphQLContext).principal?.held ?? null,
     implies: () => options.catalogue.implies,
     declaredScopes: BUILT_IN_SCOPES.map((s) => s.name),
-    ...(options.onAuthorized ? { onAuthorized: options.onAuthorized as (context: unknown, scopes: readonly string[]) => void } : {}),
+    ...(options.onAuthorized ? { onAuthorized: options.onAuthorized as (context: unknown, used: readonly string[], required: readonly string[]) => void } : {}),
   })
 }

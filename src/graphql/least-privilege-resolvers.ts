@@ -4,7 +4,7 @@ import { parseDuration } from '../domain/duration.js'
 import { encodeCursor, pageSize } from '../domain/pagination.js'
 import { listTokens } from '../domain/queries.js'
 import { trimToken } from '../domain/trim-token.js'
-import { overPermissionedTokens, unusedSince } from '../domain/usage-report.js'
+import { overPermissionedTokens, suggestedScopes, unusedSince } from '../domain/usage-report.js'
 import { ScopewardError } from '../errors.js'
 import type { TokenRecord } from '../store/store.js'
 import type { GraphQLContext } from './context.js'
@@ -53,6 +53,10 @@ export const leastPrivilegeResolvers: Resolvers = {
   Token: {
     scopeUsage: async (t, _a, ctx) => (await ctx.domain.store.getUsage(t.id)).map((u) => ({ scope: u.scope, count: u.count, lastUsedAt: new Date(u.lastUsedAt).toISOString() })),
     neverExpires: (t) => t.expiresAt === null,
+    suggestedScopes: async (t, args, ctx) => {
+      const since = args.since != null ? ctx.domain.clock() - parseDuration(args.since, 'since') : 0
+      return suggestedScopes(ctx.domain, t, await ctx.domain.store.listNeeds([t.id]), since)
+    },
     unusedScopes: async (t, args, ctx) => {
       const since = args.since != null ? ctx.domain.clock() - parseDuration(args.since, 'since') : 0
       return unusedSince(t, await ctx.domain.store.getUsage(t.id), since)

@@ -33,13 +33,13 @@ export type ScopeUsage = {
   lastUsedAt: Scalars['DateTime']['output'];
 };
 
-/** A token that holds more than it uses, and what it should hold instead. */
+/** A token that can do more than its requests needed, and what it should hold instead. */
 export type OverPermissionedToken = {
   __typename?: 'OverPermissionedToken';
   token: Token;
-  /** Scopes not exercised within the window. */
+  /** Scopes it holds and did not exercise within the window. */
   unusedScopes: Array<Scalars['String']['output']>;
-  /** The scopes it did exercise: what trimToken would keep. */
+  /** The least scopes that cover what its requests required (tokens:read for a tokens:write token that only read): what trimToken would leave. */
   suggestedScopes: Array<Scalars['String']['output']>;
 };
 
@@ -164,10 +164,17 @@ export type Token = {
   scopeUsage: Array<ScopeUsage>;
   /** True for a token without expiry (only ever issued when asked for explicitly). */
   neverExpires: Scalars['Boolean']['output'];
+  /** The least scopes that cover what this token's requests required since `since` ago (default: ever). */
+  suggestedScopes: Array<Scalars['String']['output']>;
 };
 
 
 export type TokenUnusedScopesArgs = {
+  since?: InputMaybe<Scalars['Duration']['input']>;
+};
+
+
+export type TokenSuggestedScopesArgs = {
   since?: InputMaybe<Scalars['Duration']['input']>;
 };
 
@@ -265,7 +272,7 @@ export type Query = {
   scopeRequirements: Array<FieldRequirement>;
   /** What an operation needs: alternatives, least first. Issue a token with exactly one of them. */
   requiredScopes: Array<Array<Scalars['String']['output']>>;
-  /** Active tokens holding scopes they have not used for `unusedFor`, with the scopes to keep. */
+  /** Active tokens that could do more than their requests of the last `unusedFor` needed, with the least scopes that would do. */
   overPermissionedTokens: OverPermissionedTokenConnection;
   /** Active tokens expiring within the window, soonest first. */
   expiringTokens: Array<Token>;
@@ -394,7 +401,7 @@ export type Mutation = {
   rotateToken: IssuedToken;
   /** Revokes a token and every token derived from it. */
   revokeToken: Token;
-  /** Narrows a token (and its derived tokens) to the scopes it used within `unusedFor` (default: ever). Never widens. */
+  /** Narrows a token (and its derived tokens) to the least scopes that covered its requests within `unusedFor` (default: ever). Never widens. */
   trimToken: TrimResult;
   /** Revokes every active token matching all of the filter, with their derived tokens. */
   revokeTokens: BulkRevocation;
@@ -765,6 +772,7 @@ export type TokenResolvers<ContextType = GraphQLContext, ParentType extends Reso
   unusedScopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType, Partial<TokenUnusedScopesArgs>>;
   scopeUsage?: Resolver<Array<ResolversTypes['ScopeUsage']>, ParentType, ContextType>;
   neverExpires?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  suggestedScopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType, Partial<TokenSuggestedScopesArgs>>;
 };
 
 export type IssuedTokenResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['IssuedToken'] = ResolversParentTypes['IssuedToken']> = {

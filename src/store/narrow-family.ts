@@ -6,8 +6,9 @@ export interface FamilyMember {
 }
 
 /**
- * The new scopes of a token narrowed to `scopes` and of every token derived from it: each child
- * keeps what its parent still holds, so no child out-scopes its parent. Returns only the tokens that change.
+ * The new scopes of a token narrowed to `scopes` (sorted; within what it held, closed under implies)
+ * and of every token derived from it: each child keeps what its parent still lists, so no child
+ * out-scopes its parent. Returns only the tokens that change.
  * Shared by the stores so that only their SQL differs.
  */
 export function narrowFamily(family: readonly FamilyMember[], id: string, scopes: string[]): { id: string; scopes: string[] }[] {
@@ -17,7 +18,8 @@ export function narrowFamily(family: readonly FamilyMember[], id: string, scopes
     const own = member.scopes
     const narrowed = member.id === id ? scopes : own.filter((s) => (next.get(member.parentId as string) ?? own).includes(s))
     next.set(member.id, narrowed)
-    if (narrowed.length !== own.length) changed.push({ id: member.id, scopes: narrowed })
+    // Compared by content: a narrowing may replace a scope (tokens:write → tokens:read) as well as drop one.
+    if (narrowed.length !== own.length || narrowed.some((s, i) => s !== own[i])) changed.push({ id: member.id, scopes: narrowed })
   }
   return changed
 }

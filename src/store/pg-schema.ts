@@ -105,6 +105,18 @@ export const tokenScopeUsage = pgTable(
   (t) => [primaryKey({ columns: [t.tokenId, t.scope] })],
 )
 
+/** Per token, the scopes its requests required (the narrowest that would have sufficed): what a trimmed token needs. */
+export const tokenScopeNeeds = pgTable(
+  'token_scope_needs',
+  {
+    tokenId: text('token_id').notNull(),
+    scope: text('scope').notNull(),
+    count: bigint('count', { mode: 'number' }).notNull(),
+    lastUsedAt: ms('last_used_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tokenId, t.scope] })],
+)
+
 export const meta = pgTable('meta', {
   key: text('key').primaryKey(),
   value: text('value').notNull(),

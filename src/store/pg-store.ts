@@ -277,8 +277,8 @@ export class PgStore implements Store {
     })
   }
 
-  async recordUsage(usage: ScopeUsage[]): Promise<void> {
-    if (usage.length === 0) return
+  async recordUsage(usage: ScopeUsage[], needs: ScopeUsage[] = []): Promise<void> {
+    if (usage.length === 0 && needs.length === 0) return
     // One statement per table over arrays; several instances' counts add up (count + excluded.count).
     const perScope = new Map<string, ScopeUsage>()
     const perToken = new Map<string, number>()
@@ -290,14 +290,21 @@ export class PgStore implements Store {
       perScope.set(key, seen ? { ...seen, count: seen.count + u.count, lastUsedAt: Math.max(seen.lastUsedAt, u.lastUsedAt) } : u)
     }
     const scoped = [...perScope.values()]
+    const needed = mergeByScope(needs)
     await this.#write(async (tx) => {
+      if (needed.length > 0) {
+        await tx.execute(sql`
+          INSERT INTO token_scope_needs (token_id, scope, count, last_used_at)
+          SELECT * FROM unnest(${sql.param(needed.map((u) => u.tokenId))}::text[], ${sql.param(needed.map((u) => u.scope))}::text[], ${sql.param(needed.map((u) => u.count))}::bigint[], ${sql.param(needed.map((u) => u.lastUsedAt))}::bigint[])
+          ON CONFLICT (token_id, scope) DO UPDATE SET count = token_scope_needs.count + excluded.count, last_used_at = greatest(token_scope_needs.last_used_at, excluded.last_used_at)`)
+      }
       if (scoped.length > 0) {
         await tx.execute(sql`
           INSERT INTO token_scope_usage (token_id, scope, count, last_used_at)
           SELECT * FROM unnest(${sql.param(scoped.map((u) => u.tokenId))}::text[], ${sql.param(scoped.map((u) => u.scope))}::text[], ${sql.param(scoped.map((u) => u.count))}::bigint[], ${sql.param(scoped.map((u) => u.lastUsedAt))}::bigint[])
           ON CONFLICT (token_id, scope) DO UPDATE SET count = token_scope_usage.count + excluded.count, last_used_at = greatest(token_scope_usage.last_used_at, excluded.last_used_at)`)
       }
-      await tx.execute(sql`
+      if (perToken.size > 0) await tx.execute(sql`
         UPDATE tokens SET last_used_at = greatest(coalesce(tokens.last_used_at, 0), u.at)
         FROM unnest(${sql.param([...perToken.keys()])}::text[], ${sql.param([...perToken.values()])}::bigint[]) AS u(id, at)
         WHERE tokens.id = u.id`)
@@ -306,6 +313,11 @@ export class PgStore implements Store {
 
   async getUsage(tokenId: string): Promise<ScopeUsage[]> {
     return this.#db.select().from(t.tokenScopeUsage).where(eq(t.tokenScopeUsage.tokenId, tokenId)).orderBy(asc(t.tokenScopeUsage.scope))
+  }
+
+  async listNeeds(tokenIds: readonly string[]): Promise<ScopeUsage[]> {
+    if (tokenIds.length === 0) return []
+    return this.#db.select().from(t.tokenScopeNeeds).where(inArray(t.tokenScopeNeeds.tokenId, [...tokenIds]))
   }
 
   async listUsage(tokenIds: readonly string[]): Promise<ScopeUsage[]> {
@@ -379,6 +391,17 @@ export class PgStore implements Store {
     // The head is kept beside the chain so that deleting the newest events is detected too.
     await tx.insert(t.meta).values({ key: 'audit_head', value: hash }).onConflictDoUpdate({ target: t.meta.key, set: { value: hash } })
   }
+}
+
+/** One entry per (token, scope): a single INSERT … ON CONFLICT must not touch a row twice. */
+function mergeByScope(entries: readonly ScopeUsage[]): ScopeUsage[] {
+  const merged = new Map<string, ScopeUsage>()
+  for (const u of entries) {
+    const key = `${u.tokenId}\n${u.scope}`
+    const seen = merged.get(key)
+    merged.set(key, seen ? { ...seen, count: seen.count + u.count, lastUsedAt: Math.max(seen.lastUsedAt, u.lastUsedAt) } : u)
+  }
+  return [...merged.values()]
 }
 
 /** The NOTIFY payload of a change; a change too large for one notification becomes 'all'. */

@@ -100,6 +100,18 @@ export const tokenScopeUsage = sqliteTable(
   (t) => [primaryKey({ columns: [t.tokenId, t.scope] })],
 )
 
+/** Per token, the scopes its requests required (the narrowest that would have sufficed): what a trimmed token needs. */
+export const tokenScopeNeeds = sqliteTable(
+  'token_scope_needs',
+  {
+    tokenId: text('token_id').notNull(),
+    scope: text('scope').notNull(),
+    count: integer('count').notNull(),
+    lastUsedAt: integer('last_used_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tokenId, t.scope] })],
+)
+
 export const meta = sqliteTable('meta', {
   key: text('key').primaryKey(),
   value: text('value').notNull(),

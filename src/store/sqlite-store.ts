@@ -304,9 +304,18 @@ export class SqliteStore implements Store {
     })
   }
 
-  async recordUsage(usage: ScopeUsage[]): Promise<void> {
-    if (usage.length === 0) return
+  async recordUsage(usage: ScopeUsage[], needs: ScopeUsage[] = []): Promise<void> {
+    if (usage.length === 0 && needs.length === 0) return
     await this.#write((tx) => {
+      for (const u of needs) {
+        tx.insert(t.tokenScopeNeeds)
+          .values(u)
+          .onConflictDoUpdate({
+            target: [t.tokenScopeNeeds.tokenId, t.tokenScopeNeeds.scope],
+            set: { count: sql`${t.tokenScopeNeeds.count} + ${u.count}`, lastUsedAt: sql`max(${t.tokenScopeNeeds.lastUsedAt}, ${u.lastUsedAt})` },
+          })
+          .run()
+      }
       for (const u of usage) {
         if (u.scope !== '') tx.insert(t.tokenScopeUsage)
           .values(u)
@@ -321,6 +330,11 @@ export class SqliteStore implements Store {
           .run()
       }
     })
+  }
+
+  async listNeeds(tokenIds: readonly string[]): Promise<ScopeUsage[]> {
+    if (tokenIds.length === 0) return []
+    return this.#db.select().from(t.tokenScopeNeeds).where(inArray(t.tokenScopeNeeds.tokenId, [...tokenIds])).all()
   }
 
   async getUsage(tokenId: string): Promise<ScopeUsage[]> {

@@ -186,8 +186,13 @@ export interface Store {
   /** Sets revokedAt if unset; false when the secret was already revoked. */
   revokeClientSecret(id: string, at: number, audit: AuditEventInput): Promise<boolean>
 
-  /** Adds usage counts (from the in-memory aggregator) and advances each token's lastUsedAt; an entry with scope '' only advances lastUsedAt. */
-  recordUsage(usage: ScopeUsage[]): Promise<void>
+  /**
+   * Adds usage counts (from the in-memory aggregator) and advances each token's lastUsedAt; an entry
+   * with scope '' only advances lastUsedAt. `needs` adds to the required-scope counts the same way.
+   */
+  recordUsage(usage: ScopeUsage[], needs?: ScopeUsage[]): Promise<void>
+  /** The scopes tokens' requests required (the narrowest that would have sufficed), per token and scope. */
+  listNeeds(tokenIds: readonly string[]): Promise<ScopeUsage[]>
   getUsage(tokenId: string): Promise<ScopeUsage[]>
   /** Usage rows of several tokens at once (for reports over a page of tokens). */
   listUsage(tokenIds: readonly string[]): Promise<ScopeUsage[]>

@@ -145,6 +145,12 @@ describe('resolver wrappers', () => {
     await expectAllowed(schema, ['c'], '{ both health }')
     assert.deepEqual(seen, [['c']])
   })
+  it('report the requirement that was satisfied beside the held scopes that satisfied it', async () => {
+    const seen: [string[], string[]][] = []
+    const schema = fixtureSchema({ onAuthorized: (_ctx, used, required) => seen.push([[...used], [...required]]) })
+    await expectAllowed(schema, ['tokens:write'], '{ tokens { id } }')
+    assert.deepEqual(seen[0], [['tokens:write'], ['tokens:read']], 'held tokens:write, needed only tokens:read')
+  })
   it('keep sync resolvers sync and await async ones', async () => {
     const schema = buildScopedSchema(
       'type Query { s: String @authenticated a: String @authenticated }',

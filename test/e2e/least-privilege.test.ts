@@ -74,6 +74,37 @@ describe('scope usage and over-permissioned tokens', () => {
     assert.equal(await auditCount(server), events + 1)
   })
 
+  test('a token granted write that only reads is reported and trimmed to read', async () => {
+    const app = await createApp(server, { name: 'writer', allowedScopes: ['tokens:write'] })
+    const t = await issue(server, { appId: app.id, scopes: ['tokens:write'] })
+    server.advance(31 * DAY)
+    for (let i = 0; i < 2; i++) dataOf(await server.gql('{ tokens(first: 1) { totalCount } }', { token: t.secret }))
+    await server.app.usage.flush()
+    const report = dataOf(await server.gql('{ overPermissionedTokens(unusedFor: "P30D", first: 100) { edges { node { token { id } unusedScopes suggestedScopes } } } }'))
+    const row = report.overPermissionedTokens.edges.map((e: any) => e.node).find((n: any) => n.token.id === t.id)
+    assert.deepEqual(row, { token: { id: t.id }, unusedScopes: [], suggestedScopes: ['tokens:read'] }, 'write was exercised, but only read was needed')
+    const trimmed = dataOf(await server.gql(`mutation { trimToken(id: "${t.id}") { removedScopes keptScopes token { scopes } } }`))
+    assert.deepEqual(trimmed.trimToken, { removedScopes: ['tokens:write'], keptScopes: ['tokens:read'], token: { scopes: ['tokens:read'] } })
+    assert.equal((await server.gql('{ tokens(first: 1) { totalCount } }', { token: t.secret })).status, 200)
+    assert.equal((await server.gql(`mutation { revokeToken(id: "${t.id}") { id } }`, { token: t.secret })).status, 403, 'it can no longer write')
+    server.advance(-31 * DAY)
+  })
+
+  test('trim never widens: needs recorded before an earlier trim do not bring scopes back', async () => {
+    const t = await issue(server, { scopes: ['apps:read', 'tokens:read'] })
+    dataOf(await server.gql('{ apps(first: 1) { totalCount } }', { token: t.secret }))
+    server.advance(10 * DAY)
+    dataOf(await server.gql('{ tokens(first: 1) { totalCount } }', { token: t.secret }))
+    await server.app.usage.flush()
+    const first = dataOf(await server.gql(`mutation { trimToken(id: "${t.id}", unusedFor: "P5D") { token { scopes } } }`))
+    assert.deepEqual(first.trimToken.token.scopes, ['tokens:read'])
+    const events = await auditCount(server)
+    const again = dataOf(await server.gql(`mutation { trimToken(id: "${t.id}") { removedScopes keptScopes token { scopes } } }`))
+    assert.deepEqual(again.trimToken, { removedScopes: [], keptScopes: ['tokens:read'], token: { scopes: ['tokens:read'] } }, 'apps:read, needed long ago, is not granted back')
+    assert.equal(await auditCount(server), events, 'nothing to change: nothing written')
+    server.advance(-10 * DAY)
+  })
+
   test('issueToken(forOperations) grants exactly the least scopes the documents need', async () => {
     const t = await issue(server, { forOperations: ['query { tokens { totalCount } }', 'query Q { apps { edges { node { id tokens { totalCount } } } } }'] })
     const data = dataOf(await server.gql(`{ token(id: "${t.id}") { scopes } }`))
