@@ -9,53 +9,22 @@
  *
  * CLI: node --import tsx bench/seed-pg.ts <postgres-url> <count>   (prints one JSON line)
  */
-import { randomBytes } from 'node:crypto'
 import pg from 'pg'
+import { displayDb } from '../src/store/open-store.js'
 import { hashSecret } from '../src/tokens/opaque-token.js'
+import { createDatabase, pgUnavailable as pgUnavailableAt } from '../test/store/fresh-pg-database.js'
 import { BENCH_APP_ID, BENCH_APP_SCOPES, SEED_CREATED_AT, SEED_SECRET, seedId } from './seed.js'
 
 export const PG_ADMIN_URL = process.env.SCOPEWARD_BENCH_PG ?? process.env.SCOPEWARD_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test'
 
-const redacted = (url: string): string => {
-  const u = new URL(url)
-  if (u.password) u.password = '***'
-  return u.toString()
-}
-
 /** Null when PostgreSQL answers within 2 s; else why not (for a visible skip). */
-export async function pgUnavailable(adminUrl = PG_ADMIN_URL): Promise<string | null> {
-  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 2_000 })
-  client.on('error', () => undefined)
-  try {
-    await client.connect()
-    await client.query('SELECT 1')
-    return null
-  } catch (error) {
-    return `no PostgreSQL at ${redacted(adminUrl)} (${(error as Error).message}); set SCOPEWARD_BENCH_PG`
-  } finally {
-    await client.end().catch(() => undefined)
-  }
+export function pgUnavailable(adminUrl = PG_ADMIN_URL): Promise<string | null> {
+  return pgUnavailableAt(adminUrl, 'SCOPEWARD_BENCH_PG')
 }
 
-async function admin(adminUrl: string, statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5_000 })
-  client.on('error', () => undefined)
-  await client.connect()
-  try {
-    await client.query(statement)
-  } finally {
-    await client.end().catch(() => undefined)
-  }
-}
-
-/** Creates `scopeward_bench_<random>`; returns its name, URL and an idempotent drop (WITH (FORCE): closes leftover connections). */
-export async function createBenchDatabase(adminUrl = PG_ADMIN_URL): Promise<{ name: string; url: string; drop(): Promise<void> }> {
-  const name = `scopeward_bench_${randomBytes(6).toString('hex')}`
-  await admin(adminUrl, `CREATE DATABASE ${name}`)
-  const url = new URL(adminUrl)
-  url.pathname = `/${name}`
-  let dropped: Promise<void> | null = null
-  return { name, url: url.toString(), drop: () => (dropped ??= admin(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)) }
+/** Creates `scopeward_bench_<random>`; returns its name, URL and an idempotent drop. */
+export function createBenchDatabase(adminUrl = PG_ADMIN_URL): Promise<{ name: string; url: string; drop(): Promise<void> }> {
+  return createDatabase('scopeward_bench', adminUrl)
 }
 
 /** Inserts the bench app and `count` tokens into a migrated Scopeward PostgreSQL database, in one transaction. */
@@ -115,5 +84,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.exit(2)
   }
   const result = await seedPgDatabase(url, Number(count))
-  console.log(JSON.stringify({ db: redacted(url), count: Number(count), ...result }))
+  console.log(JSON.stringify({ db: displayDb(url), count: Number(count), ...result }))
 }

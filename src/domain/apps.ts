@@ -3,8 +3,8 @@ import { ScopewardError, badInput, notFound } from '../errors.js'
 import type { AppRecord } from '../store/store.js'
 import { auditEvent, canSeeApp, type Domain, type Principal, type RequestInfo } from './context.js'
 import { parseDuration } from './duration.js'
-import { grantableScopes } from './grant.js'
-import { assertDeclared, assertScopeName, normalizeScopes } from './scope-rules.js'
+import { assertHeld, grantableScopes } from './grant.js'
+import { assertScopeList, normalizeScopes } from './scope-rules.js'
 import { optionalText, requireText } from './validate.js'
 
 export interface AppInput {
@@ -16,11 +16,8 @@ export interface AppInput {
 
 /** An app's ceiling may only hold scopes its creator could grant: setting a ceiling is never an escalation. */
 function checkCeiling(domain: Domain, principal: Principal | null, scopes: readonly string[]): string[] {
-  scopes.forEach((s, i) => assertScopeName(s, `allowedScopes[${i}]`))
-  assertDeclared(scopes, domain.catalogue.implies, 'allowedScopes')
-  const grantable = grantableScopes(domain, principal)
-  const notHeld = normalizeScopes(scopes.filter((s) => !grantable.has(s)))
-  if (notHeld.length > 0) throw new ScopewardError('FORBIDDEN', `cannot allow scopes the calling token does not hold: ${notHeld.join(', ')}`, { field: 'allowedScopes', details: { missingScopes: notHeld } })
+  assertScopeList(scopes, domain.catalogue.implies, 'allowedScopes')
+  assertHeld(scopes, grantableScopes(domain, principal), 'cannot allow scopes the calling token does not hold', 'allowedScopes')
   return normalizeScopes(scopes)
 }
 

@@ -1,8 +1,8 @@
 import { ScopewardError, badInput } from '../errors.js'
 import type { ScopeRecord } from '../store/store.js'
 import { auditEvent, type Domain, type Principal, type RequestInfo } from './context.js'
-import { grantableScopes } from './grant.js'
-import { assertDeclared, assertScopeName, normalizeScopes, wouldCycle } from './scope-rules.js'
+import { assertHeld, grantableScopes } from './grant.js'
+import { assertScopeList, assertScopeName, normalizeScopes, wouldCycle } from './scope-rules.js'
 import { requireText } from './validate.js'
 
 export interface CreateScopeInput {
@@ -20,12 +20,9 @@ export async function createScope(domain: Domain, principal: Principal | null, r
   assertScopeName(input.name, 'name')
   if (domain.catalogue.isDeclared(input.name)) throw new ScopewardError('CONFLICT', `name: scope ${JSON.stringify(input.name)} already exists`, { field: 'name' })
   const implies = normalizeScopes(input.implies ?? [])
-  implies.forEach((s, i) => assertScopeName(s, `implies[${i}]`))
-  assertDeclared(implies, domain.catalogue.implies, 'implies')
+  assertScopeList(implies, domain.catalogue.implies, 'implies')
   if (wouldCycle(input.name, implies, domain.catalogue.implies)) throw badInput('implies', 'implies: the scope would imply itself')
-  const grantable = grantableScopes(domain, principal)
-  const notHeld = implies.filter((s) => !grantable.has(s))
-  if (notHeld.length > 0) throw new ScopewardError('FORBIDDEN', `a new scope may only imply scopes the calling token holds: ${notHeld.join(', ')}`, { field: 'implies', details: { missingScopes: notHeld } })
+  assertHeld(implies, grantableScopes(domain, principal), 'a new scope may only imply scopes the calling token holds', 'implies')
   const scope: ScopeRecord = { name: input.name, description: requireText(input.description, 'description', 500), implies, builtIn: false, createdAt: domain.clock() }
   await domain.store.insertScope(scope, auditEvent(domain, principal, request, { action: 'scope.create', target: scope.name, appId: null, details: { implies } }))
   await domain.catalogue.refresh()

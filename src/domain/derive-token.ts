@@ -1,9 +1,10 @@
-import { ScopewardError, badInput, notFound } from '../errors.js'
+import { badInput, notFound } from '../errors.js'
 import type { TokenKind } from '../store/store.js'
 import type { Domain, Principal, RequestInfo } from './context.js'
 import { resolveExpiry } from './expiry.js'
 import { createToken, type IssuedToken } from './issue-token.js'
-import { assertDeclared, assertScopeName, normalizeScopes } from './scope-rules.js'
+import { assertHeld } from './grant.js'
+import { assertScopeList, normalizeScopes } from './scope-rules.js'
 import { requireText } from './validate.js'
 
 export interface DeriveTokenInput {
@@ -22,15 +23,8 @@ export interface DeriveTokenInput {
 export async function deriveToken(domain: Domain, principal: Principal, request: RequestInfo, input: DeriveTokenInput): Promise<IssuedToken> {
   const name = requireText(input.name, 'name')
   if (input.scopes.length === 0) throw badInput('scopes', 'scopes: at least one scope is required')
-  input.scopes.forEach((s, i) => assertScopeName(s, `scopes[${i}]`))
-  assertDeclared(input.scopes, domain.catalogue.implies, 'scopes')
-  const wider = normalizeScopes(input.scopes.filter((s) => !principal.scopes.has(s)))
-  if (wider.length > 0) {
-    throw new ScopewardError('FORBIDDEN', `a derived token can only narrow its parent; the calling token does not hold: ${wider.join(', ')}`, {
-      field: 'scopes',
-      details: { missingScopes: wider },
-    })
-  }
+  assertScopeList(input.scopes, domain.catalogue.implies, 'scopes')
+  assertHeld(input.scopes, principal.scopes, 'a derived token can only narrow its parent; the calling token does not hold', 'scopes')
   const app = await domain.store.getApp(principal.app.id)
   if (!app) throw notFound('app', principal.app.id)
   const kind = input.kind ?? 'OPAQUE'

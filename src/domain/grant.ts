@@ -1,7 +1,7 @@
 import { ScopewardError, badInput } from '../errors.js'
 import type { AppRecord } from '../store/store.js'
 import type { Domain, Principal } from './context.js'
-import { assertDeclared, assertScopeName, closeUnderImplies, normalizeScopes } from './scope-rules.js'
+import { assertScopeList, closeUnderImplies, normalizeScopes } from './scope-rules.js'
 
 /**
  * The scopes `principal` may hand out: what it holds (closed under implies). A root-app token
@@ -21,25 +21,26 @@ export function grantableScopes(domain: Domain, principal: Principal | null): Re
 }
 
 /**
+ * Refuses (FORBIDDEN) unless every scope in `scopes` is in `held`: `reason` is followed by the
+ * missing scopes, which `extensions.missingScopes` lists too. Every escalation check goes through here.
+ */
+export function assertHeld(scopes: readonly string[], held: ReadonlySet<string>, reason: string, field?: string): void {
+  const missing = normalizeScopes(scopes.filter((s) => !held.has(s)))
+  if (missing.length > 0) throw new ScopewardError('FORBIDDEN', `${reason}: ${missing.join(', ')}`, { ...(field ? { field } : {}), details: { missingScopes: missing } })
+}
+
+/**
  * Validates requested scopes for a token of `app`: well-formed, declared, within the app's
  * ceiling (BAD_USER_INPUT) and within what the caller may grant (FORBIDDEN). Returns them normalised.
  */
 export function checkRequestedScopes(domain: Domain, principal: Principal | null, app: AppRecord, requested: readonly string[], field: string): string[] {
   if (requested.length === 0) throw badInput(field, `${field}: at least one scope is required (a token with no scope can do nothing)`)
-  requested.forEach((s, i) => assertScopeName(s, `${field}[${i}]`))
-  assertDeclared(requested, domain.catalogue.implies, field)
+  assertScopeList(requested, domain.catalogue.implies, field)
   const ceiling = domain.catalogue.close(app.allowedScopes)
   const outsideApp = normalizeScopes(requested.filter((s) => !ceiling.has(s)))
   if (outsideApp.length > 0) {
     throw badInput(field, `${field}: app ${JSON.stringify(app.id)} does not allow ${outsideApp.join(', ')}`, { disallowedScopes: outsideApp })
   }
-  const grantable = grantableScopes(domain, principal)
-  const notHeld = normalizeScopes(requested.filter((s) => !grantable.has(s)))
-  if (notHeld.length > 0) {
-    throw new ScopewardError('FORBIDDEN', `cannot grant scopes the calling token does not hold: ${notHeld.join(', ')}`, {
-      field,
-      details: { missingScopes: notHeld },
-    })
-  }
+  assertHeld(requested, grantableScopes(domain, principal), 'cannot grant scopes the calling token does not hold', field)
   return normalizeScopes(requested)
 }

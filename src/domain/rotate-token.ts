@@ -1,9 +1,9 @@
-import { ScopewardError, badInput, notFound } from '../errors.js'
+import { badInput, notFound } from '../errors.js'
 import type { TokenRecord } from '../store/store.js'
 import { generateOpaqueToken, hashSecret } from '../tokens/opaque-token.js'
 import { auditEvent, canSeeToken, type Domain, type Principal, type RequestInfo } from './context.js'
 import { parseDuration } from './duration.js'
-import { grantableScopes } from './grant.js'
+import { assertHeld, grantableScopes } from './grant.js'
 import type { IssuedToken } from './issue-token.js'
 import { tokenStatus } from './token-status.js'
 
@@ -25,9 +25,7 @@ export async function rotateToken(domain: Domain, principal: Principal, request:
   const status = tokenStatus(old, now)
   if (status !== 'ACTIVE') throw badInput('id', `id: token ${JSON.stringify(id)} is ${status.toLowerCase()} and cannot be rotated`)
   if (old.kind !== 'OPAQUE') throw badInput('id', 'id: JWT access tokens are short-lived; issue a new one instead of rotating')
-  const grantable = grantableScopes(domain, principal)
-  const notHeld = old.scopes.filter((s) => !grantable.has(s))
-  if (notHeld.length > 0) throw new ScopewardError('FORBIDDEN', `cannot rotate a token holding scopes the calling token does not hold: ${notHeld.join(', ')}`, { details: { missingScopes: notHeld } })
+  assertHeld(old.scopes, grantableScopes(domain, principal), 'cannot rotate a token holding scopes the calling token does not hold')
   const fresh = generateOpaqueToken()
   const successor: TokenRecord = {
     ...old,

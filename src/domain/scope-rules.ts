@@ -40,6 +40,12 @@ export function assertScopeName(name: string, field: string): void {
   }
 }
 
+/** Refuses a list naming a malformed scope (naming `field[i]`) or an undeclared one (naming them all). */
+export function assertScopeList(scopes: readonly string[], declared: ImpliesMap, field: string): void {
+  scopes.forEach((s, i) => assertScopeName(s, `${field}[${i}]`))
+  assertDeclared(scopes, declared, field)
+}
+
 /** Refuses any name in `scopes` that is not declared, naming every unknown one at once. */
 export function assertDeclared(scopes: readonly string[], declared: ImpliesMap, field: string): void {
   const unknown = [...new Set(scopes.filter((s) => !Object.hasOwn(declared, s)))]

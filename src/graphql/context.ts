@@ -1,5 +1,6 @@
 import type { GraphQLSchema } from 'graphql'
 import type { Domain, Principal, RequestInfo } from '../domain/context.js'
+import { ScopewardError } from '../errors.js'
 import type { AppRecord } from '../store/store.js'
 
 /** The per-request GraphQL context: the domain, who is calling, and request facts for the audit log. */
@@ -15,4 +16,10 @@ export interface GraphQLContext {
 /** The calling token's scopes for the directive engine; null means no caller. */
 export function scopesOf(context: unknown): ReadonlySet<string> | null {
   return (context as GraphQLContext).principal?.scopes ?? null
+}
+
+/** The caller of a resolver the directive engine let through; anonymous access never reaches one that needs it. */
+export function caller(ctx: GraphQLContext): Principal {
+  if (!ctx.principal) throw new ScopewardError('UNAUTHENTICATED', 'a token is required')
+  return ctx.principal
 }

@@ -1,19 +1,13 @@
 import { revokeTokens } from '../domain/bulk-revoke.js'
-import type { Principal } from '../domain/context.js'
 import { parseDuration } from '../domain/duration.js'
 import { encodeCursor, pageSize } from '../domain/pagination.js'
 import { listTokens } from '../domain/queries.js'
 import { trimToken } from '../domain/trim-token.js'
 import { overPermissionedTokens, suggestedScopes, unusedSince } from '../domain/usage-report.js'
-import { ScopewardError } from '../errors.js'
 import type { TokenRecord } from '../store/store.js'
-import type { GraphQLContext } from './context.js'
+import { caller } from './context.js'
 import type { Resolvers } from './types.generated.js'
 
-function caller(ctx: GraphQLContext): Principal {
-  if (!ctx.principal) throw new ScopewardError('UNAUTHENTICATED', 'a token is required')
-  return ctx.principal
-}
 
 /** Resolvers of schema/least-privilege.graphql: usage reports, trimming, lifetime reports, bulk revocation. */
 export const leastPrivilegeResolvers: Resolvers = {

@@ -1,17 +1,11 @@
 import { createClientSecret, revokeClientSecret } from '../domain/client-secrets.js'
-import type { Principal } from '../domain/context.js'
 import { listSigningKeys, rotateSigningKey, type SigningKeyInfo } from '../domain/signing-keys.js'
-import { ScopewardError } from '../errors.js'
 import type { ClientSecretRecord } from '../store/store.js'
-import type { GraphQLContext } from './context.js'
+import { caller } from './context.js'
 import type { MutationResolvers, QueryResolvers } from './types.generated.js'
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
 
-function caller(ctx: GraphQLContext): Principal {
-  if (!ctx.principal) throw new ScopewardError('UNAUTHENTICATED', 'a token is required')
-  return ctx.principal
-}
 
 const signingKey = (k: SigningKeyInfo) => ({ kid: k.kid, alg: k.alg, status: k.status, createdAt: iso(k.createdAt) as string, retireAfter: iso(k.retireAfter) })
 const clientSecret = (s: ClientSecretRecord) => ({ id: s.id, appId: s.appId, createdAt: iso(s.createdAt) as string, revokedAt: iso(s.revokedAt) })

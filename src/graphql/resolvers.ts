@@ -1,6 +1,5 @@
 import { ScopewardError } from '../errors.js'
 import { createApp, disableApp, updateApp } from '../domain/apps.js'
-import type { Principal } from '../domain/context.js'
 import { createScope } from '../domain/create-scope.js'
 import { deriveToken } from '../domain/derive-token.js'
 import { formatDuration } from '../domain/duration.js'
@@ -13,18 +12,13 @@ import { tokenStatus } from '../domain/token-status.js'
 import { requiredScopes, scopeRequirements } from '../directives/index.js'
 import type { AppRecord, AuditEventRecord, Page, TokenRecord } from '../store/store.js'
 import type { ConnectionParent } from './connections.js'
-import type { GraphQLContext } from './context.js'
+import { caller, type GraphQLContext } from './context.js'
 import { oauthResolvers } from './oauth-resolvers.js'
 import { scopesForOperations } from './scopes-for-operations.js'
 import type { Resolvers } from './types.generated.js'
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
 
-/** The caller; the directive engine has already refused anonymous access to every field that reaches here. */
-function caller(ctx: GraphQLContext): Principal {
-  if (!ctx.principal) throw new ScopewardError('UNAUTHENTICATED', 'a token is required')
-  return ctx.principal
-}
 
 function connection<T>(page: Page<T> & { totalCount: () => Promise<number> }, cursorOf: (row: T) => string): ConnectionParent<T> {
   return { ...page, cursorOf }

@@ -6,6 +6,7 @@ import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
 import { migrate } from 'drizzle-orm/node-postgres/migrator'
 import pg from 'pg'
 import { auditConditions } from './audit-conditions.js'
+import { revokeFamilySql, selectFamilySql } from './token-family-sql.js'
 import { tokenConditions } from './token-conditions.js'
 import { packageRoot } from '../package-root.js'
 import { auditHash, GENESIS_HASH } from './audit-hash.js'
@@ -328,12 +329,7 @@ export class PgStore implements Store {
   async narrowTokenScopes(id: string, scopes: string[], audit: AuditEventInput): Promise<{ id: string; scopes: string[] }[]> {
     return this.#write(
       async (tx) => {
-        const { rows } = await tx.execute<{ id: string; parent_id: string | null; scopes: string[] }>(sql`
-          WITH RECURSIVE family(id, depth) AS (
-            SELECT id, 0 FROM tokens WHERE id = ${id}
-            UNION SELECT tokens.id, family.depth + 1 FROM tokens JOIN family ON tokens.parent_id = family.id
-          )
-          SELECT tokens.id, tokens.parent_id, tokens.scopes FROM family JOIN tokens ON tokens.id = family.id ORDER BY family.depth`)
+        const { rows } = await tx.execute<{ id: string; parent_id: string | null; scopes: string[] }>(selectFamilySql(id))
         const changed = narrowFamily(rows.map((r) => ({ id: r.id, parentId: r.parent_id, scopes: r.scopes })), id, scopes)
         for (const c of changed) await tx.update(t.tokens).set({ scopes: c.scopes }).where(eq(t.tokens.id, c.id))
         await this.#audit(tx, { ...audit, details: { ...audit.details, changed } })
@@ -348,14 +344,7 @@ export class PgStore implements Store {
       async (tx) => {
         const revoked: string[] = []
         for (const id of ids) {
-          const { rows } = await tx.execute<{ id: string }>(sql`
-            WITH RECURSIVE family(id) AS (
-              SELECT id FROM tokens WHERE id = ${id}
-              UNION SELECT tokens.id FROM tokens JOIN family ON tokens.parent_id = family.id
-            )
-            UPDATE tokens SET revoked_at = ${at}, revoke_reason = ${reason}
-            WHERE id IN (SELECT id FROM family) AND revoked_at IS NULL
-            RETURNING id`)
+          const { rows } = await tx.execute<{ id: string }>(revokeFamilySql(id, at, reason))
           revoked.push(...rows.map((r) => r.id))
         }
         await this.#audit(tx, { ...audit, details: { ...audit.details, revoked } })

@@ -10,6 +10,7 @@ import { narrowFamily } from './narrow-family.js'
 import * as t from './sqlite-schema.js'
 import type { StoreChange } from './store.js'
 import { auditConditions } from './audit-conditions.js'
+import { revokeFamilySql, selectFamilySql } from './token-family-sql.js'
 import { tokenConditions } from './token-conditions.js'
 import type { AppRecord, AuditEventInput, AuditFilter, AuditEventRecord, ClientSecretRecord, Page, Position, ScopeRecord, ScopeUsage, SigningKeyRecord, Store, TokenFilter, TokenRecord } from './store.js'
 
@@ -348,12 +349,7 @@ export class SqliteStore implements Store {
 
   async narrowTokenScopes(id: string, scopes: string[], audit: AuditEventInput): Promise<{ id: string; scopes: string[] }[]> {
     const narrowed = await this.#write((tx) => {
-      const family = tx.all<{ id: string; parent_id: string | null; scopes: string; depth: number }>(sql`
-        WITH RECURSIVE family(id, depth) AS (
-          SELECT id, 0 FROM tokens WHERE id = ${id}
-          UNION SELECT tokens.id, family.depth + 1 FROM tokens JOIN family ON tokens.parent_id = family.id
-        )
-        SELECT tokens.id, tokens.parent_id, tokens.scopes, family.depth FROM family JOIN tokens ON tokens.id = family.id ORDER BY family.depth`)
+      const family = tx.all<{ id: string; parent_id: string | null; scopes: string }>(selectFamilySql(id))
       const changed = narrowFamily(family.map((r) => ({ id: r.id, parentId: r.parent_id, scopes: JSON.parse(r.scopes) as string[] })), id, scopes)
       for (const c of changed) tx.update(t.tokens).set({ scopes: c.scopes }).where(eq(t.tokens.id, c.id)).run()
       this.#audit(tx, { ...audit, details: { ...audit.details, changed } })
@@ -375,16 +371,7 @@ export class SqliteStore implements Store {
   }
 
   #revokeFamily(tx: Pick<Db, 'all'>, id: string, at: number, reason: string | null): string[] {
-    return tx
-      .all<{ id: string }>(sql`
-        WITH RECURSIVE family(id) AS (
-          SELECT id FROM tokens WHERE id = ${id}
-          UNION SELECT tokens.id FROM tokens JOIN family ON tokens.parent_id = family.id
-        )
-        UPDATE tokens SET revoked_at = ${at}, revoke_reason = ${reason}
-        WHERE id IN (SELECT id FROM family) AND revoked_at IS NULL
-        RETURNING id`)
-      .map((r) => r.id)
+    return tx.all<{ id: string }>(revokeFamilySql(id, at, reason)).map((r) => r.id)
   }
 
   /** Appends an audit event chained to the last one; called inside the transaction of the change it records. */
