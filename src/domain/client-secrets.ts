@@ -18,7 +18,7 @@ export async function createClientSecret(domain: Domain, principal: Principal | 
   const app = await domain.store.getApp(appId)
   if (!app || (principal && !canSeeApp(principal, app))) throw notFound('app', appId)
   const generated = generateClientSecret()
-  const record: ClientSecretRecord = { id: generated.id, appId: app.id, secretHash: hashSecret(generated.secret), createdAt: domain.clock(), revokedAt: null }
+  const record: ClientSecretRecord = { id: generated.id, appId: app.id, secretHash: hashSecret(generated.secret), createdAt: domain.clock(), revokedAt: null, scopes: null, createdBy: principal?.token.id ?? null, lastUsedAt: null }
   await domain.store.insertClientSecret(record, auditEvent(domain, principal, request, { action: 'client_secret.create', target: record.id, appId: app.id }))
   return { record, secret: generated.plaintext }
 }

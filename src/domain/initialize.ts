@@ -44,6 +44,8 @@ export function rootTokenRecord(domain: Domain, scopes: string[], noExpiry: bool
       lastUsedAt: null,
       createdBy: null,
       parentId: null,
+      kid: null,
+      boundTo: null,
     },
   }
 }

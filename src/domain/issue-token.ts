@@ -76,6 +76,8 @@ export async function createToken(
     lastUsedAt: null,
     createdBy: principal?.token.id ?? null,
     parentId: spec.parentId,
+    kid: null,
+    boundTo: null,
   }
   const audit = auditEvent(domain, principal, request, {
     action,

@@ -45,11 +45,19 @@ export const tokens = pgTable(
     lastUsedAt: ms('last_used_at'),
     createdBy: text('created_by'),
     parentId: text('parent_id'),
+    /** For a JWT: the kid of the signing key that signed it (a key retires when its own JWTs have expired). */
+    kid: text('kid'),
+    /**
+     * A token issued by a derived or exchanged token is bound to its issuer: it lives no longer than
+     * the issuer and is revoked with the issuer's family. Null: bound to nothing.
+     */
+    boundTo: text('bound_to'),
   },
   (t) => [
     index('tokens_created_idx').on(t.createdAt, t.id),
     index('tokens_app_created_idx').on(t.appId, t.createdAt, t.id),
     index('tokens_parent_idx').on(t.parentId),
+    index('tokens_bound_idx').on(t.boundTo),
   ],
 )
 
@@ -59,6 +67,11 @@ export const clientSecrets = pgTable('client_secrets', {
   secretHash: text('secret_hash').notNull(),
   createdAt: ms('created_at').notNull(),
   revokedAt: ms('revoked_at'),
+  /** The scopes a client_credentials grant may carry at most; null on secrets older than ceilings (treated as none). */
+  scopes: jsonb('scopes').$type<string[]>(),
+  /** Who created it: the audit actor string. */
+  createdBy: text('created_by'),
+  lastUsedAt: ms('last_used_at'),
 })
 
 export const signingKeys = pgTable('signing_keys', {
@@ -71,6 +84,8 @@ export const signingKeys = pgTable('signing_keys', {
   createdAt: ms('created_at').notNull(),
   /** When RETIRING: the instant the last token it signed expires; after it the key is RETIRED. */
   retireAfter: ms('retire_after'),
+  /** A published key signs only from this instant on (pre-publication in the JWKS); null: at once. */
+  activatesAt: ms('activates_at'),
 })
 
 export const auditEvents = pgTable(

@@ -430,6 +430,8 @@ interface RawToken {
   last_used_at: string | null
   created_by: string | null
   parent_id: string | null
+  kid: string | null
+  bound_to: string | null
 }
 
 const msOrNull = (v: string | null): number | null => (v === null ? null : Number(v))
@@ -450,6 +452,8 @@ function tokenFromRow(r: RawToken): TokenRecord {
     lastUsedAt: msOrNull(r.last_used_at),
     createdBy: r.created_by,
     parentId: r.parent_id,
+    kid: r.kid,
+    boundTo: r.bound_to,
   }
 }
 

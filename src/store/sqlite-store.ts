@@ -418,7 +418,7 @@ function appFromRow(r: unknown[]): AppRecord {
 }
 
 /** The columns tokenFromRow reads, in its order. */
-const TOKEN_COLUMNS = 'id, app_id, subject, name, kind, scopes, secret_hash, created_at, expires_at, revoked_at, revoke_reason, last_used_at, created_by, parent_id'
+const TOKEN_COLUMNS = 'id, app_id, subject, name, kind, scopes, secret_hash, created_at, expires_at, revoked_at, revoke_reason, last_used_at, created_by, parent_id, kid, bound_to'
 
 /** A tokens row selected with TOKEN_COLUMNS in raw (array) mode. */
 function tokenFromRow(r: unknown[]): TokenRecord {
@@ -437,6 +437,8 @@ function tokenFromRow(r: unknown[]): TokenRecord {
     lastUsedAt: r[11] as number | null,
     createdBy: r[12] as string | null,
     parentId: r[13] as string | null,
+    kid: r[14] as string | null,
+    boundTo: r[15] as string | null,
   }
 }
 

@@ -38,6 +38,10 @@ export interface TokenRecord {
   lastUsedAt: number | null
   createdBy: string | null
   parentId: string | null
+  /** For a JWT: the kid of the key that signed it. */
+  kid: string | null
+  /** The issuer this token is bound to (lives no longer than it, revoked with its family); null: none. */
+  boundTo: string | null
 }
 
 export type SigningKeyStatus = 'ACTIVE' | 'RETIRING' | 'RETIRED'
@@ -53,6 +57,8 @@ export interface SigningKeyRecord {
   createdAt: number
   /** When RETIRING: after this instant no token it signed is still valid, and it becomes RETIRED. */
   retireAfter: number | null
+  /** Pre-publication: the key is in the JWKS but signs only from this instant on; null: at once. */
+  activatesAt: number | null
 }
 
 export interface ClientSecretRecord {
@@ -62,6 +68,11 @@ export interface ClientSecretRecord {
   secretHash: string
   createdAt: number
   revokedAt: number | null
+  /** The most a client_credentials grant with this secret may carry; null (secrets older than ceilings): nothing. */
+  scopes: string[] | null
+  /** The audit actor that created it. */
+  createdBy: string | null
+  lastUsedAt: number | null
 }
 
 export interface AuditEventInput {

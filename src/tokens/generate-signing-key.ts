@@ -37,5 +37,6 @@ export async function generateSigningKey(alg: SigningAlgorithm, now: number, mas
     privateKey: await sealPrivateKey(privateJwk, kid, masterKey),
     createdAt: now,
     retireAfter: null,
+    activatesAt: null,
   }
 }

@@ -28,11 +28,13 @@ const token = (id: string, over: Partial<TokenRecord> = {}): TokenRecord => ({
   lastUsedAt: null,
   createdBy: null,
   parentId: null,
+  kid: null,
+  boundTo: null,
   ...over,
 })
 let auditSerial = 0
 const audit = (action: string, over: Partial<AuditEventInput> = {}): AuditEventInput => ({ id: `ev-${randomUUID()}`, at: T0 + auditSerial++, actor: null, appId: null, action, target: null, requestId: null, ip: null, details: {}, ...over })
-const key = (kid: string, over: Partial<SigningKeyRecord> = {}): SigningKeyRecord => ({ kid, alg: 'EdDSA', status: 'ACTIVE', publicJwk: '{}', privateKey: '{}', createdAt: T0, retireAfter: null, ...over })
+const key = (kid: string, over: Partial<SigningKeyRecord> = {}): SigningKeyRecord => ({ kid, alg: 'EdDSA', status: 'ACTIVE', publicJwk: '{}', privateKey: '{}', createdAt: T0, retireAfter: null, activatesAt: null, ...over })
 
 /** A migrated store holding the seed: scopes a:read, a:write (implies a:read), the root app and root token. */
 async function seeded(store: Store): Promise<void> {
@@ -221,7 +223,7 @@ export function defineStoreConformance(name: string, makeStore: MakeStore, optio
     test('chains audit events, filters them and verifies the chain', withStore(async (store) => {
       await store.insertApp(app('x'), audit('app.create', { appId: 'x', actor: 'root-token', target: 'x', at: T0 + 100 }))
       await store.insertToken(token('tx', { appId: 'x' }), audit('token.issue', { appId: 'x', actor: 'root-token', target: 'tx', at: T0 + 200, details: { zeta: 1, scopes: ['a:read'], alpha: { y: null, x: 'é' } } }))
-      await store.insertClientSecret({ id: 'cs', appId: 'x', secretHash: 'h', createdAt: T0, revokedAt: null }, audit('secret.create', { appId: 'x', target: 'cs', at: T0 + 300 }))
+      await store.insertClientSecret({ id: 'cs', appId: 'x', secretHash: 'h', createdAt: T0, revokedAt: null, scopes: null, createdBy: null, lastUsedAt: null }, audit('secret.create', { appId: 'x', target: 'cs', at: T0 + 300 }))
       const all = await store.listAuditEvents({ limit: 100 })
       assert.deepEqual(all.rows.map((e) => e.seq), [1, 2, 3, 4])
       assert.deepEqual(all.rows.map((e) => e.action), ['instance.init', 'app.create', 'token.issue', 'secret.create'])
@@ -276,9 +278,9 @@ export function defineStoreConformance(name: string, makeStore: MakeStore, optio
 
     test('stores client secrets and revokes each once', withStore(async (store) => {
       await store.insertApp(app('x'), audit('app.create'))
-      await store.insertClientSecret({ id: 's2', appId: 'x', secretHash: 'h2', createdAt: T0 + 1, revokedAt: null }, audit('secret.create'))
-      await store.insertClientSecret({ id: 's1', appId: 'x', secretHash: 'h1', createdAt: T0, revokedAt: null }, audit('secret.create'))
-      assert.deepEqual(await store.getClientSecret('s1'), { id: 's1', appId: 'x', secretHash: 'h1', createdAt: T0, revokedAt: null })
+      await store.insertClientSecret({ id: 's2', appId: 'x', secretHash: 'h2', createdAt: T0 + 1, revokedAt: null, scopes: null, createdBy: null, lastUsedAt: null }, audit('secret.create'))
+      await store.insertClientSecret({ id: 's1', appId: 'x', secretHash: 'h1', createdAt: T0, revokedAt: null, scopes: null, createdBy: null, lastUsedAt: null }, audit('secret.create'))
+      assert.deepEqual(await store.getClientSecret('s1'), { id: 's1', appId: 'x', secretHash: 'h1', createdAt: T0, revokedAt: null, scopes: null, createdBy: null, lastUsedAt: null })
       assert.equal(await store.getClientSecret('nope'), null)
       assert.deepEqual((await store.listClientSecrets('x')).map((s) => s.id), ['s1', 's2'])
       assert.deepEqual(await store.listClientSecrets('root'), [])
@@ -288,7 +290,7 @@ export function defineStoreConformance(name: string, makeStore: MakeStore, optio
       assert.equal(await store.revokeClientSecret('nope', T0 + 6, audit('secret.revoke')), false)
       assert.equal(await store.countAuditEvents({}), before)
       assert.equal((await store.getClientSecret('s1'))?.revokedAt, T0 + 5)
-      await assert.rejects(store.insertClientSecret({ id: 's3', appId: 'no-app', secretHash: 'h', createdAt: T0, revokedAt: null }, audit('secret.create')), 'the app must exist')
+      await assert.rejects(store.insertClientSecret({ id: 's3', appId: 'no-app', secretHash: 'h', createdAt: T0, revokedAt: null, scopes: null, createdBy: null, lastUsedAt: null }, audit('secret.create')), 'the app must exist')
     }))
 
     test('tells subscribers of committed changes that caches must hear of', withStore(async (store) => {
