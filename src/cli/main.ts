@@ -85,12 +85,19 @@ token
   .option('--no-expiry', 'a token that never expires')
   .option('--root', 'break glass: a new root token holding every built-in scope')
   .option('--json', 'print JSON')
-  .action(async (opts: { db?: string; app: string; name: string; scope?: string[]; subject?: string; expiresIn?: string; expiry: boolean; root?: boolean; json?: boolean }) => {
+  .action(async (opts: { db?: string; app: string; name: string; scope?: string[]; subject?: string; expiresIn?: string; expiry: boolean; root?: boolean; json?: boolean }, command: Command) => {
+    if (opts.root) {
+      // Break glass mints exactly one thing; a flag it would ignore must not silently widen what the operator asked for.
+      const ignored = (['scope', 'subject', 'expiresIn', 'app'] as const).filter((flag) => command.getOptionValueSource(flag) === 'cli')
+      const names = { scope: '--scope', subject: '--subject', expiresIn: '--expires-in', app: '--app' }
+      if (ignored.length > 0) command.error(`scopeward: --root mints a token holding every built-in scope and cannot be combined with ${ignored.map((f) => names[f]).join(', ')}; for a narrower root-app token use: scopeward token issue --app root --scope ...`)
+    }
     const domain = await openDomain(opts.db)
     try {
       if (opts.root) {
         const scopes = domain.catalogue.all.filter((s) => s.builtIn).map((s) => s.name)
         const { record, plaintext } = rootTokenRecord(domain, scopes, !opts.expiry)
+        if (command.getOptionValueSource('name') === 'cli') record.name = opts.name
         await domain.store.insertToken(record, auditEvent(domain, null, CLI_REQUEST, { action: 'token.issue_root', target: record.id, appId: record.appId }))
         return print(!!opts.json, { id: record.id, secret: plaintext }, plaintext)
       }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { ScopewardError, badInput, notFound } from '../errors.js'
 import type { AppRecord } from '../store/store.js'
-import { auditEvent, canSeeApp, type Domain, type Principal, type RequestInfo } from './context.js'
+import { assertNoSubject, auditEvent, canAdministerApp, canSeeApp, type Domain, type Principal, type RequestInfo } from './context.js'
 import { parseDuration } from './duration.js'
 import { assertHeld, grantableScopes } from './grant.js'
 import { assertScopeList, normalizeScopes } from './scope-rules.js'
@@ -24,6 +24,7 @@ function checkCeiling(domain: Domain, principal: Principal | null, scopes: reado
 /** Creates an app. Only root-app tokens (or the command line) create apps: an app's tokens stay inside it. */
 export async function createApp(domain: Domain, principal: Principal | null, request: RequestInfo, input: AppInput): Promise<AppRecord> {
   if (principal && !principal.app.isRoot) throw new ScopewardError('FORBIDDEN', 'only tokens of the root app can create apps')
+  assertNoSubject(principal, 'create apps')
   const app: AppRecord = {
     id: `app_${randomUUID().replaceAll('-', '').slice(0, 16)}`,
     name: requireText(input.name, 'name'),
@@ -40,7 +41,7 @@ export async function createApp(domain: Domain, principal: Principal | null, req
 
 /** Changes an app's name, description, ceiling or maximum lifetime. The root app's ceiling is fixed. */
 export async function updateApp(domain: Domain, principal: Principal, request: RequestInfo, id: string, input: AppInput): Promise<AppRecord> {
-  const app = await visibleApp(domain, principal, id)
+  const app = await administeredApp(domain, principal, id)
   const next: AppRecord = { ...app }
   if (input.name !== undefined) next.name = requireText(input.name, 'name')
   if (input.description !== undefined) next.description = optionalText(input.description, 'description')
@@ -62,7 +63,7 @@ export async function updateApp(domain: Domain, principal: Principal, request: R
 
 /** Disables an app: every token of it fails from the next request on. The root app cannot be disabled. */
 export async function disableApp(domain: Domain, principal: Principal, request: RequestInfo, id: string): Promise<AppRecord> {
-  const app = await visibleApp(domain, principal, id)
+  const app = await administeredApp(domain, principal, id)
   if (app.isRoot) throw badInput('id', 'id: the root app cannot be disabled')
   if (app.disabledAt !== null) return app
   const next = { ...app, disabledAt: domain.clock() }
@@ -74,6 +75,16 @@ export async function disableApp(domain: Domain, principal: Principal, request: 
 export async function visibleApp(domain: Domain, principal: Principal | null, id: string): Promise<AppRecord> {
   const app = await domain.store.getApp(id)
   if (!app || (principal && !canSeeApp(principal, app))) throw notFound('app', id)
+  return app
+}
+
+/**
+ * An app the caller may change, or NOT_FOUND exactly as for an app that does not exist: a token
+ * acting for a subject changes no app, not even its own (the app is shared by all its subjects).
+ */
+export async function administeredApp(domain: Domain, principal: Principal | null, id: string): Promise<AppRecord> {
+  const app = await domain.store.getApp(id)
+  if (!app || (principal && !canAdministerApp(principal, app))) throw notFound('app', id)
   return app
 }
 

@@ -1,8 +1,11 @@
-import { notFound } from '../errors.js'
+import { ScopewardError, badInput, notFound } from '../errors.js'
 import type { AppRecord, ClientSecretRecord } from '../store/store.js'
 import { generateClientSecret, parseClientSecret } from '../tokens/client-secret.js'
 import { hashSecret, secretMatches } from '../tokens/opaque-token.js'
-import { auditEvent, canSeeApp, type Domain, type Principal, type RequestInfo } from './context.js'
+import { administeredApp } from './apps.js'
+import { auditEvent, canAdministerApp, type Domain, type Principal, type RequestInfo } from './context.js'
+import { checkRequestedScopes, grantableScopes } from './grant.js'
+import { normalizeScopes } from './scope-rules.js'
 
 /** A new client secret and its plaintext: returned once, never stored. */
 export interface IssuedClientSecret {
@@ -10,24 +13,53 @@ export interface IssuedClientSecret {
   secret: string
 }
 
+/** An app authenticated by one of its client secrets: the secret bounds what the client may do. */
+export interface AuthenticatedClient {
+  app: AppRecord
+  secret: ClientSecretRecord
+}
+
+const CLIENT_SECRET_ACTOR = 'client_secret:'
+
+/** How a client secret is named where a token id would be (audit actor, `createdBy`): never confused with a token. */
+export function clientSecretActor(id: string): string {
+  return CLIENT_SECRET_ACTOR + id
+}
+
+/** The client secret id an actor names, or null when the actor is a token (or the command line). */
+export function clientSecretOfActor(actor: string | null): string | null {
+  return actor?.startsWith(CLIENT_SECRET_ACTOR) ? actor.slice(CLIENT_SECRET_ACTOR.length) : null
+}
+
 /**
  * Creates a client secret for an app, the credential of `/oauth/token` (client_id = app id). An app
- * may hold several, so a secret can be rotated without downtime. Other apps' callers get NOT_FOUND.
+ * may hold several, so a secret can be rotated without downtime. Minting a credential is granting:
+ * the secret carries its own ceiling, at most what its creator could grant directly for the app
+ * (`scopes`, checked like issueToken's), by default exactly that. Other apps' callers, and tokens
+ * acting for a subject, get NOT_FOUND.
  */
-export async function createClientSecret(domain: Domain, principal: Principal | null, request: RequestInfo, appId: string): Promise<IssuedClientSecret> {
-  const app = await domain.store.getApp(appId)
-  if (!app || (principal && !canSeeApp(principal, app))) throw notFound('app', appId)
+export async function createClientSecret(domain: Domain, principal: Principal | null, request: RequestInfo, appId: string, scopes?: readonly string[] | null): Promise<IssuedClientSecret> {
+  const app = await administeredApp(domain, principal, appId)
+  const ceiling = scopes != null ? checkRequestedScopes(domain, principal, app, scopes, 'scopes') : defaultCeiling(domain, principal, app)
   const generated = generateClientSecret()
-  const record: ClientSecretRecord = { id: generated.id, appId: app.id, secretHash: hashSecret(generated.secret), createdAt: domain.clock(), revokedAt: null, scopes: null, createdBy: principal?.token.id ?? null, lastUsedAt: null }
-  await domain.store.insertClientSecret(record, auditEvent(domain, principal, request, { action: 'client_secret.create', target: record.id, appId: app.id }))
+  const record: ClientSecretRecord = { id: generated.id, appId: app.id, secretHash: hashSecret(generated.secret), createdAt: domain.clock(), revokedAt: null, scopes: ceiling, createdBy: principal?.token.id ?? null, lastUsedAt: null }
+  await domain.store.insertClientSecret(record, auditEvent(domain, principal, request, { action: 'client_secret.create', target: record.id, appId: app.id, details: { scopes: ceiling } }))
   return { record, secret: generated.plaintext }
 }
 
-/** Revokes a client secret; revoking a revoked one changes nothing. Other apps' secrets are NOT_FOUND. */
+/** Everything the creator could grant for the app; refused when that is nothing (such a secret could do nothing). */
+function defaultCeiling(domain: Domain, principal: Principal | null, app: AppRecord): string[] {
+  const allowed = domain.catalogue.close(app.allowedScopes)
+  const ceiling = normalizeScopes([...grantableScopes(domain, principal)].filter((s) => allowed.has(s)))
+  if (ceiling.length === 0) throw badInput('scopes', `scopes: the calling token holds no scope app ${JSON.stringify(app.id)} allows, so a client secret it creates could grant nothing`)
+  return ceiling
+}
+
+/** Revokes a client secret; revoking a revoked one changes nothing. Other apps' secrets (and any, for a subject's token) are NOT_FOUND. */
 export async function revokeClientSecret(domain: Domain, principal: Principal | null, request: RequestInfo, id: string): Promise<ClientSecretRecord> {
   const record = await domain.store.getClientSecret(id)
   const app = record ? await domain.store.getApp(record.appId) : null
-  if (!record || !app || (principal && !canSeeApp(principal, app))) throw notFound('client secret', id)
+  if (!record || !app || (principal && !canAdministerApp(principal, app))) throw notFound('client secret', id)
   if (record.revokedAt === null) {
     await domain.store.revokeClientSecret(id, domain.clock(), auditEvent(domain, principal, request, { action: 'client_secret.revoke', target: id, appId: app.id }))
   }
@@ -35,15 +67,26 @@ export async function revokeClientSecret(domain: Domain, principal: Principal | 
 }
 
 /**
- * The app a pair of client credentials authenticates, or null. Every failure (bad shape, unknown,
+ * The scopes a client secret may put in a token or use itself, closed under implies: its own
+ * ceiling. A secret created before secrets had ceilings (null) may do nothing: refused, never widened.
+ */
+export function clientSecretScopes(domain: Domain, secret: ClientSecretRecord): ReadonlySet<string> {
+  if (secret.scopes === null) {
+    throw new ScopewardError('FORBIDDEN', `client secret ${secret.id} predates per-secret scope ceilings and grants nothing; create a new client secret for the app`)
+  }
+  return domain.catalogue.close(secret.scopes)
+}
+
+/**
+ * The app and secret a pair of client credentials authenticates, or null. Every failure (bad shape, unknown,
  * another app's secret, revoked, wrong secret, disabled app) gives the same null; the hash is compared in constant time.
  */
-export async function authenticateClient(domain: Domain, clientId: string, presented: string): Promise<AppRecord | null> {
+export async function authenticateClient(domain: Domain, clientId: string, presented: string): Promise<AuthenticatedClient | null> {
   const parsed = parseClientSecret(presented)
   if (!parsed) return null
   const record = await domain.store.getClientSecret(parsed.id)
   if (!record || record.revokedAt !== null || record.appId !== clientId) return null
   if (!secretMatches(parsed.secret, record.secretHash)) return null
   const app = await domain.store.getApp(record.appId)
-  return app && app.disabledAt === null ? app : null
+  return app && app.disabledAt === null ? { app, secret: record } : null
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Clock } from '../clock.js'
+import { ScopewardError } from '../errors.js'
 import type { AppRecord, AuditEventInput, Store, TokenRecord } from '../store/store.js'
 import type { ScopeCatalogue } from './scope-catalogue.js'
 import type { SigningKeys } from './signing-keys.js'
@@ -65,6 +66,19 @@ export function canSeeToken(principal: Principal, token: TokenRecord): boolean {
 
 export function canSeeApp(principal: Principal, app: AppRecord): boolean {
   return principal.app.isRoot || app.id === principal.app.id
+}
+
+/**
+ * Whether `principal` may change `app` itself (its settings, client secrets): a token acting for a
+ * subject acts only on that subject's tokens, never on the app all its subjects share.
+ */
+export function canAdministerApp(principal: Principal, app: AppRecord): boolean {
+  return principal.token.subject === null && canSeeApp(principal, app)
+}
+
+/** Refuses (FORBIDDEN) an instance-level change (apps, scopes, keys) to a token acting for a subject. */
+export function assertNoSubject(principal: Principal | null, what: string): void {
+  if (principal?.token.subject != null) throw new ScopewardError('FORBIDDEN', `a token acting for a subject cannot ${what}`)
 }
 
 /** An audit event for a change made by `principal` (null: the command line) in `request`. */

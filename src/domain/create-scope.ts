@@ -1,6 +1,6 @@
 import { ScopewardError, badInput } from '../errors.js'
 import type { ScopeRecord } from '../store/store.js'
-import { auditEvent, type Domain, type Principal, type RequestInfo } from './context.js'
+import { assertNoSubject, auditEvent, type Domain, type Principal, type RequestInfo } from './context.js'
 import { assertHeld, grantableScopes } from './grant.js'
 import { assertScopeList, assertScopeName, normalizeScopes, wouldCycle } from './scope-rules.js'
 import { requireText } from './validate.js'
@@ -17,6 +17,7 @@ export interface CreateScopeInput {
  */
 export async function createScope(domain: Domain, principal: Principal | null, request: RequestInfo, input: CreateScopeInput): Promise<ScopeRecord> {
   if (principal && !principal.app.isRoot) throw new ScopewardError('FORBIDDEN', 'only tokens of the root app can declare scopes')
+  assertNoSubject(principal, 'declare scopes')
   assertScopeName(input.name, 'name')
   if (domain.catalogue.isDeclared(input.name)) throw new ScopewardError('CONFLICT', `name: scope ${JSON.stringify(input.name)} already exists`, { field: 'name' })
   const implies = normalizeScopes(input.implies ?? [])

@@ -34,6 +34,14 @@ export function assertHeld(scopes: readonly string[], held: ReadonlySet<string>,
  * ceiling (BAD_USER_INPUT) and within what the caller may grant (FORBIDDEN). Returns them normalised.
  */
 export function checkRequestedScopes(domain: Domain, principal: Principal | null, app: AppRecord, requested: readonly string[], field: string): string[] {
+  return checkScopesWithin(domain, grantableScopes(domain, principal), 'cannot grant scopes the calling token does not hold', app, requested, field)
+}
+
+/**
+ * The same checks against any grantor's `grantable` set (a token's, or a client secret's ceiling):
+ * declared and within the app's ceiling (BAD_USER_INPUT), within `grantable` (FORBIDDEN, `reason`).
+ */
+export function checkScopesWithin(domain: Domain, grantable: ReadonlySet<string>, reason: string, app: AppRecord, requested: readonly string[], field: string): string[] {
   if (requested.length === 0) throw badInput(field, `${field}: at least one scope is required (a token with no scope can do nothing)`)
   assertScopeList(requested, domain.catalogue.implies, field)
   const ceiling = domain.catalogue.close(app.allowedScopes)
@@ -41,6 +49,6 @@ export function checkRequestedScopes(domain: Domain, principal: Principal | null
   if (outsideApp.length > 0) {
     throw badInput(field, `${field}: app ${JSON.stringify(app.id)} does not allow ${outsideApp.join(', ')}`, { disallowedScopes: outsideApp })
   }
-  assertHeld(requested, grantableScopes(domain, principal), 'cannot grant scopes the calling token does not hold', field)
+  assertHeld(requested, grantable, reason, field)
   return normalizeScopes(requested)
 }

@@ -43,6 +43,10 @@ export async function issueToken(domain: Domain, principal: Principal | null, re
 /** A token acting for a subject can only issue tokens for that same subject. */
 function resolveSubject(principal: Principal | null, requested: string | null | undefined): string | null {
   const subject = optionalText(requested, 'subject', 200)
+  // A JWT's `sub` is the subject, or the app id for a token without one: a subject must never pass for an app.
+  if (subject !== null && (subject === 'root' || subject.startsWith('app_'))) {
+    throw badInput('subject', `subject: ${JSON.stringify(subject)} is reserved: "root" and names starting with "app_" are app ids, which a JWT's sub uses for tokens without a subject`)
+  }
   // DESIGN: a token issued by a token with a subject inherits it, whichever app it is issued for.
   const inherited = principal?.token.subject ?? null
   if (inherited === null) return subject
@@ -55,7 +59,7 @@ export async function createToken(
   domain: Domain,
   principal: Principal | null,
   request: RequestInfo,
-  spec: { app: AppRecord; subject: string | null; name: string; kind: TokenKind; scopes: string[]; expiresAt: number | null; parentId: string | null; audience?: string; act?: Record<string, unknown> },
+  spec: { app: AppRecord; subject: string | null; name: string; kind: TokenKind; scopes: string[]; expiresAt: number | null; parentId: string | null; audience?: string; act?: Record<string, unknown>; actor?: string },
   action: string,
 ): Promise<IssuedToken> {
   const now = domain.clock()
@@ -74,7 +78,8 @@ export async function createToken(
     revokedAt: null,
     revokeReason: null,
     lastUsedAt: null,
-    createdBy: principal?.token.id ?? null,
+    // `actor`: a credential other than a token issued it (a client secret); recorded as creator and audit actor.
+    createdBy: spec.actor ?? principal?.token.id ?? null,
     parentId: spec.parentId,
     kid: null,
     boundTo: null,
@@ -85,6 +90,7 @@ export async function createToken(
     appId: token.appId,
     details: { name: token.name, kind: token.kind, scopes: token.scopes, expiresAt: token.expiresAt, subject: token.subject, parentId: token.parentId },
   })
+  if (spec.actor !== undefined) audit.actor = spec.actor
   const inserted = await domain.store.insertToken(token, audit, spec.parentId !== null ? now : undefined)
   if (!inserted) throw new ScopewardError('UNAUTHENTICATED', 'the parent token is no longer active')
   const secret = spec.kind === 'JWT' ? await (domain.jwt as NonNullable<Domain['jwt']>).sign(token, { audience: spec.audience, act: spec.act }) : opaque.plaintext

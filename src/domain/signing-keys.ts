@@ -1,6 +1,6 @@
 import { ScopewardError, badInput } from '../errors.js'
 import type { AuditEventInput, SigningKeyStatus } from '../store/store.js'
-import { auditEvent, type Domain, type Principal, type RequestInfo } from './context.js'
+import { assertNoSubject, auditEvent, type Domain, type Principal, type RequestInfo } from './context.js'
 
 /** A signing key as the API shows it: never the private half. */
 export interface SigningKeyInfo {
@@ -36,6 +36,7 @@ export async function listSigningKeys(domain: Domain): Promise<SigningKeyInfo[]>
  */
 export async function rotateSigningKey(domain: Domain, principal: Principal | null, request: RequestInfo, alg: string | null | undefined): Promise<SigningKeyInfo> {
   if (principal && !principal.app.isRoot) throw new ScopewardError('FORBIDDEN', 'only tokens of the root app may rotate the signing key')
+  assertNoSubject(principal, 'rotate the signing key')
   const keys = keysOf(domain)
   if (alg != null && !keys.isSupported(alg)) throw badInput('alg', `alg: must be one of EdDSA, ES256, RS256, got ${JSON.stringify(alg)}`)
   const audit = auditEvent(domain, principal, request, { action: 'key.rotate', target: null, appId: null, details: { alg: alg ?? null } })

@@ -8,7 +8,7 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
 
 
 const signingKey = (k: SigningKeyInfo) => ({ kid: k.kid, alg: k.alg, status: k.status, createdAt: iso(k.createdAt) as string, retireAfter: iso(k.retireAfter) })
-const clientSecret = (s: ClientSecretRecord) => ({ id: s.id, appId: s.appId, createdAt: iso(s.createdAt) as string, revokedAt: iso(s.revokedAt) })
+const clientSecret = (s: ClientSecretRecord) => ({ id: s.id, appId: s.appId, scopes: s.scopes, createdAt: iso(s.createdAt) as string, revokedAt: iso(s.revokedAt) })
 
 /** Resolvers of the OAuth additions: client secrets and signing keys. Thin: input → one domain call → output. */
 export const oauthResolvers: { Query: Pick<QueryResolvers, 'signingKeys'>; Mutation: Pick<MutationResolvers, 'createClientSecret' | 'revokeClientSecret' | 'rotateSigningKey'> } = {
@@ -16,9 +16,9 @@ export const oauthResolvers: { Query: Pick<QueryResolvers, 'signingKeys'>; Mutat
     signingKeys: async (_p, _a, ctx) => (await listSigningKeys(ctx.domain)).map(signingKey),
   },
   Mutation: {
-    createClientSecret: async (_p, { appId }, ctx) => {
-      const issued = await createClientSecret(ctx.domain, caller(ctx), ctx.request, appId)
-      return { ...clientSecret(issued.record), secret: issued.secret }
+    createClientSecret: async (_p, { appId, scopes }, ctx) => {
+      const issued = await createClientSecret(ctx.domain, caller(ctx), ctx.request, appId, scopes)
+      return { ...clientSecret(issued.record), scopes: issued.record.scopes ?? [], secret: issued.secret }
     },
     revokeClientSecret: async (_p, { id }, ctx) => clientSecret(await revokeClientSecret(ctx.domain, caller(ctx), ctx.request, id)),
     rotateSigningKey: async (_p, { alg }, ctx) => signingKey(await rotateSigningKey(ctx.domain, caller(ctx), ctx.request, alg)),

@@ -1,5 +1,6 @@
 import { ScopewardError } from '../errors.js'
 import { createApp, disableApp, updateApp } from '../domain/apps.js'
+import { clientSecretOfActor } from '../domain/client-secrets.js'
 import { createScope } from '../domain/create-scope.js'
 import { deriveToken } from '../domain/derive-token.js'
 import { formatDuration } from '../domain/duration.js'
@@ -113,7 +114,8 @@ export const resolvers: Resolvers = {
     expiresAt: (t) => iso(t.expiresAt),
     revokedAt: (t) => iso(t.revokedAt),
     lastUsedAt: (t) => iso(t.lastUsedAt),
-    createdBy: (t, _a, ctx) => (t.createdBy ? findToken(ctx.domain, caller(ctx), t.createdBy) : null),
+    createdBy: (t, _a, ctx) => (t.createdBy && clientSecretOfActor(t.createdBy) === null ? findToken(ctx.domain, caller(ctx), t.createdBy) : null),
+    createdByClientSecret: (t) => clientSecretOfActor(t.createdBy),
     parent: (t, _a, ctx) => (t.parentId ? findToken(ctx.domain, caller(ctx), t.parentId) : null),
     usedScopes: async (t, _a, ctx) => (await ctx.domain.store.getUsage(t.id)).map((u) => u.scope),
   },

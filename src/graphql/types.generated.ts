@@ -152,9 +152,11 @@ export type Token = {
   revokedAt: Maybe<Scalars['DateTime']['output']>;
   revokeReason: Maybe<Scalars['String']['output']>;
   lastUsedAt: Maybe<Scalars['DateTime']['output']>;
-  /** The token that issued this one; null when it was issued from the command line. */
+  /** The token that issued this one; null when it was issued from the command line or by a client secret. Another token's metadata: needs tokens:read, like token(id:). */
   createdBy: Maybe<Token>;
-  /** The token this one was derived from; revoking it revokes this one. */
+  /** The id of the client secret that issued this one (client_credentials grant); null otherwise. */
+  createdByClientSecret: Maybe<Scalars['ID']['output']>;
+  /** The token this one was derived from; revoking it revokes this one. Another token's metadata: needs tokens:read, like token(id:). */
   parent: Maybe<Token>;
   /** Scopes this token has exercised. */
   usedScopes: Array<Scalars['String']['output']>;
@@ -405,7 +407,7 @@ export type Mutation = {
   trimToken: TrimResult;
   /** Revokes every active token matching all of the filter, with their derived tokens. */
   revokeTokens: BulkRevocation;
-  /** A new client secret for an app (several may coexist, for rotation without downtime). */
+  /** A new client secret for an app (several may coexist, for rotation without downtime). `scopes`: its ceiling, at most what the calling token could grant for the app (default: exactly that). A token acting for a subject cannot create one. */
   createClientSecret: IssuedClientSecret;
   /** Revokes a client secret: it stops authenticating at once. */
   revokeClientSecret: ClientSecret;
@@ -473,6 +475,7 @@ export type MutationRevokeTokensArgs = {
 
 export type MutationCreateClientSecretArgs = {
   appId: Scalars['ID']['input'];
+  scopes?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
 
@@ -491,6 +494,8 @@ export type ClientSecret = {
   /** The public id of the secret (the 16 characters after sws_). */
   id: Scalars['ID']['output'];
   appId: Scalars['ID']['output'];
+  /** The most a client_credentials grant with this secret may carry; null for a secret created before secrets had ceilings, which grants nothing. */
+  scopes: Maybe<Array<Scalars['String']['output']>>;
   createdAt: Scalars['DateTime']['output'];
   revokedAt: Maybe<Scalars['DateTime']['output']>;
 };
@@ -500,6 +505,8 @@ export type IssuedClientSecret = {
   __typename?: 'IssuedClientSecret';
   id: Scalars['ID']['output'];
   appId: Scalars['ID']['output'];
+  /** The most a client_credentials grant with this secret may carry. */
+  scopes: Array<Scalars['String']['output']>;
   secret: Scalars['String']['output'];
   createdAt: Scalars['DateTime']['output'];
 };
@@ -767,6 +774,7 @@ export type TokenResolvers<ContextType = GraphQLContext, ParentType extends Reso
   revokeReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   lastUsedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   createdBy?: Resolver<Maybe<ResolversTypes['Token']>, ParentType, ContextType>;
+  createdByClientSecret?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   parent?: Resolver<Maybe<ResolversTypes['Token']>, ParentType, ContextType>;
   usedScopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   unusedScopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType, Partial<TokenUnusedScopesArgs>>;
@@ -873,6 +881,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
 export type ClientSecretResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ClientSecret'] = ResolversParentTypes['ClientSecret']> = {
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   appId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  scopes?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   revokedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 };
@@ -880,6 +889,7 @@ export type ClientSecretResolvers<ContextType = GraphQLContext, ParentType exten
 export type IssuedClientSecretResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['IssuedClientSecret'] = ResolversParentTypes['IssuedClientSecret']> = {
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   appId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  scopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   secret?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { authenticate } from '../domain/authenticate.js'
-import { canSeeToken, type Principal } from '../domain/context.js'
+import { canSeeToken, type Domain, type Principal } from '../domain/context.js'
+import type { AuthenticatedClient } from '../domain/client-secrets.js'
 import { authenticateCaller, type Caller } from './client-auth.js'
 import { OAuthError, withOAuthErrors } from './oauth-error.js'
 import { readForm } from './read-form.js'
@@ -16,6 +17,11 @@ function mayInspect(caller: Caller, callerPrincipal: Principal | null, token: Pr
   return caller.kind === 'client' && (caller.app.isRoot || caller.app.id === token.app.id)
 }
 
+/** A client secret introspects only when its own ceiling and its app's both hold tokens:introspect, as a token would need to. */
+function clientMayIntrospect(domain: Domain, client: AuthenticatedClient): boolean {
+  return client.secret.scopes !== null && domain.catalogue.close(client.secret.scopes).has('tokens:introspect') && domain.catalogue.close(client.app.allowedScopes).has('tokens:introspect')
+}
+
 /**
  * POST /oauth/introspect (RFC 7662). The caller authenticates as an app (client secret) or with a
  * bearer token holding `tokens:introspect` (§2.1: unauthenticated callers could scan for tokens).
@@ -28,6 +34,7 @@ export function oauthIntrospectRoute(authority: TokenAuthority) {
     const caller = await authenticateCaller(rc.domain, req, form, { allowBearer: true })
     let callerPrincipal: Principal | null = null
     if (caller.kind === 'none') throw new OAuthError('invalid_client', 'introspection requires client authentication or a bearer token holding tokens:introspect')
+    if (caller.kind === 'client' && !clientMayIntrospect(rc.domain, caller)) throw new OAuthError('insufficient_scope', 'the client secret does not allow tokens:introspect')
     if (caller.kind === 'bearer') {
       const result = await authenticate(rc.domain, caller.presented)
       if (!result.ok) {

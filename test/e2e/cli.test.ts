@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import Database from 'better-sqlite3'
 
 const ROOT = resolve(import.meta.dirname, '../..')
 
@@ -84,6 +85,36 @@ describe('command line', () => {
     assert.match(run.stderr, /nope:nope/)
     assertNoStack(run)
     assert.equal((await listTokens()).length, before.length)
+  })
+
+  test('11.17 token issue --root refuses --scope, --subject, --expires-in and --app (exit 2) and issues nothing', async () => {
+    const audits = () => {
+      const sqlite = new Database(db, { readonly: true })
+      try {
+        return (sqlite.prepare('SELECT count(*) AS n FROM audit_events').get() as { n: number }).n
+      } finally {
+        sqlite.close()
+      }
+    }
+    for (const extra of [['--scope', 'tokens:read'], ['--subject', 'alice'], ['--expires-in', 'PT1H'], ['--app', 'root'], ['--scope', 'tokens:read', '--expires-in', 'PT1H']]) {
+      const [tokens, events] = [await listTokens(), audits()]
+      const run = await cli('token', 'issue', '--db', db, '--root', ...extra, '--json')
+      assert.equal(run.code, 2, run.stderr)
+      assert.equal(run.stdout, '')
+      assert.match(run.stderr, new RegExp(`cannot be combined with ${extra.filter((a) => a.startsWith('--')).join(', ')}`))
+      assertNoStack(run)
+      assert.deepEqual(await listTokens(), tokens)
+      assert.equal(audits(), events)
+    }
+  })
+
+  test('11.17 token issue --root alone holds every built-in scope, and honours --name', async () => {
+    const run = await cli('token', 'issue', '--db', db, '--root', '--name', 'break-glass', '--json')
+    assert.equal(run.code, 0, run.stderr)
+    const row = (await listTokens()).find((t) => t.id === JSON.parse(run.stdout).id) as unknown as { appId: string; name: string; scopes: string[] }
+    assert.equal(row.appId, 'root')
+    assert.equal(row.name, 'break-glass')
+    assert.equal(row.scopes.length, 10)
   })
 
   test('token revoke revokes, and an unknown id exits 1', async () => {
