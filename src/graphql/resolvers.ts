@@ -115,7 +115,7 @@ export const resolvers: Resolvers = {
     revokedAt: (t) => iso(t.revokedAt),
     lastUsedAt: (t) => iso(t.lastUsedAt),
     createdBy: (t, _a, ctx) => (t.createdBy && clientSecretOfActor(t.createdBy) === null ? findToken(ctx.domain, caller(ctx), t.createdBy) : null),
-    createdByClientSecret: (t) => clientSecretOfActor(t.createdBy),
+    createdByCredential: (t) => clientSecretOfActor(t.createdBy),
     parent: (t, _a, ctx) => (t.parentId ? findToken(ctx.domain, caller(ctx), t.parentId) : null),
     usedScopes: async (t, _a, ctx) => (await ctx.domain.store.getUsage(t.id)).map((u) => u.scope),
   },

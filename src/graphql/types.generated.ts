@@ -154,8 +154,8 @@ export type Token = {
   lastUsedAt: Maybe<Scalars['DateTime']['output']>;
   /** The token that issued this one; null when it was issued from the command line or by a client secret. Another token's metadata: needs tokens:read, like token(id:). */
   createdBy: Maybe<Token>;
-  /** The id of the client secret that issued this one (client_credentials grant); null otherwise. */
-  createdByClientSecret: Maybe<Scalars['ID']['output']>;
+  /** The id of the client secret that issued this one (client_credentials grant: the 16 characters after sws_); null otherwise. */
+  createdByCredential: Maybe<Scalars['ID']['output']>;
   /** The token this one was derived from; revoking it revokes this one. Another token's metadata: needs tokens:read, like token(id:). */
   parent: Maybe<Token>;
   /** Scopes this token has exercised. */
@@ -774,7 +774,7 @@ export type TokenResolvers<ContextType = GraphQLContext, ParentType extends Reso
   revokeReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   lastUsedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   createdBy?: Resolver<Maybe<ResolversTypes['Token']>, ParentType, ContextType>;
-  createdByClientSecret?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  createdByCredential?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   parent?: Resolver<Maybe<ResolversTypes['Token']>, ParentType, ContextType>;
   usedScopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   unusedScopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType, Partial<TokenUnusedScopesArgs>>;

@@ -208,8 +208,8 @@ describe('boundaries and credentials', () => {
       const answer = await grant(appA.id, secret.secret, 'tokens:read')
       assert.equal(answer.status, 200, JSON.stringify(answer.body))
       const jti = JSON.parse(Buffer.from((answer.body.access_token as string).split('.')[1] as string, 'base64url').toString()).jti as string
-      const token = dataOf(await server.gql('query($id: ID!) { token(id: $id) { id createdBy { id } createdByClientSecret } }', { variables: { id: jti } })).token
-      assert.deepEqual(token, { id: jti, createdBy: null, createdByClientSecret: secret.id })
+      const token = dataOf(await server.gql('query($id: ID!) { token(id: $id) { id createdBy { id } createdByCredential } }', { variables: { id: jti } })).token
+      assert.deepEqual(token, { id: jti, createdBy: null, createdByCredential: secret.id })
       const events = dataOf(await server.gql('query($t: String) { auditEvents(target: $t) { edges { node { actor action } } } }', { variables: { t: jti } })).auditEvents.edges
       assert.deepEqual(events.map((e: any) => e.node), [{ actor: `client_secret:${secret.id}`, action: 'token.client_credentials' }])
     })

@@ -48,7 +48,7 @@ describe('client_credentials', () => {
       assert.equal(claims.aud, `${server.url}/graphql`)
       const row = await server.app.store.getToken(claims.jti as string)
       assert.equal(row?.kind, 'JWT')
-      assert.equal(row?.createdBy, null)
+      assert.equal(row?.createdBy, `client_secret:${client.secretId}`) // 11.10: the secret is the actor
     }
   })
 
