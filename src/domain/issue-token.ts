@@ -43,10 +43,6 @@ export async function issueToken(domain: Domain, principal: Principal | null, re
 /** A token acting for a subject can only issue tokens for that same subject. */
 function resolveSubject(principal: Principal | null, requested: string | null | undefined): string | null {
   const subject = optionalText(requested, 'subject', 200)
-  // A JWT's `sub` is the subject, or the app id for a token without one: a subject must never pass for an app.
-  if (subject !== null && (subject === 'root' || subject.startsWith('app_'))) {
-    throw badInput('subject', `subject: ${JSON.stringify(subject)} is reserved: "root" and names starting with "app_" are app ids, which a JWT's sub uses for tokens without a subject`)
-  }
   // DESIGN: a token issued by a token with a subject inherits it, whichever app it is issued for.
   const inherited = principal?.token.subject ?? null
   if (inherited === null) return subject
@@ -62,6 +58,12 @@ export async function createToken(
   spec: { app: AppRecord; subject: string | null; name: string; kind: TokenKind; scopes: string[]; expiresAt: number | null; parentId: string | null; audience?: string; act?: Record<string, unknown>; actor?: string },
   action: string,
 ): Promise<IssuedToken> {
+  // A JWT's (and introspection's) `sub` is the subject, or the app id for a token without one: a subject
+  // must never pass for an app. Checked here, where every issuing path meets (a subject inherited from a
+  // token issued before the rule is refused too).
+  if (spec.subject !== null && (spec.subject === 'root' || spec.subject.startsWith('app_'))) {
+    throw badInput('subject', `subject: ${JSON.stringify(spec.subject)} is reserved: "root" and names starting with "app_" are app ids, which sub uses for tokens without a subject`)
+  }
   const now = domain.clock()
   const opaque = generateOpaqueToken()
   if (spec.kind === 'JWT' && !domain.jwt) throw badInput('kind', 'kind: JWT access tokens are not available on this server')

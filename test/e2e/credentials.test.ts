@@ -224,6 +224,14 @@ describe('boundaries and credentials', () => {
     }
   })
 
+  test('11.10 a subject set to "root" before the rule (in the database) is not passed on by deriveToken or token exchange', async () => {
+    const legacy = await issue(server, { appId: appA.id, subject: 'legacy', scopes: ['tokens:read'] })
+    await runSql(server.dbPath, `UPDATE tokens SET subject = 'root' WHERE id = '${legacy.id}'`)
+    const error = await refusedGql(() => server.gql(DERIVE, { token: legacy.secret, variables: { input: { name: 'c', scopes: ['tokens:read'], kind: 'JWT' } } }), 'BAD_USER_INPUT')
+    assert.equal(error.extensions?.field, 'subject')
+    await refusedOAuth(() => post('/oauth/token', { grant_type: EXCHANGE, subject_token: legacy.secret, subject_token_type: ACCESS_TOKEN }), 400, 'invalid_request')
+  })
+
   describe("18.7 every path to another token's metadata needs tokens:read", () => {
     test('18.7 a token without tokens:read reads neither viewer.createdBy nor viewer.parent', async () => {
       const parent = await issue(server, { appId: 'root', scopes: ['apps:read', 'tokens:read'] })
