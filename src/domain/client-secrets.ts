@@ -3,6 +3,7 @@ import type { AppRecord, ClientSecretRecord } from '../store/store.js'
 import { generateClientSecret, parseClientSecret } from '../tokens/client-secret.js'
 import { hashSecret, secretMatches } from '../tokens/opaque-token.js'
 import { auditEvent, canSeeApp, type Domain, type Principal, type RequestInfo } from './context.js'
+import { allOf, callerGuard, retryStale, unchangedApp } from './write-guard.js'
 
 /** A new client secret and its plaintext: returned once, never stored. */
 export interface IssuedClientSecret {
@@ -15,11 +16,15 @@ export interface IssuedClientSecret {
  * may hold several, so a secret can be rotated without downtime. Other apps' callers get NOT_FOUND.
  */
 export async function createClientSecret(domain: Domain, principal: Principal | null, request: RequestInfo, appId: string): Promise<IssuedClientSecret> {
+  return retryStale(() => createSecretOnce(domain, principal, request, appId))
+}
+
+async function createSecretOnce(domain: Domain, principal: Principal | null, request: RequestInfo, appId: string): Promise<IssuedClientSecret> {
   const app = await domain.store.getApp(appId)
   if (!app || (principal && !canSeeApp(principal, app))) throw notFound('app', appId)
   const generated = generateClientSecret()
   const record: ClientSecretRecord = { id: generated.id, appId: app.id, secretHash: hashSecret(generated.secret), createdAt: domain.clock(), revokedAt: null, scopes: null, createdBy: principal?.token.id ?? null, lastUsedAt: null }
-  await domain.store.insertClientSecret(record, auditEvent(domain, principal, request, { action: 'client_secret.create', target: record.id, appId: app.id }))
+  await domain.store.insertClientSecret(record, auditEvent(domain, principal, request, { action: 'client_secret.create', target: record.id, appId: app.id }), allOf(callerGuard(domain, principal), unchangedApp(app)))
   return { record, secret: generated.plaintext }
 }
 
@@ -29,7 +34,7 @@ export async function revokeClientSecret(domain: Domain, principal: Principal | 
   const app = record ? await domain.store.getApp(record.appId) : null
   if (!record || !app || (principal && !canSeeApp(principal, app))) throw notFound('client secret', id)
   if (record.revokedAt === null) {
-    await domain.store.revokeClientSecret(id, domain.clock(), auditEvent(domain, principal, request, { action: 'client_secret.revoke', target: id, appId: app.id }))
+    await domain.store.revokeClientSecret(id, domain.clock(), auditEvent(domain, principal, request, { action: 'client_secret.revoke', target: id, appId: app.id }), callerGuard(domain, principal))
   }
   return (await domain.store.getClientSecret(id)) as ClientSecretRecord
 }
@@ -38,12 +43,12 @@ export async function revokeClientSecret(domain: Domain, principal: Principal | 
  * The app a pair of client credentials authenticates, or null. Every failure (bad shape, unknown,
  * another app's secret, revoked, wrong secret, disabled app) gives the same null; the hash is compared in constant time.
  */
-export async function authenticateClient(domain: Domain, clientId: string, presented: string): Promise<AppRecord | null> {
+export async function authenticateClient(domain: Domain, clientId: string, presented: string): Promise<{ app: AppRecord; secretId: string } | null> {
   const parsed = parseClientSecret(presented)
   if (!parsed) return null
   const record = await domain.store.getClientSecret(parsed.id)
   if (!record || record.revokedAt !== null || record.appId !== clientId) return null
   if (!secretMatches(parsed.secret, record.secretHash)) return null
   const app = await domain.store.getApp(record.appId)
-  return app && app.disabledAt === null ? app : null
+  return app && app.disabledAt === null ? { app, secretId: record.id } : null
 }

@@ -6,7 +6,7 @@ import { bearerToken } from './bearer.js'
 import { OAuthError } from './oauth-error.js'
 
 /** Who calls an OAuth endpoint: nobody, an app by its client credentials, or the holder of a bearer token (not yet checked). */
-export type Caller = { kind: 'none' } | { kind: 'client'; app: AppRecord; basic: boolean } | { kind: 'bearer'; presented: string }
+export type Caller = { kind: 'none' } | { kind: 'client'; app: AppRecord; secretId: string; basic: boolean } | { kind: 'bearer'; presented: string }
 
 /** RFC 6749 §2.3.1: Basic credentials are form-urlencoded before base64, so `+` is a space and `%XX` an octet. */
 function formDecode(part: string): string {
@@ -41,9 +41,9 @@ export async function authenticateCaller(domain: Domain, req: IncomingMessage, f
       const basic = parseBasic(header)
       if (!basic) throw new OAuthError('invalid_client', 'client authentication failed', true)
       if (formId !== undefined && formId !== basic.clientId) throw new OAuthError('invalid_request', 'client_id in the form differs from the one in HTTP Basic')
-      const app = await authenticateClient(domain, basic.clientId, basic.secret)
-      if (!app) throw new OAuthError('invalid_client', 'client authentication failed', true)
-      return { kind: 'client', app, basic: true }
+      const client = await authenticateClient(domain, basic.clientId, basic.secret)
+      if (!client) throw new OAuthError('invalid_client', 'client authentication failed', true)
+      return { kind: 'client', ...client, basic: true }
     }
     if (options.allowBearer && /^Bearer /i.test(header)) {
       if (formSecret !== undefined) throw new OAuthError('invalid_request', 'use one authentication method, not both')
@@ -55,9 +55,9 @@ export async function authenticateCaller(domain: Domain, req: IncomingMessage, f
   }
   if (formSecret !== undefined || formId !== undefined) {
     if (formId === undefined || formSecret === undefined) throw new OAuthError('invalid_client', 'client authentication failed: client_id and client_secret are both required')
-    const app = await authenticateClient(domain, formId, formSecret)
-    if (!app) throw new OAuthError('invalid_client', 'client authentication failed')
-    return { kind: 'client', app, basic: false }
+    const client = await authenticateClient(domain, formId, formSecret)
+    if (!client) throw new OAuthError('invalid_client', 'client authentication failed')
+    return { kind: 'client', ...client, basic: false }
   }
   return { kind: 'none' }
 }
