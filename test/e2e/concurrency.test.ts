@@ -4,7 +4,9 @@
 // On SQLite one server takes every request; with SCOPEWARD_TEST_DB=postgres two instances share
 // one database and the requests alternate between them.
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { resolve } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import type { AuditEventRecord } from '../../src/store/store.js'
 import { createApp, dataOf, DERIVE, issue, REVOKE, ROTATE, startServer, type GraphQLResult, type TestServer } from './harness.js'
@@ -191,5 +193,37 @@ describe('issue 18: writes re-check their caller and preconditions inside their 
       for (const r of results.filter((r) => !ok(r))) assert.equal(r.body.errors?.[0]?.extensions?.code, 'CONFLICT', JSON.stringify(r.body))
       assert.equal((await auditLog()).filter((e) => e.action === 'scope.create' && e.target === name).length, 1, 'one audit event')
     }
+  })
+})
+
+/** `scopeward <args>` as a child process, as an operator runs it: its exit code and stderr. */
+function cli(...args: string[]): Promise<{ code: number; stderr: string }> {
+  return new Promise((done) => {
+    execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: resolve(import.meta.dirname, '../..'), env: { ...process.env, SCOPEWARD_DB: '' }, timeout: 60_000 }, (error, _stdout, stderr) => {
+      done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stderr })
+    })
+  })
+}
+
+describe('issue 18: SQLite shared with the command line', { skip: postgres ? 'SQLite only: one file, several processes' : false }, () => {
+  test('18.8 the command line writing while the server runs: API writes wait for the lock, never fail', async () => {
+    const parent = await issue(a, { scopes: ['tokens:read', 'tokens:write'] })
+    // Three operators, each creating apps one after the other, while API writes that read before they write run in waves.
+    const operators = Promise.all(Array.from({ length: 3 }, async (_, o) => {
+      const runs = []
+      for (let i = 0; i < ROUNDS; i++) runs.push(await cli('app', 'create', '--db', a.dbPath, '--name', `cli-${o}-${i}`, '--scope', 'tokens:read'))
+      return runs
+    }))
+    let done = false
+    void operators.finally(() => (done = true))
+    const answers: GraphQLResult[] = []
+    while (!done) {
+      answers.push(...(await race(CONCURRENT, (i) => (i % 2 === 0 ? a.gql(DERIVE, { token: parent.secret, variables: { input: { name: `d${i}`, scopes: ['tokens:read'] } } }) : a.gql(ISSUE_BY, { variables: { input: { name: `i${i}`, scopes: ['tokens:read'] } } })))))
+    }
+    for (const run of (await operators).flat()) assert.equal(run.code, 0, run.stderr)
+    assertNoServerError(answers)
+    assert.deepEqual(answers.filter((r) => !ok(r)).map((r) => r.body), [], 'every API write succeeded')
+    const apps = await a.app.store.listApps({ limit: 1000 })
+    assert.equal(apps.rows.filter((x) => x.name.startsWith('cli-')).length, 3 * ROUNDS, 'every command-line write committed')
   })
 })
