@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import { ScopewardError, badInput, notFound } from '../errors.js'
-import type { AppRecord } from '../store/store.js'
+import type { AppChanges, AppRecord } from '../store/store.js'
 import { assertNoSubject, auditEvent, canAdministerApp, canSeeApp, type Domain, type Principal, type RequestInfo } from './context.js'
 import { parseDuration } from './duration.js'
 import { assertHeld, grantableScopes } from './grant.js'
 import { assertScopeList, normalizeScopes } from './scope-rules.js'
 import { optionalText, requireText } from './validate.js'
+import { allOf, callerGuard, retryStale, unchangedApp } from './write-guard.js'
 
 export interface AppInput {
   name?: string | null | undefined
@@ -35,19 +36,27 @@ export async function createApp(domain: Domain, principal: Principal | null, req
     createdAt: domain.clock(),
     disabledAt: null,
   }
-  await domain.store.insertApp(app, auditEvent(domain, principal, request, { action: 'app.create', target: app.id, appId: app.id, details: { name: app.name, allowedScopes: app.allowedScopes, maxTokenLifetimeMs: app.maxTokenLifetimeMs } }))
+  await domain.store.insertApp(app, auditEvent(domain, principal, request, { action: 'app.create', target: app.id, appId: app.id, details: { name: app.name, allowedScopes: app.allowedScopes, maxTokenLifetimeMs: app.maxTokenLifetimeMs } }), callerGuard(domain, principal))
   return app
 }
 
-/** Changes an app's name, description, ceiling or maximum lifetime. The root app's ceiling is fixed. */
+/**
+ * Changes an app's name, description, ceiling or maximum lifetime. The root app's ceiling is fixed.
+ * Only the fields given are written (a concurrent disableApp or narrowing survives), and the write
+ * re-checks the caller and the app as the decision read it, else the whole update is re-run.
+ */
 export async function updateApp(domain: Domain, principal: Principal, request: RequestInfo, id: string, input: AppInput): Promise<AppRecord> {
+  return retryStale(() => updateOnce(domain, principal, request, id, input))
+}
+
+async function updateOnce(domain: Domain, principal: Principal, request: RequestInfo, id: string, input: AppInput): Promise<AppRecord> {
   const app = await administeredApp(domain, principal, id)
-  const next: AppRecord = { ...app }
-  if (input.name !== undefined) next.name = requireText(input.name, 'name')
-  if (input.description !== undefined) next.description = optionalText(input.description, 'description')
+  const changes: AppChanges = {}
+  if (input.name !== undefined) changes.name = requireText(input.name, 'name')
+  if (input.description !== undefined) changes.description = optionalText(input.description, 'description')
   if (input.allowedScopes != null) {
     if (app.isRoot) throw badInput('allowedScopes', 'allowedScopes: the root app allows every declared scope; its ceiling cannot be changed')
-    next.allowedScopes = checkCeiling(domain, principal, input.allowedScopes)
+    changes.allowedScopes = checkCeiling(domain, principal, input.allowedScopes)
   }
   if (input.maxTokenLifetime !== undefined) {
     const requested = input.maxTokenLifetime === null ? null : parseDuration(input.maxTokenLifetime, 'maxTokenLifetime')
@@ -55,20 +64,24 @@ export async function updateApp(domain: Domain, principal: Principal, request: R
     if (!principal.app.isRoot && app.maxTokenLifetimeMs !== null && (requested === null || requested > app.maxTokenLifetimeMs)) {
       throw new ScopewardError('FORBIDDEN', 'only tokens of the root app can raise or remove an app\'s maxTokenLifetime', { field: 'maxTokenLifetime' })
     }
-    next.maxTokenLifetimeMs = requested
+    changes.maxTokenLifetimeMs = requested
   }
-  await domain.store.updateApp(next, auditEvent(domain, principal, request, { action: 'app.update', target: id, appId: id, details: { before: summary(app), after: summary(next) } }))
+  const next: AppRecord = { ...app, ...changes }
+  const audit = auditEvent(domain, principal, request, { action: 'app.update', target: id, appId: id, details: { before: summary(app), after: summary(next) } })
+  await domain.store.updateApp(id, changes, audit, allOf(callerGuard(domain, principal), unchangedApp(app)))
   return next
 }
 
 /** Disables an app: every token of it fails from the next request on. The root app cannot be disabled. */
 export async function disableApp(domain: Domain, principal: Principal, request: RequestInfo, id: string): Promise<AppRecord> {
-  const app = await administeredApp(domain, principal, id)
-  if (app.isRoot) throw badInput('id', 'id: the root app cannot be disabled')
-  if (app.disabledAt !== null) return app
-  const next = { ...app, disabledAt: domain.clock() }
-  await domain.store.updateApp(next, auditEvent(domain, principal, request, { action: 'app.disable', target: id, appId: id }))
-  return next
+  return retryStale(async () => {
+    const app = await administeredApp(domain, principal, id)
+    if (app.isRoot) throw badInput('id', 'id: the root app cannot be disabled')
+    if (app.disabledAt !== null) return app
+    const changes = { disabledAt: domain.clock() }
+    await domain.store.updateApp(id, changes, auditEvent(domain, principal, request, { action: 'app.disable', target: id, appId: id }), allOf(callerGuard(domain, principal), unchangedApp(app)))
+    return { ...app, ...changes }
+  })
 }
 
 /** An app the caller may see, or NOT_FOUND exactly as for an app that does not exist. */

@@ -46,19 +46,33 @@ export async function authenticate(domain: Domain & { jwtVerifier?: JwtVerifier 
 
 /** The checks shared by every token kind and by introspection. */
 export async function checkUsable(domain: Domain, token: TokenRecord): Promise<AuthResult> {
-  const now = domain.clock()
-  const status = tokenStatus(token, now)
-  if (status === 'REVOKED') return { ok: false, reason: 'revoked' }
-  if (status === 'EXPIRED') return { ok: false, reason: 'expired' }
-  // The instance-wide lifetime policy applies at use too, so lowering it reaches tokens already issued.
-  const max = domain.policies.maxTokenLifetimeMs
-  if (max !== null && now - token.createdAt > max) return { ok: false, reason: 'expired' }
+  const tokenReason = unusableToken(domain, token, domain.clock())
+  if (tokenReason) return { ok: false, reason: tokenReason }
   const app = await domain.store.getApp(token.appId)
-  if (!app || app.disabledAt !== null) return { ok: false, reason: 'app_disabled' }
-  // The app's lifetime policy applies at use too: lowering it reaches tokens already issued.
-  if (app.maxTokenLifetimeMs !== null && now - token.createdAt > app.maxTokenLifetimeMs) return { ok: false, reason: 'expired' }
+  const reason = unusableReason(domain, token, app, domain.clock())
+  if (reason || !app) return { ok: false, reason: reason ?? 'app_disabled' }
   const scopes = effectiveScopes(domain, token, app)
   return { ok: true, principal: { token, app, scopes, held: heldScopes(domain, token.scopes, scopes) } }
+}
+
+/** Why `token` of `app` may not act at `now`, or null: also re-checked inside every write's transaction. */
+export function unusableReason(domain: Domain, token: TokenRecord, app: AppRecord | null, now: number): AuthFailure | null {
+  const tokenReason = unusableToken(domain, token, now)
+  if (tokenReason) return tokenReason
+  if (!app || app.disabledAt !== null) return 'app_disabled'
+  // The app's lifetime policy applies at use too: lowering it reaches tokens already issued.
+  if (app.maxTokenLifetimeMs !== null && now - token.createdAt > app.maxTokenLifetimeMs) return 'expired'
+  return null
+}
+
+function unusableToken(domain: Domain, token: TokenRecord, now: number): AuthFailure | null {
+  const status = tokenStatus(token, now)
+  if (status === 'REVOKED') return 'revoked'
+  if (status === 'EXPIRED') return 'expired'
+  // The instance-wide lifetime policy applies at use too, so lowering it reaches tokens already issued.
+  const max = domain.policies.maxTokenLifetimeMs
+  if (max !== null && now - token.createdAt > max) return 'expired'
+  return null
 }
 
 /**

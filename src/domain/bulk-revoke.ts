@@ -4,6 +4,7 @@ import { auditEvent, type Domain, type Principal, type RequestInfo } from './con
 import { parseDuration } from './duration.js'
 import { listTokens } from './queries.js'
 import { unusedSince } from './usage-report.js'
+import { callerGuard } from './write-guard.js'
 
 export interface RevokeFilter {
   appId?: string | null
@@ -54,6 +55,6 @@ export async function revokeTokens(domain: Domain, principal: Principal, request
   if (dryRun || matched.length === 0) return { tokens: matched, revokedIds: [], dryRun }
   const reason = args.reason ?? 'bulk revocation'
   const audit = auditEvent(domain, principal, request, { action: 'token.revoke_bulk', target: null, appId: principal.app.isRoot ? (f.appId ?? null) : principal.app.id, details: { filter: f, reason } })
-  const revokedIds = await domain.store.revokeTokensCascade(matched.map((t) => t.id), domain.clock(), reason, audit)
+  const revokedIds = await domain.store.revokeTokensCascade(matched.map((t) => t.id), domain.clock(), reason, audit, callerGuard(domain, principal))
   return { tokens: matched, revokedIds, dryRun }
 }

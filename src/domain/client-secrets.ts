@@ -6,6 +6,7 @@ import { administeredApp } from './apps.js'
 import { auditEvent, canAdministerApp, type Domain, type Principal, type RequestInfo } from './context.js'
 import { checkRequestedScopes, grantableScopes } from './grant.js'
 import { normalizeScopes } from './scope-rules.js'
+import { allOf, callerGuard, retryStale, unchangedApp } from './write-guard.js'
 
 /** A new client secret and its plaintext: returned once, never stored. */
 export interface IssuedClientSecret {
@@ -39,11 +40,15 @@ export function clientSecretOfActor(actor: string | null): string | null {
  * acting for a subject, get NOT_FOUND.
  */
 export async function createClientSecret(domain: Domain, principal: Principal | null, request: RequestInfo, appId: string, scopes?: readonly string[] | null): Promise<IssuedClientSecret> {
+  return retryStale(() => createSecretOnce(domain, principal, request, appId, scopes))
+}
+
+async function createSecretOnce(domain: Domain, principal: Principal | null, request: RequestInfo, appId: string, scopes?: readonly string[] | null): Promise<IssuedClientSecret> {
   const app = await administeredApp(domain, principal, appId)
   const ceiling = scopes != null ? checkRequestedScopes(domain, principal, app, scopes, 'scopes') : defaultCeiling(domain, principal, app)
   const generated = generateClientSecret()
   const record: ClientSecretRecord = { id: generated.id, appId: app.id, secretHash: hashSecret(generated.secret), createdAt: domain.clock(), revokedAt: null, scopes: ceiling, createdBy: principal?.token.id ?? null, lastUsedAt: null }
-  await domain.store.insertClientSecret(record, auditEvent(domain, principal, request, { action: 'client_secret.create', target: record.id, appId: app.id, details: { scopes: ceiling } }))
+  await domain.store.insertClientSecret(record, auditEvent(domain, principal, request, { action: 'client_secret.create', target: record.id, appId: app.id, details: { scopes: ceiling } }), allOf(callerGuard(domain, principal), unchangedApp(app)))
   return { record, secret: generated.plaintext }
 }
 
@@ -61,7 +66,7 @@ export async function revokeClientSecret(domain: Domain, principal: Principal | 
   const app = record ? await domain.store.getApp(record.appId) : null
   if (!record || !app || (principal && !canAdministerApp(principal, app))) throw notFound('client secret', id)
   if (record.revokedAt === null) {
-    await domain.store.revokeClientSecret(id, domain.clock(), auditEvent(domain, principal, request, { action: 'client_secret.revoke', target: id, appId: app.id }))
+    await domain.store.revokeClientSecret(id, domain.clock(), auditEvent(domain, principal, request, { action: 'client_secret.revoke', target: id, appId: app.id }), callerGuard(domain, principal))
   }
   return (await domain.store.getClientSecret(id)) as ClientSecretRecord
 }

@@ -4,6 +4,7 @@ import { assertNoSubject, auditEvent, type Domain, type Principal, type RequestI
 import { assertHeld, grantableScopes } from './grant.js'
 import { assertScopeList, assertScopeName, normalizeScopes, wouldCycle } from './scope-rules.js'
 import { requireText } from './validate.js'
+import { callerGuard } from './write-guard.js'
 
 export interface CreateScopeInput {
   name: string
@@ -19,13 +20,16 @@ export async function createScope(domain: Domain, principal: Principal | null, r
   if (principal && !principal.app.isRoot) throw new ScopewardError('FORBIDDEN', 'only tokens of the root app can declare scopes')
   assertNoSubject(principal, 'declare scopes')
   assertScopeName(input.name, 'name')
-  if (domain.catalogue.isDeclared(input.name)) throw new ScopewardError('CONFLICT', `name: scope ${JSON.stringify(input.name)} already exists`, { field: 'name' })
+  const taken = () => new ScopewardError('CONFLICT', `name: scope ${JSON.stringify(input.name)} already exists`, { field: 'name' })
+  if (domain.catalogue.isDeclared(input.name)) throw taken()
   const implies = normalizeScopes(input.implies ?? [])
   assertScopeList(implies, domain.catalogue.implies, 'implies')
   if (wouldCycle(input.name, implies, domain.catalogue.implies)) throw badInput('implies', 'implies: the scope would imply itself')
   assertHeld(implies, grantableScopes(domain, principal), 'a new scope may only imply scopes the calling token holds', 'implies')
   const scope: ScopeRecord = { name: input.name, description: requireText(input.description, 'description', 500), implies, builtIn: false, createdAt: domain.clock() }
-  await domain.store.insertScope(scope, auditEvent(domain, principal, request, { action: 'scope.create', target: scope.name, appId: null, details: { implies } }))
+  // Checked again inside the write: a concurrent declaration of the same name (here or on another instance) is a CONFLICT too.
+  const inserted = await domain.store.insertScope(scope, auditEvent(domain, principal, request, { action: 'scope.create', target: scope.name, appId: null, details: { implies } }), callerGuard(domain, principal))
   await domain.catalogue.refresh()
+  if (!inserted) throw taken()
   return scope
 }

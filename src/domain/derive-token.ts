@@ -6,6 +6,7 @@ import { createToken, type IssuedToken } from './issue-token.js'
 import { assertHeld } from './grant.js'
 import { assertScopeList, normalizeScopes } from './scope-rules.js'
 import { requireText } from './validate.js'
+import { retryStale } from './write-guard.js'
 
 export interface DeriveTokenInput {
   name: string
@@ -21,6 +22,10 @@ export interface DeriveTokenInput {
  * no later than the caller's. The child belongs to the same app and subject and dies with its parent.
  */
 export async function deriveToken(domain: Domain, principal: Principal, request: RequestInfo, input: DeriveTokenInput): Promise<IssuedToken> {
+  return retryStale(() => deriveOnce(domain, principal, request, input))
+}
+
+async function deriveOnce(domain: Domain, principal: Principal, request: RequestInfo, input: DeriveTokenInput): Promise<IssuedToken> {
   const name = requireText(input.name, 'name')
   if (input.scopes.length === 0) throw badInput('scopes', 'scopes: at least one scope is required')
   assertScopeList(input.scopes, domain.catalogue.implies, 'scopes')

@@ -1,10 +1,11 @@
 import { ScopewardError, badInput, notFound } from '../errors.js'
-import type { AppRecord, TokenKind, TokenRecord } from '../store/store.js'
+import type { AppRecord, TokenKind, TokenRecord, WriteGuard } from '../store/store.js'
 import { generateOpaqueToken, hashSecret } from '../tokens/opaque-token.js'
 import { auditEvent, canSeeApp, type Domain, type Principal, type RequestInfo } from './context.js'
 import { resolveExpiry } from './expiry.js'
 import { checkRequestedScopes } from './grant.js'
 import { optionalText, requireText } from './validate.js'
+import { allOf, callerGuard, retryStale, unchangedApp } from './write-guard.js'
 
 export interface IssueTokenInput {
   appId?: string | null | undefined
@@ -27,6 +28,10 @@ export interface IssuedToken {
  * default and within policy. `principal` null is the command line (the break-glass path).
  */
 export async function issueToken(domain: Domain, principal: Principal | null, request: RequestInfo, input: IssueTokenInput): Promise<IssuedToken> {
+  return retryStale(() => issueOnce(domain, principal, request, input))
+}
+
+async function issueOnce(domain: Domain, principal: Principal | null, request: RequestInfo, input: IssueTokenInput): Promise<IssuedToken> {
   const appId = input.appId ?? principal?.app.id
   if (!appId) throw badInput('appId', 'appId: required')
   const app = await domain.store.getApp(appId)
@@ -50,13 +55,18 @@ function resolveSubject(principal: Principal | null, requested: string | null | 
   return inherited
 }
 
-/** Builds, stores and audits a token; shared by issue, derive and the OAuth grants. */
+/**
+ * Builds, stores and audits a token; shared by issue, derive and the OAuth grants. The write
+ * re-checks the caller and the app (`spec.app` as the decision read it) and `guard` in its
+ * transaction: a StaleRead there means the caller's operation must be re-run (retryStale).
+ */
 export async function createToken(
   domain: Domain,
   principal: Principal | null,
   request: RequestInfo,
   spec: { app: AppRecord; subject: string | null; name: string; kind: TokenKind; scopes: string[]; expiresAt: number | null; parentId: string | null; audience?: string; act?: Record<string, unknown>; actor?: string },
   action: string,
+  guard: WriteGuard | null = null,
 ): Promise<IssuedToken> {
   // A JWT's (and introspection's) `sub` is the subject, or the app id for a token without one: a subject
   // must never pass for an app. Checked here, where every issuing path meets (a subject inherited from a
@@ -93,7 +103,7 @@ export async function createToken(
     details: { name: token.name, kind: token.kind, scopes: token.scopes, expiresAt: token.expiresAt, subject: token.subject, parentId: token.parentId },
   })
   if (spec.actor !== undefined) audit.actor = spec.actor
-  const inserted = await domain.store.insertToken(token, audit, spec.parentId !== null ? now : undefined)
+  const inserted = await domain.store.insertToken(token, audit, spec.parentId !== null ? now : undefined, allOf(callerGuard(domain, principal), unchangedApp(spec.app), guard))
   if (!inserted) throw new ScopewardError('UNAUTHENTICATED', 'the parent token is no longer active')
   const secret = spec.kind === 'JWT' ? await (domain.jwt as NonNullable<Domain['jwt']>).sign(token, { audience: spec.audience, act: spec.act }) : opaque.plaintext
   return { token, secret }

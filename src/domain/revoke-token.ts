@@ -2,6 +2,7 @@ import { notFound } from '../errors.js'
 import type { TokenRecord } from '../store/store.js'
 import { auditEvent, canSeeToken, type Domain, type Principal, type RequestInfo } from './context.js'
 import { optionalText } from './validate.js'
+import { callerGuard } from './write-guard.js'
 
 /**
  * Revokes a token and every token derived from it, in one transaction. Revoking a revoked token
@@ -12,6 +13,8 @@ export async function revokeToken(domain: Domain, principal: Principal | null, r
   if (!token || (principal && !canSeeToken(principal, token))) throw notFound('token', id)
   const why = optionalText(reason, 'reason', 500)
   const audit = auditEvent(domain, principal, request, { action: 'token.revoke', target: id, appId: token.appId, details: { reason: why } })
-  const revokedIds = await domain.store.revokeTokenCascade(id, domain.clock(), why, audit)
+  // A caller revoked (or disabled) meanwhile revokes nothing more; a token revoking itself (RFC 7009) needs no such check.
+  const guard = principal && id !== principal.token.id ? callerGuard(domain, principal) : undefined
+  const revokedIds = await domain.store.revokeTokenCascade(id, domain.clock(), why, audit, guard)
   return { token: (await domain.store.getToken(id)) as TokenRecord, revokedIds }
 }

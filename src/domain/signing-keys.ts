@@ -1,6 +1,7 @@
 import { ScopewardError, badInput } from '../errors.js'
-import type { AuditEventInput, SigningKeyStatus } from '../store/store.js'
+import type { AuditEventInput, SigningKeyStatus, WriteGuard } from '../store/store.js'
 import { assertNoSubject, auditEvent, type Domain, type Principal, type RequestInfo } from './context.js'
+import { callerGuard } from './write-guard.js'
 
 /** A signing key as the API shows it: never the private half. */
 export interface SigningKeyInfo {
@@ -15,7 +16,7 @@ export interface SigningKeyInfo {
 export interface SigningKeys {
   list(): Promise<SigningKeyInfo[]>
   /** A new ACTIVE key (`alg` null: the default); the previous one turns RETIRING. */
-  rotate(alg: string | null, audit: AuditEventInput): Promise<SigningKeyInfo>
+  rotate(alg: string | null, audit: AuditEventInput, guard?: WriteGuard): Promise<SigningKeyInfo>
   isSupported(alg: string): boolean
 }
 
@@ -40,5 +41,5 @@ export async function rotateSigningKey(domain: Domain, principal: Principal | nu
   const keys = keysOf(domain)
   if (alg != null && !keys.isSupported(alg)) throw badInput('alg', `alg: must be one of EdDSA, ES256, RS256, got ${JSON.stringify(alg)}`)
   const audit = auditEvent(domain, principal, request, { action: 'key.rotate', target: null, appId: null, details: { alg: alg ?? null } })
-  return keys.rotate(alg ?? null, audit)
+  return keys.rotate(alg ?? null, audit, callerGuard(domain, principal))
 }

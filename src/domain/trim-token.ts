@@ -1,9 +1,10 @@
 import { badInput, notFound } from '../errors.js'
-import type { TokenRecord } from '../store/store.js'
+import { rotatedKey, type TokenRecord } from '../store/store.js'
 import { auditEvent, canSeeToken, type Domain, type Principal, type RequestInfo } from './context.js'
 import { parseDuration } from './duration.js'
 import { tokenStatus } from './token-status.js'
 import { narrower, suggestedScopes } from './usage-report.js'
+import { allOf, callerGuard, notRotated, retryStale, unchangedToken } from './write-guard.js'
 
 export interface TrimResult {
   token: TokenRecord
@@ -20,9 +21,16 @@ export interface TrimResult {
  * scopes their parent still lists). `dryRun` reports and changes nothing.
  */
 export async function trimToken(domain: Domain, principal: Principal | null, request: RequestInfo, args: { id: string; unusedFor?: string | null; dryRun?: boolean | null }): Promise<TrimResult> {
+  return retryStale(() => trimOnce(domain, principal, request, args))
+}
+
+async function trimOnce(domain: Domain, principal: Principal | null, request: RequestInfo, args: { id: string; unusedFor?: string | null; dryRun?: boolean | null }): Promise<TrimResult> {
   const token = await domain.store.getToken(args.id)
   if (!token || (principal && !canSeeToken(principal, token))) throw notFound('token', args.id)
   if (tokenStatus(token, domain.clock()) !== 'ACTIVE') throw badInput('id', `id: token ${JSON.stringify(args.id)} is not active`)
+  // A rotated token in its grace period is on its way out: trimming it would leave its successor as wide as before.
+  const rotatedTo = await domain.store.getMeta(rotatedKey(token.id))
+  if (rotatedTo !== null) throw badInput('id', `id: token ${JSON.stringify(args.id)} was rotated; trim its successor ${JSON.stringify(rotatedTo)}`)
   await domain.usage?.flush()
   const since = args.unusedFor != null ? domain.clock() - parseDuration(args.unusedFor, 'unusedFor') : 0
   const suggested = suggestedScopes(domain, token, await domain.store.listNeeds([token.id]), since)
@@ -33,6 +41,6 @@ export async function trimToken(domain: Domain, principal: Principal | null, req
   if (dryRun) return { token, removedScopes: removed, keptScopes: kept, dryRun }
   if (kept.length === 0) throw badInput('id', `id: token ${JSON.stringify(args.id)} has used none of its scopes; revoke it instead`)
   const audit = auditEvent(domain, principal, request, { action: 'token.trim', target: token.id, appId: token.appId, details: { removedScopes: removed, keptScopes: kept } })
-  await domain.store.narrowTokenScopes(token.id, kept, audit)
+  await domain.store.narrowTokenScopes(token.id, kept, audit, allOf(callerGuard(domain, principal), unchangedToken(token), notRotated(token.id)))
   return { token: (await domain.store.getToken(token.id)) as TokenRecord, removedScopes: removed, keptScopes: kept, dryRun }
 }

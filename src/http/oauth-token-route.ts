@@ -68,7 +68,11 @@ export const oauthTokenRoute = withOAuthErrors(async (req: IncomingMessage, res:
     if (caller.kind !== 'client') throw new OAuthError('invalid_client', 'client authentication is required for client_credentials')
     const scopes = parseScope(form.get('scope'))
     if (scopes.length === 0) throw new OAuthError('invalid_scope', 'scope is required: name the scopes the token needs')
-    const issued = await issueClientCredentialsToken(rc.domain, caller, request, scopes).catch(asOAuthError)
+    const issued = await issueClientCredentialsToken(rc.domain, caller, request, scopes).catch((error: unknown) => {
+      // The secret revoked (or the app disabled) between authentication and the write: the client's credentials failed.
+      if (error instanceof ScopewardError && error.code === 'UNAUTHENTICATED') throw new OAuthError('invalid_client', 'client authentication failed', caller.basic)
+      return asOAuthError(error)
+    })
     return tokenResponse(res, issued, rc.domain.clock())
   }
 

@@ -13,7 +13,7 @@ import { auditHash, GENESIS_HASH } from './audit-hash.js'
 import { narrowFamily } from './narrow-family.js'
 import { CHANGE_CHANNEL, PgChangeListener, type ChangeNotice } from './pg-change-listener.js'
 import * as t from './pg-schema.js'
-import type { AppRecord, AuditEventInput, AuditFilter, AuditEventRecord, ClientSecretRecord, Page, Position, ScopeRecord, ScopeUsage, SigningKeyRecord, Store, StoreChange, TokenFilter, TokenRecord } from './store.js'
+import { rotatedKey, type AppChanges, type AppRecord, type AuditEventInput, type AuditFilter, type AuditEventRecord, type ClientSecretRecord, type GuardRows, type Page, type Position, type ScopeRecord, type ScopeUsage, type SigningKeyRecord, type Store, type StoreChange, type TokenFilter, type TokenRecord, type WriteGuard } from './store.js'
 
 type Db = NodePgDatabase<typeof t>
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
@@ -119,14 +119,18 @@ export class PgStore implements Store {
     return this.#db.select().from(t.scopes).orderBy(asc(t.scopes.name))
   }
 
-  async insertScope(scope: ScopeRecord, audit: AuditEventInput): Promise<void> {
-    await this.#write(async (tx) => {
+  async insertScope(scope: ScopeRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean> {
+    return this.#write(async (tx) => {
+      // Under the write lock, so two instances declaring one name cannot both pass this.
+      const [taken] = await tx.select({ name: t.scopes.name }).from(t.scopes).where(eq(t.scopes.name, scope.name))
+      if (taken) return false
       await tx.insert(t.scopes).values(scope)
       for (const root of await tx.select().from(t.apps).where(eq(t.apps.isRoot, true))) {
         await tx.update(t.apps).set({ allowedScopes: [...root.allowedScopes, scope.name].sort() }).where(eq(t.apps.id, root.id))
       }
       await this.#audit(tx, audit)
-    }, () => ({ kind: 'scopes' }))
+      return true
+    }, (inserted) => (inserted ? { kind: 'scopes' } : null), guard)
   }
 
   async getApp(id: string): Promise<AppRecord | null> {
@@ -147,19 +151,18 @@ export class PgStore implements Store {
     return row?.n ?? 0
   }
 
-  async insertApp(app: AppRecord, audit: AuditEventInput): Promise<void> {
+  async insertApp(app: AppRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
     await this.#write(async (tx) => {
       await tx.insert(t.apps).values(app)
       await this.#audit(tx, audit)
-    })
+    }, undefined, guard)
   }
 
-  async updateApp(app: AppRecord, audit: AuditEventInput): Promise<void> {
+  async updateApp(id: string, changes: AppChanges, audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
     await this.#write(async (tx) => {
-      const { id, ...rest } = app
-      await tx.update(t.apps).set(rest).where(eq(t.apps.id, id))
+      if (Object.keys(changes).length > 0) await tx.update(t.apps).set(changes).where(eq(t.apps.id, id))
       await this.#audit(tx, audit)
-    }, () => ({ kind: 'app', id: app.id }))
+    }, () => ({ kind: 'app', id }), guard)
   }
 
   async getToken(id: string): Promise<TokenRecord | null> {
@@ -192,7 +195,7 @@ export class PgStore implements Store {
     return Number(rows[0]?.n ?? 0)
   }
 
-  async insertToken(token: TokenRecord, audit: AuditEventInput, activeParentAt?: number): Promise<boolean> {
+  async insertToken(token: TokenRecord, audit: AuditEventInput, activeParentAt?: number, guard?: WriteGuard): Promise<boolean> {
     return this.#write(async (tx) => {
       if (activeParentAt !== undefined && token.parentId !== null) {
         const [parent] = await tx.select().from(t.tokens).where(eq(t.tokens.id, token.parentId))
@@ -201,20 +204,21 @@ export class PgStore implements Store {
       await tx.insert(t.tokens).values(token)
       await this.#audit(tx, audit)
       return true
-    })
+    }, undefined, guard)
   }
 
-  async revokeTokenCascade(id: string, at: number, reason: string | null, audit: AuditEventInput): Promise<string[]> {
-    return this.revokeTokensCascade([id], at, reason, audit)
+  async revokeTokenCascade(id: string, at: number, reason: string | null, audit: AuditEventInput, guard?: WriteGuard): Promise<string[]> {
+    return this.revokeTokensCascade([id], at, reason, audit, guard)
   }
 
-  async rotateToken(oldId: string, successor: TokenRecord, oldEnd: { expiresAt: number | null; revokedAt: number | null; revokeReason: string | null }, audit: AuditEventInput): Promise<void> {
+  async rotateToken(oldId: string, successor: TokenRecord, oldEnd: { expiresAt: number | null } | { revokedAt: number; revokeReason: string }, audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
     await this.#write(async (tx) => {
       await tx.insert(t.tokens).values(successor)
       await tx.update(t.tokens).set({ parentId: successor.id }).where(eq(t.tokens.parentId, oldId))
       await tx.update(t.tokens).set(oldEnd).where(eq(t.tokens.id, oldId))
+      await tx.insert(t.meta).values({ key: rotatedKey(oldId), value: successor.id })
       await this.#audit(tx, audit)
-    }, () => ({ kind: 'token', ids: [oldId] }))
+    }, () => ({ kind: 'token', ids: [oldId] }), guard)
   }
 
   async listAuditEvents(options: AuditFilter & { after?: number | undefined; limit: number }): Promise<Page<AuditEventRecord>> {
@@ -232,12 +236,12 @@ export class PgStore implements Store {
     return this.#db.select().from(t.signingKeys).orderBy(asc(t.signingKeys.createdAt), asc(t.signingKeys.kid))
   }
 
-  async insertSigningKey(key: SigningKeyRecord, retireAfter: number, audit: AuditEventInput): Promise<void> {
+  async insertSigningKey(key: SigningKeyRecord, retireAfter: number, audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
     await this.#write(async (tx) => {
       await tx.update(t.signingKeys).set({ status: 'RETIRING', retireAfter }).where(eq(t.signingKeys.status, 'ACTIVE'))
       await tx.insert(t.signingKeys).values(key)
       await this.#audit(tx, audit)
-    }, () => ({ kind: 'keys' }))
+    }, () => ({ kind: 'keys' }), guard)
   }
 
   async retireSigningKeys(kids: string[], audit: AuditEventInput): Promise<void> {
@@ -253,11 +257,11 @@ export class PgStore implements Store {
     return row?.at ?? null
   }
 
-  async insertClientSecret(secret: ClientSecretRecord, audit: AuditEventInput): Promise<void> {
+  async insertClientSecret(secret: ClientSecretRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
     await this.#write(async (tx) => {
       await tx.insert(t.clientSecrets).values(secret)
       await this.#audit(tx, audit)
-    })
+    }, undefined, guard)
   }
 
   async getClientSecret(id: string): Promise<ClientSecretRecord | null> {
@@ -269,13 +273,13 @@ export class PgStore implements Store {
     return this.#db.select().from(t.clientSecrets).where(eq(t.clientSecrets.appId, appId)).orderBy(asc(t.clientSecrets.createdAt), asc(t.clientSecrets.id))
   }
 
-  async revokeClientSecret(id: string, at: number, audit: AuditEventInput): Promise<boolean> {
+  async revokeClientSecret(id: string, at: number, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean> {
     return this.#write(async (tx) => {
       const changed = await tx.update(t.clientSecrets).set({ revokedAt: at }).where(and(eq(t.clientSecrets.id, id), isNull(t.clientSecrets.revokedAt))).returning({ id: t.clientSecrets.id })
       if (changed.length === 0) return false
       await this.#audit(tx, audit)
       return true
-    })
+    }, undefined, guard)
   }
 
   async recordUsage(usage: ScopeUsage[], needs: ScopeUsage[] = []): Promise<void> {
@@ -326,7 +330,7 @@ export class PgStore implements Store {
     return this.#db.select().from(t.tokenScopeUsage).where(inArray(t.tokenScopeUsage.tokenId, [...tokenIds]))
   }
 
-  async narrowTokenScopes(id: string, scopes: string[], audit: AuditEventInput): Promise<{ id: string; scopes: string[] }[]> {
+  async narrowTokenScopes(id: string, scopes: string[], audit: AuditEventInput, guard?: WriteGuard): Promise<{ id: string; scopes: string[] }[]> {
     return this.#write(
       async (tx) => {
         const { rows } = await tx.execute<{ id: string; parent_id: string | null; scopes: string[] }>(selectFamilySql(id))
@@ -336,10 +340,11 @@ export class PgStore implements Store {
         return changed
       },
       (changed) => (changed.length > 0 ? { kind: 'token', ids: changed.map((c) => c.id) } : null),
+      guard,
     )
   }
 
-  async revokeTokensCascade(ids: readonly string[], at: number, reason: string | null, audit: AuditEventInput): Promise<string[]> {
+  async revokeTokensCascade(ids: readonly string[], at: number, reason: string | null, audit: AuditEventInput, guard?: WriteGuard): Promise<string[]> {
     return this.#write(
       async (tx) => {
         const revoked: string[] = []
@@ -351,6 +356,7 @@ export class PgStore implements Store {
         return revoked
       },
       (revoked) => (revoked.length > 0 ? { kind: 'token', ids: revoked } : null),
+      guard,
     )
   }
 
@@ -359,10 +365,12 @@ export class PgStore implements Store {
    * the transaction (PostgreSQL delivers it to other instances on commit, never on rollback) and
    * handed to this instance's subscribers once the commit returns.
    */
-  async #write<T>(work: (tx: Tx) => Promise<T>, changeOf?: (result: T) => StoreChange | null): Promise<T> {
+  async #write<T>(work: (tx: Tx) => Promise<T>, changeOf?: (result: T) => StoreChange | null, guard?: WriteGuard): Promise<T> {
     let change: StoreChange | null = null
     const result = await this.#db.transaction(async (tx) => {
       await tx.execute(sql`SELECT pg_advisory_xact_lock(${WRITE_LOCK})`)
+      // Re-read after the lock: no write of any instance can commit between this check and ours.
+      if (guard) guard.check(await guardRows(tx, guard))
       const value = await work(tx)
       change = changeOf?.(value) ?? null
       if (change) await tx.execute(sql`SELECT pg_notify(${CHANGE_CHANNEL}, ${notice(this.#origin, change)})`)
@@ -379,6 +387,20 @@ export class PgStore implements Store {
     await tx.insert(t.auditEvents).values({ ...event, hash })
     // The head is kept beside the chain so that deleting the newest events is detected too.
     await tx.insert(t.meta).values({ key: 'audit_head', value: hash }).onConflictDoUpdate({ target: t.meta.key, set: { value: hash } })
+  }
+}
+
+/** The rows a guard names, read under the write lock and locked FOR UPDATE until the transaction ends. */
+async function guardRows(tx: Tx, guard: WriteGuard): Promise<GuardRows> {
+  const read = async <R>(ids: readonly string[] | undefined, query: (ids: string[]) => Promise<R[]>, key: (row: R) => string): Promise<Map<string, R>> =>
+    new Map(ids?.length ? (await query([...ids])).map((row) => [key(row), row]) : [])
+  const meta = await read(guard.meta, (ids) => tx.select().from(t.meta).where(inArray(t.meta.key, ids)).for('update'), (r) => r.key)
+  return {
+    tokens: await read(guard.tokens, (ids) => tx.select().from(t.tokens).where(inArray(t.tokens.id, ids)).for('update'), (r) => r.id),
+    apps: await read(guard.apps, (ids) => tx.select().from(t.apps).where(inArray(t.apps.id, ids)).for('update'), (r) => r.id),
+    clientSecrets: await read(guard.clientSecrets, (ids) => tx.select().from(t.clientSecrets).where(inArray(t.clientSecrets.id, ids)).for('update'), (r) => r.id),
+    signingKeys: await read(guard.signingKeys, (ids) => tx.select().from(t.signingKeys).where(inArray(t.signingKeys.kid, ids)).for('update'), (r) => r.kid),
+    meta: new Map([...meta].map(([k, r]) => [k, r.value])),
   }
 }
 

@@ -8,7 +8,7 @@ import { packageRoot } from '../package-root.js'
 import { auditHash, GENESIS_HASH } from './audit-hash.js'
 import { narrowFamily } from './narrow-family.js'
 import * as t from './sqlite-schema.js'
-import type { StoreChange } from './store.js'
+import { rotatedKey, type AppChanges, type GuardRows, type StoreChange, type WriteGuard } from './store.js'
 import { auditConditions } from './audit-conditions.js'
 import { revokeFamilySql, selectFamilySql } from './token-family-sql.js'
 import { tokenConditions } from './token-conditions.js'
@@ -68,9 +68,15 @@ export class SqliteStore implements Store {
    * concurrent writes cost one fsync instead of N. Each promise settles after the commit, so an
    * acknowledged write is durable exactly as with a transaction of its own.
    */
-  #write<T>(fn: (tx: Db) => T): Promise<T> {
+  #write<T>(fn: (tx: Db) => T, guard?: WriteGuard): Promise<T> {
+    const guarded = guard
+      ? (tx: Db): T => {
+          guard.check(this.#guardRows(tx, guard))
+          return fn(tx)
+        }
+      : fn
     return new Promise<T>((resolve, reject) => {
-      this.#pending.push({ fn, resolve, reject } as PendingWrite)
+      this.#pending.push({ fn: guarded, resolve, reject } as PendingWrite)
       if (this.#pending.length === 1) setImmediate(() => this.#commit())
     })
   }
@@ -80,6 +86,8 @@ export class SqliteStore implements Store {
     this.#pending = []
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = []
     try {
+      // IMMEDIATE: the write lock is taken (waiting up to busy_timeout for another process, such as
+      // the command line) before anything is read, so no read inside can go stale before the write.
       this.#db.transaction((tx) => {
         for (const write of batch) {
           try {
@@ -88,7 +96,7 @@ export class SqliteStore implements Store {
             outcomes.push({ ok: false, error })
           }
         }
-      })
+      }, { behavior: 'immediate' })
     } catch (error) {
       for (const write of batch) write.reject(error)
       return
@@ -98,6 +106,29 @@ export class SqliteStore implements Store {
       if (outcome.ok) write.resolve(outcome.value)
       else write.reject(outcome.error)
     })
+  }
+
+  /** The rows a guard names, read inside the write transaction (which, being IMMEDIATE, holds the write lock). */
+  #guardRows(tx: Db, guard: WriteGuard): GuardRows {
+    const tokens = new Map<string, TokenRecord>()
+    for (const id of guard.tokens ?? []) {
+      const row = this.#raw(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE id = ?`).get(id) as unknown[] | undefined
+      if (row) tokens.set(id, tokenFromRow(row))
+    }
+    const apps = new Map<string, AppRecord>()
+    for (const id of guard.apps ?? []) {
+      const row = this.#raw(APP_BY_ID).get(id) as unknown[] | undefined
+      if (row) apps.set(id, appFromRow(row))
+    }
+    const some = <T>(ids: readonly string[] | undefined, read: (ids: string[]) => T[], key: (row: T) => string): Map<string, T> =>
+      new Map(ids?.length ? read([...ids]).map((row) => [key(row), row]) : [])
+    return {
+      tokens,
+      apps,
+      clientSecrets: some(guard.clientSecrets, (ids) => tx.select().from(t.clientSecrets).where(inArray(t.clientSecrets.id, ids)).all(), (r) => r.id),
+      signingKeys: some(guard.signingKeys, (ids) => tx.select().from(t.signingKeys).where(inArray(t.signingKeys.kid, ids)).all(), (r) => r.kid),
+      meta: new Map((guard.meta?.length ? tx.select().from(t.meta).where(inArray(t.meta.key, [...guard.meta])).all() : []).map((r) => [r.key, r.value])),
+    }
   }
 
   subscribe(listener: (change: StoreChange) => void): void {
@@ -153,19 +184,22 @@ export class SqliteStore implements Store {
     return this.#db.select().from(t.scopes).orderBy(asc(t.scopes.name)).all()
   }
 
-  async insertScope(scope: ScopeRecord, audit: AuditEventInput): Promise<void> {
-    await this.#write((tx) => {
+  async insertScope(scope: ScopeRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean> {
+    const inserted = await this.#write((tx) => {
+      if (tx.select({ name: t.scopes.name }).from(t.scopes).where(eq(t.scopes.name, scope.name)).get()) return false
       tx.insert(t.scopes).values(scope).run()
       for (const root of tx.select().from(t.apps).where(eq(t.apps.isRoot, true)).all()) {
         tx.update(t.apps).set({ allowedScopes: [...root.allowedScopes, scope.name].sort() }).where(eq(t.apps.id, root.id)).run()
       }
       this.#audit(tx, audit)
-    })
-    this.#changed({ kind: 'scopes' })
+      return true
+    }, guard)
+    if (inserted) this.#changed({ kind: 'scopes' })
+    return inserted
   }
 
   async getApp(id: string): Promise<AppRecord | null> {
-    const row = this.#raw('SELECT id, name, description, allowed_scopes, max_token_lifetime_ms, is_root, created_at, disabled_at FROM apps WHERE id = ?').get(id) as unknown[] | undefined
+    const row = this.#raw(APP_BY_ID).get(id) as unknown[] | undefined
     return row ? appFromRow(row) : null
   }
 
@@ -180,20 +214,19 @@ export class SqliteStore implements Store {
     return this.#db.select({ n: count() }).from(t.apps).where(where).get()?.n ?? 0
   }
 
-  async insertApp(app: AppRecord, audit: AuditEventInput): Promise<void> {
+  async insertApp(app: AppRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
     await this.#write((tx) => {
       tx.insert(t.apps).values(app).run()
       this.#audit(tx, audit)
-    })
+    }, guard)
   }
 
-  async updateApp(app: AppRecord, audit: AuditEventInput): Promise<void> {
+  async updateApp(id: string, changes: AppChanges, audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
     await this.#write((tx) => {
-      const { id, ...rest } = app
-      tx.update(t.apps).set(rest).where(eq(t.apps.id, id)).run()
+      if (Object.keys(changes).length > 0) tx.update(t.apps).set(changes).where(eq(t.apps.id, id)).run()
       this.#audit(tx, audit)
-    })
-    this.#changed({ kind: 'app', id: app.id })
+    }, guard)
+    this.#changed({ kind: 'app', id })
   }
 
   async getToken(id: string): Promise<TokenRecord | null> {
@@ -219,7 +252,7 @@ export class SqliteStore implements Store {
     return row[0]
   }
 
-  async insertToken(token: TokenRecord, audit: AuditEventInput, activeParentAt?: number): Promise<boolean> {
+  async insertToken(token: TokenRecord, audit: AuditEventInput, activeParentAt?: number, guard?: WriteGuard): Promise<boolean> {
     return this.#write((tx) => {
       if (activeParentAt !== undefined && token.parentId !== null) {
         const parent = tx.select().from(t.tokens).where(eq(t.tokens.id, token.parentId)).get()
@@ -228,20 +261,21 @@ export class SqliteStore implements Store {
       tx.insert(t.tokens).values(token).run()
       this.#audit(tx, audit)
       return true
-    })
+    }, guard)
   }
 
-  async revokeTokenCascade(id: string, at: number, reason: string | null, audit: AuditEventInput): Promise<string[]> {
-    return this.revokeTokensCascade([id], at, reason, audit)
+  async revokeTokenCascade(id: string, at: number, reason: string | null, audit: AuditEventInput, guard?: WriteGuard): Promise<string[]> {
+    return this.revokeTokensCascade([id], at, reason, audit, guard)
   }
 
-  async rotateToken(oldId: string, successor: TokenRecord, oldEnd: { expiresAt: number | null; revokedAt: number | null; revokeReason: string | null }, audit: AuditEventInput): Promise<void> {
+  async rotateToken(oldId: string, successor: TokenRecord, oldEnd: { expiresAt: number | null } | { revokedAt: number; revokeReason: string }, audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
     await this.#write((tx) => {
       tx.insert(t.tokens).values(successor).run()
       tx.update(t.tokens).set({ parentId: successor.id }).where(eq(t.tokens.parentId, oldId)).run()
       tx.update(t.tokens).set(oldEnd).where(eq(t.tokens.id, oldId)).run()
+      tx.insert(t.meta).values({ key: rotatedKey(oldId), value: successor.id }).run()
       this.#audit(tx, audit)
-    })
+    }, guard)
     this.#changed({ kind: 'token', ids: [oldId] })
   }
 
@@ -259,12 +293,12 @@ export class SqliteStore implements Store {
     return this.#db.select().from(t.signingKeys).orderBy(asc(t.signingKeys.createdAt), asc(t.signingKeys.kid)).all()
   }
 
-  async insertSigningKey(key: SigningKeyRecord, retireAfter: number, audit: AuditEventInput): Promise<void> {
+  async insertSigningKey(key: SigningKeyRecord, retireAfter: number, audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
     await this.#write((tx) => {
       tx.update(t.signingKeys).set({ status: 'RETIRING', retireAfter }).where(eq(t.signingKeys.status, 'ACTIVE')).run()
       tx.insert(t.signingKeys).values(key).run()
       this.#audit(tx, audit)
-    })
+    }, guard)
     this.#changed({ kind: 'keys' })
   }
 
@@ -281,11 +315,11 @@ export class SqliteStore implements Store {
     return this.#db.select({ at: max(t.tokens.expiresAt) }).from(t.tokens).where(eq(t.tokens.kind, 'JWT')).get()?.at ?? null
   }
 
-  async insertClientSecret(secret: ClientSecretRecord, audit: AuditEventInput): Promise<void> {
+  async insertClientSecret(secret: ClientSecretRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
     await this.#write((tx) => {
       tx.insert(t.clientSecrets).values(secret).run()
       this.#audit(tx, audit)
-    })
+    }, guard)
   }
 
   async getClientSecret(id: string): Promise<ClientSecretRecord | null> {
@@ -296,13 +330,13 @@ export class SqliteStore implements Store {
     return this.#db.select().from(t.clientSecrets).where(eq(t.clientSecrets.appId, appId)).orderBy(asc(t.clientSecrets.createdAt), asc(t.clientSecrets.id)).all()
   }
 
-  async revokeClientSecret(id: string, at: number, audit: AuditEventInput): Promise<boolean> {
+  async revokeClientSecret(id: string, at: number, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean> {
     return this.#write((tx) => {
       const changed = tx.update(t.clientSecrets).set({ revokedAt: at }).where(and(eq(t.clientSecrets.id, id), isNull(t.clientSecrets.revokedAt))).run().changes
       if (changed === 0) return false
       this.#audit(tx, audit)
       return true
-    })
+    }, guard)
   }
 
   async recordUsage(usage: ScopeUsage[], needs: ScopeUsage[] = []): Promise<void> {
@@ -347,25 +381,25 @@ export class SqliteStore implements Store {
     return this.#db.select().from(t.tokenScopeUsage).where(inArray(t.tokenScopeUsage.tokenId, [...tokenIds])).all()
   }
 
-  async narrowTokenScopes(id: string, scopes: string[], audit: AuditEventInput): Promise<{ id: string; scopes: string[] }[]> {
+  async narrowTokenScopes(id: string, scopes: string[], audit: AuditEventInput, guard?: WriteGuard): Promise<{ id: string; scopes: string[] }[]> {
     const narrowed = await this.#write((tx) => {
       const family = tx.all<{ id: string; parent_id: string | null; scopes: string }>(selectFamilySql(id))
       const changed = narrowFamily(family.map((r) => ({ id: r.id, parentId: r.parent_id, scopes: JSON.parse(r.scopes) as string[] })), id, scopes)
       for (const c of changed) tx.update(t.tokens).set({ scopes: c.scopes }).where(eq(t.tokens.id, c.id)).run()
       this.#audit(tx, { ...audit, details: { ...audit.details, changed } })
       return changed
-    })
+    }, guard)
     if (narrowed.length > 0) this.#changed({ kind: 'token', ids: narrowed.map((c) => c.id) })
     return narrowed
   }
 
-  async revokeTokensCascade(ids: readonly string[], at: number, reason: string | null, audit: AuditEventInput): Promise<string[]> {
+  async revokeTokensCascade(ids: readonly string[], at: number, reason: string | null, audit: AuditEventInput, guard?: WriteGuard): Promise<string[]> {
     const revokedNow = await this.#write((tx) => {
       const revoked: string[] = []
       for (const id of ids) revoked.push(...this.#revokeFamily(tx, id, at, reason))
       this.#audit(tx, { ...audit, details: { ...audit.details, revoked } })
       return revoked
-    })
+    }, guard)
     if (revokedNow.length > 0) this.#changed({ kind: 'token', ids: revokedNow })
     return revokedNow
   }
@@ -403,7 +437,9 @@ function page<T>(rows: T[], limit: number): Page<T> {
   return { rows: rows.slice(0, limit), hasNextPage: rows.length > limit }
 }
 
-/** An apps row in raw (array) mode, columns as getApp selects them. */
+const APP_BY_ID = 'SELECT id, name, description, allowed_scopes, max_token_lifetime_ms, is_root, created_at, disabled_at FROM apps WHERE id = ?'
+
+/** An apps row in raw (array) mode, columns as APP_BY_ID selects them. */
 function appFromRow(r: unknown[]): AppRecord {
   return {
     id: r[0] as string,

@@ -138,6 +138,33 @@ export interface ScopeUsage {
  * A change that caches must hear of: a token (revoked, narrowed, rotated, re-parented), an app,
  * the signing keys, the scope catalogue, or 'all' (a gap in notifications: drop every cache).
  */
+/** The rows a write guard re-read inside the write's transaction (absent ids map to nothing). */
+export interface GuardRows {
+  tokens: ReadonlyMap<string, TokenRecord>
+  apps: ReadonlyMap<string, AppRecord>
+  clientSecrets: ReadonlyMap<string, ClientSecretRecord>
+  signingKeys: ReadonlyMap<string, SigningKeyRecord>
+  meta: ReadonlyMap<string, string>
+}
+
+/**
+ * What a write relies on (its caller, its app, the rows its decision read), re-read inside the
+ * write's own transaction, after the write lock is held (PostgreSQL: the transaction-wide advisory
+ * lock, plus FOR UPDATE on the rows; SQLite: BEGIN IMMEDIATE). `check` throws the error the
+ * pre-check would give when a row no longer allows the write; nothing is written then.
+ */
+export interface WriteGuard {
+  tokens?: readonly string[]
+  apps?: readonly string[]
+  clientSecrets?: readonly string[]
+  signingKeys?: readonly string[]
+  meta?: readonly string[]
+  check(rows: GuardRows): void
+}
+
+/** The fields of an app a change may set: each is written on its own, never the whole row back. */
+export type AppChanges = Partial<Pick<AppRecord, 'name' | 'description' | 'allowedScopes' | 'maxTokenLifetimeMs' | 'disabledAt'>>
+
 export type StoreChange = { kind: 'token'; ids: readonly string[] } | { kind: 'app'; id: string } | { kind: 'keys' } | { kind: 'scopes' } | { kind: 'all' }
 
 export interface Store {
@@ -158,14 +185,15 @@ export interface Store {
   initialize(seed: { scopes: ScopeRecord[]; rootApp: AppRecord; rootToken: TokenRecord; audit: AuditEventInput }): Promise<boolean>
 
   listScopes(): Promise<ScopeRecord[]>
-  /** Inserts a scope and adds it to the root app's allowed scopes. */
-  insertScope(scope: ScopeRecord, audit: AuditEventInput): Promise<void>
+  /** Inserts a scope and adds it to the root app's allowed scopes; false (nothing written) when the name is taken. */
+  insertScope(scope: ScopeRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean>
 
   getApp(id: string): Promise<AppRecord | null>
   listApps(options: { appId?: string | undefined; after?: Position | undefined; limit: number }): Promise<Page<AppRecord>>
   countApps(options: { appId?: string | undefined }): Promise<number>
-  insertApp(app: AppRecord, audit: AuditEventInput): Promise<void>
-  updateApp(app: AppRecord, audit: AuditEventInput): Promise<void>
+  insertApp(app: AppRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<void>
+  /** Sets only the given fields of an app (a concurrent change to another field survives). */
+  updateApp(id: string, changes: AppChanges, audit: AuditEventInput, guard?: WriteGuard): Promise<void>
 
   getToken(id: string): Promise<TokenRecord | null>
   listTokens(filter: TokenFilter, options: { after?: Position | undefined; limit: number }): Promise<Page<TokenRecord>>
@@ -174,28 +202,31 @@ export interface Store {
    * Inserts a token. When `activeParentAt` is given, the insert happens only if the parent is
    * still unrevoked and unexpired at that instant, checked inside the transaction; returns false otherwise.
    */
-  insertToken(token: TokenRecord, audit: AuditEventInput, activeParentAt?: number): Promise<boolean>
+  insertToken(token: TokenRecord, audit: AuditEventInput, activeParentAt?: number, guard?: WriteGuard): Promise<boolean>
   /** Revokes a token and, transitively, every token derived from it; returns the ids revoked now. */
-  revokeTokenCascade(id: string, at: number, reason: string | null, audit: AuditEventInput): Promise<string[]>
-  /** Inserts the successor of a rotated token, moves the old token's children to it and sets the old token's end. */
-  rotateToken(oldId: string, successor: TokenRecord, oldEnd: { expiresAt: number | null; revokedAt: number | null; revokeReason: string | null }, audit: AuditEventInput): Promise<void>
+  revokeTokenCascade(id: string, at: number, reason: string | null, audit: AuditEventInput, guard?: WriteGuard): Promise<string[]>
+  /**
+   * Inserts the successor of a rotated token, moves the old token's children to it, sets the old
+   * token's end (only the fields given) and records the rotation under meta key `rotatedKey(oldId)`.
+   */
+  rotateToken(oldId: string, successor: TokenRecord, oldEnd: { expiresAt: number | null } | { revokedAt: number; revokeReason: string }, audit: AuditEventInput, guard?: WriteGuard): Promise<void>
 
   listAuditEvents(options: AuditFilter & { after?: number | undefined; limit: number }): Promise<Page<AuditEventRecord>>
   countAuditEvents(options: AuditFilter): Promise<number>
 
   listSigningKeys(): Promise<SigningKeyRecord[]>
   /** Inserts a new ACTIVE key and, in the same transaction, turns every other ACTIVE key RETIRING until `retireAfter`. */
-  insertSigningKey(key: SigningKeyRecord, retireAfter: number, audit: AuditEventInput): Promise<void>
+  insertSigningKey(key: SigningKeyRecord, retireAfter: number, audit: AuditEventInput, guard?: WriteGuard): Promise<void>
   /** Marks RETIRING keys RETIRED. */
   retireSigningKeys(kids: string[], audit: AuditEventInput): Promise<void>
   /** The latest expiry of any JWT access token issued so far (null: none), bounding how long old keys must verify. */
   latestJwtExpiry(): Promise<number | null>
 
-  insertClientSecret(secret: ClientSecretRecord, audit: AuditEventInput): Promise<void>
+  insertClientSecret(secret: ClientSecretRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<void>
   getClientSecret(id: string): Promise<ClientSecretRecord | null>
   listClientSecrets(appId: string): Promise<ClientSecretRecord[]>
   /** Sets revokedAt if unset; false when the secret was already revoked. */
-  revokeClientSecret(id: string, at: number, audit: AuditEventInput): Promise<boolean>
+  revokeClientSecret(id: string, at: number, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean>
 
   /**
    * Adds usage counts (from the in-memory aggregator) and advances each token's lastUsedAt; an entry
@@ -212,7 +243,10 @@ export interface Store {
    * intersection with its parent's new scopes, so children never out-scope their parent.
    * Returns the tokens changed with their new scopes.
    */
-  narrowTokenScopes(id: string, scopes: string[], audit: AuditEventInput): Promise<{ id: string; scopes: string[] }[]>
+  narrowTokenScopes(id: string, scopes: string[], audit: AuditEventInput, guard?: WriteGuard): Promise<{ id: string; scopes: string[] }[]>
   /** Revokes several tokens and all their descendants in one transaction; returns the ids revoked now. */
-  revokeTokensCascade(ids: readonly string[], at: number, reason: string | null, audit: AuditEventInput): Promise<string[]>
+  revokeTokensCascade(ids: readonly string[], at: number, reason: string | null, audit: AuditEventInput, guard?: WriteGuard): Promise<string[]>
 }
+
+/** The meta key recording that a token was rotated (its value: the successor's id). */
+export const rotatedKey = (tokenId: string): string => `rotated:${tokenId}`

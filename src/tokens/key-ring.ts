@@ -1,7 +1,7 @@
 import { importJWK, type CryptoKey, type JWK } from 'jose'
 import type { Clock } from '../clock.js'
 import type { SigningKeyInfo, SigningKeys } from '../domain/signing-keys.js'
-import type { AuditEventInput, SigningKeyRecord, Store } from '../store/store.js'
+import type { AuditEventInput, SigningKeyRecord, Store, WriteGuard } from '../store/store.js'
 import { DEFAULT_SIGNING_ALGORITHM, generateSigningKey, isSigningAlgorithm } from './generate-signing-key.js'
 import { openPrivateKey } from './seal-private-key.js'
 
@@ -107,13 +107,13 @@ export class KeyRing implements SigningKeys {
     return isSigningAlgorithm(alg)
   }
 
-  async rotate(alg: string | null, audit: AuditEventInput): Promise<SigningKeyInfo> {
+  async rotate(alg: string | null, audit: AuditEventInput, guard?: WriteGuard): Promise<SigningKeyInfo> {
     const chosen = alg ?? DEFAULT_SIGNING_ALGORITHM
     if (!isSigningAlgorithm(chosen)) throw new Error(`unsupported signing algorithm ${chosen}`)
     return this.#serial(async () => {
       const key = await generateSigningKey(chosen, this.options.clock(), this.options.masterKey)
       const retireAfter = this.#retireAfter(await this.options.store.latestJwtExpiry())
-      await this.options.store.insertSigningKey(key, retireAfter, { ...audit, target: key.kid, details: { ...audit.details, alg: chosen, retireAfter } })
+      await this.options.store.insertSigningKey(key, retireAfter, { ...audit, target: key.kid, details: { ...audit.details, alg: chosen, retireAfter } }, guard)
       await this.#load(await this.options.store.listSigningKeys())
       return { kid: key.kid, alg: key.alg, status: key.status, createdAt: key.createdAt, retireAfter: null }
     })

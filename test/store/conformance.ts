@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { describe, test } from 'node:test'
 import { verifyAuditChain } from '../../src/domain/verify-audit.js'
-import type { AppRecord, AuditEventInput, ScopeRecord, SigningKeyRecord, Store, StoreChange, TokenRecord } from '../../src/store/store.js'
+import { rotatedKey, type AppRecord, type AuditEventInput, type GuardRows, type ScopeRecord, type SigningKeyRecord, type Store, type StoreChange, type TokenRecord } from '../../src/store/store.js'
 
 export type MakeStore = () => Promise<{ store: Store; cleanup: () => Promise<void> }>
 
@@ -80,14 +80,17 @@ export function defineStoreConformance(name: string, makeStore: MakeStore, optio
       assert.deepEqual((await store.listScopes()).map((s) => s.name), ['a:read', 'a:write', 'b:read'])
       assert.deepEqual((await store.listScopes()).find((s) => s.name === 'a:write')?.implies, ['a:read'])
       assert.deepEqual((await store.getApp('root'))?.allowedScopes, ['a:read', 'a:write', 'b:read'])
-      await assert.rejects(store.insertScope(scope('b:read'), audit('scope.create')), 'a duplicate scope is refused')
+      const events = await store.countAuditEvents({})
+      assert.equal(await store.insertScope(scope('b:read'), audit('scope.create')), false, 'a duplicate scope is refused')
+      assert.equal(await store.countAuditEvents({}), events, 'and writes nothing')
+      assert.deepEqual((await store.getApp('root'))?.allowedScopes, ['a:read', 'a:write', 'b:read'])
     }))
 
     test('creates, reads, updates and pages apps', withStore(async (store) => {
       for (const [i, id] of ['app-c', 'app-a', 'app-b'].entries()) await store.insertApp(app(id, { createdAt: T0 + (i === 0 ? 5 : 5) }), audit('app.create'))
       assert.deepEqual(await store.getApp('app-a'), app('app-a', { createdAt: T0 + 5 }))
       assert.equal(await store.getApp('nope'), null)
-      await store.updateApp(app('app-a', { createdAt: T0 + 5, name: 'renamed', disabledAt: T0 + 9, maxTokenLifetimeMs: HOUR }), audit('app.update'))
+      await store.updateApp('app-a', { name: 'renamed', disabledAt: T0 + 9, maxTokenLifetimeMs: HOUR }, audit('app.update'))
       assert.equal((await store.getApp('app-a'))?.name, 'renamed')
       assert.equal((await store.getApp('app-a'))?.disabledAt, T0 + 9)
       assert.equal((await store.getApp('app-a'))?.maxTokenLifetimeMs, HOUR)
@@ -199,11 +202,12 @@ export function defineStoreConformance(name: string, makeStore: MakeStore, optio
     test('rotates a token: successor inserted, children moved, old end set', withStore(async (store) => {
       await store.insertToken(token('old'), audit('token.issue'))
       await store.insertToken(token('kid', { parentId: 'old' }), audit('token.derive'))
-      await store.rotateToken('old', token('new', { createdAt: T0 + 1 }), { expiresAt: T0 + 60_000, revokedAt: null, revokeReason: null }, audit('token.rotate'))
+      await store.rotateToken('old', token('new', { createdAt: T0 + 1 }), { expiresAt: T0 + 60_000 }, audit('token.rotate'))
       assert.equal((await store.getToken('new'))?.id, 'new')
+      assert.equal(await store.getMeta(rotatedKey('old')), 'new', 'the rotation is recorded')
       assert.equal((await store.getToken('kid'))?.parentId, 'new')
       assert.equal((await store.getToken('old'))?.expiresAt, T0 + 60_000)
-      await store.rotateToken('new', token('newer', { createdAt: T0 + 2 }), { expiresAt: T0, revokedAt: T0 + 3, revokeReason: 'rotated' }, audit('token.rotate'))
+      await store.rotateToken('new', token('newer', { createdAt: T0 + 2 }), { revokedAt: T0 + 3, revokeReason: 'rotated' }, audit('token.rotate'))
       assert.equal((await store.getToken('new'))?.revokeReason, 'rotated')
       assert.equal((await store.getToken('kid'))?.parentId, 'newer')
     }))
@@ -300,10 +304,10 @@ export function defineStoreConformance(name: string, makeStore: MakeStore, optio
       await store.insertToken(token('p'), audit('token.issue'))
       await store.insertToken(token('c', { parentId: 'p', scopes: ['a:read', 'a:write'] }), audit('token.derive'))
       await store.insertScope(scope('b:read'), audit('scope.create'))
-      await store.updateApp(app('root', { isRoot: true, name: 'renamed' }), audit('app.update'))
+      await store.updateApp('root', { name: 'renamed' }, audit('app.update'))
       await store.insertSigningKey(key('k1'), T0, audit('key.create'))
       await store.narrowTokenScopes('c', ['a:read'], audit('token.trim'))
-      await store.rotateToken('p', token('p2'), { expiresAt: T0, revokedAt: null, revokeReason: null }, audit('token.rotate'))
+      await store.rotateToken('p', token('p2'), { expiresAt: T0 }, audit('token.rotate'))
       await store.revokeTokenCascade('p2', T0, null, audit('token.revoke'))
       assert.deepEqual(heard, [
         { kind: 'scopes' },
@@ -316,6 +320,55 @@ export function defineStoreConformance(name: string, makeStore: MakeStore, optio
       const quiet = heard.length
       await store.revokeTokenCascade('p2', T0, null, audit('token.revoke'))
       assert.equal(heard.length, quiet, 'a revocation that changed nothing is not announced')
+    }))
+
+    test('18.3 updates an app field by field: a change to one field leaves the others as they are', withStore(async (store) => {
+      await store.insertApp(app('x', { allowedScopes: ['a:read', 'a:write'] }), audit('app.create'))
+      await store.updateApp('x', { disabledAt: T0 + 1 }, audit('app.disable'))
+      await store.updateApp('x', { allowedScopes: ['a:read'] }, audit('app.update'))
+      await store.updateApp('x', { name: 'renamed' }, audit('app.update'))
+      assert.deepEqual(await store.getApp('x'), app('x', { name: 'renamed', disabledAt: T0 + 1, allowedScopes: ['a:read'] }))
+    }))
+
+    test('18.1 a write guard reads its rows inside the transaction, and a refusing guard writes nothing', withStore(async (store) => {
+      await store.insertApp(app('x'), audit('app.create'))
+      await store.insertClientSecret({ id: 'cs', appId: 'x', secretHash: 'h', createdAt: T0, revokedAt: null, scopes: null, createdBy: null, lastUsedAt: null }, audit('secret.create'))
+      await store.insertSigningKey(key('k1'), T0, audit('key.create'))
+      let seen: GuardRows | undefined
+      const reading = { tokens: ['root-token', 'nope'], apps: ['x'], clientSecrets: ['cs'], signingKeys: ['k1'], meta: ['initialized_at'], check: (rows: GuardRows) => void (seen = rows) }
+      assert.equal(await store.insertToken(token('t1'), audit('token.issue'), undefined, reading), true)
+      assert.deepEqual([...(seen?.tokens.keys() ?? [])], ['root-token'])
+      assert.equal(seen?.apps.get('x')?.name, 'x')
+      assert.equal(seen?.clientSecrets.get('cs')?.secretHash, 'h')
+      assert.equal(seen?.signingKeys.get('k1')?.status, 'ACTIVE')
+      assert.equal(seen?.meta.has('initialized_at'), true)
+      const events = await store.countAuditEvents({})
+      const refuse = { tokens: ['t1'], check: () => { throw new Error('refused') } }
+      const attempts: [string, () => Promise<unknown>][] = [
+        ['insertToken', () => store.insertToken(token('t2'), audit('token.issue'), undefined, refuse)],
+        ['insertScope', () => store.insertScope(scope('c:read'), audit('scope.create'), refuse)],
+        ['insertApp', () => store.insertApp(app('y'), audit('app.create'), refuse)],
+        ['updateApp', () => store.updateApp('x', { name: 'changed' }, audit('app.update'), refuse)],
+        ['revokeTokenCascade', () => store.revokeTokenCascade('t1', T0, null, audit('token.revoke'), refuse)],
+        ['revokeTokensCascade', () => store.revokeTokensCascade(['t1'], T0, null, audit('token.revoke'), refuse)],
+        ['rotateToken', () => store.rotateToken('t1', token('t3'), { revokedAt: T0, revokeReason: 'rotated' }, audit('token.rotate'), refuse)],
+        ['narrowTokenScopes', () => store.narrowTokenScopes('t1', [], audit('token.trim'), refuse)],
+        ['insertSigningKey', () => store.insertSigningKey(key('k2'), T0, audit('key.rotate'), refuse)],
+        ['insertClientSecret', () => store.insertClientSecret({ id: 'cs2', appId: 'x', secretHash: 'h', createdAt: T0, revokedAt: null, scopes: null, createdBy: null, lastUsedAt: null }, audit('secret.create'), refuse)],
+        ['revokeClientSecret', () => store.revokeClientSecret('cs', T0, audit('secret.revoke'), refuse)],
+      ]
+      for (const [method, attempt] of attempts) await assert.rejects(attempt(), /refused/, method)
+      assert.equal(await store.countAuditEvents({}), events, 'no audit event')
+      assert.equal(await store.getToken('t2'), null)
+      assert.equal(await store.getToken('t3'), null)
+      assert.deepEqual(await store.getToken('t1'), token('t1'))
+      assert.equal(await store.getApp('y'), null)
+      assert.equal((await store.getApp('x'))?.name, 'x')
+      assert.equal((await store.getClientSecret('cs'))?.revokedAt, null)
+      assert.equal(await store.getClientSecret('cs2'), null)
+      assert.deepEqual((await store.listSigningKeys()).map((k) => k.kid), ['k1'])
+      assert.equal(await store.getMeta(rotatedKey('t1')), null)
+      assert.deepEqual((await store.listScopes()).map((s) => s.name), ['a:read', 'a:write'])
     }))
 
     test('rolls back a change whose audit event cannot be written', withStore(async (store) => {
