@@ -84,10 +84,15 @@ export function conditionsHold(analysis: OperationAnalysis, i: number, runs: str
 /** AND of the requirements of every field that runs (`runs` null: assume all run). */
 export function operationRequirement(analysis: OperationAnalysis, index: ClosureIndex, runs: string | null): Requirement {
   const included = new Uint8Array(analysis.fields.length)
+  // AND is idempotent and requirements are shared per coordinate: each distinct one is joined once,
+  // so the work is bounded by the schema, not by how often a document repeats a field.
+  const joined = new Set<Requirement>()
   let requirement: Requirement = []
   analysis.fields.forEach((f, i) => {
     if ((f.parent >= 0 && included[f.parent] === 0) || !conditionsHold(analysis, i, runs)) return
     included[i] = 1
+    if (joined.has(f.requirement)) return
+    joined.add(f.requirement)
     requirement = andRequirements(requirement, f.requirement, index)
   })
   return requirement

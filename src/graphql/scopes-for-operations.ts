@@ -2,6 +2,7 @@ import { requiredScopes } from '../directives/index.js'
 import { badInput } from '../errors.js'
 import type { Principal } from '../domain/context.js'
 import { grantableScopes } from '../domain/grant.js'
+import { parseClientDocument } from './client-documents.js'
 import type { GraphQLContext } from './context.js'
 
 /**
@@ -14,9 +15,10 @@ export async function scopesForOperations(ctx: GraphQLContext, principal: Princi
   if (input.forOperations.length === 0) throw badInput('forOperations', 'forOperations: at least one document is required')
   let alternatives: (readonly string[])[] = [[]]
   for (const [i, document] of input.forOperations.entries()) {
+    const parsed = parseClientDocument(ctx.schema, document, `forOperations[${i}]`)
     let needed
     try {
-      needed = requiredScopes(ctx.schema, document)
+      needed = requiredScopes(ctx.schema, parsed)
     } catch (error) {
       throw badInput(`forOperations[${i}]`, `forOperations[${i}]: ${(error as Error).message}`)
     }

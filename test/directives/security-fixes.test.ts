@@ -1,0 +1,49 @@
+// Issues 11 and 18 against the directive engine as a library: each test attacks it the way the
+// reviews did, and checks the refusal or the corrected decision.
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { parse, validate, type GraphQLSchema } from 'graphql'
+import { checkOperation, requiredScopes } from '../../src/directives/index.js'
+import { MAX_VISITED_SELECTIONS, OperationTooLargeError } from '../../src/directives/analyze-operation.js'
+import { maxListProductRule } from '../../src/graphql/abuse-limits.js'
+import { fixtureSchema } from './fixture.js'
+
+function exponentialDocument(levels: number, leaf: string): string {
+  const parts = [`fragment F0 on Query { ${leaf} }`]
+  for (let i = 1; i <= levels; i++) parts.push(`fragment F${i} on Query { ...F${i - 1} ...F${i - 1} }`)
+  return `{ ...F${levels} } ${parts.join(' ')}`
+}
+
+const tooLarge = (visitedAtMost: number) => (error: unknown) => {
+  assert.ok(error instanceof OperationTooLargeError, String(error))
+  assert.ok(error.visited <= visitedAtMost, `visited ${error.visited} selections`)
+  assert.match(error.message, /too large to authorize/)
+  return true
+}
+
+describe('11.3 bounded analysis', () => {
+  const schema: GraphQLSchema = fixtureSchema()
+
+  test('11.3 a 2^30-expansion document is refused after a bounded number of visited selections', () => {
+    for (const leaf of ['__typename', 'health', 'health @skip(if: true)', 'tokens { id }']) {
+      const document = parse(exponentialDocument(30, leaf))
+      assert.throws(() => requiredScopes(schema, document), tooLarge(MAX_VISITED_SELECTIONS + 1))
+      assert.throws(() => checkOperation({ schema, document, contextValue: { scopes: ['tokens:read'] } }), tooLarge(MAX_VISITED_SELECTIONS + 1))
+    }
+  })
+
+  test('11.3 requiredScopes(text) parses under a token limit and validates: an unknown field is an error, not "needs nothing"', () => {
+    assert.throws(() => requiredScopes(schema, `{ ${'health '.repeat(20_000)}}`), /tokens/)
+    assert.throws(() => requiredScopes(schema, '{ doesNotExist }'), /Cannot query field "doesNotExist"/)
+    assert.deepEqual(requiredScopes(schema, '{ tokens { id } }'), [['tokens:read']])
+  })
+
+  test('11.3 the list-product rule walks each fragment once: a 2^30 expansion validates at once', () => {
+    // `tokens` and `apps` count 20 rows each (their default page size): the worst path is still computed exactly.
+    const messages = (source: string, max: number) => validate(schema, parse(source), [maxListProductRule(max)]).map((e) => e.message)
+    assert.deepEqual(messages(exponentialDocument(30, 'tokens { id }'), 10), ['Operation may read 20 rows through nested lists; the limit is 10'])
+    const nested = `{ ...L2 } fragment L0 on App { tokens { id } } fragment L1 on Query { apps { ...L0 ...L0 } } fragment L2 on Query { ...L1 ...L1 }`
+    assert.deepEqual(messages(nested, 1), ['Operation may read 400 rows through nested lists; the limit is 1'])
+    assert.deepEqual(messages(nested, 400), [])
+  })
+})

@@ -1,0 +1,71 @@
+// Issues 11 and 18, the directive engine's side: every document a client sends, wherever it
+// arrives, is analysed in bounded time under the same limits; discovery is not an oracle; denial
+// yields partial data; issueToken(forOperations) grants what actually runs the documents.
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import { onlyError, expectRefused } from './refusal.js'
+import { dataOf, ISSUE, startServer, type TestServer } from './harness.js'
+
+/** `...F30` where each F(i) spreads F(i-1) twice: 2^30 copies of `leaf` once expanded, in ~1.3 kB. */
+export function exponentialDocument(levels: number, leaf = '__typename'): string {
+  const parts = [`fragment F0 on Query { ${leaf} }`]
+  for (let i = 1; i <= levels; i++) parts.push(`fragment F${i} on Query { ...F${i - 1} ...F${i - 1} }`)
+  return `query Blowup { ...F${levels} } ${parts.join(' ')}`
+}
+
+describe('document analysis', () => {
+  let server: TestServer
+  before(async () => {
+    server = await startServer()
+  })
+  after(async () => {
+    await server.stop()
+  })
+
+  const BOMB = exponentialDocument(30)
+
+  test('11.3 a 2^30-expansion document is refused through /graphql, without a token', async () => {
+    assert.ok(BOMB.length < 2000, 'the attack is small')
+    for (const leaf of ['__typename', 'viewer { id }', 'a: __typename @include(if: true)']) {
+      const result = await server.gql(exponentialDocument(30, leaf), { token: null })
+      assert.equal(result.status, 400)
+      assert.equal(result.body.data, undefined)
+      assert.ok(result.body.errors?.every((e) => e.extensions?.code === 'GRAPHQL_VALIDATION_FAILED'), JSON.stringify(result.body))
+    }
+    // The same shape, small enough for every limit, still runs.
+    assert.deepEqual(dataOf(await server.gql(exponentialDocument(3), { token: null })), { __typename: 'Query' })
+  })
+
+  test('11.3 a 2^30-expansion document is refused through requiredScopes(document)', async () => {
+    const result = await server.gql('query($d: String!) { requiredScopes(document: $d) }', { variables: { d: BOMB } })
+    const error = onlyError(result, 'BAD_USER_INPUT')
+    assert.equal(error.extensions?.field, 'document')
+    assert.match(error.message, /limit/)
+  })
+
+  test('11.3 a 2^30-expansion document is refused through issueToken(forOperations), and nothing is written', async () => {
+    const { error } = await expectRefused(server, () => server.gql(ISSUE, { variables: { input: { name: 'bomb', forOperations: ['{ viewer { id } }', BOMB] } } }), 'BAD_USER_INPUT')
+    assert.equal(error.extensions?.field, 'forOperations[1]')
+    assert.match(error.message, /limit/)
+  })
+
+  test('11.3 documents inside arguments meet the same parser limits as /graphql', async () => {
+    const limited = await startServer({ env: { SCOPEWARD_MAX_TOKENS: '50', SCOPEWARD_MAX_QUERY_LENGTH: '200', SCOPEWARD_MAX_DEPTH: '4' } })
+    try {
+      const cases: [string, RegExp][] = [
+        [`{ ${'x '.repeat(60)}}`, /tokens/i],
+        [`{ viewer { id } } ${' '.repeat(300)}`, /characters; the limit is 200/],
+        ['{ tokens { edges { node { app { id } } } } }', /depth/i],
+      ]
+      for (const [document, message] of cases) {
+        const direct = onlyError(await limited.gql('query($d: String!) { requiredScopes(document: $d) }', { variables: { d: document } }), 'BAD_USER_INPUT')
+        assert.match(direct.message, message)
+        const { error } = await expectRefused(limited, () => limited.gql(ISSUE, { variables: { input: { name: 'x', forOperations: [document] } } }), 'BAD_USER_INPUT')
+        assert.match(error.message, message)
+        assert.equal(error.extensions?.field, 'forOperations[0]')
+      }
+    } finally {
+      await limited.stop()
+    }
+  })
+})
