@@ -19,6 +19,12 @@ export interface ScopeDirectiveOptions {
   declaredScopes?: Iterable<string>
   mode?: 'filter' | 'reject'
   onAuthorized?: (context: unknown, usedScopes: readonly string[], requiredScopes: readonly string[]) => void
+  /**
+   * Build error for a protected field of non-null type (mutation and subscription root fields
+   * excepted: those are refused whole). A denied non-null field nulls its parent, up to the whole
+   * `data`, so denial would lose fields the caller may read; nullable, it yields partial data.
+   */
+  nullableProtectedFields?: boolean
 }
 
 /** What a built schema knows about its scope rules, attached to the schema `applyScopeDirectives` returns. */

@@ -29,6 +29,8 @@ export function buildScopewardSchema(options: { catalogue: ScopeCatalogue; onAut
     scopesOf: (context) => (context as GraphQLContext).principal?.held ?? null,
     implies: () => options.catalogue.implies,
     declaredScopes: BUILT_IN_SCOPES.map((s) => s.name),
+    // A denied field must yield partial data ({ viewer apps } for a tokens:read token keeps viewer).
+    nullableProtectedFields: true,
     ...(options.onAuthorized ? { onAuthorized: options.onAuthorized as (context: unknown, used: readonly string[], required: readonly string[]) => void } : {}),
   })
 }

@@ -3,10 +3,11 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { parse, validate, type GraphQLSchema } from 'graphql'
-import { checkOperation, requiredScopes } from '../../src/directives/index.js'
+import { checkOperation, requiredScopes, ScopeDirectiveBuildError } from '../../src/directives/index.js'
 import { MAX_VISITED_SELECTIONS, OperationTooLargeError } from '../../src/directives/analyze-operation.js'
 import { maxListProductRule } from '../../src/graphql/abuse-limits.js'
 import { fixtureSchema } from './fixture.js'
+import { buildScopedSchema, run } from './harness.js'
 
 function exponentialDocument(levels: number, leaf: string): string {
   const parts = [`fragment F0 on Query { ${leaf} }`]
@@ -45,5 +46,45 @@ describe('11.3 bounded analysis', () => {
     const nested = `{ ...L2 } fragment L0 on App { tokens { id } } fragment L1 on Query { apps { ...L0 ...L0 } } fragment L2 on Query { ...L1 ...L1 }`
     assert.deepEqual(messages(nested, 1), ['Operation may read 400 rows through nested lists; the limit is 1'])
     assert.deepEqual(messages(nested, 400), [])
+  })
+})
+
+describe('11.19 protected fields are nullable (nullableProtectedFields)', () => {
+  const sdl = /* GraphQL */ `
+    interface Node { id: ID! secret: String! }
+    type User implements Node { id: ID! secret: String! @requiresScope(scopes: ["users:secret"]) }
+    type Private @requiresScope(scopes: ["private:read"]) { note: String! }
+    type Query {
+      me: User @authenticated
+      count: Int! @requiresScope(scopes: ["count:read"])
+      private: Private! @authenticated
+      open: String! @public
+    }
+    type Mutation { act: Boolean! @requiresScope(scopes: ["act"]) }
+  `
+
+  test('11.19 a protected non-null field is a build error naming each coordinate; mutation roots are exempt', () => {
+    assert.throws(
+      () => buildScopedSchema(sdl, {}, { nullableProtectedFields: true }),
+      (error: unknown) => {
+        assert.ok(error instanceof ScopeDirectiveBuildError)
+        // Own rule, return-type rule, type rule, and the interface field an implementor protects.
+        assert.deepEqual(error.problems.map((p) => p.coordinate).sort(), ['Node.secret', 'Private.note', 'Query.count', 'Query.private', 'User.secret'])
+        return true
+      },
+    )
+    // Off by default: existing schemas keep building.
+    assert.ok(buildScopedSchema(sdl))
+  })
+
+  test('11.19 with the option, a denial yields partial data', async () => {
+    const schema = buildScopedSchema(
+      'type Query { count: Int @requiresScope(scopes: ["count:read"]) open: String! @public }',
+      { Query: { count: () => 1, open: () => 'yes' } },
+      { nullableProtectedFields: true },
+    )
+    const { result } = await run(schema, [], '{ count open }')
+    assert.deepEqual(result?.data, { count: null, open: 'yes' })
+    assert.equal(result?.errors?.[0]?.extensions?.['code'], 'FORBIDDEN')
   })
 })

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { onlyError, expectRefused } from './refusal.js'
-import { dataOf, ISSUE, startServer, type TestServer } from './harness.js'
+import { createApp, dataOf, issue, ISSUE, startServer, type TestServer } from './harness.js'
 
 /** `...F30` where each F(i) spreads F(i-1) twice: 2^30 copies of `leaf` once expanded, in ~1.3 kB. */
 export function exponentialDocument(levels: number, leaf = '__typename'): string {
@@ -67,5 +67,25 @@ describe('document analysis', () => {
     } finally {
       await limited.stop()
     }
+  })
+
+  test('11.19 a denied field yields partial data: { viewer apps } with a tokens:read token keeps viewer', async () => {
+    const reader = await issue(server, { scopes: ['tokens:read'] })
+    const result = await server.gql('{ viewer { id } apps { totalCount } tokens { totalCount } }', { token: reader.secret })
+    assert.equal(result.status, 200)
+    assert.equal(result.body.data?.viewer?.id, reader.id)
+    assert.equal(result.body.data?.apps, null)
+    assert.equal(typeof result.body.data?.tokens?.totalCount, 'number')
+    const error = onlyError(result, 'FORBIDDEN')
+    assert.deepEqual(error.path, ['apps'])
+    assert.deepEqual(error.extensions?.missingScopes, ['apps:read'])
+  })
+
+  test('11.19 a denied nested field (App.tokens) nulls only itself', async () => {
+    const app = await createApp(server, { name: 'nested', allowedScopes: ['apps:read', 'tokens:read'] })
+    const appsReader = await issue(server, { appId: app.id, scopes: ['apps:read'] })
+    const result = await server.gql(`{ app(id: "${app.id}") { id name tokens { totalCount } } }`, { token: appsReader.secret })
+    assert.deepEqual(result.body.data, { app: { id: app.id, name: 'nested', tokens: null } })
+    assert.deepEqual(onlyError(result, 'FORBIDDEN').path, ['app', 'tokens'])
   })
 })
