@@ -96,7 +96,7 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
   const usage = new UsageTracker(store, clock, { flushIntervalMs: config.usageFlushMs, maxEntries: 50_000, onError: (err) => deps.logger.error({ err }, 'usage flush failed') })
   usage.start()
   domain.usage = usage
-  const schema = buildScopewardSchema({ catalogue, onAuthorized: (ctx, used, required) => ctx.principal && usage.record(ctx.principal.token.id, used, required) })
+  const schema = buildScopewardSchema({ catalogue, publicScopeRequirements: config.publicScopeRequirements, onAuthorized: (ctx, used, required) => ctx.principal && usage.record(ctx.principal.token.id, used, required) })
   const metrics = config.metrics ? new Metrics(store, clock) : undefined
   const limits = abuseProtection(config.limits, { blockFieldSuggestions: !config.introspection })
   // Documents that arrive inside arguments (requiredScopes, issueToken forOperations) meet the same limits as /graphql.

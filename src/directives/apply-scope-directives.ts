@@ -12,7 +12,7 @@ import { wrapResolver } from './wrap-resolver.js'
  * state them, and which `checkOperation` and the Apollo plugin recognise. The input is not changed.
  */
 export function applyScopeDirectives(schema: GraphQLSchema, options: ScopeDirectiveOptions): GraphQLSchema {
-  const rules = validateScopeDirectives(schema, options.declaredScopes)
+  const rules = validateScopeDirectives(schema, options.declaredScopes, options.rules)
   const metadata = buildMetadata(schema, rules, options)
   if (options.nullableProtectedFields === true) {
     const problems = nonNullProtectedFields(schema, metadata)

@@ -25,6 +25,13 @@ export interface ScopeDirectiveOptions {
    * `data`, so denial would lose fields the caller may read; nullable, it yields partial data.
    */
   nullableProtectedFields?: boolean
+  /**
+   * Rules set in code, by coordinate (`Type` or `Type.field`), replacing whatever the SDL states
+   * there: for fields you cannot annotate (Federation's `Query._entities`, `Query._service`) or
+   * rules an operator chooses at start. `'public'` and `'authenticated'` as the directives; a
+   * requirement as `anyOf`. A coordinate that does not exist is a build error.
+   */
+  rules?: Readonly<Record<string, 'public' | 'authenticated' | Requirement>>
 }
 
 /** What a built schema knows about its scope rules, attached to the schema `applyScopeDirectives` returns. */

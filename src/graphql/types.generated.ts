@@ -268,10 +268,10 @@ export type Query = {
   token: Maybe<Token>;
   /** The audit log, oldest first; filters combine (AND); from is inclusive, to exclusive. */
   auditEvents: Maybe<AuditEventConnection>;
-  /** Every protected field and what it needs. */
-  scopeRequirements: Array<FieldRequirement>;
-  /** What an operation needs: alternatives, least first. Issue a token with exactly one of them. */
-  requiredScopes: Array<Array<Scalars['String']['output']>>;
+  /** Every protected field and what it needs. Any valid token; public only with SCOPEWARD_PUBLIC_SCOPE_REQUIREMENTS=true. */
+  scopeRequirements: Maybe<Array<FieldRequirement>>;
+  /** What an operation needs: alternatives, least first. Issue a token with exactly one of them. Any valid token; public only with SCOPEWARD_PUBLIC_SCOPE_REQUIREMENTS=true. */
+  requiredScopes: Maybe<Array<Array<Scalars['String']['output']>>>;
   /** Active tokens that could do more than their requests of the last `unusedFor` needed, with the least scopes that would do. */
   overPermissionedTokens: Maybe<OverPermissionedTokenConnection>;
   /** Active tokens expiring within the window, soonest first. */
@@ -845,8 +845,8 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   tokens?: Resolver<Maybe<ResolversTypes['TokenConnection']>, ParentType, ContextType, Partial<QueryTokensArgs>>;
   token?: Resolver<Maybe<ResolversTypes['Token']>, ParentType, ContextType, RequireFields<QueryTokenArgs, 'id'>>;
   auditEvents?: Resolver<Maybe<ResolversTypes['AuditEventConnection']>, ParentType, ContextType, Partial<QueryAuditEventsArgs>>;
-  scopeRequirements?: Resolver<Array<ResolversTypes['FieldRequirement']>, ParentType, ContextType>;
-  requiredScopes?: Resolver<Array<Array<ResolversTypes['String']>>, ParentType, ContextType, RequireFields<QueryRequiredScopesArgs, 'document'>>;
+  scopeRequirements?: Resolver<Maybe<Array<ResolversTypes['FieldRequirement']>>, ParentType, ContextType>;
+  requiredScopes?: Resolver<Maybe<Array<Array<ResolversTypes['String']>>>, ParentType, ContextType, RequireFields<QueryRequiredScopesArgs, 'document'>>;
   overPermissionedTokens?: Resolver<Maybe<ResolversTypes['OverPermissionedTokenConnection']>, ParentType, ContextType, RequireFields<QueryOverPermissionedTokensArgs, 'unusedFor'>>;
   expiringTokens?: Resolver<Maybe<Array<ResolversTypes['Token']>>, ParentType, ContextType, RequireFields<QueryExpiringTokensArgs, 'within'>>;
   neverExpiringTokens?: Resolver<Maybe<ResolversTypes['TokenConnection']>, ParentType, ContextType, Partial<QueryNeverExpiringTokensArgs>>;

@@ -88,3 +88,54 @@ describe('11.19 protected fields are nullable (nullableProtectedFields)', () => 
     assert.equal(result?.errors?.[0]?.extensions?.['code'], 'FORBIDDEN')
   })
 })
+
+describe('rules in code (options.rules): 11.15 operator-chosen openness, 18.18 Federation fields', () => {
+  const sdl = 'type Query { discovery: String @authenticated tokens: String @requiresScope(scopes: ["tokens:read"]) }'
+  const resolvers = { Query: { discovery: () => 'd', tokens: () => 't' } }
+
+  test('11.15 a rule in code replaces the SDL rule at its coordinate', async () => {
+    const closed = buildScopedSchema(sdl, resolvers)
+    assert.deepEqual((await run(closed, null, '{ discovery }')).check.denied.map((d) => d.reason), ['UNAUTHENTICATED'])
+    const open = buildScopedSchema(sdl, resolvers, { rules: { 'Query.discovery': 'public' } })
+    assert.deepEqual((await run(open, null, '{ discovery }')).result?.data, { discovery: 'd' })
+    const stricter = buildScopedSchema(sdl, resolvers, { rules: { 'Query.discovery': [['admin']] } })
+    assert.deepEqual((await run(stricter, ['tokens:read'], '{ discovery }')).check.denied.map((d) => d.missingScopes), [['admin']])
+  })
+
+  test('11.15 a rule in code for a coordinate that does not exist, or an empty one, is a build error', () => {
+    assert.throws(() => buildScopedSchema(sdl, resolvers, { rules: { 'Query.nope': 'public' } }), /Query\.nope: options\.rules names a type or field the schema does not have/)
+    assert.throws(() => buildScopedSchema(sdl, resolvers, { rules: { 'Query.tokens': [[]] } }), /Query\.tokens: options\.rules/)
+    assert.throws(() => buildScopedSchema(sdl, resolvers, { rules: { 'Query.tokens': [['undeclared']] }, declaredScopes: ['tokens:read'] }), /scope "undeclared" is not declared/)
+  })
+
+  test('18.18 Federation _service and _entities: default deny names the fix, and options.rules rules them', async () => {
+    const subgraph = /* GraphQL */ `
+      scalar _Any
+      type _Service { sdl: String }
+      union _Entity = User
+      type User { id: ID! email: String @requiresScope(scopes: ["email:read"]) }
+      type Query {
+        me: User @authenticated
+        _service: _Service!
+        _entities(representations: [_Any!]!): [_Entity]!
+      }
+    `
+    const user = { __typename: 'User', id: 'u1', email: 'a@b' }
+    const federationResolvers = {
+      _Entity: { __resolveType: () => 'User' },
+      Query: { me: () => user, _service: () => ({ sdl: 'type User' }), _entities: () => [user] },
+    }
+    assert.throws(() => buildScopedSchema(subgraph, federationResolvers), (error: unknown) => {
+      assert.ok(error instanceof ScopeDirectiveBuildError)
+      assert.deepEqual(error.problems.map((p) => p.coordinate).sort(), ['Query._entities', 'Query._service'])
+      assert.ok(error.problems.every((p) => /options\.rules/.test(p.message)))
+      return true
+    })
+    const schema = buildScopedSchema(subgraph, federationResolvers, { rules: { 'Query._service': 'public', 'Query._entities': 'authenticated' } })
+    assert.deepEqual((await run(schema, null, '{ _service { sdl } }')).result?.data, { _service: { sdl: 'type User' } })
+    // Entities carry their own rules: an entity's protected field is denied through _entities too.
+    const entities = await run(schema, [], '{ _entities(representations: [{}]) { ... on User { id email } } }')
+    assert.deepEqual(entities.check.denied.map((d) => d.path), [['_entities', 'email']])
+    assert.deepEqual(entities.result?.data, { _entities: [{ id: 'u1', email: null }] })
+  })
+})

@@ -88,4 +88,57 @@ describe('document analysis', () => {
     assert.deepEqual(result.body.data, { app: { id: app.id, name: 'nested', tokens: null } })
     assert.deepEqual(onlyError(result, 'FORBIDDEN').path, ['app', 'tokens'])
   })
+
+  test('11.15 scopeRequirements and requiredScopes need a token by default', async () => {
+    const result = await server.gql('{ scopeRequirements { coordinate } requiredScopes(document: "{ tokens { totalCount } }") }', { token: null })
+    assert.equal(result.status, 200)
+    assert.deepEqual(result.body.data, { scopeRequirements: null, requiredScopes: null })
+    assert.deepEqual(result.body.errors?.map((e) => [e.extensions?.code, e.path?.join('.')]).sort(), [['UNAUTHENTICATED', 'requiredScopes'], ['UNAUTHENTICATED', 'scopeRequirements']])
+    const reader = await issue(server, { scopes: ['tokens:read'] })
+    const data = dataOf(await server.gql('{ scopeRequirements { coordinate } requiredScopes(document: "{ tokens { totalCount } }") }', { token: reader.secret }))
+    assert.ok(data.scopeRequirements.some((r: { coordinate: string }) => r.coordinate === 'Query.tokens'))
+    assert.deepEqual(data.requiredScopes, [['tokens:read']])
+  })
+
+  test('11.15 requiredScopes is no existence oracle: a field that does not exist is an error, not []', async () => {
+    const error = onlyError(await server.gql('{ requiredScopes(document: "{ secretAdminField }") }'), 'BAD_USER_INPUT')
+    assert.equal(error.extensions?.field, 'document')
+    assert.match(error.message, /Cannot query field "secretAdminField"/)
+  })
+
+  test('11.15 SCOPEWARD_PUBLIC_SCOPE_REQUIREMENTS=true opens them to callers without a token', async () => {
+    const open = await startServer({ env: { SCOPEWARD_PUBLIC_SCOPE_REQUIREMENTS: 'true' } })
+    try {
+      const data = dataOf(await open.gql('{ scopeRequirements { coordinate } requiredScopes(document: "{ apps { totalCount } }") }', { token: null }))
+      assert.ok(data.scopeRequirements.length > 0)
+      assert.deepEqual(data.requiredScopes, [['apps:read']])
+    } finally {
+      await open.stop()
+    }
+  })
+
+  test('11.15 with introspection off, no error suggests a field, argument, type, input field or enum value', async () => {
+    const closed = await startServer({ env: { NODE_ENV: 'production' } })
+    try {
+      const attempts: [string, Record<string, unknown>?][] = [
+        ['{ viewr { id } }'],
+        ['{ tokens(frist: 1) { totalCount } }'],
+        ['{ tokens(status: ACTIV) { totalCount } }'],
+        ['query($s: TokenStatus) { tokens(status: $s) { totalCount } }', { s: 'ACTIV' }],
+        ['query($s: TokenStatuss) { tokens(status: $s) { totalCount } }'],
+        ['mutation { issueToken(input: {nam: "x", scopes: []}) { secret } }'],
+        ['query($d: String!) { requiredScopes(document: $d) }', { d: '{ tokens(status: ACTIV) { totalCount } viewr { id } }' }],
+        ['query($d: String!) { requiredScopes(document: $d) }', { d: '{ token(id: "x") { nmae } }' }],
+      ]
+      for (const [query, variables] of attempts) {
+        const result = await closed.gql(query, variables ? { variables } : {})
+        assert.ok(result.body.errors?.length, `${query}: expected an error`)
+        assert.doesNotMatch(JSON.stringify(result.body), /Did you mean|"ACTIVE"|"viewer"|"first"|"TokenStatus"|"name"/, query)
+      }
+    } finally {
+      await closed.stop()
+    }
+    // Outside production the same typo is still helped.
+    assert.match((await server.gql('{ tokens(status: ACTIV) { totalCount } }')).body.errors?.[0]?.message ?? '', /Did you mean the enum value "ACTIVE"/)
+  })
 })
