@@ -128,7 +128,8 @@ export function heldScopesOf(metadata: ScopeMetadata, context: unknown): HeldSco
     const raw = [...new Set(scopes)].sort()
     const closed = new Set<string>()
     for (const s of raw) for (const c of index.closureOf(s)) closed.add(c)
-    held = { raw, closed, key: raw.join(' '), index }
+    // JSON, not a join: scope names are arbitrary strings, and ["a b"] must never share a key with ["a", "b"].
+    held = { raw, closed, key: JSON.stringify(raw), index }
   }
   if (cacheable) metadata.heldByContext.set(context, held)
   return held

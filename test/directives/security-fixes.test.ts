@@ -139,3 +139,29 @@ describe('rules in code (options.rules): 11.15 operator-chosen openness, 18.18 F
     assert.deepEqual(entities.result?.data, { _entities: [{ id: 'u1', email: null }] })
   })
 })
+
+describe('18.16 the per-request decision cache', () => {
+  test('18.16 scopes with spaces never share a cached decision: no half-run mutation for a weaker caller', async () => {
+    const effects = { m1: 0, m2: 0 }
+    const schema = buildScopedSchema(
+      /* GraphQL */ `
+        type Query { ok: Boolean @public }
+        type Mutation {
+          m1: Boolean @requiresScope(anyOf: [["c"], ["b c"]])
+          m2: Boolean @requiresScope(scopes: ["a"])
+        }
+      `,
+      { Mutation: { m1: () => (effects.m1++, true), m2: () => (effects.m2++, true) } },
+    )
+    const document = parse('mutation { m1 m2 }')
+    // The stronger caller first: ["a", "b c"] is allowed both fields and its decision is cached.
+    assert.deepEqual(checkOperation({ schema, document, contextValue: { scopes: ['a', 'b c'] } }).denied, [])
+    // ["a b", "c"] joined by spaces is the same string, "a b c"; it holds only c.
+    const weaker = checkOperation({ schema, document, contextValue: { scopes: ['a b', 'c'] } })
+    assert.deepEqual(weaker.denied.map((d) => d.coordinate), ['Mutation.m2'])
+    // Through the plain graphql-js recipe nothing runs at all.
+    const { result } = await run(schema, ['a b', 'c'], 'mutation { m1 m2 }')
+    assert.equal(result, undefined)
+    assert.deepEqual(effects, { m1: 0, m2: 0 })
+  })
+})
