@@ -2,7 +2,7 @@ import type { DocumentNode, FieldNode, GraphQLSchema } from 'graphql'
 import { analyzeOperation, type OperationAnalysis } from './analyze-operation.js'
 import type { ClosureIndex } from './close-scopes.js'
 import type { DeniedField } from './errors.js'
-import { deniedByContext, heldScopesOf, metadataOf, type HeldScopes } from './metadata.js'
+import { deniedByContext, heldScopesOf, metadataOf, type DeniedNodes, type HeldScopes } from './metadata.js'
 import { andRequirements, missingScopes, satisfies, type Requirement } from './requirement.js'
 
 /** The decision for one operation and caller, made before anything executes. */
@@ -18,7 +18,7 @@ export interface OperationCheck {
 
 interface CachedResult {
   readonly check: OperationCheck
-  readonly deniedNodes: ReadonlyMap<FieldNode, DeniedField>
+  readonly deniedNodes: DeniedNodes
 }
 
 // Per analysis, distinct (variables, held scopes) pairs kept; a tiny bound is enough in practice.
@@ -110,7 +110,7 @@ function evaluate(analysis: OperationAnalysis, held: HeldScopes, runs: string): 
     if (!allowed) deniedPaths.add(f.pathKey)
   })
   const denied: DeniedField[] = []
-  const deniedNodes = new Map<FieldNode, DeniedField>()
+  const deniedNodes = new Map<FieldNode, Map<string, DeniedField>>()
   const reported = new Set<string>()
   fields.forEach((f, i) => {
     if (reached[i] !== 2) return
@@ -123,7 +123,9 @@ function evaluate(analysis: OperationAnalysis, held: HeldScopes, runs: string): 
       missingScopes: missingScopes(f.requirement, held.closed),
       reason: held.closed === null ? 'UNAUTHENTICATED' : 'FORBIDDEN',
     })
-    deniedNodes.set(f.node, d)
+    let byPath = deniedNodes.get(f.node)
+    if (byPath === undefined) deniedNodes.set(f.node, (byPath = new Map()))
+    byPath.set(f.pathKey, d)
     if (!reported.has(f.pathKey)) {
       reported.add(f.pathKey)
       denied.push(d)

@@ -57,8 +57,13 @@ export interface HeldScopes {
 
 const metadataBySchema = new WeakMap<GraphQLSchema, ScopeMetadata>()
 
-/** Denials decided before execution, per request context, read by the resolver wrappers. */
-export const deniedByContext = new WeakMap<object, ReadonlyMap<FieldNode, DeniedField>>()
+/**
+ * Denials decided before execution, per request context, read by the resolver wrappers: by field
+ * node, then by response path (keys joined by `.`, no list indices). A node of a named fragment
+ * is shared by every path the fragment is spread at, and may be denied at one and allowed at another.
+ */
+export type DeniedNodes = ReadonlyMap<FieldNode, ReadonlyMap<string, DeniedField>>
+export const deniedByContext = new WeakMap<object, DeniedNodes>()
 
 export function attachMetadata(schema: GraphQLSchema, metadata: ScopeMetadata): void {
   metadataBySchema.set(schema, metadata)

@@ -1,4 +1,4 @@
-import { defaultFieldResolver, type GraphQLFieldResolver } from 'graphql'
+import { defaultFieldResolver, type GraphQLFieldResolver, type ResponsePath } from 'graphql'
 import { fieldDeniedError } from './errors.js'
 import { deniedByContext, heldScopesOf, usedScopes, type ScopeMetadata } from './metadata.js'
 import { missingScopes, satisfiedAlternative, type Requirement } from './requirement.js'
@@ -21,9 +21,13 @@ export function wrapResolver(
     if (typeof context === 'object' && context !== null) {
       const denied = deniedByContext.get(context)
       if (denied !== undefined && denied.size > 0) {
-        // Any merged node denied denies the field: the stricter selection wins.
+        // Any merged node denied at this path denies the field: the stricter selection wins.
+        let pathKey: string | undefined
         for (const node of info.fieldNodes) {
-          const d = denied.get(node)
+          const byPath = denied.get(node)
+          if (byPath === undefined) continue
+          pathKey ??= responsePathKey(info.path)
+          const d = byPath.get(pathKey)
           if (d !== undefined) throw fieldDeniedError(d)
         }
       }
@@ -46,4 +50,11 @@ export function wrapResolver(
     }
     return resolve(source, args, context, info)
   }
+}
+
+/** The response keys of `path` from the root, joined by `.`, without list indices (as `checkOperation` keys denials). */
+function responsePathKey(path: ResponsePath): string {
+  const keys: string[] = []
+  for (let p: ResponsePath | undefined = path; p !== undefined; p = p.prev) if (typeof p.key === 'string') keys.push(p.key)
+  return keys.reverse().join('.')
 }

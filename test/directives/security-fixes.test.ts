@@ -165,3 +165,24 @@ describe('18.16 the per-request decision cache', () => {
     assert.deepEqual(effects, { m1: 0, m2: 0 })
   })
 })
+
+describe('18.15 a named fragment is decided per path', () => {
+  test('18.15 a fragment denied at one path stays allowed at another, and checkOperation().denied agrees with execution', async () => {
+    const schema = buildScopedSchema(
+      /* GraphQL */ `
+        interface Node { id: ID! secret: String }
+        type User implements Node { id: ID! secret: String @requiresScope(scopes: ["users:secret"]) }
+        type Bot implements Node { id: ID! secret: String @requiresScope(scopes: ["bots:secret"]) }
+        type Query { user: User @public bot: Bot @public }
+      `,
+      {
+        Node: { __resolveType: (o: { __typename: string }) => o.__typename },
+        Query: { user: () => ({ __typename: 'User', id: 'u', secret: 'u-secret' }), bot: () => ({ __typename: 'Bot', id: 'b', secret: 'b-secret' }) },
+      },
+    )
+    const { check, result } = await run(schema, ['users:secret'], '{ user { ...S } bot { ...S } } fragment S on Node { id secret }')
+    assert.deepEqual(check.denied.map((d) => d.path), [['bot', 'secret']])
+    assert.deepEqual(result?.data, { user: { id: 'u', secret: 'u-secret' }, bot: { id: 'b', secret: null } })
+    assert.deepEqual(result?.errors?.map((e) => e.path), [['bot', 'secret']])
+  })
+})
