@@ -3,7 +3,7 @@ import { analyzeOperation, type OperationAnalysis } from './analyze-operation.js
 import type { ClosureIndex } from './close-scopes.js'
 import type { DeniedField } from './errors.js'
 import { deniedByContext, heldScopesOf, metadataOf, type DeniedNodes, type HeldScopes } from './metadata.js'
-import { andRequirements, missingScopes, satisfies, type Requirement } from './requirement.js'
+import { andRequirements, minimizeRequirement, missingScopes, requirementUnder, satisfies, type Requirement } from './requirement.js'
 
 /** The decision for one operation and caller, made before anything executes. */
 export interface OperationCheck {
@@ -95,7 +95,8 @@ export function operationRequirement(analysis: OperationAnalysis, index: Closure
     joined.add(f.requirement)
     requirement = andRequirements(requirement, f.requirement, index)
   })
-  return requirement
+  // Also when one field decided it alone (andRequirements returns it unchanged): least first under the hierarchy.
+  return minimizeRequirement(requirement, index)
 }
 
 function evaluate(analysis: OperationAnalysis, held: HeldScopes, runs: string): CachedResult {
@@ -116,11 +117,12 @@ function evaluate(analysis: OperationAnalysis, held: HeldScopes, runs: string): 
     if (reached[i] !== 2) return
     // Below a denied path nothing runs (merged selections share the path), so nothing is reported.
     if (f.ancestorKeys.some((k) => deniedPaths.has(k))) return
+    const requirement = requirementUnder(f.requirement, held.index)
     const d: DeniedField = Object.freeze({
       path: f.path,
       coordinate: f.coordinate,
-      requiredScopes: f.requirement,
-      missingScopes: missingScopes(f.requirement, held.closed),
+      requiredScopes: requirement,
+      missingScopes: missingScopes(requirement, held.closed, held.index),
       reason: held.closed === null ? 'UNAUTHENTICATED' : 'FORBIDDEN',
     })
     let byPath = deniedNodes.get(f.node)

@@ -1,7 +1,7 @@
 import { defaultFieldResolver, type GraphQLFieldResolver, type ResponsePath } from 'graphql'
 import { fieldDeniedError } from './errors.js'
 import { deniedByContext, heldScopesOf, usedScopes, type ScopeMetadata } from './metadata.js'
-import { missingScopes, satisfiedAlternative, type Requirement } from './requirement.js'
+import { missingScopes, requirementUnder, satisfiedAlternative, type Requirement } from './requirement.js'
 
 /**
  * Wraps one field's resolver (or `subscribe`) with the run-time check: the field's own requirement
@@ -34,17 +34,19 @@ export function wrapResolver(
     }
     if (protectedField) {
       const held = heldScopesOf(metadata, context)
-      const i = satisfiedAlternative(requirement, held.closed)
+      // Least first under the current hierarchy: the alternative recorded as needed is the lightest that suffices.
+      const req = requirementUnder(requirement, held.index)
+      const i = satisfiedAlternative(req, held.closed)
       if (i < 0) {
         throw fieldDeniedError({
           path: [],
           coordinate,
-          requiredScopes: requirement,
-          missingScopes: missingScopes(requirement, held.closed),
+          requiredScopes: req,
+          missingScopes: missingScopes(req, held.closed, held.index),
           reason: held.closed === null ? 'UNAUTHENTICATED' : 'FORBIDDEN',
         })
       }
-      const alternative = requirement[i] as readonly string[]
+      const alternative = req[i] as readonly string[]
       // `@authenticated` alone uses no scope: nothing to record.
       if (onAuthorized !== undefined && alternative.length > 0) onAuthorized(context, usedScopes(held, alternative), alternative)
     }

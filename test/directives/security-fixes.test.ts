@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { parse, validate, type GraphQLSchema } from 'graphql'
-import { checkOperation, requiredScopes, ScopeDirectiveBuildError } from '../../src/directives/index.js'
+import { acceptedScopesHeader, checkOperation, requiredScopes, ScopeDirectiveBuildError } from '../../src/directives/index.js'
 import { MAX_VISITED_SELECTIONS, OperationTooLargeError } from '../../src/directives/analyze-operation.js'
 import { maxListProductRule } from '../../src/graphql/abuse-limits.js'
 import { fixtureSchema } from './fixture.js'
@@ -184,5 +184,29 @@ describe('18.15 a named fragment is decided per path', () => {
     assert.deepEqual(check.denied.map((d) => d.path), [['bot', 'secret']])
     assert.deepEqual(result?.data, { user: { id: 'u', secret: 'u-secret' }, bot: { id: 'b', secret: null } })
     assert.deepEqual(result?.errors?.map((e) => e.path), [['bot', 'secret']])
+  })
+})
+
+describe('18.14 least first by what alternatives imply', () => {
+  const recorded: { used: readonly string[]; required: readonly string[] }[] = []
+  const schema = buildScopedSchema(
+    'type Query { report: String @requiresScope(anyOf: [["admin"], ["a", "b"]]) }',
+    { Query: { report: () => 'r' } },
+    { implies: { admin: ['a', 'b'] }, onAuthorized: (_c, used, required) => void recorded.push({ used, required }) },
+  )
+
+  test('18.14 [admin] implying a and b is not least: not ranked first, not suggested, not in the header, not recorded as needed', async () => {
+    assert.deepEqual(requiredScopes(schema, '{ report }'), [['a', 'b']])
+    const anonymous = checkOperation({ schema, document: parse('{ report }'), contextValue: { scopes: [] } })
+    assert.equal(acceptedScopesHeader(anonymous.requirement), 'a, b')
+    assert.deepEqual(anonymous.denied.map((d) => [d.requiredScopes, d.missingScopes]), [[[['a', 'b']], ['a', 'b']]])
+    const halfway = checkOperation({ schema, document: parse('{ report }'), contextValue: { scopes: ['a'] } })
+    assert.deepEqual(halfway.denied.map((d) => d.missingScopes), [['b']])
+    // Execution reports the same.
+    const denied = await run(schema, ['a'], '{ report }')
+    assert.deepEqual(denied.result?.errors?.map((e) => e.extensions?.['missingScopes']), [['b']])
+    recorded.length = 0
+    assert.deepEqual((await run(schema, ['admin'], '{ report }')).result?.data, { report: 'r' })
+    assert.deepEqual(recorded, [{ used: ['admin'], required: ['a', 'b'] }])
   })
 })
