@@ -37,7 +37,8 @@ export function applyScopeDirectives(schema: GraphQLSchema, options: ScopeDirect
         resolve: wrapResolver(metadata, coordinate, requirement, config.resolve),
       }
       // A subscription's `subscribe` opens the stream: it must not run for a denied caller either.
-      if (typeName === subscriptionType && config.subscribe !== undefined) {
+      // Without one, graphql-js opens the stream from `rootValue[field]`: wrapped as well (defaultFieldResolver).
+      if (typeName === subscriptionType) {
         wrapped.subscribe = wrapResolver(metadata, coordinate, requirement, config.subscribe)
       }
       return wrapped

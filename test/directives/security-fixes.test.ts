@@ -2,7 +2,7 @@
 // reviews did, and checks the refusal or the corrected decision.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { parse, validate, type GraphQLSchema } from 'graphql'
+import { parse, subscribe, validate, type GraphQLSchema } from 'graphql'
 import { acceptedScopesHeader, checkOperation, requiredScopes, ScopeDirectiveBuildError } from '../../src/directives/index.js'
 import { MAX_VISITED_SELECTIONS, OperationTooLargeError } from '../../src/directives/analyze-operation.js'
 import { maxListProductRule } from '../../src/graphql/abuse-limits.js'
@@ -208,5 +208,30 @@ describe('18.14 least first by what alternatives imply', () => {
     recorded.length = 0
     assert.deepEqual((await run(schema, ['admin'], '{ report }')).result?.data, { report: 'r' })
     assert.deepEqual(recorded, [{ used: ['admin'], required: ['a', 'b'] }])
+  })
+})
+
+describe('18.17 subscriptions', () => {
+  test('18.17 a subscription whose source comes from rootValue does not open for a caller without the scope', async () => {
+    const schema = buildScopedSchema('type Query { ok: Boolean @public } type Subscription { ticks: Int @requiresScope(scopes: ["ticks:read"]) }')
+    let opened = 0
+    const rootValue = {
+      ticks: async function* () {
+        opened++
+        yield { ticks: 1 }
+      },
+    }
+    const document = parse('subscription { ticks }')
+    for (const scopes of [null, ['other']]) {
+      const denied = await subscribe({ schema, document, rootValue, contextValue: { scopes } })
+      assert.ok(!(Symbol.asyncIterator in denied), 'no stream for a denied caller')
+      assert.deepEqual(denied.errors?.map((e) => e.extensions['code']), [scopes === null ? 'UNAUTHENTICATED' : 'FORBIDDEN'])
+    }
+    assert.equal(opened, 0)
+    const allowed = await subscribe({ schema, document, rootValue, contextValue: { scopes: ['ticks:read'] } })
+    assert.ok(Symbol.asyncIterator in allowed)
+    const first = await allowed.next()
+    assert.deepEqual(JSON.parse(JSON.stringify(first.value)), { data: { ticks: 1 } })
+    assert.equal(opened, 1)
   })
 })
