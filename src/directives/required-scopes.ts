@@ -2,7 +2,7 @@ import { GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema } 
 import { analyzeOperation } from './analyze-operation.js'
 import { operationRequirement } from './check-operation.js'
 import { metadataOf } from './metadata.js'
-import type { Requirement } from './requirement.js'
+import { andRequirements, minimizeRequirement, type Requirement } from './requirement.js'
 
 /** Lexical tokens a document given as text may have (graphql-js's parser limit). */
 export const MAX_DOCUMENT_TOKENS = 10_000
@@ -19,14 +19,32 @@ export const MAX_DOCUMENT_TOKENS = 10_000
  */
 export function requiredScopes(schema: GraphQLSchema, document: DocumentNode | string, operationName?: string): Requirement {
   const metadata = metadataOf(schema)
-  let doc: DocumentNode
-  if (typeof document === 'string') {
-    doc = parse(document, { maxTokens: MAX_DOCUMENT_TOKENS })
-    const errors = validate(schema, doc, undefined, { maxErrors: 10 })
-    if (errors.length > 0) throw new GraphQLError(errors.map((e) => e.message).join('; '))
-  } else {
-    doc = document
-  }
-  const analysis = analyzeOperation(schema, metadata, doc, operationName)
+  const analysis = analyzeOperation(schema, metadata, toDocument(schema, document), operationName)
   return operationRequirement(analysis, metadata.closureIndex(), null)
+}
+
+/**
+ * What one token needs to run every operation given (each as `requiredScopes`), and every extra
+ * requirement in `also` (e.g. scopes named in arguments that the resolver checks), as one minimal
+ * requirement under the current hierarchy, least first: `[tokens:read]` and `[tokens:write]`
+ * together need only `[tokens:write]` when it implies the other.
+ */
+export function requiredScopesForOperations(
+  schema: GraphQLSchema,
+  operations: readonly { document: DocumentNode | string; operationName?: string }[],
+  also: readonly Requirement[] = [],
+): Requirement {
+  const index = metadataOf(schema).closureIndex()
+  let requirement: Requirement = []
+  for (const { document, operationName } of operations) requirement = andRequirements(requirement, requiredScopes(schema, document, operationName), index)
+  for (const extra of also) requirement = andRequirements(requirement, extra, index)
+  return minimizeRequirement(requirement, index)
+}
+
+function toDocument(schema: GraphQLSchema, document: DocumentNode | string): DocumentNode {
+  if (typeof document !== 'string') return document
+  const doc = parse(document, { maxTokens: MAX_DOCUMENT_TOKENS })
+  const errors = validate(schema, doc, undefined, { maxErrors: 10 })
+  if (errors.length > 0) throw new GraphQLError(errors.map((e) => e.message).join('; '))
+  return doc
 }

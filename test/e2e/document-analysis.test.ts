@@ -141,4 +141,45 @@ describe('document analysis', () => {
     // Outside production the same typo is still helped.
     assert.match((await server.gql('{ tokens(status: ACTIV) { totalCount } }')).body.errors?.[0]?.message ?? '', /Did you mean the enum value "ACTIVE"/)
   })
+
+  const issueFor = (forOperations: string[], token?: string) => server.gql(ISSUE, { token, variables: { input: { name: 'for-operations', forOperations } } })
+
+  test('18.11 forOperations for read + revoke documents grants tokens:write alone (it implies tokens:read)', async () => {
+    const data = dataOf(await issueFor(['{ tokens { totalCount } }', 'mutation { revokeToken(id: "Zz9Zz9Zz9Zz9Zz9Z") { id } }']))
+    assert.deepEqual(data.issueToken.token.scopes, ['tokens:write'])
+    // Every operation of a document must run, not just one.
+    const both = dataOf(await issueFor(['query A { tokens { totalCount } } query B { apps { totalCount } }']))
+    assert.deepEqual(both.issueToken.token.scopes, ['apps:read', 'tokens:read'])
+  })
+
+  test('18.11 { viewer { id } } is not refused as "needs no token": it needs a token, but no scope', async () => {
+    const { error } = await expectRefused(server, () => issueFor(['{ viewer { id } }']), 'BAD_USER_INPUT')
+    assert.match(error.message, /need a valid token but no particular scope/)
+    const nothing = await expectRefused(server, () => issueFor(['{ __typename }']), 'BAD_USER_INPUT')
+    assert.match(nothing.error.message, /need no token at all/)
+    // Beside an operation that needs a scope, viewer adds nothing.
+    assert.deepEqual(dataOf(await issueFor(['{ viewer { id } }', '{ apps { totalCount } }'])).issueToken.token.scopes, ['apps:read'])
+  })
+
+  test('18.11 a mutation whose arguments name scopes gets a token that can run it', async () => {
+    const document = 'mutation { issueToken(input: {name: "child", scopes: ["apps:read", "audit:read"]}) { token { scopes } } }'
+    const data = dataOf(await issueFor([document]))
+    assert.deepEqual(data.issueToken.token.scopes, ['apps:read', 'audit:read', 'tokens:write'])
+    const ran = dataOf(await server.gql(document, { token: data.issueToken.secret }))
+    assert.deepEqual(ran.issueToken.token.scopes, ['apps:read', 'audit:read'])
+    // Through a fragment, and for derive: the same.
+    const derive = dataOf(await issueFor(['mutation { ...D } fragment D on Mutation { deriveToken(input: {name: "d", scopes: ["keys:read"]}) { secret } }']))
+    assert.deepEqual(derive.issueToken.token.scopes, ['keys:read'])
+  })
+
+  test('18.11 scopes that come from variables cannot be known: refused naming the variable, nothing written', async () => {
+    for (const document of [
+      'mutation($input: IssueTokenInput!) { issueToken(input: $input) { secret } }',
+      'mutation($s: String!) { issueToken(input: {name: "x", scopes: ["apps:read", $s]}) { secret } }',
+    ]) {
+      const { error } = await expectRefused(server, () => issueFor([document]), 'BAD_USER_INPUT')
+      assert.equal(error.extensions?.field, 'forOperations[0]')
+      assert.match(error.message, /variable \$(input|s)/)
+    }
+  })
 })
