@@ -235,3 +235,24 @@ describe('18.17 subscriptions', () => {
     assert.equal(opened, 1)
   })
 })
+
+describe('18.18 adoption', () => {
+  test('18.18 @requiresScope and @authenticated on scalars and enums guard every field returning them', async () => {
+    const schema = buildScopedSchema(
+      /* GraphQL */ `
+        scalar Email @requiresScope(scopes: ["pii:read"])
+        enum Risk @authenticated { LOW HIGH }
+        type User { id: ID! email: Email risk: Risk }
+        type Query { user: User @public }
+      `,
+      { Query: { user: () => ({ id: 'u', email: 'a@b', risk: 'LOW' }) } },
+    )
+    const anonymous = await run(schema, null, '{ user { id email risk } }')
+    assert.deepEqual(anonymous.check.denied.map((d) => [d.path.join('.'), d.reason]), [['user.email', 'UNAUTHENTICATED'], ['user.risk', 'UNAUTHENTICATED']])
+    assert.deepEqual(anonymous.result?.data, { user: { id: 'u', email: null, risk: null } })
+    const caller = await run(schema, [], '{ user { id email risk } }')
+    assert.deepEqual(caller.check.denied.map((d) => [d.path.join('.'), d.missingScopes]), [['user.email', ['pii:read']]])
+    assert.deepEqual(caller.result?.data, { user: { id: 'u', email: null, risk: 'LOW' } })
+    assert.deepEqual((await run(schema, ['pii:read'], '{ user { email } }')).result?.data, { user: { email: 'a@b' } })
+  })
+})
