@@ -41,11 +41,6 @@ export function parseClientDocument(schema: GraphQLSchema, source: string, field
   return document
 }
 
-/** Whether the server registered for `schema` may suggest names in error messages. */
-export function suggestionsAllowed(schema: GraphQLSchema): boolean {
-  return (policies.get(schema) ?? FALLBACK).suggestions
-}
-
 /**
  * A message with graphql-js's suggestions ("Did you mean …?", for fields, arguments, types and enum
  * values alike) removed, unless they are allowed: with introspection off they would reveal the schema.
