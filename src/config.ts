@@ -16,6 +16,8 @@ export interface Config {
   maxTokenLifetimeMs: number | null
   /** Introspection and field suggestions: on unless NODE_ENV=production (then opt in). */
   introspection: boolean
+  /** `scopeRequirements` and `requiredScopes` without a token (default: any valid token). */
+  publicScopeRequirements: boolean
   limits: AbuseLimits
   /** Proxies whose X-Forwarded-For is believed; empty = the header is ignored. */
   trustedProxies: ReadonlySet<string>
@@ -66,6 +68,7 @@ export function loadConfig(flags: Partial<Record<'db' | 'port' | 'host', string>
     usageFlushMs: integer(env.SCOPEWARD_USAGE_FLUSH_MS, 'SCOPEWARD_USAGE_FLUSH_MS', DEFAULTS.usageFlushMs, 10, 3_600_000),
     maxTokenLifetimeMs: maxLifetime ? wrapDuration(maxLifetime) : null,
     introspection: boolean(env.SCOPEWARD_INTROSPECTION, 'SCOPEWARD_INTROSPECTION', env.NODE_ENV !== 'production'),
+    publicScopeRequirements: boolean(env.SCOPEWARD_PUBLIC_SCOPE_REQUIREMENTS, 'SCOPEWARD_PUBLIC_SCOPE_REQUIREMENTS', false),
     limits: {
       maxDepth: integer(env.SCOPEWARD_MAX_DEPTH, 'SCOPEWARD_MAX_DEPTH', DEFAULT_LIMITS.maxDepth, 1, 100),
       maxAliases: integer(env.SCOPEWARD_MAX_ALIASES, 'SCOPEWARD_MAX_ALIASES', DEFAULT_LIMITS.maxAliases, 0, 1000),

@@ -12,6 +12,7 @@ import { UsageTracker } from './domain/usage-tracker.js'
 import { ScopewardError } from './errors.js'
 import { buildScopewardSchema } from './graphql/build-schema.js'
 import type { GraphQLContext } from './graphql/context.js'
+import { setDocumentPolicy } from './graphql/client-documents.js'
 import { formatError } from './graphql/format-error.js'
 import { graphqlRoute } from './http/graphql-route.js'
 import { healthz, readyz } from './http/health-routes.js'
@@ -95,9 +96,11 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
   const usage = new UsageTracker(store, clock, { flushIntervalMs: config.usageFlushMs, maxEntries: 50_000, onError: (err) => deps.logger.error({ err }, 'usage flush failed') })
   usage.start()
   domain.usage = usage
-  const schema = buildScopewardSchema({ catalogue, onAuthorized: (ctx, used, required) => ctx.principal && usage.record(ctx.principal.token.id, used, required) })
+  const schema = buildScopewardSchema({ catalogue, publicScopeRequirements: config.publicScopeRequirements, onAuthorized: (ctx, used, required) => ctx.principal && usage.record(ctx.principal.token.id, used, required) })
   const metrics = config.metrics ? new Metrics(store, clock) : undefined
   const limits = abuseProtection(config.limits, { blockFieldSuggestions: !config.introspection })
+  // Documents that arrive inside arguments (requiredScopes, issueToken forOperations) meet the same limits as /graphql.
+  setDocumentPolicy(schema, { limits: config.limits, validationRules: limits.validationRules, suggestions: config.introspection })
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     plugins: [
@@ -113,7 +116,7 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
     allowBatchedHttpRequests: false,
     // Compact JSON: Apollo's default pretty-prints every response (3.4% of CPU on the list query, bench profile).
     stringifyResult: (value) => JSON.stringify(value),
-    formatError: formatError(deps.logger),
+    formatError: formatError(deps.logger, { suggestions: config.introspection }),
     includeStacktraceInErrorResponses: false,
     introspection: config.introspection,
     csrfPrevention: true,

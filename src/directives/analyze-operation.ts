@@ -51,9 +51,21 @@ export interface OperationAnalysis {
   index: ClosureIndex | undefined
 }
 
-// An operation whose fragments expand past this is refused rather than analysed (fail closed):
+// An operation whose fragments expand past these is refused rather than analysed (fail closed):
 // nested spreads can expand exponentially, and graphql-js would execute the expansion as well.
+// Every selection visited counts (skipped ones, `__typename`, spreads), so the walk's work is
+// bounded whatever the document holds, not just the fields it keeps.
 const MAX_CHECKED_FIELDS = 20_000
+export const MAX_VISITED_SELECTIONS = 50_000
+
+/** Thrown when an operation expands past the analysis limits; no part of it is analysed. */
+export class OperationTooLargeError extends GraphQLError {
+  constructor(readonly visited: number) {
+    super(`Operation is too large to authorize: its fragments expand past ${MAX_VISITED_SELECTIONS} selections or ${MAX_CHECKED_FIELDS} fields`, {
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
+    })
+  }
+}
 
 const analyses = new WeakMap<ScopeMetadata, WeakMap<DocumentNode, Map<string, OperationAnalysis>>>()
 
@@ -98,6 +110,7 @@ function analyze(
   const variables = new Set<string>()
   const queryType = schema.getQueryType()
   const abstractMemo = new Map<string, Requirement>()
+  let visited = 0
 
   const requirementOf = (parent: GraphQLCompositeType, possible: readonly GraphQLObjectType[], name: string): Requirement => {
     if (isObjectType(parent)) return metadata.own.get(`${parent.name}.${name}`) ?? []
@@ -121,6 +134,7 @@ function analyze(
     spreading: ReadonlySet<string>,
   ): void => {
     for (const selection of set.selections) {
+      if (++visited > MAX_VISITED_SELECTIONS) throw new OperationTooLargeError(visited)
       const conds = addConditions(conditions, selection.directives, variables)
       if (conds === null) continue // statically skipped: it never runs
       if (selection.kind === Kind.FIELD) {
@@ -131,7 +145,7 @@ function analyze(
         if (possible.length === 0) continue // no runtime type can reach it: it never runs
         const def = isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[name] : undefined
         if (def === undefined) continue // unknown field: rejected by validation, never resolved
-        if (fields.length >= MAX_CHECKED_FIELDS) throw new GraphQLError('Operation is too large to authorize.')
+        if (fields.length >= MAX_CHECKED_FIELDS) throw new OperationTooLargeError(visited)
         const key = selection.alias?.value ?? name
         const childPath = [...path, key]
         const index = fields.length

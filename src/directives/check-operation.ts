@@ -2,8 +2,8 @@ import type { DocumentNode, FieldNode, GraphQLSchema } from 'graphql'
 import { analyzeOperation, type OperationAnalysis } from './analyze-operation.js'
 import type { ClosureIndex } from './close-scopes.js'
 import type { DeniedField } from './errors.js'
-import { deniedByContext, heldScopesOf, metadataOf, type HeldScopes } from './metadata.js'
-import { andRequirements, missingScopes, satisfies, type Requirement } from './requirement.js'
+import { deniedByContext, heldScopesOf, metadataOf, type DeniedNodes, type HeldScopes } from './metadata.js'
+import { andRequirements, minimizeRequirement, missingScopes, requirementUnder, satisfies, type Requirement } from './requirement.js'
 
 /** The decision for one operation and caller, made before anything executes. */
 export interface OperationCheck {
@@ -18,7 +18,7 @@ export interface OperationCheck {
 
 interface CachedResult {
   readonly check: OperationCheck
-  readonly deniedNodes: ReadonlyMap<FieldNode, DeniedField>
+  readonly deniedNodes: DeniedNodes
 }
 
 // Per analysis, distinct (variables, held scopes) pairs kept; a tiny bound is enough in practice.
@@ -84,13 +84,19 @@ export function conditionsHold(analysis: OperationAnalysis, i: number, runs: str
 /** AND of the requirements of every field that runs (`runs` null: assume all run). */
 export function operationRequirement(analysis: OperationAnalysis, index: ClosureIndex, runs: string | null): Requirement {
   const included = new Uint8Array(analysis.fields.length)
+  // AND is idempotent and requirements are shared per coordinate: each distinct one is joined once,
+  // so the work is bounded by the schema, not by how often a document repeats a field.
+  const joined = new Set<Requirement>()
   let requirement: Requirement = []
   analysis.fields.forEach((f, i) => {
     if ((f.parent >= 0 && included[f.parent] === 0) || !conditionsHold(analysis, i, runs)) return
     included[i] = 1
+    if (joined.has(f.requirement)) return
+    joined.add(f.requirement)
     requirement = andRequirements(requirement, f.requirement, index)
   })
-  return requirement
+  // Also when one field decided it alone (andRequirements returns it unchanged): least first under the hierarchy.
+  return minimizeRequirement(requirement, index)
 }
 
 function evaluate(analysis: OperationAnalysis, held: HeldScopes, runs: string): CachedResult {
@@ -105,20 +111,23 @@ function evaluate(analysis: OperationAnalysis, held: HeldScopes, runs: string): 
     if (!allowed) deniedPaths.add(f.pathKey)
   })
   const denied: DeniedField[] = []
-  const deniedNodes = new Map<FieldNode, DeniedField>()
+  const deniedNodes = new Map<FieldNode, Map<string, DeniedField>>()
   const reported = new Set<string>()
   fields.forEach((f, i) => {
     if (reached[i] !== 2) return
     // Below a denied path nothing runs (merged selections share the path), so nothing is reported.
     if (f.ancestorKeys.some((k) => deniedPaths.has(k))) return
+    const requirement = requirementUnder(f.requirement, held.index)
     const d: DeniedField = Object.freeze({
       path: f.path,
       coordinate: f.coordinate,
-      requiredScopes: f.requirement,
-      missingScopes: missingScopes(f.requirement, held.closed),
+      requiredScopes: requirement,
+      missingScopes: missingScopes(requirement, held.closed, held.index),
       reason: held.closed === null ? 'UNAUTHENTICATED' : 'FORBIDDEN',
     })
-    deniedNodes.set(f.node, d)
+    let byPath = deniedNodes.get(f.node)
+    if (byPath === undefined) deniedNodes.set(f.node, (byPath = new Map()))
+    byPath.set(f.pathKey, d)
     if (!reported.has(f.pathKey)) {
       reported.add(f.pathKey)
       denied.push(d)

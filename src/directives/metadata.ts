@@ -19,6 +19,19 @@ export interface ScopeDirectiveOptions {
   declaredScopes?: Iterable<string>
   mode?: 'filter' | 'reject'
   onAuthorized?: (context: unknown, usedScopes: readonly string[], requiredScopes: readonly string[]) => void
+  /**
+   * Build error for a protected field of non-null type (mutation and subscription root fields
+   * excepted: those are refused whole). A denied non-null field nulls its parent, up to the whole
+   * `data`, so denial would lose fields the caller may read; nullable, it yields partial data.
+   */
+  nullableProtectedFields?: boolean
+  /**
+   * Rules set in code, by coordinate (`Type` or `Type.field`), replacing whatever the SDL states
+   * there: for fields you cannot annotate (Federation's `Query._entities`, `Query._service`) or
+   * rules an operator chooses at start. `'public'` and `'authenticated'` as the directives; a
+   * requirement as `anyOf`. A coordinate that does not exist is a build error.
+   */
+  rules?: Readonly<Record<string, 'public' | 'authenticated' | Requirement>>
 }
 
 /** What a built schema knows about its scope rules, attached to the schema `applyScopeDirectives` returns. */
@@ -44,8 +57,13 @@ export interface HeldScopes {
 
 const metadataBySchema = new WeakMap<GraphQLSchema, ScopeMetadata>()
 
-/** Denials decided before execution, per request context, read by the resolver wrappers. */
-export const deniedByContext = new WeakMap<object, ReadonlyMap<FieldNode, DeniedField>>()
+/**
+ * Denials decided before execution, per request context, read by the resolver wrappers: by field
+ * node, then by response path (keys joined by `.`, no list indices). A node of a named fragment
+ * is shared by every path the fragment is spread at, and may be denied at one and allowed at another.
+ */
+export type DeniedNodes = ReadonlyMap<FieldNode, ReadonlyMap<string, DeniedField>>
+export const deniedByContext = new WeakMap<object, DeniedNodes>()
 
 export function attachMetadata(schema: GraphQLSchema, metadata: ScopeMetadata): void {
   metadataBySchema.set(schema, metadata)
@@ -115,7 +133,8 @@ export function heldScopesOf(metadata: ScopeMetadata, context: unknown): HeldSco
     const raw = [...new Set(scopes)].sort()
     const closed = new Set<string>()
     for (const s of raw) for (const c of index.closureOf(s)) closed.add(c)
-    held = { raw, closed, key: raw.join(' '), index }
+    // JSON, not a join: scope names are arbitrary strings, and ["a b"] must never share a key with ["a", "b"].
+    held = { raw, closed, key: JSON.stringify(raw), index }
   }
   if (cacheable) metadata.heldByContext.set(context, held)
   return held

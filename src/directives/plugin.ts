@@ -28,7 +28,7 @@ export function scopeAuthorizationPlugin(options: { mode?: 'filter' | 'reject' }
           const mode = options.mode ?? metadata.mode
           if (check.denied.length === 0 || (check.operationType === 'query' && mode === 'filter')) return
           // Atomic: a refused mutation must not half-run (graphql-shield #366).
-          throw operationDeniedError(check, missingScopes(check.requirement, held.closed))
+          throw operationDeniedError(check, missingScopes(check.requirement, held.closed, held.index))
         },
       }
     },

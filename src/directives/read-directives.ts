@@ -78,3 +78,21 @@ function toDnf(value: unknown): Requirement | null {
   }
   return alts
 }
+
+/** A rule given in code (`options.rules`), checked as the same directive in SDL would be. */
+export function codeRule(
+  rule: 'public' | 'authenticated' | Requirement,
+  coordinate: string,
+  declared: ReadonlySet<string> | null,
+  problems: BuildProblem[],
+): LocalRule {
+  if (rule === 'public') return { requirement: null, isPublic: true, hasDirective: true }
+  if (rule === 'authenticated') return { requirement: [[]], isPublic: false, hasDirective: true }
+  const req = toDnf(rule)
+  if (req === null || isEmpty(req)) {
+    problems.push({ coordinate, message: "options.rules: a rule is 'public', 'authenticated' or a non-empty list of non-empty scope lists" })
+    return { requirement: null, isPublic: false, hasDirective: true }
+  }
+  if (declared !== null) for (const scope of new Set(req.flat().filter((s) => !declared.has(s)))) problems.push({ coordinate, message: `scope "${scope}" is not declared` })
+  return { requirement: minimizeRequirement(req), isPublic: false, hasDirective: true }
+}

@@ -21,13 +21,39 @@ const byLength = (a: readonly string[], b: readonly string[]): number => {
 }
 
 /**
+ * How much an alternative grants: the number of scopes it implies, itself included (its size
+ * without a hierarchy). `[admin]` implying `a` and `b` weighs 3, `[a, b]` 2: least is lightest.
+ */
+function weight(alt: readonly string[], index?: ClosureIndex): number {
+  if (index === undefined) return alt.length
+  if (alt.length === 1) return index.closureOf(alt[0] as string).size
+  const all = new Set<string>()
+  for (const s of alt) for (const c of index.closureOf(s)) all.add(c)
+  return all.size
+}
+
+/** Least first: by what the alternatives imply, then size, then lexicographically. */
+function byWeight(index?: ClosureIndex): (a: readonly string[], b: readonly string[]) => number {
+  if (index === undefined) return byLength
+  const weights = new Map<readonly string[], number>()
+  const w = (alt: readonly string[]): number => {
+    let v = weights.get(alt)
+    if (v === undefined) weights.set(alt, (v = weight(alt, index)))
+    return v
+  }
+  return (a, b) => w(a) - w(b) || byLength(a, b)
+}
+
+/**
  * Minimal form: each alternative sorted and deduplicated (and, given a hierarchy, stripped of
- * scopes implied by another scope in it); alternatives implied by another dropped; sorted by
- * size then lexicographically. Without `index`, only plain set inclusion is used.
+ * scopes implied by another scope in it); alternatives implied by another dropped; least first:
+ * by what each implies (given a hierarchy), then size, then lexicographically. Without `index`,
+ * only plain set inclusion is used.
  */
 export function minimizeRequirement(req: Requirement, index?: ClosureIndex): Requirement {
   if (req.length === 0) return req
-  const alts = req.map((alt) => reduceAlternative(alt, index)).sort(byLength)
+  // Lightest first, so an alternative that implies a kept one (`[admin]` ⊇ `[a, b]`) is dropped.
+  const alts = req.map((alt) => reduceAlternative(alt, index)).sort(byWeight(index))
   const kept: string[][] = []
   for (const alt of alts) {
     // alt is redundant if some kept (smaller or equal) alternative is satisfied whenever alt is.
@@ -94,16 +120,37 @@ export function satisfies(req: Requirement, held: ReadonlySet<string> | null): b
 }
 
 /**
- * The smallest set of scopes which, added to `held`, satisfies `req`: the minimum over
- * alternatives of (alternative − held), ties going to the first alternative.
+ * The least set of scopes which, added to `held`, satisfies `req`: the minimum over alternatives
+ * of (alternative − held), by what it implies given a hierarchy (else by size), ties going to the
+ * first alternative.
  */
-export function missingScopes(req: Requirement, held: ReadonlySet<string> | null): string[] {
+export function missingScopes(req: Requirement, held: ReadonlySet<string> | null, index?: ClosureIndex): string[] {
   let best: string[] | undefined
+  let bestWeight = Infinity
   for (const alt of req) {
     const missing = held === null ? [...alt] : alt.filter((s) => !held.has(s))
-    if (best === undefined || missing.length < best.length) best = missing
+    const w = weight(missing, index)
+    if (best === undefined || w < bestWeight || (w === bestWeight && missing.length < best.length)) {
+      best = missing
+      bestWeight = w
+    }
   }
   return best === undefined ? [] : [...new Set(best)].sort()
+}
+
+const underIndex = new WeakMap<ClosureIndex, WeakMap<Requirement, Requirement>>()
+
+/**
+ * `req` in minimal form under the hierarchy of `index` (least first by what alternatives imply),
+ * memoised per hierarchy snapshot: field rules are read at build time, the hierarchy may change after.
+ */
+export function requirementUnder(req: Requirement, index: ClosureIndex): Requirement {
+  if (req.length < 2 && (req[0]?.length ?? 0) < 2) return req
+  let memo = underIndex.get(index)
+  if (memo === undefined) underIndex.set(index, (memo = new WeakMap()))
+  let under = memo.get(req)
+  if (under === undefined) memo.set(req, (under = minimizeRequirement(req, index)))
+  return under
 }
 
 /** Human text: `scope a`, `scopes a and b`, `scopes (a and b) or c`, `authentication` or `nothing`. */

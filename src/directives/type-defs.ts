@@ -5,12 +5,13 @@
 export const scopeDirectiveTypeDefs = `"""
 The caller must hold every scope of \`scopes\`, or every scope of one list of \`anyOf\`
 (OR of AND-lists, as Apollo Federation's @requiresScopes). Exactly one of the two.
-On a type: applies to each of its fields and to each field returning it.
+On an object or interface: applies to each of its fields and to each field returning it.
+On a scalar or enum: applies to each field returning it (as Federation's @requiresScopes).
 """
-directive @requiresScope(scopes: [String!], anyOf: [[String!]!]) on OBJECT | INTERFACE | FIELD_DEFINITION
+directive @requiresScope(scopes: [String!], anyOf: [[String!]!]) on OBJECT | INTERFACE | FIELD_DEFINITION | SCALAR | ENUM
 
 """The caller must be authenticated (any token); on a type, as for @requiresScope."""
-directive @authenticated on OBJECT | INTERFACE | FIELD_DEFINITION
+directive @authenticated on OBJECT | INTERFACE | FIELD_DEFINITION | SCALAR | ENUM
 
 """The field itself needs nothing (satisfies default deny); rules on its type still apply."""
 directive @public on FIELD_DEFINITION

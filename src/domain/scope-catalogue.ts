@@ -33,7 +33,7 @@ export class ScopeCatalogue {
 
   /** `scopes` closed under `implies`, memoised per distinct scope list (tokens share few distinct lists). */
   close(scopes: readonly string[]): ReadonlySet<string> {
-    const key = scopes.join(' ')
+    const key = JSON.stringify(scopes) // unambiguous whatever the names hold
     let closed = this.#closures.get(key)
     if (!closed) {
       closed = closeUnderImplies(scopes, this.#implies)

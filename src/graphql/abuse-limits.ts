@@ -91,25 +91,43 @@ const LIST_FIELDS = new Set(['tokens', 'apps', 'auditEvents', 'overPermissionedT
  * limit above does not know page sizes; this does.
  */
 export function maxListProductRule(max: number): ValidationRule {
-  return (context: ValidationContext) => ({
-    OperationDefinition(node) {
-      const worst = product(context, node.selectionSet, 1, new Set())
-      if (worst > max) context.reportError(new GraphQLError(`Operation may read ${worst} rows through nested lists; the limit is ${max}`, { nodes: [node] }))
-    },
-  })
+  return (context: ValidationContext) => {
+    // Per document: a fragment's worst product is computed once, however often it is spread.
+    const byFragment = new Map<string, number>()
+    return {
+      OperationDefinition(node) {
+        const worst = listFactor(context, node.selectionSet, byFragment, new Set())
+        if (worst > max) context.reportError(new GraphQLError(`Operation may read ${worst} rows through nested lists; the limit is ${max}`, { nodes: [node] }))
+      },
+    }
+  }
 }
 
-function product(context: ValidationContext, selectionSet: SelectionSetNode, acc: number, path: ReadonlySet<string>): number {
-  let worst = acc
+/**
+ * The largest product of page sizes along any path below `selectionSet` (1 when it has no list).
+ * Products multiply, so a fragment's factor does not depend on where it is spread: memoised per
+ * fragment, the walk is linear in the document's size (nested spreads would otherwise expand
+ * exponentially). A fragment already on the stack is a cycle, refused by NoFragmentCycles.
+ */
+function listFactor(context: ValidationContext, selectionSet: SelectionSetNode, byFragment: Map<string, number>, visiting: Set<string>): number {
+  let worst = 1
   for (const selection of selectionSet.selections) {
     if (selection.kind === Kind.FIELD) {
-      const here = acc * pageOf(selection)
-      worst = Math.max(worst, selection.selectionSet ? product(context, selection.selectionSet, here, path) : here)
+      const here = pageOf(selection)
+      worst = Math.max(worst, selection.selectionSet ? here * listFactor(context, selection.selectionSet, byFragment, visiting) : here)
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      worst = Math.max(worst, product(context, selection.selectionSet, acc, path))
-    } else if (!path.has(selection.name.value)) {
-      const fragment = context.getFragment(selection.name.value)
-      if (fragment) worst = Math.max(worst, product(context, fragment.selectionSet, acc, new Set([...path, selection.name.value])))
+      worst = Math.max(worst, listFactor(context, selection.selectionSet, byFragment, visiting))
+    } else {
+      const name = selection.name.value
+      let factor = byFragment.get(name)
+      if (factor === undefined && !visiting.has(name)) {
+        const fragment = context.getFragment(name)
+        visiting.add(name)
+        factor = fragment ? listFactor(context, fragment.selectionSet, byFragment, visiting) : 1
+        visiting.delete(name)
+        byFragment.set(name, factor)
+      }
+      worst = Math.max(worst, factor ?? 1)
     }
   }
   return worst

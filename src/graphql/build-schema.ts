@@ -23,12 +23,20 @@ export function loadTypeDefs(): string[] {
  * Scopeward's executable schema with every field guarded by the directive engine. Building fails
  * if a root field has no rule or a directive names an undeclared built-in scope.
  */
-export function buildScopewardSchema(options: { catalogue: ScopeCatalogue; onAuthorized?: (context: GraphQLContext, used: readonly string[], required: readonly string[]) => void }): GraphQLSchema {
+export function buildScopewardSchema(options: {
+  catalogue: ScopeCatalogue
+  onAuthorized?: (context: GraphQLContext, used: readonly string[], required: readonly string[]) => void
+  /** Opens `scopeRequirements` and `requiredScopes` to callers without a token (the SDL asks for one). */
+  publicScopeRequirements?: boolean
+}): GraphQLSchema {
   const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: [resolvers, leastPrivilegeResolvers] as never })
   return applyScopeDirectives(schema, {
     scopesOf: (context) => (context as GraphQLContext).principal?.held ?? null,
     implies: () => options.catalogue.implies,
     declaredScopes: BUILT_IN_SCOPES.map((s) => s.name),
+    // A denied field must yield partial data ({ viewer apps } for a tokens:read token keeps viewer).
+    nullableProtectedFields: true,
+    ...(options.publicScopeRequirements ? { rules: { 'Query.scopeRequirements': 'public', 'Query.requiredScopes': 'public' } as const } : {}),
     ...(options.onAuthorized ? { onAuthorized: options.onAuthorized as (context: unknown, used: readonly string[], required: readonly string[]) => void } : {}),
   })
 }

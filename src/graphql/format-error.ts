@@ -2,6 +2,7 @@ import { unwrapResolverError } from '@apollo/server/errors'
 import type { GraphQLFormattedError } from 'graphql'
 import { ScopewardError } from '../errors.js'
 import type { Logger } from '../logger.js'
+import { withoutSuggestions } from './client-documents.js'
 
 /** Codes whose messages are written for clients; anything else is masked. */
 const CLIENT_CODES = new Set([
@@ -21,8 +22,11 @@ const CLIENT_CODES = new Set([
 /**
  * Apollo's formatError: domain errors become their code and message; known GraphQL errors pass;
  * anything unexpected is logged and masked, so no internal detail or stack trace leaves the server.
+ * Without `suggestions`, graphql-js's "Did you mean …?" is cut from every message (validation and
+ * variable coercion alike): with introspection off it would reveal fields, arguments and enum values.
  */
-export function formatError(logger: Logger) {
+export function formatError(logger: Logger, options: { suggestions?: boolean } = {}) {
+  const suggestions = options.suggestions ?? false
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error)
     if (original instanceof ScopewardError && original.code !== 'INTERNAL_SERVER_ERROR') {
@@ -35,7 +39,7 @@ export function formatError(logger: Logger) {
     const code = formatted.extensions?.code
     if (typeof code === 'string' && CLIENT_CODES.has(code)) {
       const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {}
-      return { ...formatted, extensions }
+      return { ...formatted, message: withoutSuggestions(formatted.message, suggestions), extensions }
     }
     logger.error({ err: original }, 'unexpected error in GraphQL execution')
     return { message: 'Internal server error', ...(formatted.path ? { path: formatted.path } : {}), extensions: { code: 'INTERNAL_SERVER_ERROR' } }

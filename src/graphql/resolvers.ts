@@ -13,6 +13,7 @@ import { tokenStatus } from '../domain/token-status.js'
 import { requiredScopes, scopeRequirements } from '../directives/index.js'
 import type { AppRecord, AuditEventRecord, Page, TokenRecord } from '../store/store.js'
 import type { ConnectionParent } from './connections.js'
+import { parseClientDocument } from './client-documents.js'
 import { caller, type GraphQLContext } from './context.js'
 import { oauthResolvers } from './oauth-resolvers.js'
 import { scopesForOperations } from './scopes-for-operations.js'
@@ -76,8 +77,9 @@ export const resolvers: Resolvers = {
     auditEvents: async (_p, args, ctx) => connection(await listAuditEvents(ctx.domain, caller(ctx), args), auditCursor),
     scopeRequirements: (_p, _a, ctx) => scopeRequirements(ctx.schema).map((r) => ({ ...r, requiredScopes: r.requiredScopes.map((alt) => [...alt]) })),
     requiredScopes: (_p, args, ctx) => {
+      const document = parseClientDocument(ctx.schema, args.document, 'document')
       try {
-        return requiredScopes(ctx.schema, args.document, args.operationName ?? undefined).map((alt) => [...alt])
+        return requiredScopes(ctx.schema, document, args.operationName ?? undefined).map((alt) => [...alt])
       } catch (error) {
         throw new ScopewardError('BAD_USER_INPUT', `document: ${(error as Error).message}`, { field: 'document' })
       }

@@ -126,7 +126,7 @@ export type App = {
   isRoot: Scalars['Boolean']['output'];
   createdAt: Scalars['DateTime']['output'];
   disabledAt: Maybe<Scalars['DateTime']['output']>;
-  tokens: TokenConnection;
+  tokens: Maybe<TokenConnection>;
 };
 
 
@@ -263,26 +263,26 @@ export type Query = {
   /** The calling token. */
   viewer: Maybe<Token>;
   /** Every declared scope. */
-  scopes: Array<Scope>;
-  apps: AppConnection;
+  scopes: Maybe<Array<Scope>>;
+  apps: Maybe<AppConnection>;
   app: Maybe<App>;
-  tokens: TokenConnection;
+  tokens: Maybe<TokenConnection>;
   token: Maybe<Token>;
   /** The audit log, oldest first; filters combine (AND); from is inclusive, to exclusive. */
-  auditEvents: AuditEventConnection;
-  /** Every protected field and what it needs. */
-  scopeRequirements: Array<FieldRequirement>;
-  /** What an operation needs: alternatives, least first. Issue a token with exactly one of them. */
-  requiredScopes: Array<Array<Scalars['String']['output']>>;
+  auditEvents: Maybe<AuditEventConnection>;
+  /** Every protected field and what it needs. Any valid token; public only with SCOPEWARD_PUBLIC_SCOPE_REQUIREMENTS=true. */
+  scopeRequirements: Maybe<Array<FieldRequirement>>;
+  /** What an operation needs: alternatives, least first. Issue a token with exactly one of them. Any valid token; public only with SCOPEWARD_PUBLIC_SCOPE_REQUIREMENTS=true. */
+  requiredScopes: Maybe<Array<Array<Scalars['String']['output']>>>;
   /** Active tokens that could do more than their requests of the last `unusedFor` needed, with the least scopes that would do. */
-  overPermissionedTokens: OverPermissionedTokenConnection;
+  overPermissionedTokens: Maybe<OverPermissionedTokenConnection>;
   /** Active tokens expiring within the window, soonest first. */
-  expiringTokens: Array<Token>;
+  expiringTokens: Maybe<Array<Token>>;
   /** Active tokens that never expire. */
-  neverExpiringTokens: TokenConnection;
-  authenticationFailures: Array<AuthenticationFailureCount>;
+  neverExpiringTokens: Maybe<TokenConnection>;
+  authenticationFailures: Maybe<Array<AuthenticationFailureCount>>;
   /** Every signing key, oldest first; public keys only. */
-  signingKeys: Array<SigningKey>;
+  signingKeys: Maybe<Array<SigningKey>>;
 };
 
 
@@ -757,7 +757,7 @@ export type AppResolvers<ContextType = GraphQLContext, ParentType extends Resolv
   isRoot?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   disabledAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-  tokens?: Resolver<ResolversTypes['TokenConnection'], ParentType, ContextType, Partial<AppTokensArgs>>;
+  tokens?: Resolver<Maybe<ResolversTypes['TokenConnection']>, ParentType, ContextType, Partial<AppTokensArgs>>;
 };
 
 export type TokenResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Token'] = ResolversParentTypes['Token']> = {
@@ -847,19 +847,19 @@ export type FieldRequirementResolvers<ContextType = GraphQLContext, ParentType e
 
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   viewer?: Resolver<Maybe<ResolversTypes['Token']>, ParentType, ContextType>;
-  scopes?: Resolver<Array<ResolversTypes['Scope']>, ParentType, ContextType>;
-  apps?: Resolver<ResolversTypes['AppConnection'], ParentType, ContextType, Partial<QueryAppsArgs>>;
+  scopes?: Resolver<Maybe<Array<ResolversTypes['Scope']>>, ParentType, ContextType>;
+  apps?: Resolver<Maybe<ResolversTypes['AppConnection']>, ParentType, ContextType, Partial<QueryAppsArgs>>;
   app?: Resolver<Maybe<ResolversTypes['App']>, ParentType, ContextType, RequireFields<QueryAppArgs, 'id'>>;
-  tokens?: Resolver<ResolversTypes['TokenConnection'], ParentType, ContextType, Partial<QueryTokensArgs>>;
+  tokens?: Resolver<Maybe<ResolversTypes['TokenConnection']>, ParentType, ContextType, Partial<QueryTokensArgs>>;
   token?: Resolver<Maybe<ResolversTypes['Token']>, ParentType, ContextType, RequireFields<QueryTokenArgs, 'id'>>;
-  auditEvents?: Resolver<ResolversTypes['AuditEventConnection'], ParentType, ContextType, Partial<QueryAuditEventsArgs>>;
-  scopeRequirements?: Resolver<Array<ResolversTypes['FieldRequirement']>, ParentType, ContextType>;
-  requiredScopes?: Resolver<Array<Array<ResolversTypes['String']>>, ParentType, ContextType, RequireFields<QueryRequiredScopesArgs, 'document'>>;
-  overPermissionedTokens?: Resolver<ResolversTypes['OverPermissionedTokenConnection'], ParentType, ContextType, RequireFields<QueryOverPermissionedTokensArgs, 'unusedFor'>>;
-  expiringTokens?: Resolver<Array<ResolversTypes['Token']>, ParentType, ContextType, RequireFields<QueryExpiringTokensArgs, 'within'>>;
-  neverExpiringTokens?: Resolver<ResolversTypes['TokenConnection'], ParentType, ContextType, Partial<QueryNeverExpiringTokensArgs>>;
-  authenticationFailures?: Resolver<Array<ResolversTypes['AuthenticationFailureCount']>, ParentType, ContextType>;
-  signingKeys?: Resolver<Array<ResolversTypes['SigningKey']>, ParentType, ContextType>;
+  auditEvents?: Resolver<Maybe<ResolversTypes['AuditEventConnection']>, ParentType, ContextType, Partial<QueryAuditEventsArgs>>;
+  scopeRequirements?: Resolver<Maybe<Array<ResolversTypes['FieldRequirement']>>, ParentType, ContextType>;
+  requiredScopes?: Resolver<Maybe<Array<Array<ResolversTypes['String']>>>, ParentType, ContextType, RequireFields<QueryRequiredScopesArgs, 'document'>>;
+  overPermissionedTokens?: Resolver<Maybe<ResolversTypes['OverPermissionedTokenConnection']>, ParentType, ContextType, RequireFields<QueryOverPermissionedTokensArgs, 'unusedFor'>>;
+  expiringTokens?: Resolver<Maybe<Array<ResolversTypes['Token']>>, ParentType, ContextType, RequireFields<QueryExpiringTokensArgs, 'within'>>;
+  neverExpiringTokens?: Resolver<Maybe<ResolversTypes['TokenConnection']>, ParentType, ContextType, Partial<QueryNeverExpiringTokensArgs>>;
+  authenticationFailures?: Resolver<Maybe<Array<ResolversTypes['AuthenticationFailureCount']>>, ParentType, ContextType>;
+  signingKeys?: Resolver<Maybe<Array<ResolversTypes['SigningKey']>>, ParentType, ContextType>;
 };
 
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {

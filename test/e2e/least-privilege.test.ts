@@ -109,7 +109,7 @@ describe('scope usage and over-permissioned tokens', () => {
     const t = await issue(server, { forOperations: ['query { tokens { totalCount } }', 'query Q { apps { edges { node { id tokens { totalCount } } } } }'] })
     const data = dataOf(await server.gql(`{ token(id: "${t.id}") { scopes } }`))
     assert.deepEqual(data.token.scopes, ['apps:read', 'tokens:read'])
-    const needed = dataOf(await server.gql('{ requiredScopes(document: "mutation { issueToken(input: {name: \\"x\\"}) { secret } }") }', { token: null }))
+    const needed = dataOf(await server.gql('{ requiredScopes(document: "mutation { issueToken(input: {name: \\"x\\"}) { secret } }") }'))
     assert.deepEqual(needed.requiredScopes, [['tokens:write']])
     const bad = await server.gql(`mutation { issueToken(input: {name: "x", forOperations: ["query {"]}) { secret } }`)
     assert.deepEqual(errorCodes(bad), ['BAD_USER_INPUT'])

@@ -17,8 +17,8 @@ const SCHEMA = readFileSync(resolve(import.meta.dirname, '../../schema/scopeward
 /** Every field and argument name declared in the schema, plus meta fields. */
 const NAMES = [...new Set([...SCHEMA.matchAll(/^\s+([a-zA-Z_]\w*)\s*[(:]/gm)].map((m) => m[1] as string)), '__typename', '__schema', '__type', 'types', 'name', 'fields']
 const TYPES = [...new Set([...SCHEMA.matchAll(/^(?:type|input|enum|scalar) (\w+)/gm)].map((m) => m[1] as string))]
-/** Root fields any caller may read; every other root field is protected. */
-const PUBLIC_ROOT_FIELDS = new Set(['scopeRequirements', 'requiredScopes', '__typename', '__schema', '__type'])
+/** Root fields any caller may read; every other root field is protected (scopeRequirements and requiredScopes too, issue 11.15). */
+const PUBLIC_ROOT_FIELDS = new Set(['__typename', '__schema', '__type'])
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
 
 const base62 = (length: number) => fc.string({ unit: fc.constantFrom(...BASE62), minLength: length, maxLength: length })
