@@ -7,6 +7,7 @@ import { BUILT_IN_SCOPES } from '../domain/scope-rules.js'
 import type { ScopeCatalogue } from '../domain/scope-catalogue.js'
 import { packageRoot } from '../package-root.js'
 import type { GraphQLContext } from './context.js'
+import { consoleResolvers } from './console-resolvers.js'
 import { leastPrivilegeResolvers } from './least-privilege-resolvers.js'
 import { resolvers } from './resolvers.js'
 
@@ -24,7 +25,7 @@ export function loadTypeDefs(): string[] {
  * if a root field has no rule or a directive names an undeclared built-in scope.
  */
 export function buildScopewardSchema(options: { catalogue: ScopeCatalogue; onAuthorized?: (context: GraphQLContext, used: readonly string[], required: readonly string[]) => void }): GraphQLSchema {
-  const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: [resolvers, leastPrivilegeResolvers] as never })
+  const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: [resolvers, leastPrivilegeResolvers, consoleResolvers] as never })
   return applyScopeDirectives(schema, {
     scopesOf: (context) => (context as GraphQLContext).principal?.held ?? null,
     implies: () => options.catalogue.implies,

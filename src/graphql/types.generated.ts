@@ -160,6 +160,8 @@ export type Token = {
   usedScopes: Array<Scalars['String']['output']>;
   /** Scopes this token holds but has not exercised since `since` ago (default: ever): candidates to drop. */
   unusedScopes: Array<Scalars['String']['output']>;
+  /** Tokens derived from this one (its direct children), oldest first. */
+  derivedTokens: Array<Token>;
   /** Per-scope usage counts and last use. */
   scopeUsage: Array<ScopeUsage>;
   /** True for a token without expiry (only ever issued when asked for explicitly). */
@@ -272,6 +274,11 @@ export type Query = {
   scopeRequirements: Array<FieldRequirement>;
   /** What an operation needs: alternatives, least first. Issue a token with exactly one of them. */
   requiredScopes: Array<Array<Scalars['String']['output']>>;
+  /**
+   * The tokens `revokeToken(id)` would revoke now: the token and every unrevoked token derived from it,
+   * transitively, parents first. A dry run: nothing changes and nothing is audited. Needs what revoking needs.
+   */
+  revocationPreview: Array<Token>;
   /** Active tokens that could do more than their requests of the last `unusedFor` needed, with the least scopes that would do. */
   overPermissionedTokens: OverPermissionedTokenConnection;
   /** Active tokens expiring within the window, soonest first. */
@@ -323,6 +330,11 @@ export type QueryAuditEventsArgs = {
 export type QueryRequiredScopesArgs = {
   document: Scalars['String']['input'];
   operationName?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type QueryRevocationPreviewArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -770,6 +782,7 @@ export type TokenResolvers<ContextType = GraphQLContext, ParentType extends Reso
   parent?: Resolver<Maybe<ResolversTypes['Token']>, ParentType, ContextType>;
   usedScopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   unusedScopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType, Partial<TokenUnusedScopesArgs>>;
+  derivedTokens?: Resolver<Array<ResolversTypes['Token']>, ParentType, ContextType>;
   scopeUsage?: Resolver<Array<ResolversTypes['ScopeUsage']>, ParentType, ContextType>;
   neverExpires?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   suggestedScopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType, Partial<TokenSuggestedScopesArgs>>;
@@ -847,6 +860,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   auditEvents?: Resolver<ResolversTypes['AuditEventConnection'], ParentType, ContextType, Partial<QueryAuditEventsArgs>>;
   scopeRequirements?: Resolver<Array<ResolversTypes['FieldRequirement']>, ParentType, ContextType>;
   requiredScopes?: Resolver<Array<Array<ResolversTypes['String']>>, ParentType, ContextType, RequireFields<QueryRequiredScopesArgs, 'document'>>;
+  revocationPreview?: Resolver<Array<ResolversTypes['Token']>, ParentType, ContextType, RequireFields<QueryRevocationPreviewArgs, 'id'>>;
   overPermissionedTokens?: Resolver<ResolversTypes['OverPermissionedTokenConnection'], ParentType, ContextType, RequireFields<QueryOverPermissionedTokensArgs, 'unusedFor'>>;
   expiringTokens?: Resolver<Array<ResolversTypes['Token']>, ParentType, ContextType, RequireFields<QueryExpiringTokensArgs, 'within'>>;
   neverExpiringTokens?: Resolver<ResolversTypes['TokenConnection'], ParentType, ContextType, Partial<QueryNeverExpiringTokensArgs>>;

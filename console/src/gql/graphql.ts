@@ -1,0 +1,295 @@
+/* eslint-disable */
+/** Internal type. DO NOT USE DIRECTLY. */
+type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+/** Internal type. DO NOT USE DIRECTLY. */
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+export type TokenKind =
+  /** A swt_ token: a public id and a secret, checked against its SHA-256 hash. */
+  | 'OPAQUE'
+  /** A signed RFC 9068 access token, verifiable offline against the JWKS. */
+  | 'JWT';
+
+export type TokenStatus =
+  | 'ACTIVE'
+  | 'EXPIRED'
+  | 'REVOKED';
+
+export type IssueTokenInput = {
+  /** Defaults to the calling token's app. */
+  appId?: string | number | null | undefined;
+  subject?: string | null | undefined;
+  name: string;
+  /** The scopes to grant; or give forOperations instead. */
+  scopes?: Array<string> | null | undefined;
+  /** GraphQL documents the token must be able to run: it gets the least scopes they need. */
+  forOperations?: Array<string> | null | undefined;
+  /** Lifetime; defaults to P90D for OPAQUE and PT15M for JWT, within the app's maxTokenLifetime. */
+  expiresIn?: string | null | undefined;
+  /** A token that never expires: only when asked for and no lifetime policy applies. */
+  noExpiry?: boolean | null | undefined;
+  kind?: TokenKind | null | undefined;
+};
+
+export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ViewerQuery = { viewer: { id: string, name: string, kind: TokenKind, scopes: Array<string>, status: TokenStatus, expiresAt: string | null, subject: string | null, app: { id: string, name: string, isRoot: boolean } } | null };
+
+export type ScopeCatalogueQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ScopeCatalogueQuery = { scopes: Array<{ name: string, description: string, implies: Array<string> }> };
+
+export type AppsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AppsQuery = { apps: { edges: Array<{ node: { id: string, name: string, allowedScopes: Array<string>, maxTokenLifetime: string | null, isRoot: boolean, disabledAt: string | null } }> } };
+
+export type TokensQueryVariables = Exact<{
+  appId?: string | number | null | undefined;
+  subject?: string | null | undefined;
+  status?: TokenStatus | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type TokensQuery = { tokens: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, name: string, kind: TokenKind, status: TokenStatus, scopes: Array<string>, subject: string | null, createdAt: string, expiresAt: string | null, lastUsedAt: string | null, app: { id: string, name: string } } }> } };
+
+export type TokenPageQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type TokenPageQuery = { token: { id: string, name: string, kind: TokenKind, status: TokenStatus, scopes: Array<string>, subject: string | null, createdAt: string, expiresAt: string | null, revokedAt: string | null, revokeReason: string | null, lastUsedAt: string | null, usedScopes: Array<string>, unusedScopes: Array<string>, app: { id: string, name: string }, parent: { id: string, name: string, status: TokenStatus } | null, createdBy: { id: string, name: string } | null, derivedTokens: Array<{ id: string, name: string, status: TokenStatus }> } | null };
+
+export type TokenAuditQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type TokenAuditQuery = { auditEvents: { edges: Array<{ node: { id: string, at: string, actor: string | null, action: string, details: string } }> } };
+
+export type RevocationPreviewQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RevocationPreviewQuery = { revocationPreview: Array<{ id: string, name: string, status: TokenStatus }> };
+
+export type IssueTokenMutationVariables = Exact<{
+  input: IssueTokenInput;
+}>;
+
+
+export type IssueTokenMutation = { issueToken: { secret: string, token: { id: string, name: string, scopes: Array<string>, expiresAt: string | null, kind: TokenKind } } };
+
+export type RevokeTokenMutationVariables = Exact<{
+  id: string | number;
+  reason?: string | null | undefined;
+}>;
+
+
+export type RevokeTokenMutation = { revokeToken: { id: string, status: TokenStatus, revokedAt: string | null, revokeReason: string | null } };
+
+export type RotateTokenMutationVariables = Exact<{
+  id: string | number;
+  gracePeriod?: string | null | undefined;
+}>;
+
+
+export type RotateTokenMutation = { rotateToken: { secret: string, token: { id: string, name: string } } };
+
+export class TypedDocumentString<TResult, TVariables>
+  extends String
+  implements DocumentTypeDecoration<TResult, TVariables>
+{
+  __apiType?: NonNullable<DocumentTypeDecoration<TResult, TVariables>['__apiType']>;
+  private value: string;
+  public __meta__?: Record<string, any> | undefined;
+
+  constructor(value: string, __meta__?: Record<string, any> | undefined) {
+    super(value);
+    this.value = value;
+    this.__meta__ = __meta__;
+  }
+
+  override toString(): string & DocumentTypeDecoration<TResult, TVariables> {
+    return this.value;
+  }
+}
+
+export const ViewerDocument = new TypedDocumentString(`
+    query Viewer {
+  viewer {
+    id
+    name
+    kind
+    scopes
+    status
+    expiresAt
+    subject
+    app {
+      id
+      name
+      isRoot
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ViewerQuery, ViewerQueryVariables>;
+export const ScopeCatalogueDocument = new TypedDocumentString(`
+    query ScopeCatalogue {
+  scopes {
+    name
+    description
+    implies
+  }
+}
+    `) as unknown as TypedDocumentString<ScopeCatalogueQuery, ScopeCatalogueQueryVariables>;
+export const AppsDocument = new TypedDocumentString(`
+    query Apps {
+  apps(first: 100) {
+    edges {
+      node {
+        id
+        name
+        allowedScopes
+        maxTokenLifetime
+        isRoot
+        disabledAt
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AppsQuery, AppsQueryVariables>;
+export const TokensDocument = new TypedDocumentString(`
+    query Tokens($appId: ID, $subject: String, $status: TokenStatus, $first: Int, $after: String) {
+  tokens(
+    appId: $appId
+    subject: $subject
+    status: $status
+    first: $first
+    after: $after
+  ) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      node {
+        id
+        name
+        kind
+        status
+        scopes
+        subject
+        createdAt
+        expiresAt
+        lastUsedAt
+        app {
+          id
+          name
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<TokensQuery, TokensQueryVariables>;
+export const TokenPageDocument = new TypedDocumentString(`
+    query TokenPage($id: ID!) {
+  token(id: $id) {
+    id
+    name
+    kind
+    status
+    scopes
+    subject
+    createdAt
+    expiresAt
+    revokedAt
+    revokeReason
+    lastUsedAt
+    usedScopes
+    unusedScopes
+    app {
+      id
+      name
+    }
+    parent {
+      id
+      name
+      status
+    }
+    createdBy {
+      id
+      name
+    }
+    derivedTokens {
+      id
+      name
+      status
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<TokenPageQuery, TokenPageQueryVariables>;
+export const TokenAuditDocument = new TypedDocumentString(`
+    query TokenAudit($id: String!) {
+  auditEvents(target: $id, first: 50) {
+    edges {
+      node {
+        id
+        at
+        actor
+        action
+        details
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<TokenAuditQuery, TokenAuditQueryVariables>;
+export const RevocationPreviewDocument = new TypedDocumentString(`
+    query RevocationPreview($id: ID!) {
+  revocationPreview(id: $id) {
+    id
+    name
+    status
+  }
+}
+    `) as unknown as TypedDocumentString<RevocationPreviewQuery, RevocationPreviewQueryVariables>;
+export const IssueTokenDocument = new TypedDocumentString(`
+    mutation IssueToken($input: IssueTokenInput!) {
+  issueToken(input: $input) {
+    secret
+    token {
+      id
+      name
+      scopes
+      expiresAt
+      kind
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<IssueTokenMutation, IssueTokenMutationVariables>;
+export const RevokeTokenDocument = new TypedDocumentString(`
+    mutation RevokeToken($id: ID!, $reason: String) {
+  revokeToken(id: $id, reason: $reason) {
+    id
+    status
+    revokedAt
+    revokeReason
+  }
+}
+    `) as unknown as TypedDocumentString<RevokeTokenMutation, RevokeTokenMutationVariables>;
+export const RotateTokenDocument = new TypedDocumentString(`
+    mutation RotateToken($id: ID!, $gracePeriod: Duration) {
+  rotateToken(id: $id, gracePeriod: $gracePeriod) {
+    secret
+    token {
+      id
+      name
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<RotateTokenMutation, RotateTokenMutationVariables>;
