@@ -15,7 +15,7 @@ interface Requirement {
 
 function describe(r: Requirement): string {
   if (r.public) return 'public'
-  if (r.requiredScopes.length === 0) return r.authenticated ? 'any valid token' : '—'
+  if (r.requiredScopes.length === 0) return 'any valid token'
   return r.requiredScopes.map((all) => all.join(' + ')).join(' or ')
 }
 
