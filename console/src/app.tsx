@@ -3,7 +3,10 @@ import { ApiError, request, session, setUnauthenticatedHandler } from './api'
 import { ScopeCatalogueDocument, ViewerDocument, type ViewerQuery } from './gql/graphql'
 import { abilities, BUILT_IN_IMPLIES, closeScopes, pageOf, signInMessage, type Abilities } from './logic'
 import { linkHandler, navigate, useLocation } from './router'
+import { AppsPage } from './pages/apps'
+import { AuditPage, KeysPage } from './pages/audit'
 import { IssuePage } from './pages/issue'
+import { LeastPrivilegePage } from './pages/least-privilege'
 import { TokenPage } from './pages/token'
 import { TokensPage } from './pages/tokens'
 
@@ -67,6 +70,10 @@ export function App() {
         <nav aria-label="Main">
           {caller.can.readTokens && link('/console/tokens', 'Tokens', page === 'tokens' || page === 'token')}
           {caller.can.writeTokens && link('/console/issue', 'Issue token', page === 'issue')}
+          {caller.can.readTokens && link('/console/least-privilege', 'Least privilege', page === 'least-privilege')}
+          {caller.can.readApps && link('/console/apps', 'Apps', page === 'apps')}
+          {caller.can.readAudit && link('/console/audit', 'Audit log', page === 'audit')}
+          {caller.held.has('keys:read') && link('/console/keys', 'Signing keys', page === 'keys')}
           {link('/console/explorer', 'Explorer', page === 'explorer')}
         </nav>
         <span className="who">
@@ -78,6 +85,10 @@ export function App() {
         {page === 'tokens' && <TokensPage caller={caller} />}
         {page === 'token' && <TokenPage caller={caller} id={loc.searchParams.get('id') ?? ''} />}
         {page === 'issue' && <IssuePage caller={caller} />}
+        {page === 'least-privilege' && <LeastPrivilegePage caller={caller} />}
+        {page === 'apps' && <AppsPage caller={caller} />}
+        {page === 'audit' && <AuditPage caller={caller} />}
+        {page === 'keys' && <KeysPage caller={caller} />}
         {page === 'explorer' && (
           <Suspense fallback={<p aria-busy="true">Loading the explorer…</p>}>
             <ExplorerPage />

@@ -121,11 +121,11 @@ export function formatTime(iso: string | null | undefined): string {
 }
 
 /** The console's pages, from a location path. */
-export type Page = 'tokens' | 'token' | 'issue' | 'explorer'
+export type Page = 'tokens' | 'token' | 'issue' | 'least-privilege' | 'apps' | 'audit' | 'keys' | 'explorer'
 
 export function pageOf(pathname: string): Page {
   const rest = pathname.replace(/^\/console\/?/, '').replace(/\/$/, '')
-  if (rest === 'token' || rest === 'issue' || rest === 'explorer') return rest
+  if (rest === 'token' || rest === 'issue' || rest === 'least-privilege' || rest === 'apps' || rest === 'audit' || rest === 'keys' || rest === 'explorer') return rest
   return 'tokens'
 }
 
@@ -134,4 +134,32 @@ export function signInMessage(code: string | undefined, status: number): string 
   if (status === 401 || code === 'UNAUTHENTICATED') return 'This token is not valid: it is malformed, unknown, expired or revoked, or its app is disabled.'
   if (status === 429) return 'Too many failed sign-ins from this address; wait a minute and try again.'
   return 'The server could not be reached; try again.'
+}
+
+const WEEK = 7 * 86_400_000
+
+/** How many of `expiries` fall in each of the next `weeks` weeks from `now` (week 0 = the coming 7 days). */
+export function expiryWeeks(expiries: readonly (string | null)[], now: number, weeks: number): number[] {
+  const out = new Array<number>(weeks).fill(0)
+  for (const e of expiries) {
+    if (e === null) continue
+    const week = Math.floor((Date.parse(e) - now) / WEEK)
+    if (week >= 0 && week < weeks) out[week] = (out[week] as number) + 1
+  }
+  return out
+}
+
+/** Tokens expiring within `days` of `now`. */
+export function expiringWithin<T extends { expiresAt: string | null }>(rows: readonly T[], now: number, days: number): T[] {
+  return rows.filter((r) => r.expiresAt !== null && Date.parse(r.expiresAt) - now <= days * 86_400_000 && Date.parse(r.expiresAt) > now)
+}
+
+/** The scopes a trim removes and keeps, for the dry-run diff. */
+export function trimDiff(current: readonly string[], kept: readonly string[]): { scope: string; change: 'kept' | 'removed' | 'added' }[] {
+  const keep = new Set(kept)
+  const now = new Set(current)
+  return [
+    ...[...now].sort().map((scope) => ({ scope, change: keep.has(scope) ? ('kept' as const) : ('removed' as const) })),
+    ...[...keep].filter((s) => !now.has(s)).sort().map((scope) => ({ scope, change: 'added' as const })),
+  ]
 }

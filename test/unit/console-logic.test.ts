@@ -1,7 +1,7 @@
 // Issue 13: the console's page logic (console/src/logic.ts), without a browser.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { abilities, BUILT_IN_IMPLIES, closeScopes, durationMs, expiryPresets, expiryProblem, formatTime, grantableScopes, pageOf, searchTokens, signInMessage, sortTokens } from '../../console/src/logic.js'
+import { abilities, BUILT_IN_IMPLIES, closeScopes, durationMs, expiringWithin, expiryPresets, expiryProblem, expiryWeeks, formatTime, grantableScopes, pageOf, searchTokens, signInMessage, sortTokens, trimDiff } from '../../console/src/logic.js'
 
 const rows = [
   { id: 'aaaa1111bbbb2222', name: 'ci deploy', createdAt: '2026-01-02T00:00:00.000Z', expiresAt: '2026-03-01T00:00:00.000Z', lastUsedAt: null },
@@ -59,4 +59,18 @@ test('13 pages from paths, times for cells, sign-in messages', () => {
   assert.equal(formatTime(null), '—')
   assert.match(signInMessage('UNAUTHENTICATED', 401), /expired or revoked/)
   assert.match(signInMessage(undefined, 429), /Too many/)
+})
+
+test('13 lifetimes: expiry weeks, expiring within N days, and the trim diff', () => {
+  const now = Date.parse('2026-01-01T00:00:00.000Z')
+  const at = (days: number) => new Date(now + days * 86_400_000).toISOString()
+  assert.deepEqual(expiryWeeks([at(1), at(6.9), at(7), at(20), null, at(-1), at(100)], now, 4), [2, 1, 1, 0])
+  const rows = [{ expiresAt: at(3) }, { expiresAt: at(10) }, { expiresAt: null }, { expiresAt: at(-2) }]
+  assert.deepEqual(expiringWithin(rows, now, 7), [{ expiresAt: at(3) }])
+  assert.equal(expiringWithin(rows, now, 30).length, 2)
+  assert.deepEqual(trimDiff(['tokens:write', 'apps:read'], ['apps:read', 'tokens:read']), [
+    { scope: 'apps:read', change: 'kept' },
+    { scope: 'tokens:write', change: 'removed' },
+    { scope: 'tokens:read', change: 'added' },
+  ])
 })

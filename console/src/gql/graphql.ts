@@ -15,6 +15,25 @@ export type TokenStatus =
   | 'EXPIRED'
   | 'REVOKED';
 
+export type SigningKeyStatus =
+  | 'ACTIVE'
+  | 'RETIRING'
+  | 'RETIRED';
+
+export type CreateAppInput = {
+  name: string;
+  description?: string | null | undefined;
+  allowedScopes: Array<string>;
+  maxTokenLifetime?: string | null | undefined;
+};
+
+export type UpdateAppInput = {
+  name?: string | null | undefined;
+  description?: string | null | undefined;
+  allowedScopes?: Array<string> | null | undefined;
+  maxTokenLifetime?: string | null | undefined;
+};
+
 export type IssueTokenInput = {
   /** Defaults to the calling token's app. */
   appId?: string | number | null | undefined;
@@ -100,6 +119,105 @@ export type RotateTokenMutationVariables = Exact<{
 
 
 export type RotateTokenMutation = { rotateToken: { secret: string, token: { id: string, name: string } } };
+
+export type OverPermissionedQueryVariables = Exact<{
+  unusedFor: string;
+  after?: string | null | undefined;
+}>;
+
+
+export type OverPermissionedQuery = { overPermissionedTokens: { pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { unusedScopes: Array<string>, suggestedScopes: Array<string>, token: { id: string, name: string, scopes: Array<string>, lastUsedAt: string | null, app: { name: string } } } }> } };
+
+export type LifetimesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type LifetimesQuery = { expiring: Array<{ id: string, name: string, expiresAt: string | null, app: { name: string } }>, neverExpiringTokens: { totalCount: number, edges: Array<{ node: { id: string, name: string, createdAt: string, app: { name: string } } }> }, active: { totalCount: number }, expired: { totalCount: number }, revoked: { totalCount: number } };
+
+export type TrimTokenMutationVariables = Exact<{
+  id: string | number;
+  unusedFor?: string | null | undefined;
+  dryRun?: boolean | null | undefined;
+}>;
+
+
+export type TrimTokenMutation = { trimToken: { removedScopes: Array<string>, keptScopes: Array<string>, dryRun: boolean, token: { id: string, scopes: Array<string> } } };
+
+export type AppsPageQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AppsPageQuery = { apps: { edges: Array<{ node: { id: string, name: string, description: string | null, allowedScopes: Array<string>, maxTokenLifetime: string | null, isRoot: boolean, createdAt: string, disabledAt: string | null, clientSecrets: Array<{ id: string, createdAt: string, revokedAt: string | null, lastUsedAt: string | null }> } }> } };
+
+export type CreateAppMutationVariables = Exact<{
+  input: CreateAppInput;
+}>;
+
+
+export type CreateAppMutation = { createApp: { id: string, name: string } };
+
+export type UpdateAppMutationVariables = Exact<{
+  id: string | number;
+  input: UpdateAppInput;
+}>;
+
+
+export type UpdateAppMutation = { updateApp: { id: string, allowedScopes: Array<string>, maxTokenLifetime: string | null } };
+
+export type DisableAppMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DisableAppMutation = { disableApp: { id: string, disabledAt: string | null } };
+
+export type EnableAppMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type EnableAppMutation = { enableApp: { id: string, disabledAt: string | null } };
+
+export type CreateClientSecretMutationVariables = Exact<{
+  appId: string | number;
+}>;
+
+
+export type CreateClientSecretMutation = { createClientSecret: { id: string, secret: string, createdAt: string } };
+
+export type RevokeClientSecretMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RevokeClientSecretMutation = { revokeClientSecret: { id: string, revokedAt: string | null } };
+
+export type AuditLogQueryVariables = Exact<{
+  actor?: string | number | null | undefined;
+  action?: string | null | undefined;
+  target?: string | null | undefined;
+  from?: string | null | undefined;
+  to?: string | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type AuditLogQuery = { auditEvents: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, at: string, actor: string | null, appId: string | null, action: string, target: string | null, details: string } }> } };
+
+export type AuditChainQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AuditChainQuery = { auditChainStatus: { ok: boolean, events: number, firstBadEvent: number | null, problem: string | null } };
+
+export type SigningKeysQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SigningKeysQuery = { signingKeys: Array<{ kid: string, alg: string, status: SigningKeyStatus, createdAt: string, retireAfter: string | null }> };
+
+export type RotateSigningKeyMutationVariables = Exact<{
+  alg?: string | null | undefined;
+}>;
+
+
+export type RotateSigningKeyMutation = { rotateSigningKey: { kid: string, alg: string, status: SigningKeyStatus } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -293,3 +411,209 @@ export const RotateTokenDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<RotateTokenMutation, RotateTokenMutationVariables>;
+export const OverPermissionedDocument = new TypedDocumentString(`
+    query OverPermissioned($unusedFor: Duration!, $after: String) {
+  overPermissionedTokens(unusedFor: $unusedFor, first: 50, after: $after) {
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      node {
+        unusedScopes
+        suggestedScopes
+        token {
+          id
+          name
+          scopes
+          lastUsedAt
+          app {
+            name
+          }
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<OverPermissionedQuery, OverPermissionedQueryVariables>;
+export const LifetimesDocument = new TypedDocumentString(`
+    query Lifetimes {
+  expiring: expiringTokens(within: "P84D", first: 100) {
+    id
+    name
+    expiresAt
+    app {
+      name
+    }
+  }
+  neverExpiringTokens(first: 100) {
+    totalCount
+    edges {
+      node {
+        id
+        name
+        createdAt
+        app {
+          name
+        }
+      }
+    }
+  }
+  active: tokens(status: ACTIVE, first: 1) {
+    totalCount
+  }
+  expired: tokens(status: EXPIRED, first: 1) {
+    totalCount
+  }
+  revoked: tokens(status: REVOKED, first: 1) {
+    totalCount
+  }
+}
+    `) as unknown as TypedDocumentString<LifetimesQuery, LifetimesQueryVariables>;
+export const TrimTokenDocument = new TypedDocumentString(`
+    mutation TrimToken($id: ID!, $unusedFor: Duration, $dryRun: Boolean) {
+  trimToken(id: $id, unusedFor: $unusedFor, dryRun: $dryRun) {
+    removedScopes
+    keptScopes
+    dryRun
+    token {
+      id
+      scopes
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<TrimTokenMutation, TrimTokenMutationVariables>;
+export const AppsPageDocument = new TypedDocumentString(`
+    query AppsPage {
+  apps(first: 100) {
+    edges {
+      node {
+        id
+        name
+        description
+        allowedScopes
+        maxTokenLifetime
+        isRoot
+        createdAt
+        disabledAt
+        clientSecrets {
+          id
+          createdAt
+          revokedAt
+          lastUsedAt
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AppsPageQuery, AppsPageQueryVariables>;
+export const CreateAppDocument = new TypedDocumentString(`
+    mutation CreateApp($input: CreateAppInput!) {
+  createApp(input: $input) {
+    id
+    name
+  }
+}
+    `) as unknown as TypedDocumentString<CreateAppMutation, CreateAppMutationVariables>;
+export const UpdateAppDocument = new TypedDocumentString(`
+    mutation UpdateApp($id: ID!, $input: UpdateAppInput!) {
+  updateApp(id: $id, input: $input) {
+    id
+    allowedScopes
+    maxTokenLifetime
+  }
+}
+    `) as unknown as TypedDocumentString<UpdateAppMutation, UpdateAppMutationVariables>;
+export const DisableAppDocument = new TypedDocumentString(`
+    mutation DisableApp($id: ID!) {
+  disableApp(id: $id) {
+    id
+    disabledAt
+  }
+}
+    `) as unknown as TypedDocumentString<DisableAppMutation, DisableAppMutationVariables>;
+export const EnableAppDocument = new TypedDocumentString(`
+    mutation EnableApp($id: ID!) {
+  enableApp(id: $id) {
+    id
+    disabledAt
+  }
+}
+    `) as unknown as TypedDocumentString<EnableAppMutation, EnableAppMutationVariables>;
+export const CreateClientSecretDocument = new TypedDocumentString(`
+    mutation CreateClientSecret($appId: ID!) {
+  createClientSecret(appId: $appId) {
+    id
+    secret
+    createdAt
+  }
+}
+    `) as unknown as TypedDocumentString<CreateClientSecretMutation, CreateClientSecretMutationVariables>;
+export const RevokeClientSecretDocument = new TypedDocumentString(`
+    mutation RevokeClientSecret($id: ID!) {
+  revokeClientSecret(id: $id) {
+    id
+    revokedAt
+  }
+}
+    `) as unknown as TypedDocumentString<RevokeClientSecretMutation, RevokeClientSecretMutationVariables>;
+export const AuditLogDocument = new TypedDocumentString(`
+    query AuditLog($actor: ID, $action: String, $target: String, $from: DateTime, $to: DateTime, $after: String) {
+  auditEvents(
+    actor: $actor
+    action: $action
+    target: $target
+    from: $from
+    to: $to
+    first: 50
+    after: $after
+  ) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      node {
+        id
+        at
+        actor
+        appId
+        action
+        target
+        details
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AuditLogQuery, AuditLogQueryVariables>;
+export const AuditChainDocument = new TypedDocumentString(`
+    query AuditChain {
+  auditChainStatus {
+    ok
+    events
+    firstBadEvent
+    problem
+  }
+}
+    `) as unknown as TypedDocumentString<AuditChainQuery, AuditChainQueryVariables>;
+export const SigningKeysDocument = new TypedDocumentString(`
+    query SigningKeys {
+  signingKeys {
+    kid
+    alg
+    status
+    createdAt
+    retireAfter
+  }
+}
+    `) as unknown as TypedDocumentString<SigningKeysQuery, SigningKeysQueryVariables>;
+export const RotateSigningKeyDocument = new TypedDocumentString(`
+    mutation RotateSigningKey($alg: String) {
+  rotateSigningKey(alg: $alg) {
+    kid
+    alg
+    status
+  }
+}
+    `) as unknown as TypedDocumentString<RotateSigningKeyMutation, RotateSigningKeyMutationVariables>;

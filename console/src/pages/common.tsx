@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react'
+import { useEffect, useState, type JSX } from 'react'
 import { ApiError } from '../api'
 
 /** Runs `load` when `deps` change; exposes the data, the error message and a reload. */
@@ -40,4 +40,19 @@ export function ScopeList({ scopes, label }: { scopes: readonly string[]; label:
       ))}
     </ul>
   )
+}
+
+/** Keyset paging: the cursors of the pages before this one, and the buttons that move between them. */
+export function useCursors(): { after: string | null; reset: () => void; pager: (pageInfo: { hasNextPage: boolean; endCursor: string | null }) => JSX.Element } {
+  const [cursors, setCursors] = useState<(string | null)[]>([null])
+  return {
+    after: cursors[cursors.length - 1] ?? null,
+    reset: () => setCursors([null]),
+    pager: (pageInfo) => (
+      <div className="pager">
+        <button type="button" disabled={cursors.length <= 1} onClick={() => setCursors(cursors.slice(0, -1))}>Previous page</button>
+        <button type="button" disabled={!pageInfo.hasNextPage} onClick={() => setCursors([...cursors, pageInfo.endCursor])}>Next page</button>
+      </div>
+    ),
+  }
 }

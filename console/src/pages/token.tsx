@@ -123,7 +123,7 @@ function RevokeDialog({ id, name, onClose }: { id: string; name: string; onClose
   const [error, setError] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
   useEffect(() => {
-    ref.current?.showModal()
+    if (ref.current && !ref.current.open) ref.current.showModal()
     request(RevocationPreviewDocument, { id }).then((d) => setPreview(d.revocationPreview), (e: unknown) => setError(errorText(e)))
   }, [id])
   const confirm = async (event: FormEvent) => {

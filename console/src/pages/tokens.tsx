@@ -4,7 +4,7 @@ import type { Caller } from '../app'
 import { AppsDocument, TokensDocument, type TokenKind, type TokenStatus } from '../gql/graphql'
 import { formatTime, searchTokens, sortTokens, type SortKey } from '../logic'
 import { linkHandler } from '../router'
-import { ScopeList, Status, useQuery } from './common'
+import { ScopeList, Status, useCursors, useQuery } from './common'
 
 const PAGE = 25
 
@@ -15,15 +15,12 @@ export function TokensPage({ caller }: { caller: Caller }) {
   const [subject, setSubject] = useState('')
   const [kind, setKind] = useState<TokenKind | ''>('')
   const [sort, setSort] = useState<SortKey>('created')
-  // Keyset paging: the cursors of the pages before this one.
-  const [cursors, setCursors] = useState<(string | null)[]>([null])
-  const after = cursors[cursors.length - 1] ?? null
+  const { after, reset: resetPaging, pager } = useCursors()
   const apps = useQuery(() => (caller.can.readApps ? request(AppsDocument) : Promise.resolve(null)), [caller])
   const tokens = useQuery(
     () => request(TokensDocument, { first: PAGE, after, ...(appId ? { appId } : {}), ...(status ? { status } : {}), ...(subject.trim() ? { subject: subject.trim() } : {}) }),
     [after, appId, status, subject],
   )
-  const resetPaging = () => setCursors([null])
   const rows = tokens.data ? sortTokens(searchTokens(tokens.data.tokens.edges.map((e) => e.node).filter((t) => kind === '' || t.kind === kind), search), sort) : []
 
   return (
@@ -95,10 +92,7 @@ export function TokensPage({ caller }: { caller: Caller }) {
               })}
             </tbody>
           </table>
-          <div className="pager">
-            <button type="button" disabled={cursors.length <= 1} onClick={() => setCursors(cursors.slice(0, -1))}>Previous page</button>
-            <button type="button" disabled={!tokens.data.tokens.pageInfo.hasNextPage} onClick={() => setCursors([...cursors, tokens.data?.tokens.pageInfo.endCursor ?? null])}>Next page</button>
-          </div>
+          {pager(tokens.data.tokens.pageInfo)}
         </>
       )}
     </section>
