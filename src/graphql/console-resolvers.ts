@@ -23,7 +23,7 @@ export const consoleResolvers: Resolvers = {
     enableApp: (_p, args, ctx) => enableApp(ctx.domain, caller(ctx), ctx.request, args.id),
   },
   App: {
-    clientSecrets: async (app, _a, ctx) => {
+    clientCredentials: async (app, _a, ctx) => {
       await visibleApp(ctx.domain, caller(ctx), app.id)
       const secrets = await ctx.domain.store.listClientSecrets(app.id)
       return secrets.map(clientSecret)

@@ -137,8 +137,8 @@ export type App = {
   createdAt: Scalars['DateTime']['output'];
   disabledAt: Maybe<Scalars['DateTime']['output']>;
   tokens: TokenConnection;
-  /** The app's client secrets (metadata only: a secret is shown once, when created), oldest first. */
-  clientSecrets: Array<ClientSecret>;
+  /** The app's client secrets for POST /oauth/token, as metadata (a secret itself is shown once, when created), oldest first. */
+  clientCredentials: Array<ClientSecret>;
 };
 
 
@@ -795,7 +795,7 @@ export type AppResolvers<ContextType = GraphQLContext, ParentType extends Resolv
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   disabledAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   tokens?: Resolver<ResolversTypes['TokenConnection'], ParentType, ContextType, Partial<AppTokensArgs>>;
-  clientSecrets?: Resolver<Array<ResolversTypes['ClientSecret']>, ParentType, ContextType>;
+  clientCredentials?: Resolver<Array<ResolversTypes['ClientSecret']>, ParentType, ContextType>;
 };
 
 export type TokenResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Token'] = ResolversParentTypes['Token']> = {

@@ -239,8 +239,8 @@ test('13 apps, audit log and signing keys pages: create an app, disable and enab
   assert.match(await card.getByLabel('Client secret', { exact: true }).inputValue(), /^sws_/)
   await screenshot(page, '11-apps')
   assert.deepEqual(await seriousA11yViolations(page), [])
-  const apps = dataOf(await server.gql('{ apps(first: 100) { edges { node { name allowedScopes maxTokenLifetime disabledAt clientSecrets { id } } } } }')).apps.edges.map((e: any) => e.node)
-  assert.deepEqual(apps.find((a: any) => a.name === 'walkthrough'), { name: 'walkthrough', allowedScopes: ['tokens:read'], maxTokenLifetime: 'P30D', disabledAt: null, clientSecrets: [{ id: apps.find((a: any) => a.name === 'walkthrough').clientSecrets[0].id }] })
+  const apps = dataOf(await server.gql('{ apps(first: 100) { edges { node { name allowedScopes maxTokenLifetime disabledAt clientCredentials { id } } } } }')).apps.edges.map((e: any) => e.node)
+  assert.deepEqual(apps.find((a: any) => a.name === 'walkthrough'), { name: 'walkthrough', allowedScopes: ['tokens:read'], maxTokenLifetime: 'P30D', disabledAt: null, clientCredentials: [{ id: apps.find((a: any) => a.name === 'walkthrough').clientCredentials[0].id }] })
 
   await page.getByRole('link', { name: 'Audit log' }).click()
   await page.getByLabel('Action').fill('app.enable')

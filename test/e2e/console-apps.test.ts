@@ -1,4 +1,4 @@
-// Issue 13: enableApp, App.clientSecrets and auditChainStatus, the API the console's apps and audit pages use.
+// Issue 13: enableApp, App.clientCredentials and auditChainStatus, the API the console's apps and audit pages use.
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { createApp, dataOf, issue, startServer, type TestServer } from './harness.js'
@@ -6,7 +6,7 @@ import { expectRefused } from './refusal.js'
 
 const ENABLE = 'mutation($id: ID!) { enableApp(id: $id) { id disabledAt } }'
 const DISABLE = 'mutation($id: ID!) { disableApp(id: $id) { id disabledAt } }'
-const SECRETS = 'query($id: ID!) { app(id: $id) { clientSecrets { id createdAt revokedAt lastUsedAt } } }'
+const SECRETS = 'query($id: ID!) { app(id: $id) { clientCredentials { id createdAt revokedAt lastUsedAt } } }'
 
 describe('console apps API', () => {
   let server: TestServer
@@ -42,10 +42,10 @@ describe('console apps API', () => {
     assert.notEqual(dataOf(await server.gql('query($id: ID!) { app(id: $id) { disabledAt } }', { variables: { id: other.id } })).app.disabledAt, null)
   })
 
-  test('13 App.clientSecrets lists metadata only, within the app boundary', async () => {
+  test('13 App.clientCredentials lists client secrets as metadata only, within the app boundary', async () => {
     const app = await createApp(server, { name: 'cs', allowedScopes: ['apps:read'] })
     const created = dataOf(await server.gql('mutation($id: ID!) { createClientSecret(appId: $id) { id secret } }', { variables: { id: app.id } })).createClientSecret
-    const listed = dataOf(await server.gql(SECRETS, { variables: { id: app.id } })).app.clientSecrets
+    const listed = dataOf(await server.gql(SECRETS, { variables: { id: app.id } })).app.clientCredentials
     assert.equal(listed.length, 1)
     assert.equal(listed[0].id, created.id)
     assert.equal(listed[0].lastUsedAt, null)

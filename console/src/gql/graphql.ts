@@ -145,7 +145,7 @@ export type TrimTokenMutation = { trimToken: { removedScopes: Array<string>, kep
 export type AppsPageQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type AppsPageQuery = { apps: { edges: Array<{ node: { id: string, name: string, description: string | null, allowedScopes: Array<string>, maxTokenLifetime: string | null, isRoot: boolean, createdAt: string, disabledAt: string | null, clientSecrets: Array<{ id: string, createdAt: string, revokedAt: string | null, lastUsedAt: string | null }> } }> } };
+export type AppsPageQuery = { apps: { edges: Array<{ node: { id: string, name: string, description: string | null, allowedScopes: Array<string>, maxTokenLifetime: string | null, isRoot: boolean, createdAt: string, disabledAt: string | null, clientCredentials: Array<{ id: string, createdAt: string, revokedAt: string | null, lastUsedAt: string | null }> } }> } };
 
 export type CreateAppMutationVariables = Exact<{
   input: CreateAppInput;
@@ -496,7 +496,7 @@ export const AppsPageDocument = new TypedDocumentString(`
         isRoot
         createdAt
         disabledAt
-        clientSecrets {
+        clientCredentials {
           id
           createdAt
           revokedAt

@@ -46,11 +46,11 @@ export function AppsPage({ caller }: { caller: Caller }) {
               : <button type="button" className="danger" onClick={() => void act(() => request(DisableAppDocument, { id: app.id }))}>Disable {app.name}</button>
           )}
           <h3>Client secrets</h3>
-          {app.clientSecrets.length === 0 ? <p className="muted">None.</p> : (
+          {app.clientCredentials.length === 0 ? <p className="muted">None.</p> : (
             <table>
               <thead><tr><th scope="col">Id</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Revoked</th>{canWrite && <th scope="col">Action</th>}</tr></thead>
               <tbody>
-                {app.clientSecrets.map((s) => (
+                {app.clientCredentials.map((s) => (
                   <tr key={s.id}>
                     <td><code>{s.id}</code></td><td>{formatTime(s.createdAt)}</td><td>{formatTime(s.lastUsedAt)}</td><td>{formatTime(s.revokedAt)}</td>
                     {canWrite && <td>{!s.revokedAt && <button type="button" className="danger" aria-label={`Revoke client secret ${s.id}`} onClick={() => void act(() => request(RevokeClientSecretDocument, { id: s.id }))}>Revoke</button>}</td>}
