@@ -33,6 +33,9 @@ import { masterKeyBytes } from './tokens/seal-private-key.js'
 import { createJwtIssuer } from './tokens/sign-access-token.js'
 import { createTokenAuthority } from './tokens/token-authority.js'
 import { createJwtVerifier } from './tokens/verify-access-token.js'
+import { join } from 'node:path'
+import { consoleRoutes, redirectToConsole } from './http/console-route.js'
+import { packageRoot } from './package-root.js'
 
 export interface Scopeward {
   domain: Domain & { jwtVerifier?: JwtVerifier | undefined }
@@ -151,6 +154,8 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
     .route('POST', '/oauth/revoke', oauthRevokeRoute)
     .route('GET', '/.well-known/jwks.json', jwksRoute(ring))
     .route('GET', '/.well-known/oauth-authorization-server', authorizationServerMetadataRoute(authority))
+  http.route('GET', '/', redirectToConsole).route('GET', '/console', redirectToConsole)
+  for (const [path, route] of consoleRoutes(join(packageRoot(), 'dist', 'console'))) http.route('GET', path, route)
 
   return {
     domain,

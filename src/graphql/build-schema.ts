@@ -7,6 +7,7 @@ import { BUILT_IN_SCOPES } from '../domain/scope-rules.js'
 import type { ScopeCatalogue } from '../domain/scope-catalogue.js'
 import { packageRoot } from '../package-root.js'
 import type { GraphQLContext } from './context.js'
+import { consoleResolvers } from './console-resolvers.js'
 import { leastPrivilegeResolvers } from './least-privilege-resolvers.js'
 import { resolvers } from './resolvers.js'
 
@@ -29,7 +30,7 @@ export function buildScopewardSchema(options: {
   /** Opens `scopeRequirements` and `requiredScopes` to callers without a token (the SDL asks for one). */
   publicScopeRequirements?: boolean
 }): GraphQLSchema {
-  const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: [resolvers, leastPrivilegeResolvers] as never })
+  const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: [resolvers, leastPrivilegeResolvers, consoleResolvers] as never })
   return applyScopeDirectives(schema, {
     scopesOf: (context) => (context as GraphQLContext).principal?.held ?? null,
     implies: () => options.catalogue.implies,

@@ -25,6 +25,16 @@ export type Scalars = {
   Duration: { input: string; output: string; }
 };
 
+/** The audit log's hash chain, recomputed from the first event. */
+export type AuditChainStatus = {
+  __typename?: 'AuditChainStatus';
+  ok: Scalars['Boolean']['output'];
+  events: Scalars['Int']['output'];
+  /** The sequence number of the first event at fault, when not ok. */
+  firstBadEvent: Maybe<Scalars['Int']['output']>;
+  problem: Maybe<Scalars['String']['output']>;
+};
+
 /** How often and when a token exercised one of its scopes. */
 export type ScopeUsage = {
   __typename?: 'ScopeUsage';
@@ -127,6 +137,8 @@ export type App = {
   createdAt: Scalars['DateTime']['output'];
   disabledAt: Maybe<Scalars['DateTime']['output']>;
   tokens: Maybe<TokenConnection>;
+  /** The app's client secrets for POST /oauth/token, as metadata (a secret itself is shown once, when created), oldest first. */
+  clientCredentials: Maybe<Array<ClientSecret>>;
 };
 
 
@@ -162,6 +174,8 @@ export type Token = {
   usedScopes: Array<Scalars['String']['output']>;
   /** Scopes this token holds but has not exercised since `since` ago (default: ever): candidates to drop. */
   unusedScopes: Array<Scalars['String']['output']>;
+  /** Tokens derived from this one (its direct children), oldest first. */
+  derivedTokens: Maybe<Array<Token>>;
   /** Per-scope usage counts and last use. */
   scopeUsage: Array<ScopeUsage>;
   /** True for a token without expiry (only ever issued when asked for explicitly). */
@@ -274,6 +288,13 @@ export type Query = {
   scopeRequirements: Maybe<Array<FieldRequirement>>;
   /** What an operation needs: alternatives, least first. Issue a token with exactly one of them. Any valid token; public only with SCOPEWARD_PUBLIC_SCOPE_REQUIREMENTS=true. */
   requiredScopes: Maybe<Array<Array<Scalars['String']['output']>>>;
+  /**
+   * The tokens `revokeToken(id)` would revoke now: the token and every unrevoked token derived from it,
+   * transitively, parents first. A dry run: nothing changes and nothing is audited. Needs what revoking needs.
+   */
+  revocationPreview: Maybe<Array<Token>>;
+  /** Recomputes the audit chain (the whole log, so root-app tokens only). */
+  auditChainStatus: Maybe<AuditChainStatus>;
   /** Active tokens that could do more than their requests of the last `unusedFor` needed, with the least scopes that would do. */
   overPermissionedTokens: Maybe<OverPermissionedTokenConnection>;
   /** Active tokens expiring within the window, soonest first. */
@@ -325,6 +346,11 @@ export type QueryAuditEventsArgs = {
 export type QueryRequiredScopesArgs = {
   document: Scalars['String']['input'];
   operationName?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type QueryRevocationPreviewArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -403,6 +429,8 @@ export type Mutation = {
   rotateToken: IssuedToken;
   /** Revokes a token and every token derived from it. */
   revokeToken: Token;
+  /** Enables a disabled app: its unexpired, unrevoked tokens work again. Root-app tokens only (disabling is the kill switch). */
+  enableApp: App;
   /** Narrows a token (and its derived tokens) to the least scopes that covered its requests within `unusedFor` (default: ever). Never widens. */
   trimToken: TrimResult;
   /** Revokes every active token matching all of the filter, with their derived tokens. */
@@ -459,6 +487,11 @@ export type MutationRevokeTokenArgs = {
 };
 
 
+export type MutationEnableAppArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
 export type MutationTrimTokenArgs = {
   id: Scalars['ID']['input'];
   unusedFor?: InputMaybe<Scalars['Duration']['input']>;
@@ -498,6 +531,8 @@ export type ClientSecret = {
   scopes: Maybe<Array<Scalars['String']['output']>>;
   createdAt: Scalars['DateTime']['output'];
   revokedAt: Maybe<Scalars['DateTime']['output']>;
+  /** When the secret last authenticated a client_credentials grant; null: never (or not recorded). */
+  lastUsedAt: Maybe<Scalars['DateTime']['output']>;
 };
 
 /** A new client secret and its plaintext, returned once by createClientSecret and never again. */
@@ -595,13 +630,14 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
-  ScopeUsage: ResolverTypeWrapper<ScopeUsage>;
+  AuditChainStatus: ResolverTypeWrapper<AuditChainStatus>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  ScopeUsage: ResolverTypeWrapper<ScopeUsage>;
   OverPermissionedToken: ResolverTypeWrapper<OverPermissionedTokenModel>;
   OverPermissionedTokenEdge: ResolverTypeWrapper<Omit<OverPermissionedTokenEdge, 'node'> & { node: ResolversTypes['OverPermissionedToken'] }>;
   OverPermissionedTokenConnection: ResolverTypeWrapper<OverPermissionedPage>;
   TrimResult: ResolverTypeWrapper<TrimResultModel>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   RevokeTokensFilter: RevokeTokensFilter;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   BulkRevocation: ResolverTypeWrapper<BulkRevocationResult>;
@@ -639,13 +675,14 @@ export type ResolversTypes = {
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
-  ScopeUsage: ScopeUsage;
+  AuditChainStatus: AuditChainStatus;
+  Boolean: Scalars['Boolean']['output'];
   Int: Scalars['Int']['output'];
+  ScopeUsage: ScopeUsage;
   OverPermissionedToken: OverPermissionedTokenModel;
   OverPermissionedTokenEdge: Omit<OverPermissionedTokenEdge, 'node'> & { node: ResolversParentTypes['OverPermissionedToken'] };
   OverPermissionedTokenConnection: OverPermissionedPage;
   TrimResult: TrimResultModel;
-  Boolean: Scalars['Boolean']['output'];
   RevokeTokensFilter: RevokeTokensFilter;
   ID: Scalars['ID']['output'];
   BulkRevocation: BulkRevocationResult;
@@ -692,6 +729,13 @@ export type AuthenticatedDirectiveResolver<Result, Parent, ContextType = GraphQL
 export type PublicDirectiveArgs = { };
 
 export type PublicDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = PublicDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type AuditChainStatusResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AuditChainStatus'] = ResolversParentTypes['AuditChainStatus']> = {
+  ok?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  events?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  firstBadEvent?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  problem?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
 
 export type ScopeUsageResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ScopeUsage'] = ResolversParentTypes['ScopeUsage']> = {
   scope?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -758,6 +802,7 @@ export type AppResolvers<ContextType = GraphQLContext, ParentType extends Resolv
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   disabledAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   tokens?: Resolver<Maybe<ResolversTypes['TokenConnection']>, ParentType, ContextType, Partial<AppTokensArgs>>;
+  clientCredentials?: Resolver<Maybe<Array<ResolversTypes['ClientSecret']>>, ParentType, ContextType>;
 };
 
 export type TokenResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Token'] = ResolversParentTypes['Token']> = {
@@ -778,6 +823,7 @@ export type TokenResolvers<ContextType = GraphQLContext, ParentType extends Reso
   parent?: Resolver<Maybe<ResolversTypes['Token']>, ParentType, ContextType>;
   usedScopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   unusedScopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType, Partial<TokenUnusedScopesArgs>>;
+  derivedTokens?: Resolver<Maybe<Array<ResolversTypes['Token']>>, ParentType, ContextType>;
   scopeUsage?: Resolver<Array<ResolversTypes['ScopeUsage']>, ParentType, ContextType>;
   neverExpires?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   suggestedScopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType, Partial<TokenSuggestedScopesArgs>>;
@@ -855,6 +901,8 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   auditEvents?: Resolver<Maybe<ResolversTypes['AuditEventConnection']>, ParentType, ContextType, Partial<QueryAuditEventsArgs>>;
   scopeRequirements?: Resolver<Maybe<Array<ResolversTypes['FieldRequirement']>>, ParentType, ContextType>;
   requiredScopes?: Resolver<Maybe<Array<Array<ResolversTypes['String']>>>, ParentType, ContextType, RequireFields<QueryRequiredScopesArgs, 'document'>>;
+  revocationPreview?: Resolver<Maybe<Array<ResolversTypes['Token']>>, ParentType, ContextType, RequireFields<QueryRevocationPreviewArgs, 'id'>>;
+  auditChainStatus?: Resolver<Maybe<ResolversTypes['AuditChainStatus']>, ParentType, ContextType>;
   overPermissionedTokens?: Resolver<Maybe<ResolversTypes['OverPermissionedTokenConnection']>, ParentType, ContextType, RequireFields<QueryOverPermissionedTokensArgs, 'unusedFor'>>;
   expiringTokens?: Resolver<Maybe<Array<ResolversTypes['Token']>>, ParentType, ContextType, RequireFields<QueryExpiringTokensArgs, 'within'>>;
   neverExpiringTokens?: Resolver<Maybe<ResolversTypes['TokenConnection']>, ParentType, ContextType, Partial<QueryNeverExpiringTokensArgs>>;
@@ -871,6 +919,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   deriveToken?: Resolver<ResolversTypes['IssuedToken'], ParentType, ContextType, RequireFields<MutationDeriveTokenArgs, 'input'>>;
   rotateToken?: Resolver<ResolversTypes['IssuedToken'], ParentType, ContextType, RequireFields<MutationRotateTokenArgs, 'id'>>;
   revokeToken?: Resolver<ResolversTypes['Token'], ParentType, ContextType, RequireFields<MutationRevokeTokenArgs, 'id'>>;
+  enableApp?: Resolver<ResolversTypes['App'], ParentType, ContextType, RequireFields<MutationEnableAppArgs, 'id'>>;
   trimToken?: Resolver<ResolversTypes['TrimResult'], ParentType, ContextType, RequireFields<MutationTrimTokenArgs, 'id' | 'dryRun'>>;
   revokeTokens?: Resolver<ResolversTypes['BulkRevocation'], ParentType, ContextType, RequireFields<MutationRevokeTokensArgs, 'filter' | 'dryRun'>>;
   createClientSecret?: Resolver<ResolversTypes['IssuedClientSecret'], ParentType, ContextType, RequireFields<MutationCreateClientSecretArgs, 'appId'>>;
@@ -884,6 +933,7 @@ export type ClientSecretResolvers<ContextType = GraphQLContext, ParentType exten
   scopes?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   revokedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  lastUsedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 };
 
 export type IssuedClientSecretResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['IssuedClientSecret'] = ResolversParentTypes['IssuedClientSecret']> = {
@@ -903,6 +953,7 @@ export type SigningKeyResolvers<ContextType = GraphQLContext, ParentType extends
 };
 
 export type Resolvers<ContextType = GraphQLContext> = {
+  AuditChainStatus?: AuditChainStatusResolvers<ContextType>;
   ScopeUsage?: ScopeUsageResolvers<ContextType>;
   OverPermissionedToken?: OverPermissionedTokenResolvers<ContextType>;
   OverPermissionedTokenEdge?: OverPermissionedTokenEdgeResolvers<ContextType>;

@@ -325,6 +325,11 @@ export class PgStore implements Store {
     return this.#db.select().from(t.tokenScopeNeeds).where(inArray(t.tokenScopeNeeds.tokenId, [...tokenIds]))
   }
 
+  async listTokenFamily(id: string): Promise<{ id: string; parentId: string | null }[]> {
+    const { rows } = await this.#db.execute<{ id: string; parent_id: string | null }>(selectFamilySql(id))
+    return rows.map((r) => ({ id: r.id, parentId: r.parent_id }))
+  }
+
   async listUsage(tokenIds: readonly string[]): Promise<ScopeUsage[]> {
     if (tokenIds.length === 0) return []
     return this.#db.select().from(t.tokenScopeUsage).where(inArray(t.tokenScopeUsage.tokenId, [...tokenIds]))

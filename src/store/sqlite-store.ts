@@ -372,6 +372,10 @@ export class SqliteStore implements Store {
     return this.#db.select().from(t.tokenScopeNeeds).where(inArray(t.tokenScopeNeeds.tokenId, [...tokenIds])).all()
   }
 
+  async listTokenFamily(id: string): Promise<{ id: string; parentId: string | null }[]> {
+    return this.#db.all<{ id: string; parent_id: string | null }>(selectFamilySql(id)).map((r) => ({ id: r.id, parentId: r.parent_id }))
+  }
+
   async getUsage(tokenId: string): Promise<ScopeUsage[]> {
     return this.#db.select().from(t.tokenScopeUsage).where(eq(t.tokenScopeUsage.tokenId, tokenId)).orderBy(asc(t.tokenScopeUsage.scope)).all()
   }

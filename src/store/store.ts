@@ -236,6 +236,8 @@ export interface Store {
   /** The scopes tokens' requests required (the narrowest that would have sufficed), per token and scope. */
   listNeeds(tokenIds: readonly string[]): Promise<ScopeUsage[]>
   getUsage(tokenId: string): Promise<ScopeUsage[]>
+  /** A token and every token derived from it, transitively, parents first: the family a revocation reaches (read only). */
+  listTokenFamily(id: string): Promise<{ id: string; parentId: string | null }[]>
   /** Usage rows of several tokens at once (for reports over a page of tokens). */
   listUsage(tokenIds: readonly string[]): Promise<ScopeUsage[]>
   /**

@@ -1,0 +1,619 @@
+/* eslint-disable */
+/** Internal type. DO NOT USE DIRECTLY. */
+type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+/** Internal type. DO NOT USE DIRECTLY. */
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+export type TokenKind =
+  /** A swt_ token: a public id and a secret, checked against its SHA-256 hash. */
+  | 'OPAQUE'
+  /** A signed RFC 9068 access token, verifiable offline against the JWKS. */
+  | 'JWT';
+
+export type TokenStatus =
+  | 'ACTIVE'
+  | 'EXPIRED'
+  | 'REVOKED';
+
+export type SigningKeyStatus =
+  | 'ACTIVE'
+  | 'RETIRING'
+  | 'RETIRED';
+
+export type CreateAppInput = {
+  name: string;
+  description?: string | null | undefined;
+  allowedScopes: Array<string>;
+  maxTokenLifetime?: string | null | undefined;
+};
+
+export type UpdateAppInput = {
+  name?: string | null | undefined;
+  description?: string | null | undefined;
+  allowedScopes?: Array<string> | null | undefined;
+  maxTokenLifetime?: string | null | undefined;
+};
+
+export type IssueTokenInput = {
+  /** Defaults to the calling token's app. */
+  appId?: string | number | null | undefined;
+  subject?: string | null | undefined;
+  name: string;
+  /** The scopes to grant; or give forOperations instead. */
+  scopes?: Array<string> | null | undefined;
+  /** GraphQL documents the token must be able to run: it gets the least scopes they need. */
+  forOperations?: Array<string> | null | undefined;
+  /** Lifetime; defaults to P90D for OPAQUE and PT15M for JWT, within the app's maxTokenLifetime. */
+  expiresIn?: string | null | undefined;
+  /** A token that never expires: only when asked for and no lifetime policy applies. */
+  noExpiry?: boolean | null | undefined;
+  kind?: TokenKind | null | undefined;
+};
+
+export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ViewerQuery = { viewer: { id: string, name: string, kind: TokenKind, scopes: Array<string>, status: TokenStatus, expiresAt: string | null, subject: string | null, app: { id: string, name: string, isRoot: boolean } } | null };
+
+export type ScopeCatalogueQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ScopeCatalogueQuery = { scopes: Array<{ name: string, description: string, implies: Array<string> }> | null };
+
+export type AppsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AppsQuery = { apps: { edges: Array<{ node: { id: string, name: string, allowedScopes: Array<string>, maxTokenLifetime: string | null, isRoot: boolean, disabledAt: string | null } }> } | null };
+
+export type TokensQueryVariables = Exact<{
+  appId?: string | number | null | undefined;
+  subject?: string | null | undefined;
+  status?: TokenStatus | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type TokensQuery = { tokens: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, name: string, kind: TokenKind, status: TokenStatus, scopes: Array<string>, subject: string | null, createdAt: string, expiresAt: string | null, lastUsedAt: string | null, app: { id: string, name: string } } }> } | null };
+
+export type TokenPageQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type TokenPageQuery = { token: { id: string, name: string, kind: TokenKind, status: TokenStatus, scopes: Array<string>, subject: string | null, createdAt: string, expiresAt: string | null, revokedAt: string | null, revokeReason: string | null, lastUsedAt: string | null, usedScopes: Array<string>, unusedScopes: Array<string>, app: { id: string, name: string }, parent: { id: string, name: string, status: TokenStatus } | null, createdBy: { id: string, name: string } | null, derivedTokens: Array<{ id: string, name: string, status: TokenStatus }> | null } | null };
+
+export type TokenAuditQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type TokenAuditQuery = { auditEvents: { edges: Array<{ node: { id: string, at: string, actor: string | null, action: string, details: string } }> } | null };
+
+export type RevocationPreviewQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RevocationPreviewQuery = { revocationPreview: Array<{ id: string, name: string, status: TokenStatus }> | null };
+
+export type IssueTokenMutationVariables = Exact<{
+  input: IssueTokenInput;
+}>;
+
+
+export type IssueTokenMutation = { issueToken: { secret: string, token: { id: string, name: string, scopes: Array<string>, expiresAt: string | null, kind: TokenKind } } };
+
+export type RevokeTokenMutationVariables = Exact<{
+  id: string | number;
+  reason?: string | null | undefined;
+}>;
+
+
+export type RevokeTokenMutation = { revokeToken: { id: string, status: TokenStatus, revokedAt: string | null, revokeReason: string | null } };
+
+export type RotateTokenMutationVariables = Exact<{
+  id: string | number;
+  gracePeriod?: string | null | undefined;
+}>;
+
+
+export type RotateTokenMutation = { rotateToken: { secret: string, token: { id: string, name: string } } };
+
+export type OverPermissionedQueryVariables = Exact<{
+  unusedFor: string;
+  after?: string | null | undefined;
+}>;
+
+
+export type OverPermissionedQuery = { overPermissionedTokens: { pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { unusedScopes: Array<string>, suggestedScopes: Array<string>, token: { id: string, name: string, scopes: Array<string>, lastUsedAt: string | null, app: { name: string } } } }> } | null };
+
+export type LifetimesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type LifetimesQuery = { expiring: Array<{ id: string, name: string, expiresAt: string | null, app: { name: string } }> | null, neverExpiringTokens: { totalCount: number, edges: Array<{ node: { id: string, name: string, createdAt: string, app: { name: string } } }> } | null, active: { totalCount: number } | null, expired: { totalCount: number } | null, revoked: { totalCount: number } | null };
+
+export type TrimTokenMutationVariables = Exact<{
+  id: string | number;
+  unusedFor?: string | null | undefined;
+  dryRun?: boolean | null | undefined;
+}>;
+
+
+export type TrimTokenMutation = { trimToken: { removedScopes: Array<string>, keptScopes: Array<string>, dryRun: boolean, token: { id: string, scopes: Array<string> } } };
+
+export type AppsPageQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AppsPageQuery = { apps: { edges: Array<{ node: { id: string, name: string, description: string | null, allowedScopes: Array<string>, maxTokenLifetime: string | null, isRoot: boolean, createdAt: string, disabledAt: string | null, clientCredentials: Array<{ id: string, createdAt: string, revokedAt: string | null, lastUsedAt: string | null }> | null } }> } | null };
+
+export type CreateAppMutationVariables = Exact<{
+  input: CreateAppInput;
+}>;
+
+
+export type CreateAppMutation = { createApp: { id: string, name: string } };
+
+export type UpdateAppMutationVariables = Exact<{
+  id: string | number;
+  input: UpdateAppInput;
+}>;
+
+
+export type UpdateAppMutation = { updateApp: { id: string, allowedScopes: Array<string>, maxTokenLifetime: string | null } };
+
+export type DisableAppMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DisableAppMutation = { disableApp: { id: string, disabledAt: string | null } };
+
+export type EnableAppMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type EnableAppMutation = { enableApp: { id: string, disabledAt: string | null } };
+
+export type CreateClientSecretMutationVariables = Exact<{
+  appId: string | number;
+}>;
+
+
+export type CreateClientSecretMutation = { createClientSecret: { id: string, secret: string, createdAt: string } };
+
+export type RevokeClientSecretMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RevokeClientSecretMutation = { revokeClientSecret: { id: string, revokedAt: string | null } };
+
+export type AuditLogQueryVariables = Exact<{
+  actor?: string | number | null | undefined;
+  action?: string | null | undefined;
+  target?: string | null | undefined;
+  from?: string | null | undefined;
+  to?: string | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type AuditLogQuery = { auditEvents: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, at: string, actor: string | null, appId: string | null, action: string, target: string | null, details: string } }> } | null };
+
+export type AuditChainQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AuditChainQuery = { auditChainStatus: { ok: boolean, events: number, firstBadEvent: number | null, problem: string | null } | null };
+
+export type SigningKeysQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SigningKeysQuery = { signingKeys: Array<{ kid: string, alg: string, status: SigningKeyStatus, createdAt: string, retireAfter: string | null }> | null };
+
+export type RotateSigningKeyMutationVariables = Exact<{
+  alg?: string | null | undefined;
+}>;
+
+
+export type RotateSigningKeyMutation = { rotateSigningKey: { kid: string, alg: string, status: SigningKeyStatus } };
+
+export class TypedDocumentString<TResult, TVariables>
+  extends String
+  implements DocumentTypeDecoration<TResult, TVariables>
+{
+  __apiType?: NonNullable<DocumentTypeDecoration<TResult, TVariables>['__apiType']>;
+  private value: string;
+  public __meta__?: Record<string, any> | undefined;
+
+  constructor(value: string, __meta__?: Record<string, any> | undefined) {
+    super(value);
+    this.value = value;
+    this.__meta__ = __meta__;
+  }
+
+  override toString(): string & DocumentTypeDecoration<TResult, TVariables> {
+    return this.value;
+  }
+}
+
+export const ViewerDocument = new TypedDocumentString(`
+    query Viewer {
+  viewer {
+    id
+    name
+    kind
+    scopes
+    status
+    expiresAt
+    subject
+    app {
+      id
+      name
+      isRoot
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ViewerQuery, ViewerQueryVariables>;
+export const ScopeCatalogueDocument = new TypedDocumentString(`
+    query ScopeCatalogue {
+  scopes {
+    name
+    description
+    implies
+  }
+}
+    `) as unknown as TypedDocumentString<ScopeCatalogueQuery, ScopeCatalogueQueryVariables>;
+export const AppsDocument = new TypedDocumentString(`
+    query Apps {
+  apps(first: 100) {
+    edges {
+      node {
+        id
+        name
+        allowedScopes
+        maxTokenLifetime
+        isRoot
+        disabledAt
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AppsQuery, AppsQueryVariables>;
+export const TokensDocument = new TypedDocumentString(`
+    query Tokens($appId: ID, $subject: String, $status: TokenStatus, $first: Int, $after: String) {
+  tokens(
+    appId: $appId
+    subject: $subject
+    status: $status
+    first: $first
+    after: $after
+  ) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      node {
+        id
+        name
+        kind
+        status
+        scopes
+        subject
+        createdAt
+        expiresAt
+        lastUsedAt
+        app {
+          id
+          name
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<TokensQuery, TokensQueryVariables>;
+export const TokenPageDocument = new TypedDocumentString(`
+    query TokenPage($id: ID!) {
+  token(id: $id) {
+    id
+    name
+    kind
+    status
+    scopes
+    subject
+    createdAt
+    expiresAt
+    revokedAt
+    revokeReason
+    lastUsedAt
+    usedScopes
+    unusedScopes
+    app {
+      id
+      name
+    }
+    parent {
+      id
+      name
+      status
+    }
+    createdBy {
+      id
+      name
+    }
+    derivedTokens {
+      id
+      name
+      status
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<TokenPageQuery, TokenPageQueryVariables>;
+export const TokenAuditDocument = new TypedDocumentString(`
+    query TokenAudit($id: String!) {
+  auditEvents(target: $id, first: 50) {
+    edges {
+      node {
+        id
+        at
+        actor
+        action
+        details
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<TokenAuditQuery, TokenAuditQueryVariables>;
+export const RevocationPreviewDocument = new TypedDocumentString(`
+    query RevocationPreview($id: ID!) {
+  revocationPreview(id: $id) {
+    id
+    name
+    status
+  }
+}
+    `) as unknown as TypedDocumentString<RevocationPreviewQuery, RevocationPreviewQueryVariables>;
+export const IssueTokenDocument = new TypedDocumentString(`
+    mutation IssueToken($input: IssueTokenInput!) {
+  issueToken(input: $input) {
+    secret
+    token {
+      id
+      name
+      scopes
+      expiresAt
+      kind
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<IssueTokenMutation, IssueTokenMutationVariables>;
+export const RevokeTokenDocument = new TypedDocumentString(`
+    mutation RevokeToken($id: ID!, $reason: String) {
+  revokeToken(id: $id, reason: $reason) {
+    id
+    status
+    revokedAt
+    revokeReason
+  }
+}
+    `) as unknown as TypedDocumentString<RevokeTokenMutation, RevokeTokenMutationVariables>;
+export const RotateTokenDocument = new TypedDocumentString(`
+    mutation RotateToken($id: ID!, $gracePeriod: Duration) {
+  rotateToken(id: $id, gracePeriod: $gracePeriod) {
+    secret
+    token {
+      id
+      name
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<RotateTokenMutation, RotateTokenMutationVariables>;
+export const OverPermissionedDocument = new TypedDocumentString(`
+    query OverPermissioned($unusedFor: Duration!, $after: String) {
+  overPermissionedTokens(unusedFor: $unusedFor, first: 50, after: $after) {
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      node {
+        unusedScopes
+        suggestedScopes
+        token {
+          id
+          name
+          scopes
+          lastUsedAt
+          app {
+            name
+          }
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<OverPermissionedQuery, OverPermissionedQueryVariables>;
+export const LifetimesDocument = new TypedDocumentString(`
+    query Lifetimes {
+  expiring: expiringTokens(within: "P84D", first: 100) {
+    id
+    name
+    expiresAt
+    app {
+      name
+    }
+  }
+  neverExpiringTokens(first: 100) {
+    totalCount
+    edges {
+      node {
+        id
+        name
+        createdAt
+        app {
+          name
+        }
+      }
+    }
+  }
+  active: tokens(status: ACTIVE, first: 1) {
+    totalCount
+  }
+  expired: tokens(status: EXPIRED, first: 1) {
+    totalCount
+  }
+  revoked: tokens(status: REVOKED, first: 1) {
+    totalCount
+  }
+}
+    `) as unknown as TypedDocumentString<LifetimesQuery, LifetimesQueryVariables>;
+export const TrimTokenDocument = new TypedDocumentString(`
+    mutation TrimToken($id: ID!, $unusedFor: Duration, $dryRun: Boolean) {
+  trimToken(id: $id, unusedFor: $unusedFor, dryRun: $dryRun) {
+    removedScopes
+    keptScopes
+    dryRun
+    token {
+      id
+      scopes
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<TrimTokenMutation, TrimTokenMutationVariables>;
+export const AppsPageDocument = new TypedDocumentString(`
+    query AppsPage {
+  apps(first: 100) {
+    edges {
+      node {
+        id
+        name
+        description
+        allowedScopes
+        maxTokenLifetime
+        isRoot
+        createdAt
+        disabledAt
+        clientCredentials {
+          id
+          createdAt
+          revokedAt
+          lastUsedAt
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AppsPageQuery, AppsPageQueryVariables>;
+export const CreateAppDocument = new TypedDocumentString(`
+    mutation CreateApp($input: CreateAppInput!) {
+  createApp(input: $input) {
+    id
+    name
+  }
+}
+    `) as unknown as TypedDocumentString<CreateAppMutation, CreateAppMutationVariables>;
+export const UpdateAppDocument = new TypedDocumentString(`
+    mutation UpdateApp($id: ID!, $input: UpdateAppInput!) {
+  updateApp(id: $id, input: $input) {
+    id
+    allowedScopes
+    maxTokenLifetime
+  }
+}
+    `) as unknown as TypedDocumentString<UpdateAppMutation, UpdateAppMutationVariables>;
+export const DisableAppDocument = new TypedDocumentString(`
+    mutation DisableApp($id: ID!) {
+  disableApp(id: $id) {
+    id
+    disabledAt
+  }
+}
+    `) as unknown as TypedDocumentString<DisableAppMutation, DisableAppMutationVariables>;
+export const EnableAppDocument = new TypedDocumentString(`
+    mutation EnableApp($id: ID!) {
+  enableApp(id: $id) {
+    id
+    disabledAt
+  }
+}
+    `) as unknown as TypedDocumentString<EnableAppMutation, EnableAppMutationVariables>;
+export const CreateClientSecretDocument = new TypedDocumentString(`
+    mutation CreateClientSecret($appId: ID!) {
+  createClientSecret(appId: $appId) {
+    id
+    secret
+    createdAt
+  }
+}
+    `) as unknown as TypedDocumentString<CreateClientSecretMutation, CreateClientSecretMutationVariables>;
+export const RevokeClientSecretDocument = new TypedDocumentString(`
+    mutation RevokeClientSecret($id: ID!) {
+  revokeClientSecret(id: $id) {
+    id
+    revokedAt
+  }
+}
+    `) as unknown as TypedDocumentString<RevokeClientSecretMutation, RevokeClientSecretMutationVariables>;
+export const AuditLogDocument = new TypedDocumentString(`
+    query AuditLog($actor: ID, $action: String, $target: String, $from: DateTime, $to: DateTime, $after: String) {
+  auditEvents(
+    actor: $actor
+    action: $action
+    target: $target
+    from: $from
+    to: $to
+    first: 50
+    after: $after
+  ) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      node {
+        id
+        at
+        actor
+        appId
+        action
+        target
+        details
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AuditLogQuery, AuditLogQueryVariables>;
+export const AuditChainDocument = new TypedDocumentString(`
+    query AuditChain {
+  auditChainStatus {
+    ok
+    events
+    firstBadEvent
+    problem
+  }
+}
+    `) as unknown as TypedDocumentString<AuditChainQuery, AuditChainQueryVariables>;
+export const SigningKeysDocument = new TypedDocumentString(`
+    query SigningKeys {
+  signingKeys {
+    kid
+    alg
+    status
+    createdAt
+    retireAfter
+  }
+}
+    `) as unknown as TypedDocumentString<SigningKeysQuery, SigningKeysQueryVariables>;
+export const RotateSigningKeyDocument = new TypedDocumentString(`
+    mutation RotateSigningKey($alg: String) {
+  rotateSigningKey(alg: $alg) {
+    kid
+    alg
+    status
+  }
+}
+    `) as unknown as TypedDocumentString<RotateSigningKeyMutation, RotateSigningKeyMutationVariables>;

@@ -1,0 +1,165 @@
+// The console's page logic, free of the DOM: unit-tested in test/unit/console-logic.test.ts.
+
+/** Built-in implications, used when the caller cannot read the scope catalogue (scopes:read). */
+export const BUILT_IN_IMPLIES: Record<string, string[]> = {
+  'apps:write': ['apps:read'],
+  'tokens:write': ['tokens:read'],
+  'scopes:write': ['scopes:read'],
+  'keys:write': ['keys:read'],
+}
+
+/** `scopes` and everything they imply, transitively. */
+export function closeScopes(scopes: readonly string[], implies: Record<string, readonly string[]>): Set<string> {
+  const out = new Set<string>()
+  const stack = [...scopes]
+  while (stack.length > 0) {
+    const s = stack.pop() as string
+    if (out.has(s)) continue
+    out.add(s)
+    stack.push(...(implies[s] ?? []))
+  }
+  return out
+}
+
+/** What the signed-in token may do, to decide which actions the page offers (the server decides what runs). */
+export interface Abilities {
+  readTokens: boolean
+  writeTokens: boolean
+  readApps: boolean
+  readScopes: boolean
+  readAudit: boolean
+}
+
+export function abilities(held: ReadonlySet<string>): Abilities {
+  return {
+    readTokens: held.has('tokens:read'),
+    writeTokens: held.has('tokens:write'),
+    readApps: held.has('apps:read'),
+    readScopes: held.has('scopes:read'),
+    readAudit: held.has('audit:read'),
+  }
+}
+
+/**
+ * The scopes the caller may put on a token of an app: within the app's ceiling and held by the
+ * caller (closed under implies). A root-app caller holding scopes:write may also grant any declared scope.
+ */
+export function grantableScopes(held: ReadonlySet<string>, ceiling: readonly string[], rootCatalogueAdmin: boolean): string[] {
+  return ceiling.filter((s) => rootCatalogueAdmin || held.has(s)).sort()
+}
+
+const DURATION_RE = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/
+
+/** Milliseconds of an ISO 8601 duration (years 365 days, months 30, as the server counts); null if malformed. */
+export function durationMs(text: string): number | null {
+  const m = DURATION_RE.exec(text.trim())
+  if (!m || text.trim() === 'P' || text.trim().endsWith('T')) return null
+  const [y, mo, w, d, h, mi, s] = m.slice(1).map((v) => Number(v ?? 0)) as [number, number, number, number, number, number, number]
+  const day = 86_400_000
+  return y * 365 * day + mo * 30 * day + w * 7 * day + d * day + h * 3_600_000 + mi * 60_000 + s * 1000
+}
+
+export const EXPIRY_PRESETS: { label: string; value: string }[] = [
+  { label: '1 hour', value: 'PT1H' },
+  { label: '1 day', value: 'P1D' },
+  { label: '7 days', value: 'P7D' },
+  { label: '30 days', value: 'P30D' },
+  { label: '90 days', value: 'P90D' },
+  { label: '1 year', value: 'P365D' },
+]
+
+/** The presets an app's ceiling allows (all of them without a ceiling). */
+export function expiryPresets(maxLifetime: string | null): { label: string; value: string }[] {
+  const max = maxLifetime === null ? null : durationMs(maxLifetime)
+  return EXPIRY_PRESETS.filter((p) => max === null || (durationMs(p.value) as number) <= max)
+}
+
+/** Why a custom lifetime is refused before sending it (the server checks again); null when fine. */
+export function expiryProblem(value: string, maxLifetime: string | null): string | null {
+  const ms = durationMs(value)
+  if (ms === null || ms <= 0) return 'Expires in must be an ISO 8601 duration such as P30D or PT12H'
+  const max = maxLifetime === null ? null : durationMs(maxLifetime)
+  if (max !== null && ms > max) return `Expires in is beyond the app's maximum lifetime (${maxLifetime})`
+  return null
+}
+
+export interface TokenRow {
+  id: string
+  name: string
+  createdAt: string
+  expiresAt: string | null
+  lastUsedAt: string | null
+}
+
+/** Tokens whose name or id contains `query` (case-insensitive). */
+export function searchTokens<T extends TokenRow>(rows: readonly T[], query: string): T[] {
+  const q = query.trim().toLowerCase()
+  if (q === '') return [...rows]
+  return rows.filter((r) => r.name.toLowerCase().includes(q) || r.id.toLowerCase().includes(q))
+}
+
+export type SortKey = 'created' | 'lastUsed' | 'expires'
+
+/** Newest first for created and last used; soonest first for expiry; missing values last. */
+export function sortTokens<T extends TokenRow>(rows: readonly T[], key: SortKey): T[] {
+  const value = (r: T): string | null => (key === 'created' ? r.createdAt : key === 'lastUsed' ? r.lastUsedAt : r.expiresAt)
+  const direction = key === 'expires' ? 1 : -1
+  return [...rows].sort((a, b) => {
+    const va = value(a)
+    const vb = value(b)
+    if (va === vb) return a.id < b.id ? -1 : 1
+    if (va === null) return 1
+    if (vb === null) return -1
+    return (va < vb ? -1 : 1) * direction
+  })
+}
+
+/** A time for a table cell: the date and time in UTC, or a dash. */
+export function formatTime(iso: string | null | undefined): string {
+  if (!iso) return '—'
+  return iso.replace('T', ' ').replace(/:\d\d\.\d+Z$/, ' UTC').replace(/:\d\dZ$/, ' UTC')
+}
+
+/** The console's pages, from a location path. */
+export type Page = 'tokens' | 'token' | 'issue' | 'least-privilege' | 'apps' | 'audit' | 'keys' | 'explorer'
+
+export function pageOf(pathname: string): Page {
+  const rest = pathname.replace(/^\/console\/?/, '').replace(/\/$/, '')
+  if (rest === 'token' || rest === 'issue' || rest === 'least-privilege' || rest === 'apps' || rest === 'audit' || rest === 'keys' || rest === 'explorer') return rest
+  return 'tokens'
+}
+
+/** The sign-in page's message for a refusal, from the server's error. */
+export function signInMessage(code: string | undefined, status: number): string {
+  if (status === 401 || code === 'UNAUTHENTICATED') return 'This token is not valid: it is malformed, unknown, expired or revoked, or its app is disabled.'
+  if (status === 429) return 'Too many failed sign-ins from this address; wait a minute and try again.'
+  return 'The server could not be reached; try again.'
+}
+
+const WEEK = 7 * 86_400_000
+
+/** How many of `expiries` fall in each of the next `weeks` weeks from `now` (week 0 = the coming 7 days). */
+export function expiryWeeks(expiries: readonly (string | null)[], now: number, weeks: number): number[] {
+  const out = new Array<number>(weeks).fill(0)
+  for (const e of expiries) {
+    if (e === null) continue
+    const week = Math.floor((Date.parse(e) - now) / WEEK)
+    if (week >= 0 && week < weeks) out[week] = (out[week] as number) + 1
+  }
+  return out
+}
+
+/** Tokens expiring within `days` of `now`. */
+export function expiringWithin<T extends { expiresAt: string | null }>(rows: readonly T[], now: number, days: number): T[] {
+  return rows.filter((r) => r.expiresAt !== null && Date.parse(r.expiresAt) - now <= days * 86_400_000 && Date.parse(r.expiresAt) > now)
+}
+
+/** The scopes a trim removes and keeps, for the dry-run diff. */
+export function trimDiff(current: readonly string[], kept: readonly string[]): { scope: string; change: 'kept' | 'removed' | 'added' }[] {
+  const keep = new Set(kept)
+  const now = new Set(current)
+  return [
+    ...[...now].sort().map((scope) => ({ scope, change: keep.has(scope) ? ('kept' as const) : ('removed' as const) })),
+    ...[...keep].filter((s) => !now.has(s)).sort().map((scope) => ({ scope, change: 'added' as const })),
+  ]
+}

@@ -1,0 +1,152 @@
+import { useMemo, useState, type FormEvent } from 'react'
+import { request } from '../api'
+import type { Caller } from '../app'
+import { AppsDocument, IssueTokenDocument, type IssueTokenMutation, type TokenKind } from '../gql/graphql'
+import { closeScopes, expiryPresets, expiryProblem, grantableScopes } from '../logic'
+import { linkHandler } from '../router'
+import { errorText, useQuery } from './common'
+
+interface AppChoice {
+  id: string
+  name: string
+  allowedScopes: string[]
+  maxTokenLifetime: string | null
+}
+
+/** A secret shown once: a read-only field labelled Secret, a copy button and a warning. */
+export function SecretOnce({ secret, note }: { secret: string; note?: string }) {
+  const [copied, setCopied] = useState(false)
+  return (
+    <div className="card secret" role="status">
+      <label htmlFor="secret">Secret</label>
+      <div className="inline-form">
+        <input id="secret" readOnly value={secret} onFocus={(e) => e.target.select()} spellCheck={false} />
+        <button type="button" onClick={() => void navigator.clipboard?.writeText(secret).then(() => setCopied(true), () => setCopied(false))}>{copied ? 'Copied' : 'Copy'}</button>
+      </div>
+      <p className="warning">Copy it now: it is shown only this once, and forgotten when you leave this page.{note ? ` ${note}` : ''}</p>
+    </div>
+  )
+}
+
+export function IssuePage({ caller }: { caller: Caller }) {
+  const apps = useQuery(async (): Promise<AppChoice[]> => {
+    if (caller.can.readApps) return (await request(AppsDocument)).apps.edges.map((e) => e.node).filter((a) => a.disabledAt === null)
+    return [{ id: caller.viewer.app.id, name: caller.viewer.app.name, allowedScopes: [...caller.held], maxTokenLifetime: null }]
+  }, [caller])
+  const [appId, setAppId] = useState('')
+  const [name, setName] = useState('')
+  const [scopes, setScopes] = useState<Set<string>>(new Set())
+  const [chosenExpiry, setExpiry] = useState('P30D')
+  const [custom, setCustom] = useState('')
+  const [kind, setKind] = useState<TokenKind>('OPAQUE')
+  const [error, setError] = useState<string | null>(null)
+  const [issued, setIssued] = useState<IssueTokenMutation['issueToken'] | null>(null)
+  const [busy, setBusy] = useState(false)
+
+  const app = apps.data?.find((a) => a.id === appId) ?? apps.data?.find((a) => a.id === caller.viewer.app.id) ?? apps.data?.[0]
+  const rootAdmin = caller.viewer.app.isRoot && caller.held.has('scopes:write')
+  const grantable = useMemo(() => (app ? grantableScopes(caller.held, app.allowedScopes, rootAdmin) : []), [app, caller, rootAdmin])
+  const presets = expiryPresets(app?.maxTokenLifetime ?? null)
+  // A preset beyond the chosen app's ceiling falls back to the longest it allows.
+  const expiry = chosenExpiry === 'custom' || presets.some((p) => p.value === chosenExpiry) ? chosenExpiry : (presets[presets.length - 1]?.value ?? 'custom')
+  const implied = closeScopes([...scopes], caller.implies)
+
+  if (issued) {
+    const href = `/console/token?id=${encodeURIComponent(issued.token.id)}`
+    return (
+      <section aria-labelledby="issued-title">
+        <h1 id="issued-title">Token issued</h1>
+        <p>
+          <a href={href} onClick={linkHandler(href)}>{issued.token.name}</a> <code>{issued.token.id}</code>, scopes {issued.token.scopes.join(', ')}.
+        </p>
+        <SecretOnce secret={issued.secret} />
+        <button type="button" onClick={() => { setIssued(null); setName(''); setScopes(new Set()) }}>Issue another</button>
+      </section>
+    )
+  }
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault()
+    setError(null)
+    if (!app) return setError('Choose an app.')
+    if (name.trim() === '') return setError('Name is required.')
+    if (scopes.size === 0) return setError('Choose at least one scope.')
+    const expiresIn = expiry === 'custom' ? custom.trim() : expiry
+    const problem = expiryProblem(expiresIn, app.maxTokenLifetime)
+    if (problem) return setError(problem)
+    setBusy(true)
+    try {
+      const data = await request(IssueTokenDocument, { input: { appId: app.id, name: name.trim(), scopes: [...scopes].sort(), expiresIn, kind } })
+      setIssued(data.issueToken)
+    } catch (e) {
+      setError(errorText(e))
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  return (
+    <section aria-labelledby="issue-title">
+      <h1 id="issue-title">Issue token</h1>
+      {apps.error && <p role="alert" className="error">{apps.error}</p>}
+      <form className="card form" onSubmit={submit} noValidate>
+        <label htmlFor="issue-app">App</label>
+        <select id="issue-app" value={app?.id ?? ''} onChange={(e) => { setAppId(e.target.value); setScopes(new Set()) }}>
+          {apps.data?.map((a) => <option key={a.id} value={a.id}>{a.name}</option>)}
+        </select>
+        <label htmlFor="issue-name">Name</label>
+        <input id="issue-name" value={name} maxLength={200} onChange={(e) => setName(e.target.value)} />
+        <fieldset>
+          <legend>Scopes</legend>
+          {grantable.length === 0 && <p className="muted">You can grant no scope of this app.</p>}
+          {grantable.map((s) => {
+            const viaOther = !scopes.has(s) && implied.has(s)
+            return (
+              <div key={s} className="check">
+                <input
+                  type="checkbox"
+                  id={`scope-${s}`}
+                  checked={scopes.has(s)}
+                  onChange={(e) => {
+                    const next = new Set(scopes)
+                    if (e.target.checked) next.add(s)
+                    else next.delete(s)
+                    setScopes(next)
+                  }}
+                />
+                <label htmlFor={`scope-${s}`}>{s}</label>
+                {(caller.implies[s]?.length ?? 0) > 0 && <span className="muted"> implies {caller.implies[s]?.join(', ')}</span>}
+                {viaOther && <span className="muted"> (implied by your choice)</span>}
+              </div>
+            )
+          })}
+        </fieldset>
+        <label htmlFor="issue-expiry">Expires in</label>
+        <select id="issue-expiry" value={expiry} onChange={(e) => setExpiry(e.target.value)}>
+          {presets.map((p) => <option key={p.value} value={p.value}>{p.label}</option>)}
+          <option value="custom">Custom…</option>
+        </select>
+        {app?.maxTokenLifetime && <p className="help">This app's tokens live at most {app.maxTokenLifetime}.</p>}
+        {expiry === 'custom' && (
+          <>
+            <label htmlFor="issue-custom">Custom lifetime (ISO 8601, e.g. P14D)</label>
+            <input id="issue-custom" value={custom} onChange={(e) => setCustom(e.target.value)} />
+          </>
+        )}
+        <fieldset>
+          <legend>Kind</legend>
+          <div className="check">
+            <input type="radio" id="kind-opaque" name="kind" checked={kind === 'OPAQUE'} onChange={() => setKind('OPAQUE')} />
+            <label htmlFor="kind-opaque">Opaque</label>
+          </div>
+          <div className="check">
+            <input type="radio" id="kind-jwt" name="kind" checked={kind === 'JWT'} onChange={() => setKind('JWT')} />
+            <label htmlFor="kind-jwt">JWT</label>
+          </div>
+        </fieldset>
+        {error && <p role="alert" className="error">{error}</p>}
+        <button type="submit" disabled={busy}>Issue</button>
+      </form>
+    </section>
+  )
+}

@@ -1,0 +1,258 @@
+// Issue 13: the console in a real browser (Debian's Chromium through playwright-core) against the
+// real server on a fresh database. Screenshots of each page go to test-artifacts/console/.
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import type { Browser, Page } from 'playwright-core'
+import { auditCount, createApp, dataOf, DERIVE, issue, startServer, tokenCount, type TestServer } from '../e2e/harness.js'
+import { chromiumPath, consoleBuilt, launch, screenshot, seriousA11yViolations, watchedPage, type Watched } from './browser.js'
+
+const skip = chromiumPath() === null ? 'no Chromium (apt-get install chromium, or set CHROMIUM_PATH)' : !consoleBuilt() ? 'the console is not built (npm run build:console)' : false
+if (skip) console.log(`# SKIPPED browser tests: ${skip}`)
+
+let server: TestServer
+let browser: Browser
+const pages: Watched[] = []
+
+before(async () => {
+  if (skip) return
+  server = await startServer()
+  browser = await launch()
+})
+after(async () => {
+  if (skip) return
+  await browser.close()
+  await server.stop()
+})
+
+async function open(): Promise<Watched> {
+  const w = await watchedPage(browser)
+  pages.push(w)
+  return w
+}
+
+async function signIn(page: Page, token: string): Promise<void> {
+  await page.goto(`${server.url}/`)
+  await page.getByLabel('Token').fill(token)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('button', { name: 'Sign out' }).waitFor()
+}
+
+/** Every page stayed on the server's origin, with no CSP violation and no error. */
+async function assertClean(w: Watched): Promise<void> {
+  const origin = new URL(server.url).origin
+  const outside = w.requests.filter((u) => !u.startsWith('data:') && new URL(u).origin !== origin)
+  assert.deepEqual(outside, [], 'no request leaves the origin')
+  assert.deepEqual(await w.cspViolations(), [], 'no CSP violation')
+  assert.deepEqual(w.errors.filter((e) => /Content Security Policy|Refused to/i.test(e)), [], 'no CSP report in the console')
+  assert.deepEqual(w.errors.filter((e) => e.startsWith('pageerror')), [], 'no page error')
+}
+
+test('13 sign in: the token stays in this tab (sessionStorage), survives a reload, and Sign out forgets it', { skip }, async () => {
+  const w = await open()
+  const { page } = w
+  await page.goto(`${server.url}/`)
+  assert.equal(new URL(page.url()).pathname, '/console/')
+  await screenshot(page, '01-sign-in')
+  assert.deepEqual(await seriousA11yViolations(page), [])
+  await page.getByLabel('Token').fill('swt_not_a_token')
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('alert').filter({ hasText: 'not valid' }).waitFor()
+  await signIn(page, server.rootToken)
+  await page.getByRole('heading', { name: 'Tokens' }).waitFor()
+  await page.reload()
+  await page.getByRole('button', { name: 'Sign out' }).waitFor()
+  const stored = await page.evaluate(() => {
+    const g = globalThis as any
+    return { session: Object.values(g.sessionStorage), local: Object.keys(g.localStorage).length, cookie: g.document.cookie }
+  })
+  assert.deepEqual(stored, { session: [server.rootToken], local: 0, cookie: '' })
+  assert.ok(w.requests.every((u) => !u.includes(server.rootToken.slice(4, 20 + 4))), 'the token is in no URL')
+  await page.getByRole('button', { name: 'Sign out' }).click()
+  await page.getByLabel('Token').waitFor()
+  assert.deepEqual(await page.evaluate(() => Object.keys((globalThis as any).sessionStorage)), [])
+  await assertClean(w)
+})
+
+test('13 issue a token through the form, use its secret over HTTP, revoke it through the dialog, and the next request is refused', { skip }, async () => {
+  const app = await createApp(server, { name: 'billing', allowedScopes: ['tokens:read', 'tokens:write'], maxTokenLifetime: 'P30D' })
+  const w = await open()
+  const { page } = w
+  await signIn(page, server.rootToken)
+  await screenshot(page, '02-tokens')
+  assert.deepEqual(await seriousA11yViolations(page), [])
+
+  await page.getByRole('link', { name: 'Issue token' }).first().click()
+  await page.getByLabel('App', { exact: true }).selectOption({ label: 'billing' })
+  await page.getByLabel('Name', { exact: true }).fill('ci reader')
+  await page.getByLabel('tokens:read', { exact: true }).check()
+  // The app's ceiling is P30D: the longer presets are not offered.
+  const presets = await page.getByLabel('Expires in').locator('option').allTextContents()
+  assert.ok(!presets.includes('90 days') && presets.includes('30 days'), presets.join(', '))
+  await page.getByLabel('Expires in').selectOption({ label: '7 days' })
+  await page.getByLabel('Opaque').check()
+  await screenshot(page, '03-issue-form')
+  assert.deepEqual(await seriousA11yViolations(page), [])
+  await page.getByRole('button', { name: 'Issue' }).click()
+  const secret = await page.getByLabel('Secret').inputValue()
+  assert.match(secret, /^swt_[A-Za-z0-9]{54}$/)
+  await screenshot(page, '04-issued-secret')
+
+  const used = await server.gql('{ viewer { id name scopes app { id } } }', { token: secret })
+  assert.equal(used.status, 200)
+  const viewer = dataOf(used).viewer
+  assert.deepEqual({ name: viewer.name, scopes: viewer.scopes, app: viewer.app.id }, { name: 'ci reader', scopes: ['tokens:read'], app: app.id })
+  // A token derived from it: the revocation cascade must list and revoke it too.
+  const child = dataOf(await server.gql(DERIVE, { token: secret, variables: { input: { name: 'ci child', scopes: ['tokens:read'] } } })).deriveToken
+
+  await page.getByRole('link', { name: 'ci reader' }).click()
+  await page.getByRole('heading', { name: 'ci reader' }).waitFor()
+  await page.getByText('ci child').first().waitFor()
+  await screenshot(page, '05-token-page')
+  assert.deepEqual(await seriousA11yViolations(page), [])
+
+  const before = { audit: await auditCount(server), tokens: await tokenCount(server) }
+  await page.getByRole('button', { name: 'Revoke' }).click()
+  const dialog = page.getByRole('dialog')
+  const listed = dialog.getByRole('list', { name: 'Tokens that will be revoked' })
+  await listed.getByText('ci child').waitFor()
+  assert.deepEqual((await listed.locator('li').allTextContents()).map((t) => t.split(' ')[0] + ' ' + t.split(' ')[1]), ['ci reader', 'ci child'])
+  // The preview is a dry run: nothing changed and nothing was audited.
+  assert.deepEqual({ audit: await auditCount(server), tokens: await tokenCount(server) }, before)
+  assert.equal((await server.gql('{ viewer { id } }', { token: secret })).status, 200)
+  await dialog.getByLabel('Reason').fill('browser test')
+  await screenshot(page, '06-revoke-dialog')
+  assert.deepEqual(await seriousA11yViolations(page), [])
+  await dialog.getByRole('button', { name: 'Revoke token' }).click()
+  await page.locator('.title-row .status-revoked').waitFor()
+
+  const refused = await server.gql('{ viewer { id } }', { token: secret })
+  assert.equal(refused.status, 401)
+  assert.equal((await server.gql('{ viewer { id } }', { token: child.secret })).status, 401)
+  const revoked = dataOf(await server.gql('query($id: ID!) { token(id: $id) { status revokeReason } }', { variables: { id: viewer.id } })).token
+  assert.deepEqual(revoked, { status: 'REVOKED', revokeReason: 'browser test' })
+  await assertClean(w)
+})
+
+test('13 a tokens:read token sees no Issue token or Revoke action', { skip }, async () => {
+  const target = await issue(server, { name: 'some token', scopes: ['tokens:read'] })
+  const reader = await issue(server, { name: 'reader', scopes: ['tokens:read'] })
+  const w = await open()
+  const { page } = w
+  await signIn(page, reader.secret)
+  await page.getByRole('heading', { name: 'Tokens' }).waitFor()
+  await page.getByRole('link', { name: 'some token' }).waitFor()
+  assert.equal(await page.getByRole('link', { name: 'Issue token' }).count(), 0)
+  assert.equal(await page.getByRole('button', { name: 'Issue token' }).count(), 0)
+  await page.goto(`${server.url}/console/token?id=${target.id}`)
+  await page.getByRole('heading', { name: 'some token' }).waitFor()
+  assert.equal(await page.getByRole('button', { name: /Revoke/ }).count(), 0)
+  assert.equal(await page.getByRole('button', { name: 'Rotate' }).count(), 0)
+  await screenshot(page, '07-read-only-token-page')
+  // Hiding is not the defence: the server refuses the same token's revocation anyway.
+  const refused = await server.gql('mutation($id: ID!) { revokeToken(id: $id) { id } }', { token: reader.secret, variables: { id: target.id } })
+  assert.equal(refused.status, 403)
+  await assertClean(w)
+})
+
+test('13 a token revoked while signed in returns the page to sign-in with the reason', { skip }, async () => {
+  const victim = await issue(server, { name: 'short lived', scopes: ['tokens:read'] })
+  const w = await open()
+  const { page } = w
+  await signIn(page, victim.secret)
+  await page.getByRole('heading', { name: 'Tokens' }).waitFor()
+  dataOf(await server.gql('mutation($id: ID!) { revokeToken(id: $id, reason: "gone") { id } }', { variables: { id: victim.id } }))
+  await page.getByRole('combobox', { name: 'Status' }).selectOption('ACTIVE')
+  await page.getByRole('alert').filter({ hasText: 'Signed out' }).waitFor()
+  await page.getByLabel('Token').waitFor()
+  assert.deepEqual(await page.evaluate(() => Object.keys((globalThis as any).sessionStorage)), [])
+})
+
+test('13 the explorer loads GraphiQL from the server and runs a query with the signed-in token', { skip }, async () => {
+  const w = await open()
+  const { page } = w
+  await signIn(page, server.rootToken)
+  await page.getByRole('link', { name: 'Explorer' }).click()
+  await page.locator('.graphiql-container').waitFor()
+  await page.getByRole('cell', { name: 'Query.tokens' }).waitFor()
+  await page.locator('.graphiql-execute-button').click()
+  await page.locator('.graphiql-response').getByText('"scopes"').waitFor()
+  const response = await page.locator('.graphiql-response').innerText()
+  assert.match(response, /"viewer"/)
+  assert.match(response, /tokens:write/)
+  await screenshot(page, '08-explorer')
+  assert.ok(w.requests.some((u) => /\/console\/assets\/explorer-[\w-]+\.js$/.test(u)), 'the explorer is its own chunk')
+  await assertClean(w)
+})
+
+test('13 the least-privilege report: Trim shows the dry-run diff, then narrows the token', { skip }, async () => {
+  const broad = await issue(server, { name: 'too broad', scopes: ['tokens:write'] })
+  // Older than the window, and within it it only ever read tokens.
+  server.advance(2 * 86_400_000)
+  dataOf(await server.gql('{ tokens(first: 1) { totalCount } }', { token: broad.secret }))
+  await server.app.usage.flush()
+  try {
+    const w = await open()
+    const { page } = w
+    await signIn(page, server.rootToken)
+    await page.getByRole('link', { name: 'Least privilege' }).click()
+    await page.getByLabel('Unused for').selectOption('P1D')
+    const trim = page.getByRole('button', { name: 'Trim too broad' })
+    await trim.waitFor()
+    await screenshot(page, '09-least-privilege')
+    assert.deepEqual(await seriousA11yViolations(page), [])
+    const before = await auditCount(server)
+    await trim.click()
+    const diff = page.getByRole('list', { name: 'Scope changes' })
+    await diff.getByText('tokens:read').waitFor()
+    assert.deepEqual((await diff.locator('li').allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim()), ['− tokens:write removed', '+ tokens:read added'])
+    // The diff came from a dry run: nothing changed yet.
+    assert.equal(await auditCount(server), before)
+    assert.deepEqual(dataOf(await server.gql('query($id: ID!) { token(id: $id) { scopes } }', { variables: { id: broad.id } })).token.scopes, ['tokens:write'])
+    await screenshot(page, '10-trim-dialog')
+    await page.getByRole('button', { name: 'Apply trim' }).click()
+    await page.getByRole('dialog').waitFor({ state: 'hidden' })
+    assert.deepEqual(dataOf(await server.gql('query($id: ID!) { token(id: $id) { scopes } }', { variables: { id: broad.id } })).token.scopes, ['tokens:read'])
+    const refused = await server.gql('mutation { revokeToken(id: "x") { id } }', { token: broad.secret })
+    assert.equal(refused.status, 403)
+    await assertClean(w)
+  } finally {
+    server.advance(-2 * 86_400_000)
+  }
+})
+
+test('13 apps, audit log and signing keys pages: create an app, disable and enable it, a client secret, verify the chain', { skip }, async () => {
+  const w = await open()
+  const { page } = w
+  await signIn(page, server.rootToken)
+  await page.getByRole('link', { name: 'Apps' }).click()
+  await page.getByLabel('App name').fill('walkthrough')
+  await page.getByLabel('Allowed scopes (separated by spaces)').fill('tokens:read')
+  await page.getByLabel('Max token lifetime (ISO 8601, optional)').fill('P30D')
+  await page.getByRole('button', { name: 'Create app' }).click()
+  const card = page.getByRole('article', { name: /walkthrough/ })
+  await card.waitFor()
+  await card.getByRole('button', { name: 'Disable walkthrough' }).click()
+  await card.getByText('DISABLED').waitFor()
+  await card.getByRole('button', { name: 'Enable walkthrough' }).click()
+  await card.getByText('ENABLED').waitFor()
+  await card.getByRole('button', { name: 'New client secret for walkthrough' }).click()
+  assert.match(await card.getByLabel('Client secret', { exact: true }).inputValue(), /^sws_/)
+  await screenshot(page, '11-apps')
+  assert.deepEqual(await seriousA11yViolations(page), [])
+  const apps = dataOf(await server.gql('{ apps(first: 100) { edges { node { name allowedScopes maxTokenLifetime disabledAt clientCredentials { id } } } } }')).apps.edges.map((e: any) => e.node)
+  assert.deepEqual(apps.find((a: any) => a.name === 'walkthrough'), { name: 'walkthrough', allowedScopes: ['tokens:read'], maxTokenLifetime: 'P30D', disabledAt: null, clientCredentials: [{ id: apps.find((a: any) => a.name === 'walkthrough').clientCredentials[0].id }] })
+
+  await page.getByRole('link', { name: 'Audit log' }).click()
+  await page.getByLabel('Action').fill('app.enable')
+  await page.getByRole('cell', { name: 'app.enable' }).waitFor()
+  await page.getByRole('button', { name: 'Verify chain' }).click()
+  await page.getByText(/Chain verified: \d+ events/).waitFor()
+  await screenshot(page, '12-audit')
+  assert.deepEqual(await seriousA11yViolations(page), [])
+
+  await page.getByRole('link', { name: 'Signing keys' }).click()
+  await page.getByRole('button', { name: 'Rotate signing key' }).waitFor()
+  await screenshot(page, '13-keys')
+  assert.deepEqual(await seriousA11yViolations(page), [])
+  await assertClean(w)
+})

@@ -1,0 +1,76 @@
+// Issue 13: the console's page logic (console/src/logic.ts), without a browser.
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { abilities, BUILT_IN_IMPLIES, closeScopes, durationMs, expiringWithin, expiryPresets, expiryProblem, expiryWeeks, formatTime, grantableScopes, pageOf, searchTokens, signInMessage, sortTokens, trimDiff } from '../../console/src/logic.js'
+
+const rows = [
+  { id: 'aaaa1111bbbb2222', name: 'ci deploy', createdAt: '2026-01-02T00:00:00.000Z', expiresAt: '2026-03-01T00:00:00.000Z', lastUsedAt: null },
+  { id: 'cccc3333dddd4444', name: 'Billing reader', createdAt: '2026-01-03T00:00:00.000Z', expiresAt: null, lastUsedAt: '2026-01-05T00:00:00.000Z' },
+  { id: 'eeee5555ffff6666', name: 'backup', createdAt: '2026-01-01T00:00:00.000Z', expiresAt: '2026-02-01T00:00:00.000Z', lastUsedAt: '2026-01-04T00:00:00.000Z' },
+]
+
+test('13 abilities: write implies read, and an action is offered only with its scope', () => {
+  const readOnly = abilities(closeScopes(['tokens:read'], BUILT_IN_IMPLIES))
+  assert.equal(readOnly.readTokens, true)
+  assert.equal(readOnly.writeTokens, false)
+  const writer = abilities(closeScopes(['tokens:write'], BUILT_IN_IMPLIES))
+  assert.equal(writer.readTokens, true)
+  assert.equal(writer.writeTokens, true)
+  assert.equal(writer.readApps, false)
+})
+
+test('13 grantable scopes: within the app ceiling and held by the caller', () => {
+  const held = closeScopes(['tokens:write'], BUILT_IN_IMPLIES)
+  assert.deepEqual(grantableScopes(held, ['tokens:read', 'apps:read', 'tokens:write'], false), ['tokens:read', 'tokens:write'])
+  assert.deepEqual(grantableScopes(held, ['apps:read', 'billing:charge'], true), ['apps:read', 'billing:charge'])
+})
+
+test('13 durations and the app ceiling: presets within it, a longer custom lifetime refused before sending', () => {
+  assert.equal(durationMs('P7D'), 7 * 86_400_000)
+  assert.equal(durationMs('PT1H30M'), 5_400_000)
+  assert.equal(durationMs('P1Y'), 365 * 86_400_000)
+  for (const bad of ['', 'P', 'PT', '7D', 'P-1D', 'P1DT']) assert.equal(durationMs(bad), null, bad)
+  assert.deepEqual(expiryPresets('P7D').map((p) => p.value), ['PT1H', 'P1D', 'P7D'])
+  assert.equal(expiryPresets(null).length, 6)
+  assert.equal(expiryProblem('P14D', null), null)
+  assert.match(expiryProblem('P14D', 'P7D') ?? '', /maximum lifetime \(P7D\)/)
+  assert.match(expiryProblem('soon', null) ?? '', /ISO 8601/)
+})
+
+test('13 token search by name or id, case-insensitive', () => {
+  assert.deepEqual(searchTokens(rows, 'billing').map((r) => r.name), ['Billing reader'])
+  assert.deepEqual(searchTokens(rows, 'EEEE5555').map((r) => r.name), ['backup'])
+  assert.equal(searchTokens(rows, '  ').length, 3)
+})
+
+test('13 token sort: created and last used newest first, expiry soonest first, missing values last', () => {
+  assert.deepEqual(sortTokens(rows, 'created').map((r) => r.name), ['Billing reader', 'ci deploy', 'backup'])
+  assert.deepEqual(sortTokens(rows, 'lastUsed').map((r) => r.name), ['Billing reader', 'backup', 'ci deploy'])
+  assert.deepEqual(sortTokens(rows, 'expires').map((r) => r.name), ['backup', 'ci deploy', 'Billing reader'])
+})
+
+test('13 pages from paths, times for cells, sign-in messages', () => {
+  assert.equal(pageOf('/console/'), 'tokens')
+  assert.equal(pageOf('/console/token'), 'token')
+  assert.equal(pageOf('/console/explorer'), 'explorer')
+  assert.equal(pageOf('/console/issue/'), 'issue')
+  assert.equal(pageOf('/console/unknown'), 'tokens')
+  assert.equal(formatTime('2026-01-02T03:04:05.678Z'), '2026-01-02 03:04 UTC')
+  assert.equal(formatTime(null), '—')
+  assert.match(signInMessage('UNAUTHENTICATED', 401), /expired or revoked/)
+  assert.match(signInMessage(undefined, 429), /Too many/)
+})
+
+test('13 lifetimes: expiry weeks, expiring within N days, and the trim diff', () => {
+  const now = Date.parse('2026-01-01T00:00:00.000Z')
+  const at = (days: number) => new Date(now + days * 86_400_000).toISOString()
+  assert.deepEqual(expiryWeeks([at(1), at(6.9), at(7), at(20), null, at(-1), at(100)], now, 4), [2, 1, 1, 0])
+  const rows = [{ expiresAt: at(3) }, { expiresAt: at(10) }, { expiresAt: null }, { expiresAt: at(-2) }]
+  assert.deepEqual(expiringWithin(rows, now, 7), [{ expiresAt: at(3) }])
+  assert.equal(expiringWithin(rows, now, 30).length, 2)
+  assert.deepEqual(trimDiff(['tokens:write', 'apps:read'], ['apps:read', 'tokens:read']), [
+    { scope: 'apps:read', change: 'kept' },
+    { scope: 'tokens:write', change: 'removed' },
+    { scope: 'tokens:read', change: 'added' },
+  ])
+})
