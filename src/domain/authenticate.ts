@@ -53,6 +53,8 @@ export async function checkUsable(domain: Domain, token: TokenRecord): Promise<A
   // The instance-wide lifetime policy applies at use too, so lowering it reaches tokens already issued.
   const max = domain.policies.maxTokenLifetimeMs
   if (max !== null && now - token.createdAt > max) return { ok: false, reason: 'expired' }
+  // So does the JWT cap: a JWT issued before it (or before it was lowered) stops at its next request.
+  if (token.kind === 'JWT' && now - token.createdAt > domain.policies.maxJwtLifetimeMs) return { ok: false, reason: 'expired' }
   const app = await domain.store.getApp(token.appId)
   if (!app || app.disabledAt !== null) return { ok: false, reason: 'app_disabled' }
   // The app's lifetime policy applies at use too: lowering it reaches tokens already issued.

@@ -76,7 +76,8 @@ export async function createToken(
     lastUsedAt: null,
     createdBy: principal?.token.id ?? null,
     parentId: spec.parentId,
-    kid: null,
+    // The signing key is chosen (and recorded) before the row is written: retirement counts the JWTs each key signed.
+    kid: spec.kind === 'JWT' ? (domain.jwt as NonNullable<Domain['jwt']>).signingKid() : null,
     boundTo: null,
   }
   const audit = auditEvent(domain, principal, request, {
