@@ -54,7 +54,7 @@ type Source = Record<string, string | undefined>
 /** Reads settings from flags (first) and the environment; a bad value stops the server with a message naming it. */
 export function loadConfig(flags: Partial<Record<'db' | 'port' | 'host', string>>, env: Source = process.env): Config {
   const port = integer(flags.port ?? env.PORT, '--port / PORT', DEFAULTS.port, 0, 65535)
-  const masterKey = env.SCOPEWARD_MASTER_KEY ?? null
+  const masterKey = env.SCOPEWARD_MASTER_KEY || null
   if (masterKey !== null && Buffer.from(masterKey, 'base64url').length !== 32) {
     throw invalid('SCOPEWARD_MASTER_KEY', 'must be 32 random bytes, base64url-encoded (e.g. `openssl rand -base64 32 | tr "+/" "-_" | tr -d "="`)')
   }

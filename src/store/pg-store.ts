@@ -281,6 +281,8 @@ export class PgStore implements Store {
       await this.#markSealed(tx)
       if (changed > 0) await this.#audit(tx, audit)
     }, () => ({ kind: 'keys' }))
+    // The replaced row versions hold the plaintext until vacuumed: rewrite the (tiny) table now. Best effort (it needs ownership).
+    await this.#pool.query('VACUUM FULL signing_keys').catch(() => undefined)
   }
 
   async #markSealed(tx: Tx): Promise<void> {

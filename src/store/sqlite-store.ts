@@ -44,6 +44,8 @@ export class SqliteStore implements Store {
     this.#sqlite.pragma('synchronous = FULL')
     this.#sqlite.pragma('foreign_keys = ON')
     this.#sqlite.pragma('busy_timeout = 5000')
+    // Freed space is zeroed: a private key sealed or wiped in place leaves no plaintext in free pages (see #scrub).
+    this.#sqlite.pragma('secure_delete = ON')
     this.#db = drizzle(this.#sqlite, { schema: t })
   }
 
@@ -296,6 +298,7 @@ export class SqliteStore implements Store {
         .run()
       this.#audit(tx, audit)
     })
+    this.#scrub()
     this.#changed({ kind: 'keys' })
   }
 
@@ -308,7 +311,13 @@ export class SqliteStore implements Store {
       this.#markSealed(tx)
       if (changed > 0) this.#audit(tx, audit)
     })
+    this.#scrub()
     this.#changed({ kind: 'keys' })
+  }
+
+  /** Checkpoints and truncates the WAL, whose older frames still hold the page versions before a key was sealed or wiped. */
+  #scrub(): void {
+    this.#sqlite.pragma('wal_checkpoint(TRUNCATE)')
   }
 
   #markSealed(tx: Pick<Db, 'insert'>): void {
