@@ -2,9 +2,11 @@
 // rotation kills what the old key signed (11.4), a new key is published before it signs (18.13).
 // Runs on PostgreSQL too (SCOPEWARD_TEST_DB=postgres).
 import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose'
-import type { KeyRing } from '../../src/tokens/key-ring.js'
+import { KeyRing } from '../../src/tokens/key-ring.js'
+import { openStore } from '../../src/store/open-store.js'
 import { auditCount, createApp, dataOf, DERIVE, errorCodes, issue, ISSUE, REVOKE, runSql, startServer, tokenCount, type TestServer } from './harness.js'
 
 const MINUTE = 60_000
@@ -139,4 +141,32 @@ describe('18.13 a new signing key is published before it signs', () => {
       await s.stop()
     }
   })
+
+  test('18.13 without any notification (another process writes the database) the server serves a new key and a new scope within SCOPEWARD_CACHE_REFRESH_MS', async () => {
+    const s = await startServer({ env: { SCOPEWARD_CACHE_REFRESH_MS: '200' } })
+    // A second, unsubscribed store on the same database: as another process (a CLI command) would write.
+    const other = s.dbPath.startsWith('postgres') ? null : await openStore(s.dbPath)
+    try {
+      const store = other ?? s.app.store
+      const audit = (action: string) => ({ id: randomUUID(), at: Date.now(), actor: null, appId: null, action, target: null, requestId: null, ip: null, details: {} })
+      const elsewhere = new KeyRing({ store, clock: Date.now, masterKey: null, maxJwtLifetimeMs: 60 * MINUTE, activationDelayMs: 6 * MINUTE, auditFor: audit })
+      await elsewhere.refresh()
+      const { kid } = await elsewhere.rotate(null, audit('key.rotate'))
+      await store.insertScope({ name: 'reports:read', description: 'r', implies: [], builtIn: false, createdAt: Date.now() }, audit('scope.create'))
+      await within(5_000, 'the new key in the JWKS', async () => (await jwksKids(s)).includes(kid))
+      await within(5_000, 'the new scope served', async () => dataOf(await s.gql('{ scopes { name } }')).scopes.some((x: { name: string }) => x.name === 'reports:read'))
+    } finally {
+      await other?.close()
+      await s.stop()
+    }
+  })
 })
+
+/** Polls `check` every 25 ms until it holds; fails after `ms`. */
+async function within(ms: number, what: string, check: () => Promise<boolean>): Promise<void> {
+  const start = Date.now()
+  while (!(await check())) {
+    if (Date.now() - start > ms) assert.fail(`${what}: not within ${ms} ms`)
+    await new Promise((done) => setTimeout(done, 25))
+  }
+}
