@@ -34,7 +34,8 @@ export async function verifyAuditChain(store: Store, options: AuditVerifyOptions
       const { seq: _seq, hash, ...input } = event
       if (key !== null && auditHash(previous, input, key) === hash) keyed++
       else if (keyed > 0 || auditHash(previous, input) !== hash) {
-        return { ok: false, events, seq: event.seq, problem: `event ${event.seq} (${event.action}) was changed: its hash does not match its content and its predecessor` }
+        const hint = key === null ? ' (or the log is keyed: verify with the SCOPEWARD_MASTER_KEY it was written with)' : ''
+        return { ok: false, events, seq: event.seq, problem: `event ${event.seq} (${event.action}) was changed: its hash does not match its content and its predecessor${hint}` }
       }
       if (hash === options.head) anchorSeen = true
       previous = hash

@@ -2,28 +2,19 @@
 // start with it, nothing writes plaintext into a sealed database, RETIRED keys keep no private key,
 // and serving without a master key says so. Runs on PostgreSQL too (SCOPEWARD_TEST_DB=postgres).
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { startChildServer } from '../hardening/child-server.js'
 import { createTestDatabase } from '../store/fresh-pg-database.js'
 import { auditCount, databaseText, issue, startServer } from './harness.js'
+import { runCli } from './run-cli.js'
 
-const ROOT = resolve(import.meta.dirname, '../..')
 const ISSUER = { SCOPEWARD_ISSUER: 'https://auth.example.test' }
 
-/** Runs the CLI with exactly `env` added (SCOPEWARD_MASTER_KEY unset unless given). */
-function cli(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const base: NodeJS.ProcessEnv = { ...process.env, SCOPEWARD_DB: '', SCOPEWARD_MASTER_KEY: '' }
-  return new Promise((done) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: { ...base, ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
-      done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr })
-    })
-  })
-}
+const cli = runCli
 
 describe('11.5 the master key on an existing database', () => {
   test('11.5 keys stored in plaintext are sealed at the first start with a master key (audited), keep verifying, and a plaintext rotation into the sealed database is refused', async () => {
