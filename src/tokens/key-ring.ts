@@ -107,7 +107,7 @@ export class KeyRing implements SigningKeys {
     let best: LoadedKey | null = null
     for (const k of this.#keys.values()) {
       if (!k.signKey || k.activation > now || !this.#verifies(k)) continue
-      if (!best || k.activation > best.activation || (k.activation === best.activation && k.record.createdAt > best.record.createdAt)) best = k
+      if (!best || k.activation > best.activation || (k.activation === best.activation && (k.record.status === 'ACTIVE' || k.record.createdAt > best.record.createdAt))) best = k
     }
     if (!best?.signKey) throw new Error('the key ring holds no key that may sign now')
     return { kid: best.record.kid, alg: best.record.alg, key: best.signKey }
@@ -186,7 +186,8 @@ export class KeyRing implements SigningKeys {
     const expiries = await this.options.store.jwtExpiriesByKid(this.options.clock(), this.options.maxJwtLifetimeMs)
     const unrecorded = expiries.get(null) ?? 0
     for (const r of retiring) {
-      const later = records.filter((o) => o.createdAt > r.createdAt || (o.createdAt === r.createdAt && o.kid > r.kid))
+      // Its successors: keys made after it, activating after it, or ACTIVE (every ACTIVE key superseded it), whatever ties a clock makes.
+      const later = records.filter((o) => o !== r && (o.createdAt > r.createdAt || (o.activatesAt ?? o.createdAt) > (r.activatesAt ?? r.createdAt) || o.status === 'ACTIVE'))
       const signsUntil = Math.min(...later.map((o) => o.activatesAt ?? o.createdAt), Number.MAX_SAFE_INTEGER)
       const computed = Math.max(signsUntil === Number.MAX_SAFE_INTEGER ? 0 : signsUntil, expiries.get(r.kid) ?? 0, unrecorded) + CLOCK_TOLERANCE_S * 1000
       out.set(r.kid, r.retireAfter === null ? computed : Math.min(r.retireAfter, computed))
