@@ -1,5 +1,5 @@
 import { ScopewardError } from './errors.js'
-import { parseDuration } from './domain/duration.js'
+import { formatDuration, parseDuration } from './domain/duration.js'
 import { DEFAULT_LIMITS, type AbuseLimits } from './graphql/abuse-limits.js'
 
 /** Every setting of a running server, validated at start. */
@@ -14,6 +14,12 @@ export interface Config {
   bodyLimitBytes: number
   usageFlushMs: number
   maxTokenLifetimeMs: number | null
+  /** The longest a JWT access token may live (SCOPEWARD_MAX_JWT_LIFETIME): longer is refused; it bounds how long an old signing key stays published. */
+  maxJwtLifetimeMs: number
+  /** How long a new signing key is published in the JWKS before it signs (SCOPEWARD_KEY_ACTIVATION_DELAY); 0: at once. */
+  keyActivationDelayMs: number
+  /** How often the signing keys and the scope catalogue are re-read from the database, whatever notifications say. */
+  cacheRefreshMs: number
   /** Introspection and field suggestions: on unless NODE_ENV=production (then opt in). */
   introspection: boolean
   /** `scopeRequirements` and `requiredScopes` without a token (default: any valid token). */
@@ -37,6 +43,10 @@ export const DEFAULTS = {
   logLevel: 'info',
   bodyLimitBytes: 100 * 1024,
   usageFlushMs: 5000,
+  maxJwtLifetimeMs: 3_600_000,
+  /** The JWKS is cacheable for 300 s: a new key is published for that long, plus a minute for clocks and propagation, before it signs. */
+  keyActivationDelayMs: 360_000,
+  cacheRefreshMs: 5000,
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
@@ -46,7 +56,7 @@ type Source = Record<string, string | undefined>
 /** Reads settings from flags (first) and the environment; a bad value stops the server with a message naming it. */
 export function loadConfig(flags: Partial<Record<'db' | 'port' | 'host', string>>, env: Source = process.env): Config {
   const port = integer(flags.port ?? env.PORT, '--port / PORT', DEFAULTS.port, 0, 65535)
-  const masterKey = env.SCOPEWARD_MASTER_KEY ?? null
+  const masterKey = env.SCOPEWARD_MASTER_KEY || null
   if (masterKey !== null && Buffer.from(masterKey, 'base64url').length !== 32) {
     throw invalid('SCOPEWARD_MASTER_KEY', 'must be 32 random bytes, base64url-encoded (e.g. `openssl rand -base64 32 | tr "+/" "-_" | tr -d "="`)')
   }
@@ -66,7 +76,10 @@ export function loadConfig(flags: Partial<Record<'db' | 'port' | 'host', string>
     logLevel,
     bodyLimitBytes: integer(env.SCOPEWARD_BODY_LIMIT, 'SCOPEWARD_BODY_LIMIT', DEFAULTS.bodyLimitBytes, 1024, 10 * 1024 * 1024),
     usageFlushMs: integer(env.SCOPEWARD_USAGE_FLUSH_MS, 'SCOPEWARD_USAGE_FLUSH_MS', DEFAULTS.usageFlushMs, 10, 3_600_000),
-    maxTokenLifetimeMs: maxLifetime ? wrapDuration(maxLifetime) : null,
+    maxTokenLifetimeMs: maxLifetime ? wrapDuration(maxLifetime, 'SCOPEWARD_MAX_TOKEN_LIFETIME') : null,
+    maxJwtLifetimeMs: durationSetting(env.SCOPEWARD_MAX_JWT_LIFETIME, 'SCOPEWARD_MAX_JWT_LIFETIME', DEFAULTS.maxJwtLifetimeMs, 60_000, 24 * 3_600_000),
+    keyActivationDelayMs: env.SCOPEWARD_KEY_ACTIVATION_DELAY === 'PT0S' ? 0 : durationSetting(env.SCOPEWARD_KEY_ACTIVATION_DELAY, 'SCOPEWARD_KEY_ACTIVATION_DELAY', DEFAULTS.keyActivationDelayMs, 1000, 24 * 3_600_000),
+    cacheRefreshMs: integer(env.SCOPEWARD_CACHE_REFRESH_MS, 'SCOPEWARD_CACHE_REFRESH_MS', DEFAULTS.cacheRefreshMs, 100, 300_000),
     introspection: boolean(env.SCOPEWARD_INTROSPECTION, 'SCOPEWARD_INTROSPECTION', env.NODE_ENV !== 'production'),
     publicScopeRequirements: boolean(env.SCOPEWARD_PUBLIC_SCOPE_REQUIREMENTS, 'SCOPEWARD_PUBLIC_SCOPE_REQUIREMENTS', false),
     limits: {
@@ -87,12 +100,20 @@ export function loadConfig(flags: Partial<Record<'db' | 'port' | 'host', string>
   }
 }
 
-function wrapDuration(text: string): number {
+function wrapDuration(text: string, name: string): number {
   try {
-    return parseDuration(text, 'SCOPEWARD_MAX_TOKEN_LIFETIME')
+    return parseDuration(text, name)
   } catch (error) {
-    throw invalid('SCOPEWARD_MAX_TOKEN_LIFETIME', (error as Error).message)
+    throw invalid(name, (error as Error).message)
   }
+}
+
+/** An ISO 8601 duration setting within [min, max] milliseconds. */
+function durationSetting(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
+  if (value === undefined || value === '') return fallback
+  const ms = wrapDuration(value, name)
+  if (ms < min || ms > max) throw invalid(name, `must be from ${formatDuration(min)} to ${formatDuration(max)}, got ${JSON.stringify(value)}`)
+  return ms
 }
 
 function boolean(value: string | undefined, name: string, fallback: boolean): boolean {

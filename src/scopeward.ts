@@ -5,7 +5,7 @@ import { systemClock, type Clock } from './clock.js'
 import type { Config } from './config.js'
 import { scopeAuthorizationPlugin } from './directives/index.js'
 import type { AuthFailure, JwtVerifier } from './domain/authenticate.js'
-import { auditEvent, CLI_REQUEST, DEFAULT_POLICIES, type Domain, type Policies } from './domain/context.js'
+import { DEFAULT_POLICIES, type Domain, type Policies } from './domain/context.js'
 import { initialize } from './domain/initialize.js'
 import { ScopeCatalogue } from './domain/scope-catalogue.js'
 import { UsageTracker } from './domain/usage-tracker.js'
@@ -28,7 +28,8 @@ import { authorizationServerMetadataRoute, jwksRoute } from './http/well-known-r
 import type { Logger } from './logger.js'
 import { openStore } from './store/open-store.js'
 import type { Store } from './store/store.js'
-import { KeyRing } from './tokens/key-ring.js'
+import { keyRingFor } from './tokens/key-ring.js'
+import { auditKeyOf } from './store/audit-hash.js'
 import { masterKeyBytes } from './tokens/seal-private-key.js'
 import { createJwtIssuer } from './tokens/sign-access-token.js'
 import { createTokenAuthority } from './tokens/token-authority.js'
@@ -54,10 +55,11 @@ export interface Scopeward {
  */
 export async function createScopeward(config: Config, deps: { logger: Logger; clock?: Clock }): Promise<Scopeward & { rootToken: string | null }> {
   const clock = deps.clock ?? systemClock
-  const store = await openStore(config.db)
+  const masterKey = masterKeyBytes(config.masterKey)
+  const store = await openStore(config.db, { auditKey: auditKeyOf(masterKey) })
   await store.migrate()
   const catalogue = new ScopeCatalogue(store)
-  const policies: Policies = { ...DEFAULT_POLICIES, maxTokenLifetimeMs: config.maxTokenLifetimeMs }
+  const policies: Policies = { ...DEFAULT_POLICIES, maxTokenLifetimeMs: config.maxTokenLifetimeMs, maxJwtLifetimeMs: config.maxJwtLifetimeMs }
   const domain: Scopeward['domain'] = { store, catalogue, clock, policies }
   let rootToken: string | null = null
   if ((await store.getMeta('initialized_at')) === null) {
@@ -71,13 +73,7 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
   await catalogue.refresh()
 
   // JWT access tokens: the key ring (first key made on an empty store), the issuer and the verifier.
-  const ring = new KeyRing({
-    store,
-    clock,
-    masterKey: masterKeyBytes(config.masterKey),
-    jwtLifetimeMs: policies.defaultJwtLifetimeMs,
-    auditFor: (action, target, details) => auditEvent(domain, null, CLI_REQUEST, { action, target, appId: null, details }),
-  })
+  const ring = keyRingFor(domain, config, masterKey)
   try {
     await ring.refresh()
   } catch (error) {
@@ -85,7 +81,10 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
     await store.close()
     throw error
   }
-  ring.start(30_000, (err) => deps.logger.error({ err }, 'signing key refresh failed'))
+  // Besides notifications, a periodic re-read: it bounds staleness while notifications are lost (LISTEN down, or SQLite written by another process).
+  ring.start(config.cacheRefreshMs, (err) => deps.logger.error({ err }, 'signing key refresh failed'))
+  const catalogueTimer = setInterval(() => catalogue.refresh().catch((err: unknown) => deps.logger.error({ err }, 'scope catalogue refresh failed')), config.cacheRefreshMs)
+  catalogueTimer.unref()
   // Caches follow changes made here and (PostgreSQL) on other instances; 'all' means notifications were lost.
   store.subscribe((change) => {
     if (change.kind === 'scopes' || change.kind === 'all') catalogue.refresh().catch((err: unknown) => deps.logger.error({ err, change }, 'scope catalogue refresh failed'))
@@ -168,6 +167,7 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
     async close() {
       await http.close()
       ring.stop()
+      clearInterval(catalogueTimer)
       await apollo.stop()
       await usage.stop()
       await store.close()

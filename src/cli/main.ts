@@ -16,7 +16,8 @@ import { openDomain } from './open-domain.js'
 import { serve } from './serve.js'
 import { loadConfig } from '../config.js'
 import { rotateSigningKey } from '../domain/signing-keys.js'
-import { KeyRing } from '../tokens/key-ring.js'
+import { keyRingFor } from '../tokens/key-ring.js'
+import { auditKeyOf } from '../store/audit-hash.js'
 import { masterKeyBytes } from '../tokens/seal-private-key.js'
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, ...value.split(/[\s,]+/).filter(Boolean)]
@@ -219,43 +220,57 @@ program
   })
 
 const audit = program.command('audit').description('the audit log')
+/** The audit log of `db`, checked with the master key's audit key when SCOPEWARD_MASTER_KEY is set. */
+async function checkAudit(db: string | undefined, head?: string) {
+  if (head !== undefined && !/^[0-9a-f]{64}$/.test(head)) throw new ScopewardError('BAD_USER_INPUT', `--head: must be the 64 hex characters printed by \`scopeward audit head\`, got ${JSON.stringify(head.slice(0, 80))}`)
+  const domain = await openDomain(db)
+  try {
+    const key = auditKeyOf(masterKeyBytes(loadConfig(db ? { db } : {}).masterKey))
+    const verdict = await verifyAuditChain(domain.store, { key, head: head ?? null })
+    if (!verdict.ok) throw new ScopewardError('CONFLICT', `audit log broken after ${verdict.events} events: ${verdict.problem}`)
+    return { ...verdict, mode: key === null ? 'SHA-256 chain (no master key)' : `keyed chain (${verdict.keyed} events under the master key)` }
+  } finally {
+    await domain.store.close()
+  }
+}
+
 audit
   .command('verify')
-  .description("recompute the audit log's hash chain; exit 1 naming the first changed or deleted event")
+  .description("recompute the audit log's chain (keyed under SCOPEWARD_MASTER_KEY when set); exit 1 naming the first changed or deleted event")
   .addOption(dbOption())
-  .action(async (opts: { db?: string }) => {
-    const domain = await openDomain(opts.db)
-    try {
-      const verdict = await verifyAuditChain(domain.store)
-      if (!verdict.ok) throw new ScopewardError('CONFLICT', `audit log broken after ${verdict.events} events: ${verdict.problem}`)
-      process.stdout.write(`audit log intact: ${verdict.events} events\n`)
-    } finally {
-      await domain.store.close()
-    }
+  .option('--head <hash>', 'a head printed earlier by `scopeward audit head` and kept elsewhere: the chain must still contain it')
+  .action(async (opts: { db?: string; head?: string }) => {
+    const verdict = await checkAudit(opts.db, opts.head)
+    process.stdout.write(`audit log intact: ${verdict.events} events, ${verdict.mode}${opts.head ? `, contains the anchored head ${opts.head}` : ''}\n`)
+  })
+
+audit
+  .command('head')
+  .description('verify the audit log, then print its head (sequence number and hash) to keep outside the database')
+  .addOption(dbOption())
+  .option('--json', 'print {"seq": N, "hash": "..."}')
+  .action(async (opts: { db?: string; json?: boolean }) => {
+    const verdict = await checkAudit(opts.db)
+    print(!!opts.json, verdict.head, verdict.head ? `${verdict.head.seq} ${verdict.head.hash}` : '(empty log)')
   })
 
 program
   .command('keys')
   .description('manage the keys that sign JWT access tokens')
   .command('rotate')
-  .description('make a new ACTIVE signing key; the old one verifies until its tokens expire (a running server picks it up within 30 s)')
+  .description('make a new signing key: published now, signing after SCOPEWARD_KEY_ACTIVATION_DELAY; the old one verifies until its unrevoked tokens expire')
   .addOption(dbOption())
   .addOption(new Option('--alg <alg>', 'signing algorithm').choices(['EdDSA', 'ES256', 'RS256']).default('EdDSA'))
+  .option('--revoke-old', 'emergency: the new key signs at once, every older key is retired now and every JWT it signed is revoked')
   .option('--json', 'print JSON')
-  .action(async (opts: { db?: string; alg: string; json?: boolean }) => {
+  .action(async (opts: { db?: string; alg: string; revokeOld?: boolean; json?: boolean }) => {
     const domain = await openDomain(opts.db)
     try {
       const config = loadConfig(opts.db ? { db: opts.db } : {})
-      const ring = new KeyRing({
-        store: domain.store,
-        clock: domain.clock,
-        masterKey: masterKeyBytes(config.masterKey),
-        jwtLifetimeMs: domain.policies.defaultJwtLifetimeMs,
-        auditFor: (action, target, details) => auditEvent(domain, null, CLI_REQUEST, { action, target, appId: null, details }),
-      })
+      const ring = keyRingFor(domain, config, masterKeyBytes(config.masterKey))
       await ring.refresh()
-      const key = await rotateSigningKey({ ...domain, keys: ring }, null, CLI_REQUEST, opts.alg)
-      print(!!opts.json, key, `new signing key ${key.kid} (${key.alg})`)
+      const key = await rotateSigningKey({ ...domain, keys: ring }, null, CLI_REQUEST, opts.alg, !!opts.revokeOld)
+      print(!!opts.json, key, `new signing key ${key.kid} (${key.alg}), signing ${key.activatesAt === null ? 'now' : `from ${iso(key.activatesAt)}`}`)
     } finally {
       await domain.store.close()
     }

@@ -11,6 +11,9 @@ export async function serve(flags: { db?: string; port?: string; host?: string }
   const config = loadConfig(flags)
   const logger = createLogger(config.logLevel)
   const app = await createScopeward(config, { logger })
+  if (config.masterKey === null) {
+    process.stderr.write('WARNING: SCOPEWARD_MASTER_KEY is not set: the private signing keys are stored in plaintext (whoever reads the database can sign tokens) and the audit chain is unkeyed (whoever writes the database can rewrite it).\n')
+  }
   if (app.rootToken) {
     process.stderr.write(`\nScopeward initialised ${displayDb(config.db)}.\nRoot token (shown once, store it now; it expires in 90 days):\n\n  ${app.rootToken}\n\n`)
   }

@@ -46,10 +46,11 @@ export async function authenticate(domain: Domain & { jwtVerifier?: JwtVerifier 
 
 /** The checks shared by every token kind and by introspection. */
 export async function checkUsable(domain: Domain, token: TokenRecord): Promise<AuthResult> {
-  const tokenReason = unusableToken(domain, token, domain.clock())
+  const now = domain.clock()
+  const tokenReason = unusableToken(domain, token, now)
   if (tokenReason) return { ok: false, reason: tokenReason }
   const app = await domain.store.getApp(token.appId)
-  const reason = unusableReason(domain, token, app, domain.clock())
+  const reason = unusableReason(domain, token, app, now)
   if (reason || !app) return { ok: false, reason: reason ?? 'app_disabled' }
   const scopes = effectiveScopes(domain, token, app)
   return { ok: true, principal: { token, app, scopes, held: heldScopes(domain, token.scopes, scopes) } }
@@ -72,6 +73,8 @@ function unusableToken(domain: Domain, token: TokenRecord, now: number): AuthFai
   // The instance-wide lifetime policy applies at use too, so lowering it reaches tokens already issued.
   const max = domain.policies.maxTokenLifetimeMs
   if (max !== null && now - token.createdAt > max) return 'expired'
+  // So does the JWT cap: a JWT issued before it (or before it was lowered) stops at its next request.
+  if (token.kind === 'JWT' && now - token.createdAt > domain.policies.maxJwtLifetimeMs) return 'expired'
   return null
 }
 

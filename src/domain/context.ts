@@ -20,6 +20,9 @@ export interface Principal {
 
 /** What a JWT issuer needs: provided by the tokens/ module once signing keys exist. */
 export interface JwtIssuer {
+  /** The kid of the key that signs now: recorded on the token row before it is signed. */
+  signingKid(): string
+  /** Signs with the key `token.kid` names (refused if that key may no longer sign). */
   sign(token: TokenRecord, options: { audience?: string | undefined; act?: Record<string, unknown> | undefined }): Promise<string>
 }
 
@@ -29,12 +32,15 @@ export interface Policies {
   defaultJwtLifetimeMs: number
   /** Instance-wide ceiling on any token's lifetime; null = none beyond each app's own. */
   maxTokenLifetimeMs: number | null
+  /** Ceiling on a JWT's lifetime (SCOPEWARD_MAX_JWT_LIFETIME), at issuance and at use: it bounds how long a signing key must stay published. */
+  maxJwtLifetimeMs: number
 }
 
 export const DEFAULT_POLICIES: Policies = {
   defaultOpaqueLifetimeMs: 90 * 24 * 3600_000,
   defaultJwtLifetimeMs: 15 * 60_000,
   maxTokenLifetimeMs: null,
+  maxJwtLifetimeMs: 3_600_000,
 }
 
 /** Everything a domain function needs: dependencies plus who is asking and about which request. */

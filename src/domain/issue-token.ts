@@ -93,7 +93,8 @@ export async function createToken(
     // `actor`: a credential other than a token issued it (a client secret); recorded as creator and audit actor.
     createdBy: spec.actor ?? principal?.token.id ?? null,
     parentId: spec.parentId,
-    kid: null,
+    // The signing key is chosen (and recorded) before the row is written: retirement counts the JWTs each key signed.
+    kid: spec.kind === 'JWT' ? (domain.jwt as NonNullable<Domain['jwt']>).signingKid() : null,
     boundTo: null,
   }
   const audit = auditEvent(domain, principal, request, {

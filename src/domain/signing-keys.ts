@@ -10,13 +10,15 @@ export interface SigningKeyInfo {
   status: SigningKeyStatus
   createdAt: number
   retireAfter: number | null
+  /** Published ahead of signing: it signs from this instant on; null: from its creation. */
+  activatesAt: number | null
 }
 
 /** The key ring as the domain sees it; implemented by tokens/key-ring.ts. */
 export interface SigningKeys {
   list(): Promise<SigningKeyInfo[]>
-  /** A new ACTIVE key (`alg` null: the default); the previous one turns RETIRING. */
-  rotate(alg: string | null, audit: AuditEventInput, guard?: WriteGuard): Promise<SigningKeyInfo>
+  /** A new ACTIVE key (`alg` null: the default); the previous one turns RETIRING, or with `revokeOld` RETIRED at once with its JWTs revoked. */
+  rotate(alg: string | null, audit: AuditEventInput, revokeOld?: boolean, guard?: WriteGuard): Promise<SigningKeyInfo>
   isSupported(alg: string): boolean
 }
 
@@ -31,15 +33,17 @@ export async function listSigningKeys(domain: Domain): Promise<SigningKeyInfo[]>
 }
 
 /**
- * Rotates the signing key: the new key signs at once, the old one keeps verifying until every
- * token it could have signed has expired. Only root-app tokens (or the command line) may: the key
- * signs for every app.
+ * Rotates the signing key: the new key is published at once and signs after the activation delay;
+ * the old one keeps verifying until no unrevoked JWT it signed is usable. `revokeOld` (emergency):
+ * the new key signs at once, every older key is RETIRED now and every JWT they signed is revoked.
+ * Only root-app tokens (or the command line) may: the key signs for every app.
  */
-export async function rotateSigningKey(domain: Domain, principal: Principal | null, request: RequestInfo, alg: string | null | undefined): Promise<SigningKeyInfo> {
+export async function rotateSigningKey(domain: Domain, principal: Principal | null, request: RequestInfo, alg: string | null | undefined, revokeOld = false): Promise<SigningKeyInfo> {
   if (principal && !principal.app.isRoot) throw new ScopewardError('FORBIDDEN', 'only tokens of the root app may rotate the signing key')
   assertNoSubject(principal, 'rotate the signing key')
   const keys = keysOf(domain)
   if (alg != null && !keys.isSupported(alg)) throw badInput('alg', `alg: must be one of EdDSA, ES256, RS256, got ${JSON.stringify(alg)}`)
+  if (typeof revokeOld !== 'boolean') throw badInput('revokeOld', 'revokeOld: must be true or false')
   const audit = auditEvent(domain, principal, request, { action: 'key.rotate', target: null, appId: null, details: { alg: alg ?? null } })
-  return keys.rotate(alg ?? null, audit, callerGuard(domain, principal))
+  return keys.rotate(alg ?? null, audit, revokeOld, callerGuard(domain, principal))
 }

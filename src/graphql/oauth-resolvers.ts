@@ -7,7 +7,7 @@ import type { MutationResolvers, QueryResolvers } from './types.generated.js'
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
 
 
-const signingKey = (k: SigningKeyInfo) => ({ kid: k.kid, alg: k.alg, status: k.status, createdAt: iso(k.createdAt) as string, retireAfter: iso(k.retireAfter) })
+const signingKey = (k: SigningKeyInfo) => ({ kid: k.kid, alg: k.alg, status: k.status, createdAt: iso(k.createdAt) as string, retireAfter: iso(k.retireAfter), activatesAt: iso(k.activatesAt) })
 export const clientSecret = (s: ClientSecretRecord) => ({ id: s.id, appId: s.appId, scopes: s.scopes, createdAt: iso(s.createdAt) as string, revokedAt: iso(s.revokedAt), lastUsedAt: iso(s.lastUsedAt) })
 
 /** Resolvers of the OAuth additions: client secrets and signing keys. Thin: input → one domain call → output. */
@@ -21,6 +21,6 @@ export const oauthResolvers: { Query: Pick<QueryResolvers, 'signingKeys'>; Mutat
       return { ...clientSecret(issued.record), scopes: issued.record.scopes ?? [], secret: issued.secret }
     },
     revokeClientSecret: async (_p, { id }, ctx) => clientSecret(await revokeClientSecret(ctx.domain, caller(ctx), ctx.request, id)),
-    rotateSigningKey: async (_p, { alg }, ctx) => signingKey(await rotateSigningKey(ctx.domain, caller(ctx), ctx.request, alg)),
+    rotateSigningKey: async (_p, { alg, revokeOld }, ctx) => signingKey(await rotateSigningKey(ctx.domain, caller(ctx), ctx.request, alg, revokeOld ?? false)),
   },
 }

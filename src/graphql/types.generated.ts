@@ -439,7 +439,12 @@ export type Mutation = {
   createClientSecret: IssuedClientSecret;
   /** Revokes a client secret: it stops authenticating at once. */
   revokeClientSecret: ClientSecret;
-  /** A new ACTIVE signing key (alg EdDSA by default, or ES256, RS256); the old one verifies until its tokens expire. Root app only. */
+  /**
+   * A new ACTIVE signing key (alg EdDSA by default, or ES256, RS256), published at once and signing after
+   * SCOPEWARD_KEY_ACTIVATION_DELAY; the old one verifies until no unrevoked JWT it signed is usable.
+   * revokeOld (emergency): the new key signs at once, every older key is RETIRED now and every JWT they
+   * signed is revoked. Root app only.
+   */
   rotateSigningKey: SigningKey;
 };
 
@@ -519,6 +524,7 @@ export type MutationRevokeClientSecretArgs = {
 
 export type MutationRotateSigningKeyArgs = {
   alg?: InputMaybe<Scalars['String']['input']>;
+  revokeOld?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 /** A client secret of an app: the credential of POST /oauth/token (client_id = the app id). */
@@ -553,8 +559,10 @@ export type SigningKey = {
   alg: Scalars['String']['output'];
   status: SigningKeyStatus;
   createdAt: Scalars['DateTime']['output'];
-  /** When RETIRING: the instant it stops verifying and becomes RETIRED. */
+  /** When RETIRING: the instant it stops verifying and becomes RETIRED (no unrevoked JWT it signed is usable after it). */
   retireAfter: Maybe<Scalars['DateTime']['output']>;
+  /** Published in the JWKS ahead of signing: it signs from this instant on (null: from its creation). Until then the key it replaces signs. */
+  activatesAt: Maybe<Scalars['DateTime']['output']>;
 };
 
 
@@ -924,7 +932,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   revokeTokens?: Resolver<ResolversTypes['BulkRevocation'], ParentType, ContextType, RequireFields<MutationRevokeTokensArgs, 'filter' | 'dryRun'>>;
   createClientSecret?: Resolver<ResolversTypes['IssuedClientSecret'], ParentType, ContextType, RequireFields<MutationCreateClientSecretArgs, 'appId'>>;
   revokeClientSecret?: Resolver<ResolversTypes['ClientSecret'], ParentType, ContextType, RequireFields<MutationRevokeClientSecretArgs, 'id'>>;
-  rotateSigningKey?: Resolver<ResolversTypes['SigningKey'], ParentType, ContextType, Partial<MutationRotateSigningKeyArgs>>;
+  rotateSigningKey?: Resolver<ResolversTypes['SigningKey'], ParentType, ContextType, RequireFields<MutationRotateSigningKeyArgs, 'revokeOld'>>;
 };
 
 export type ClientSecretResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ClientSecret'] = ResolversParentTypes['ClientSecret']> = {
@@ -950,6 +958,7 @@ export type SigningKeyResolvers<ContextType = GraphQLContext, ParentType extends
   status?: Resolver<ResolversTypes['SigningKeyStatus'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   retireAfter?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  activatesAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 };
 
 export type Resolvers<ContextType = GraphQLContext> = {

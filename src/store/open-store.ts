@@ -3,10 +3,10 @@ import type { Store } from './store.js'
 const POSTGRES_URL = /^postgres(ql)?:\/\//
 
 /** The store a `--db` value names: a postgres:// (or postgresql://) URL for PostgreSQL, else a file path (or `:memory:`) for SQLite. */
-export async function openStore(db: string): Promise<Store> {
+export async function openStore(db: string, options: { auditKey?: Uint8Array | null } = {}): Promise<Store> {
   // Each driver is loaded only when used: a SQLite server never loads pg, and the other way round.
-  if (POSTGRES_URL.test(db)) return new (await import('./pg-store.js')).PgStore(db)
-  return new (await import('./sqlite-store.js')).SqliteStore(db)
+  if (POSTGRES_URL.test(db)) return new (await import('./pg-store.js')).PgStore(db, options)
+  return new (await import('./sqlite-store.js')).SqliteStore(db, options)
 }
 
 /** The `--db` value safe to print: a PostgreSQL URL without its password. */

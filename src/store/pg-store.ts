@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { and, asc, count, desc, eq, gt, inArray, isNull, max, sql } from 'drizzle-orm'
+import { and, asc, count, desc, eq, gt, inArray, isNull, ne, or, sql } from 'drizzle-orm'
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
 import { migrate } from 'drizzle-orm/node-postgres/migrator'
 import pg from 'pg'
@@ -9,11 +9,12 @@ import { auditConditions } from './audit-conditions.js'
 import { revokeFamilySql, selectFamilySql } from './token-family-sql.js'
 import { tokenConditions } from './token-conditions.js'
 import { packageRoot } from '../package-root.js'
-import { auditHash, GENESIS_HASH } from './audit-hash.js'
+import { auditHash, auditHeadTag, GENESIS_HASH } from './audit-hash.js'
+import { expiriesByKid, jwtExpiriesByKidSql, revokeJwtsOfKeysSql } from './signing-key-sql.js'
 import { narrowFamily } from './narrow-family.js'
 import { CHANGE_CHANNEL, PgChangeListener, type ChangeNotice } from './pg-change-listener.js'
 import * as t from './pg-schema.js'
-import { rotatedKey, type AppChanges, type AppRecord, type AuditEventInput, type AuditFilter, type AuditEventRecord, type ClientSecretRecord, type GuardRows, type Page, type Position, type ScopeRecord, type ScopeUsage, type SigningKeyRecord, type Store, type StoreChange, type TokenFilter, type TokenRecord, type WriteGuard } from './store.js'
+import { isPlaintextKey, KEYS_SEALED_META, KeyWriteRefused, rotatedKey, type AppChanges, type AppRecord, type AuditEventInput, type AuditFilter, type AuditEventRecord, type ClientSecretRecord, type GuardRows, type Page, type Position, type ScopeRecord, type ScopeUsage, type SigningKeyRecord, type Store, type StoreChange, type TokenFilter, type TokenRecord, type WriteGuard } from './store.js'
 
 type Db = NodePgDatabase<typeof t>
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
@@ -43,9 +44,12 @@ export class PgStore implements Store {
   #listener: PgChangeListener | null = null
   readonly #listNames = new Map<string, string>()
   readonly #prepared: ReturnType<typeof prepareStatements>
+  /** The audit chain's MAC key (from the master key), or null: plain SHA-256 links. */
+  readonly #auditKey: Uint8Array | null
 
-  constructor(url: string, options: { poolSize?: number } = {}) {
+  constructor(url: string, options: { poolSize?: number; auditKey?: Uint8Array | null } = {}) {
     this.#url = url
+    this.#auditKey = options.auditKey ?? null
     this.#pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, application_name: 'scopeward' })
     // An idle connection that breaks is dropped by the pool; without a handler it would crash the process.
     this.#pool.on('error', () => undefined)
@@ -236,25 +240,62 @@ export class PgStore implements Store {
     return this.#db.select().from(t.signingKeys).orderBy(asc(t.signingKeys.createdAt), asc(t.signingKeys.kid))
   }
 
-  async insertSigningKey(key: SigningKeyRecord, retireAfter: number, audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
-    await this.#write(async (tx) => {
-      await tx.update(t.signingKeys).set({ status: 'RETIRING', retireAfter }).where(eq(t.signingKeys.status, 'ACTIVE'))
-      await tx.insert(t.signingKeys).values(key)
-      await this.#audit(tx, audit)
-    }, () => ({ kind: 'keys' }), guard)
+  async insertSigningKey(key: SigningKeyRecord, retireAfter: number, audit: AuditEventInput, emergency?: { at: number; reason: string }, guard?: WriteGuard): Promise<string[]> {
+    return this.#write(
+      async (tx) => {
+        if (isPlaintextKey(key.privateKey) && (await tx.select().from(t.meta).where(eq(t.meta.key, KEYS_SEALED_META))).length > 0) {
+          throw new KeyWriteRefused('the signing keys of this database are sealed under a master key: set SCOPEWARD_MASTER_KEY to write a new one')
+        }
+        let ids: string[] = []
+        let event = audit
+        if (emergency) {
+          const old = (await tx.select({ kid: t.signingKeys.kid }).from(t.signingKeys).where(ne(t.signingKeys.status, 'RETIRED'))).map((r) => r.kid)
+          await tx.update(t.signingKeys).set({ status: 'RETIRED', privateKey: '' }).where(ne(t.signingKeys.status, 'RETIRED'))
+          ids = (await tx.execute<{ id: string }>(revokeJwtsOfKeysSql(old, emergency.at, emergency.reason))).rows.map((r) => r.id)
+          event = { ...audit, details: { ...audit.details, retired: old, revoked: ids } }
+        } else {
+          await tx.update(t.signingKeys).set({ status: 'RETIRING', retireAfter }).where(eq(t.signingKeys.status, 'ACTIVE'))
+        }
+        await tx.insert(t.signingKeys).values(key)
+        if (!isPlaintextKey(key.privateKey)) await this.#markSealed(tx)
+        await this.#audit(tx, event)
+        return ids
+      },
+      (ids) => (ids.length > 0 ? { kind: 'all' } : { kind: 'keys' }),
+      guard,
+    )
   }
 
   async retireSigningKeys(kids: string[], audit: AuditEventInput): Promise<void> {
     if (kids.length === 0) return
     await this.#write(async (tx) => {
-      await tx.update(t.signingKeys).set({ status: 'RETIRED' }).where(and(inArray(t.signingKeys.kid, kids), eq(t.signingKeys.status, 'RETIRING')))
+      await tx
+        .update(t.signingKeys)
+        .set({ status: 'RETIRED', privateKey: '' })
+        .where(and(inArray(t.signingKeys.kid, kids), or(eq(t.signingKeys.status, 'RETIRING'), and(eq(t.signingKeys.status, 'RETIRED'), ne(t.signingKeys.privateKey, '')))))
       await this.#audit(tx, audit)
     }, () => ({ kind: 'keys' }))
   }
 
-  async latestJwtExpiry(): Promise<number | null> {
-    const [row] = await this.#db.select({ at: max(t.tokens.expiresAt) }).from(t.tokens).where(eq(t.tokens.kind, 'JWT'))
-    return row?.at ?? null
+  async sealSigningKeys(sealed: { kid: string; privateKey: string }[], audit: AuditEventInput): Promise<void> {
+    await this.#write(async (tx) => {
+      let changed = 0
+      for (const { kid, privateKey } of sealed) {
+        changed += (await tx.update(t.signingKeys).set({ privateKey }).where(and(eq(t.signingKeys.kid, kid), sql`${t.signingKeys.privateKey} LIKE '{%'`)).returning({ kid: t.signingKeys.kid })).length
+      }
+      await this.#markSealed(tx)
+      if (changed > 0) await this.#audit(tx, audit)
+    }, () => ({ kind: 'keys' }))
+    // The replaced row versions hold the plaintext until vacuumed: rewrite the (tiny) table now. Best effort (it needs ownership).
+    await this.#pool.query('VACUUM FULL signing_keys').catch(() => undefined)
+  }
+
+  async #markSealed(tx: Tx): Promise<void> {
+    await tx.insert(t.meta).values({ key: KEYS_SEALED_META, value: '1' }).onConflictDoNothing()
+  }
+
+  async jwtExpiriesByKid(now: number, maxLifetimeMs: number): Promise<Map<string | null, number>> {
+    return expiriesByKid((await this.#db.execute<{ kid: string | null; until: string | null }>(jwtExpiriesByKidSql(now, maxLifetimeMs))).rows)
   }
 
   async insertClientSecret(secret: ClientSecretRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
@@ -388,10 +429,14 @@ export class PgStore implements Store {
   /** Appends an audit event chained to the last one; called inside #write, whose lock keeps the chain linear. */
   async #audit(tx: Tx, event: AuditEventInput): Promise<void> {
     const [last] = await tx.select({ hash: t.auditEvents.hash }).from(t.auditEvents).orderBy(desc(t.auditEvents.seq)).limit(1)
-    const hash = auditHash(last?.hash ?? GENESIS_HASH, event)
+    const hash = auditHash(last?.hash ?? GENESIS_HASH, event, this.#auditKey)
     await tx.insert(t.auditEvents).values({ ...event, hash })
-    // The head is kept beside the chain so that deleting the newest events is detected too.
+    // The head is kept beside the chain so that deleting the newest events is detected too; with a key, under a MAC.
     await tx.insert(t.meta).values({ key: 'audit_head', value: hash }).onConflictDoUpdate({ target: t.meta.key, set: { value: hash } })
+    if (this.#auditKey) {
+      const tag = auditHeadTag(this.#auditKey, hash)
+      await tx.insert(t.meta).values({ key: 'audit_head_tag', value: tag }).onConflictDoUpdate({ target: t.meta.key, set: { value: tag } })
+    }
   }
 }
 

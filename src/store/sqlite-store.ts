@@ -1,14 +1,15 @@
 import { mkdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import Database from 'better-sqlite3'
-import { and, asc, count, desc, eq, gt, inArray, isNull, max, or, sql, type SQL } from 'drizzle-orm'
+import { and, asc, count, desc, eq, gt, inArray, isNull, ne, or, sql, type SQL } from 'drizzle-orm'
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
 import { packageRoot } from '../package-root.js'
-import { auditHash, GENESIS_HASH } from './audit-hash.js'
+import { auditHash, auditHeadTag, GENESIS_HASH } from './audit-hash.js'
+import { expiriesByKid, jwtExpiriesByKidSql, revokeJwtsOfKeysSql } from './signing-key-sql.js'
 import { narrowFamily } from './narrow-family.js'
 import * as t from './sqlite-schema.js'
-import { rotatedKey, type AppChanges, type GuardRows, type StoreChange, type WriteGuard } from './store.js'
+import { isPlaintextKey, KEYS_SEALED_META, KeyWriteRefused, rotatedKey, type AppChanges, type GuardRows, type StoreChange, type WriteGuard } from './store.js'
 import { auditConditions } from './audit-conditions.js'
 import { revokeFamilySql, selectFamilySql } from './token-family-sql.js'
 import { tokenConditions } from './token-conditions.js'
@@ -31,8 +32,11 @@ export class SqliteStore implements Store {
   #pending: PendingWrite[] = []
   /** Raw prepared statements by SQL text (see #raw). */
   readonly #listStatements = new Map<string, Database.Statement>()
+  /** The audit chain's MAC key (from the master key), or null: plain SHA-256 links. */
+  readonly #auditKey: Uint8Array | null
 
-  constructor(path: string) {
+  constructor(path: string, options: { auditKey?: Uint8Array | null } = {}) {
+    this.#auditKey = options.auditKey ?? null
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
     this.#sqlite = new Database(path)
     this.#sqlite.pragma('journal_mode = WAL')
@@ -40,6 +44,8 @@ export class SqliteStore implements Store {
     this.#sqlite.pragma('synchronous = FULL')
     this.#sqlite.pragma('foreign_keys = ON')
     this.#sqlite.pragma('busy_timeout = 5000')
+    // Freed space is zeroed: a private key sealed or wiped in place leaves no plaintext in free pages (see #scrub).
+    this.#sqlite.pragma('secure_delete = ON')
     this.#db = drizzle(this.#sqlite, { schema: t })
   }
 
@@ -293,26 +299,67 @@ export class SqliteStore implements Store {
     return this.#db.select().from(t.signingKeys).orderBy(asc(t.signingKeys.createdAt), asc(t.signingKeys.kid)).all()
   }
 
-  async insertSigningKey(key: SigningKeyRecord, retireAfter: number, audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
-    await this.#write((tx) => {
-      tx.update(t.signingKeys).set({ status: 'RETIRING', retireAfter }).where(eq(t.signingKeys.status, 'ACTIVE')).run()
+  async insertSigningKey(key: SigningKeyRecord, retireAfter: number, audit: AuditEventInput, emergency?: { at: number; reason: string }, guard?: WriteGuard): Promise<string[]> {
+    const revoked = await this.#write((tx) => {
+      if (isPlaintextKey(key.privateKey) && tx.select().from(t.meta).where(eq(t.meta.key, KEYS_SEALED_META)).get()) {
+        throw new KeyWriteRefused('the signing keys of this database are sealed under a master key: set SCOPEWARD_MASTER_KEY to write a new one')
+      }
+      let ids: string[] = []
+      let event = audit
+      if (emergency) {
+        const old = tx.select({ kid: t.signingKeys.kid }).from(t.signingKeys).where(ne(t.signingKeys.status, 'RETIRED')).all().map((r) => r.kid)
+        tx.update(t.signingKeys).set({ status: 'RETIRED', privateKey: '' }).where(ne(t.signingKeys.status, 'RETIRED')).run()
+        ids = tx.all<{ id: string }>(revokeJwtsOfKeysSql(old, emergency.at, emergency.reason)).map((r) => r.id)
+        event = { ...audit, details: { ...audit.details, retired: old, revoked: ids } }
+      } else {
+        tx.update(t.signingKeys).set({ status: 'RETIRING', retireAfter }).where(eq(t.signingKeys.status, 'ACTIVE')).run()
+      }
       tx.insert(t.signingKeys).values(key).run()
-      this.#audit(tx, audit)
+      if (!isPlaintextKey(key.privateKey)) this.#markSealed(tx)
+      this.#audit(tx, event)
+      return ids
     }, guard)
-    this.#changed({ kind: 'keys' })
+    this.#changed(revoked.length > 0 ? { kind: 'all' } : { kind: 'keys' })
+    return revoked
   }
 
   async retireSigningKeys(kids: string[], audit: AuditEventInput): Promise<void> {
     if (kids.length === 0) return
     await this.#write((tx) => {
-      tx.update(t.signingKeys).set({ status: 'RETIRED' }).where(and(inArray(t.signingKeys.kid, kids), eq(t.signingKeys.status, 'RETIRING'))).run()
+      tx.update(t.signingKeys)
+        .set({ status: 'RETIRED', privateKey: '' })
+        .where(and(inArray(t.signingKeys.kid, kids), or(eq(t.signingKeys.status, 'RETIRING'), and(eq(t.signingKeys.status, 'RETIRED'), ne(t.signingKeys.privateKey, '')))))
+        .run()
       this.#audit(tx, audit)
     })
+    this.#scrub()
     this.#changed({ kind: 'keys' })
   }
 
-  async latestJwtExpiry(): Promise<number | null> {
-    return this.#db.select({ at: max(t.tokens.expiresAt) }).from(t.tokens).where(eq(t.tokens.kind, 'JWT')).get()?.at ?? null
+  async sealSigningKeys(sealed: { kid: string; privateKey: string }[], audit: AuditEventInput): Promise<void> {
+    await this.#write((tx) => {
+      let changed = 0
+      for (const { kid, privateKey } of sealed) {
+        changed += tx.update(t.signingKeys).set({ privateKey }).where(and(eq(t.signingKeys.kid, kid), sql`${t.signingKeys.privateKey} LIKE '{%'`)).run().changes
+      }
+      this.#markSealed(tx)
+      if (changed > 0) this.#audit(tx, audit)
+    })
+    this.#scrub()
+    this.#changed({ kind: 'keys' })
+  }
+
+  /** Checkpoints and truncates the WAL, whose older frames still hold the page versions before a key was sealed or wiped. */
+  #scrub(): void {
+    this.#sqlite.pragma('wal_checkpoint(TRUNCATE)')
+  }
+
+  #markSealed(tx: Pick<Db, 'insert'>): void {
+    tx.insert(t.meta).values({ key: KEYS_SEALED_META, value: '1' }).onConflictDoNothing().run()
+  }
+
+  async jwtExpiriesByKid(now: number, maxLifetimeMs: number): Promise<Map<string | null, number>> {
+    return expiriesByKid(this.#db.all<{ kid: string | null; until: number | null }>(jwtExpiriesByKidSql(now, maxLifetimeMs)))
   }
 
   async insertClientSecret(secret: ClientSecretRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
@@ -415,10 +462,14 @@ export class SqliteStore implements Store {
   /** Appends an audit event chained to the last one; called inside the transaction of the change it records. */
   #audit(tx: Pick<Db, 'insert'>, event: AuditEventInput): void {
     const previous = this.#prepared.lastAuditHash.get()?.hash ?? GENESIS_HASH
-    const hash = auditHash(previous, event)
+    const hash = auditHash(previous, event, this.#auditKey)
     tx.insert(t.auditEvents).values({ ...event, hash }).run()
-    // The head is kept beside the chain so that deleting the newest events is detected too.
+    // The head is kept beside the chain so that deleting the newest events is detected too; with a key, under a MAC.
     tx.insert(t.meta).values({ key: 'audit_head', value: hash }).onConflictDoUpdate({ target: t.meta.key, set: { value: hash } }).run()
+    if (this.#auditKey) {
+      const tag = auditHeadTag(this.#auditKey, hash)
+      tx.insert(t.meta).values({ key: 'audit_head_tag', value: tag }).onConflictDoUpdate({ target: t.meta.key, set: { value: tag } }).run()
+    }
   }
 }
 

@@ -61,6 +61,17 @@ export interface SigningKeyRecord {
   activatesAt: number | null
 }
 
+/** A write the signing-key rules forbid, refused inside the transaction (e.g. a plaintext key into a sealed database). */
+export class KeyWriteRefused extends Error {
+  override name = 'KeyWriteRefused'
+}
+
+/** A stored private key that is plain JWK JSON (a sealed one is a compact JWE; a wiped one is empty). */
+export const isPlaintextKey = (privateKey: string): boolean => privateKey.startsWith('{')
+
+/** `meta` key set once any signing key of the database is sealed under a master key. */
+export const KEYS_SEALED_META = 'signing_keys_sealed'
+
 export interface ClientSecretRecord {
   id: string
   appId: string
@@ -215,12 +226,24 @@ export interface Store {
   countAuditEvents(options: AuditFilter): Promise<number>
 
   listSigningKeys(): Promise<SigningKeyRecord[]>
-  /** Inserts a new ACTIVE key and, in the same transaction, turns every other ACTIVE key RETIRING until `retireAfter`. */
-  insertSigningKey(key: SigningKeyRecord, retireAfter: number, audit: AuditEventInput, guard?: WriteGuard): Promise<void>
-  /** Marks RETIRING keys RETIRED. */
+  /**
+   * Inserts a new ACTIVE key and, in the same transaction, turns every other ACTIVE key RETIRING
+   * until `retireAfter`. With `emergency`, every other key that is not RETIRED yet is RETIRED at
+   * once (its private key wiped) and every unrevoked JWT they (or a key unrecorded) signed is
+   * revoked with its derived tokens; returns the ids revoked. Refuses (KeyWriteRefused) a
+   * plaintext private key into a database whose keys are sealed, checked inside the transaction.
+   */
+  insertSigningKey(key: SigningKeyRecord, retireAfter: number, audit: AuditEventInput, emergency?: { at: number; reason: string }, guard?: WriteGuard): Promise<string[]>
+  /** Marks RETIRING keys RETIRED and wipes the private key of every key named that is RETIRED. */
   retireSigningKeys(kids: string[], audit: AuditEventInput): Promise<void>
-  /** The latest expiry of any JWT access token issued so far (null: none), bounding how long old keys must verify. */
-  latestJwtExpiry(): Promise<number | null>
+  /** Replaces plaintext private keys by their sealed form (rows already sealed are left alone) and marks the database sealed. */
+  sealSigningKeys(sealed: { kid: string; privateKey: string }[], audit: AuditEventInput): Promise<void>
+  /**
+   * Per signing kid (null: JWTs from before kids were recorded), the latest instant an unrevoked
+   * JWT it signed stays usable: its expiry, or its creation + `maxLifetimeMs` if sooner (the cap
+   * applies at use). Only JWTs still usable at `now` count.
+   */
+  jwtExpiriesByKid(now: number, maxLifetimeMs: number): Promise<Map<string | null, number>>
 
   insertClientSecret(secret: ClientSecretRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<void>
   getClientSecret(id: string): Promise<ClientSecretRecord | null>

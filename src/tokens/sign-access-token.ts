@@ -13,9 +13,11 @@ export const ACCESS_TOKEN_TYP = 'at+jwt'
  */
 export function createJwtIssuer(ring: KeyRing, authority: TokenAuthority): JwtIssuer {
   return {
+    signingKid: () => ring.activeKey().kid,
     async sign(token: TokenRecord, options): Promise<string> {
       if (token.expiresAt === null) throw new Error('a JWT access token must expire')
-      const { kid, alg, key } = ring.activeKey()
+      if (token.kid === null) throw new Error('a JWT access token row must name its signing key')
+      const { kid, alg, key } = ring.signingKey(token.kid)
       const iat = Math.floor(token.createdAt / 1000)
       return new SignJWT({ client_id: token.appId, scope: token.scopes.join(' '), ...(options.act ? { act: options.act } : {}) })
         .setProtectedHeader({ alg, typ: ACCESS_TOKEN_TYP, kid })

@@ -7,7 +7,9 @@ import { after, before, describe, test } from 'node:test'
 import { decodeProtectedHeader } from 'jose'
 import pg from 'pg'
 import { verifyAuditChain } from '../../src/domain/verify-audit.js'
+import { auditKeyOf } from '../../src/store/audit-hash.js'
 import { LISTENER_APPLICATION_NAME } from '../../src/store/pg-change-listener.js'
+import { masterKeyBytes } from '../../src/tokens/seal-private-key.js'
 import type { PgStore } from '../../src/store/pg-store.js'
 import { dataOf, DERIVE, issue, REVOKE, startServer, type TestServer } from '../e2e/harness.js'
 import { createTestDatabase, pgUnavailable } from '../store/fresh-pg-database.js'
@@ -76,9 +78,19 @@ describe('two instances on one PostgreSQL', { skip: unavailable ?? false }, () =
     await within(1_000, 'B refuses the child of a revoked parent', async () => !(await accepted(b, child.secret)))
   })
 
-  test('a key rotated on A appears in B’s JWKS within one second and signs on B', async () => {
+  test('18.13 a key rotated on A appears in B’s JWKS within one second, before either signs with it', async () => {
+    const before = decodeProtectedHeader((await issue(b, { scopes: ['tokens:read'], kind: 'JWT' })).secret).kid
     const kid = dataOf(await a.gql('mutation { rotateSigningKey { kid } }')).rotateSigningKey.kid as string
     await within(1_000, 'the new key in B’s JWKS', async () => (await jwksKids(b)).includes(kid))
+    for (const server of [a, b]) assert.equal(decodeProtectedHeader((await issue(server, { scopes: ['tokens:read'], kind: 'JWT' })).secret).kid, before, 'pre-published: the old key still signs')
+  })
+
+  test('11.4 an emergency rotation on A signs at once on B and B refuses what the old keys signed', async () => {
+    const old = await issue(b, { scopes: ['tokens:read'], kind: 'JWT' })
+    assert.equal(await accepted(a, old.secret), true)
+    const kid = dataOf(await a.gql('mutation { rotateSigningKey(revokeOld: true) { kid } }')).rotateSigningKey.kid as string
+    await within(1_000, 'B publishes only the new key', async () => (await jwksKids(b)).join() === kid)
+    assert.equal(await accepted(b, old.secret), false)
     const jwt = await issue(b, { scopes: ['tokens:read'], kind: 'JWT' })
     assert.equal(decodeProtectedHeader(jwt.secret).kid, kid, 'B signs with the key A made')
     assert.equal(await accepted(a, jwt.secret), true, 'A verifies what B signed')
@@ -97,7 +109,7 @@ describe('two instances on one PostgreSQL', { skip: unavailable ?? false }, () =
     assert.equal(await a.app.store.countTokens({ now: Date.now() }), tokensBefore + 40)
     assert.equal(await b.app.store.countAuditEvents({}), eventsBefore + 60)
     for (const v of victims) assert.notEqual((await b.app.store.getToken(v.id))?.revokedAt, null)
-    const verdict = await verifyAuditChain(b.app.store)
+    const verdict = await verifyAuditChain(b.app.store, { key: auditKeyOf(masterKeyBytes(env.SCOPEWARD_MASTER_KEY)) })
     assert.equal(verdict.ok, true, JSON.stringify(verdict))
   })
 

@@ -36,7 +36,8 @@ async function expectRefused(token: string): Promise<void> {
 }
 
 before(async () => {
-  server = await startServer()
+  // A rotated key signs at once here (no pre-publication): the ES256 case rotates and signs at once.
+  server = await startServer({ SCOPEWARD_KEY_ACTIVATION_DELAY: 'PT0S' })
   client = await createClient(server, 'resource-client', ['tokens:read'])
   good = await clientCredentialsJwt(server, client, 'tokens:read')
 })

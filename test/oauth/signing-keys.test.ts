@@ -59,8 +59,12 @@ describe('retirement', () => {
       await gqlData(server, server.rootToken, 'mutation { rotateSigningKey { kid } }')
       const jwks = async () => ((await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid)
       assert.ok((await jwks()).includes(first as string))
-      now += 15 * 60_000 + 6_000
-      assert.ok(!(await jwks()).includes(first as string), 'past retireAfter the key no longer verifies, even before the store says so')
+      // It signs until its successor activates (6 minutes), and signed no JWT: it retires 5 s after that.
+      now += 6 * 60_000 + 4_000
+      await (server.app.domain.keys as KeyRing).refresh()
+      assert.ok((await jwks()).includes(first as string))
+      now += 2_000
+      assert.ok(!(await jwks()).includes(first as string), 'past its retirement the key no longer verifies, even before the store says so')
       await (server.app.domain.keys as KeyRing).refresh()
       const stored = (await server.app.store.listSigningKeys()).find((k) => k.kid === first)
       assert.equal(stored?.status, 'RETIRED')
