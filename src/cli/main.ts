@@ -18,6 +18,7 @@ import { loadConfig } from '../config.js'
 import { rotateSigningKey } from '../domain/signing-keys.js'
 import { KeyRing } from '../tokens/key-ring.js'
 import { masterKeyBytes } from '../tokens/seal-private-key.js'
+import { redactSecrets } from '../text.js'
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, ...value.split(/[\s,]+/).filter(Boolean)]
 const iso = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString())
@@ -37,6 +38,8 @@ const program = new Command('scopeward')
   .version('0.1.0')
   .exitOverride()
   .showHelpAfterError('(run with --help for usage)')
+  // Usage errors echo arguments: a secret pasted in the wrong place is not printed back.
+  .configureOutput({ writeErr: (text) => process.stderr.write(redactSecrets(text)) })
 
 program
   .command('init')
@@ -263,7 +266,7 @@ try {
     process.stderr.write(`scopeward: ${error.message}\n`)
     process.exitCode = 1
   } else {
-    process.stderr.write(`scopeward: ${(error as Error).message ?? String(error)}\n`)
+    process.stderr.write(`scopeward: ${redactSecrets((error as Error).message ?? String(error))}\n`)
     process.exitCode = 1
   }
 }

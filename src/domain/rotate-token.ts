@@ -5,6 +5,7 @@ import { auditEvent, canSeeToken, type Domain, type Principal, type RequestInfo 
 import { parseDuration } from './duration.js'
 import { assertHeld, grantableScopes } from './grant.js'
 import type { IssuedToken } from './issue-token.js'
+import { lookupToken } from './queries.js'
 import { tokenStatus } from './token-status.js'
 
 /** Longest grace during which a rotated secret still works: enough to roll out a new secret, short enough to bound a leak. */
@@ -19,7 +20,7 @@ export const MAX_GRACE_MS = 24 * 3600_000
 export async function rotateToken(domain: Domain, principal: Principal, request: RequestInfo, id: string, gracePeriod?: string | null): Promise<IssuedToken> {
   const graceMs = gracePeriod != null ? parseDuration(gracePeriod, 'gracePeriod') : 0
   if (graceMs > MAX_GRACE_MS) throw badInput('gracePeriod', 'gracePeriod: at most PT24H')
-  const old = await domain.store.getToken(id)
+  const old = await lookupToken(domain, id)
   if (!old || !canSeeToken(principal, old)) throw notFound('token', id)
   const now = domain.clock()
   const status = tokenStatus(old, now)

@@ -9,6 +9,7 @@ import { packageRoot } from '../package-root.js'
 import type { GraphQLContext } from './context.js'
 import { leastPrivilegeResolvers } from './least-privilege-resolvers.js'
 import { resolvers } from './resolvers.js'
+import { validateStringArguments } from './validate-arguments.js'
 
 /** The SDL of schema/*.graphql: the one place Scopeward's GraphQL types are declared. */
 export function loadTypeDefs(): string[] {
@@ -24,7 +25,7 @@ export function loadTypeDefs(): string[] {
  * if a root field has no rule or a directive names an undeclared built-in scope.
  */
 export function buildScopewardSchema(options: { catalogue: ScopeCatalogue; onAuthorized?: (context: GraphQLContext, used: readonly string[], required: readonly string[]) => void }): GraphQLSchema {
-  const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: [resolvers, leastPrivilegeResolvers] as never })
+  const schema = validateStringArguments(makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: [resolvers, leastPrivilegeResolvers] as never }))
   return applyScopeDirectives(schema, {
     scopesOf: (context) => (context as GraphQLContext).principal?.held ?? null,
     implies: () => options.catalogue.implies,

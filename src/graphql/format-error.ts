@@ -2,6 +2,7 @@ import { unwrapResolverError } from '@apollo/server/errors'
 import type { GraphQLFormattedError } from 'graphql'
 import { ScopewardError } from '../errors.js'
 import type { Logger } from '../logger.js'
+import { redactSecrets } from '../text.js'
 
 /** Codes whose messages are written for clients; anything else is masked. */
 const CLIENT_CODES = new Set([
@@ -35,7 +36,8 @@ export function formatError(logger: Logger) {
     const code = formatted.extensions?.code
     if (typeof code === 'string' && CLIENT_CODES.has(code)) {
       const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {}
-      return { ...formatted, extensions }
+      // graphql-js quotes offending values ("Expected value of type Int, found ..."): never a secret.
+      return { ...formatted, message: redactSecrets(formatted.message), extensions }
     }
     logger.error({ err: original }, 'unexpected error in GraphQL execution')
     return { message: 'Internal server error', ...(formatted.path ? { path: formatted.path } : {}), extensions: { code: 'INTERNAL_SERVER_ERROR' } }

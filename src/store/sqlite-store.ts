@@ -5,6 +5,7 @@ import { and, asc, count, desc, eq, gt, inArray, isNull, max, or, sql, type SQL 
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
 import { packageRoot } from '../package-root.js'
+import { refuseMalformedText } from './refuse-malformed-text.js'
 import { auditHash, GENESIS_HASH } from './audit-hash.js'
 import { narrowFamily } from './narrow-family.js'
 import * as t from './sqlite-schema.js'
@@ -41,6 +42,7 @@ export class SqliteStore implements Store {
     this.#sqlite.pragma('foreign_keys = ON')
     this.#sqlite.pragma('busy_timeout = 5000')
     this.#db = drizzle(this.#sqlite, { schema: t })
+    return refuseMalformedText(this)
   }
 
   /** Prepared once, after migrations have created the tables they read. */
