@@ -34,6 +34,12 @@ export function formatError(logger: Logger) {
       }
     }
     const code = formatted.extensions?.code
+    // Apollo marks some client mistakes only by an HTTP 4xx (an APQ hash that does not match its query): BAD_REQUEST, not a 500.
+    const extensions = (original as { extensions?: { code?: unknown; http?: { status?: unknown } } } | null)?.extensions
+    const status = extensions?.http?.status
+    if (extensions?.code === undefined && typeof status === 'number' && status >= 400 && status < 500) {
+      return { message: redactSecrets(formatted.message), ...(formatted.path ? { path: formatted.path } : {}), extensions: { code: 'BAD_REQUEST' } }
+    }
     if (typeof code === 'string' && CLIENT_CODES.has(code)) {
       const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {}
       // graphql-js quotes offending values ("Expected value of type Int, found ..."): never a secret.
