@@ -2,7 +2,7 @@
 // PostgreSQL (SCOPEWARD_TEST_DB=postgres); date-times are RFC 3339 only; page sizes are 1..100.
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { dataOf, issue, REVOKE, startServer, type GraphQLResult, type TestServer } from './harness.js'
+import { auditCount, dataOf, issue, REVOKE, startServer, type GraphQLResult, type TestServer } from './harness.js'
 import { expectRefused } from './refusal.js'
 
 const BULK = 'mutation Bulk($filter: RevokeTokensFilter!, $reason: String) { revokeTokens(filter: $filter, reason: $reason) { revokedIds } }'
@@ -79,6 +79,23 @@ describe('input validation', () => {
     // A well-formed pair (an emoji) is text like any other.
     const app = dataOf(await server.gql('mutation M($i: CreateAppInput!) { createApp(input: $i) { name } }', { variables: { i: { name: 'app \ud83d\ude00', allowedScopes: [] } } }))
     assert.equal(app.createApp.name, 'app \ud83d\ude00')
+  })
+
+  test('11.8 a NUL character in an OAuth form parameter is invalid_request, never a 500', async () => {
+    for (const [path, body] of [
+      ['/oauth/token', 'grant_type=client_credentials&scope=tokens%3Aread&client_id=root%00&client_secret=x'],
+      ['/oauth/token', `grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange&subject_token=${victim.secret}%00&subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Aaccess_token`],
+      ['/oauth/introspect', 'token=a%00b'],
+      ['/oauth/revoke', 'token=%00'],
+    ] as const) {
+      const logs = server.logs.length
+      const audits = await auditCount(server)
+      const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${server.rootToken}` }, body })
+      assert.equal(res.status, 400, `${path} ${body}`)
+      assert.equal(((await res.json()) as { error: string }).error, 'invalid_request')
+      assert.equal(await auditCount(server), audits)
+      assertNoErrorLogs(server, logs)
+    }
   })
 
   test('18.12 DateTime inputs are RFC 3339 only: a bare year, Feb 30 or a missing offset is BAD_USER_INPUT', async () => {
