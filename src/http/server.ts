@@ -9,6 +9,7 @@ import type { Route, RouteContext } from './route.js'
 import type { Metrics } from '../metrics.js'
 import { clientAddress, normalize } from './client-address.js'
 import type { RateLimiter } from './rate-limiter.js'
+import { redactSecrets } from '../text.js'
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,64}$/
 /** Routes that authenticate a credential: the ones the failed-authentication throttle guards. */
@@ -141,8 +142,8 @@ export class HttpServer {
         }
       }
       if (route) await route(req, res, rc)
-      else if ([...this.#routes.keys()].some((k) => k.endsWith(` ${url.pathname}`))) sendJson(res, 405, { error: 'method_not_allowed', error_description: `${req.method} is not allowed on ${url.pathname}` })
-      else sendJson(res, 404, { error: 'not_found', error_description: `no route ${url.pathname}` })
+      else if ([...this.#routes.keys()].some((k) => k.endsWith(` ${url.pathname}`))) sendJson(res, 405, { error: 'method_not_allowed', error_description: `${req.method} is not allowed on ${redactSecrets(url.pathname)}` })
+      else sendJson(res, 404, { error: 'not_found', error_description: `no route ${redactSecrets(url.pathname)}` })
     } catch (error) {
       this.#fail(res, rc, error)
     } finally {
@@ -151,7 +152,7 @@ export class HttpServer {
       const label = route ? url.pathname : 'unknown'
       this.base.metrics?.requests.inc({ route: label, status: String(res.statusCode) })
       this.base.metrics?.latency.observe({ route: label }, ms / 1000)
-      rc.logger.info({ requestId, method: req.method, path: url.pathname, status: res.statusCode, ms: Math.round(ms * 100) / 100, tokenId: rc.principal?.token.id, ip }, 'request')
+      rc.logger.info({ requestId, method: req.method, path: route ? url.pathname : redactSecrets(url.pathname), status: res.statusCode, ms: Math.round(ms * 100) / 100, tokenId: rc.principal?.token.id, ip }, 'request')
     }
   }
 

@@ -86,6 +86,13 @@ describe('11.18 no error, log or response echoes a secret', () => {
     assert.equal(await auditCount(server), audits)
   })
 
+  test('11.18 a secret pasted into the URL path is not echoed by the 404 nor logged', async () => {
+    const t = await issue(server, { scopes: ['tokens:read'] })
+    const res = await fetch(`${server.url}/tokens/${t.secret}`)
+    assert.equal(res.status, 404)
+    assertNowhere(server, await res.text(), t.secret)
+  })
+
   test('11.18 revokeClientSecret(id: <full client secret>) resolves it; a wrong one is NOT_FOUND without the secret', async () => {
     const created = dataOf(await server.gql('mutation { createClientSecret(appId: "root") { id secret } }')).createClientSecret
     const fake = forged(created.secret)
