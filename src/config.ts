@@ -33,6 +33,10 @@ export interface Config {
   authFailuresPerMinute: number
   /** Requests to /oauth/token allowed per client id per minute. */
   tokenRequestsPerMinute: number
+  /** Request headers must arrive within this many ms of the connection's request starting (enforced within a second). */
+  headersTimeoutMs: number
+  /** Open connections allowed per client address (trusted proxies exempt); more are closed at once. */
+  maxConnectionsPerAddress: number
   metrics: boolean
 }
 
@@ -96,6 +100,8 @@ export function loadConfig(flags: Partial<Record<'db' | 'port' | 'host', string>
     corsOrigins: list(env.SCOPEWARD_CORS_ORIGINS, 'SCOPEWARD_CORS_ORIGINS', /^https?:\/\/[A-Za-z0-9.\-]+(:\d+)?$/),
     authFailuresPerMinute: integer(env.SCOPEWARD_AUTH_FAILURES_PER_MINUTE, 'SCOPEWARD_AUTH_FAILURES_PER_MINUTE', 30, 1, 1_000_000),
     tokenRequestsPerMinute: integer(env.SCOPEWARD_TOKEN_REQUESTS_PER_MINUTE, 'SCOPEWARD_TOKEN_REQUESTS_PER_MINUTE', 60, 1, 1_000_000),
+    headersTimeoutMs: integer(env.SCOPEWARD_HEADERS_TIMEOUT_MS, 'SCOPEWARD_HEADERS_TIMEOUT_MS', 10_000, 100, 30_000),
+    maxConnectionsPerAddress: integer(env.SCOPEWARD_MAX_CONNECTIONS_PER_ADDRESS, 'SCOPEWARD_MAX_CONNECTIONS_PER_ADDRESS', 100, 1, 1_000_000),
     metrics: boolean(env.SCOPEWARD_METRICS, 'SCOPEWARD_METRICS', true),
   }
 }

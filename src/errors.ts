@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql'
+import { redactSecrets } from './text.js'
 
 /** Every error code Scopeward answers with, and the HTTP status it maps to when it decides a whole request. */
 export const ERROR_STATUS = {
@@ -23,7 +24,8 @@ export class ScopewardError extends Error {
   readonly details: Record<string, unknown> | undefined
 
   constructor(code: ErrorCode, message: string, options: { field?: string; details?: Record<string, unknown> } = {}) {
-    super(message)
+    // Messages echo inputs; a secret pasted where an id was expected must not come back.
+    super(redactSecrets(message))
     this.name = 'ScopewardError'
     this.code = code
     this.field = options.field

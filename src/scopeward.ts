@@ -136,6 +136,8 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
     bodyLimitBytes: config.bodyLimitBytes,
     trustedProxies: config.trustedProxies,
     corsOrigins: config.corsOrigins,
+    headersTimeoutMs: config.headersTimeoutMs,
+    maxConnectionsPerAddress: config.maxConnectionsPerAddress,
     authFailureLimiter: new RateLimiter({ capacity: config.authFailuresPerMinute, perMinute: config.authFailuresPerMinute, maxKeys: 100_000 }, clock),
     tokenLimiter: new RateLimiter({ capacity: config.tokenRequestsPerMinute, perMinute: config.tokenRequestsPerMinute, maxKeys: 100_000 }, clock),
     ...(metrics ? { metrics } : {}),

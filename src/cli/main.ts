@@ -19,6 +19,7 @@ import { rotateSigningKey } from '../domain/signing-keys.js'
 import { keyRingFor } from '../tokens/key-ring.js'
 import { auditKeyOf } from '../store/audit-hash.js'
 import { masterKeyBytes } from '../tokens/seal-private-key.js'
+import { redactSecrets } from '../text.js'
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, ...value.split(/[\s,]+/).filter(Boolean)]
 const iso = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString())
@@ -38,6 +39,8 @@ const program = new Command('scopeward')
   .version('0.1.0')
   .exitOverride()
   .showHelpAfterError('(run with --help for usage)')
+  // Usage errors echo arguments: a secret pasted in the wrong place is not printed back.
+  .configureOutput({ writeErr: (text) => process.stderr.write(redactSecrets(text)) })
 
 program
   .command('init')
@@ -285,7 +288,7 @@ try {
     process.stderr.write(`scopeward: ${error.message}\n`)
     process.exitCode = 1
   } else {
-    process.stderr.write(`scopeward: ${(error as Error).message ?? String(error)}\n`)
+    process.stderr.write(`scopeward: ${redactSecrets((error as Error).message ?? String(error))}\n`)
     process.exitCode = 1
   }
 }

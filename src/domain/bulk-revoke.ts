@@ -3,8 +3,10 @@ import type { TokenRecord } from '../store/store.js'
 import { auditEvent, type Domain, type Principal, type RequestInfo } from './context.js'
 import { parseDuration } from './duration.js'
 import { listTokens } from './queries.js'
+import { assertScopeName } from './scope-rules.js'
 import { unusedSince } from './usage-report.js'
 import { callerGuard } from './write-guard.js'
+import { optionalText, parseInstant } from './validate.js'
 
 export interface RevokeFilter {
   appId?: string | null
@@ -29,11 +31,10 @@ export const MAX_BULK = 10_000
 export async function revokeTokens(domain: Domain, principal: Principal, request: RequestInfo, args: { filter: RevokeFilter; reason?: string | null; dryRun?: boolean | null }): Promise<BulkRevocationResult> {
   const f = args.filter
   if (f.appId == null && f.scope == null && f.createdBefore == null && f.unusedFor == null) throw badInput('filter', 'filter: give at least one of appId, scope, createdBefore, unusedFor')
-  let createdBefore: number | undefined
-  if (f.createdBefore != null) {
-    createdBefore = Date.parse(f.createdBefore)
-    if (Number.isNaN(createdBefore)) throw badInput('filter.createdBefore', 'filter.createdBefore: not an RFC 3339 date-time')
-  }
+  // A scope filter is a scope name; the reason is stored in the audit log: both obey the text rules.
+  if (f.scope != null) assertScopeName(f.scope, 'filter.scope')
+  const reason = optionalText(args.reason, 'reason', 500) ?? 'bulk revocation'
+  const createdBefore = f.createdBefore != null ? parseInstant(f.createdBefore, 'filter.createdBefore') : undefined
   const since = f.unusedFor != null ? domain.clock() - parseDuration(f.unusedFor, 'filter.unusedFor') : undefined
   if (since !== undefined) await domain.usage?.flush()
   const matched: TokenRecord[] = []
@@ -53,7 +54,6 @@ export async function revokeTokens(domain: Domain, principal: Principal, request
   }
   const dryRun = args.dryRun ?? false
   if (dryRun || matched.length === 0) return { tokens: matched, revokedIds: [], dryRun }
-  const reason = args.reason ?? 'bulk revocation'
   const audit = auditEvent(domain, principal, request, { action: 'token.revoke_bulk', target: null, appId: principal.app.isRoot ? (f.appId ?? null) : principal.app.id, details: { filter: f, reason } })
   const revokedIds = await domain.store.revokeTokensCascade(matched.map((t) => t.id), domain.clock(), reason, audit, callerGuard(domain, principal))
   return { tokens: matched, revokedIds, dryRun }

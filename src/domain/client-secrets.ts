@@ -62,13 +62,16 @@ function defaultCeiling(domain: Domain, principal: Principal | null, app: AppRec
 
 /** Revokes a client secret; revoking a revoked one changes nothing. Other apps' secrets (and any, for a subject's token) are NOT_FOUND. */
 export async function revokeClientSecret(domain: Domain, principal: Principal | null, request: RequestInfo, id: string): Promise<ClientSecretRecord> {
-  const record = await domain.store.getClientSecret(id)
+  // The full secret pasted where its id is expected names it, by its hash (a wrong secret names nothing).
+  const pasted = parseClientSecret(id)
+  const found = await domain.store.getClientSecret(pasted ? pasted.id : id)
+  const record = found && (!pasted || secretMatches(pasted.secret, found.secretHash)) ? found : null
   const app = record ? await domain.store.getApp(record.appId) : null
   if (!record || !app || (principal && !canAdministerApp(principal, app))) throw notFound('client secret', id)
   if (record.revokedAt === null) {
-    await domain.store.revokeClientSecret(id, domain.clock(), auditEvent(domain, principal, request, { action: 'client_secret.revoke', target: id, appId: app.id }), callerGuard(domain, principal))
+    await domain.store.revokeClientSecret(record.id, domain.clock(), auditEvent(domain, principal, request, { action: 'client_secret.revoke', target: record.id, appId: app.id }), callerGuard(domain, principal))
   }
-  return (await domain.store.getClientSecret(id)) as ClientSecretRecord
+  return (await domain.store.getClientSecret(record.id)) as ClientSecretRecord
 }
 
 /**

@@ -1,11 +1,43 @@
-import { badInput } from '../errors.js'
 import type { AppRecord, AuditEventRecord, AuditFilter, Page, TokenFilter, TokenRecord, TokenStatus } from '../store/store.js'
 import { canSeeApp, canSeeToken, type Domain, type Principal } from './context.js'
+import { looksLikeOpaqueToken, parseOpaqueToken, secretMatches } from '../tokens/opaque-token.js'
+import { parseInstant } from './validate.js'
 import { decodeCursor, decodeSeqCursor, encodeCursor, pageSize } from './pagination.js'
+
+/**
+ * The token an id names. A full opaque token pasted where its id is expected is resolved by its
+ * hash (a wrong secret names nothing), and a JWT by its jti: the caller meant that token, and an
+ * error must not echo the secret back.
+ */
+export async function lookupToken(domain: Domain, idOrToken: string): Promise<TokenRecord | null> {
+  if (looksLikeOpaqueToken(idOrToken)) {
+    const parsed = parseOpaqueToken(idOrToken)
+    const token = parsed ? await domain.store.getToken(parsed.id) : null
+    return parsed && token?.secretHash != null && secretMatches(parsed.secret, token.secretHash) ? token : null
+  }
+  const jti = jwtId(idOrToken)
+  if (jti !== null) {
+    const token = await domain.store.getToken(jti)
+    return token?.kind === 'JWT' ? token : null
+  }
+  return domain.store.getToken(idOrToken)
+}
+
+/** The jti of something shaped like a JWT (unverified: it only names a row the caller must still be allowed to see), else null. */
+function jwtId(text: string): string | null {
+  const parts = text.split('.')
+  if (parts.length !== 3 || !text.startsWith('eyJ')) return null
+  try {
+    const claims = JSON.parse(Buffer.from(parts[1] as string, 'base64url').toString('utf8')) as { jti?: unknown }
+    return typeof claims.jti === 'string' ? claims.jti : ''
+  } catch {
+    return ''
+  }
+}
 
 /** A token the caller may see, or null exactly as for one that does not exist. */
 export async function findToken(domain: Domain, principal: Principal, id: string): Promise<TokenRecord | null> {
-  const token = await domain.store.getToken(id)
+  const token = await lookupToken(domain, id)
   return token && canSeeToken(principal, token) ? token : null
 }
 
@@ -79,8 +111,5 @@ export async function listAuditEvents(
 }
 
 function instant(value: string | null | undefined, field: string): number | undefined {
-  if (value == null) return undefined
-  const ms = Date.parse(value)
-  if (Number.isNaN(ms)) throw badInput(field, `${field}: not an RFC 3339 date-time`)
-  return ms
+  return value == null ? undefined : parseInstant(value, field)
 }

@@ -5,6 +5,7 @@ import { auditEvent, canSeeToken, type Domain, type Principal, type RequestInfo 
 import { parseDuration } from './duration.js'
 import { assertHeld, grantableScopes } from './grant.js'
 import type { IssuedToken } from './issue-token.js'
+import { lookupToken } from './queries.js'
 import { tokenStatus } from './token-status.js'
 import { allOf, callerGuard, notRotated, retryStale, unchangedToken } from './write-guard.js'
 
@@ -26,7 +27,7 @@ export async function rotateToken(domain: Domain, principal: Principal, request:
 }
 
 async function rotateOnce(domain: Domain, principal: Principal, request: RequestInfo, id: string, graceMs: number): Promise<IssuedToken> {
-  const old = await domain.store.getToken(id)
+  const old = await lookupToken(domain, id)
   if (!old || !canSeeToken(principal, old)) throw notFound('token', id)
   const now = domain.clock()
   const status = tokenStatus(old, now)

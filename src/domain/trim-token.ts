@@ -2,6 +2,7 @@ import { badInput, notFound } from '../errors.js'
 import { rotatedKey, type TokenRecord } from '../store/store.js'
 import { auditEvent, canSeeToken, type Domain, type Principal, type RequestInfo } from './context.js'
 import { parseDuration } from './duration.js'
+import { lookupToken } from './queries.js'
 import { tokenStatus } from './token-status.js'
 import { narrower, suggestedScopes } from './usage-report.js'
 import { allOf, callerGuard, notRotated, retryStale, unchangedToken } from './write-guard.js'
@@ -25,7 +26,7 @@ export async function trimToken(domain: Domain, principal: Principal | null, req
 }
 
 async function trimOnce(domain: Domain, principal: Principal | null, request: RequestInfo, args: { id: string; unusedFor?: string | null; dryRun?: boolean | null }): Promise<TrimResult> {
-  const token = await domain.store.getToken(args.id)
+  const token = await lookupToken(domain, args.id)
   if (!token || (principal && !canSeeToken(principal, token))) throw notFound('token', args.id)
   if (tokenStatus(token, domain.clock()) !== 'ACTIVE') throw badInput('id', `id: token ${JSON.stringify(args.id)} is not active`)
   // A rotated token in its grace period is on its way out: trimming it would leave its successor as wide as before.

@@ -1,7 +1,7 @@
 import type { ScopeUsage, TokenRecord } from '../store/store.js'
 import type { Domain, Principal } from './context.js'
 import { parseDuration } from './duration.js'
-import { encodeCursor } from './pagination.js'
+import { encodeCursor, pageSize } from './pagination.js'
 import { listTokens } from './queries.js'
 
 /** A token holding scopes it has not used within the window, and what it should hold instead. */
@@ -58,7 +58,7 @@ export async function overPermissionedTokens(
 ): Promise<OverPermissionedPage> {
   const window = parseDuration(args.unusedFor, 'unusedFor')
   const since = domain.clock() - window
-  const want = args.first ?? 20
+  const want = pageSize(args.first)
   const rows: OverPermissionedToken[] = []
   let after = args.after ?? null
   let scanned = 0

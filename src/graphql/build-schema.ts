@@ -10,6 +10,7 @@ import type { GraphQLContext } from './context.js'
 import { consoleResolvers } from './console-resolvers.js'
 import { leastPrivilegeResolvers } from './least-privilege-resolvers.js'
 import { resolvers } from './resolvers.js'
+import { validateStringArguments } from './validate-arguments.js'
 
 /** The SDL of schema/*.graphql: the one place Scopeward's GraphQL types are declared. */
 export function loadTypeDefs(): string[] {
@@ -30,7 +31,7 @@ export function buildScopewardSchema(options: {
   /** Opens `scopeRequirements` and `requiredScopes` to callers without a token (the SDL asks for one). */
   publicScopeRequirements?: boolean
 }): GraphQLSchema {
-  const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: [resolvers, leastPrivilegeResolvers, consoleResolvers] as never })
+  const schema = validateStringArguments(makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: [resolvers, leastPrivilegeResolvers, consoleResolvers] as never }))
   return applyScopeDirectives(schema, {
     scopesOf: (context) => (context as GraphQLContext).principal?.held ?? null,
     implies: () => options.catalogue.implies,

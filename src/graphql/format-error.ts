@@ -3,6 +3,7 @@ import type { GraphQLFormattedError } from 'graphql'
 import { ScopewardError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { withoutSuggestions } from './client-documents.js'
+import { redactSecrets } from '../text.js'
 
 /** Codes whose messages are written for clients; anything else is masked. */
 const CLIENT_CODES = new Set([
@@ -37,9 +38,16 @@ export function formatError(logger: Logger, options: { suggestions?: boolean } =
       }
     }
     const code = formatted.extensions?.code
+    // Apollo marks some client mistakes only by an HTTP 4xx (an APQ hash that does not match its query): BAD_REQUEST, not a 500.
+    const extensions = (original as { extensions?: { code?: unknown; http?: { status?: unknown } } } | null)?.extensions
+    const status = extensions?.http?.status
+    if (extensions?.code === undefined && typeof status === 'number' && status >= 400 && status < 500) {
+      return { message: redactSecrets(formatted.message), ...(formatted.path ? { path: formatted.path } : {}), extensions: { code: 'BAD_REQUEST' } }
+    }
     if (typeof code === 'string' && CLIENT_CODES.has(code)) {
       const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {}
-      return { ...formatted, message: withoutSuggestions(formatted.message, suggestions), extensions }
+      // graphql-js quotes offending values ("Expected value of type Int, found ..."): never a secret.
+      return { ...formatted, message: redactSecrets(withoutSuggestions(formatted.message, suggestions)), extensions }
     }
     logger.error({ err: original }, 'unexpected error in GraphQL execution')
     return { message: 'Internal server error', ...(formatted.path ? { path: formatted.path } : {}), extensions: { code: 'INTERNAL_SERVER_ERROR' } }

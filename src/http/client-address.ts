@@ -17,7 +17,7 @@ export function clientAddress(req: IncomingMessage, trustedProxies: ReadonlySet<
   return peer
 }
 
-function normalize(address: string | null): string | null {
+export function normalize(address: string | null): string | null {
   if (!address) return null
   return address.startsWith('::ffff:') ? address.slice(7) : address
 }

@@ -28,9 +28,10 @@ function parseBasic(value: string): { clientId: string; secret: string } | null 
 /**
  * Authenticates the caller of an OAuth endpoint by HTTP Basic or by `client_id`/`client_secret` in
  * the form (never both: RFC 6749 §2.3 allows one method per request), or notes a bearer token when
- * `allowBearer`. Bad credentials are `invalid_client`, all alike, whatever was wrong.
+ * `allowBearer`. Bad credentials are `invalid_client`, all alike, whatever was wrong. `beforeCheck`
+ * gets the client id exactly as it will be authenticated, before the secret is checked.
  */
-export async function authenticateCaller(domain: Domain, req: IncomingMessage, form: Map<string, string>, options: { allowBearer: boolean }): Promise<Caller> {
+export async function authenticateCaller(domain: Domain, req: IncomingMessage, form: Map<string, string>, options: { allowBearer: boolean; beforeCheck?: (clientId: string) => void }): Promise<Caller> {
   const header = req.headers.authorization
   const formSecret = form.get('client_secret')
   const formId = form.get('client_id')
@@ -40,6 +41,8 @@ export async function authenticateCaller(domain: Domain, req: IncomingMessage, f
       const basic = parseBasic(header)
       if (!basic) throw new OAuthError('invalid_client', 'client authentication failed', true)
       if (formId !== undefined && formId !== basic.clientId) throw new OAuthError('invalid_request', 'client_id in the form differs from the one in HTTP Basic')
+      // The client id as decoded here is the one checked: a throttle keyed on anything else could be sidestepped by re-encoding it.
+      options.beforeCheck?.(basic.clientId)
       const client = await authenticateClient(domain, basic.clientId, basic.secret)
       if (!client) throw new OAuthError('invalid_client', 'client authentication failed', true)
       return { kind: 'client', ...client, basic: true }
@@ -54,6 +57,7 @@ export async function authenticateCaller(domain: Domain, req: IncomingMessage, f
   }
   if (formSecret !== undefined || formId !== undefined) {
     if (formId === undefined || formSecret === undefined) throw new OAuthError('invalid_client', 'client authentication failed: client_id and client_secret are both required')
+    options.beforeCheck?.(formId)
     const client = await authenticateClient(domain, formId, formSecret)
     if (!client) throw new OAuthError('invalid_client', 'client authentication failed')
     return { kind: 'client', ...client, basic: false }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { redactSecrets } from '../text.js'
 import { sendJson } from './respond.js'
 
 /** RFC 6749 §5.2 error codes of the token endpoint, plus what introspection and revocation use. */
@@ -38,7 +39,7 @@ export function sendOAuthError(res: ServerResponse, error: OAuthError): void {
   if (error.code === 'invalid_client' && error.basicChallenge) headers['www-authenticate'] = 'Basic realm="scopeward", charset="UTF-8"'
   // RFC 6750 §3.1: a bearer token lacking the scope is told which one it needs.
   if (error.code === 'insufficient_scope') headers['www-authenticate'] = 'Bearer error="insufficient_scope", scope="tokens:introspect"'
-  sendJson(res, STATUS[error.code], { error: error.code, error_description: error.description }, headers)
+  sendJson(res, STATUS[error.code], { error: error.code, error_description: redactSecrets(error.description) }, headers)
 }
 
 /** Wraps an OAuth route: its refusals become RFC 6749 §5.2 answers; anything else is a bug for the server's error boundary. */

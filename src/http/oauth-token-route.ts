@@ -24,12 +24,13 @@ function parseScope(value: string | undefined): string[] {
   return [...new Set(value.split(' '))]
 }
 
-/** Requests per client id are throttled before the secret is checked, so guessing one app's secret is slow whatever the address. */
-function throttle(req: IncomingMessage, form: Map<string, string>, rc: RouteContext): void {
+/**
+ * Requests per client id are throttled before the secret is checked, so guessing one app's secret
+ * is slow whatever the address. The key is the client id as authentication decodes it, and a
+ * token exchange without client authentication spends from the bucket of the subject token's app.
+ */
+function throttle(rc: RouteContext, clientId: string): void {
   if (!rc.tokenLimiter) return
-  const basic = /^Basic +([A-Za-z0-9+/]+={0,2})/i.exec(req.headers.authorization ?? '')
-  const clientId = form.get('client_id') ?? (basic ? Buffer.from(basic[1] as string, 'base64').toString('utf8').split(':')[0] : undefined)
-  if (clientId === undefined) return
   const key = clientId.slice(0, 100)
   if (!rc.tokenLimiter.take(key)) throw new RateLimited(rc.tokenLimiter.retryAfter(key))
 }
@@ -60,8 +61,7 @@ export const oauthTokenRoute = withOAuthErrors(async (req: IncomingMessage, res:
   const grantType = form.get('grant_type')
   if (grantType === undefined) throw new OAuthError('invalid_request', 'grant_type is required')
   if (grantType !== GRANT_CLIENT_CREDENTIALS && grantType !== GRANT_TOKEN_EXCHANGE) throw new OAuthError('unsupported_grant_type', `grant_type ${JSON.stringify(grantType.slice(0, 100))} is not supported`)
-  throttle(req, form, rc)
-  const caller = await authenticateCaller(rc.domain, req, form, { allowBearer: false })
+  const caller = await authenticateCaller(rc.domain, req, form, { allowBearer: false, beforeCheck: (clientId) => throttle(rc, clientId) })
   const request = { requestId: rc.requestId, ip: rc.ip }
 
   if (grantType === GRANT_CLIENT_CREDENTIALS) {
@@ -89,6 +89,7 @@ export const oauthTokenRoute = withOAuthErrors(async (req: IncomingMessage, res:
     throw new OAuthError('invalid_grant', 'subject_token is invalid, expired or revoked')
   }
   if (caller.kind === 'client' && !caller.app.isRoot && caller.app.id !== subject.principal.app.id) throw new OAuthError('invalid_grant', 'subject_token was not issued to this client')
+  if (caller.kind !== 'client') throttle(rc, subject.principal.app.id)
 
   let act: Record<string, unknown> | undefined
   const actorToken = form.get('actor_token')
@@ -96,7 +97,11 @@ export const oauthTokenRoute = withOAuthErrors(async (req: IncomingMessage, res:
     const actorType = form.get('actor_token_type')
     if (!actorType || !TOKEN_TYPES.includes(actorType)) throw new OAuthError('invalid_request', 'actor_token_type is required with actor_token and must be an access_token or jwt token type')
     const actor = await authenticate(rc.domain, actorToken)
-    if (!actor.ok) throw new OAuthError('invalid_grant', 'actor_token is invalid, expired or revoked')
+    if (!actor.ok) {
+      // A failed credential is a failed credential: uncounted, this would be a free validity oracle.
+      rc.onAuthFailure(actor.reason)
+      throw new OAuthError('invalid_grant', 'actor_token is invalid, expired or revoked')
+    }
     act = { sub: actor.principal.token.subject ?? actor.principal.app.id, client_id: actor.principal.app.id }
   } else if (form.has('actor_token_type')) {
     throw new OAuthError('invalid_request', 'actor_token_type without actor_token')

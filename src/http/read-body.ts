@@ -15,10 +15,16 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<str
   if (declared > limit) throw new BodyError(413, `request body exceeds ${limit} bytes`)
   const chunks: Buffer[] = []
   let size = 0
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length
-    if (size > limit) throw new BodyError(413, `request body exceeds ${limit} bytes`)
-    chunks.push(chunk as Buffer)
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length
+      if (size > limit) throw new BodyError(413, `request body exceeds ${limit} bytes`)
+      chunks.push(chunk as Buffer)
+    }
+  } catch (error) {
+    if (error instanceof BodyError) throw error
+    // The client went away mid-body: its mistake (a 4xx, logged as a request), not a server error.
+    throw new BodyError(400, 'the request body was cut off before its end')
   }
   return Buffer.concat(chunks).toString('utf8')
 }

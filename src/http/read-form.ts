@@ -31,6 +31,8 @@ export async function readForm(req: IncomingMessage): Promise<Map<string, string
     // RFC 6749 §3.1: parameters MUST NOT be included more than once.
     if (form.has(key)) throw new OAuthError('invalid_request', `parameter ${key} is repeated`)
     if (value.includes('\uFFFD')) throw new OAuthError('invalid_request', `parameter ${key} is not valid UTF-8`)
+    // NUL is valid UTF-8 (%00) but no identifier, token or scope contains it, and PostgreSQL cannot store it.
+    if (value.includes('\u0000') || key.includes('\u0000')) throw new OAuthError('invalid_request', `parameter ${key.replaceAll('\u0000', '')} contains a NUL character`)
     form.set(key, value)
   }
   return form

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http'
+import { redactSecrets } from '../text.js'
 
 /** Headers every response carries: no caching of credentials-bearing answers, no sniffing, no framing. */
 export const SECURITY_HEADERS: Record<string, string> = {
@@ -17,5 +18,5 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 /** A GraphQL-shaped error response, for failures decided before the GraphQL engine runs. */
 export function sendGraphQLError(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
-  sendJson(res, status, { errors: [{ message, extensions: { code } }] }, headers)
+  sendJson(res, status, { errors: [{ message: redactSecrets(message), extensions: { code } }] }, headers)
 }

@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import type { AuthFailure } from '../domain/authenticate.js'
 import { ERROR_STATUS, ScopewardError } from '../errors.js'
 import { BodyError } from './read-body.js'
 import { sendGraphQLError, sendJson } from './respond.js'
 import type { Route, RouteContext } from './route.js'
 import type { Metrics } from '../metrics.js'
-import { clientAddress } from './client-address.js'
+import { clientAddress, normalize } from './client-address.js'
 import type { RateLimiter } from './rate-limiter.js'
+import { redactSecrets } from '../text.js'
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,64}$/
 /** Routes that authenticate a credential: the ones the failed-authentication throttle guards. */
@@ -22,6 +23,8 @@ export class HttpServer {
   readonly #routes = new Map<string, Route>()
   readonly #server: Server
   readonly #inFlight = new Set<ServerResponse>()
+  /** Open connections per client address. */
+  readonly #connections = new Map<string, number>()
 
   constructor(
     private readonly base: Pick<RouteContext, 'domain' | 'logger' | 'bodyLimitBytes'> & {
@@ -32,12 +35,43 @@ export class HttpServer {
       authFailureLimiter?: RateLimiter
       tokenLimiter?: RateLimiter
       metrics?: Metrics
+      /** Default 10 s. */
+      headersTimeoutMs?: number
+      /** Default 100; connections from trusted proxies are not counted (they carry many clients). */
+      maxConnectionsPerAddress?: number
     },
   ) {
-    this.#server = createServer((req, res) => void this.#handle(req, res))
-    this.#server.requestTimeout = 30_000
-    this.#server.headersTimeout = 10_000
+    const headersTimeout = base.headersTimeoutMs ?? 10_000
+    this.#server = createServer(
+      {
+        requestTimeout: 30_000,
+        headersTimeout,
+        // Node enforces both timeouts on a sweep of every connection, by default each 30 s: a 10 s
+        // header timeout would really be 10-40 s, long enough for slow-header clients to pile up.
+        connectionsCheckingInterval: Math.min(1000, Math.ceil(headersTimeout / 2)),
+      },
+      (req, res) => void this.#handle(req, res),
+    )
     this.#server.keepAliveTimeout = 5_000
+    this.#server.on('connection', (socket: Socket) => this.#admit(socket))
+  }
+
+  /** Past the cap of open connections per client address, a new one is closed before any byte is read. */
+  #admit(socket: Socket): void {
+    const address = normalize(socket.remoteAddress ?? null)
+    if (address === null || this.base.trustedProxies?.has(address)) return
+    const open = this.#connections.get(address) ?? 0
+    if (open >= (this.base.maxConnectionsPerAddress ?? 100)) {
+      this.base.metrics?.rateLimited.inc({ limiter: 'connections' })
+      socket.destroy()
+      return
+    }
+    this.#connections.set(address, open + 1)
+    socket.once('close', () => {
+      const left = (this.#connections.get(address) ?? 1) - 1
+      if (left > 0) this.#connections.set(address, left)
+      else this.#connections.delete(address)
+    })
   }
 
   route(method: string, path: string, handler: Route): this {
@@ -108,8 +142,8 @@ export class HttpServer {
         }
       }
       if (route) await route(req, res, rc)
-      else if ([...this.#routes.keys()].some((k) => k.endsWith(` ${url.pathname}`))) sendJson(res, 405, { error: 'method_not_allowed', error_description: `${req.method} is not allowed on ${url.pathname}` })
-      else sendJson(res, 404, { error: 'not_found', error_description: `no route ${url.pathname}` })
+      else if ([...this.#routes.keys()].some((k) => k.endsWith(` ${url.pathname}`))) sendJson(res, 405, { error: 'method_not_allowed', error_description: `${req.method} is not allowed on ${redactSecrets(url.pathname)}` })
+      else sendJson(res, 404, { error: 'not_found', error_description: `no route ${redactSecrets(url.pathname)}` })
     } catch (error) {
       this.#fail(res, rc, error)
     } finally {
@@ -118,7 +152,7 @@ export class HttpServer {
       const label = route ? url.pathname : 'unknown'
       this.base.metrics?.requests.inc({ route: label, status: String(res.statusCode) })
       this.base.metrics?.latency.observe({ route: label }, ms / 1000)
-      rc.logger.info({ requestId, method: req.method, path: url.pathname, status: res.statusCode, ms: Math.round(ms * 100) / 100, tokenId: rc.principal?.token.id, ip }, 'request')
+      rc.logger.info({ requestId, method: req.method, path: route ? url.pathname : redactSecrets(url.pathname), status: res.statusCode, ms: Math.round(ms * 100) / 100, tokenId: rc.principal?.token.id, ip }, 'request')
     }
   }
 

@@ -9,6 +9,7 @@ import { auditConditions } from './audit-conditions.js'
 import { revokeFamilySql, selectFamilySql } from './token-family-sql.js'
 import { tokenConditions } from './token-conditions.js'
 import { packageRoot } from '../package-root.js'
+import { refuseMalformedText } from './refuse-malformed-text.js'
 import { auditHash, auditHeadTag, GENESIS_HASH } from './audit-hash.js'
 import { expiriesByKid, jwtExpiriesByKidSql, revokeJwtsOfKeysSql } from './signing-key-sql.js'
 import { narrowFamily } from './narrow-family.js'
@@ -55,6 +56,7 @@ export class PgStore implements Store {
     this.#pool.on('error', () => undefined)
     this.#db = drizzle(this.#pool, { schema: t })
     this.#prepared = prepareStatements(this.#db)
+    return refuseMalformedText(this)
   }
 
   subscribe(listener: (change: StoreChange) => void): void {

@@ -5,6 +5,7 @@ import { and, asc, count, desc, eq, gt, inArray, isNull, ne, or, sql, type SQL }
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
 import { packageRoot } from '../package-root.js'
+import { refuseMalformedText } from './refuse-malformed-text.js'
 import { auditHash, auditHeadTag, GENESIS_HASH } from './audit-hash.js'
 import { expiriesByKid, jwtExpiriesByKidSql, revokeJwtsOfKeysSql } from './signing-key-sql.js'
 import { narrowFamily } from './narrow-family.js'
@@ -47,6 +48,7 @@ export class SqliteStore implements Store {
     // Freed space is zeroed: a private key sealed or wiped in place leaves no plaintext in free pages (see #scrub).
     this.#sqlite.pragma('secure_delete = ON')
     this.#db = drizzle(this.#sqlite, { schema: t })
+    return refuseMalformedText(this)
   }
 
   /** Prepared once, after migrations have created the tables they read. */

@@ -50,8 +50,9 @@ export async function startServer(options: { env?: Record<string, string>; dbPat
   })
   let offset = options.offset ?? 0
   const clock = () => Date.now() + offset
-  // The failed-authentication throttle is tested on its own; elsewhere it would couple tests that refuse many tokens.
-  const config = loadConfig({ db: dbPath, port: '0' }, { SCOPEWARD_AUTH_FAILURES_PER_MINUTE: '1000000', ...options.env })
+  // The failed-authentication throttle and the per-address connection cap are tested on their own;
+  // elsewhere they would couple tests that refuse many tokens or race many requests from 127.0.0.1.
+  const config = loadConfig({ db: dbPath, port: '0' }, { SCOPEWARD_AUTH_FAILURES_PER_MINUTE: '1000000', SCOPEWARD_MAX_CONNECTIONS_PER_ADDRESS: '1000000', ...options.env })
   const app = await createScopeward(config, { logger: createLogger('info', sink), clock })
   const address = await app.http.listen(0, '127.0.0.1')
   const url = `http://127.0.0.1:${address.port}`

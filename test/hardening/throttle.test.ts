@@ -128,6 +128,68 @@ describe('the token endpoint is throttled per client id (SCOPEWARD_TOKEN_REQUEST
   })
 })
 
+describe('11.13 /oauth/token throttles: one parse of the credentials, every failed credential counted', () => {
+  const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange'
+  const ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token'
+  const token = (server: TestServer, body: Record<string, string>, headers: Record<string, string> = {}) =>
+    fetch(`${server.url}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(body).toString() })
+  const client = async (server: TestServer) => {
+    const created = await server.gql('mutation($input: CreateAppInput!) { createApp(input: $input) { id } }', { variables: { input: { name: 'c', allowedScopes: ['tokens:read'] } } })
+    const appId = created.body.data.createApp.id as string
+    const secret = await server.gql('mutation($appId: ID!) { createClientSecret(appId: $appId) { secret } }', { variables: { appId } })
+    return { appId, secret: secret.body.data.createClientSecret.secret as string }
+  }
+  const tokenRows = (server: TestServer) => server.app.store.countTokens({ now: Date.now() })
+
+  test('11.13 the per-client limit keys on the client id as authentication decodes it: re-encoding one letter per request is not a new client', async () => {
+    await withServer({ SCOPEWARD_TOKEN_REQUESTS_PER_MINUTE: '3' }, async (server) => {
+      const c = await client(server)
+      // RFC 6749 §2.3.1: the Basic username is form-urlencoded, so %61 and "a" are the same client id.
+      const encodeAt = (i: number) => c.appId.slice(0, i) + `%${c.appId.charCodeAt(i).toString(16).toUpperCase()}` + c.appId.slice(i + 1)
+      const basic = (username: string, secret: string) => ({ authorization: `Basic ${Buffer.from(`${username}:${secret}`).toString('base64')}` })
+      const grant = { grant_type: 'client_credentials', scope: 'tokens:read' }
+      for (let i = 0; i < 3; i++) assert.equal((await token(server, grant, basic(encodeAt(i), c.secret))).status, 200, `request #${i + 1}`)
+      const rows = await tokenRows(server)
+      assertThrottled(await token(server, grant, basic(encodeAt(3), c.secret)))
+      assertThrottled(await token(server, grant, basic(encodeAt(4), 'wrong')))
+      assertThrottled(await token(server, { ...grant, client_id: c.appId, client_secret: c.secret }))
+      assert.equal(await tokenRows(server), rows, 'a throttled request issued a token')
+    })
+  })
+
+  test('11.13 an invalid actor_token counts as a failed authentication (no free validity oracle)', async () => {
+    await withServer({ SCOPEWARD_AUTH_FAILURES_PER_MINUTE: '5' }, async (server) => {
+      const subject = await issue(server, { scopes: ['tokens:read'] })
+      const exchange = { grant_type: TOKEN_EXCHANGE, subject_token: subject.secret, subject_token_type: ACCESS_TOKEN, actor_token_type: ACCESS_TOKEN }
+      const rows = await tokenRows(server)
+      const audits = await server.app.store.countAuditEvents({})
+      for (let i = 0; i < 5; i++) {
+        const res = await token(server, { ...exchange, actor_token: `${BAD_TOKEN.slice(0, -1)}${i}` })
+        assert.equal(res.status, 400)
+        assert.equal(((await res.json()) as { error: string }).error, 'invalid_grant')
+      }
+      assertThrottled(await token(server, { ...exchange, actor_token: server.rootToken }))
+      assertThrottled(await viewer(server, server.rootToken))
+      assert.equal(await tokenRows(server), rows)
+      assert.equal(await server.app.store.countAuditEvents({}), audits)
+    })
+  })
+
+  test('11.13 token exchange without client authentication spends from the subject app\'s per-client bucket', async () => {
+    await withServer({ SCOPEWARD_TOKEN_REQUESTS_PER_MINUTE: '3' }, async (server) => {
+      const c = await client(server)
+      const subject = await issue(server, { appId: c.appId, scopes: ['tokens:read'] })
+      const exchange = { grant_type: TOKEN_EXCHANGE, subject_token: subject.secret, subject_token_type: ACCESS_TOKEN }
+      for (let i = 0; i < 3; i++) assert.equal((await token(server, exchange)).status, 200, `exchange #${i + 1}`)
+      const rows = await tokenRows(server)
+      assertThrottled(await token(server, exchange))
+      // The same bucket as the app's client credentials: switching method does not double the rate.
+      assertThrottled(await token(server, { grant_type: 'client_credentials', scope: 'tokens:read', client_id: c.appId, client_secret: c.secret }))
+      assert.equal(await tokenRows(server), rows, 'a throttled exchange issued a token')
+    })
+  })
+})
+
 describe('RateLimiter', () => {
   test('keeps at most maxKeys buckets whatever the number of keys (100,000 keys, maxKeys 1000)', () => {
     const limiter = new RateLimiter({ capacity: 5, perMinute: 5, maxKeys: 1000 }, () => 0)

@@ -412,5 +412,28 @@ export function defineStoreConformance(name: string, makeStore: MakeStore, optio
       assert.equal(await store.getToken('dup-audit'), null, 'the token was not kept without its audit event')
       assert.equal((await verifyAuditChain(store)).ok, true)
     }))
+
+    test('11.8 NUL and unpaired UTF-16 surrogates are refused as BAD_USER_INPUT before any SQL, reads and writes alike, and nothing is written', withStore(async (store) => {
+      const badInput = (error: unknown) => (error as { code?: string }).code === 'BAD_USER_INPUT'
+      const events = await store.countAuditEvents({})
+      for (const bad of ['a\u0000b', '\ud800', 'x\udc00y', 'tail\ud83d']) {
+        await assert.rejects(store.getToken(bad), badInput, `getToken(${JSON.stringify(bad)})`)
+        await assert.rejects(store.getApp(bad), badInput)
+        await assert.rejects(store.listTokens({ subject: bad, now: T0 }, { limit: 10 }), badInput)
+        await assert.rejects(store.countAuditEvents({ actor: bad }), badInput)
+        await assert.rejects(store.insertApp(app('bad-app', { name: bad }), audit('app.create')), badInput)
+        await assert.rejects(store.insertToken(token('bad-token', { name: bad }), audit('token.issue')), badInput)
+        await assert.rejects(store.revokeTokenCascade('root-token', T0, bad, audit('token.revoke')), badInput)
+        await assert.rejects(store.insertApp(app('bad-audit'), audit('app.create', { details: { reason: bad } })), badInput)
+      }
+      assert.equal(await store.getApp('bad-app'), null)
+      assert.equal(await store.getApp('bad-audit'), null)
+      assert.equal(await store.getToken('bad-token'), null)
+      assert.equal((await store.getToken('root-token'))?.revokedAt, null)
+      assert.equal(await store.countAuditEvents({}), events, 'no audit event was written')
+      // A well-formed surrogate pair is ordinary text and round-trips on every store.
+      await store.insertApp(app('emoji', { name: 'app \ud83d\ude00' }), audit('app.create'))
+      assert.equal((await store.getApp('emoji'))?.name, 'app \ud83d\ude00')
+    }))
   })
 }
