@@ -1,7 +1,7 @@
 import type { AppRecord, TokenRecord } from '../store/store.js'
 import { looksLikeOpaqueToken, parseOpaqueToken, secretMatches } from '../tokens/opaque-token.js'
 import type { Domain, Principal } from './context.js'
-import { tokenStatus } from './token-status.js'
+import { deadAncestor, statusUnderPolicy, tokenStatus } from './token-status.js'
 
 /** Why a presented token was refused: logged and counted inside, never told to the client. */
 export type AuthFailure = 'malformed' | 'bad_checksum' | 'unknown' | 'wrong_secret' | 'expired' | 'revoked' | 'app_disabled' | 'bad_signature' | 'bad_claims'
@@ -50,13 +50,15 @@ export async function checkUsable(domain: Domain, token: TokenRecord): Promise<A
   const status = tokenStatus(token, now)
   if (status === 'REVOKED') return { ok: false, reason: 'revoked' }
   if (status === 'EXPIRED') return { ok: false, reason: 'expired' }
-  // The instance-wide lifetime policy applies at use too, so lowering it reaches tokens already issued.
-  const max = domain.policies.maxTokenLifetimeMs
-  if (max !== null && now - token.createdAt > max) return { ok: false, reason: 'expired' }
   const app = await domain.store.getApp(token.appId)
   if (!app || app.disabledAt !== null) return { ok: false, reason: 'app_disabled' }
-  // The app's lifetime policy applies at use too: lowering it reaches tokens already issued.
-  if (app.maxTokenLifetimeMs !== null && now - token.createdAt > app.maxTokenLifetimeMs) return { ok: false, reason: 'expired' }
+  // Lifetime policies apply at use too (lowering one reaches tokens already issued), and so do those of
+  // the tokens this one lives by: its parent and the issuer it is bound to.
+  if (statusUnderPolicy(domain, token, app, now) === 'EXPIRED') return { ok: false, reason: 'expired' }
+  if (token.parentId !== null || token.boundTo !== null) {
+    const dead = await deadAncestor(domain, token)
+    if (dead !== null) return { ok: false, reason: dead === 'REVOKED' ? 'revoked' : 'expired' }
+  }
   const scopes = effectiveScopes(domain, token, app)
   return { ok: true, principal: { token, app, scopes, held: heldScopes(domain, token.scopes, scopes) } }
 }

@@ -10,6 +10,7 @@ export interface RevokeFilter {
   scope?: string | null
   createdBefore?: string | null
   unusedFor?: string | null
+  createdBy?: string | null
 }
 
 export interface BulkRevocationResult {
@@ -27,7 +28,7 @@ export const MAX_BULK = 10_000
  */
 export async function revokeTokens(domain: Domain, principal: Principal, request: RequestInfo, args: { filter: RevokeFilter; reason?: string | null; dryRun?: boolean | null }): Promise<BulkRevocationResult> {
   const f = args.filter
-  if (f.appId == null && f.scope == null && f.createdBefore == null && f.unusedFor == null) throw badInput('filter', 'filter: give at least one of appId, scope, createdBefore, unusedFor')
+  if (f.appId == null && f.scope == null && f.createdBefore == null && f.unusedFor == null && f.createdBy == null) throw badInput('filter', 'filter: give at least one of appId, scope, createdBefore, unusedFor, createdBy')
   let createdBefore: number | undefined
   if (f.createdBefore != null) {
     createdBefore = Date.parse(f.createdBefore)
@@ -38,7 +39,7 @@ export async function revokeTokens(domain: Domain, principal: Principal, request
   const matched: TokenRecord[] = []
   let after: string | null = null
   for (;;) {
-    const page = await listTokens(domain, principal, { appId: f.appId, status: 'ACTIVE', first: 100, after }, { scope: f.scope ?? undefined, createdBefore })
+    const page = await listTokens(domain, principal, { appId: f.appId, status: 'ACTIVE', first: 100, after }, { scope: f.scope ?? undefined, createdBefore, createdBy: f.createdBy ?? undefined })
     let rows = page.rows
     if (since !== undefined) {
       const usage = await domain.store.listUsage(rows.map((t) => t.id))

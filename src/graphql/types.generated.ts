@@ -71,6 +71,8 @@ export type RevokeTokensFilter = {
   createdBefore?: InputMaybe<Scalars['DateTime']['input']>;
   /** Tokens that have used none of their scopes for this long (and are at least this old). */
   unusedFor?: InputMaybe<Scalars['Duration']['input']>;
+  /** Tokens issued or derived by this token (with, as always, the tokens derived from or bound to them). */
+  createdBy?: InputMaybe<Scalars['ID']['input']>;
 };
 
 export type BulkRevocation = {

@@ -194,8 +194,10 @@ export class PgStore implements Store {
 
   async insertToken(token: TokenRecord, audit: AuditEventInput, activeParentAt?: number): Promise<boolean> {
     return this.#write(async (tx) => {
-      if (activeParentAt !== undefined && token.parentId !== null) {
-        const [parent] = await tx.select().from(t.tokens).where(eq(t.tokens.id, token.parentId))
+      // A derived token's parent, or the issuer a bound token lives by, must still be active.
+      const livesBy = token.parentId ?? token.boundTo
+      if (activeParentAt !== undefined && livesBy !== null) {
+        const [parent] = await tx.select().from(t.tokens).where(eq(t.tokens.id, livesBy))
         if (!parent || parent.revokedAt !== null || (parent.expiresAt !== null && parent.expiresAt <= activeParentAt)) return false
       }
       await tx.insert(t.tokens).values(token)
@@ -212,6 +214,7 @@ export class PgStore implements Store {
     await this.#write(async (tx) => {
       await tx.insert(t.tokens).values(successor)
       await tx.update(t.tokens).set({ parentId: successor.id }).where(eq(t.tokens.parentId, oldId))
+      await tx.update(t.tokens).set({ boundTo: successor.id }).where(eq(t.tokens.boundTo, oldId))
       await tx.update(t.tokens).set(oldEnd).where(eq(t.tokens.id, oldId))
       await this.#audit(tx, audit)
     }, () => ({ kind: 'token', ids: [oldId] }))

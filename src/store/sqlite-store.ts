@@ -221,8 +221,10 @@ export class SqliteStore implements Store {
 
   async insertToken(token: TokenRecord, audit: AuditEventInput, activeParentAt?: number): Promise<boolean> {
     return this.#write((tx) => {
-      if (activeParentAt !== undefined && token.parentId !== null) {
-        const parent = tx.select().from(t.tokens).where(eq(t.tokens.id, token.parentId)).get()
+      // A derived token's parent, or the issuer a bound token lives by, must still be active.
+      const livesBy = token.parentId ?? token.boundTo
+      if (activeParentAt !== undefined && livesBy !== null) {
+        const parent = tx.select().from(t.tokens).where(eq(t.tokens.id, livesBy)).get()
         if (!parent || parent.revokedAt !== null || (parent.expiresAt !== null && parent.expiresAt <= activeParentAt)) return false
       }
       tx.insert(t.tokens).values(token).run()
@@ -239,6 +241,7 @@ export class SqliteStore implements Store {
     await this.#write((tx) => {
       tx.insert(t.tokens).values(successor).run()
       tx.update(t.tokens).set({ parentId: successor.id }).where(eq(t.tokens.parentId, oldId)).run()
+      tx.update(t.tokens).set({ boundTo: successor.id }).where(eq(t.tokens.boundTo, oldId)).run()
       tx.update(t.tokens).set(oldEnd).where(eq(t.tokens.id, oldId)).run()
       this.#audit(tx, audit)
     })

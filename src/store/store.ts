@@ -105,6 +105,8 @@ export interface TokenFilter {
   /** Only tokens holding this scope (as granted, not through implies). */
   scope?: string | undefined
   createdBefore?: number | undefined
+  /** Only tokens issued or derived by this token. */
+  createdBy?: string | undefined
   /** Only tokens with an expiry at or before this instant. */
   expiresBefore?: number | undefined
   /** Only tokens that never expire. */

@@ -21,6 +21,7 @@ export function tokenConditions(f: TokenFilter, dialect: Dialect): string[] {
   if (f.status === 'ACTIVE') where.push(`revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ${dialect.bind(f.now)})`)
   if (f.scope !== undefined) where.push(dialect.hasScope(dialect.bind(f.scope)))
   if (f.createdBefore !== undefined) where.push(`created_at < ${dialect.bind(f.createdBefore)}`)
+  if (f.createdBy !== undefined) where.push(`created_by = ${dialect.bind(f.createdBy)}`)
   if (f.expiresBefore !== undefined) where.push(`expires_at <= ${dialect.bind(f.expiresBefore)}`)
   if (f.neverExpires) where.push('expires_at IS NULL')
   return where
