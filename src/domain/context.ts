@@ -43,7 +43,7 @@ export interface Domain {
   clock: Clock
   policies: Policies
   /** The usage aggregator, flushed before reports that read usage. */
-  usage?: { flush(): Promise<void>; touch?(tokenId: string): void } | undefined
+  usage?: { flush(): Promise<void>; touch?(tokenId: string): void; record?(tokenId: string, used: readonly string[], required?: readonly string[]): void } | undefined
   /** Refused authentications by reason since start (counters, not rows). */
   authFailures?: ReadonlyMap<string, number> | undefined
   jwt?: JwtIssuer | undefined

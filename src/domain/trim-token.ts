@@ -1,4 +1,5 @@
 import { badInput, notFound } from '../errors.js'
+import { EmptiedTokensError } from '../store/narrow-family.js'
 import type { TokenRecord } from '../store/store.js'
 import { auditEvent, canSeeToken, type Domain, type Principal, type RequestInfo } from './context.js'
 import { parseDuration } from './duration.js'
@@ -16,8 +17,8 @@ export interface TrimResult {
  * Narrows a token to the least scopes that cover what its requests required (within
  * `unusedFor`, default ever): unexercised scopes go, and a broader scope gives way to the narrower
  * one that sufficed (tokens:write used only to read becomes tokens:read). The new scopes always lie
- * within what the token held, so it never widens; derived tokens are narrowed with it (keeping only
- * scopes their parent still lists). `dryRun` reports and changes nothing.
+ * within what the token held, so it never widens; derived tokens are narrowed with it (keeping what
+ * they held that their parent still implies; refused when one would keep nothing). `dryRun` reports and changes nothing.
  */
 export async function trimToken(domain: Domain, principal: Principal | null, request: RequestInfo, args: { id: string; unusedFor?: string | null; dryRun?: boolean | null }): Promise<TrimResult> {
   const token = await domain.store.getToken(args.id)
@@ -33,6 +34,12 @@ export async function trimToken(domain: Domain, principal: Principal | null, req
   if (dryRun) return { token, removedScopes: removed, keptScopes: kept, dryRun }
   if (kept.length === 0) throw badInput('id', `id: token ${JSON.stringify(args.id)} has used none of its scopes; revoke it instead`)
   const audit = auditEvent(domain, principal, request, { action: 'token.trim', target: token.id, appId: token.appId, details: { removedScopes: removed, keptScopes: kept } })
-  await domain.store.narrowTokenScopes(token.id, kept, audit)
+  try {
+    await domain.store.narrowTokenScopes(token.id, kept, audit, (scopes) => domain.catalogue.close(scopes))
+  } catch (error) {
+    // A derived token would keep no scope at all: a token never ends ACTIVE with nothing (revoke it instead).
+    if (!(error instanceof EmptiedTokensError)) throw error
+    throw badInput('id', `id: trimming ${JSON.stringify(args.id)} would leave derived tokens with no scope (${error.ids.join(', ')}); revoke them first`, { emptiedTokens: error.ids })
+  }
   return { token: (await domain.store.getToken(token.id)) as TokenRecord, removedScopes: removed, keptScopes: kept, dryRun }
 }

@@ -1,10 +1,22 @@
 import type { Clock } from '../clock.js'
 import type { ScopeUsage, Store } from '../store/store.js'
+import type { Domain, Principal } from './context.js'
 
 /** The pseudo-scope of a usage entry that only advances a token's lastUsedAt. */
 export const LAST_USED_ONLY = ''
 
 type Tally = Map<string, ScopeUsage>
+
+/**
+ * A resource server checked `principal`'s token (POST /oauth/introspect, /v1/verify) and was told
+ * it is active with its scopes. That is a use, and of every scope in the answer: the resource
+ * server may rely on any of them, and Scopeward cannot tell which, so each counts as used and as
+ * needed. A token used only by resource servers is then never reported idle nor trimmed to nothing.
+ */
+export function recordResourceServerUse(domain: Pick<Domain, 'usage'>, principal: Principal): void {
+  if (principal.held.length > 0) domain.usage?.record?.(principal.token.id, principal.held, principal.held)
+  else domain.usage?.touch?.(principal.token.id)
+}
 
 /**
  * Aggregates which scopes each token exercises (the scopes it holds that satisfied a

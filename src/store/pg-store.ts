@@ -10,7 +10,7 @@ import { revokeFamilySql, selectFamilySql } from './token-family-sql.js'
 import { tokenConditions } from './token-conditions.js'
 import { packageRoot } from '../package-root.js'
 import { auditHash, GENESIS_HASH } from './audit-hash.js'
-import { narrowFamily } from './narrow-family.js'
+import { narrowFamily, type CloseScopes } from './narrow-family.js'
 import { CHANGE_CHANNEL, PgChangeListener, type ChangeNotice } from './pg-change-listener.js'
 import * as t from './pg-schema.js'
 import type { AppRecord, AuditEventInput, AuditFilter, AuditEventRecord, ClientSecretRecord, Page, Position, ScopeRecord, ScopeUsage, SigningKeyRecord, Store, StoreChange, TokenFilter, TokenRecord } from './store.js'
@@ -329,11 +329,11 @@ export class PgStore implements Store {
     return this.#db.select().from(t.tokenScopeUsage).where(inArray(t.tokenScopeUsage.tokenId, [...tokenIds]))
   }
 
-  async narrowTokenScopes(id: string, scopes: string[], audit: AuditEventInput): Promise<{ id: string; scopes: string[] }[]> {
+  async narrowTokenScopes(id: string, scopes: string[], audit: AuditEventInput, close?: CloseScopes): Promise<{ id: string; scopes: string[] }[]> {
     return this.#write(
       async (tx) => {
         const { rows } = await tx.execute<{ id: string; parent_id: string | null; scopes: string[] }>(selectFamilySql(id))
-        const changed = narrowFamily(rows.map((r) => ({ id: r.id, parentId: r.parent_id, scopes: r.scopes })), id, scopes)
+        const changed = narrowFamily(rows.map((r) => ({ id: r.id, parentId: r.parent_id, scopes: r.scopes })), id, scopes, close)
         for (const c of changed) await tx.update(t.tokens).set({ scopes: c.scopes }).where(eq(t.tokens.id, c.id))
         await this.#audit(tx, { ...audit, details: { ...audit.details, changed } })
         return changed

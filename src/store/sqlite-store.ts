@@ -6,7 +6,7 @@ import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
 import { packageRoot } from '../package-root.js'
 import { auditHash, GENESIS_HASH } from './audit-hash.js'
-import { narrowFamily } from './narrow-family.js'
+import { narrowFamily, type CloseScopes } from './narrow-family.js'
 import * as t from './sqlite-schema.js'
 import type { StoreChange } from './store.js'
 import { auditConditions } from './audit-conditions.js'
@@ -350,10 +350,10 @@ export class SqliteStore implements Store {
     return this.#db.select().from(t.tokenScopeUsage).where(inArray(t.tokenScopeUsage.tokenId, [...tokenIds])).all()
   }
 
-  async narrowTokenScopes(id: string, scopes: string[], audit: AuditEventInput): Promise<{ id: string; scopes: string[] }[]> {
+  async narrowTokenScopes(id: string, scopes: string[], audit: AuditEventInput, close?: CloseScopes): Promise<{ id: string; scopes: string[] }[]> {
     const narrowed = await this.#write((tx) => {
       const family = tx.all<{ id: string; parent_id: string | null; scopes: string }>(selectFamilySql(id))
-      const changed = narrowFamily(family.map((r) => ({ id: r.id, parentId: r.parent_id, scopes: JSON.parse(r.scopes) as string[] })), id, scopes)
+      const changed = narrowFamily(family.map((r) => ({ id: r.id, parentId: r.parent_id, scopes: JSON.parse(r.scopes) as string[] })), id, scopes, close)
       for (const c of changed) tx.update(t.tokens).set({ scopes: c.scopes }).where(eq(t.tokens.id, c.id)).run()
       this.#audit(tx, { ...audit, details: { ...audit.details, changed } })
       return changed

@@ -1,6 +1,8 @@
 // The storage contract the domain talks to. Every method that changes data takes the audit
 // event that records the change and commits both in one transaction. Times are epoch ms.
 
+import type { CloseScopes } from './narrow-family.js'
+
 export type TokenKind = 'OPAQUE' | 'JWT'
 export type TokenStatus = 'ACTIVE' | 'EXPIRED' | 'REVOKED'
 
@@ -210,11 +212,12 @@ export interface Store {
   /** Usage rows of several tokens at once (for reports over a page of tokens). */
   listUsage(tokenIds: readonly string[]): Promise<ScopeUsage[]>
   /**
-   * Narrows a token to `scopes` (a subset of its own) and every token derived from it to its
-   * intersection with its parent's new scopes, so children never out-scope their parent.
+   * Narrows a token to `scopes` (a subset of its own) and every token derived from it to what it
+   * held that its parent's new scopes still imply (through `close`), so children never out-scope
+   * their parent. Throws EmptiedTokensError, writing nothing, when a child would keep no scope.
    * Returns the tokens changed with their new scopes.
    */
-  narrowTokenScopes(id: string, scopes: string[], audit: AuditEventInput): Promise<{ id: string; scopes: string[] }[]>
+  narrowTokenScopes(id: string, scopes: string[], audit: AuditEventInput, close?: CloseScopes): Promise<{ id: string; scopes: string[] }[]>
   /** Revokes several tokens and all their descendants in one transaction; returns the ids revoked now. */
   revokeTokensCascade(ids: readonly string[], at: number, reason: string | null, audit: AuditEventInput): Promise<string[]>
 }
