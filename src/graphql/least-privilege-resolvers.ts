@@ -41,6 +41,9 @@ export const leastPrivilegeResolvers: Resolvers = {
     edges: (page) => page.rows.map((node) => ({ cursor: encodeCursor(node.token), node })),
     pageInfo: (page) => ({ hasNextPage: page.hasNextPage, endCursor: page.endCursor }),
   },
+  TrimResult: {
+    usageGaps: (r) => r.usageGaps.map((g) => ({ from: new Date(g.from).toISOString(), to: new Date(g.to).toISOString() })),
+  },
   BulkRevocation: {
     matched: (r) => r.tokens,
   },

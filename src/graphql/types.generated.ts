@@ -55,6 +55,13 @@ export type OverPermissionedTokenConnection = {
   pageInfo: PageInfo;
 };
 
+/** A span of time whose usage records may be lost: an instance stopped without flushing them (kill -9, power loss) after writing its usage up to `from`. */
+export type UsageGap = {
+  __typename?: 'UsageGap';
+  from: Scalars['DateTime']['output'];
+  to: Scalars['DateTime']['output'];
+};
+
 export type TrimResult = {
   __typename?: 'TrimResult';
   token: Token;
@@ -62,6 +69,8 @@ export type TrimResult = {
   keptScopes: Array<Scalars['String']['output']>;
   /** True when nothing was changed. */
   dryRun: Scalars['Boolean']['output'];
+  /** Usage lost to a crash within the window the trim judged: a scope used only then looks unused. A trim over such a window is refused unless allowUsageGaps is true. */
+  usageGaps: Array<UsageGap>;
 };
 
 export type RevokeTokensFilter = {
@@ -403,7 +412,7 @@ export type Mutation = {
   rotateToken: IssuedToken;
   /** Revokes a token and every token derived from it. */
   revokeToken: Token;
-  /** Narrows a token (and its derived tokens) to the least scopes that covered its requests within `unusedFor` (default: ever). Never widens. */
+  /** Narrows a token (and its derived tokens) to the least scopes that covered its requests within `unusedFor` (default: ever). Never widens. Refused (BAD_USER_INPUT, usageGaps) when usage was lost to a crash within the window, unless allowUsageGaps. */
   trimToken: TrimResult;
   /** Revokes every active token matching all of the filter, with their derived tokens. */
   revokeTokens: BulkRevocation;
@@ -463,6 +472,7 @@ export type MutationTrimTokenArgs = {
   id: Scalars['ID']['input'];
   unusedFor?: InputMaybe<Scalars['Duration']['input']>;
   dryRun?: InputMaybe<Scalars['Boolean']['input']>;
+  allowUsageGaps?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 
@@ -595,6 +605,7 @@ export type ResolversTypes = {
   OverPermissionedToken: ResolverTypeWrapper<OverPermissionedTokenModel>;
   OverPermissionedTokenEdge: ResolverTypeWrapper<Omit<OverPermissionedTokenEdge, 'node'> & { node: ResolversTypes['OverPermissionedToken'] }>;
   OverPermissionedTokenConnection: ResolverTypeWrapper<OverPermissionedPage>;
+  UsageGap: ResolverTypeWrapper<UsageGap>;
   TrimResult: ResolverTypeWrapper<TrimResultModel>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   RevokeTokensFilter: RevokeTokensFilter;
@@ -639,6 +650,7 @@ export type ResolversParentTypes = {
   OverPermissionedToken: OverPermissionedTokenModel;
   OverPermissionedTokenEdge: Omit<OverPermissionedTokenEdge, 'node'> & { node: ResolversParentTypes['OverPermissionedToken'] };
   OverPermissionedTokenConnection: OverPermissionedPage;
+  UsageGap: UsageGap;
   TrimResult: TrimResultModel;
   Boolean: Scalars['Boolean']['output'];
   RevokeTokensFilter: RevokeTokensFilter;
@@ -710,11 +722,17 @@ export type OverPermissionedTokenConnectionResolvers<ContextType = GraphQLContex
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
 };
 
+export type UsageGapResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['UsageGap'] = ResolversParentTypes['UsageGap']> = {
+  from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
 export type TrimResultResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TrimResult'] = ResolversParentTypes['TrimResult']> = {
   token?: Resolver<ResolversTypes['Token'], ParentType, ContextType>;
   removedScopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   keptScopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   dryRun?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  usageGaps?: Resolver<Array<ResolversTypes['UsageGap']>, ParentType, ContextType>;
 };
 
 export type BulkRevocationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['BulkRevocation'] = ResolversParentTypes['BulkRevocation']> = {
@@ -865,7 +883,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   deriveToken?: Resolver<ResolversTypes['IssuedToken'], ParentType, ContextType, RequireFields<MutationDeriveTokenArgs, 'input'>>;
   rotateToken?: Resolver<ResolversTypes['IssuedToken'], ParentType, ContextType, RequireFields<MutationRotateTokenArgs, 'id'>>;
   revokeToken?: Resolver<ResolversTypes['Token'], ParentType, ContextType, RequireFields<MutationRevokeTokenArgs, 'id'>>;
-  trimToken?: Resolver<ResolversTypes['TrimResult'], ParentType, ContextType, RequireFields<MutationTrimTokenArgs, 'id' | 'dryRun'>>;
+  trimToken?: Resolver<ResolversTypes['TrimResult'], ParentType, ContextType, RequireFields<MutationTrimTokenArgs, 'id' | 'dryRun' | 'allowUsageGaps'>>;
   revokeTokens?: Resolver<ResolversTypes['BulkRevocation'], ParentType, ContextType, RequireFields<MutationRevokeTokensArgs, 'filter' | 'dryRun'>>;
   createClientSecret?: Resolver<ResolversTypes['IssuedClientSecret'], ParentType, ContextType, RequireFields<MutationCreateClientSecretArgs, 'appId'>>;
   revokeClientSecret?: Resolver<ResolversTypes['ClientSecret'], ParentType, ContextType, RequireFields<MutationRevokeClientSecretArgs, 'id'>>;
@@ -899,6 +917,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   OverPermissionedToken?: OverPermissionedTokenResolvers<ContextType>;
   OverPermissionedTokenEdge?: OverPermissionedTokenEdgeResolvers<ContextType>;
   OverPermissionedTokenConnection?: OverPermissionedTokenConnectionResolvers<ContextType>;
+  UsageGap?: UsageGapResolvers<ContextType>;
   TrimResult?: TrimResultResolvers<ContextType>;
   BulkRevocation?: BulkRevocationResolvers<ContextType>;
   AuthenticationFailureCount?: AuthenticationFailureCountResolvers<ContextType>;

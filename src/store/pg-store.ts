@@ -102,6 +102,18 @@ export class PgStore implements Store {
     return row?.value ?? null
   }
 
+  async setMeta(key: string, value: string): Promise<void> {
+    await this.#db.insert(t.meta).values({ key, value }).onConflictDoUpdate({ target: t.meta.key, set: { value } })
+  }
+
+  async deleteMeta(key: string): Promise<void> {
+    await this.#db.delete(t.meta).where(eq(t.meta.key, key))
+  }
+
+  async listMeta(prefix: string): Promise<{ key: string; value: string }[]> {
+    return this.#db.select().from(t.meta).where(sql`substr(${t.meta.key}, 1, ${prefix.length}) = ${prefix}`)
+  }
+
   async initialize(seed: { scopes: ScopeRecord[]; rootApp: AppRecord; rootToken: TokenRecord; audit: AuditEventInput }): Promise<boolean> {
     return this.#write(async (tx) => {
       const [done] = await tx.select().from(t.meta).where(eq(t.meta.key, 'initialized_at'))

@@ -137,6 +137,18 @@ export class SqliteStore implements Store {
     return this.#db.select().from(t.meta).where(eq(t.meta.key, key)).get()?.value ?? null
   }
 
+  async setMeta(key: string, value: string): Promise<void> {
+    await this.#write((tx) => tx.insert(t.meta).values({ key, value }).onConflictDoUpdate({ target: t.meta.key, set: { value } }).run())
+  }
+
+  async deleteMeta(key: string): Promise<void> {
+    await this.#write((tx) => tx.delete(t.meta).where(eq(t.meta.key, key)).run())
+  }
+
+  async listMeta(prefix: string): Promise<{ key: string; value: string }[]> {
+    return this.#db.select().from(t.meta).where(sql`substr(${t.meta.key}, 1, ${prefix.length}) = ${prefix}`).all()
+  }
+
   async initialize(seed: { scopes: ScopeRecord[]; rootApp: AppRecord; rootToken: TokenRecord; audit: AuditEventInput }): Promise<boolean> {
     return this.#write((tx) => {
       if (tx.select().from(t.meta).where(eq(t.meta.key, 'initialized_at')).get()) return false

@@ -158,6 +158,11 @@ export interface Store {
   close(): Promise<void>
 
   getMeta(key: string): Promise<string | null>
+  /** Sets a bookkeeping entry (such as an instance's usage heartbeat); not audited, not a change caches hear of. */
+  setMeta(key: string, value: string): Promise<void>
+  deleteMeta(key: string): Promise<void>
+  /** Entries whose key starts with `prefix`. */
+  listMeta(prefix: string): Promise<{ key: string; value: string }[]>
   /** Creates the built-in scopes, the root app and the root token in one transaction; false if already initialised. */
   initialize(seed: { scopes: ScopeRecord[]; rootApp: AppRecord; rootToken: TokenRecord; audit: AuditEventInput }): Promise<boolean>
 
