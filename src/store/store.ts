@@ -115,6 +115,8 @@ export interface TokenFilter {
   neverExpires?: boolean | undefined
   /** Evaluates `status` against this instant. */
   now: number
+  /** The instance-wide maximum lifetime, applied by `status` as apps' own maximum is. */
+  maxLifetimeMs?: number | undefined
 }
 
 export interface AuditFilter {

@@ -154,6 +154,9 @@ describe('rotation under the lifetime policy', () => {
       assert.equal((await row(t.id)).status, 'EXPIRED')
       const listed = dataOf(await server.gql(`{ tokens(appId: "${app.id}") { edges { node { id status } } } }`)).tokens.edges.map((e: any) => e.node)
       assert.deepEqual(listed, [{ id: t.id, status: 'EXPIRED' }])
+      const ids = async (status: string) => dataOf(await server.gql(`{ tokens(appId: "${app.id}", status: ${status}) { totalCount edges { node { id } } } }`)).tokens
+      assert.deepEqual(await ids('ACTIVE'), { totalCount: 0, edges: [] }, 'the ACTIVE filter agrees with the status')
+      assert.deepEqual(await ids('EXPIRED'), { totalCount: 1, edges: [{ node: { id: t.id } }] })
       const { error } = await expectRefused(server, () => server.gql(ROTATE, { variables: { id: t.id } }), 'BAD_USER_INPUT')
       assert.equal(error.extensions?.field, 'id')
       assert.equal((await server.gql('{ viewer { id } }', { token: t.secret })).status, 401)
