@@ -72,20 +72,9 @@ export class UsageTracker {
     return this.store.setMeta(HEARTBEAT_PREFIX + this.#instance, JSON.stringify({ at: flushedUpTo, flushMs: this.options.flushIntervalMs }))
   }
 
-  /**
-   * Usage windows lost to instances that stopped without flushing: heartbeats (of other instances)
-   * not renewed for three flush intervals. Conservative: an instance stalled that long counts too
-   * until it writes again.
-   */
-  async gaps(): Promise<UsageGap[]> {
-    const now = this.clock()
-    const out: UsageGap[] = []
-    for (const { key, value } of await this.store.listMeta(HEARTBEAT_PREFIX)) {
-      if (key === HEARTBEAT_PREFIX + this.#instance) continue
-      const beat = parseHeartbeat(value)
-      if (beat && now - beat.at > 3 * beat.flushMs) out.push({ from: beat.at, to: beat.at + 2 * beat.flushMs })
-    }
-    return out.sort((a, b) => a.from - b.from)
+  /** Usage windows lost to other instances that stopped without flushing (see `usageGaps`). */
+  gaps(): Promise<UsageGap[]> {
+    return usageGaps(this.store, this.clock(), HEARTBEAT_PREFIX + this.#instance)
   }
 
   /**
@@ -153,6 +142,21 @@ function mergeBack(into: Tally, batch: Tally): void {
       entry.lastUsedAt = Math.max(entry.lastUsedAt, u.lastUsedAt)
     } else into.set(key, u)
   }
+}
+
+/**
+ * Usage windows lost to instances that stopped without flushing: heartbeats not renewed for three
+ * flush intervals (`except`: the caller's own). Conservative: an instance stalled that long counts
+ * too until it writes again.
+ */
+export async function usageGaps(store: Pick<Store, 'listMeta'>, now: number, except?: string): Promise<UsageGap[]> {
+  const out: UsageGap[] = []
+  for (const { key, value } of await store.listMeta(HEARTBEAT_PREFIX)) {
+    if (key === except) continue
+    const beat = parseHeartbeat(value)
+    if (beat && now - beat.at > 3 * beat.flushMs) out.push({ from: beat.at, to: beat.at + 2 * beat.flushMs })
+  }
+  return out.sort((a, b) => a.from - b.from)
 }
 
 function parseHeartbeat(value: string): { at: number; flushMs: number } | null {
