@@ -53,6 +53,8 @@ export type OverPermissionedTokenConnection = {
   __typename?: 'OverPermissionedTokenConnection';
   edges: Array<OverPermissionedTokenEdge>;
   pageInfo: PageInfo;
+  /** Usage lost to a crash within the window: a scope used only then is reported unused. */
+  usageGaps: Array<UsageGap>;
 };
 
 /** A span of time whose usage records may be lost: an instance stopped without flushing them (kill -9, power loss) after writing its usage up to `from`. */
@@ -720,6 +722,7 @@ export type OverPermissionedTokenEdgeResolvers<ContextType = GraphQLContext, Par
 export type OverPermissionedTokenConnectionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['OverPermissionedTokenConnection'] = ResolversParentTypes['OverPermissionedTokenConnection']> = {
   edges?: Resolver<Array<ResolversTypes['OverPermissionedTokenEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  usageGaps?: Resolver<Array<ResolversTypes['UsageGap']>, ParentType, ContextType>;
 };
 
 export type UsageGapResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['UsageGap'] = ResolversParentTypes['UsageGap']> = {

@@ -36,6 +36,8 @@ test('18.10 a trim over a window including a crash gap is refused unless allowed
       const dry = dataOf(await second.gql(TRIM, { variables: { id: t.id, dry: true } })).trimToken
       assert.deepEqual(dry.removedScopes, ['apps:read'], 'the lost use makes apps:read look unused')
       assert.equal(dry.usageGaps.length, 1, 'the dry run says usage was lost')
+      const report = dataOf(await second.gql('{ overPermissionedTokens(unusedFor: "P1D") { usageGaps { from to } } }')).overPermissionedTokens
+      assert.deepEqual(report.usageGaps, dry.usageGaps, 'so does the report')
       const { error } = await expectRefused(second, () => second.gql(TRIM, { variables: { id: t.id } }), 'BAD_USER_INPUT')
       assert.equal(error.extensions?.field, 'unusedFor')
       assert.deepEqual(error.extensions?.usageGaps, dry.usageGaps)
@@ -65,6 +67,7 @@ test('18.10 a clean stop leaves no usage gap', async () => {
   try {
     const dry = dataOf(await second.gql(TRIM, { variables: { id: t.id, dry: true } })).trimToken
     assert.deepEqual([dry.removedScopes, dry.usageGaps], [['apps:read'], []])
+    assert.deepEqual(dataOf(await second.gql('{ overPermissionedTokens(unusedFor: "P1D") { usageGaps { from } } }')).overPermissionedTokens.usageGaps, [])
     assert.deepEqual(dataOf(await second.gql(TRIM, { variables: { id: t.id } })).trimToken.token.scopes, ['tokens:read'])
   } finally {
     await second.stop()
