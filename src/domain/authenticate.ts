@@ -56,7 +56,8 @@ export async function checkUsable(domain: Domain, token: TokenRecord): Promise<A
   // the tokens this one lives by: its parent and the issuer it is bound to.
   if (statusUnderPolicy(domain, token, app, now) === 'EXPIRED') return { ok: false, reason: 'expired' }
   if (token.parentId !== null || token.boundTo !== null) {
-    const dead = await deadAncestor(domain, token)
+    // Ancestors are mostly of the same app (a derived token always is): it is not read again.
+    const dead = await deadAncestor(domain, token, { app: (id) => (id === app.id ? app : domain.store.getApp(id)) })
     if (dead !== null) return { ok: false, reason: dead === 'REVOKED' ? 'revoked' : 'expired' }
   }
   const scopes = effectiveScopes(domain, token, app)
