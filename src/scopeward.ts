@@ -96,7 +96,7 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
   domain.jwtVerifier = createJwtVerifier(ring, authority)
 
   const usage = new UsageTracker(store, clock, { flushIntervalMs: config.usageFlushMs, maxEntries: 50_000, onError: (err) => deps.logger.error({ err }, 'usage flush failed') })
-  usage.start()
+  await usage.start()
   domain.usage = usage
   const schema = buildScopewardSchema({ catalogue, publicScopeRequirements: config.publicScopeRequirements, onAuthorized: (ctx, used, required) => ctx.principal && usage.record(ctx.principal.token.id, used, required) })
   const metrics = config.metrics ? new Metrics(store, clock) : undefined

@@ -58,7 +58,7 @@ async function composeWithoutEngine(db: string): Promise<Running> {
   const domain: Domain = { store, catalogue, clock: systemClock, policies: { ...DEFAULT_POLICIES, maxTokenLifetimeMs: config.maxTokenLifetimeMs } }
   // As createScopeward: the usage tracker exists (graphqlRoute calls domain.usage.touch per request); only the engine's onAuthorized recording is gone.
   const usage = new UsageTracker(store, systemClock, { flushIntervalMs: config.usageFlushMs, maxEntries: 50_000, onError: () => {} })
-  usage.start()
+  await usage.start()
   ;(domain as { usage?: unknown }).usage = usage
   const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: [resolvers, leastPrivilegeResolvers] as never })
   // Everything createScopeward adds to Apollo and HTTP except the engine: abuse limits, metrics, compact JSON, throttles.

@@ -7,8 +7,9 @@ import { initialize, rootTokenRecord } from '../domain/initialize.js'
 import { issueToken } from '../domain/issue-token.js'
 import { revokeToken } from '../domain/revoke-token.js'
 import { auditEvent } from '../domain/context.js'
-import { tokenStatus } from '../domain/token-status.js'
+import { statusUnderPolicy } from '../domain/token-status.js'
 import { overPermissionedTokens } from '../domain/usage-report.js'
+import { usageGaps } from '../domain/usage-tracker.js'
 import { verifyAuditChain } from '../domain/verify-audit.js'
 import { ScopewardError } from '../errors.js'
 import type { TokenStatus } from '../store/store.js'
@@ -126,11 +127,13 @@ token
       const rows = []
       let after
       do {
-        const page = await domain.store.listTokens({ appId: opts.app, status: opts.status, now }, { after, limit: 500 })
+        const page = await domain.store.listTokens({ appId: opts.app, status: opts.status, now, maxLifetimeMs: domain.policies.maxTokenLifetimeMs ?? undefined }, { after, limit: 500 })
         rows.push(...page.rows)
         after = page.hasNextPage ? page.rows[page.rows.length - 1] : undefined
       } while (after)
-      const out = rows.map(({ secretHash: _s, ...t }) => ({ ...t, status: tokenStatus({ ...t, secretHash: null }, now) }))
+      // The status under the lifetime policies in force, as the API shows it.
+      const apps = new Map((await Promise.all([...new Set(rows.map((t) => t.appId))].map((id) => domain.store.getApp(id)))).flatMap((a) => (a ? [[a.id, a] as const] : [])))
+      const out = rows.map(({ secretHash: _s, ...t }) => ({ ...t, status: statusUnderPolicy(domain, { ...t, secretHash: null }, apps.get(t.appId) ?? null, now) }))
       print(!!opts.json, out, table([['ID', 'APP', 'NAME', 'STATUS', 'SCOPES', 'EXPIRES'], ...out.map((t) => [t.id, t.appId, t.name, t.status, t.scopes.join(','), iso(t.expiresAt)])]))
     } finally {
       await domain.store.close()
@@ -206,8 +209,11 @@ program
         after = page.endCursor
       }
       const forever = await domain.store.listTokens({ status: 'ACTIVE', neverExpires: true, now: domain.clock() }, { limit: 1000 })
-      const out = { overPermissioned: rows.map((r) => ({ id: r.token.id, app: r.token.appId, name: r.token.name, unusedScopes: r.unusedScopes, keep: r.suggestedScopes, lastUsedAt: iso(r.token.lastUsedAt) })), neverExpiring: forever.rows.map((t) => ({ id: t.id, app: t.appId, name: t.name })) }
+      // Usage lost to a crash makes a scope used only then look unused: the report says so (18.10).
+      const gaps = (await usageGaps(domain.store, domain.clock())).map((g) => ({ from: iso(g.from), to: iso(g.to) }))
+      const out = { usageGaps: gaps, overPermissioned: rows.map((r) => ({ id: r.token.id, app: r.token.appId, name: r.token.name, unusedScopes: r.unusedScopes, keep: r.suggestedScopes, lastUsedAt: iso(r.token.lastUsedAt) })), neverExpiring: forever.rows.map((t) => ({ id: t.id, app: t.appId, name: t.name })) }
       const text = [
+        ...gaps.map((g) => `Warning: usage from ${g.from} to ${g.to} may be lost (an instance stopped without flushing it): a scope used only then looks unused below.`),
         `Tokens with scopes unused for ${opts.unusedFor} (${out.overPermissioned.length}):`,
         out.overPermissioned.length ? table([['ID', 'APP', 'NAME', 'UNUSED SCOPES', 'KEEP', 'LAST USED'], ...out.overPermissioned.map((r) => [r.id, r.app, r.name, r.unusedScopes.join(','), r.keep.join(',') || '(none: revoke)', r.lastUsedAt])]) : '  none',
         '',

@@ -1,7 +1,7 @@
 import type { AppRecord, TokenRecord } from '../store/store.js'
 import { looksLikeOpaqueToken, parseOpaqueToken, secretMatches } from '../tokens/opaque-token.js'
 import type { Domain, Principal } from './context.js'
-import { tokenStatus } from './token-status.js'
+import { deadAncestor, tokenStatus } from './token-status.js'
 
 /** Why a presented token was refused: logged and counted inside, never told to the client. */
 export type AuthFailure = 'malformed' | 'bad_checksum' | 'unknown' | 'wrong_secret' | 'expired' | 'revoked' | 'app_disabled' | 'bad_signature' | 'bad_claims'
@@ -52,6 +52,12 @@ export async function checkUsable(domain: Domain, token: TokenRecord): Promise<A
   const app = await domain.store.getApp(token.appId)
   const reason = unusableReason(domain, token, app, now)
   if (reason || !app) return { ok: false, reason: reason ?? 'app_disabled' }
+  // The tokens this one lives by (its parent, the issuer it is bound to) must be alive too, under their policies.
+  if (token.parentId !== null || token.boundTo !== null) {
+    // Ancestors are mostly of the same app (a derived token always is): it is not read again.
+    const dead = await deadAncestor(domain, token, { app: (id) => (id === app.id ? app : domain.store.getApp(id)) })
+    if (dead !== null) return { ok: false, reason: dead === 'REVOKED' ? 'revoked' : 'expired' }
+  }
   const scopes = effectiveScopes(domain, token, app)
   return { ok: true, principal: { token, app, scopes, held: heldScopes(domain, token.scopes, scopes) } }
 }

@@ -13,6 +13,7 @@ export interface RevokeFilter {
   scope?: string | null
   createdBefore?: string | null
   unusedFor?: string | null
+  createdBy?: string | null
 }
 
 export interface BulkRevocationResult {
@@ -30,7 +31,7 @@ export const MAX_BULK = 10_000
  */
 export async function revokeTokens(domain: Domain, principal: Principal, request: RequestInfo, args: { filter: RevokeFilter; reason?: string | null; dryRun?: boolean | null }): Promise<BulkRevocationResult> {
   const f = args.filter
-  if (f.appId == null && f.scope == null && f.createdBefore == null && f.unusedFor == null) throw badInput('filter', 'filter: give at least one of appId, scope, createdBefore, unusedFor')
+  if (f.appId == null && f.scope == null && f.createdBefore == null && f.unusedFor == null && f.createdBy == null) throw badInput('filter', 'filter: give at least one of appId, scope, createdBefore, unusedFor, createdBy')
   // A scope filter is a scope name; the reason is stored in the audit log: both obey the text rules.
   if (f.scope != null) assertScopeName(f.scope, 'filter.scope')
   const reason = optionalText(args.reason, 'reason', 500) ?? 'bulk revocation'
@@ -40,7 +41,7 @@ export async function revokeTokens(domain: Domain, principal: Principal, request
   const matched: TokenRecord[] = []
   let after: string | null = null
   for (;;) {
-    const page = await listTokens(domain, principal, { appId: f.appId, status: 'ACTIVE', first: 100, after }, { scope: f.scope ?? undefined, createdBefore })
+    const page = await listTokens(domain, principal, { appId: f.appId, status: 'ACTIVE', first: 100, after }, { scope: f.scope ?? undefined, createdBefore, createdBy: f.createdBy ?? undefined })
     let rows = page.rows
     if (since !== undefined) {
       const usage = await domain.store.listUsage(rows.map((t) => t.id))

@@ -50,7 +50,15 @@ export interface Domain {
   clock: Clock
   policies: Policies
   /** The usage aggregator, flushed before reports that read usage. */
-  usage?: { flush(): Promise<void>; touch?(tokenId: string): void } | undefined
+  usage?:
+    | {
+        flush(): Promise<void>
+        touch?(tokenId: string): void
+        record?(tokenId: string, used: readonly string[], required?: readonly string[]): void
+        /** Usage windows lost to instances that stopped without flushing (kill -9). */
+        gaps?(): Promise<{ from: number; to: number }[]>
+      }
+    | undefined
   /** Refused authentications by reason since start (counters, not rows). */
   authFailures?: ReadonlyMap<string, number> | undefined
   jwt?: JwtIssuer | undefined

@@ -5,6 +5,7 @@ import { resolveExpiry } from './expiry.js'
 import { createToken, type IssuedToken } from './issue-token.js'
 import { assertHeld } from './grant.js'
 import { assertScopeList, normalizeScopes } from './scope-rules.js'
+import { lifetimeEnd } from './token-status.js'
 import { requireText } from './validate.js'
 import { retryStale } from './write-guard.js'
 
@@ -33,7 +34,7 @@ async function deriveOnce(domain: Domain, principal: Principal, request: Request
   const app = await domain.store.getApp(principal.app.id)
   if (!app) throw notFound('app', principal.app.id)
   const kind = input.kind ?? 'OPAQUE'
-  const expiresAt = resolveExpiry(domain, { app, kind, expiresIn: input.expiresIn, parentExpiresAt: principal.token.expiresAt, isDerived: true })
+  const expiresAt = resolveExpiry(domain, { app, kind, expiresIn: input.expiresIn, parentExpiresAt: lifetimeEnd(domain, principal.token, principal.app), isDerived: true })
   const scopes = normalizeScopes(input.scopes)
   return createToken(domain, principal, request, { app, subject: principal.token.subject, name, kind, scopes, expiresAt, parentId: principal.token.id, ...(input.act ? { act: input.act } : {}) }, 'token.derive')
 }

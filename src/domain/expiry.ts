@@ -13,6 +13,8 @@ export interface ExpiryRequest {
   /** The expiry of the token this one is derived from: a derived token never outlives it. */
   parentExpiresAt?: number | null | undefined
   isDerived?: boolean
+  /** Who `parentExpiresAt` belongs to, for messages: a derived token's parent (default) or the issuer a token is bound to. */
+  parentIs?: 'parent' | 'issuer'
 }
 
 /**
@@ -27,7 +29,7 @@ export function resolveExpiry(domain: Domain, request: ExpiryRequest): number | 
     if (request.expiresIn) throw badInput('noExpiry', 'noExpiry: ask for either expiresIn or noExpiry, not both')
     if (request.kind === 'JWT') throw badInput('noExpiry', 'noExpiry: JWT access tokens always expire')
     if (limit !== null) throw badInput('noExpiry', `noExpiry: tokens of this app may live at most ${formatDuration(limit)}`)
-    if (request.isDerived && request.parentExpiresAt != null) throw badInput('noExpiry', 'noExpiry: a derived token may not outlive its parent, which expires')
+    if (request.isDerived && request.parentExpiresAt != null) throw badInput('noExpiry', `noExpiry: ${outlives(request)}, which expires`)
     return null
   }
   const explicit = request.expiresIn != null
@@ -43,8 +45,12 @@ export function resolveExpiry(domain: Domain, request: ExpiryRequest): number | 
   }
   let expiresAt = now + lifetime
   if (request.parentExpiresAt != null && expiresAt > request.parentExpiresAt) {
-    if (explicit) throw badInput('expiresIn', 'expiresIn: a derived token may not outlive its parent')
+    if (explicit) throw badInput('expiresIn', `expiresIn: ${outlives(request)}`)
     expiresAt = request.parentExpiresAt
   }
   return expiresAt
+}
+
+function outlives(request: ExpiryRequest): string {
+  return request.parentIs === 'issuer' ? 'a token issued by a derived or exchanged token may not outlive the token issuing it' : 'a derived token may not outlive its parent'
 }

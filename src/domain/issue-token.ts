@@ -3,6 +3,7 @@ import type { AppRecord, TokenKind, TokenRecord, WriteGuard } from '../store/sto
 import { generateOpaqueToken, hashSecret } from '../tokens/opaque-token.js'
 import { auditEvent, canSeeApp, type Domain, type Principal, type RequestInfo } from './context.js'
 import { resolveExpiry } from './expiry.js'
+import { lifetimeEnd } from './token-status.js'
 import { checkRequestedScopes } from './grant.js'
 import { optionalText, requireText } from './validate.js'
 import { allOf, callerGuard, retryStale, unchangedApp } from './write-guard.js'
@@ -41,8 +42,20 @@ async function issueOnce(domain: Domain, principal: Principal | null, request: R
   const kind = input.kind ?? 'OPAQUE'
   const name = requireText(input.name, 'name')
   const scopes = checkRequestedScopes(domain, principal, app, input.scopes, 'scopes')
-  const expiresAt = resolveExpiry(domain, { app, kind, expiresIn: input.expiresIn, noExpiry: input.noExpiry })
+  const boundTo = issuerBinding(principal)
+  const issuerEnd = boundTo !== null && principal ? { parentExpiresAt: lifetimeEnd(domain, principal.token, principal.app), isDerived: true, parentIs: 'issuer' as const } : {}
+  const expiresAt = resolveExpiry(domain, { app, kind, expiresIn: input.expiresIn, noExpiry: input.noExpiry, ...issuerEnd })
   return createToken(domain, principal, request, { app, subject, name, kind, scopes, expiresAt, parentId: null }, 'token.issue')
+}
+
+/**
+ * The issuer a new token is bound to: a token issued by a derived or exchanged token (or by one
+ * bound in turn) lives no longer than its issuer and is revoked with the issuer's family, so a
+ * short-lived child cannot mint tokens that escape it. Null: issued by a free-standing token or the CLI.
+ */
+export function issuerBinding(principal: Principal | null): string | null {
+  if (!principal) return null
+  return principal.token.parentId !== null || principal.token.boundTo !== null ? principal.token.id : null
 }
 
 /** A token acting for a subject can only issue tokens for that same subject. */
@@ -95,17 +108,18 @@ export async function createToken(
     parentId: spec.parentId,
     // The signing key is chosen (and recorded) before the row is written: retirement counts the JWTs each key signed.
     kid: spec.kind === 'JWT' ? (domain.jwt as NonNullable<Domain['jwt']>).signingKid() : null,
-    boundTo: null,
+    // A derived token dies with its parent already; any other token issued by a family member is bound to it.
+    boundTo: spec.parentId === null ? issuerBinding(principal) : null,
   }
   const audit = auditEvent(domain, principal, request, {
     action,
     target: token.id,
     appId: token.appId,
-    details: { name: token.name, kind: token.kind, scopes: token.scopes, expiresAt: token.expiresAt, subject: token.subject, parentId: token.parentId },
+    details: { name: token.name, kind: token.kind, scopes: token.scopes, expiresAt: token.expiresAt, subject: token.subject, parentId: token.parentId, ...(token.boundTo !== null ? { boundTo: token.boundTo } : {}) },
   })
   if (spec.actor !== undefined) audit.actor = spec.actor
-  const inserted = await domain.store.insertToken(token, audit, spec.parentId !== null ? now : undefined, allOf(callerGuard(domain, principal), unchangedApp(spec.app), guard))
-  if (!inserted) throw new ScopewardError('UNAUTHENTICATED', 'the parent token is no longer active')
+  const inserted = await domain.store.insertToken(token, audit, spec.parentId !== null || token.boundTo !== null ? now : undefined, allOf(callerGuard(domain, principal), unchangedApp(spec.app), guard))
+  if (!inserted) throw new ScopewardError('UNAUTHENTICATED', 'the parent or issuing token is no longer active')
   const secret = spec.kind === 'JWT' ? await (domain.jwt as NonNullable<Domain['jwt']>).sign(token, { audience: spec.audience, act: spec.act }) : opaque.plaintext
   return { token, secret }
 }

@@ -78,7 +78,7 @@ export async function listTokens(
       subject = principal.token.subject
     }
   }
-  const filter = { ...extra, appId, subject, status: args.status ?? undefined, now: domain.clock() }
+  const filter = { ...extra, appId, subject, status: args.status ?? undefined, now: domain.clock(), maxLifetimeMs: domain.policies.maxTokenLifetimeMs ?? undefined }
   const page = await domain.store.listTokens(filter, { after, limit })
   const last = page.rows[page.rows.length - 1]
   return { ...page, totalCount: () => domain.store.countTokens(filter), endCursor: last ? encodeCursor(last) : null }

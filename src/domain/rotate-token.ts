@@ -1,12 +1,12 @@
-import { badInput, notFound } from '../errors.js'
-import { rotatedKey, type TokenRecord } from '../store/store.js'
+import { ScopewardError, badInput, notFound } from '../errors.js'
+import { rotatedKey, type AppRecord, type TokenRecord } from '../store/store.js'
 import { generateOpaqueToken, hashSecret } from '../tokens/opaque-token.js'
 import { auditEvent, canSeeToken, type Domain, type Principal, type RequestInfo } from './context.js'
 import { parseDuration } from './duration.js'
 import { assertHeld, grantableScopes } from './grant.js'
-import type { IssuedToken } from './issue-token.js'
+import { issuerBinding, type IssuedToken } from './issue-token.js'
 import { lookupToken } from './queries.js'
-import { tokenStatus } from './token-status.js'
+import { currentStatus, lifetimeEnd } from './token-status.js'
 import { allOf, callerGuard, notRotated, retryStale, unchangedToken } from './write-guard.js'
 
 /** Longest grace during which a rotated secret still works: enough to roll out a new secret, short enough to bound a leak. */
@@ -30,27 +30,61 @@ async function rotateOnce(domain: Domain, principal: Principal, request: Request
   const old = await lookupToken(domain, id)
   if (!old || !canSeeToken(principal, old)) throw notFound('token', id)
   const now = domain.clock()
-  const status = tokenStatus(old, now)
+  // The same usability and policy checks as issuance: a token dead under the lifetime policy in force,
+  // of a disabled app, or whose parent or issuer is dead is not revived by rotation.
+  const app = await domain.store.getApp(old.appId)
+  const status = app && app.disabledAt === null ? await currentStatus(domain, old) : 'disabled'
   if (status !== 'ACTIVE') throw badInput('id', `id: token ${JSON.stringify(id)} is ${status.toLowerCase()} and cannot be rotated`)
   if (old.kind !== 'OPAQUE') throw badInput('id', 'id: JWT access tokens are short-lived; issue a new one instead of rotating')
   const rotatedTo = await domain.store.getMeta(rotatedKey(old.id))
   if (rotatedTo !== null) throw badInput('id', `id: token ${JSON.stringify(id)} was already rotated (its successor is ${JSON.stringify(rotatedTo)}); rotate the successor`)
   assertHeld(old.scopes, grantableScopes(domain, principal), 'cannot rotate a token holding scopes the calling token does not hold')
+  // A derived or exchanged token rotating another token gets its secret: the successor is bound to it as an
+  // issued token would be (rotating itself, the successor simply takes its place, parent and binding).
+  const binding = principal.token.id === old.id ? null : issuerBinding(principal)
+  if (binding !== null && old.boundTo !== null && old.boundTo !== binding) {
+    throw new ScopewardError('FORBIDDEN', 'a derived or exchanged token cannot rotate a token bound to another issuer')
+  }
   const fresh = generateOpaqueToken()
   const successor: TokenRecord = {
     ...old,
     id: fresh.id,
     secretHash: hashSecret(fresh.secret),
     createdAt: now,
-    expiresAt: old.expiresAt === null ? null : now + (old.expiresAt - old.createdAt),
+    expiresAt: successorExpiry(domain, old, app as AppRecord, now),
     lastUsedAt: null,
     createdBy: principal.token.id,
+    boundTo: binding ?? old.boundTo,
+  }
+  // Never beyond the parent it is derived from, nor the issuer it is bound to (whose end counts its policies too).
+  for (const livesBy of [old.parentId, successor.boundTo]) {
+    if (livesBy === null) continue
+    const ancestor = livesBy === principal.token.id ? principal.token : await domain.store.getToken(livesBy)
+    const end = ancestor ? lifetimeEnd(domain, ancestor, ancestor.id === principal.token.id ? principal.app : await domain.store.getApp(ancestor.appId)) : now
+    if (end !== null && (successor.expiresAt === null || successor.expiresAt > end)) successor.expiresAt = end
   }
   const parent = old.parentId !== null ? await domain.store.getToken(old.parentId) : null
-  if (parent?.expiresAt != null && (successor.expiresAt === null || successor.expiresAt > parent.expiresAt)) successor.expiresAt = parent.expiresAt
+  // Only the old token's end is written: a concurrent revocation (caught by the guard) is never overwritten.
   const oldEnd = graceMs > 0 ? { expiresAt: Math.min(old.expiresAt ?? Infinity, now + graceMs) } : { revokedAt: now, revokeReason: 'rotated' }
-  const audit = auditEvent(domain, principal, request, { action: 'token.rotate', target: old.id, appId: old.appId, details: { successor: successor.id, gracePeriodMs: graceMs } })
+  const audit = auditEvent(domain, principal, request, {
+    action: 'token.rotate',
+    target: old.id,
+    appId: old.appId,
+    details: { successor: successor.id, gracePeriodMs: graceMs, expiresAt: successor.expiresAt, ...(successor.boundTo !== null ? { boundTo: successor.boundTo } : {}) },
+  })
   const guard = allOf(callerGuard(domain, principal), unchangedToken(old), notRotated(old.id), parent ? unchangedToken(parent) : null)
   await domain.store.rotateToken(old.id, successor, oldEnd, audit, guard)
   return { token: successor, secret: fresh.plaintext }
+}
+
+/**
+ * The successor keeps the old token's lifetime, within the policies in force now (the app's and the
+ * instance's maximum): as for issuance, where an inherited lifetime is a default and shrinks to fit.
+ * A token issued without expiry keeps none only where no policy applies.
+ */
+function successorExpiry(domain: Domain, old: TokenRecord, app: AppRecord, now: number): number | null {
+  const limits = [app.maxTokenLifetimeMs, domain.policies.maxTokenLifetimeMs].filter((n): n is number => n !== null)
+  const lifetime = old.expiresAt === null ? null : old.expiresAt - old.createdAt
+  if (limits.length === 0) return lifetime === null ? null : now + lifetime
+  return now + Math.min(lifetime ?? Infinity, ...limits)
 }

@@ -16,6 +16,8 @@ export interface OverPermissionedPage {
   rows: OverPermissionedToken[]
   hasNextPage: boolean
   endCursor: string | null
+  /** Usage windows lost to a crash within the judged window: what looks unused may not be. */
+  usageGaps: { from: number; to: number }[]
 }
 
 /** Scopes of `token` not used since `since` (epoch ms), given its usage rows. */
@@ -86,5 +88,6 @@ export async function overPermissionedTokens(
   }
   // When the scan budget ran out, hasNextPage stays true: the client continues from endCursor.
   const hasNextPage = !exhausted
-  return { rows, hasNextPage, endCursor: after }
+  const usageGaps = ((await domain.usage?.gaps?.()) ?? []).filter((g) => g.to > since)
+  return { rows, hasNextPage, endCursor: after, usageGaps }
 }

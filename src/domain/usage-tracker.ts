@@ -1,10 +1,35 @@
+import { randomUUID } from 'node:crypto'
 import type { Clock } from '../clock.js'
 import type { ScopeUsage, Store } from '../store/store.js'
+import type { Domain, Principal } from './context.js'
 
 /** The pseudo-scope of a usage entry that only advances a token's lastUsedAt. */
 export const LAST_USED_ONLY = ''
 
 type Tally = Map<string, ScopeUsage>
+
+/** Meta key prefix of each running instance's usage heartbeat. */
+export const HEARTBEAT_PREFIX = 'usage_heartbeat:'
+
+/**
+ * A span of time whose usage may be lost: an instance stopped without flushing (kill -9, power
+ * loss, OOM) after writing its usage up to `from`; it would have written again by `to`.
+ */
+export interface UsageGap {
+  from: number
+  to: number
+}
+
+/**
+ * A resource server checked `principal`'s token (POST /oauth/introspect, /v1/verify) and was told
+ * it is active with its scopes. That is a use, and of every scope in the answer: the resource
+ * server may rely on any of them, and Scopeward cannot tell which, so each counts as used and as
+ * needed. A token used only by resource servers is then never reported idle nor trimmed to nothing.
+ */
+export function recordResourceServerUse(domain: Pick<Domain, 'usage'>, principal: Principal): void {
+  if (principal.held.length > 0) domain.usage?.record?.(principal.token.id, principal.held, principal.held)
+  else domain.usage?.touch?.(principal.token.id)
+}
 
 /**
  * Aggregates which scopes each token exercises (the scopes it holds that satisfied a
@@ -17,6 +42,7 @@ export class UsageTracker {
   #needed: Tally = new Map()
   #timer: NodeJS.Timeout | undefined
   #flushing: Promise<void> = Promise.resolve()
+  readonly #instance = randomUUID()
 
   constructor(
     private readonly store: Store,
@@ -25,12 +51,30 @@ export class UsageTracker {
   ) {}
 
   #background(): void {
-    this.flush().catch(this.options.onError)
+    const upTo = this.clock()
+    this.flush()
+      .then(() => this.#heartbeat(upTo))
+      .catch(this.options.onError)
   }
 
-  start(): void {
+  /**
+   * Starts the periodic flush and writes this instance's heartbeat: the instant up to which its
+   * usage is in the database. A clean stop deletes it; a crash leaves it behind, and that stale
+   * heartbeat is the record of the usage window lost (see `gaps`).
+   */
+  async start(): Promise<void> {
     this.#timer ??= setInterval(() => this.#background(), this.options.flushIntervalMs)
     this.#timer.unref()
+    await this.#heartbeat(this.clock())
+  }
+
+  #heartbeat(flushedUpTo: number): Promise<void> {
+    return this.store.setMeta(HEARTBEAT_PREFIX + this.#instance, JSON.stringify({ at: flushedUpTo, flushMs: this.options.flushIntervalMs }))
+  }
+
+  /** Usage windows lost to other instances that stopped without flushing (see `usageGaps`). */
+  gaps(): Promise<UsageGap[]> {
+    return usageGaps(this.store, this.clock(), HEARTBEAT_PREFIX + this.#instance)
   }
 
   /**
@@ -72,6 +116,8 @@ export class UsageTracker {
     if (this.#timer) clearInterval(this.#timer)
     this.#timer = undefined
     await this.flush()
+    // Everything is written: nothing of this instance's usage is lost.
+    await this.store.deleteMeta(HEARTBEAT_PREFIX + this.#instance)
   }
 }
 
@@ -95,5 +141,29 @@ function mergeBack(into: Tally, batch: Tally): void {
       entry.count += u.count
       entry.lastUsedAt = Math.max(entry.lastUsedAt, u.lastUsedAt)
     } else into.set(key, u)
+  }
+}
+
+/**
+ * Usage windows lost to instances that stopped without flushing: heartbeats not renewed for three
+ * flush intervals (`except`: the caller's own). Conservative: an instance stalled that long counts
+ * too until it writes again.
+ */
+export async function usageGaps(store: Pick<Store, 'listMeta'>, now: number, except?: string): Promise<UsageGap[]> {
+  const out: UsageGap[] = []
+  for (const { key, value } of await store.listMeta(HEARTBEAT_PREFIX)) {
+    if (key === except) continue
+    const beat = parseHeartbeat(value)
+    if (beat && now - beat.at > 3 * beat.flushMs) out.push({ from: beat.at, to: beat.at + 2 * beat.flushMs })
+  }
+  return out.sort((a, b) => a.from - b.from)
+}
+
+function parseHeartbeat(value: string): { at: number; flushMs: number } | null {
+  try {
+    const beat = JSON.parse(value) as { at?: unknown; flushMs?: unknown }
+    return typeof beat.at === 'number' && typeof beat.flushMs === 'number' ? { at: beat.at, flushMs: beat.flushMs } : null
+  } catch {
+    return null
   }
 }

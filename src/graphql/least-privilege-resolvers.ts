@@ -9,6 +9,8 @@ import { caller } from './context.js'
 import type { Resolvers } from './types.generated.js'
 
 
+const gapOut = (g: { from: number; to: number }) => ({ from: new Date(g.from).toISOString(), to: new Date(g.to).toISOString() })
+
 /** Resolvers of schema/least-privilege.graphql: usage reports, trimming, lifetime reports, bulk revocation. */
 export const leastPrivilegeResolvers: Resolvers = {
   Query: {
@@ -40,6 +42,10 @@ export const leastPrivilegeResolvers: Resolvers = {
   OverPermissionedTokenConnection: {
     edges: (page) => page.rows.map((node) => ({ cursor: encodeCursor(node.token), node })),
     pageInfo: (page) => ({ hasNextPage: page.hasNextPage, endCursor: page.endCursor }),
+    usageGaps: (page) => page.usageGaps.map(gapOut),
+  },
+  TrimResult: {
+    usageGaps: (r) => r.usageGaps.map(gapOut),
   },
   BulkRevocation: {
     matched: (r) => r.tokens,

@@ -9,7 +9,7 @@ import { encodeCursor, encodeSeqCursor } from '../domain/pagination.js'
 import { findApp, findToken, listApps, listAuditEvents, listTokens } from '../domain/queries.js'
 import { revokeToken } from '../domain/revoke-token.js'
 import { rotateToken } from '../domain/rotate-token.js'
-import { tokenStatus } from '../domain/token-status.js'
+import { currentStatus } from '../domain/token-status.js'
 import { requiredScopes, scopeRequirements } from '../directives/index.js'
 import type { AppRecord, AuditEventRecord, Page, TokenRecord } from '../store/store.js'
 import type { ConnectionParent } from './connections.js'
@@ -111,7 +111,8 @@ export const resolvers: Resolvers = {
   },
   Token: {
     app: (t, _a, ctx) => appOf(ctx, t.appId) as AppRecord | Promise<AppRecord>,
-    status: (t, _a, ctx) => tokenStatus(t, ctx.domain.clock()),
+    // Under the lifetime policies in force and the tokens it lives by: a token dead under policy reads EXPIRED.
+    status: (t, _a, ctx) => currentStatus(ctx.domain, t, { app: (id) => appOf(ctx, id) }),
     createdAt: (t) => iso(t.createdAt) as string,
     expiresAt: (t) => iso(t.expiresAt),
     revokedAt: (t) => iso(t.revokedAt),

@@ -63,6 +63,15 @@ export type OverPermissionedTokenConnection = {
   __typename?: 'OverPermissionedTokenConnection';
   edges: Array<OverPermissionedTokenEdge>;
   pageInfo: PageInfo;
+  /** Usage lost to a crash within the window: a scope used only then is reported unused. */
+  usageGaps: Array<UsageGap>;
+};
+
+/** A span of time whose usage records may be lost: an instance stopped without flushing them (kill -9, power loss) after writing its usage up to `from`. */
+export type UsageGap = {
+  __typename?: 'UsageGap';
+  from: Scalars['DateTime']['output'];
+  to: Scalars['DateTime']['output'];
 };
 
 export type TrimResult = {
@@ -72,6 +81,8 @@ export type TrimResult = {
   keptScopes: Array<Scalars['String']['output']>;
   /** True when nothing was changed. */
   dryRun: Scalars['Boolean']['output'];
+  /** Usage lost to a crash within the window the trim judged: a scope used only then looks unused. A trim over such a window is refused unless allowUsageGaps is true. */
+  usageGaps: Array<UsageGap>;
 };
 
 export type RevokeTokensFilter = {
@@ -81,6 +92,8 @@ export type RevokeTokensFilter = {
   createdBefore?: InputMaybe<Scalars['DateTime']['input']>;
   /** Tokens that have used none of their scopes for this long (and are at least this old). */
   unusedFor?: InputMaybe<Scalars['Duration']['input']>;
+  /** Tokens issued or derived by this token (with, as always, the tokens derived from or bound to them). */
+  createdBy?: InputMaybe<Scalars['ID']['input']>;
 };
 
 export type BulkRevocation = {
@@ -431,7 +444,7 @@ export type Mutation = {
   revokeToken: Token;
   /** Enables a disabled app: its unexpired, unrevoked tokens work again. Root-app tokens only (disabling is the kill switch). */
   enableApp: App;
-  /** Narrows a token (and its derived tokens) to the least scopes that covered its requests within `unusedFor` (default: ever). Never widens. */
+  /** Narrows a token (and its derived tokens) to the least scopes that covered its requests within `unusedFor` (default: ever). Never widens. Refused (BAD_USER_INPUT, usageGaps) when usage was lost to a crash within the window, unless allowUsageGaps. */
   trimToken: TrimResult;
   /** Revokes every active token matching all of the filter, with their derived tokens. */
   revokeTokens: BulkRevocation;
@@ -501,6 +514,7 @@ export type MutationTrimTokenArgs = {
   id: Scalars['ID']['input'];
   unusedFor?: InputMaybe<Scalars['Duration']['input']>;
   dryRun?: InputMaybe<Scalars['Boolean']['input']>;
+  allowUsageGaps?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 
@@ -645,6 +659,7 @@ export type ResolversTypes = {
   OverPermissionedToken: ResolverTypeWrapper<OverPermissionedTokenModel>;
   OverPermissionedTokenEdge: ResolverTypeWrapper<Omit<OverPermissionedTokenEdge, 'node'> & { node: ResolversTypes['OverPermissionedToken'] }>;
   OverPermissionedTokenConnection: ResolverTypeWrapper<OverPermissionedPage>;
+  UsageGap: ResolverTypeWrapper<UsageGap>;
   TrimResult: ResolverTypeWrapper<TrimResultModel>;
   RevokeTokensFilter: RevokeTokensFilter;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
@@ -690,6 +705,7 @@ export type ResolversParentTypes = {
   OverPermissionedToken: OverPermissionedTokenModel;
   OverPermissionedTokenEdge: Omit<OverPermissionedTokenEdge, 'node'> & { node: ResolversParentTypes['OverPermissionedToken'] };
   OverPermissionedTokenConnection: OverPermissionedPage;
+  UsageGap: UsageGap;
   TrimResult: TrimResultModel;
   RevokeTokensFilter: RevokeTokensFilter;
   ID: Scalars['ID']['output'];
@@ -765,6 +781,12 @@ export type OverPermissionedTokenEdgeResolvers<ContextType = GraphQLContext, Par
 export type OverPermissionedTokenConnectionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['OverPermissionedTokenConnection'] = ResolversParentTypes['OverPermissionedTokenConnection']> = {
   edges?: Resolver<Array<ResolversTypes['OverPermissionedTokenEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  usageGaps?: Resolver<Array<ResolversTypes['UsageGap']>, ParentType, ContextType>;
+};
+
+export type UsageGapResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['UsageGap'] = ResolversParentTypes['UsageGap']> = {
+  from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
 export type TrimResultResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TrimResult'] = ResolversParentTypes['TrimResult']> = {
@@ -772,6 +794,7 @@ export type TrimResultResolvers<ContextType = GraphQLContext, ParentType extends
   removedScopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   keptScopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   dryRun?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  usageGaps?: Resolver<Array<ResolversTypes['UsageGap']>, ParentType, ContextType>;
 };
 
 export type BulkRevocationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['BulkRevocation'] = ResolversParentTypes['BulkRevocation']> = {
@@ -928,7 +951,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   rotateToken?: Resolver<ResolversTypes['IssuedToken'], ParentType, ContextType, RequireFields<MutationRotateTokenArgs, 'id'>>;
   revokeToken?: Resolver<ResolversTypes['Token'], ParentType, ContextType, RequireFields<MutationRevokeTokenArgs, 'id'>>;
   enableApp?: Resolver<ResolversTypes['App'], ParentType, ContextType, RequireFields<MutationEnableAppArgs, 'id'>>;
-  trimToken?: Resolver<ResolversTypes['TrimResult'], ParentType, ContextType, RequireFields<MutationTrimTokenArgs, 'id' | 'dryRun'>>;
+  trimToken?: Resolver<ResolversTypes['TrimResult'], ParentType, ContextType, RequireFields<MutationTrimTokenArgs, 'id' | 'dryRun' | 'allowUsageGaps'>>;
   revokeTokens?: Resolver<ResolversTypes['BulkRevocation'], ParentType, ContextType, RequireFields<MutationRevokeTokensArgs, 'filter' | 'dryRun'>>;
   createClientSecret?: Resolver<ResolversTypes['IssuedClientSecret'], ParentType, ContextType, RequireFields<MutationCreateClientSecretArgs, 'appId'>>;
   revokeClientSecret?: Resolver<ResolversTypes['ClientSecret'], ParentType, ContextType, RequireFields<MutationRevokeClientSecretArgs, 'id'>>;
@@ -967,6 +990,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   OverPermissionedToken?: OverPermissionedTokenResolvers<ContextType>;
   OverPermissionedTokenEdge?: OverPermissionedTokenEdgeResolvers<ContextType>;
   OverPermissionedTokenConnection?: OverPermissionedTokenConnectionResolvers<ContextType>;
+  UsageGap?: UsageGapResolvers<ContextType>;
   TrimResult?: TrimResultResolvers<ContextType>;
   BulkRevocation?: BulkRevocationResolvers<ContextType>;
   AuthenticationFailureCount?: AuthenticationFailureCountResolvers<ContextType>;

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { authenticate } from '../domain/authenticate.js'
 import { canSeeToken, type Domain, type Principal } from '../domain/context.js'
 import type { AuthenticatedClient } from '../domain/client-secrets.js'
+import { recordResourceServerUse } from '../domain/usage-tracker.js'
 import { authenticateCaller, type Caller } from './client-auth.js'
 import { OAuthError, withOAuthErrors } from './oauth-error.js'
 import { readForm } from './read-form.js'
@@ -50,6 +51,7 @@ export function oauthIntrospectRoute(authority: TokenAuthority) {
     const result = await authenticate(rc.domain, presented)
     if (!result.ok || !mayInspect(caller, callerPrincipal, result.principal)) return sendJson(res, 200, INACTIVE)
     const { token, app } = result.principal
+    recordResourceServerUse(rc.domain, result.principal)
     const iat = Math.floor(token.createdAt / 1000)
     sendJson(res, 200, {
       active: true,

@@ -12,7 +12,7 @@ import { packageRoot } from '../package-root.js'
 import { refuseMalformedText } from './refuse-malformed-text.js'
 import { auditHash, auditHeadTag, GENESIS_HASH } from './audit-hash.js'
 import { expiriesByKid, jwtExpiriesByKidSql, revokeJwtsOfKeysSql } from './signing-key-sql.js'
-import { narrowFamily } from './narrow-family.js'
+import { narrowFamily, type CloseScopes } from './narrow-family.js'
 import { CHANGE_CHANNEL, PgChangeListener, type ChangeNotice } from './pg-change-listener.js'
 import * as t from './pg-schema.js'
 import { isPlaintextKey, KEYS_SEALED_META, KeyWriteRefused, rotatedKey, type AppChanges, type AppRecord, type AuditEventInput, type AuditFilter, type AuditEventRecord, type ClientSecretRecord, type GuardRows, type Page, type Position, type ScopeRecord, type ScopeUsage, type SigningKeyRecord, type Store, type StoreChange, type TokenFilter, type TokenRecord, type WriteGuard } from './store.js'
@@ -106,6 +106,18 @@ export class PgStore implements Store {
   async getMeta(key: string): Promise<string | null> {
     const [row] = await this.#db.select().from(t.meta).where(eq(t.meta.key, key))
     return row?.value ?? null
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    await this.#db.insert(t.meta).values({ key, value }).onConflictDoUpdate({ target: t.meta.key, set: { value } })
+  }
+
+  async deleteMeta(key: string): Promise<void> {
+    await this.#db.delete(t.meta).where(eq(t.meta.key, key))
+  }
+
+  async listMeta(prefix: string): Promise<{ key: string; value: string }[]> {
+    return this.#db.select().from(t.meta).where(sql`substr(${t.meta.key}, 1, ${prefix.length}) = ${prefix}`)
   }
 
   async initialize(seed: { scopes: ScopeRecord[]; rootApp: AppRecord; rootToken: TokenRecord; audit: AuditEventInput }): Promise<boolean> {
@@ -203,8 +215,10 @@ export class PgStore implements Store {
 
   async insertToken(token: TokenRecord, audit: AuditEventInput, activeParentAt?: number, guard?: WriteGuard): Promise<boolean> {
     return this.#write(async (tx) => {
-      if (activeParentAt !== undefined && token.parentId !== null) {
-        const [parent] = await tx.select().from(t.tokens).where(eq(t.tokens.id, token.parentId))
+      // A derived token's parent, or the issuer a bound token lives by, must still be active.
+      const livesBy = token.parentId ?? token.boundTo
+      if (activeParentAt !== undefined && livesBy !== null) {
+        const [parent] = await tx.select().from(t.tokens).where(eq(t.tokens.id, livesBy))
         if (!parent || parent.revokedAt !== null || (parent.expiresAt !== null && parent.expiresAt <= activeParentAt)) return false
       }
       await tx.insert(t.tokens).values(token)
@@ -221,6 +235,7 @@ export class PgStore implements Store {
     await this.#write(async (tx) => {
       await tx.insert(t.tokens).values(successor)
       await tx.update(t.tokens).set({ parentId: successor.id }).where(eq(t.tokens.parentId, oldId))
+      await tx.update(t.tokens).set({ boundTo: successor.id }).where(eq(t.tokens.boundTo, oldId))
       await tx.update(t.tokens).set(oldEnd).where(eq(t.tokens.id, oldId))
       await tx.insert(t.meta).values({ key: rotatedKey(oldId), value: successor.id })
       await this.#audit(tx, audit)
@@ -378,11 +393,11 @@ export class PgStore implements Store {
     return this.#db.select().from(t.tokenScopeUsage).where(inArray(t.tokenScopeUsage.tokenId, [...tokenIds]))
   }
 
-  async narrowTokenScopes(id: string, scopes: string[], audit: AuditEventInput, guard?: WriteGuard): Promise<{ id: string; scopes: string[] }[]> {
+  async narrowTokenScopes(id: string, scopes: string[], audit: AuditEventInput, close?: CloseScopes, guard?: WriteGuard): Promise<{ id: string; scopes: string[] }[]> {
     return this.#write(
       async (tx) => {
         const { rows } = await tx.execute<{ id: string; parent_id: string | null; scopes: string[] }>(selectFamilySql(id))
-        const changed = narrowFamily(rows.map((r) => ({ id: r.id, parentId: r.parent_id, scopes: r.scopes })), id, scopes)
+        const changed = narrowFamily(rows.map((r) => ({ id: r.id, parentId: r.parent_id, scopes: r.scopes })), id, scopes, close)
         for (const c of changed) await tx.update(t.tokens).set({ scopes: c.scopes }).where(eq(t.tokens.id, c.id))
         await this.#audit(tx, { ...audit, details: { ...audit.details, changed } })
         return changed

@@ -8,7 +8,7 @@ import { packageRoot } from '../package-root.js'
 import { refuseMalformedText } from './refuse-malformed-text.js'
 import { auditHash, auditHeadTag, GENESIS_HASH } from './audit-hash.js'
 import { expiriesByKid, jwtExpiriesByKidSql, revokeJwtsOfKeysSql } from './signing-key-sql.js'
-import { narrowFamily } from './narrow-family.js'
+import { narrowFamily, type CloseScopes } from './narrow-family.js'
 import * as t from './sqlite-schema.js'
 import { isPlaintextKey, KEYS_SEALED_META, KeyWriteRefused, rotatedKey, type AppChanges, type GuardRows, type StoreChange, type WriteGuard } from './store.js'
 import { auditConditions } from './audit-conditions.js'
@@ -176,6 +176,18 @@ export class SqliteStore implements Store {
     return this.#db.select().from(t.meta).where(eq(t.meta.key, key)).get()?.value ?? null
   }
 
+  async setMeta(key: string, value: string): Promise<void> {
+    await this.#write((tx) => tx.insert(t.meta).values({ key, value }).onConflictDoUpdate({ target: t.meta.key, set: { value } }).run())
+  }
+
+  async deleteMeta(key: string): Promise<void> {
+    await this.#write((tx) => tx.delete(t.meta).where(eq(t.meta.key, key)).run())
+  }
+
+  async listMeta(prefix: string): Promise<{ key: string; value: string }[]> {
+    return this.#db.select().from(t.meta).where(sql`substr(${t.meta.key}, 1, ${prefix.length}) = ${prefix}`).all()
+  }
+
   async initialize(seed: { scopes: ScopeRecord[]; rootApp: AppRecord; rootToken: TokenRecord; audit: AuditEventInput }): Promise<boolean> {
     return this.#write((tx) => {
       if (tx.select().from(t.meta).where(eq(t.meta.key, 'initialized_at')).get()) return false
@@ -262,8 +274,10 @@ export class SqliteStore implements Store {
 
   async insertToken(token: TokenRecord, audit: AuditEventInput, activeParentAt?: number, guard?: WriteGuard): Promise<boolean> {
     return this.#write((tx) => {
-      if (activeParentAt !== undefined && token.parentId !== null) {
-        const parent = tx.select().from(t.tokens).where(eq(t.tokens.id, token.parentId)).get()
+      // A derived token's parent, or the issuer a bound token lives by, must still be active.
+      const livesBy = token.parentId ?? token.boundTo
+      if (activeParentAt !== undefined && livesBy !== null) {
+        const parent = tx.select().from(t.tokens).where(eq(t.tokens.id, livesBy)).get()
         if (!parent || parent.revokedAt !== null || (parent.expiresAt !== null && parent.expiresAt <= activeParentAt)) return false
       }
       tx.insert(t.tokens).values(token).run()
@@ -280,6 +294,7 @@ export class SqliteStore implements Store {
     await this.#write((tx) => {
       tx.insert(t.tokens).values(successor).run()
       tx.update(t.tokens).set({ parentId: successor.id }).where(eq(t.tokens.parentId, oldId)).run()
+      tx.update(t.tokens).set({ boundTo: successor.id }).where(eq(t.tokens.boundTo, oldId)).run()
       tx.update(t.tokens).set(oldEnd).where(eq(t.tokens.id, oldId)).run()
       tx.insert(t.meta).values({ key: rotatedKey(oldId), value: successor.id }).run()
       this.#audit(tx, audit)
@@ -434,10 +449,10 @@ export class SqliteStore implements Store {
     return this.#db.select().from(t.tokenScopeUsage).where(inArray(t.tokenScopeUsage.tokenId, [...tokenIds])).all()
   }
 
-  async narrowTokenScopes(id: string, scopes: string[], audit: AuditEventInput, guard?: WriteGuard): Promise<{ id: string; scopes: string[] }[]> {
+  async narrowTokenScopes(id: string, scopes: string[], audit: AuditEventInput, close?: CloseScopes, guard?: WriteGuard): Promise<{ id: string; scopes: string[] }[]> {
     const narrowed = await this.#write((tx) => {
       const family = tx.all<{ id: string; parent_id: string | null; scopes: string }>(selectFamilySql(id))
-      const changed = narrowFamily(family.map((r) => ({ id: r.id, parentId: r.parent_id, scopes: JSON.parse(r.scopes) as string[] })), id, scopes)
+      const changed = narrowFamily(family.map((r) => ({ id: r.id, parentId: r.parent_id, scopes: JSON.parse(r.scopes) as string[] })), id, scopes, close)
       for (const c of changed) tx.update(t.tokens).set({ scopes: c.scopes }).where(eq(t.tokens.id, c.id)).run()
       this.#audit(tx, { ...audit, details: { ...audit.details, changed } })
       return changed

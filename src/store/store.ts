@@ -1,6 +1,8 @@
 // The storage contract the domain talks to. Every method that changes data takes the audit
 // event that records the change and commits both in one transaction. Times are epoch ms.
 
+import type { CloseScopes } from './narrow-family.js'
+
 export type TokenKind = 'OPAQUE' | 'JWT'
 export type TokenStatus = 'ACTIVE' | 'EXPIRED' | 'REVOKED'
 
@@ -116,12 +118,16 @@ export interface TokenFilter {
   /** Only tokens holding this scope (as granted, not through implies). */
   scope?: string | undefined
   createdBefore?: number | undefined
+  /** Only tokens issued or derived by this token. */
+  createdBy?: string | undefined
   /** Only tokens with an expiry at or before this instant. */
   expiresBefore?: number | undefined
   /** Only tokens that never expire. */
   neverExpires?: boolean | undefined
   /** Evaluates `status` against this instant. */
   now: number
+  /** The instance-wide maximum lifetime, applied by `status` as apps' own maximum is. */
+  maxLifetimeMs?: number | undefined
 }
 
 export interface AuditFilter {
@@ -192,6 +198,11 @@ export interface Store {
   close(): Promise<void>
 
   getMeta(key: string): Promise<string | null>
+  /** Sets a bookkeeping entry (such as an instance's usage heartbeat); not audited, not a change caches hear of. */
+  setMeta(key: string, value: string): Promise<void>
+  deleteMeta(key: string): Promise<void>
+  /** Entries whose key starts with `prefix`. */
+  listMeta(prefix: string): Promise<{ key: string; value: string }[]>
   /** Creates the built-in scopes, the root app and the root token in one transaction; false if already initialised. */
   initialize(seed: { scopes: ScopeRecord[]; rootApp: AppRecord; rootToken: TokenRecord; audit: AuditEventInput }): Promise<boolean>
 
@@ -264,11 +275,12 @@ export interface Store {
   /** Usage rows of several tokens at once (for reports over a page of tokens). */
   listUsage(tokenIds: readonly string[]): Promise<ScopeUsage[]>
   /**
-   * Narrows a token to `scopes` (a subset of its own) and every token derived from it to its
-   * intersection with its parent's new scopes, so children never out-scope their parent.
+   * Narrows a token to `scopes` (a subset of its own) and every token derived from it to what it
+   * held that its parent's new scopes still imply (through `close`), so children never out-scope
+   * their parent. Throws EmptiedTokensError, writing nothing, when a child would keep no scope.
    * Returns the tokens changed with their new scopes.
    */
-  narrowTokenScopes(id: string, scopes: string[], audit: AuditEventInput, guard?: WriteGuard): Promise<{ id: string; scopes: string[] }[]>
+  narrowTokenScopes(id: string, scopes: string[], audit: AuditEventInput, close?: CloseScopes, guard?: WriteGuard): Promise<{ id: string; scopes: string[] }[]>
   /** Revokes several tokens and all their descendants in one transaction; returns the ids revoked now. */
   revokeTokensCascade(ids: readonly string[], at: number, reason: string | null, audit: AuditEventInput, guard?: WriteGuard): Promise<string[]>
 }

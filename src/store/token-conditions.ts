@@ -17,11 +17,19 @@ export function tokenConditions(f: TokenFilter, dialect: Dialect): string[] {
   if (f.appId !== undefined) where.push(`app_id = ${dialect.bind(f.appId)}`)
   if (f.subject !== undefined) where.push(`subject = ${dialect.bind(f.subject)}`)
   if (f.status === 'REVOKED') where.push('revoked_at IS NOT NULL')
-  if (f.status === 'EXPIRED') where.push(`revoked_at IS NULL AND expires_at <= ${dialect.bind(f.now)}`)
-  if (f.status === 'ACTIVE') where.push(`revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ${dialect.bind(f.now)})`)
+  // A token dead under a lifetime policy (the instance's, or its app's, counted from creation) is EXPIRED, not ACTIVE.
+  if (f.status === 'EXPIRED') where.push(`revoked_at IS NULL AND (expires_at <= ${dialect.bind(f.now)} OR NOT ${livesUnderPolicy(f, dialect)})`)
+  if (f.status === 'ACTIVE') where.push(`revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ${dialect.bind(f.now)}) AND ${livesUnderPolicy(f, dialect)}`)
   if (f.scope !== undefined) where.push(dialect.hasScope(dialect.bind(f.scope)))
   if (f.createdBefore !== undefined) where.push(`created_at < ${dialect.bind(f.createdBefore)}`)
+  if (f.createdBy !== undefined) where.push(`created_by = ${dialect.bind(f.createdBy)}`)
   if (f.expiresBefore !== undefined) where.push(`expires_at <= ${dialect.bind(f.expiresBefore)}`)
   if (f.neverExpires) where.push('expires_at IS NULL')
   return where
+}
+
+/** SQL true when a token still lives under the lifetime policies: created within the instance's and its app's maximum. */
+function livesUnderPolicy(f: TokenFilter, dialect: Dialect): string {
+  const app = `NOT EXISTS (SELECT 1 FROM apps WHERE apps.id = tokens.app_id AND apps.max_token_lifetime_ms IS NOT NULL AND tokens.created_at + apps.max_token_lifetime_ms <= ${dialect.bind(f.now)})`
+  return f.maxLifetimeMs !== undefined ? `(tokens.created_at + ${dialect.bind(f.maxLifetimeMs)} > ${dialect.bind(f.now)} AND ${app})` : `(${app})`
 }

@@ -1,14 +1,15 @@
 import { sql, type SQL } from 'drizzle-orm'
 
 /**
- * Revokes a token and every token derived from it, transitively, returning the ids revoked now
+ * Revokes a token and every token derived from it or bound to it (issued by a derived, exchanged or
+ * bound token), transitively, returning the ids revoked now
  * (already revoked ones are left as they were). The same SQL runs on SQLite and PostgreSQL.
  */
 export function revokeFamilySql(id: string, at: number, reason: string | null): SQL {
   return sql`
     WITH RECURSIVE family(id) AS (
       SELECT id FROM tokens WHERE id = ${id}
-      UNION SELECT tokens.id FROM tokens JOIN family ON tokens.parent_id = family.id
+      UNION SELECT tokens.id FROM tokens JOIN family ON tokens.parent_id = family.id OR tokens.bound_to = family.id
     )
     UPDATE tokens SET revoked_at = ${at}, revoke_reason = ${reason}
     WHERE id IN (SELECT id FROM family) AND revoked_at IS NULL

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { describe, test } from 'node:test'
 import { verifyAuditChain } from '../../src/domain/verify-audit.js'
+import { EmptiedTokensError } from '../../src/store/narrow-family.js'
 import { KeyWriteRefused, rotatedKey, type AppRecord, type AuditEventInput, type GuardRows, type ScopeRecord, type SigningKeyRecord, type Store, type StoreChange, type TokenRecord } from '../../src/store/store.js'
 
 export type MakeStore = () => Promise<{ store: Store; cleanup: () => Promise<void> }>
@@ -221,11 +222,18 @@ export function defineStoreConformance(name: string, makeStore: MakeStore, optio
       await store.insertToken(token('c', { parentId: 'p', scopes: ['a:write', 'b'] }), audit('token.derive'))
       await store.insertToken(token('g', { parentId: 'c', scopes: ['b'] }), audit('token.derive'))
       await store.insertToken(token('c2', { parentId: 'p', scopes: ['a:read'] }), audit('token.derive'))
-      const changed = await store.narrowTokenScopes('p', ['a:read', 'a:write'], audit('token.trim'))
-      assert.deepEqual(changed.sort((x, y) => x.id.localeCompare(y.id)), [{ id: 'c', scopes: ['a:write'] }, { id: 'g', scopes: [] }, { id: 'p', scopes: ['a:read', 'a:write'] }])
-      assert.deepEqual((await store.getToken('g'))?.scopes, [])
+      // 11.12: a narrowing that would leave a descendant with no scope is refused whole.
+      const events = await store.countAuditEvents({})
+      await assert.rejects(store.narrowTokenScopes('p', ['a:read', 'a:write'], audit('token.trim')), (e: Error) => e instanceof EmptiedTokensError && e.ids.join() === 'g')
+      assert.deepEqual((await store.getToken('p'))?.scopes, ['a:read', 'a:write', 'b'], 'a refused narrowing writes nothing')
+      assert.equal(await store.countAuditEvents({}), events)
+      // A child keeps what it held that its parent still implies (a:write → a:read).
+      const close = (scopes: readonly string[]) => new Set(scopes.flatMap((s) => (s === 'a:write' ? [s, 'a:read'] : [s])))
+      const changed = await store.narrowTokenScopes('p', ['a:read', 'b'], audit('token.trim'), close)
+      assert.deepEqual(changed.sort((x, y) => x.id.localeCompare(y.id)), [{ id: 'c', scopes: ['a:read', 'b'] }, { id: 'p', scopes: ['a:read', 'b'] }])
+      assert.deepEqual((await store.getToken('g'))?.scopes, ['b'])
       assert.deepEqual((await store.getToken('c2'))?.scopes, ['a:read'], 'an unaffected child is untouched')
-      assert.deepEqual(await store.narrowTokenScopes('p', ['a:read', 'a:write'], audit('token.trim')), [], 'nothing left to narrow')
+      assert.deepEqual(await store.narrowTokenScopes('p', ['a:read', 'b'], audit('token.trim'), close), [], 'nothing left to narrow')
     }))
 
     test('chains audit events, filters them and verifies the chain', withStore(async (store) => {
@@ -387,7 +395,7 @@ export function defineStoreConformance(name: string, makeStore: MakeStore, optio
         ['revokeTokenCascade', () => store.revokeTokenCascade('t1', T0, null, audit('token.revoke'), refuse)],
         ['revokeTokensCascade', () => store.revokeTokensCascade(['t1'], T0, null, audit('token.revoke'), refuse)],
         ['rotateToken', () => store.rotateToken('t1', token('t3'), { revokedAt: T0, revokeReason: 'rotated' }, audit('token.rotate'), refuse)],
-        ['narrowTokenScopes', () => store.narrowTokenScopes('t1', [], audit('token.trim'), refuse)],
+        ['narrowTokenScopes', () => store.narrowTokenScopes('t1', [], audit('token.trim'), undefined, refuse)],
         ['insertSigningKey', () => store.insertSigningKey(key('k2'), T0, audit('key.rotate'), undefined, refuse)],
         ['insertClientSecret', () => store.insertClientSecret({ id: 'cs2', appId: 'x', secretHash: 'h', createdAt: T0, revokedAt: null, scopes: null, createdBy: null, lastUsedAt: null }, audit('secret.create'), refuse)],
         ['revokeClientSecret', () => store.revokeClientSecret('cs', T0, audit('secret.revoke'), refuse)],
