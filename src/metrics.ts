@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import type { Store } from './store/store.js'
+import type { Store } from './domain/ports.js'
 
 /**
  * Prometheus metrics of one server (its own registry, so several servers in one process stay

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { ScopewardError, badInput, notFound } from '../errors.js'
-import type { AppChanges, AppRecord } from '../store/store.js'
+import type { AppChanges, AppRecord } from './model.js'
 import { assertNoSubject, auditEvent, canAdministerApp, canSeeApp, type Domain, type Principal, type RequestInfo } from './context.js'
 import { parseDuration } from './duration.js'
 import { assertHeld, grantableScopes } from './grant.js'

@@ -1,4 +1,4 @@
-import type { AppRecord, TokenRecord } from '../store/store.js'
+import type { AppRecord, TokenRecord } from './model.js'
 import { looksLikeOpaqueToken, parseOpaqueToken, secretMatches } from '../tokens/opaque-token.js'
 import type { Domain, Principal } from './context.js'
 import { deadAncestor, tokenStatus } from './token-status.js'

@@ -1,5 +1,5 @@
 import { badInput } from '../errors.js'
-import type { TokenRecord } from '../store/store.js'
+import type { TokenRecord } from './model.js'
 import { auditEvent, type Domain, type Principal, type RequestInfo } from './context.js'
 import { parseDuration } from './duration.js'
 import { listTokens } from './queries.js'

@@ -1,5 +1,5 @@
 import { ScopewardError, badInput, notFound } from '../errors.js'
-import type { AppRecord, ClientSecretRecord } from '../store/store.js'
+import type { AppRecord, ClientSecretRecord } from './model.js'
 import { generateClientSecret, parseClientSecret } from '../tokens/client-secret.js'
 import { hashSecret, secretMatches } from '../tokens/opaque-token.js'
 import { administeredApp } from './apps.js'

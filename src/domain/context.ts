@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type { Clock } from '../clock.js'
 import { ScopewardError } from '../errors.js'
-import type { AppRecord, AuditEventInput, Store, TokenRecord } from '../store/store.js'
+import type { AppRecord, AuditEventInput, TokenRecord } from './model.js'
+import type { Store } from './ports.js'
 import type { ScopeCatalogue } from './scope-catalogue.js'
 import type { SigningKeys } from './signing-keys.js'
 

@@ -1,5 +1,5 @@
 import { ScopewardError, badInput } from '../errors.js'
-import type { ScopeRecord } from '../store/store.js'
+import type { ScopeRecord } from './model.js'
 import { assertNoSubject, auditEvent, type Domain, type Principal, type RequestInfo } from './context.js'
 import { assertHeld, grantableScopes } from './grant.js'
 import { assertScopeList, assertScopeName, normalizeScopes, wouldCycle } from './scope-rules.js'

@@ -1,5 +1,5 @@
 import { badInput, notFound } from '../errors.js'
-import type { TokenKind } from '../store/store.js'
+import type { TokenKind } from './model.js'
 import type { Domain, Principal, RequestInfo } from './context.js'
 import { resolveExpiry } from './expiry.js'
 import { createToken, type IssuedToken } from './issue-token.js'

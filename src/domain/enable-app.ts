@@ -1,5 +1,5 @@
 import { ScopewardError } from '../errors.js'
-import type { AppRecord } from '../store/store.js'
+import type { AppRecord } from './model.js'
 import { administeredApp } from './apps.js'
 import { auditEvent, type Domain, type Principal, type RequestInfo } from './context.js'
 import { allOf, callerGuard, retryStale, unchangedApp } from './write-guard.js'

@@ -1,5 +1,5 @@
 import { badInput } from '../errors.js'
-import type { AppRecord, TokenKind } from '../store/store.js'
+import type { AppRecord, TokenKind } from './model.js'
 import type { Domain } from './context.js'
 import { formatDuration, parseDuration } from './duration.js'
 

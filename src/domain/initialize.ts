@@ -1,5 +1,5 @@
 import { ScopewardError } from '../errors.js'
-import type { AppRecord, ScopeRecord, TokenRecord } from '../store/store.js'
+import type { AppRecord, ScopeRecord, TokenRecord } from './model.js'
 import { generateOpaqueToken, hashSecret } from '../tokens/opaque-token.js'
 import { auditEvent, CLI_REQUEST, type Domain } from './context.js'
 import { BUILT_IN_SCOPES } from './scope-rules.js'

@@ -1,5 +1,5 @@
 import { ScopewardError, badInput, notFound } from '../errors.js'
-import type { AppRecord, TokenKind, TokenRecord, WriteGuard } from '../store/store.js'
+import type { AppRecord, TokenKind, TokenRecord, WriteGuard } from './model.js'
 import { generateOpaqueToken, hashSecret } from '../tokens/opaque-token.js'
 import { auditEvent, canSeeApp, type Domain, type Principal, type RequestInfo } from './context.js'
 import { resolveExpiry } from './expiry.js'

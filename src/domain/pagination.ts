@@ -1,5 +1,5 @@
 import { badInput } from '../errors.js'
-import type { Position } from '../store/store.js'
+import type { Position } from './model.js'
 
 export const DEFAULT_PAGE_SIZE = 20
 export const MAX_PAGE_SIZE = 100

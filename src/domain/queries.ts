@@ -1,4 +1,4 @@
-import type { AppRecord, AuditEventRecord, AuditFilter, Page, TokenFilter, TokenRecord, TokenStatus } from '../store/store.js'
+import type { AppRecord, AuditEventRecord, AuditFilter, Page, TokenFilter, TokenRecord, TokenStatus } from './model.js'
 import { canSeeApp, canSeeToken, type Domain, type Principal } from './context.js'
 import { looksLikeOpaqueToken, parseOpaqueToken, secretMatches } from '../tokens/opaque-token.js'
 import { parseInstant } from './validate.js'

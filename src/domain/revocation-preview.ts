@@ -1,5 +1,5 @@
 import { notFound } from '../errors.js'
-import type { TokenRecord } from '../store/store.js'
+import type { TokenRecord } from './model.js'
 import { canSeeToken, type Domain, type Principal } from './context.js'
 
 /**

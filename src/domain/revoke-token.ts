@@ -1,5 +1,5 @@
 import { notFound } from '../errors.js'
-import type { TokenRecord } from '../store/store.js'
+import type { TokenRecord } from './model.js'
 import { auditEvent, canSeeToken, type Domain, type Principal, type RequestInfo } from './context.js'
 import { lookupToken } from './queries.js'
 import { optionalText } from './validate.js'

@@ -1,5 +1,5 @@
 import { ScopewardError, badInput, notFound } from '../errors.js'
-import { rotatedKey, type AppRecord, type TokenRecord } from '../store/store.js'
+import { rotatedKey, type AppRecord, type TokenRecord } from './model.js'
 import { generateOpaqueToken, hashSecret } from '../tokens/opaque-token.js'
 import { auditEvent, canSeeToken, type Domain, type Principal, type RequestInfo } from './context.js'
 import { parseDuration } from './duration.js'

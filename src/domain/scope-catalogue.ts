@@ -1,4 +1,5 @@
-import type { ScopeRecord, Store } from '../store/store.js'
+import type { ScopeRecord } from './model.js'
+import type { Store } from './ports.js'
 import { closeUnderImplies, type ImpliesMap } from './scope-rules.js'
 
 /**

@@ -1,5 +1,5 @@
 import { ScopewardError, badInput } from '../errors.js'
-import type { AuditEventInput, SigningKeyStatus, WriteGuard } from '../store/store.js'
+import type { AuditEventInput, SigningKeyStatus, WriteGuard } from './model.js'
 import { assertNoSubject, auditEvent, type Domain, type Principal, type RequestInfo } from './context.js'
 import { callerGuard } from './write-guard.js'
 

@@ -1,4 +1,4 @@
-import type { AppRecord, TokenRecord, TokenStatus } from '../store/store.js'
+import type { AppRecord, TokenRecord, TokenStatus } from './model.js'
 import type { Domain } from './context.js'
 
 /** REVOKED wins over EXPIRED: a revoked token is reported as revoked whatever its expiry. */

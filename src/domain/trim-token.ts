@@ -1,6 +1,6 @@
 import { badInput, notFound } from '../errors.js'
 import { EmptiedTokensError } from '../store/narrow-family.js'
-import { rotatedKey, type TokenRecord } from '../store/store.js'
+import { rotatedKey, type TokenRecord } from './model.js'
 import { auditEvent, canSeeToken, type Domain, type Principal, type RequestInfo } from './context.js'
 import { parseDuration } from './duration.js'
 import { lookupToken } from './queries.js'

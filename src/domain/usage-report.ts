@@ -1,4 +1,4 @@
-import type { ScopeUsage, TokenRecord } from '../store/store.js'
+import type { ScopeUsage, TokenRecord } from './model.js'
 import type { Domain, Principal } from './context.js'
 import { parseDuration } from './duration.js'
 import { encodeCursor, pageSize } from './pagination.js'

@@ -1,5 +1,5 @@
 import { auditHash, auditHeadTag, GENESIS_HASH } from '../store/audit-hash.js'
-import type { Store } from '../store/store.js'
+import type { Store } from './ports.js'
 
 export type AuditVerdict = { ok: true; events: number; keyed: number; head: { seq: number; hash: string } | null } | { ok: false; events: number; seq: number | null; problem: string }
 

@@ -2,7 +2,7 @@
 // on rows read before the transaction, so the guards below re-read those rows under the write lock
 // and abort (nothing written) when they no longer allow it. See docs/concurrency.md.
 import { ScopewardError } from '../errors.js'
-import { rotatedKey, type AppRecord, type GuardRows, type TokenRecord, type WriteGuard } from '../store/store.js'
+import { rotatedKey, type AppRecord, type GuardRows, type TokenRecord, type WriteGuard } from './model.js'
 import { effectiveScopes, unusableReason } from './authenticate.js'
 import { clientSecretOfActor } from './client-secrets.js'
 import type { Domain, Principal } from './context.js'

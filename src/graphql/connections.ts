@@ -1,4 +1,4 @@
-import type { Page } from '../store/store.js'
+import type { Page } from '../domain/model.js'
 
 /** What a list resolver hands to its connection type: a page, a cursor per row, and a lazy count. */
 export interface ConnectionParent<T> extends Page<T> {

@@ -1,7 +1,7 @@
 import type { GraphQLSchema } from 'graphql'
 import type { Domain, Principal, RequestInfo } from '../domain/context.js'
 import { ScopewardError } from '../errors.js'
-import type { AppRecord } from '../store/store.js'
+import type { AppRecord } from '../domain/model.js'
 
 /** The per-request GraphQL context: the domain, who is calling, and request facts for the audit log. */
 export interface GraphQLContext {

@@ -1,12 +1,13 @@
+import type { CloseScopes } from '../domain/model.js'
+
+export type { CloseScopes }
+
 /** A token of a family being narrowed, parents before children (ordered by depth from the narrowed token). */
 export interface FamilyMember {
   id: string
   parentId: string | null
   scopes: string[]
 }
-
-/** Closes a scope list under `implies`; without one, a scope implies only itself. */
-export type CloseScopes = (scopes: readonly string[]) => ReadonlySet<string>
 
 const noImplies: CloseScopes = (scopes) => new Set(scopes)
 

@@ -1,15 +1,29 @@
 import pg from 'pg'
-import type { StoreChange } from './store.js'
+import type { StoreChange } from '../domain/model.js'
 
 /** The NOTIFY channel every instance's mutating transactions publish their changes on. */
 export const CHANGE_CHANNEL = 'scopeward'
 /** application_name of the listening connection: lets operators (and tests) find it in pg_stat_activity. */
 export const LISTENER_APPLICATION_NAME = 'scopeward-listen'
 
-/** What a notification carries: the change and the instance that made it (which heard it at commit already). */
+/** NOTIFY payloads must stay under 8000 bytes; larger changes are announced as 'all'. */
+const MAX_PAYLOAD = 7_900
+
+/**
+ * What a notification carries: the notices the outbox derived from one committed write (outbox.ts,
+ * noticesOf) and the instance that made it (which delivered them at commit already). `change` is the
+ * single-notice form of earlier versions, still understood while instances of both run side by side.
+ */
 export interface ChangeNotice {
   origin: string
-  change: StoreChange
+  changes?: StoreChange[]
+  change?: StoreChange
+}
+
+/** The NOTIFY payload of a write's notices; notices too large for one notification become 'all'. */
+export function noticePayload(origin: string, changes: readonly StoreChange[]): string {
+  const payload = JSON.stringify({ origin, changes: [...changes] } satisfies ChangeNotice)
+  return payload.length <= MAX_PAYLOAD ? payload : JSON.stringify({ origin, changes: [{ kind: 'all' }] } satisfies ChangeNotice)
 }
 
 export interface ChangeListenerOptions {
@@ -88,7 +102,14 @@ export class PgChangeListener {
       this.#options.onChange({ kind: 'all' })
       return
     }
-    if (notice.origin !== this.#options.origin) this.#options.onChange(notice.change)
+    if (typeof notice !== 'object' || notice === null) {
+      this.#options.onChange({ kind: 'all' })
+      return
+    }
+    if (notice.origin === this.#options.origin) return
+    // A payload of no known shape is a gap: every cache starts over rather than miss a change.
+    const changes = notice.changes ?? (notice.change ? [notice.change] : [{ kind: 'all' as const }])
+    for (const change of changes) this.#options.onChange(change)
   }
 
   /** `SELECT 1` with a deadline: a backend terminated silently (or a half-open TCP connection) fails it. */

@@ -1,5 +1,5 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose'
-import type { SigningKeyRecord } from '../store/store.js'
+import type { SigningKeyRecord } from '../domain/model.js'
 import { sealPrivateKey } from './seal-private-key.js'
 
 /** Signing algorithms Scopeward makes keys for: EdDSA (Ed25519) by default; RS256 because RFC 9068 §4 makes it the interop floor. */

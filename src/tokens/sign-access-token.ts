@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose'
 import type { JwtIssuer } from '../domain/context.js'
-import type { TokenRecord } from '../store/store.js'
+import type { TokenRecord } from '../domain/model.js'
 import type { KeyRing } from './key-ring.js'
 import type { TokenAuthority } from './token-authority.js'
 

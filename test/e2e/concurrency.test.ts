@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { resolve } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import type { AuditEventRecord } from '../../src/store/store.js'
+import type { AuditEventRecord } from '../../src/domain/model.js'
 import { createApp, dataOf, DERIVE, issue, REVOKE, ROTATE, startServer, type GraphQLResult, type TestServer } from './harness.js'
 
 const ROUNDS = 5

@@ -5,7 +5,9 @@ import { randomUUID } from 'node:crypto'
 import { describe, test } from 'node:test'
 import { verifyAuditChain } from '../../src/domain/verify-audit.js'
 import { EmptiedTokensError } from '../../src/store/narrow-family.js'
-import { KeyWriteRefused, rotatedKey, type AppRecord, type AuditEventInput, type GuardRows, type ScopeRecord, type SigningKeyRecord, type Store, type StoreChange, type TokenRecord } from '../../src/store/store.js'
+import { rotatedKey, type AppRecord, type AuditEventInput, type GuardRows, type ScopeRecord, type SigningKeyRecord, type StoreChange, type TokenRecord } from '../../src/domain/model.js'
+import type { Store } from '../../src/domain/ports.js'
+import { KeyWriteRefused } from '../../src/store/store.js'
 
 export type MakeStore = () => Promise<{ store: Store; cleanup: () => Promise<void> }>
 

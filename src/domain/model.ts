@@ -1,0 +1,190 @@
+// The domain's model: the entities and values every layer speaks of (a token, an app, a scope, a
+// signing key, a client secret, an audit event) and the shapes of lists over them. Plain data, no
+// behaviour and no storage: store/ maps its rows to these types, the domain decides with them.
+// Times are epoch ms.
+
+export type TokenKind = 'OPAQUE' | 'JWT'
+export type TokenStatus = 'ACTIVE' | 'EXPIRED' | 'REVOKED'
+
+export interface ScopeRecord {
+  name: string
+  description: string
+  implies: string[]
+  builtIn: boolean
+  createdAt: number
+}
+
+export interface AppRecord {
+  id: string
+  name: string
+  description: string | null
+  allowedScopes: string[]
+  maxTokenLifetimeMs: number | null
+  isRoot: boolean
+  createdAt: number
+  disabledAt: number | null
+}
+
+/** The fields of an app a change may set: each is written on its own, never the whole row back. */
+export type AppChanges = Partial<Pick<AppRecord, 'name' | 'description' | 'allowedScopes' | 'maxTokenLifetimeMs' | 'disabledAt'>>
+
+export interface TokenRecord {
+  id: string
+  appId: string
+  subject: string | null
+  name: string
+  kind: TokenKind
+  scopes: string[]
+  secretHash: string | null
+  createdAt: number
+  expiresAt: number | null
+  revokedAt: number | null
+  revokeReason: string | null
+  lastUsedAt: number | null
+  createdBy: string | null
+  parentId: string | null
+  /** For a JWT: the kid of the key that signed it. */
+  kid: string | null
+  /** The issuer this token is bound to (lives no longer than it, revoked with its family); null: none. */
+  boundTo: string | null
+}
+
+/** The end a rotation gives the old token: a grace expiry, or revoked at once. */
+export type RotatedEnd = { expiresAt: number | null } | { revokedAt: number; revokeReason: string }
+
+/** Closes a scope list under `implies`; without one, a scope implies only itself. */
+export type CloseScopes = (scopes: readonly string[]) => ReadonlySet<string>
+
+export type SigningKeyStatus = 'ACTIVE' | 'RETIRING' | 'RETIRED'
+
+export interface SigningKeyRecord {
+  kid: string
+  alg: string
+  status: SigningKeyStatus
+  /** The public JWK, JSON. */
+  publicJwk: string
+  /** The private JWK: a compact JWE (dir + A256GCM) under the master key, or JSON without one. */
+  privateKey: string
+  createdAt: number
+  /** When RETIRING: after this instant no token it signed is still valid, and it becomes RETIRED. */
+  retireAfter: number | null
+  /** Pre-publication: the key is in the JWKS but signs only from this instant on; null: at once. */
+  activatesAt: number | null
+}
+
+/** A stored private key that is plain JWK JSON (a sealed one is a compact JWE; a wiped one is empty). */
+export const isPlaintextKey = (privateKey: string): boolean => privateKey.startsWith('{')
+
+/** `meta` key set once any signing key of the database is sealed under a master key. */
+export const KEYS_SEALED_META = 'signing_keys_sealed'
+
+/** The meta key recording that a token was rotated (its value: the successor's id). */
+export const rotatedKey = (tokenId: string): string => `rotated:${tokenId}`
+
+export interface ClientSecretRecord {
+  id: string
+  appId: string
+  /** SHA-256 (hex) of the secret part. */
+  secretHash: string
+  createdAt: number
+  revokedAt: number | null
+  /** The most a client_credentials grant with this secret may carry; null (secrets older than ceilings): nothing. */
+  scopes: string[] | null
+  /** The audit actor that created it. */
+  createdBy: string | null
+  lastUsedAt: number | null
+}
+
+export interface AuditEventInput {
+  id: string
+  at: number
+  actor: string | null
+  appId: string | null
+  action: string
+  target: string | null
+  requestId: string | null
+  ip: string | null
+  details: Record<string, unknown>
+}
+
+/** An audit event as committed: its place in the chain (`seq`) and its link (`hash`). */
+export interface AuditEventRecord extends AuditEventInput {
+  seq: number
+  hash: string
+}
+
+/** A keyset position in a list ordered by (createdAt, id): stable while rows are inserted. */
+export interface Position {
+  createdAt: number
+  id: string
+}
+
+export interface TokenFilter {
+  appId?: string | undefined
+  subject?: string | undefined
+  status?: TokenStatus | undefined
+  /** Only tokens holding this scope (as granted, not through implies). */
+  scope?: string | undefined
+  createdBefore?: number | undefined
+  /** Only tokens issued or derived by this token. */
+  createdBy?: string | undefined
+  /** Only tokens with an expiry at or before this instant. */
+  expiresBefore?: number | undefined
+  /** Only tokens that never expire. */
+  neverExpires?: boolean | undefined
+  /** Evaluates `status` against this instant. */
+  now: number
+  /** The instance-wide maximum lifetime, applied by `status` as apps' own maximum is. */
+  maxLifetimeMs?: number | undefined
+}
+
+export interface AuditFilter {
+  appId?: string | undefined
+  actor?: string | undefined
+  action?: string | undefined
+  target?: string | undefined
+  from?: number | undefined
+  to?: number | undefined
+}
+
+export interface Page<T> {
+  rows: T[]
+  hasNextPage: boolean
+}
+
+export interface ScopeUsage {
+  tokenId: string
+  scope: string
+  count: number
+  lastUsedAt: number
+}
+
+/**
+ * A change that caches must hear of: a token (revoked, narrowed, rotated, re-parented), an app,
+ * the signing keys, the scope catalogue, or 'all' (a gap in notifications: drop every cache).
+ */
+export type StoreChange = { kind: 'token'; ids: readonly string[] } | { kind: 'app'; id: string } | { kind: 'keys' } | { kind: 'scopes' } | { kind: 'all' }
+
+/** The rows a write guard re-read inside the write's transaction (absent ids map to nothing). */
+export interface GuardRows {
+  tokens: ReadonlyMap<string, TokenRecord>
+  apps: ReadonlyMap<string, AppRecord>
+  clientSecrets: ReadonlyMap<string, ClientSecretRecord>
+  signingKeys: ReadonlyMap<string, SigningKeyRecord>
+  meta: ReadonlyMap<string, string>
+}
+
+/**
+ * What a write relies on (its caller, its app, the rows its decision read), re-read inside the
+ * write's own transaction, after the write lock is held (PostgreSQL: the transaction-wide advisory
+ * lock, plus FOR UPDATE on the rows; SQLite: BEGIN IMMEDIATE). `check` throws the error the
+ * pre-check would give when a row no longer allows the write; nothing is written then.
+ */
+export interface WriteGuard {
+  tokens?: readonly string[]
+  apps?: readonly string[]
+  clientSecrets?: readonly string[]
+  signingKeys?: readonly string[]
+  meta?: readonly string[]
+  check(rows: GuardRows): void
+}

@@ -1,0 +1,160 @@
+// The storage ports: what the domain asks of a store, one small interface per aggregate, and `Store`
+// their composition. They live beside the model (not in store/) because the domain defines what it
+// needs and store/ implements it; nothing here names a database. Every method that changes data
+// takes the audit event that records the change and commits both in one transaction.
+
+import type {
+  AppChanges,
+  AppRecord,
+  AuditEventInput,
+  AuditEventRecord,
+  AuditFilter,
+  ClientSecretRecord,
+  CloseScopes,
+  Page,
+  Position,
+  RotatedEnd,
+  ScopeRecord,
+  ScopeUsage,
+  SigningKeyRecord,
+  StoreChange,
+  TokenFilter,
+  TokenRecord,
+  WriteGuard,
+} from './model.js'
+
+/** A committed audit event with the change notices derived from it (docs/outbox.md). */
+export interface CommittedEvent {
+  event: AuditEventRecord
+  notices: readonly StoreChange[]
+}
+
+/** A side effect of writes: called after each commit of this instance, in commit order. */
+export type OutboxSubscriber = (committed: CommittedEvent) => void | Promise<void>
+
+/** Every committed write as an event, for side effects (cache invalidation, webhooks, live subscriptions). */
+export interface OutboxFeed {
+  subscribe(subscriber: OutboxSubscriber): void
+}
+
+export interface StoreLifecycle {
+  readonly dialect: 'sqlite' | 'postgres'
+  /**
+   * Calls `listener` after every committed change that could make a cached answer stale: changes
+   * made through this store at once, and (PostgreSQL) changes made by other instances.
+   */
+  subscribe(listener: (change: StoreChange) => void): void
+  /** The committed audit events of this instance, each with its notices (docs/outbox.md). */
+  readonly outbox: OutboxFeed
+  /** Applies pending migrations. */
+  migrate(): Promise<void>
+  /** True when migrations are applied and the database answers. */
+  ready(): Promise<boolean>
+  close(): Promise<void>
+  /** Creates the built-in scopes, the root app and the root token in one transaction; false if already initialised. */
+  initialize(seed: { scopes: ScopeRecord[]; rootApp: AppRecord; rootToken: TokenRecord; audit: AuditEventInput }): Promise<boolean>
+}
+
+export interface MetaStore {
+  getMeta(key: string): Promise<string | null>
+  /** Sets a bookkeeping entry (such as an instance's usage heartbeat); not audited, not a change caches hear of. */
+  setMeta(key: string, value: string): Promise<void>
+  deleteMeta(key: string): Promise<void>
+  /** Entries whose key starts with `prefix`. */
+  listMeta(prefix: string): Promise<{ key: string; value: string }[]>
+}
+
+export interface ScopeStore {
+  listScopes(): Promise<ScopeRecord[]>
+  /** Inserts a scope and adds it to the root app's allowed scopes; false (nothing written) when the name is taken. */
+  insertScope(scope: ScopeRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean>
+}
+
+export interface AppStore {
+  getApp(id: string): Promise<AppRecord | null>
+  listApps(options: { appId?: string | undefined; after?: Position | undefined; limit: number }): Promise<Page<AppRecord>>
+  countApps(options: { appId?: string | undefined }): Promise<number>
+  insertApp(app: AppRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<void>
+  /** Sets only the given fields of an app (a concurrent change to another field survives). */
+  updateApp(id: string, changes: AppChanges, audit: AuditEventInput, guard?: WriteGuard): Promise<void>
+}
+
+export interface TokenStore {
+  getToken(id: string): Promise<TokenRecord | null>
+  listTokens(filter: TokenFilter, options: { after?: Position | undefined; limit: number }): Promise<Page<TokenRecord>>
+  countTokens(filter: TokenFilter): Promise<number>
+  /**
+   * Inserts a token. When `activeParentAt` is given, the insert happens only if the parent is
+   * still unrevoked and unexpired at that instant, checked inside the transaction; returns false otherwise.
+   */
+  insertToken(token: TokenRecord, audit: AuditEventInput, activeParentAt?: number, guard?: WriteGuard): Promise<boolean>
+  /** Revokes a token and, transitively, every token derived from it; returns the ids revoked now. */
+  revokeTokenCascade(id: string, at: number, reason: string | null, audit: AuditEventInput, guard?: WriteGuard): Promise<string[]>
+  /** Revokes several tokens and all their descendants in one transaction; returns the ids revoked now. */
+  revokeTokensCascade(ids: readonly string[], at: number, reason: string | null, audit: AuditEventInput, guard?: WriteGuard): Promise<string[]>
+  /**
+   * Inserts the successor of a rotated token, moves the old token's children to it, sets the old
+   * token's end (only the fields given) and records the rotation under meta key `rotatedKey(oldId)`.
+   */
+  rotateToken(oldId: string, successor: TokenRecord, oldEnd: RotatedEnd, audit: AuditEventInput, guard?: WriteGuard): Promise<void>
+  /**
+   * Narrows a token to `scopes` (a subset of its own) and every token derived from it to what it
+   * held that its parent's new scopes still imply (through `close`), so children never out-scope
+   * their parent. Throws EmptiedTokensError, writing nothing, when a child would keep no scope.
+   * Returns the tokens changed with their new scopes.
+   */
+  narrowTokenScopes(id: string, scopes: string[], audit: AuditEventInput, close?: CloseScopes, guard?: WriteGuard): Promise<{ id: string; scopes: string[] }[]>
+  /** A token and every token derived from it, transitively, parents first: the family a revocation reaches (read only). */
+  listTokenFamily(id: string): Promise<{ id: string; parentId: string | null }[]>
+}
+
+export interface AuditStore {
+  listAuditEvents(options: AuditFilter & { after?: number | undefined; limit: number }): Promise<Page<AuditEventRecord>>
+  countAuditEvents(options: AuditFilter): Promise<number>
+}
+
+export interface SigningKeyStore {
+  listSigningKeys(): Promise<SigningKeyRecord[]>
+  /**
+   * Inserts a new ACTIVE key and, in the same transaction, turns every other ACTIVE key RETIRING
+   * until `retireAfter`. With `emergency`, every other key that is not RETIRED yet is RETIRED at
+   * once (its private key wiped) and every unrevoked JWT they (or a key unrecorded) signed is
+   * revoked with its derived tokens; returns the ids revoked. Refuses (KeyWriteRefused) a
+   * plaintext private key into a database whose keys are sealed, checked inside the transaction.
+   */
+  insertSigningKey(key: SigningKeyRecord, retireAfter: number, audit: AuditEventInput, emergency?: { at: number; reason: string }, guard?: WriteGuard): Promise<string[]>
+  /** Marks RETIRING keys RETIRED and wipes the private key of every key named that is RETIRED. */
+  retireSigningKeys(kids: string[], audit: AuditEventInput): Promise<void>
+  /** Replaces plaintext private keys by their sealed form (rows already sealed are left alone) and marks the database sealed. */
+  sealSigningKeys(sealed: { kid: string; privateKey: string }[], audit: AuditEventInput): Promise<void>
+  /**
+   * Per signing kid (null: JWTs from before kids were recorded), the latest instant an unrevoked
+   * JWT it signed stays usable: its expiry, or its creation + `maxLifetimeMs` if sooner (the cap
+   * applies at use). Only JWTs still usable at `now` count.
+   */
+  jwtExpiriesByKid(now: number, maxLifetimeMs: number): Promise<Map<string | null, number>>
+}
+
+export interface ClientSecretStore {
+  insertClientSecret(secret: ClientSecretRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<void>
+  getClientSecret(id: string): Promise<ClientSecretRecord | null>
+  listClientSecrets(appId: string): Promise<ClientSecretRecord[]>
+  /** Sets revokedAt if unset; false when the secret was already revoked. */
+  revokeClientSecret(id: string, at: number, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean>
+}
+
+export interface UsageStore {
+  /**
+   * Adds usage counts (from the in-memory aggregator) and advances each token's lastUsedAt; an entry
+   * with scope '' only advances lastUsedAt. `needs` adds to the required-scope counts the same way.
+   */
+  recordUsage(usage: ScopeUsage[], needs?: ScopeUsage[]): Promise<void>
+  /** The scopes tokens' requests required (the narrowest that would have sufficed), per token and scope. */
+  listNeeds(tokenIds: readonly string[]): Promise<ScopeUsage[]>
+  getUsage(tokenId: string): Promise<ScopeUsage[]>
+  /** Usage rows of several tokens at once (for reports over a page of tokens). */
+  listUsage(tokenIds: readonly string[]): Promise<ScopeUsage[]>
+}
+
+/** The whole storage contract: every aggregate's port plus the store's lifecycle. */
+export interface Store extends StoreLifecycle, MetaStore, ScopeStore, AppStore, TokenStore, AuditStore, SigningKeyStore, ClientSecretStore, UsageStore {}

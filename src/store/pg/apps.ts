@@ -1,0 +1,49 @@
+import { and, asc, count, eq, sql } from 'drizzle-orm'
+import type { AppChanges, AppRecord, AuditEventInput, Page, Position, WriteGuard } from '../../domain/model.js'
+import type { AppStore } from '../../domain/ports.js'
+import { page } from '../page.js'
+import * as t from '../pg-schema.js'
+import type { WriteProtocol } from '../write-protocol.js'
+import type { PgConnection, Tx } from './connection.js'
+
+/** Apps on PostgreSQL. */
+export function pgApps(c: PgConnection, writes: WriteProtocol<Tx>): AppStore {
+  return {
+    async getApp(id: string): Promise<AppRecord | null> {
+      const [row] = await c.getApp.execute({ id })
+      return row ?? null
+    },
+
+    async listApps(options: { appId?: string | undefined; after?: Position | undefined; limit: number }): Promise<Page<AppRecord>> {
+      const after = options.after ? sql`(${t.apps.createdAt}, ${t.apps.id}) > (${options.after.createdAt}, ${options.after.id})` : undefined
+      const where = and(options.appId !== undefined ? eq(t.apps.id, options.appId) : undefined, after)
+      return page(await c.db.select().from(t.apps).where(where).orderBy(asc(t.apps.createdAt), asc(t.apps.id)).limit(options.limit + 1), options.limit)
+    },
+
+    async countApps(options: { appId?: string | undefined }): Promise<number> {
+      const where = options.appId !== undefined ? eq(t.apps.id, options.appId) : undefined
+      const [row] = await c.db.select({ n: count() }).from(t.apps).where(where)
+      return row?.n ?? 0
+    },
+
+    insertApp(app: AppRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
+      return writes.run({
+        guard,
+        run: async (tx) => {
+          await tx.insert(t.apps).values(app)
+          return { value: undefined, audit: { event: audit, effect: { write: 'insertApp' } } }
+        },
+      })
+    },
+
+    updateApp(id: string, changes: AppChanges, audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
+      return writes.run({
+        guard,
+        run: async (tx) => {
+          if (Object.keys(changes).length > 0) await tx.update(t.apps).set(changes).where(eq(t.apps.id, id))
+          return { value: undefined, audit: { event: audit, effect: { write: 'updateApp', appId: id } } }
+        },
+      })
+    },
+  }
+}

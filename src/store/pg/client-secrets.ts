@@ -1,0 +1,40 @@
+import { and, asc, eq, isNull } from 'drizzle-orm'
+import type { AuditEventInput, ClientSecretRecord, WriteGuard } from '../../domain/model.js'
+import type { ClientSecretStore } from '../../domain/ports.js'
+import * as t from '../pg-schema.js'
+import type { WriteProtocol } from '../write-protocol.js'
+import type { PgConnection, Tx } from './connection.js'
+
+/** Client secrets on PostgreSQL. */
+export function pgClientSecrets(c: PgConnection, writes: WriteProtocol<Tx>): ClientSecretStore {
+  return {
+    insertClientSecret(secret: ClientSecretRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
+      return writes.run({
+        guard,
+        run: async (tx) => {
+          await tx.insert(t.clientSecrets).values(secret)
+          return { value: undefined, audit: { event: audit, effect: { write: 'insertClientSecret' } } }
+        },
+      })
+    },
+
+    async getClientSecret(id: string): Promise<ClientSecretRecord | null> {
+      const [row] = await c.db.select().from(t.clientSecrets).where(eq(t.clientSecrets.id, id))
+      return row ?? null
+    },
+
+    async listClientSecrets(appId: string): Promise<ClientSecretRecord[]> {
+      return c.db.select().from(t.clientSecrets).where(eq(t.clientSecrets.appId, appId)).orderBy(asc(t.clientSecrets.createdAt), asc(t.clientSecrets.id))
+    },
+
+    revokeClientSecret(id: string, at: number, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean> {
+      return writes.run({
+        guard,
+        run: async (tx) => {
+          const changed = await tx.update(t.clientSecrets).set({ revokedAt: at }).where(and(eq(t.clientSecrets.id, id), isNull(t.clientSecrets.revokedAt))).returning({ id: t.clientSecrets.id })
+          return changed.length === 0 ? { value: false, audit: null } : { value: true, audit: { event: audit, effect: { write: 'revokeClientSecret' } } }
+        },
+      })
+    },
+  }
+}

@@ -1,0 +1,117 @@
+import { eq } from 'drizzle-orm'
+import { rotatedKey, type AuditEventInput, type CloseScopes, type Page, type Position, type RotatedEnd, type TokenFilter, type TokenRecord, type WriteGuard } from '../../domain/model.js'
+import type { TokenStore } from '../../domain/ports.js'
+import { narrowFamily } from '../narrow-family.js'
+import { page } from '../page.js'
+import * as t from '../pg-schema.js'
+import { tokenConditions } from '../token-conditions.js'
+import { revokeFamilySql, selectFamilySql } from '../token-family-sql.js'
+import type { WriteProtocol } from '../write-protocol.js'
+import type { PgConnection, Tx } from './connection.js'
+import { tokenFromWire, type TokenWire } from './rows.js'
+import { selectList } from '../select-list.js'
+
+const TOKEN_COLUMNS = selectList(t.tokens)
+
+/** Tokens on PostgreSQL. */
+export function pgTokens(c: PgConnection, writes: WriteProtocol<Tx>): TokenStore {
+  const revokeTokensCascade = (ids: readonly string[], at: number, reason: string | null, audit: AuditEventInput, guard?: WriteGuard): Promise<string[]> =>
+    writes.run({
+      guard,
+      run: async (tx) => {
+        const revoked: string[] = []
+        for (const id of ids) {
+          const { rows } = await tx.execute<{ id: string }>(revokeFamilySql(id, at, reason))
+          revoked.push(...rows.map((r) => r.id))
+        }
+        return { value: revoked, audit: { event: { ...audit, details: { ...audit.details, revoked } }, effect: { write: 'revokeTokens', revoked } } }
+      },
+    })
+
+  return {
+    async getToken(id: string): Promise<TokenRecord | null> {
+      const [row] = await c.getToken.execute({ id })
+      return row ?? null
+    },
+
+    async listTokens(filter: TokenFilter, options: { after?: Position | undefined; limit: number }): Promise<Page<TokenRecord>> {
+      const { where, params } = rawTokenFilter(filter)
+      if (options.after) {
+        // A row-value comparison lets PostgreSQL seek the (created_at, id) index: a deep page costs what the first does.
+        params.push(options.after.createdAt, options.after.id)
+        where.push(`(created_at, id) > ($${params.length - 1}, $${params.length})`)
+      }
+      params.push(options.limit + 1)
+      const text = `SELECT ${TOKEN_COLUMNS} FROM tokens ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id LIMIT $${params.length}`
+      const { rows } = await c.pool.query<TokenWire>({ name: c.statementName('scopeward_list_tokens', text), text, values: params })
+      return page(rows.map(tokenFromWire), options.limit)
+    },
+
+    async countTokens(filter: TokenFilter): Promise<number> {
+      const { where, params } = rawTokenFilter(filter)
+      const { rows } = await c.pool.query<{ n: string }>({ text: `SELECT count(*) AS n FROM tokens ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`, values: params })
+      return Number(rows[0]?.n ?? 0)
+    },
+
+    insertToken(token: TokenRecord, audit: AuditEventInput, activeParentAt?: number, guard?: WriteGuard): Promise<boolean> {
+      return writes.run({
+        guard,
+        run: async (tx) => {
+          // A derived token's parent, or the issuer a bound token lives by, must still be active.
+          const livesBy = token.parentId ?? token.boundTo
+          if (activeParentAt !== undefined && livesBy !== null) {
+            const [parent] = await tx.select().from(t.tokens).where(eq(t.tokens.id, livesBy))
+            if (!parent || parent.revokedAt !== null || (parent.expiresAt !== null && parent.expiresAt <= activeParentAt)) return { value: false, audit: null }
+          }
+          await tx.insert(t.tokens).values(token)
+          return { value: true, audit: { event: audit, effect: { write: 'insertToken' } } }
+        },
+      })
+    },
+
+    revokeTokenCascade(id: string, at: number, reason: string | null, audit: AuditEventInput, guard?: WriteGuard): Promise<string[]> {
+      return revokeTokensCascade([id], at, reason, audit, guard)
+    },
+
+    revokeTokensCascade,
+
+    rotateToken(oldId: string, successor: TokenRecord, oldEnd: RotatedEnd, audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
+      return writes.run({
+        guard,
+        run: async (tx) => {
+          await tx.insert(t.tokens).values(successor)
+          await tx.update(t.tokens).set({ parentId: successor.id }).where(eq(t.tokens.parentId, oldId))
+          await tx.update(t.tokens).set({ boundTo: successor.id }).where(eq(t.tokens.boundTo, oldId))
+          await tx.update(t.tokens).set(oldEnd).where(eq(t.tokens.id, oldId))
+          await tx.insert(t.meta).values({ key: rotatedKey(oldId), value: successor.id })
+          return { value: undefined, audit: { event: audit, effect: { write: 'rotateToken', oldId } } }
+        },
+      })
+    },
+
+    narrowTokenScopes(id: string, scopes: string[], audit: AuditEventInput, close?: CloseScopes, guard?: WriteGuard): Promise<{ id: string; scopes: string[] }[]> {
+      return writes.run({
+        guard,
+        run: async (tx) => {
+          const { rows } = await tx.execute<{ id: string; parent_id: string | null; scopes: string[] }>(selectFamilySql(id))
+          const changed = narrowFamily(rows.map((r) => ({ id: r.id, parentId: r.parent_id, scopes: r.scopes })), id, scopes, close)
+          for (const ch of changed) await tx.update(t.tokens).set({ scopes: ch.scopes }).where(eq(t.tokens.id, ch.id))
+          const event = { ...audit, details: { ...audit.details, changed } }
+          return { value: changed, audit: { event, effect: { write: 'narrowTokenScopes', changed: changed.map((ch) => ch.id) } } }
+        },
+      })
+    },
+
+    async listTokenFamily(id: string): Promise<{ id: string; parentId: string | null }[]> {
+      const { rows } = await c.db.execute<{ id: string; parent_id: string | null }>(selectFamilySql(id))
+      return rows.map((r) => ({ id: r.id, parentId: r.parent_id }))
+    },
+  }
+}
+
+/** The token filter as SQL text and $n parameters, in a fixed clause order so equal shapes share one prepared statement. */
+function rawTokenFilter(f: TokenFilter): { where: string[]; params: (string | number)[] } {
+  const params: (string | number)[] = []
+  const where = tokenConditions(f, { bind: (value) => `$${params.push(value)}`, hasScope: (ph) => `scopes ? ${ph}` })
+  return { where, params }
+}

@@ -1,0 +1,63 @@
+import { asc, eq, inArray, sql } from 'drizzle-orm'
+import type { ScopeUsage } from '../../domain/model.js'
+import type { UsageStore } from '../../domain/ports.js'
+import * as t from '../pg-schema.js'
+import type { WriteProtocol } from '../write-protocol.js'
+import type { PgConnection, Tx } from './connection.js'
+
+/** Usage counts on PostgreSQL: bookkeeping, written without an audit event. */
+export function pgUsage(c: PgConnection, writes: WriteProtocol<Tx>): UsageStore {
+  return {
+    async recordUsage(usage: ScopeUsage[], needs: ScopeUsage[] = []): Promise<void> {
+      if (usage.length === 0 && needs.length === 0) return
+      // One statement per table over arrays; several instances' counts add up (count + excluded.count).
+      const perToken = new Map<string, number>()
+      for (const u of usage) perToken.set(u.tokenId, Math.max(perToken.get(u.tokenId) ?? 0, u.lastUsedAt))
+      const scoped = mergeByScope(usage.filter((u) => u.scope !== ''))
+      const needed = mergeByScope(needs)
+      await writes.bookkeeping(async (tx) => {
+        if (needed.length > 0) {
+          await tx.execute(sql`
+            INSERT INTO token_scope_needs (token_id, scope, count, last_used_at)
+            SELECT * FROM unnest(${sql.param(needed.map((u) => u.tokenId))}::text[], ${sql.param(needed.map((u) => u.scope))}::text[], ${sql.param(needed.map((u) => u.count))}::bigint[], ${sql.param(needed.map((u) => u.lastUsedAt))}::bigint[])
+            ON CONFLICT (token_id, scope) DO UPDATE SET count = token_scope_needs.count + excluded.count, last_used_at = greatest(token_scope_needs.last_used_at, excluded.last_used_at)`)
+        }
+        if (scoped.length > 0) {
+          await tx.execute(sql`
+            INSERT INTO token_scope_usage (token_id, scope, count, last_used_at)
+            SELECT * FROM unnest(${sql.param(scoped.map((u) => u.tokenId))}::text[], ${sql.param(scoped.map((u) => u.scope))}::text[], ${sql.param(scoped.map((u) => u.count))}::bigint[], ${sql.param(scoped.map((u) => u.lastUsedAt))}::bigint[])
+            ON CONFLICT (token_id, scope) DO UPDATE SET count = token_scope_usage.count + excluded.count, last_used_at = greatest(token_scope_usage.last_used_at, excluded.last_used_at)`)
+        }
+        if (perToken.size > 0) await tx.execute(sql`
+          UPDATE tokens SET last_used_at = greatest(coalesce(tokens.last_used_at, 0), u.at)
+          FROM unnest(${sql.param([...perToken.keys()])}::text[], ${sql.param([...perToken.values()])}::bigint[]) AS u(id, at)
+          WHERE tokens.id = u.id`)
+      })
+    },
+
+    async listNeeds(tokenIds: readonly string[]): Promise<ScopeUsage[]> {
+      if (tokenIds.length === 0) return []
+      return c.db.select().from(t.tokenScopeNeeds).where(inArray(t.tokenScopeNeeds.tokenId, [...tokenIds]))
+    },
+
+    async getUsage(tokenId: string): Promise<ScopeUsage[]> {
+      return c.db.select().from(t.tokenScopeUsage).where(eq(t.tokenScopeUsage.tokenId, tokenId)).orderBy(asc(t.tokenScopeUsage.scope))
+    },
+
+    async listUsage(tokenIds: readonly string[]): Promise<ScopeUsage[]> {
+      if (tokenIds.length === 0) return []
+      return c.db.select().from(t.tokenScopeUsage).where(inArray(t.tokenScopeUsage.tokenId, [...tokenIds]))
+    },
+  }
+}
+
+/** One entry per (token, scope): a single INSERT … ON CONFLICT must not touch a row twice. */
+function mergeByScope(entries: readonly ScopeUsage[]): ScopeUsage[] {
+  const merged = new Map<string, ScopeUsage>()
+  for (const u of entries) {
+    const key = `${u.tokenId}\n${u.scope}`
+    const seen = merged.get(key)
+    merged.set(key, seen ? { ...seen, count: seen.count + u.count, lastUsedAt: Math.max(seen.lastUsedAt, u.lastUsedAt) } : u)
+  }
+  return [...merged.values()]
+}

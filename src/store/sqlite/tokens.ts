@@ -1,0 +1,111 @@
+import { eq } from 'drizzle-orm'
+import type { AuditEventInput, CloseScopes, Page, Position, RotatedEnd, TokenFilter, TokenRecord, WriteGuard } from '../../domain/model.js'
+import type { TokenStore } from '../../domain/ports.js'
+import { narrowFamily } from '../narrow-family.js'
+import { page } from '../page.js'
+import * as t from '../sqlite-schema.js'
+import { tokenConditions } from '../token-conditions.js'
+import { revokeFamilySql, selectFamilySql } from '../token-family-sql.js'
+import { rotatedKey } from '../../domain/model.js'
+import type { WriteProtocol } from '../write-protocol.js'
+import { TOKEN_COLUMNS, type Params, type SqliteConnection, type Tx } from './connection.js'
+import { tokenFromRow } from './rows.js'
+
+/** Tokens on SQLite. */
+export function sqliteTokens(c: SqliteConnection, writes: WriteProtocol<Tx>): TokenStore {
+  const revokeFamily = (tx: Tx, id: string, at: number, reason: string | null): string[] => tx.all<{ id: string }>(revokeFamilySql(id, at, reason)).map((r) => r.id)
+  const revokeTokensCascade = (ids: readonly string[], at: number, reason: string | null, audit: AuditEventInput, guard?: WriteGuard): Promise<string[]> =>
+    writes.run({
+      guard,
+      run: (tx) => {
+        const revoked = ids.flatMap((id) => revokeFamily(tx, id, at, reason))
+        return { value: revoked, audit: { event: { ...audit, details: { ...audit.details, revoked } }, effect: { write: 'revokeTokens', revoked } } }
+      },
+    })
+
+  return {
+    async getToken(id: string): Promise<TokenRecord | null> {
+      const row = c.tokenById().get(id)
+      return row ? tokenFromRow(row) : null
+    },
+
+    async listTokens(filter: TokenFilter, options: { after?: Position | undefined; limit: number }): Promise<Page<TokenRecord>> {
+      const { where, params } = rawTokenFilter(filter)
+      if (options.after) {
+        // A row-value comparison lets SQLite seek the (created_at, id) index: a page deep in the list costs what the first does.
+        where.push('(created_at, id) > (?, ?)')
+        params.push(options.after.createdAt, options.after.id)
+      }
+      const text = `SELECT ${TOKEN_COLUMNS} FROM tokens ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id LIMIT ?`
+      return page(c.tokenList(text).all(...params, options.limit + 1).map(tokenFromRow), options.limit)
+    },
+
+    async countTokens(filter: TokenFilter): Promise<number> {
+      const { where, params } = rawTokenFilter(filter)
+      return c.count(`SELECT count(*) AS n FROM tokens ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`).get(...params)?.n ?? 0
+    },
+
+    insertToken(token: TokenRecord, audit: AuditEventInput, activeParentAt?: number, guard?: WriteGuard): Promise<boolean> {
+      return writes.run({
+        guard,
+        run: (tx) => {
+          // A derived token's parent, or the issuer a bound token lives by, must still be active.
+          const livesBy = token.parentId ?? token.boundTo
+          if (activeParentAt !== undefined && livesBy !== null) {
+            const parent = tx.select().from(t.tokens).where(eq(t.tokens.id, livesBy)).get()
+            if (!parent || parent.revokedAt !== null || (parent.expiresAt !== null && parent.expiresAt <= activeParentAt)) return { value: false, audit: null }
+          }
+          tx.insert(t.tokens).values(token).run()
+          return { value: true, audit: { event: audit, effect: { write: 'insertToken' } } }
+        },
+      })
+    },
+
+    revokeTokenCascade(id: string, at: number, reason: string | null, audit: AuditEventInput, guard?: WriteGuard): Promise<string[]> {
+      return revokeTokensCascade([id], at, reason, audit, guard)
+    },
+
+    revokeTokensCascade,
+
+    rotateToken(oldId: string, successor: TokenRecord, oldEnd: RotatedEnd, audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
+      return writes.run({
+        guard,
+        run: (tx) => {
+          tx.insert(t.tokens).values(successor).run()
+          tx.update(t.tokens).set({ parentId: successor.id }).where(eq(t.tokens.parentId, oldId)).run()
+          tx.update(t.tokens).set({ boundTo: successor.id }).where(eq(t.tokens.boundTo, oldId)).run()
+          tx.update(t.tokens).set(oldEnd).where(eq(t.tokens.id, oldId)).run()
+          tx.insert(t.meta).values({ key: rotatedKey(oldId), value: successor.id }).run()
+          return { value: undefined, audit: { event: audit, effect: { write: 'rotateToken', oldId } } }
+        },
+      })
+    },
+
+    narrowTokenScopes(id: string, scopes: string[], audit: AuditEventInput, close?: CloseScopes, guard?: WriteGuard): Promise<{ id: string; scopes: string[] }[]> {
+      return writes.run({
+        guard,
+        run: (tx) => {
+          const family = tx.all<{ id: string; parent_id: string | null; scopes: string }>(selectFamilySql(id))
+          const changed = narrowFamily(family.map((r) => ({ id: r.id, parentId: r.parent_id, scopes: JSON.parse(r.scopes) as string[] })), id, scopes, close)
+          for (const ch of changed) tx.update(t.tokens).set({ scopes: ch.scopes }).where(eq(t.tokens.id, ch.id)).run()
+          const event = { ...audit, details: { ...audit.details, changed } }
+          return { value: changed, audit: { event, effect: { write: 'narrowTokenScopes', changed: changed.map((ch) => ch.id) } } }
+        },
+      })
+    },
+
+    async listTokenFamily(id: string): Promise<{ id: string; parentId: string | null }[]> {
+      return c.db.all<{ id: string; parent_id: string | null }>(selectFamilySql(id)).map((r) => ({ id: r.id, parentId: r.parent_id }))
+    },
+  }
+}
+
+/** The token filter as SQL text and parameters (`?` placeholders, `json_each` for scopes). */
+function rawTokenFilter(f: TokenFilter): { where: string[]; params: Params } {
+  const params: Params = []
+  const where = tokenConditions(f, {
+    bind: (value) => (params.push(value), '?'),
+    hasScope: (ph) => `EXISTS (SELECT 1 FROM json_each(tokens.scopes) WHERE json_each.value = ${ph})`,
+  })
+  return { where, params }
+}

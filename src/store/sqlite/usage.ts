@@ -1,0 +1,53 @@
+import { asc, eq, inArray, sql } from 'drizzle-orm'
+import type { ScopeUsage } from '../../domain/model.js'
+import type { UsageStore } from '../../domain/ports.js'
+import * as t from '../sqlite-schema.js'
+import type { WriteProtocol } from '../write-protocol.js'
+import type { SqliteConnection, Tx } from './connection.js'
+
+/** Usage counts on SQLite: bookkeeping, written without an audit event. */
+export function sqliteUsage(c: SqliteConnection, writes: WriteProtocol<Tx>): UsageStore {
+  return {
+    async recordUsage(usage: ScopeUsage[], needs: ScopeUsage[] = []): Promise<void> {
+      if (usage.length === 0 && needs.length === 0) return
+      await writes.bookkeeping((tx) => {
+        for (const u of needs) {
+          tx.insert(t.tokenScopeNeeds)
+            .values(u)
+            .onConflictDoUpdate({
+              target: [t.tokenScopeNeeds.tokenId, t.tokenScopeNeeds.scope],
+              set: { count: sql`${t.tokenScopeNeeds.count} + ${u.count}`, lastUsedAt: sql`max(${t.tokenScopeNeeds.lastUsedAt}, ${u.lastUsedAt})` },
+            })
+            .run()
+        }
+        for (const u of usage) {
+          if (u.scope !== '') tx.insert(t.tokenScopeUsage)
+            .values(u)
+            .onConflictDoUpdate({
+              target: [t.tokenScopeUsage.tokenId, t.tokenScopeUsage.scope],
+              set: { count: sql`${t.tokenScopeUsage.count} + ${u.count}`, lastUsedAt: sql`max(${t.tokenScopeUsage.lastUsedAt}, ${u.lastUsedAt})` },
+            })
+            .run()
+          tx.update(t.tokens)
+            .set({ lastUsedAt: sql`max(coalesce(${t.tokens.lastUsedAt}, 0), ${u.lastUsedAt})` })
+            .where(eq(t.tokens.id, u.tokenId))
+            .run()
+        }
+      })
+    },
+
+    async listNeeds(tokenIds: readonly string[]): Promise<ScopeUsage[]> {
+      if (tokenIds.length === 0) return []
+      return c.db.select().from(t.tokenScopeNeeds).where(inArray(t.tokenScopeNeeds.tokenId, [...tokenIds])).all()
+    },
+
+    async getUsage(tokenId: string): Promise<ScopeUsage[]> {
+      return c.db.select().from(t.tokenScopeUsage).where(eq(t.tokenScopeUsage.tokenId, tokenId)).orderBy(asc(t.tokenScopeUsage.scope)).all()
+    },
+
+    async listUsage(tokenIds: readonly string[]): Promise<ScopeUsage[]> {
+      if (tokenIds.length === 0) return []
+      return c.db.select().from(t.tokenScopeUsage).where(inArray(t.tokenScopeUsage.tokenId, [...tokenIds])).all()
+    },
+  }
+}
