@@ -8,24 +8,22 @@ import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
 import { packageRoot } from '../../package-root.js'
 import * as t from '../sqlite-schema.js'
-import { selectList } from '../select-list.js'
-import type { AppRow, TokenRow } from './rows.js'
+import { APP_COLUMNS, TOKEN_COLUMNS, type AppTuple, type TokenTuple } from './rows.js'
 
 export type Db = BetterSQLite3Database<typeof t>
 /** The connection or a transaction (a savepoint) on it: what a write's SQL runs on. */
 export type Tx = BaseSQLiteDatabase<'sync', Database.RunResult, typeof t>
 export type Params = (string | number)[]
 
-export const TOKEN_COLUMNS = selectList(t.tokens)
-export const APP_COLUMNS = selectList(t.apps)
+export { TOKEN_COLUMNS }
 
 export class SqliteConnection {
   readonly sqlite: Database.Database
   readonly db: Db
-  readonly #tokenLists = new Map<string, Database.Statement<Params, TokenRow>>()
+  readonly #tokenLists = new Map<string, Database.Statement<Params, TokenTuple>>()
   readonly #counts = new Map<string, Database.Statement<Params, { n: number }>>()
-  #tokenById: Database.Statement<[string], TokenRow> | undefined
-  #appById: Database.Statement<[string], AppRow> | undefined
+  #tokenById: Database.Statement<[string], TokenTuple> | undefined
+  #appById: Database.Statement<[string], AppTuple> | undefined
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
@@ -42,21 +40,21 @@ export class SqliteConnection {
 
   // Statements are prepared on first use, after migrations have created the tables they read.
 
-  tokenById(): Database.Statement<[string], TokenRow> {
-    this.#tokenById ??= this.sqlite.prepare<[string], TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE id = ?`)
+  tokenById(): Database.Statement<[string], TokenTuple> {
+    this.#tokenById ??= this.sqlite.prepare<[string], TokenTuple>(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE id = ?`).raw(true)
     return this.#tokenById
   }
 
-  appById(): Database.Statement<[string], AppRow> {
-    this.#appById ??= this.sqlite.prepare<[string], AppRow>(`SELECT ${APP_COLUMNS} FROM apps WHERE id = ?`)
+  appById(): Database.Statement<[string], AppTuple> {
+    this.#appById ??= this.sqlite.prepare<[string], AppTuple>(`SELECT ${APP_COLUMNS} FROM apps WHERE id = ?`).raw(true)
     return this.#appById
   }
 
   /** A token list query (`SELECT TOKEN_COLUMNS FROM tokens ...`), one statement per filter shape. */
-  tokenList(text: string): Database.Statement<Params, TokenRow> {
+  tokenList(text: string): Database.Statement<Params, TokenTuple> {
     let statement = this.#tokenLists.get(text)
     if (!statement) {
-      statement = this.sqlite.prepare<Params, TokenRow>(text)
+      statement = this.sqlite.prepare<Params, TokenTuple>(text).raw(true)
       this.#tokenLists.set(text, statement)
     }
     return statement
