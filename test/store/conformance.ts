@@ -8,8 +8,9 @@ import { EmptiedTokensError } from '../../src/store/narrow-family.js'
 import { rotatedKey, type AppRecord, type AuditEventInput, type GuardRows, type ScopeRecord, type SigningKeyRecord, type StoreChange, type TokenRecord } from '../../src/domain/model.js'
 import type { Store } from '../../src/domain/ports.js'
 import { KeyWriteRefused } from '../../src/store/store.js'
+import { defineOutboxConformance, type MakeOutboxStore } from './outbox-conformance.js'
 
-export type MakeStore = () => Promise<{ store: Store; cleanup: () => Promise<void> }>
+export type MakeStore = MakeOutboxStore
 
 const T0 = 1_700_000_000_000
 const HOUR = 3_600_000
@@ -50,6 +51,8 @@ const ids = (rows: { id: string }[]): string[] => rows.map((r) => r.id)
 
 export function defineStoreConformance(name: string, makeStore: MakeStore, options: { skip?: string | false } = {}): void {
   describe(`${name} store conformance`, { skip: options.skip ?? false }, () => {
+    defineOutboxConformance(seeded, makeStore)
+
     /** Runs `body` on a fresh, seeded store and cleans up whatever happens. */
     const withStore = (body: (store: Store) => Promise<void>) => async () => {
       const { store, cleanup } = await makeStore()

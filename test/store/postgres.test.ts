@@ -11,9 +11,17 @@ defineStoreConformance(
   async () => {
     const database = await createTestDatabase()
     const store = new PgStore(database.url)
+    const peers: PgStore[] = []
     return {
       store,
+      // A second instance on the same database, as behind a load balancer.
+      async peer() {
+        const peer = new PgStore(database.url)
+        peers.push(peer)
+        return peer
+      },
       async cleanup() {
+        for (const peer of peers) await peer.close()
         await store.close()
         await database.drop()
       },
