@@ -59,7 +59,8 @@ export async function composeDomain(config: Config, deps: { logger: Logger; cloc
   const authority = createTokenAuthority(config.issuer, config.host, deps.address)
   const usage = new UsageTracker(store, clock, { flushIntervalMs: config.usageFlushMs, maxEntries: 50_000, onError: (err) => deps.logger.error({ err }, 'usage flush failed') })
   const authFailures = new Map<AuthFailure, number>()
-  const domain: Domain = {
+  // Frozen: no member is swapped or filled in after composition.
+  const domain: Domain = Object.freeze({
     store,
     catalogue,
     clock,
@@ -69,7 +70,7 @@ export async function composeDomain(config: Config, deps: { logger: Logger; cloc
     jwt: createJwtIssuer(ring, authority),
     jwtVerifier: createJwtVerifier(ring, authority),
     keys: ring,
-  }
+  })
   let rootToken: string | null = null
   if ((await store.getMeta('initialized_at')) === null) {
     try {
@@ -142,5 +143,5 @@ export async function composeCommandDomain(config: Config, options: { allowEmpty
     }
     keys = ring
   }
-  return { store, catalogue, clock, policies, usage: commandUsage(store, clock), authFailures: new Map(), jwt: NO_JWT_ISSUER, jwtVerifier: NO_JWT_VERIFIER, keys }
+  return Object.freeze({ store, catalogue, clock, policies, usage: commandUsage(store, clock), authFailures: new Map(), jwt: NO_JWT_ISSUER, jwtVerifier: NO_JWT_VERIFIER, keys })
 }
