@@ -5,37 +5,20 @@
  *   jwt        same, but a tokens:read JWT (issueToken kind JWT); {"skip"} if JWTs are unavailable
  *   introspect same server; POST /oauth/introspect with token=<opaque>; {"skip"} if the route 404s
  *   issue      same server; a tokens:read+tokens:write opaque token for issueToken mutations
- *   noengine   Scopeward's own parts composed as createScopeward does, minus the directive engine
- *              (no applyScopeDirectives wrapping, no scopeAuthorizationPlugin); see composeWithoutEngine
+ *   noengine   createScopeward with `directiveEngine: false`: the same composition minus the directive
+ *              engine (no applyScopeDirectives wrapping, no scopeAuthorizationPlugin, so no usage recording)
  * Usage: node --import tsx --min-semi-space-size=16 bench/servers/scopeward-<mode>.ts --db <file> --count <seeded rows>
  */
 import { parseArgs } from 'node:util'
 import { performance } from 'node:perf_hooks'
-import { ApolloServer } from '@apollo/server'
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled'
-import { makeExecutableSchema } from '@graphql-tools/schema'
 import { createScopeward } from '../../src/scopeward.js'
 import { loadConfig } from '../../src/config.js'
 import { createLogger } from '../../src/logger.js'
 import { issueToken } from '../../src/domain/issue-token.js'
 import { authenticate } from '../../src/domain/authenticate.js'
-import { CLI_REQUEST, DEFAULT_POLICIES, type Domain } from '../../src/domain/context.js'
-import { ScopeCatalogue } from '../../src/domain/scope-catalogue.js'
-import { loadTypeDefs } from '../../src/graphql/build-schema.js'
-import { resolvers } from '../../src/graphql/resolvers.js'
-import { leastPrivilegeResolvers } from '../../src/graphql/least-privilege-resolvers.js'
-import { abuseProtection } from '../../src/graphql/abuse-limits.js'
-import { Metrics } from '../../src/metrics.js'
-import { metricsRoute } from '../../src/http/metrics-route.js'
-import { RateLimiter } from '../../src/http/rate-limiter.js'
-import type { GraphQLContext } from '../../src/graphql/context.js'
-import { formatError } from '../../src/graphql/format-error.js'
-import { graphqlRoute } from '../../src/http/graphql-route.js'
-import { healthz, readyz } from '../../src/http/health-routes.js'
-import { HttpServer } from '../../src/http/server.js'
-import { openStore } from '../../src/store/open-store.js'
-import { systemClock } from '../../src/clock.js'
-import { UsageTracker } from '../../src/domain/usage-tracker.js'
+import { operatorCall } from '../../src/domain/actor.js'
+import type { Domain } from '../../src/domain/context.js'
+import type { HttpServer } from '../../src/http/server.js'
 import { announce, LIST_QUERY } from './child.js'
 import { BENCH_APP_ID, seedCursorAfter, seedPlaintext } from '../seed.js'
 
@@ -47,53 +30,6 @@ interface Running {
   close(): Promise<void>
 }
 
-/** createScopeward's composition (src/scopeward.ts) without the directive engine: for the engine on ÷ off CPU ratio. */
-async function composeWithoutEngine(db: string): Promise<Running> {
-  const logger = createLogger('silent')
-  const config = loadConfig({ db, port: '0' })
-  const store = await openStore(config.db)
-  await store.migrate()
-  const catalogue = new ScopeCatalogue(store)
-  await catalogue.refresh()
-  const domain: Domain = { store, catalogue, clock: systemClock, policies: { ...DEFAULT_POLICIES, maxTokenLifetimeMs: config.maxTokenLifetimeMs } }
-  // As createScopeward: the usage tracker exists (graphqlRoute calls domain.usage.touch per request); only the engine's onAuthorized recording is gone.
-  const usage = new UsageTracker(store, systemClock, { flushIntervalMs: config.usageFlushMs, maxEntries: 50_000, onError: () => {} })
-  await usage.start()
-  ;(domain as { usage?: unknown }).usage = usage
-  const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: [resolvers, leastPrivilegeResolvers] as never })
-  // Everything createScopeward adds to Apollo and HTTP except the engine: abuse limits, metrics, compact JSON, throttles.
-  const metrics = new Metrics(store, systemClock)
-  const limits = abuseProtection(config.limits, { blockFieldSuggestions: !config.introspection })
-  const apollo = new ApolloServer<GraphQLContext>({
-    schema,
-    plugins: [...limits.plugins, metrics.plugin(), ApolloServerPluginCacheControlDisabled(), ApolloServerPluginLandingPageDisabled()],
-    validationRules: limits.validationRules,
-    parseOptions: limits.parseOptions,
-    allowBatchedHttpRequests: false,
-    stringifyResult: (value) => JSON.stringify(value),
-    stopOnTerminationSignals: false,
-    formatError: formatError(logger),
-    includeStacktraceInErrorResponses: false,
-    introspection: config.introspection,
-    csrfPrevention: true,
-    logger,
-  })
-  await apollo.start()
-  const http = new HttpServer({
-    domain,
-    logger,
-    bodyLimitBytes: config.bodyLimitBytes,
-    metrics,
-    authFailureLimiter: new RateLimiter({ capacity: config.authFailuresPerMinute, perMinute: config.authFailuresPerMinute, maxKeys: 100_000 }),
-    tokenLimiter: new RateLimiter({ capacity: config.tokenRequestsPerMinute, perMinute: config.tokenRequestsPerMinute, maxKeys: 100_000 }),
-    onAuthFailure: () => {},
-  })
-  const graphql = graphqlRoute(apollo, schema, config.limits.maxQueryLength)
-  http.route('GET', '/metrics', metricsRoute(metrics))
-  http.route('POST', '/graphql', graphql).route('GET', '/graphql', graphql).route('GET', '/healthz', healthz).route('GET', '/readyz', readyz)
-  return { domain, http, close: async () => { await http.close(); await apollo.stop(); await usage.stop(); await store.close() } }
-}
-
 async function post(port: number, path: string, headers: Record<string, string>, body: string): Promise<{ status: number; text: string }> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers, body })
   return { status: res.status, text: await res.text() }
@@ -103,20 +39,20 @@ export async function startScopewardVariant(mode: Mode): Promise<void> {
   const { values } = parseArgs({ options: { db: { type: 'string' }, count: { type: 'string', default: '10000' } } })
   if (!values.db) throw new Error('--db required')
   const count = Number(values.count)
-  const running: Running = mode === 'noengine' ? await composeWithoutEngine(values.db) : await createScopeward(loadConfig({ db: values.db, port: '0' }), { logger: createLogger('silent') })
+  const running: Running = await createScopeward(loadConfig({ db: values.db, port: '0' }), { logger: createLogger('silent'), directiveEngine: mode !== 'noengine' })
   const { domain } = running
   const address = await running.http.listen(0, '127.0.0.1')
   const port = address.port
 
   const scopes = mode === 'issue' ? ['tokens:read', 'tokens:write'] : mode === 'introspect' ? ['tokens:introspect', 'tokens:read'] : ['tokens:read']
-  const opaque = await issueToken(domain, null, CLI_REQUEST, { appId: BENCH_APP_ID, name: `bench ${mode}`, scopes })
+  const opaque = await issueToken(domain, operatorCall(), { appId: BENCH_APP_ID, name: `bench ${mode}`, scopes })
   let token = opaque.secret
   const info: Record<string, unknown> = { port, mode, count }
   const json = { 'content-type': 'application/json' }
 
   if (mode === 'jwt') {
     try {
-      token = (await issueToken(domain, null, CLI_REQUEST, { appId: BENCH_APP_ID, name: 'bench jwt', scopes: ['tokens:read'], kind: 'JWT' })).secret
+      token = (await issueToken(domain, operatorCall(), { appId: BENCH_APP_ID, name: 'bench jwt', scopes: ['tokens:read'], kind: 'JWT' })).secret
     } catch (error) {
       info.skip = `issueToken(kind: JWT) failed: ${(error as Error).message}`
     }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander'
 import { createApp } from '../domain/apps.js'
-import { CLI_REQUEST } from '../domain/context.js'
+import { operatorCall } from '../domain/actor.js'
 import { formatDuration } from '../domain/duration.js'
 import { initialize, rootTokenRecord } from '../domain/initialize.js'
 import { issueToken } from '../domain/issue-token.js'
@@ -17,7 +17,6 @@ import { openDomain } from './open-domain.js'
 import { serve } from './serve.js'
 import { loadConfig } from '../config.js'
 import { rotateSigningKey } from '../domain/signing-keys.js'
-import { keyRingFor } from '../tokens/key-ring.js'
 import { auditKeyOf } from '../store/audit-hash.js'
 import { masterKeyBytes } from '../tokens/seal-private-key.js'
 import { redactSecrets } from '../text.js'
@@ -52,7 +51,7 @@ program
   .action(async (opts: { db?: string; json?: boolean; expiry: boolean }) => {
     const domain = await openDomain(opts.db, { allowEmpty: true })
     try {
-      const { rootToken } = await initialize(domain, { noExpiry: !opts.expiry })
+      const { rootToken } = await initialize(domain, operatorCall(), { noExpiry: !opts.expiry })
       print(!!opts.json, { rootToken }, `Initialised. Root token (shown once, store it now):\n\n  ${rootToken}\n`)
     } finally {
       await domain.store.close()
@@ -103,10 +102,10 @@ token
         const scopes = domain.catalogue.all.filter((s) => s.builtIn).map((s) => s.name)
         const { record, plaintext } = rootTokenRecord(domain, scopes, !opts.expiry)
         if (command.getOptionValueSource('name') === 'cli') record.name = opts.name
-        await domain.store.insertToken(record, auditEvent(domain, null, CLI_REQUEST, { action: 'token.issue_root', target: record.id, appId: record.appId }))
+        await domain.store.insertToken(record, auditEvent(domain, operatorCall(), { action: 'token.issue_root', target: record.id, appId: record.appId }))
         return print(!!opts.json, { id: record.id, secret: plaintext }, plaintext)
       }
-      const issued = await issueToken(domain, null, CLI_REQUEST, { appId: opts.app, name: opts.name, scopes: opts.scope ?? [], subject: opts.subject, expiresIn: opts.expiresIn, noExpiry: !opts.expiry })
+      const issued = await issueToken(domain, operatorCall(), { appId: opts.app, name: opts.name, scopes: opts.scope ?? [], subject: opts.subject, expiresIn: opts.expiresIn, noExpiry: !opts.expiry })
       print(!!opts.json, { id: issued.token.id, secret: issued.secret, scopes: issued.token.scopes, expiresAt: iso(issued.token.expiresAt) }, issued.secret)
     } finally {
       await domain.store.close()
@@ -149,7 +148,7 @@ token
   .action(async (id: string, opts: { db?: string; reason?: string }) => {
     const domain = await openDomain(opts.db)
     try {
-      const { revokedIds } = await revokeToken(domain, null, CLI_REQUEST, id, opts.reason ?? 'revoked from the command line')
+      const { revokedIds } = await revokeToken(domain, operatorCall(), id, opts.reason ?? 'revoked from the command line')
       process.stdout.write(`revoked ${revokedIds.length} token(s): ${revokedIds.join(' ') || '(already revoked)'}\n`)
     } finally {
       await domain.store.close()
@@ -169,7 +168,7 @@ app
   .action(async (opts: { db?: string; name: string; description?: string; scope?: string[]; maxLifetime?: string; json?: boolean }) => {
     const domain = await openDomain(opts.db)
     try {
-      const created = await createApp(domain, null, CLI_REQUEST, { name: opts.name, description: opts.description, allowedScopes: opts.scope ?? [], maxTokenLifetime: opts.maxLifetime })
+      const created = await createApp(domain, operatorCall(), { name: opts.name, description: opts.description, allowedScopes: opts.scope ?? [], maxTokenLifetime: opts.maxLifetime })
       print(!!opts.json, created, created.id)
     } finally {
       await domain.store.close()
@@ -203,7 +202,7 @@ program
       const rows = []
       let after: string | null = null
       for (;;) {
-        const page = await overPermissionedTokens(domain, null, { unusedFor: opts.unusedFor, first: 100, after })
+        const page = await overPermissionedTokens(domain, operatorCall().actor, { unusedFor: opts.unusedFor, first: 100, after })
         rows.push(...page.rows)
         if (!page.hasNextPage) break
         after = page.endCursor
@@ -273,12 +272,9 @@ program
   .option('--revoke-old', 'emergency: the new key signs at once, every older key is retired now and every JWT it signed is revoked')
   .option('--json', 'print JSON')
   .action(async (opts: { db?: string; alg: string; revokeOld?: boolean; json?: boolean }) => {
-    const domain = await openDomain(opts.db)
+    const domain = await openDomain(opts.db, { keys: true })
     try {
-      const config = loadConfig(opts.db ? { db: opts.db } : {})
-      const ring = keyRingFor(domain, config, masterKeyBytes(config.masterKey))
-      await ring.refresh()
-      const key = await rotateSigningKey({ ...domain, keys: ring }, null, CLI_REQUEST, opts.alg, !!opts.revokeOld)
+      const key = await rotateSigningKey(domain, operatorCall(), opts.alg, !!opts.revokeOld)
       print(!!opts.json, key, `new signing key ${key.kid} (${key.alg}), signing ${key.activatesAt === null ? 'now' : `from ${iso(key.activatesAt)}`}`)
     } finally {
       await domain.store.close()

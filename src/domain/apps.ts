@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { ScopewardError, badInput, notFound } from '../errors.js'
-import type { AppChanges, AppRecord } from './model.js'
-import { assertNoSubject, auditEvent, canAdministerApp, canSeeApp, type Domain, type Principal, type RequestInfo } from './context.js'
+import type { AppChanges, AppRecord } from '../store/store.js'
+import type { Actor, Call } from './actor.js'
+import { auditEvent, type Domain } from './context.js'
+import { actsAcrossApps, assertInstanceAdmin, mayAdministerApp, maySeeApp } from './permissions.js'
 import { parseDuration } from './duration.js'
 import { assertHeld, grantableScopes } from './grant.js'
 import { assertScopeList, normalizeScopes } from './scope-rules.js'
@@ -16,27 +18,26 @@ export interface AppInput {
 }
 
 /** An app's ceiling may only hold scopes its creator could grant: setting a ceiling is never an escalation. */
-function checkCeiling(domain: Domain, principal: Principal | null, scopes: readonly string[]): string[] {
+function checkCeiling(domain: Domain, actor: Actor, scopes: readonly string[]): string[] {
   assertScopeList(scopes, domain.catalogue.implies, 'allowedScopes')
-  assertHeld(scopes, grantableScopes(domain, principal), 'cannot allow scopes the calling token does not hold', 'allowedScopes')
+  assertHeld(scopes, grantableScopes(domain, actor), 'cannot allow scopes the calling token does not hold', 'allowedScopes')
   return normalizeScopes(scopes)
 }
 
 /** Creates an app. Only root-app tokens (or the command line) create apps: an app's tokens stay inside it. */
-export async function createApp(domain: Domain, principal: Principal | null, request: RequestInfo, input: AppInput): Promise<AppRecord> {
-  if (principal && !principal.app.isRoot) throw new ScopewardError('FORBIDDEN', 'only tokens of the root app can create apps')
-  assertNoSubject(principal, 'create apps')
+export async function createApp(domain: Domain, call: Call, input: AppInput): Promise<AppRecord> {
+  assertInstanceAdmin(call.actor, 'only tokens of the root app can create apps', 'create apps')
   const app: AppRecord = {
     id: `app_${randomUUID().replaceAll('-', '').slice(0, 16)}`,
     name: requireText(input.name, 'name'),
     description: optionalText(input.description, 'description'),
-    allowedScopes: checkCeiling(domain, principal, input.allowedScopes ?? []),
+    allowedScopes: checkCeiling(domain, call.actor, input.allowedScopes ?? []),
     maxTokenLifetimeMs: input.maxTokenLifetime != null ? parseDuration(input.maxTokenLifetime, 'maxTokenLifetime') : null,
     isRoot: false,
     createdAt: domain.clock(),
     disabledAt: null,
   }
-  await domain.store.insertApp(app, auditEvent(domain, principal, request, { action: 'app.create', target: app.id, appId: app.id, details: { name: app.name, allowedScopes: app.allowedScopes, maxTokenLifetimeMs: app.maxTokenLifetimeMs } }), callerGuard(domain, principal))
+  await domain.store.insertApp(app, auditEvent(domain, call, { action: 'app.create', target: app.id, appId: app.id, details: { name: app.name, allowedScopes: app.allowedScopes, maxTokenLifetimeMs: app.maxTokenLifetimeMs } }), callerGuard(domain, call.actor))
   return app
 }
 
@@ -45,49 +46,49 @@ export async function createApp(domain: Domain, principal: Principal | null, req
  * Only the fields given are written (a concurrent disableApp or narrowing survives), and the write
  * re-checks the caller and the app as the decision read it, else the whole update is re-run.
  */
-export async function updateApp(domain: Domain, principal: Principal, request: RequestInfo, id: string, input: AppInput): Promise<AppRecord> {
-  return retryStale(() => updateOnce(domain, principal, request, id, input))
+export async function updateApp(domain: Domain, call: Call, id: string, input: AppInput): Promise<AppRecord> {
+  return retryStale(() => updateOnce(domain, call, id, input))
 }
 
-async function updateOnce(domain: Domain, principal: Principal, request: RequestInfo, id: string, input: AppInput): Promise<AppRecord> {
-  const app = await administeredApp(domain, principal, id)
+async function updateOnce(domain: Domain, call: Call, id: string, input: AppInput): Promise<AppRecord> {
+  const app = await administeredApp(domain, call.actor, id)
   const changes: AppChanges = {}
   if (input.name !== undefined) changes.name = requireText(input.name, 'name')
   if (input.description !== undefined) changes.description = optionalText(input.description, 'description')
   if (input.allowedScopes != null) {
     if (app.isRoot) throw badInput('allowedScopes', 'allowedScopes: the root app allows every declared scope; its ceiling cannot be changed')
-    changes.allowedScopes = checkCeiling(domain, principal, input.allowedScopes)
+    changes.allowedScopes = checkCeiling(domain, call.actor, input.allowedScopes)
   }
   if (input.maxTokenLifetime !== undefined) {
     const requested = input.maxTokenLifetime === null ? null : parseDuration(input.maxTokenLifetime, 'maxTokenLifetime')
     // An app's own tokens may tighten its lifetime ceiling, never loosen or remove it: like the scope ceiling, it is set from above.
-    if (!principal.app.isRoot && app.maxTokenLifetimeMs !== null && (requested === null || requested > app.maxTokenLifetimeMs)) {
+    if (!actsAcrossApps(call.actor) && app.maxTokenLifetimeMs !== null && (requested === null || requested > app.maxTokenLifetimeMs)) {
       throw new ScopewardError('FORBIDDEN', 'only tokens of the root app can raise or remove an app\'s maxTokenLifetime', { field: 'maxTokenLifetime' })
     }
     changes.maxTokenLifetimeMs = requested
   }
   const next: AppRecord = { ...app, ...changes }
-  const audit = auditEvent(domain, principal, request, { action: 'app.update', target: id, appId: id, details: { before: summary(app), after: summary(next) } })
-  await domain.store.updateApp(id, changes, audit, allOf(callerGuard(domain, principal), unchangedApp(app)))
+  const audit = auditEvent(domain, call, { action: 'app.update', target: id, appId: id, details: { before: summary(app), after: summary(next) } })
+  await domain.store.updateApp(id, changes, audit, allOf(callerGuard(domain, call.actor), unchangedApp(app)))
   return next
 }
 
 /** Disables an app: every token of it fails from the next request on. The root app cannot be disabled. */
-export async function disableApp(domain: Domain, principal: Principal, request: RequestInfo, id: string): Promise<AppRecord> {
+export async function disableApp(domain: Domain, call: Call, id: string): Promise<AppRecord> {
   return retryStale(async () => {
-    const app = await administeredApp(domain, principal, id)
+    const app = await administeredApp(domain, call.actor, id)
     if (app.isRoot) throw badInput('id', 'id: the root app cannot be disabled')
     if (app.disabledAt !== null) return app
     const changes = { disabledAt: domain.clock() }
-    await domain.store.updateApp(id, changes, auditEvent(domain, principal, request, { action: 'app.disable', target: id, appId: id }), allOf(callerGuard(domain, principal), unchangedApp(app)))
+    await domain.store.updateApp(id, changes, auditEvent(domain, call, { action: 'app.disable', target: id, appId: id }), allOf(callerGuard(domain, call.actor), unchangedApp(app)))
     return { ...app, ...changes }
   })
 }
 
 /** An app the caller may see, or NOT_FOUND exactly as for an app that does not exist. */
-export async function visibleApp(domain: Domain, principal: Principal | null, id: string): Promise<AppRecord> {
+export async function visibleApp(domain: Domain, actor: Actor, id: string): Promise<AppRecord> {
   const app = await domain.store.getApp(id)
-  if (!app || (principal && !canSeeApp(principal, app))) throw notFound('app', id)
+  if (!app || !maySeeApp(actor, app)) throw notFound('app', id)
   return app
 }
 
@@ -95,9 +96,9 @@ export async function visibleApp(domain: Domain, principal: Principal | null, id
  * An app the caller may change, or NOT_FOUND exactly as for an app that does not exist: a token
  * acting for a subject changes no app, not even its own (the app is shared by all its subjects).
  */
-export async function administeredApp(domain: Domain, principal: Principal | null, id: string): Promise<AppRecord> {
+export async function administeredApp(domain: Domain, actor: Actor, id: string): Promise<AppRecord> {
   const app = await domain.store.getApp(id)
-  if (!app || (principal && !canAdministerApp(principal, app))) throw notFound('app', id)
+  if (!app || !mayAdministerApp(actor, app)) throw notFound('app', id)
   return app
 }
 

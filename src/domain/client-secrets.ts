@@ -2,8 +2,10 @@ import { ScopewardError, badInput, notFound } from '../errors.js'
 import type { AppRecord, ClientSecretRecord } from './model.js'
 import { generateClientSecret, parseClientSecret } from '../tokens/client-secret.js'
 import { hashSecret, secretMatches } from '../tokens/opaque-token.js'
-import { administeredApp } from './apps.js'
-import { auditEvent, canAdministerApp, type Domain, type Principal, type RequestInfo } from './context.js'
+import { administeredApp, visibleApp } from './apps.js'
+import type { Actor, Call } from './actor.js'
+import { auditEvent, type Domain } from './context.js'
+import { createdByOf, mayAdministerApp } from './permissions.js'
 import { checkRequestedScopes, grantableScopes } from './grant.js'
 import { normalizeScopes } from './scope-rules.js'
 import { allOf, callerGuard, retryStale, unchangedApp } from './write-guard.js'
@@ -20,18 +22,6 @@ export interface AuthenticatedClient {
   secret: ClientSecretRecord
 }
 
-const CLIENT_SECRET_ACTOR = 'client_secret:'
-
-/** How a client secret is named where a token id would be (audit actor, `createdBy`): never confused with a token. */
-export function clientSecretActor(id: string): string {
-  return CLIENT_SECRET_ACTOR + id
-}
-
-/** The client secret id an actor names, or null when the actor is a token (or the command line). */
-export function clientSecretOfActor(actor: string | null): string | null {
-  return actor?.startsWith(CLIENT_SECRET_ACTOR) ? actor.slice(CLIENT_SECRET_ACTOR.length) : null
-}
-
 /**
  * Creates a client secret for an app, the credential of `/oauth/token` (client_id = app id). An app
  * may hold several, so a secret can be rotated without downtime. Minting a credential is granting:
@@ -39,37 +29,37 @@ export function clientSecretOfActor(actor: string | null): string | null {
  * (`scopes`, checked like issueToken's), by default exactly that. Other apps' callers, and tokens
  * acting for a subject, get NOT_FOUND.
  */
-export async function createClientSecret(domain: Domain, principal: Principal | null, request: RequestInfo, appId: string, scopes?: readonly string[] | null): Promise<IssuedClientSecret> {
-  return retryStale(() => createSecretOnce(domain, principal, request, appId, scopes))
+export async function createClientSecret(domain: Domain, call: Call, appId: string, scopes?: readonly string[] | null): Promise<IssuedClientSecret> {
+  return retryStale(() => createSecretOnce(domain, call, appId, scopes))
 }
 
-async function createSecretOnce(domain: Domain, principal: Principal | null, request: RequestInfo, appId: string, scopes?: readonly string[] | null): Promise<IssuedClientSecret> {
-  const app = await administeredApp(domain, principal, appId)
-  const ceiling = scopes != null ? checkRequestedScopes(domain, principal, app, scopes, 'scopes') : defaultCeiling(domain, principal, app)
+async function createSecretOnce(domain: Domain, call: Call, appId: string, scopes?: readonly string[] | null): Promise<IssuedClientSecret> {
+  const app = await administeredApp(domain, call.actor, appId)
+  const ceiling = scopes != null ? checkRequestedScopes(domain, call.actor, app, scopes, 'scopes') : defaultCeiling(domain, call.actor, app)
   const generated = generateClientSecret()
-  const record: ClientSecretRecord = { id: generated.id, appId: app.id, secretHash: hashSecret(generated.secret), createdAt: domain.clock(), revokedAt: null, scopes: ceiling, createdBy: principal?.token.id ?? null, lastUsedAt: null }
-  await domain.store.insertClientSecret(record, auditEvent(domain, principal, request, { action: 'client_secret.create', target: record.id, appId: app.id, details: { scopes: ceiling } }), allOf(callerGuard(domain, principal), unchangedApp(app)))
+  const record: ClientSecretRecord = { id: generated.id, appId: app.id, secretHash: hashSecret(generated.secret), createdAt: domain.clock(), revokedAt: null, scopes: ceiling, createdBy: createdByOf(call.actor), lastUsedAt: null }
+  await domain.store.insertClientSecret(record, auditEvent(domain, call, { action: 'client_secret.create', target: record.id, appId: app.id, details: { scopes: ceiling } }), allOf(callerGuard(domain, call.actor), unchangedApp(app)))
   return { record, secret: generated.plaintext }
 }
 
 /** Everything the creator could grant for the app; refused when that is nothing (such a secret could do nothing). */
-function defaultCeiling(domain: Domain, principal: Principal | null, app: AppRecord): string[] {
+function defaultCeiling(domain: Domain, actor: Actor, app: AppRecord): string[] {
   const allowed = domain.catalogue.close(app.allowedScopes)
-  const ceiling = normalizeScopes([...grantableScopes(domain, principal)].filter((s) => allowed.has(s)))
+  const ceiling = normalizeScopes([...grantableScopes(domain, actor)].filter((s) => allowed.has(s)))
   if (ceiling.length === 0) throw badInput('scopes', `scopes: the calling token holds no scope app ${JSON.stringify(app.id)} allows, so a client secret it creates could grant nothing`)
   return ceiling
 }
 
 /** Revokes a client secret; revoking a revoked one changes nothing. Other apps' secrets (and any, for a subject's token) are NOT_FOUND. */
-export async function revokeClientSecret(domain: Domain, principal: Principal | null, request: RequestInfo, id: string): Promise<ClientSecretRecord> {
+export async function revokeClientSecret(domain: Domain, call: Call, id: string): Promise<ClientSecretRecord> {
   // The full secret pasted where its id is expected names it, by its hash (a wrong secret names nothing).
   const pasted = parseClientSecret(id)
   const found = await domain.store.getClientSecret(pasted ? pasted.id : id)
   const record = found && (!pasted || secretMatches(pasted.secret, found.secretHash)) ? found : null
   const app = record ? await domain.store.getApp(record.appId) : null
-  if (!record || !app || (principal && !canAdministerApp(principal, app))) throw notFound('client secret', id)
+  if (!record || !app || !mayAdministerApp(call.actor, app)) throw notFound('client secret', id)
   if (record.revokedAt === null) {
-    await domain.store.revokeClientSecret(record.id, domain.clock(), auditEvent(domain, principal, request, { action: 'client_secret.revoke', target: record.id, appId: app.id }), callerGuard(domain, principal))
+    await domain.store.revokeClientSecret(record.id, domain.clock(), auditEvent(domain, call, { action: 'client_secret.revoke', target: record.id, appId: app.id }), callerGuard(domain, call.actor))
   }
   return (await domain.store.getClientSecret(record.id)) as ClientSecretRecord
 }
@@ -97,4 +87,10 @@ export async function authenticateClient(domain: Domain, clientId: string, prese
   if (!secretMatches(parsed.secret, record.secretHash)) return null
   const app = await domain.store.getApp(record.appId)
   return app && app.disabledAt === null ? { app, secret: record } : null
+}
+
+/** The client secrets of an app the caller may see (NOT_FOUND otherwise). */
+export async function listClientSecrets(domain: Domain, actor: Actor, appId: string): Promise<ClientSecretRecord[]> {
+  await visibleApp(domain, actor, appId)
+  return domain.store.listClientSecrets(appId)
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type { Clock } from '../clock.js'
-import { ScopewardError } from '../errors.js'
-import type { AppRecord, AuditEventInput, TokenRecord } from './model.js'
-import type { Store } from './ports.js'
+import type { AppRecord, AuditEventInput, Store, TokenRecord } from '../store/store.js'
+import { actorLabel, type Call } from './actor.js'
+import type { JwtVerifier } from './authenticate.js'
 import type { ScopeCatalogue } from './scope-catalogue.js'
 import type { SigningKeys } from './signing-keys.js'
 
@@ -44,27 +44,41 @@ export const DEFAULT_POLICIES: Policies = {
   maxJwtLifetimeMs: 3_600_000,
 }
 
-/** Everything a domain function needs: dependencies plus who is asking and about which request. */
+/**
+ * Records which scopes each token exercises, in memory, written in batches (domain/usage-tracker.ts).
+ * Where nothing is served (the command line) a recorder that records nothing stands in.
+ */
+export interface UsageRecorder {
+  /** Writes what has accumulated: reports that read usage flush first. */
+  flush(): Promise<void>
+  /** Notes a use of the token (advances lastUsedAt only). */
+  touch(tokenId: string): void
+  /** Counts a use of each scope in `used`, and of each in `required` (what a narrower token would have needed). */
+  record(tokenId: string, used: readonly string[], required?: readonly string[]): void
+  /** Usage windows lost to instances that stopped without flushing (kill -9). */
+  gaps(): Promise<{ from: number; to: number }[]>
+}
+
+/**
+ * The dependencies of every domain function, built once by the composition root (src/compose.ts)
+ * and never changed after: a feature that is off is an implementation that refuses or does nothing,
+ * never a missing member.
+ */
 export interface Domain {
-  store: Store
-  catalogue: ScopeCatalogue
-  clock: Clock
-  policies: Policies
+  readonly store: Store
+  readonly catalogue: ScopeCatalogue
+  readonly clock: Clock
+  readonly policies: Policies
   /** The usage aggregator, flushed before reports that read usage. */
-  usage?:
-    | {
-        flush(): Promise<void>
-        touch?(tokenId: string): void
-        record?(tokenId: string, used: readonly string[], required?: readonly string[]): void
-        /** Usage windows lost to instances that stopped without flushing (kill -9). */
-        gaps?(): Promise<{ from: number; to: number }[]>
-      }
-    | undefined
+  readonly usage: UsageRecorder
   /** Refused authentications by reason since start (counters, not rows). */
-  authFailures?: ReadonlyMap<string, number> | undefined
-  jwt?: JwtIssuer | undefined
-  /** The signing-key ring, when JWTs are enabled. */
-  keys?: SigningKeys | undefined
+  readonly authFailures: ReadonlyMap<string, number>
+  /** Signs JWT access tokens; refuses (BAD_USER_INPUT on `kind`) where JWTs are off. */
+  readonly jwt: JwtIssuer
+  /** Verifies JWT access tokens; refuses every one where JWTs are off. */
+  readonly jwtVerifier: JwtVerifier
+  /** The signing-key ring; refuses (BAD_USER_INPUT) where it is not loaded. */
+  readonly keys: SigningKeys
 }
 
 export interface RequestInfo {
@@ -91,29 +105,21 @@ export function canAdministerApp(principal: Principal, app: AppRecord): boolean 
   return principal.token.subject === null && canSeeApp(principal, app)
 }
 
-/** Refuses (FORBIDDEN) an instance-level change (apps, scopes, keys) to a token acting for a subject. */
-export function assertNoSubject(principal: Principal | null, what: string): void {
-  if (principal?.token.subject != null) throw new ScopewardError('FORBIDDEN', `a token acting for a subject cannot ${what}`)
-}
-
-/** An audit event for a change made by `principal` (null: the command line) in `request`. */
+/** An audit event for a change made by `call.actor` in `call.request`; the actor is named by `actorLabel` only. */
 export function auditEvent(
-  domain: Domain,
-  principal: Principal | null,
-  request: RequestInfo,
+  domain: Pick<Domain, 'clock'>,
+  call: Call,
   event: { action: string; target: string | null; appId: string | null; details?: Record<string, unknown> },
 ): AuditEventInput {
   return {
     id: randomUUID(),
     at: domain.clock(),
-    actor: principal?.token.id ?? null,
+    actor: actorLabel(call.actor),
     appId: event.appId,
     action: event.action,
     target: event.target,
-    requestId: request.requestId,
-    ip: request.ip,
+    requestId: call.request.requestId,
+    ip: call.request.ip,
     details: event.details ?? {},
   }
 }
-
-export const CLI_REQUEST: RequestInfo = { requestId: null, ip: null }

@@ -1,6 +1,7 @@
 import { badInput, notFound } from '../errors.js'
-import type { TokenKind } from './model.js'
-import type { Domain, Principal, RequestInfo } from './context.js'
+import type { TokenKind } from '../store/store.js'
+import type { Call, TokenActor } from './actor.js'
+import type { Domain } from './context.js'
 import { resolveExpiry } from './expiry.js'
 import { createToken, type IssuedToken } from './issue-token.js'
 import { assertHeld } from './grant.js'
@@ -22,11 +23,12 @@ export interface DeriveTokenInput {
  * Narrows the calling token into a child: scopes within the caller's effective scopes, expiry
  * no later than the caller's. The child belongs to the same app and subject and dies with its parent.
  */
-export async function deriveToken(domain: Domain, principal: Principal, request: RequestInfo, input: DeriveTokenInput): Promise<IssuedToken> {
-  return retryStale(() => deriveOnce(domain, principal, request, input))
+export async function deriveToken(domain: Domain, call: Call<TokenActor>, input: DeriveTokenInput): Promise<IssuedToken> {
+  return retryStale(() => deriveOnce(domain, call, input))
 }
 
-async function deriveOnce(domain: Domain, principal: Principal, request: RequestInfo, input: DeriveTokenInput): Promise<IssuedToken> {
+async function deriveOnce(domain: Domain, call: Call<TokenActor>, input: DeriveTokenInput): Promise<IssuedToken> {
+  const { principal } = call.actor
   const name = requireText(input.name, 'name')
   if (input.scopes.length === 0) throw badInput('scopes', 'scopes: at least one scope is required')
   assertScopeList(input.scopes, domain.catalogue.implies, 'scopes')
@@ -36,5 +38,5 @@ async function deriveOnce(domain: Domain, principal: Principal, request: Request
   const kind = input.kind ?? 'OPAQUE'
   const expiresAt = resolveExpiry(domain, { app, kind, expiresIn: input.expiresIn, parentExpiresAt: lifetimeEnd(domain, principal.token, principal.app), isDerived: true })
   const scopes = normalizeScopes(input.scopes)
-  return createToken(domain, principal, request, { app, subject: principal.token.subject, name, kind, scopes, expiresAt, parentId: principal.token.id, ...(input.act ? { act: input.act } : {}) }, 'token.derive')
+  return createToken(domain, call, { app, subject: principal.token.subject, name, kind, scopes, expiresAt, parentId: principal.token.id, ...(input.act ? { act: input.act } : {}) }, 'token.derive')
 }

@@ -1,7 +1,8 @@
-import { ScopewardError } from '../errors.js'
-import type { AppRecord } from './model.js'
+import type { AppRecord } from '../store/store.js'
 import { administeredApp } from './apps.js'
-import { auditEvent, type Domain, type Principal, type RequestInfo } from './context.js'
+import type { Call } from './actor.js'
+import { auditEvent, type Domain } from './context.js'
+import { assertInstanceAdmin } from './permissions.js'
 import { allOf, callerGuard, retryStale, unchangedApp } from './write-guard.js'
 
 /**
@@ -10,13 +11,13 @@ import { allOf, callerGuard, retryStale, unchangedApp } from './write-guard.js'
  * undo it. Enabling an enabled app changes nothing and writes nothing. Only `disabledAt` is written,
  * and the write re-checks the caller and the app as the decision read them.
  */
-export async function enableApp(domain: Domain, principal: Principal | null, request: RequestInfo, id: string): Promise<AppRecord> {
+export async function enableApp(domain: Domain, call: Call, id: string): Promise<AppRecord> {
   return retryStale(async () => {
-    const app = await administeredApp(domain, principal, id)
-    if (principal && !principal.app.isRoot) throw new ScopewardError('FORBIDDEN', 'only tokens of the root app can enable apps')
+    const app = await administeredApp(domain, call.actor, id)
+    assertInstanceAdmin(call.actor, 'only tokens of the root app can enable apps')
     if (app.disabledAt === null) return app
     const changes = { disabledAt: null }
-    await domain.store.updateApp(id, changes, auditEvent(domain, principal, request, { action: 'app.enable', target: id, appId: id }), allOf(callerGuard(domain, principal), unchangedApp(app)))
+    await domain.store.updateApp(id, changes, auditEvent(domain, call, { action: 'app.enable', target: id, appId: id }), allOf(callerGuard(domain, call.actor), unchangedApp(app)))
     return { ...app, ...changes }
   })
 }

@@ -1,15 +1,32 @@
 import { ScopewardError, badInput } from '../errors.js'
-import type { AppRecord } from './model.js'
+import type { AppRecord } from '../store/store.js'
+import { unreachable, type Actor } from './actor.js'
 import type { Domain, Principal } from './context.js'
 import { assertScopeList, closeUnderImplies, normalizeScopes } from './scope-rules.js'
 
 /**
- * The scopes `principal` may hand out: what it holds (closed under implies). A root-app token
- * holding `scopes:write` administers the catalogue, so it may also grant operator-declared scopes
- * whose implications it holds itself (otherwise no one could ever be granted a new scope).
+ * The scopes the caller may hand out. The operator (whoever holds the database): every declared
+ * scope. A client secret: none here (its own ceiling is checked by client-credentials.ts). A token:
+ * what it holds (closed under implies).
  */
-export function grantableScopes(domain: Domain, principal: Principal | null): ReadonlySet<string> {
-  if (principal === null) return new Set(Object.keys(domain.catalogue.implies)) // the command line: whoever holds the database
+export function grantableScopes(domain: Domain, actor: Actor): ReadonlySet<string> {
+  switch (actor.kind) {
+    case 'operator':
+      return new Set(Object.keys(domain.catalogue.implies))
+    case 'client':
+      return new Set()
+    case 'token':
+      return tokenGrantable(domain, actor.principal)
+    default:
+      return unreachable(actor)
+  }
+}
+
+/**
+ * A root-app token holding `scopes:write` administers the catalogue, so it may also grant
+ * operator-declared scopes whose implications it holds itself (otherwise no one could ever be granted a new scope).
+ */
+function tokenGrantable(domain: Domain, principal: Principal): ReadonlySet<string> {
   if (!(principal.app.isRoot && principal.scopes.has('scopes:write'))) return principal.scopes
   const out = new Set(principal.scopes)
   for (const scope of domain.catalogue.all) {
@@ -33,8 +50,8 @@ export function assertHeld(scopes: readonly string[], held: ReadonlySet<string>,
  * Validates requested scopes for a token of `app`: well-formed, declared, within the app's
  * ceiling (BAD_USER_INPUT) and within what the caller may grant (FORBIDDEN). Returns them normalised.
  */
-export function checkRequestedScopes(domain: Domain, principal: Principal | null, app: AppRecord, requested: readonly string[], field: string): string[] {
-  return checkScopesWithin(domain, grantableScopes(domain, principal), 'cannot grant scopes the calling token does not hold', app, requested, field)
+export function checkRequestedScopes(domain: Domain, actor: Actor, app: AppRecord, requested: readonly string[], field: string): string[] {
+  return checkScopesWithin(domain, grantableScopes(domain, actor), 'cannot grant scopes the calling token does not hold', app, requested, field)
 }
 
 /**

@@ -1,7 +1,9 @@
 import { ScopewardError, badInput, notFound } from '../errors.js'
 import type { AppRecord, TokenKind, TokenRecord, WriteGuard } from './model.js'
 import { generateOpaqueToken, hashSecret } from '../tokens/opaque-token.js'
-import { auditEvent, canSeeApp, type Domain, type Principal, type RequestInfo } from './context.js'
+import { unreachable, type Actor, type Call } from './actor.js'
+import { auditEvent, type Domain } from './context.js'
+import { actorSubject, createdByOf, maySeeApp } from './permissions.js'
 import { resolveExpiry } from './expiry.js'
 import { lifetimeEnd } from './token-status.js'
 import { checkRequestedScopes } from './grant.js'
@@ -26,58 +28,68 @@ export interface IssuedToken {
 
 /**
  * Issues a token for an app: scopes within the app's ceiling and the caller's own, expiry by
- * default and within policy. `principal` null is the command line (the break-glass path).
+ * default and within policy. The operator (the command line) is the break-glass path.
  */
-export async function issueToken(domain: Domain, principal: Principal | null, request: RequestInfo, input: IssueTokenInput): Promise<IssuedToken> {
-  return retryStale(() => issueOnce(domain, principal, request, input))
+export async function issueToken(domain: Domain, call: Call, input: IssueTokenInput): Promise<IssuedToken> {
+  return retryStale(() => issueOnce(domain, call, input))
 }
 
-async function issueOnce(domain: Domain, principal: Principal | null, request: RequestInfo, input: IssueTokenInput): Promise<IssuedToken> {
-  const appId = input.appId ?? principal?.app.id
+async function issueOnce(domain: Domain, call: Call, input: IssueTokenInput): Promise<IssuedToken> {
+  const { actor } = call
+  const appId = input.appId ?? (actor.kind === 'token' ? actor.principal.app.id : undefined)
   if (!appId) throw badInput('appId', 'appId: required')
   const app = await domain.store.getApp(appId)
-  if (!app || (principal && !canSeeApp(principal, app))) throw notFound('app', appId)
+  if (!app || !maySeeApp(actor, app)) throw notFound('app', appId)
   if (app.disabledAt !== null) throw badInput('appId', `appId: app ${JSON.stringify(app.id)} is disabled`)
-  const subject = resolveSubject(principal, input.subject)
+  const subject = resolveSubject(actor, input.subject)
   const kind = input.kind ?? 'OPAQUE'
   const name = requireText(input.name, 'name')
-  const scopes = checkRequestedScopes(domain, principal, app, input.scopes, 'scopes')
-  const boundTo = issuerBinding(principal)
-  const issuerEnd = boundTo !== null && principal ? { parentExpiresAt: lifetimeEnd(domain, principal.token, principal.app), isDerived: true, parentIs: 'issuer' as const } : {}
+  const scopes = checkRequestedScopes(domain, actor, app, input.scopes, 'scopes')
+  const issuerEnd = issuerBinding(actor) !== null && actor.kind === 'token' ? { parentExpiresAt: lifetimeEnd(domain, actor.principal.token, actor.principal.app), isDerived: true, parentIs: 'issuer' as const } : {}
   const expiresAt = resolveExpiry(domain, { app, kind, expiresIn: input.expiresIn, noExpiry: input.noExpiry, ...issuerEnd })
-  return createToken(domain, principal, request, { app, subject, name, kind, scopes, expiresAt, parentId: null }, 'token.issue')
+  return createToken(domain, call, { app, subject, name, kind, scopes, expiresAt, parentId: null }, 'token.issue')
 }
 
 /**
  * The issuer a new token is bound to: a token issued by a derived or exchanged token (or by one
  * bound in turn) lives no longer than its issuer and is revoked with the issuer's family, so a
- * short-lived child cannot mint tokens that escape it. Null: issued by a free-standing token or the CLI.
+ * short-lived child cannot mint tokens that escape it. Null: issued by a free-standing token, the
+ * operator or a client secret.
  */
-export function issuerBinding(principal: Principal | null): string | null {
-  if (!principal) return null
-  return principal.token.parentId !== null || principal.token.boundTo !== null ? principal.token.id : null
+export function issuerBinding(actor: Actor): string | null {
+  switch (actor.kind) {
+    case 'operator':
+    case 'client':
+      return null
+    case 'token': {
+      const { token } = actor.principal
+      return token.parentId !== null || token.boundTo !== null ? token.id : null
+    }
+    default:
+      return unreachable(actor)
+  }
 }
 
 /** A token acting for a subject can only issue tokens for that same subject. */
-function resolveSubject(principal: Principal | null, requested: string | null | undefined): string | null {
+function resolveSubject(actor: Actor, requested: string | null | undefined): string | null {
   const subject = optionalText(requested, 'subject', 200)
   // DESIGN: a token issued by a token with a subject inherits it, whichever app it is issued for.
-  const inherited = principal?.token.subject ?? null
+  const inherited = actorSubject(actor)
   if (inherited === null) return subject
   if (subject !== null && subject !== inherited) throw badInput('subject', 'subject: a token acting for a subject can only issue tokens for that subject')
   return inherited
 }
 
 /**
- * Builds, stores and audits a token; shared by issue, derive and the OAuth grants. The write
- * re-checks the caller and the app (`spec.app` as the decision read it) and `guard` in its
- * transaction: a StaleRead there means the caller's operation must be re-run (retryStale).
+ * Builds, stores and audits a token; shared by issue, derive and the OAuth grants. The caller is
+ * recorded as its creator and audit actor. The write re-checks the caller and the app (`spec.app`
+ * as the decision read it) and `guard` in its transaction: a StaleRead there means the caller's
+ * operation must be re-run (retryStale).
  */
 export async function createToken(
   domain: Domain,
-  principal: Principal | null,
-  request: RequestInfo,
-  spec: { app: AppRecord; subject: string | null; name: string; kind: TokenKind; scopes: string[]; expiresAt: number | null; parentId: string | null; audience?: string; act?: Record<string, unknown>; actor?: string },
+  call: Call,
+  spec: { app: AppRecord; subject: string | null; name: string; kind: TokenKind; scopes: string[]; expiresAt: number | null; parentId: string | null; audience?: string; act?: Record<string, unknown> },
   action: string,
   guard: WriteGuard | null = null,
 ): Promise<IssuedToken> {
@@ -89,7 +101,6 @@ export async function createToken(
   }
   const now = domain.clock()
   const opaque = generateOpaqueToken()
-  if (spec.kind === 'JWT' && !domain.jwt) throw badInput('kind', 'kind: JWT access tokens are not available on this server')
   const token: TokenRecord = {
     id: opaque.id,
     appId: spec.app.id,
@@ -103,23 +114,22 @@ export async function createToken(
     revokedAt: null,
     revokeReason: null,
     lastUsedAt: null,
-    // `actor`: a credential other than a token issued it (a client secret); recorded as creator and audit actor.
-    createdBy: spec.actor ?? principal?.token.id ?? null,
+    createdBy: createdByOf(call.actor),
     parentId: spec.parentId,
     // The signing key is chosen (and recorded) before the row is written: retirement counts the JWTs each key signed.
-    kid: spec.kind === 'JWT' ? (domain.jwt as NonNullable<Domain['jwt']>).signingKid() : null,
+    // Where JWTs are off, the issuer refuses here (BAD_USER_INPUT on `kind`), before anything is written.
+    kid: spec.kind === 'JWT' ? domain.jwt.signingKid() : null,
     // A derived token dies with its parent already; any other token issued by a family member is bound to it.
-    boundTo: spec.parentId === null ? issuerBinding(principal) : null,
+    boundTo: spec.parentId === null ? issuerBinding(call.actor) : null,
   }
-  const audit = auditEvent(domain, principal, request, {
+  const audit = auditEvent(domain, call, {
     action,
     target: token.id,
     appId: token.appId,
     details: { name: token.name, kind: token.kind, scopes: token.scopes, expiresAt: token.expiresAt, subject: token.subject, parentId: token.parentId, ...(token.boundTo !== null ? { boundTo: token.boundTo } : {}) },
   })
-  if (spec.actor !== undefined) audit.actor = spec.actor
-  const inserted = await domain.store.insertToken(token, audit, spec.parentId !== null || token.boundTo !== null ? now : undefined, allOf(callerGuard(domain, principal), unchangedApp(spec.app), guard))
+  const inserted = await domain.store.insertToken(token, audit, spec.parentId !== null || token.boundTo !== null ? now : undefined, allOf(callerGuard(domain, call.actor), unchangedApp(spec.app), guard))
   if (!inserted) throw new ScopewardError('UNAUTHENTICATED', 'the parent or issuing token is no longer active')
-  const secret = spec.kind === 'JWT' ? await (domain.jwt as NonNullable<Domain['jwt']>).sign(token, { audience: spec.audience, act: spec.act }) : opaque.plaintext
+  const secret = spec.kind === 'JWT' ? await domain.jwt.sign(token, { audience: spec.audience, act: spec.act }) : opaque.plaintext
   return { token, secret }
 }

@@ -1,5 +1,7 @@
-import type { AppRecord, AuditEventRecord, AuditFilter, Page, TokenFilter, TokenRecord, TokenStatus } from './model.js'
-import { canSeeApp, canSeeToken, type Domain, type Principal } from './context.js'
+import type { AppRecord, AuditEventRecord, AuditFilter, Page, ScopeUsage, TokenFilter, TokenRecord, TokenStatus } from '../store/store.js'
+import { unreachable, type Actor } from './actor.js'
+import type { Domain } from './context.js'
+import { maySeeApp, maySeeToken } from './permissions.js'
 import { looksLikeOpaqueToken, parseOpaqueToken, secretMatches } from '../tokens/opaque-token.js'
 import { parseInstant } from './validate.js'
 import { decodeCursor, decodeSeqCursor, encodeCursor, pageSize } from './pagination.js'
@@ -36,14 +38,15 @@ function jwtId(text: string): string | null {
 }
 
 /** A token the caller may see, or null exactly as for one that does not exist. */
-export async function findToken(domain: Domain, principal: Principal, id: string): Promise<TokenRecord | null> {
+export async function findToken(domain: Domain, actor: Actor, id: string): Promise<TokenRecord | null> {
   const token = await lookupToken(domain, id)
-  return token && canSeeToken(principal, token) ? token : null
+  return token && maySeeToken(actor, token) ? token : null
 }
 
-export async function findApp(domain: Domain, principal: Principal, id: string): Promise<AppRecord | null> {
+/** An app the caller may see, or null exactly as for one that does not exist. */
+export async function findApp(domain: Domain, actor: Actor, id: string): Promise<AppRecord | null> {
   const app = await domain.store.getApp(id)
-  return app && canSeeApp(principal, app) ? app : null
+  return app && maySeeApp(actor, app) ? app : null
 }
 
 export interface TokenListArgs {
@@ -60,32 +63,50 @@ export interface TokenListArgs {
  */
 export async function listTokens(
   domain: Domain,
-  principal: Principal | null,
+  actor: Actor,
   args: TokenListArgs,
   extra: Omit<TokenFilter, 'appId' | 'subject' | 'status' | 'now'> = {},
 ): Promise<Page<TokenRecord> & { totalCount: () => Promise<number>; endCursor: string | null }> {
   const limit = pageSize(args.first)
   const after = decodeCursor(args.after)
-  let appId = args.appId ?? undefined
-  let subject = args.subject ?? undefined
   const empty = { rows: [], hasNextPage: false, totalCount: async () => 0, endCursor: null }
-  // Same rule as canSeeToken: a subject confines the list even for a root-app token.
-  if (principal && (!principal.app.isRoot || principal.token.subject !== null)) {
-    if (appId !== undefined && appId !== principal.app.id) return empty
-    appId = principal.app.id
-    if (principal.token.subject !== null) {
-      if (subject !== undefined && subject !== principal.token.subject) return empty
-      subject = principal.token.subject
-    }
-  }
+  const confined = confine(actor, { appId: args.appId ?? undefined, subject: args.subject ?? undefined })
+  if (confined === null) return empty
+  const { appId, subject } = confined
   const filter = { ...extra, appId, subject, status: args.status ?? undefined, now: domain.clock(), maxLifetimeMs: domain.policies.maxTokenLifetimeMs ?? undefined }
   const page = await domain.store.listTokens(filter, { after, limit })
   const last = page.rows[page.rows.length - 1]
   return { ...page, totalCount: () => domain.store.countTokens(filter), endCursor: last ? encodeCursor(last) : null }
 }
 
-export async function listApps(domain: Domain, principal: Principal, args: { first?: number | null; after?: string | null }): Promise<Page<AppRecord> & { totalCount: () => Promise<number> }> {
-  const appId = principal.app.isRoot ? undefined : principal.app.id
+/**
+ * The app and subject a token list is confined to for `actor` (same rule as maySeeToken), or null
+ * when the asked-for ones lie outside it: the list is then empty, as if there were no such tokens.
+ */
+function confine(actor: Actor, asked: { appId: string | undefined; subject: string | undefined }): { appId: string | undefined; subject: string | undefined } | null {
+  switch (actor.kind) {
+    case 'operator':
+      return asked
+    case 'client':
+      return null
+    case 'token': {
+      const { app, token } = actor.principal
+      // A subject confines the list even for a root-app token.
+      if (app.isRoot && token.subject === null) return asked
+      if (asked.appId !== undefined && asked.appId !== app.id) return null
+      if (token.subject === null) return { appId: app.id, subject: asked.subject }
+      if (asked.subject !== undefined && asked.subject !== token.subject) return null
+      return { appId: app.id, subject: token.subject }
+    }
+    default:
+      return unreachable(actor)
+  }
+}
+
+/** Apps the caller may see, oldest first: every app across apps, else only its own. */
+export async function listApps(domain: Domain, actor: Actor, args: { first?: number | null; after?: string | null }): Promise<Page<AppRecord> & { totalCount: () => Promise<number> }> {
+  if (actor.kind === 'client') return { rows: [], hasNextPage: false, totalCount: async () => 0 }
+  const appId = actor.kind === 'operator' || actor.principal.app.isRoot ? undefined : actor.principal.app.id
   const page = await domain.store.listApps({ appId, after: decodeCursor(args.after), limit: pageSize(args.first) })
   return { ...page, totalCount: () => domain.store.countApps({ appId }) }
 }
@@ -93,13 +114,13 @@ export async function listApps(domain: Domain, principal: Principal, args: { fir
 /** The audit log, oldest first; a non-root token reads only its own app's events. */
 export async function listAuditEvents(
   domain: Domain,
-  principal: Principal,
+  caller: Actor,
   args: { first?: number | null; after?: string | null; actor?: string | null; action?: string | null; target?: string | null; from?: string | null; to?: string | null },
 ): Promise<Page<AuditEventRecord> & { totalCount: () => Promise<number> }> {
   // The audit log is app-level; a token bound to one user of the app must not read the others' actions.
-  if (principal.token.subject !== null) return { rows: [], hasNextPage: false, totalCount: async () => 0 }
+  if (caller.kind === 'client' || (caller.kind === 'token' && caller.principal.token.subject !== null)) return { rows: [], hasNextPage: false, totalCount: async () => 0 }
   const filter: AuditFilter = {
-    appId: principal.app.isRoot ? undefined : principal.app.id,
+    appId: caller.kind === 'operator' || caller.principal.app.isRoot ? undefined : caller.principal.app.id,
     actor: args.actor ?? undefined,
     action: args.action ?? undefined,
     target: args.target ?? undefined,
@@ -112,4 +133,34 @@ export async function listAuditEvents(
 
 function instant(value: string | null | undefined, field: string): number | undefined {
   return value == null ? undefined : parseInstant(value, field)
+}
+
+/**
+ * The app a token the caller already sees belongs to, unchecked: seeing a token includes seeing
+ * which app it is of (a root-app token lists tokens of every app).
+ */
+export function appOfVisibleToken(domain: Domain, token: Pick<TokenRecord, 'appId'>): Promise<AppRecord | null> {
+  return domain.store.getApp(token.appId)
+}
+
+/** The scopes a token the caller already sees has exercised, with counts and when last. */
+export function scopeUsageOf(domain: Domain, token: Pick<TokenRecord, 'id'>): Promise<ScopeUsage[]> {
+  return domain.store.getUsage(token.id)
+}
+
+/** The scopes a token's requests required (what a narrower token would have needed), for a token the caller already sees. */
+export function scopeNeedsOf(domain: Domain, token: Pick<TokenRecord, 'id'>): Promise<ScopeUsage[]> {
+  return domain.store.listNeeds([token.id])
+}
+
+/** The tokens derived directly from `token` that the caller may see, oldest first. */
+export async function derivedTokens(domain: Domain, actor: Actor, token: Pick<TokenRecord, 'id'>): Promise<TokenRecord[]> {
+  const family = await domain.store.listTokenFamily(token.id)
+  const children = await Promise.all(family.filter((m) => m.parentId === token.id).map((m) => domain.store.getToken(m.id)))
+  return children.filter((c): c is TokenRecord => c !== null && maySeeToken(actor, c)).sort((a, b) => a.createdAt - b.createdAt)
+}
+
+/** Whether the database answers and every migration is applied (readiness probes). */
+export function isReady(domain: Domain): Promise<boolean> {
+  return domain.store.ready()
 }

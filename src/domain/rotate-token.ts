@@ -1,7 +1,9 @@
 import { ScopewardError, badInput, notFound } from '../errors.js'
 import { rotatedKey, type AppRecord, type TokenRecord } from './model.js'
 import { generateOpaqueToken, hashSecret } from '../tokens/opaque-token.js'
-import { auditEvent, canSeeToken, type Domain, type Principal, type RequestInfo } from './context.js'
+import type { Call } from './actor.js'
+import { auditEvent, type Domain, type Principal } from './context.js'
+import { createdByOf, maySeeToken } from './permissions.js'
 import { parseDuration } from './duration.js'
 import { assertHeld, grantableScopes } from './grant.js'
 import { issuerBinding, type IssuedToken } from './issue-token.js'
@@ -20,15 +22,16 @@ export const MAX_GRACE_MS = 24 * 3600_000
  * A token is rotated at most once: exactly one of concurrent rotations wins, and none after a
  * revocation of the token or its family (the write re-checks the token in its transaction).
  */
-export async function rotateToken(domain: Domain, principal: Principal, request: RequestInfo, id: string, gracePeriod?: string | null): Promise<IssuedToken> {
+export async function rotateToken(domain: Domain, call: Call, id: string, gracePeriod?: string | null): Promise<IssuedToken> {
   const graceMs = gracePeriod != null ? parseDuration(gracePeriod, 'gracePeriod') : 0
   if (graceMs > MAX_GRACE_MS) throw badInput('gracePeriod', 'gracePeriod: at most PT24H')
-  return retryStale(() => rotateOnce(domain, principal, request, id, graceMs))
+  return retryStale(() => rotateOnce(domain, call, id, graceMs))
 }
 
-async function rotateOnce(domain: Domain, principal: Principal, request: RequestInfo, id: string, graceMs: number): Promise<IssuedToken> {
+async function rotateOnce(domain: Domain, call: Call, id: string, graceMs: number): Promise<IssuedToken> {
+  const { actor } = call
   const old = await lookupToken(domain, id)
-  if (!old || !canSeeToken(principal, old)) throw notFound('token', id)
+  if (!old || !maySeeToken(actor, old)) throw notFound('token', id)
   const now = domain.clock()
   // The same usability and policy checks as issuance: a token dead under the lifetime policy in force,
   // of a disabled app, or whose parent or issuer is dead is not revived by rotation.
@@ -38,10 +41,12 @@ async function rotateOnce(domain: Domain, principal: Principal, request: Request
   if (old.kind !== 'OPAQUE') throw badInput('id', 'id: JWT access tokens are short-lived; issue a new one instead of rotating')
   const rotatedTo = await domain.store.getMeta(rotatedKey(old.id))
   if (rotatedTo !== null) throw badInput('id', `id: token ${JSON.stringify(id)} was already rotated (its successor is ${JSON.stringify(rotatedTo)}); rotate the successor`)
-  assertHeld(old.scopes, grantableScopes(domain, principal), 'cannot rotate a token holding scopes the calling token does not hold')
+  assertHeld(old.scopes, grantableScopes(domain, actor), 'cannot rotate a token holding scopes the calling token does not hold')
   // A derived or exchanged token rotating another token gets its secret: the successor is bound to it as an
   // issued token would be (rotating itself, the successor simply takes its place, parent and binding).
-  const binding = principal.token.id === old.id ? null : issuerBinding(principal)
+  // The calling token, when the caller is one: its rows as authentication read them.
+  const self: Principal | undefined = actor.kind === 'token' ? actor.principal : undefined
+  const binding = self?.token.id === old.id ? null : issuerBinding(actor)
   if (binding !== null && old.boundTo !== null && old.boundTo !== binding) {
     throw new ScopewardError('FORBIDDEN', 'a derived or exchanged token cannot rotate a token bound to another issuer')
   }
@@ -53,26 +58,26 @@ async function rotateOnce(domain: Domain, principal: Principal, request: Request
     createdAt: now,
     expiresAt: successorExpiry(domain, old, app as AppRecord, now),
     lastUsedAt: null,
-    createdBy: principal.token.id,
+    createdBy: createdByOf(actor),
     boundTo: binding ?? old.boundTo,
   }
   // Never beyond the parent it is derived from, nor the issuer it is bound to (whose end counts its policies too).
   for (const livesBy of [old.parentId, successor.boundTo]) {
     if (livesBy === null) continue
-    const ancestor = livesBy === principal.token.id ? principal.token : await domain.store.getToken(livesBy)
-    const end = ancestor ? lifetimeEnd(domain, ancestor, ancestor.id === principal.token.id ? principal.app : await domain.store.getApp(ancestor.appId)) : now
+    const ancestor = livesBy === self?.token.id ? self.token : await domain.store.getToken(livesBy)
+    const end = ancestor ? lifetimeEnd(domain, ancestor, self && ancestor.id === self.token.id ? self.app : await domain.store.getApp(ancestor.appId)) : now
     if (end !== null && (successor.expiresAt === null || successor.expiresAt > end)) successor.expiresAt = end
   }
   const parent = old.parentId !== null ? await domain.store.getToken(old.parentId) : null
   // Only the old token's end is written: a concurrent revocation (caught by the guard) is never overwritten.
   const oldEnd = graceMs > 0 ? { expiresAt: Math.min(old.expiresAt ?? Infinity, now + graceMs) } : { revokedAt: now, revokeReason: 'rotated' }
-  const audit = auditEvent(domain, principal, request, {
+  const audit = auditEvent(domain, call, {
     action: 'token.rotate',
     target: old.id,
     appId: old.appId,
     details: { successor: successor.id, gracePeriodMs: graceMs, expiresAt: successor.expiresAt, ...(successor.boundTo !== null ? { boundTo: successor.boundTo } : {}) },
   })
-  const guard = allOf(callerGuard(domain, principal), unchangedToken(old), notRotated(old.id), parent ? unchangedToken(parent) : null)
+  const guard = allOf(callerGuard(domain, actor), unchangedToken(old), notRotated(old.id), parent ? unchangedToken(parent) : null)
   await domain.store.rotateToken(old.id, successor, oldEnd, audit, guard)
   return { token: successor, secret: fresh.plaintext }
 }

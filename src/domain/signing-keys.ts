@@ -1,6 +1,8 @@
-import { ScopewardError, badInput } from '../errors.js'
-import type { AuditEventInput, SigningKeyStatus, WriteGuard } from './model.js'
-import { assertNoSubject, auditEvent, type Domain, type Principal, type RequestInfo } from './context.js'
+import { badInput } from '../errors.js'
+import type { AuditEventInput, SigningKeyStatus, WriteGuard } from '../store/store.js'
+import type { Call } from './actor.js'
+import { auditEvent, type Domain } from './context.js'
+import { assertInstanceAdmin } from './permissions.js'
 import { callerGuard } from './write-guard.js'
 
 /** A signing key as the API shows it: never the private half. */
@@ -22,14 +24,9 @@ export interface SigningKeys {
   isSupported(alg: string): boolean
 }
 
-function keysOf(domain: Domain): SigningKeys {
-  if (!domain.keys) throw new ScopewardError('BAD_USER_INPUT', 'signing keys are not available on this server')
-  return domain.keys
-}
-
 /** Every signing key, oldest first. Public information (the JWKS publishes the same keys). */
 export async function listSigningKeys(domain: Domain): Promise<SigningKeyInfo[]> {
-  return keysOf(domain).list()
+  return domain.keys.list()
 }
 
 /**
@@ -38,12 +35,11 @@ export async function listSigningKeys(domain: Domain): Promise<SigningKeyInfo[]>
  * the new key signs at once, every older key is RETIRED now and every JWT they signed is revoked.
  * Only root-app tokens (or the command line) may: the key signs for every app.
  */
-export async function rotateSigningKey(domain: Domain, principal: Principal | null, request: RequestInfo, alg: string | null | undefined, revokeOld = false): Promise<SigningKeyInfo> {
-  if (principal && !principal.app.isRoot) throw new ScopewardError('FORBIDDEN', 'only tokens of the root app may rotate the signing key')
-  assertNoSubject(principal, 'rotate the signing key')
-  const keys = keysOf(domain)
+export async function rotateSigningKey(domain: Domain, call: Call, alg: string | null | undefined, revokeOld = false): Promise<SigningKeyInfo> {
+  assertInstanceAdmin(call.actor, 'only tokens of the root app may rotate the signing key', 'rotate the signing key')
+  const keys = domain.keys
   if (alg != null && !keys.isSupported(alg)) throw badInput('alg', `alg: must be one of EdDSA, ES256, RS256, got ${JSON.stringify(alg)}`)
   if (typeof revokeOld !== 'boolean') throw badInput('revokeOld', 'revokeOld: must be true or false')
-  const audit = auditEvent(domain, principal, request, { action: 'key.rotate', target: null, appId: null, details: { alg: alg ?? null } })
-  return keys.rotate(alg ?? null, audit, revokeOld, callerGuard(domain, principal))
+  const audit = auditEvent(domain, call, { action: 'key.rotate', target: null, appId: null, details: { alg: alg ?? null } })
+  return keys.rotate(alg ?? null, audit, revokeOld, callerGuard(domain, call.actor))
 }

@@ -1,7 +1,9 @@
 import { badInput, notFound } from '../errors.js'
 import { EmptiedTokensError } from '../store/narrow-family.js'
-import { rotatedKey, type TokenRecord } from './model.js'
-import { auditEvent, canSeeToken, type Domain, type Principal, type RequestInfo } from './context.js'
+import { rotatedKey, type TokenRecord } from '../store/store.js'
+import type { Call } from './actor.js'
+import { auditEvent, type Domain } from './context.js'
+import { maySeeToken } from './permissions.js'
 import { parseDuration } from './duration.js'
 import { lookupToken } from './queries.js'
 import { currentStatus } from './token-status.js'
@@ -26,26 +28,25 @@ export interface TrimResult {
  */
 export async function trimToken(
   domain: Domain,
-  principal: Principal | null,
-  request: RequestInfo,
+  call: Call,
   args: { id: string; unusedFor?: string | null; dryRun?: boolean | null; allowUsageGaps?: boolean | null },
 ): Promise<TrimResult> {
-  return retryStale(() => trimOnce(domain, principal, request, args))
+  return retryStale(() => trimOnce(domain, call, args))
 }
 
-async function trimOnce(domain: Domain, principal: Principal | null, request: RequestInfo, args: { id: string; unusedFor?: string | null; dryRun?: boolean | null; allowUsageGaps?: boolean | null }): Promise<TrimResult> {
+async function trimOnce(domain: Domain, call: Call, args: { id: string; unusedFor?: string | null; dryRun?: boolean | null; allowUsageGaps?: boolean | null }): Promise<TrimResult> {
   const token = await lookupToken(domain, args.id)
-  if (!token || (principal && !canSeeToken(principal, token))) throw notFound('token', args.id)
+  if (!token || !maySeeToken(call.actor, token)) throw notFound('token', args.id)
   if ((await currentStatus(domain, token)) !== 'ACTIVE') throw badInput('id', `id: token ${JSON.stringify(args.id)} is not active`)
   // A rotated token in its grace period is on its way out: trimming it would leave its successor as wide as before.
   const rotatedTo = await domain.store.getMeta(rotatedKey(token.id))
   if (rotatedTo !== null) throw badInput('id', `id: token ${JSON.stringify(args.id)} was rotated; trim its successor ${JSON.stringify(rotatedTo)}`)
-  await domain.usage?.flush()
+  await domain.usage.flush()
   const now = domain.clock()
   const since = args.unusedFor != null ? now - parseDuration(args.unusedFor, 'unusedFor') : 0
   // Usage lost to a crash inside the judged window (from the later of `since` and the token's creation).
   const judgedFrom = Math.max(since, token.createdAt)
-  const usageGaps = ((await domain.usage?.gaps?.()) ?? []).filter((g) => g.to > judgedFrom && g.from < now)
+  const usageGaps = (await domain.usage.gaps()).filter((g) => g.to > judgedFrom && g.from < now)
   const suggested = suggestedScopes(domain, token, await domain.store.listNeeds([token.id]), since)
   const dryRun = args.dryRun ?? false
   if (!narrower(domain, token, suggested)) return { token, removedScopes: [], keptScopes: token.scopes, dryRun, usageGaps }
@@ -61,9 +62,9 @@ async function trimOnce(domain: Domain, principal: Principal | null, request: Re
       { usageGaps: usageGaps.map((g) => ({ from: new Date(g.from).toISOString(), to: new Date(g.to).toISOString() })) },
     )
   }
-  const audit = auditEvent(domain, principal, request, { action: 'token.trim', target: token.id, appId: token.appId, details: { removedScopes: removed, keptScopes: kept, ...(usageGaps.length > 0 ? { usageGaps } : {}) } })
+  const audit = auditEvent(domain, call, { action: 'token.trim', target: token.id, appId: token.appId, details: { removedScopes: removed, keptScopes: kept, ...(usageGaps.length > 0 ? { usageGaps } : {}) } })
   try {
-    await domain.store.narrowTokenScopes(token.id, kept, audit, (scopes) => domain.catalogue.close(scopes), allOf(callerGuard(domain, principal), unchangedToken(token), notRotated(token.id)))
+    await domain.store.narrowTokenScopes(token.id, kept, audit, (scopes) => domain.catalogue.close(scopes), allOf(callerGuard(domain, call.actor), unchangedToken(token), notRotated(token.id)))
   } catch (error) {
     // A derived token would keep no scope at all: a token never ends ACTIVE with nothing (revoke it instead).
     if (!(error instanceof EmptiedTokensError)) throw error

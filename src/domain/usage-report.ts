@@ -1,5 +1,6 @@
-import type { ScopeUsage, TokenRecord } from './model.js'
-import type { Domain, Principal } from './context.js'
+import type { ScopeUsage, TokenRecord } from '../store/store.js'
+import type { Actor } from './actor.js'
+import type { Domain } from './context.js'
 import { parseDuration } from './duration.js'
 import { encodeCursor, pageSize } from './pagination.js'
 import { listTokens } from './queries.js'
@@ -55,7 +56,7 @@ const MAX_SCAN = 5000
  */
 export async function overPermissionedTokens(
   domain: Domain,
-  principal: Principal | null,
+  actor: Actor,
   args: { unusedFor: string; first?: number | null; after?: string | null },
 ): Promise<OverPermissionedPage> {
   const window = parseDuration(args.unusedFor, 'unusedFor')
@@ -66,7 +67,7 @@ export async function overPermissionedTokens(
   let scanned = 0
   let exhausted = false
   scan: while (rows.length < want && scanned < MAX_SCAN) {
-    const page = await listTokens(domain, principal, { status: 'ACTIVE', first: 100, after })
+    const page = await listTokens(domain, actor, { status: 'ACTIVE', first: 100, after })
     scanned += page.rows.length
     const ids = page.rows.map((t) => t.id)
     const [usage, needs] = await Promise.all([domain.store.listUsage(ids), domain.store.listNeeds(ids)])
@@ -88,6 +89,6 @@ export async function overPermissionedTokens(
   }
   // When the scan budget ran out, hasNextPage stays true: the client continues from endCursor.
   const hasNextPage = !exhausted
-  const usageGaps = ((await domain.usage?.gaps?.()) ?? []).filter((g) => g.to > since)
+  const usageGaps = (await domain.usage.gaps()).filter((g) => g.to > since)
   return { rows, hasNextPage, endCursor: after, usageGaps }
 }

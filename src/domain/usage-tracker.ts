@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Clock } from '../clock.js'
-import type { ScopeUsage } from './model.js'
-import type { Store } from './ports.js'
-import type { Domain, Principal } from './context.js'
+import type { ScopeUsage, Store } from '../store/store.js'
+import type { Domain, Principal, UsageRecorder } from './context.js'
 
 /** The pseudo-scope of a usage entry that only advances a token's lastUsedAt. */
 export const LAST_USED_ONLY = ''
@@ -28,8 +27,8 @@ export interface UsageGap {
  * needed. A token used only by resource servers is then never reported idle nor trimmed to nothing.
  */
 export function recordResourceServerUse(domain: Pick<Domain, 'usage'>, principal: Principal): void {
-  if (principal.held.length > 0) domain.usage?.record?.(principal.token.id, principal.held, principal.held)
-  else domain.usage?.touch?.(principal.token.id)
+  if (principal.held.length > 0) domain.usage.record(principal.token.id, principal.held, principal.held)
+  else domain.usage.touch(principal.token.id)
 }
 
 /**
@@ -38,7 +37,7 @@ export function recordResourceServerUse(domain: Pick<Domain, 'usage'>, principal
  * batches: no database write on a request's path. Memory is bounded: past `maxEntries` distinct
  * (token, scope) pairs a flush is started at once.
  */
-export class UsageTracker {
+export class UsageTracker implements UsageRecorder {
   #used: Tally = new Map()
   #needed: Tally = new Map()
   #timer: NodeJS.Timeout | undefined
@@ -119,6 +118,19 @@ export class UsageTracker {
     await this.flush()
     // Everything is written: nothing of this instance's usage is lost.
     await this.store.deleteMeta(HEARTBEAT_PREFIX + this.#instance)
+  }
+}
+
+/**
+ * The recorder of a process that serves no request (a one-shot command): it records nothing and has
+ * nothing to flush; the usage windows other instances lost are read from the store as the server reads them.
+ */
+export function commandUsage(store: Pick<Store, 'listMeta'>, clock: Clock): UsageRecorder {
+  return {
+    flush: () => Promise.resolve(),
+    touch: () => undefined,
+    record: () => undefined,
+    gaps: () => usageGaps(store, clock()),
   }
 }
 

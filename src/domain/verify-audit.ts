@@ -1,5 +1,8 @@
 import { auditHash, auditHeadTag, GENESIS_HASH } from '../store/audit-hash.js'
-import type { Store } from './ports.js'
+import type { Store } from '../store/store.js'
+import type { Actor } from './actor.js'
+import type { Domain } from './context.js'
+import { assertInstanceAdmin } from './permissions.js'
 
 export type AuditVerdict = { ok: true; events: number; keyed: number; head: { seq: number; hash: string } | null } | { ok: false; events: number; seq: number | null; problem: string }
 
@@ -55,3 +58,9 @@ export async function verifyAuditChain(store: Store, options: AuditVerifyOptions
   return { ok: true, events, keyed, head: events > 0 ? { seq: previousSeq, hash: previous } : null }
 }
 
+
+/** The whole audit chain's verdict (unkeyed check), for callers across apps only: the log spans every app. */
+export async function auditChainStatus(domain: Domain, actor: Actor): Promise<AuditVerdict> {
+  assertInstanceAdmin(actor, 'only tokens of the root app can verify the whole audit chain')
+  return verifyAuditChain(domain.store)
+}

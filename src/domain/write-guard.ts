@@ -4,7 +4,7 @@
 import { ScopewardError } from '../errors.js'
 import { rotatedKey, type AppRecord, type GuardRows, type TokenRecord, type WriteGuard } from './model.js'
 import { effectiveScopes, unusableReason } from './authenticate.js'
-import { clientSecretOfActor } from './client-secrets.js'
+import { clientSecretOfActor, unreachable, type Actor } from './actor.js'
 import type { Domain, Principal } from './context.js'
 
 /**
@@ -48,13 +48,26 @@ export function allOf(...guards: (WriteGuard | null | undefined)[]): WriteGuard 
 }
 
 /**
- * The caller, re-authenticated at commit: its token still unrevoked and unexpired, its app enabled
- * and its lifetime policies met (UNAUTHENTICATED otherwise), a JWT's signing key not retired and its
- * client secret (client_credentials) not revoked, and
- * no scope it was authorised with lost to a concurrent narrowing (FORBIDDEN). Null for the command line.
+ * The caller, re-authenticated at commit. The operator holds the database: nothing to re-check. A
+ * client secret: still unrevoked. A token: still unrevoked and unexpired, its app enabled and its
+ * lifetime policies met (UNAUTHENTICATED otherwise), a JWT's signing key not retired and its client
+ * secret (client_credentials) not revoked, and no scope it was authorised with lost to a concurrent
+ * narrowing (FORBIDDEN).
  */
-export function callerGuard(domain: Domain, principal: Principal | null): WriteGuard | undefined {
-  if (principal === null) return undefined
+export function callerGuard(domain: Domain, actor: Actor): WriteGuard | undefined {
+  switch (actor.kind) {
+    case 'operator':
+      return undefined
+    case 'client':
+      return activeClientSecret(actor.secretId)
+    case 'token':
+      return tokenGuard(domain, actor.principal)
+    default:
+      return unreachable(actor)
+  }
+}
+
+function tokenGuard(domain: Domain, principal: Principal): WriteGuard {
   const { token, app } = principal
   // A client_credentials JWT acts on its client secret's authority: that secret must still stand too.
   const secretId = clientSecretOfActor(token.createdBy)

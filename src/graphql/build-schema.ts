@@ -31,8 +31,7 @@ export function buildScopewardSchema(options: {
   /** Opens `scopeRequirements` and `requiredScopes` to callers without a token (the SDL asks for one). */
   publicScopeRequirements?: boolean
 }): GraphQLSchema {
-  const schema = validateStringArguments(makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: [resolvers, leastPrivilegeResolvers, consoleResolvers] as never }))
-  return applyScopeDirectives(schema, {
+  return applyScopeDirectives(buildUnguardedSchema(), {
     scopesOf: (context) => (context as GraphQLContext).principal?.held ?? null,
     implies: () => options.catalogue.implies,
     declaredScopes: BUILT_IN_SCOPES.map((s) => s.name),
@@ -41,4 +40,12 @@ export function buildScopewardSchema(options: {
     ...(options.publicScopeRequirements ? { rules: { 'Query.scopeRequirements': 'public', 'Query.requiredScopes': 'public' } as const } : {}),
     ...(options.onAuthorized ? { onAuthorized: options.onAuthorized as (context: unknown, used: readonly string[], required: readonly string[]) => void } : {}),
   })
+}
+
+/**
+ * The same schema and resolvers with no field guarded: only for the benchmark's engine on ÷ off
+ * ratio (bench/lib/scopeward-server.ts). Never served: every field would be open.
+ */
+export function buildUnguardedSchema(): GraphQLSchema {
+  return validateStringArguments(makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: [resolvers, leastPrivilegeResolvers, consoleResolvers] as never }))
 }

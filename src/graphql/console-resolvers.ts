@@ -1,40 +1,28 @@
-import { visibleApp } from '../domain/apps.js'
-import { canSeeToken } from '../domain/context.js'
+import { listClientSecrets } from '../domain/client-secrets.js'
 import { enableApp } from '../domain/enable-app.js'
+import { derivedTokens } from '../domain/queries.js'
 import { revocationPreview } from '../domain/revocation-preview.js'
-import { verifyAuditChain } from '../domain/verify-audit.js'
-import { ScopewardError } from '../errors.js'
-import type { TokenRecord } from '../domain/model.js'
+import { auditChainStatus } from '../domain/verify-audit.js'
 import { clientSecret } from './oauth-resolvers.js'
-import { caller } from './context.js'
+import { actorOf, callOf } from './context.js'
 import type { Resolvers } from './types.generated.js'
 
 /** Resolvers of schema/console.graphql: what the web console needs beyond the core API. */
 export const consoleResolvers: Resolvers = {
   Query: {
-    revocationPreview: (_p, args, ctx) => revocationPreview(ctx.domain, caller(ctx), args.id),
+    revocationPreview: (_p, args, ctx) => revocationPreview(ctx.domain, actorOf(ctx), args.id),
     auditChainStatus: async (_p, _a, ctx) => {
-      if (!caller(ctx).app.isRoot) throw new ScopewardError('FORBIDDEN', 'only tokens of the root app can verify the whole audit chain')
-      const verdict = await verifyAuditChain(ctx.domain.store)
+      const verdict = await auditChainStatus(ctx.domain, actorOf(ctx))
       return verdict.ok ? { ok: true, events: verdict.events, firstBadEvent: null, problem: null } : { ok: false, events: verdict.events, firstBadEvent: verdict.seq, problem: verdict.problem }
     },
   },
   Mutation: {
-    enableApp: (_p, args, ctx) => enableApp(ctx.domain, caller(ctx), ctx.request, args.id),
+    enableApp: (_p, args, ctx) => enableApp(ctx.domain, callOf(ctx), args.id),
   },
   App: {
-    clientCredentials: async (app, _a, ctx) => {
-      await visibleApp(ctx.domain, caller(ctx), app.id)
-      const secrets = await ctx.domain.store.listClientSecrets(app.id)
-      return secrets.map(clientSecret)
-    },
+    clientCredentials: async (app, _a, ctx) => (await listClientSecrets(ctx.domain, actorOf(ctx), app.id)).map(clientSecret),
   },
   Token: {
-    derivedTokens: async (t, _a, ctx) => {
-      const principal = caller(ctx)
-      const family = await ctx.domain.store.listTokenFamily(t.id)
-      const children = await Promise.all(family.filter((m) => m.parentId === t.id).map((m) => ctx.domain.store.getToken(m.id)))
-      return children.filter((c): c is TokenRecord => c !== null && canSeeToken(principal, c)).sort((a, b) => a.createdAt - b.createdAt)
-    },
+    derivedTokens: (t, _a, ctx) => derivedTokens(ctx.domain, actorOf(ctx), t),
   },
 }

@@ -1,4 +1,5 @@
 import type { GraphQLSchema } from 'graphql'
+import { tokenCall, type Call, type TokenActor } from '../domain/actor.js'
 import type { Domain, Principal, RequestInfo } from '../domain/context.js'
 import { ScopewardError } from '../errors.js'
 import type { AppRecord } from '../domain/model.js'
@@ -22,4 +23,14 @@ export function scopesOf(context: unknown): ReadonlySet<string> | null {
 export function caller(ctx: GraphQLContext): Principal {
   if (!ctx.principal) throw new ScopewardError('UNAUTHENTICATED', 'a token is required')
   return ctx.principal
+}
+
+/** The caller as the domain's actor: over GraphQL, always a token. */
+export function actorOf(ctx: GraphQLContext): TokenActor {
+  return { kind: 'token', principal: caller(ctx) }
+}
+
+/** The caller and this request, as one value for a domain function that acts or audits. */
+export function callOf(ctx: GraphQLContext): Call<TokenActor> {
+  return tokenCall(caller(ctx), ctx.request)
 }

@@ -1,11 +1,11 @@
 import { revokeTokens } from '../domain/bulk-revoke.js'
 import { parseDuration } from '../domain/duration.js'
 import { encodeCursor, pageSize } from '../domain/pagination.js'
-import { listTokens } from '../domain/queries.js'
+import { listTokens, scopeNeedsOf, scopeUsageOf } from '../domain/queries.js'
 import { trimToken } from '../domain/trim-token.js'
 import { overPermissionedTokens, suggestedScopes, unusedSince } from '../domain/usage-report.js'
-import type { TokenRecord } from '../domain/model.js'
-import { caller } from './context.js'
+import type { TokenRecord } from '../store/store.js'
+import { actorOf, callOf } from './context.js'
 import type { Resolvers } from './types.generated.js'
 
 
@@ -14,7 +14,7 @@ const gapOut = (g: { from: number; to: number }) => ({ from: new Date(g.from).to
 /** Resolvers of schema/least-privilege.graphql: usage reports, trimming, lifetime reports, bulk revocation. */
 export const leastPrivilegeResolvers: Resolvers = {
   Query: {
-    overPermissionedTokens: (_p, args, ctx) => overPermissionedTokens(ctx.domain, caller(ctx), args),
+    overPermissionedTokens: (_p, args, ctx) => overPermissionedTokens(ctx.domain, actorOf(ctx), args),
     expiringTokens: async (_p, args, ctx) => {
       const now = ctx.domain.clock()
       const limit = pageSize(args.first)
@@ -22,7 +22,7 @@ export const leastPrivilegeResolvers: Resolvers = {
       let after: string | null = null
       const expiresBefore = now + parseDuration(args.within, 'within')
       for (;;) {
-        const page = await listTokens(ctx.domain, caller(ctx), { status: 'ACTIVE', first: 100, after }, { expiresBefore })
+        const page = await listTokens(ctx.domain, actorOf(ctx), { status: 'ACTIVE', first: 100, after }, { expiresBefore })
         out.push(...page.rows)
         if (!page.hasNextPage || out.length > 10_000) break
         after = page.endCursor
@@ -30,14 +30,14 @@ export const leastPrivilegeResolvers: Resolvers = {
       return out.sort((a, b) => (a.expiresAt as number) - (b.expiresAt as number)).slice(0, limit)
     },
     neverExpiringTokens: async (_p, args, ctx) => {
-      const page = await listTokens(ctx.domain, caller(ctx), { status: 'ACTIVE', first: args.first, after: args.after }, { neverExpires: true })
+      const page = await listTokens(ctx.domain, actorOf(ctx), { status: 'ACTIVE', first: args.first, after: args.after }, { neverExpires: true })
       return { ...page, cursorOf: encodeCursor }
     },
-    authenticationFailures: (_p, _a, ctx) => [...(ctx.domain.authFailures ?? new Map<string, number>())].map(([reason, count]) => ({ reason, count })),
+    authenticationFailures: (_p, _a, ctx) => [...ctx.domain.authFailures].map(([reason, count]) => ({ reason, count })),
   },
   Mutation: {
-    trimToken: (_p, args, ctx) => trimToken(ctx.domain, caller(ctx), ctx.request, args),
-    revokeTokens: (_p, args, ctx) => revokeTokens(ctx.domain, caller(ctx), ctx.request, args),
+    trimToken: (_p, args, ctx) => trimToken(ctx.domain, callOf(ctx), args),
+    revokeTokens: (_p, args, ctx) => revokeTokens(ctx.domain, callOf(ctx), args),
   },
   OverPermissionedTokenConnection: {
     edges: (page) => page.rows.map((node) => ({ cursor: encodeCursor(node.token), node })),
@@ -51,15 +51,15 @@ export const leastPrivilegeResolvers: Resolvers = {
     matched: (r) => r.tokens,
   },
   Token: {
-    scopeUsage: async (t, _a, ctx) => (await ctx.domain.store.getUsage(t.id)).map((u) => ({ scope: u.scope, count: u.count, lastUsedAt: new Date(u.lastUsedAt).toISOString() })),
+    scopeUsage: async (t, _a, ctx) => (await scopeUsageOf(ctx.domain, t)).map((u) => ({ scope: u.scope, count: u.count, lastUsedAt: new Date(u.lastUsedAt).toISOString() })),
     neverExpires: (t) => t.expiresAt === null,
     suggestedScopes: async (t, args, ctx) => {
       const since = args.since != null ? ctx.domain.clock() - parseDuration(args.since, 'since') : 0
-      return suggestedScopes(ctx.domain, t, await ctx.domain.store.listNeeds([t.id]), since)
+      return suggestedScopes(ctx.domain, t, await scopeNeedsOf(ctx.domain, t), since)
     },
     unusedScopes: async (t, args, ctx) => {
       const since = args.since != null ? ctx.domain.clock() - parseDuration(args.since, 'since') : 0
-      return unusedSince(t, await ctx.domain.store.getUsage(t.id), since)
+      return unusedSince(t, await scopeUsageOf(ctx.domain, t), since)
     },
   },
 }

@@ -1,7 +1,7 @@
 import { createClientSecret, revokeClientSecret } from '../domain/client-secrets.js'
 import { listSigningKeys, rotateSigningKey, type SigningKeyInfo } from '../domain/signing-keys.js'
-import type { ClientSecretRecord } from '../domain/model.js'
-import { caller } from './context.js'
+import type { ClientSecretRecord } from '../store/store.js'
+import { callOf } from './context.js'
 import type { MutationResolvers, QueryResolvers } from './types.generated.js'
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
@@ -17,10 +17,10 @@ export const oauthResolvers: { Query: Pick<QueryResolvers, 'signingKeys'>; Mutat
   },
   Mutation: {
     createClientSecret: async (_p, { appId, scopes }, ctx) => {
-      const issued = await createClientSecret(ctx.domain, caller(ctx), ctx.request, appId, scopes)
+      const issued = await createClientSecret(ctx.domain, callOf(ctx), appId, scopes)
       return { ...clientSecret(issued.record), scopes: issued.record.scopes ?? [], secret: issued.secret }
     },
-    revokeClientSecret: async (_p, { id }, ctx) => clientSecret(await revokeClientSecret(ctx.domain, caller(ctx), ctx.request, id)),
-    rotateSigningKey: async (_p, { alg, revokeOld }, ctx) => signingKey(await rotateSigningKey(ctx.domain, caller(ctx), ctx.request, alg, revokeOld ?? false)),
+    revokeClientSecret: async (_p, { id }, ctx) => clientSecret(await revokeClientSecret(ctx.domain, callOf(ctx), id)),
+    rotateSigningKey: async (_p, { alg, revokeOld }, ctx) => signingKey(await rotateSigningKey(ctx.domain, callOf(ctx), alg, revokeOld ?? false)),
   },
 }

@@ -1,12 +1,12 @@
 import { ScopewardError } from '../errors.js'
 import { createApp, disableApp, updateApp } from '../domain/apps.js'
-import { clientSecretOfActor } from '../domain/client-secrets.js'
+import { clientSecretOfActor } from '../domain/actor.js'
 import { createScope } from '../domain/create-scope.js'
 import { deriveToken } from '../domain/derive-token.js'
 import { formatDuration } from '../domain/duration.js'
 import { issueToken } from '../domain/issue-token.js'
 import { encodeCursor, encodeSeqCursor } from '../domain/pagination.js'
-import { findApp, findToken, listApps, listAuditEvents, listTokens } from '../domain/queries.js'
+import { appOfVisibleToken, findApp, findToken, listApps, listAuditEvents, listTokens, scopeUsageOf } from '../domain/queries.js'
 import { revokeToken } from '../domain/revoke-token.js'
 import { rotateToken } from '../domain/rotate-token.js'
 import { currentStatus } from '../domain/token-status.js'
@@ -14,7 +14,7 @@ import { requiredScopes, scopeRequirements } from '../directives/index.js'
 import type { AppRecord, AuditEventRecord, Page, TokenRecord } from '../domain/model.js'
 import type { ConnectionParent } from './connections.js'
 import { parseClientDocument } from './client-documents.js'
-import { caller, type GraphQLContext } from './context.js'
+import { actorOf, caller, callOf, type GraphQLContext } from './context.js'
 import { oauthResolvers } from './oauth-resolvers.js'
 import { scopesForOperations } from './scopes-for-operations.js'
 import type { Resolvers } from './types.generated.js'
@@ -34,7 +34,7 @@ const auditCursor = (e: AuditEventRecord): string => encodeSeqCursor(e.seq)
 function appOf(ctx: GraphQLContext, id: string): AppRecord | null | Promise<AppRecord | null> {
   let app = ctx.apps.get(id)
   if (app === undefined) {
-    const loading = ctx.domain.store.getApp(id).then((loaded) => {
+    const loading = appOfVisibleToken(ctx.domain, { appId: id }).then((loaded) => {
       ctx.apps.set(id, loaded)
       return loaded
     })
@@ -70,11 +70,11 @@ export const resolvers: Resolvers = {
     ...oauthResolvers.Query,
     viewer: (_p, _a, ctx) => ctx.principal?.token ?? null,
     scopes: (_p, _a, ctx) => [...ctx.domain.catalogue.all],
-    apps: async (_p, args, ctx) => connection(await listApps(ctx.domain, caller(ctx), args), appCursor),
-    app: (_p, args, ctx) => findApp(ctx.domain, caller(ctx), args.id),
-    tokens: async (_p, args, ctx) => connection(await listTokens(ctx.domain, caller(ctx), args), tokenCursor),
-    token: (_p, args, ctx) => findToken(ctx.domain, caller(ctx), args.id),
-    auditEvents: async (_p, args, ctx) => connection(await listAuditEvents(ctx.domain, caller(ctx), args), auditCursor),
+    apps: async (_p, args, ctx) => connection(await listApps(ctx.domain, actorOf(ctx), args), appCursor),
+    app: (_p, args, ctx) => findApp(ctx.domain, actorOf(ctx), args.id),
+    tokens: async (_p, args, ctx) => connection(await listTokens(ctx.domain, actorOf(ctx), args), tokenCursor),
+    token: (_p, args, ctx) => findToken(ctx.domain, actorOf(ctx), args.id),
+    auditEvents: async (_p, args, ctx) => connection(await listAuditEvents(ctx.domain, actorOf(ctx), args), auditCursor),
     scopeRequirements: (_p, _a, ctx) => scopeRequirements(ctx.schema).map((r) => ({ ...r, requiredScopes: r.requiredScopes.map((alt) => [...alt]) })),
     requiredScopes: (_p, args, ctx) => {
       const document = parseClientDocument(ctx.schema, args.document, 'document')
@@ -87,18 +87,17 @@ export const resolvers: Resolvers = {
   },
   Mutation: {
     ...oauthResolvers.Mutation,
-    createApp: (_p, { input }, ctx) => createApp(ctx.domain, caller(ctx), ctx.request, input),
-    updateApp: (_p, { id, input }, ctx) => updateApp(ctx.domain, caller(ctx), ctx.request, id, input),
-    disableApp: (_p, { id }, ctx) => disableApp(ctx.domain, caller(ctx), ctx.request, id),
-    createScope: (_p, { input }, ctx) => createScope(ctx.domain, caller(ctx), ctx.request, input),
+    createApp: (_p, { input }, ctx) => createApp(ctx.domain, callOf(ctx), input),
+    updateApp: (_p, { id, input }, ctx) => updateApp(ctx.domain, callOf(ctx), id, input),
+    disableApp: (_p, { id }, ctx) => disableApp(ctx.domain, callOf(ctx), id),
+    createScope: (_p, { input }, ctx) => createScope(ctx.domain, callOf(ctx), input),
     issueToken: async (_p, { input }, ctx) => {
-      const principal = caller(ctx)
-      const scopes = await scopesForOperations(ctx, principal, input)
-      return issueToken(ctx.domain, principal, ctx.request, { ...input, scopes })
+      const scopes = await scopesForOperations(ctx, caller(ctx), input)
+      return issueToken(ctx.domain, callOf(ctx), { ...input, scopes })
     },
-    deriveToken: (_p, { input }, ctx) => deriveToken(ctx.domain, caller(ctx), ctx.request, input),
-    rotateToken: (_p, { id, gracePeriod }, ctx) => rotateToken(ctx.domain, caller(ctx), ctx.request, id, gracePeriod),
-    revokeToken: async (_p, { id, reason }, ctx) => (await revokeToken(ctx.domain, caller(ctx), ctx.request, id, reason)).token,
+    deriveToken: (_p, { input }, ctx) => deriveToken(ctx.domain, callOf(ctx), input),
+    rotateToken: (_p, { id, gracePeriod }, ctx) => rotateToken(ctx.domain, callOf(ctx), id, gracePeriod),
+    revokeToken: async (_p, { id, reason }, ctx) => (await revokeToken(ctx.domain, callOf(ctx), id, reason)).token,
   },
   Scope: {
     name: (s) => s.name,
@@ -107,7 +106,7 @@ export const resolvers: Resolvers = {
     maxTokenLifetime: (a) => (a.maxTokenLifetimeMs === null ? null : formatDuration(a.maxTokenLifetimeMs)),
     createdAt: (a) => iso(a.createdAt) as string,
     disabledAt: (a) => iso(a.disabledAt),
-    tokens: async (a, args, ctx) => connection(await listTokens(ctx.domain, caller(ctx), { ...args, appId: a.id }), tokenCursor),
+    tokens: async (a, args, ctx) => connection(await listTokens(ctx.domain, actorOf(ctx), { ...args, appId: a.id }), tokenCursor),
   },
   Token: {
     app: (t, _a, ctx) => appOf(ctx, t.appId) as AppRecord | Promise<AppRecord>,
@@ -117,10 +116,10 @@ export const resolvers: Resolvers = {
     expiresAt: (t) => iso(t.expiresAt),
     revokedAt: (t) => iso(t.revokedAt),
     lastUsedAt: (t) => iso(t.lastUsedAt),
-    createdBy: (t, _a, ctx) => (t.createdBy && clientSecretOfActor(t.createdBy) === null ? findToken(ctx.domain, caller(ctx), t.createdBy) : null),
+    createdBy: (t, _a, ctx) => (t.createdBy && clientSecretOfActor(t.createdBy) === null ? findToken(ctx.domain, actorOf(ctx), t.createdBy) : null),
     createdByCredential: (t) => clientSecretOfActor(t.createdBy),
-    parent: (t, _a, ctx) => (t.parentId ? findToken(ctx.domain, caller(ctx), t.parentId) : null),
-    usedScopes: async (t, _a, ctx) => (await ctx.domain.store.getUsage(t.id)).map((u) => u.scope),
+    parent: (t, _a, ctx) => (t.parentId ? findToken(ctx.domain, actorOf(ctx), t.parentId) : null),
+    usedScopes: async (t, _a, ctx) => (await scopeUsageOf(ctx.domain, t)).map((u) => u.scope),
   },
   TokenConnection: connectionResolvers<TokenRecord>(),
   AppConnection: connectionResolvers<AppRecord>(),

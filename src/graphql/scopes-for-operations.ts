@@ -50,7 +50,7 @@ export async function scopesForOperations(ctx: GraphQLContext, principal: Princi
     throw badInput('forOperations', `forOperations: ${(error as Error).message}`)
   }
   if (needed.length === 0) throw badInput('forOperations', 'forOperations: these operations need no token at all')
-  const grantable = grantableScopes(ctx.domain, principal)
+  const grantable = grantableScopes(ctx.domain, { kind: 'token', principal })
   const fit = needed.find((alt) => alt.every((s) => grantable.has(s)))
   if (!fit) throw badInput('forOperations', `forOperations: needs one of ${needed.map((a) => `[${a.join(', ')}]`).join(' or ')}, none of which the calling token can grant`)
   if (fit.length === 0) {

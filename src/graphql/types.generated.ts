@@ -250,7 +250,7 @@ export type AuditEvent = {
   __typename?: 'AuditEvent';
   id: Scalars['ID']['output'];
   at: Scalars['DateTime']['output'];
-  /** The id of the token that made the change; null for the command line. */
+  /** Who made the change: a token's id; `client_secret:<id>` for a client_credentials grant; `operator:<user>@<host>` for the command line and the server's own upkeep (null on events written before operators were named). */
   actor: Maybe<Scalars['String']['output']>;
   appId: Maybe<Scalars['String']['output']>;
   action: Scalars['String']['output'];

@@ -29,7 +29,7 @@ export function graphqlRoute(apollo: ApolloServer<GraphQLContext>, schema: Graph
       }
       principal = result.principal
       rc.principal = principal
-      rc.domain.usage?.touch?.(principal.token.id)
+      rc.domain.usage.touch(principal.token.id)
     }
     const body = req.method === 'POST' ? await readBody(req, rc.bodyLimitBytes) : ''
     const contentType = req.headers['content-type'] ?? ''

@@ -1,3 +1,4 @@
+import { isReady } from '../domain/queries.js'
 import type { Route } from './route.js'
 import { sendJson } from './respond.js'
 
@@ -6,6 +7,6 @@ export const healthz: Route = async (_req, res) => sendJson(res, 200, { status: 
 
 /** GET /readyz: the database answers and every migration is applied; 503 otherwise. */
 export const readyz: Route = async (_req, res, rc) => {
-  const ready = await rc.domain.store.ready()
+  const ready = await isReady(rc.domain)
   sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready' })
 }

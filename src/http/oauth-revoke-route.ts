@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { authenticate } from '../domain/authenticate.js'
+import { tokenCall } from '../domain/actor.js'
 import { revokeToken } from '../domain/revoke-token.js'
 import { authenticateCaller } from './client-auth.js'
 import { OAuthError, withOAuthErrors } from './oauth-error.js'
@@ -23,7 +24,7 @@ export const oauthRevokeRoute = withOAuthErrors(async (req: IncomingMessage, res
   if (result.ok) {
     rc.principal = result.principal
     // The token revokes itself: it is the actor of the audit event.
-    await revokeToken(rc.domain, result.principal, { requestId: rc.requestId, ip: rc.ip }, result.principal.token.id, 'revoked through /oauth/revoke')
+    await revokeToken(rc.domain, tokenCall(result.principal, { requestId: rc.requestId, ip: rc.ip }), result.principal.token.id, 'revoked through /oauth/revoke')
   }
   sendJson(res, 200, {})
 })

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { tokenCall } from '../domain/actor.js'
 import { authenticate } from '../domain/authenticate.js'
 import { issueClientCredentialsToken } from '../domain/client-credentials.js'
 import { deriveToken } from '../domain/derive-token.js'
@@ -111,6 +112,6 @@ export const oauthTokenRoute = withOAuthErrors(async (req: IncomingMessage, res:
   const scopes = requested.length > 0 ? requested : [...subject.principal.held]
   if (scopes.length === 0) throw new OAuthError('invalid_scope', 'the subject token holds no scope to exchange')
   rc.principal = subject.principal
-  const issued = await deriveToken(rc.domain, subject.principal, request, { name: 'token_exchange', scopes, kind: 'JWT', act }).catch(asOAuthError)
+  const issued = await deriveToken(rc.domain, tokenCall(subject.principal, request), { name: 'token_exchange', scopes, kind: 'JWT', act }).catch(asOAuthError)
   return tokenResponse(res, issued, rc.domain.clock(), { issued_token_type: requestedType })
 })

@@ -1,7 +1,8 @@
 import { importJWK, type CryptoKey, type JWK } from 'jose'
 import type { Clock } from '../clock.js'
 import type { Config } from '../config.js'
-import { auditEvent, CLI_REQUEST, type Domain } from '../domain/context.js'
+import type { Call } from '../domain/actor.js'
+import { auditEvent, type Domain } from '../domain/context.js'
 import type { SigningKeyInfo, SigningKeys } from '../domain/signing-keys.js'
 import { isPlaintextKey, type AuditEventInput, type SigningKeyRecord, type WriteGuard } from '../domain/model.js'
 import type { Store } from '../domain/ports.js'
@@ -34,15 +35,15 @@ export interface KeyRingOptions {
   auditFor: (action: string, target: string | null, details: Record<string, unknown>) => AuditEventInput
 }
 
-/** The ring of a server or a command over `domain`, with the settings of `config`; its own changes are audited with no actor. */
-export function keyRingFor(domain: Domain, config: Pick<Config, 'keyActivationDelayMs'>, masterKey: Uint8Array | null): KeyRing {
+/** The ring of a server or a command over `domain`, with the settings of `config`; its own changes are audited as `upkeep`'s (the operator running the process). */
+export function keyRingFor(domain: Pick<Domain, 'store' | 'clock' | 'policies'>, config: Pick<Config, 'keyActivationDelayMs'>, masterKey: Uint8Array | null, upkeep: Call): KeyRing {
   return new KeyRing({
     store: domain.store,
     clock: domain.clock,
     masterKey,
     maxJwtLifetimeMs: domain.policies.maxJwtLifetimeMs,
     activationDelayMs: config.keyActivationDelayMs,
-    auditFor: (action, target, details) => auditEvent(domain, null, CLI_REQUEST, { action, target, appId: null, details }),
+    auditFor: (action, target, details) => auditEvent(domain, upkeep, { action, target, appId: null, details }),
   })
 }
 

@@ -1,0 +1,147 @@
+// The composition root of the domain: every dependency of `Domain` is built here, once, and never
+// changed after. The server (src/scopeward.ts), the command line (src/cli/open-domain.ts) and the
+// benchmark (bench/) all start from here instead of assembling parts of it.
+import type { AddressInfo } from 'node:net'
+import { systemClock, type Clock } from './clock.js'
+import type { Config } from './config.js'
+import { operatorCall } from './domain/actor.js'
+import type { AuthFailure } from './domain/authenticate.js'
+import { DEFAULT_POLICIES, type Domain, type Policies } from './domain/context.js'
+import { NO_JWT_ISSUER, NO_JWT_VERIFIER, NO_SIGNING_KEYS } from './domain/disabled-features.js'
+import { initialize } from './domain/initialize.js'
+import { ScopeCatalogue } from './domain/scope-catalogue.js'
+import { commandUsage, UsageTracker } from './domain/usage-tracker.js'
+import { ScopewardError } from './errors.js'
+import type { Logger } from './logger.js'
+import { auditKeyOf } from './store/audit-hash.js'
+import { displayDb, openStore } from './store/open-store.js'
+import type { Store } from './store/store.js'
+import { keyRingFor, type KeyRing } from './tokens/key-ring.js'
+import { masterKeyBytes } from './tokens/seal-private-key.js'
+import { createJwtIssuer } from './tokens/sign-access-token.js'
+import { createTokenAuthority, type TokenAuthority } from './tokens/token-authority.js'
+import { createJwtVerifier } from './tokens/verify-access-token.js'
+
+/** A serving domain and what the server around it wires to it (the key ring for the JWKS, the authority for metadata). */
+export interface ServingDomain {
+  readonly domain: Domain
+  readonly store: Store
+  readonly usage: UsageTracker
+  readonly ring: KeyRing
+  readonly authority: TokenAuthority
+  /** Refused authentications by reason: counted by the HTTP layer, read through `domain.authFailures`. */
+  readonly authFailures: Map<AuthFailure, number>
+  /** The root token, when this start initialised an empty database (shown once); else null. */
+  readonly rootToken: string | null
+  /** Stops the timers, flushes usage and closes the store. */
+  close(): Promise<void>
+}
+
+function policiesOf(config: Config): Policies {
+  return { ...DEFAULT_POLICIES, maxTokenLifetimeMs: config.maxTokenLifetimeMs, maxJwtLifetimeMs: config.maxJwtLifetimeMs }
+}
+
+/**
+ * The domain of a server: opens and migrates the store, initialises an empty database (audited as
+ * the operator who started the server), loads the signing keys, and starts what keeps the caches
+ * fresh and the usage written. `address` names the listening socket for the default JWT issuer.
+ */
+export async function composeDomain(config: Config, deps: { logger: Logger; clock?: Clock | undefined; address: () => AddressInfo | null }): Promise<ServingDomain> {
+  const clock = deps.clock ?? systemClock
+  const masterKey = masterKeyBytes(config.masterKey)
+  const store = await openStore(config.db, { auditKey: auditKeyOf(masterKey) })
+  await store.migrate()
+  const upkeep = operatorCall()
+  const catalogue = new ScopeCatalogue(store)
+  const policies = policiesOf(config)
+  // JWT access tokens: the key ring (first key made on an empty store), the issuer and the verifier.
+  const ring = keyRingFor({ store, clock, policies }, config, masterKey, upkeep)
+  const authority = createTokenAuthority(config.issuer, config.host, deps.address)
+  const usage = new UsageTracker(store, clock, { flushIntervalMs: config.usageFlushMs, maxEntries: 50_000, onError: (err) => deps.logger.error({ err }, 'usage flush failed') })
+  const authFailures = new Map<AuthFailure, number>()
+  // Frozen: no member is swapped or filled in after composition.
+  const domain: Domain = Object.freeze({
+    store,
+    catalogue,
+    clock,
+    policies,
+    usage,
+    authFailures,
+    jwt: createJwtIssuer(ring, authority),
+    jwtVerifier: createJwtVerifier(ring, authority),
+    keys: ring,
+  })
+  let rootToken: string | null = null
+  if ((await store.getMeta('initialized_at')) === null) {
+    try {
+      rootToken = (await initialize(domain, upkeep)).rootToken
+    } catch (error) {
+      // Another instance on the same PostgreSQL initialised it first: join, without a root token of our own.
+      if (!(error instanceof ScopewardError && error.code === 'CONFLICT')) throw error
+    }
+  }
+  await catalogue.refresh()
+  try {
+    await ring.refresh()
+  } catch (error) {
+    // A key that cannot be opened (wrong or missing master key) stops the start; the store is not left open.
+    await store.close()
+    throw error
+  }
+  // Besides notifications, a periodic re-read: it bounds staleness while notifications are lost (LISTEN down, or SQLite written by another process).
+  ring.start(config.cacheRefreshMs, (err) => deps.logger.error({ err }, 'signing key refresh failed'))
+  const catalogueTimer = setInterval(() => catalogue.refresh().catch((err: unknown) => deps.logger.error({ err }, 'scope catalogue refresh failed')), config.cacheRefreshMs)
+  catalogueTimer.unref()
+  // Caches follow changes made here and (PostgreSQL) on other instances; 'all' means notifications were lost.
+  store.subscribe((change) => {
+    if (change.kind === 'scopes' || change.kind === 'all') catalogue.refresh().catch((err: unknown) => deps.logger.error({ err, change }, 'scope catalogue refresh failed'))
+    if (change.kind === 'keys' || change.kind === 'all') ring.refresh().catch((err: unknown) => deps.logger.error({ err, change }, 'signing key refresh failed'))
+  })
+  await usage.start()
+  return {
+    domain,
+    store,
+    usage,
+    ring,
+    authority,
+    authFailures,
+    rootToken,
+    async close() {
+      ring.stop()
+      clearInterval(catalogueTimer)
+      await usage.stop()
+      await store.close()
+    },
+  }
+}
+
+/**
+ * The domain of a one-shot command: the store migrated and (unless `allowEmpty`) initialised. It
+ * serves nothing, so it records no usage and neither signs nor verifies JWTs; `keys` loads the
+ * signing-key ring for the commands that manage it. Close it with `domain.store.close()`.
+ */
+export async function composeCommandDomain(config: Config, options: { allowEmpty?: boolean; keys?: boolean } = {}): Promise<Domain> {
+  const masterKey = masterKeyBytes(config.masterKey)
+  const store = await openStore(config.db, { auditKey: auditKeyOf(masterKey) })
+  await store.migrate()
+  const catalogue = new ScopeCatalogue(store)
+  await catalogue.refresh()
+  if (!options.allowEmpty && (await store.getMeta('initialized_at')) === null) {
+    await store.close()
+    throw new ScopewardError('BAD_USER_INPUT', `database ${displayDb(config.db)} is not initialised: run \`scopeward init --db ${displayDb(config.db)}\` first`)
+  }
+  const clock = systemClock
+  const policies = policiesOf(config)
+  let keys = NO_SIGNING_KEYS
+  if (options.keys) {
+    const ring = keyRingFor({ store, clock, policies }, config, masterKey, operatorCall())
+    try {
+      await ring.refresh()
+    } catch (error) {
+      await store.close()
+      throw error
+    }
+    keys = ring
+  }
+  return Object.freeze({ store, catalogue, clock, policies, usage: commandUsage(store, clock), authFailures: new Map(), jwt: NO_JWT_ISSUER, jwtVerifier: NO_JWT_VERIFIER, keys })
+}
