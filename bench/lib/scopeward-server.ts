@@ -19,6 +19,7 @@ import { loadConfig } from '../../src/config.js'
 import { createLogger } from '../../src/logger.js'
 import { issueToken } from '../../src/domain/issue-token.js'
 import { authenticate } from '../../src/domain/authenticate.js'
+import { localRequest } from '../../src/auth/request.js'
 import { CLI_REQUEST, DEFAULT_POLICIES, type Domain } from '../../src/domain/context.js'
 import { ScopeCatalogue } from '../../src/domain/scope-catalogue.js'
 import { loadTypeDefs } from '../../src/graphql/build-schema.js'
@@ -27,7 +28,7 @@ import { leastPrivilegeResolvers } from '../../src/graphql/least-privilege-resol
 import { abuseProtection } from '../../src/graphql/abuse-limits.js'
 import { Metrics } from '../../src/metrics.js'
 import { metricsRoute } from '../../src/http/metrics-route.js'
-import { RateLimiter } from '../../src/http/rate-limiter.js'
+import { MemoryRateLimiter } from '../../src/auth/rate-limiter.js'
 import type { GraphQLContext } from '../../src/graphql/context.js'
 import { formatError } from '../../src/graphql/format-error.js'
 import { graphqlRoute } from '../../src/http/graphql-route.js'
@@ -84,8 +85,8 @@ async function composeWithoutEngine(db: string): Promise<Running> {
     logger,
     bodyLimitBytes: config.bodyLimitBytes,
     metrics,
-    authFailureLimiter: new RateLimiter({ capacity: config.authFailuresPerMinute, perMinute: config.authFailuresPerMinute, maxKeys: 100_000 }),
-    tokenLimiter: new RateLimiter({ capacity: config.tokenRequestsPerMinute, perMinute: config.tokenRequestsPerMinute, maxKeys: 100_000 }),
+    authFailureLimiter: new MemoryRateLimiter({ capacity: config.authFailuresPerMinute, perMinute: config.authFailuresPerMinute, maxKeys: 100_000 }),
+    tokenLimiter: new MemoryRateLimiter({ capacity: config.tokenRequestsPerMinute, perMinute: config.tokenRequestsPerMinute, maxKeys: 100_000 }),
     onAuthFailure: () => {},
   })
   const graphql = graphqlRoute(apollo, schema, config.limits.maxQueryLength)
@@ -146,13 +147,14 @@ export async function startScopewardVariant(mode: Mode): Promise<void> {
       authbench: async (msg) => {
         const ms = Number(msg.ms ?? 1000)
         const presented = Array.from({ length: 4096 }, () => seedPlaintext(Math.floor(Math.random() * count)))
+        const request = localRequest('/bench/auth')
         let n = 0
         const end = performance.now() + ms
         const started = performance.now()
         const cpu0 = process.cpuUsage()
         while (performance.now() < end) {
           for (let k = 0; k < 64; k++) {
-            const r = await authenticate(domain, presented[(n + k) & 4095] as string)
+            const r = await authenticate(domain, presented[(n + k) & 4095] as string, request)
             if (!r.ok) throw new Error(`seeded token refused: ${r.reason}`)
           }
           n += 64

@@ -1,3 +1,5 @@
+import { ScopewardError } from '../errors.js'
+
 /** A token of a family being narrowed, parents before children (ordered by depth from the narrowed token). */
 export interface FamilyMember {
   id: string
@@ -11,10 +13,9 @@ export type CloseScopes = (scopes: readonly string[]) => ReadonlySet<string>
 const noImplies: CloseScopes = (scopes) => new Set(scopes)
 
 /** A narrowing would leave derived tokens with no scope at all: refused, nothing written. */
-export class EmptiedTokensError extends Error {
+export class EmptiedTokensError extends ScopewardError {
   constructor(readonly ids: string[]) {
-    super(`narrowing would leave ${ids.join(', ')} with no scope`)
-    this.name = 'EmptiedTokensError'
+    super('EMPTIED_TOKENS', `narrowing would leave ${ids.join(', ')} with no scope`)
   }
 }
 

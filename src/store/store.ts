@@ -2,6 +2,7 @@
 // event that records the change and commits both in one transaction. Times are epoch ms.
 
 import type { CloseScopes } from './narrow-family.js'
+import { ScopewardError } from '../errors.js'
 
 export type TokenKind = 'OPAQUE' | 'JWT'
 export type TokenStatus = 'ACTIVE' | 'EXPIRED' | 'REVOKED'
@@ -64,8 +65,10 @@ export interface SigningKeyRecord {
 }
 
 /** A write the signing-key rules forbid, refused inside the transaction (e.g. a plaintext key into a sealed database). */
-export class KeyWriteRefused extends Error {
-  override name = 'KeyWriteRefused'
+export class KeyWriteRefused extends ScopewardError {
+  constructor(message: string) {
+    super('KEY_WRITE_REFUSED', message)
+  }
 }
 
 /** A stored private key that is plain JWK JSON (a sealed one is a compact JWE; a wiped one is empty). */
