@@ -14,7 +14,7 @@ export const ERROR_CODES = {
   BAD_USER_INPUT: { status: 400, surface: 'graphql', meaning: 'an argument is invalid; extensions.field names it' },
   NOT_FOUND: { status: 404, surface: 'graphql', meaning: 'the object does not exist or the caller may not see it (the same answer for both)' },
   CONFLICT: { status: 409, surface: 'graphql', meaning: 'a concurrent write changed what this one relied on; nothing was written, retry' },
-  RATE_LIMITED: { status: 429, surface: 'graphql', meaning: 'too many requests; retry after the Retry-After header' },
+  RATE_LIMITED: { status: 429, surface: 'graphql', meaning: 'reserved for limits decided inside GraphQL; the throttles of the HTTP front answer rate_limited' },
   BAD_REQUEST: { status: 400, surface: 'graphql', meaning: 'the HTTP request is not a GraphQL request Scopeward accepts (bad JSON, query too long, APQ hash mismatch)' },
   PAYLOAD_TOO_LARGE: { status: 413, surface: 'graphql', meaning: 'the request body exceeds the limit' },
   GRAPHQL_PARSE_FAILED: { status: 400, surface: 'graphql', meaning: 'the document is not valid GraphQL syntax' },
@@ -31,7 +31,7 @@ export const ERROR_CODES = {
   unauthorized_client: { status: 400, surface: 'oauth', meaning: 'the client may not use this grant type' },
   unsupported_grant_type: { status: 400, surface: 'oauth', meaning: 'grant_type is neither client_credentials nor token exchange' },
   insufficient_scope: { status: 403, surface: 'oauth', meaning: 'the credential does not hold tokens:introspect (RFC 6750 §3.1)' },
-  rate_limited: { status: 429, surface: 'oauth', meaning: 'too many requests for this client or failed authentications from this address; retry after Retry-After' },
+  rate_limited: { status: 429, surface: 'oauth', meaning: 'too many /oauth/token requests for this client, or too many failed authentications from this address (on /graphql too); retry after Retry-After' },
 
   not_found: { status: 404, surface: 'http', meaning: 'no route for this path' },
   method_not_allowed: { status: 405, surface: 'http', meaning: 'the route exists, not for this method' },
