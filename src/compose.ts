@@ -69,6 +69,7 @@ export async function composeDomain(config: Config, deps: { logger: Logger; cloc
     authFailures,
     jwt: createJwtIssuer(ring, authority),
     jwtVerifier: createJwtVerifier(ring, authority),
+    requestPolicies: [],
     keys: ring,
   })
   let rootToken: string | null = null
@@ -143,5 +144,5 @@ export async function composeCommandDomain(config: Config, options: { allowEmpty
     }
     keys = ring
   }
-  return Object.freeze({ store, catalogue, clock, policies, usage: commandUsage(store, clock), authFailures: new Map(), jwt: NO_JWT_ISSUER, jwtVerifier: NO_JWT_VERIFIER, keys })
+  return Object.freeze({ store, catalogue, clock, policies, usage: commandUsage(store, clock), authFailures: new Map(), jwt: NO_JWT_ISSUER, jwtVerifier: NO_JWT_VERIFIER, keys, requestPolicies: [] })
 }

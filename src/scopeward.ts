@@ -19,7 +19,7 @@ import { oauthRevokeRoute } from './http/oauth-revoke-route.js'
 import { oauthTokenRoute } from './http/oauth-token-route.js'
 import { HttpServer } from './http/server.js'
 import { metricsRoute } from './http/metrics-route.js'
-import { RateLimiter } from './http/rate-limiter.js'
+import { MemoryRateLimiter } from './auth/rate-limiter.js'
 import { abuseProtection } from './graphql/abuse-limits.js'
 import { Metrics } from './metrics.js'
 import { authorizationServerMetadataRoute, jwksRoute } from './http/well-known-routes.js'
@@ -90,8 +90,8 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
     corsOrigins: config.corsOrigins,
     headersTimeoutMs: config.headersTimeoutMs,
     maxConnectionsPerAddress: config.maxConnectionsPerAddress,
-    authFailureLimiter: new RateLimiter({ capacity: config.authFailuresPerMinute, perMinute: config.authFailuresPerMinute, maxKeys: 100_000 }, clock),
-    tokenLimiter: new RateLimiter({ capacity: config.tokenRequestsPerMinute, perMinute: config.tokenRequestsPerMinute, maxKeys: 100_000 }, clock),
+    authFailureLimiter: new MemoryRateLimiter({ capacity: config.authFailuresPerMinute, perMinute: config.authFailuresPerMinute, maxKeys: 100_000 }, clock),
+    tokenLimiter: new MemoryRateLimiter({ capacity: config.tokenRequestsPerMinute, perMinute: config.tokenRequestsPerMinute, maxKeys: 100_000 }, clock),
     ...(metrics ? { metrics } : {}),
     onAuthFailure: (reason) => {
       authFailures.set(reason, (authFailures.get(reason) ?? 0) + 1)

@@ -16,9 +16,10 @@ import { loadConfig } from '../../src/config.js'
 import { createLogger } from '../../src/logger.js'
 import { issueToken } from '../../src/domain/issue-token.js'
 import { authenticate } from '../../src/domain/authenticate.js'
+import { localRequest } from '../../src/auth/request.js'
+import { HttpServer } from '../../src/http/server.js'
 import { operatorCall } from '../../src/domain/actor.js'
 import type { Domain } from '../../src/domain/context.js'
-import type { HttpServer } from '../../src/http/server.js'
 import { announce, LIST_QUERY } from './child.js'
 import { BENCH_APP_ID, seedCursorAfter, seedPlaintext } from '../seed.js'
 
@@ -82,13 +83,14 @@ export async function startScopewardVariant(mode: Mode): Promise<void> {
       authbench: async (msg) => {
         const ms = Number(msg.ms ?? 1000)
         const presented = Array.from({ length: 4096 }, () => seedPlaintext(Math.floor(Math.random() * count)))
+        const request = localRequest('/bench/auth')
         let n = 0
         const end = performance.now() + ms
         const started = performance.now()
         const cpu0 = process.cpuUsage()
         while (performance.now() < end) {
           for (let k = 0; k < 64; k++) {
-            const r = await authenticate(domain, presented[(n + k) & 4095] as string)
+            const r = await authenticate(domain, presented[(n + k) & 4095] as string, request)
             if (!r.ok) throw new Error(`seeded token refused: ${r.reason}`)
           }
           n += 64

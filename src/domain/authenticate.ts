@@ -1,56 +1,60 @@
-import type { AppRecord, TokenRecord } from './model.js'
-import { looksLikeOpaqueToken, parseOpaqueToken, secretMatches } from '../tokens/opaque-token.js'
+import type { AuthFailure } from '../auth/failure.js'
+import { checkAppEnabled } from '../auth/policies/app-disabled.js'
+import { checkExpiry } from '../auth/policies/expiry.js'
+import { checkFormat } from '../auth/policies/format.js'
+import { checkAppLifetime } from '../auth/policies/lifetime.js'
+import { lookupToken } from '../auth/policies/lookup.js'
+import { checkStatus } from '../auth/policies/status.js'
+import type { AppPolicy, TokenPolicy } from '../auth/policy.js'
+import type { AuthRequest, TokenUse } from '../auth/request.js'
+import type { AppRecord, TokenRecord } from '../store/store.js'
+import { NO_JWT_VERIFIER } from './disabled-features.js'
 import type { Domain, Principal } from './context.js'
-import { deadAncestor, tokenStatus } from './token-status.js'
+import { deadAncestor } from './token-status.js'
 
-/** Why a presented token was refused: logged and counted inside, never told to the client. */
-export type AuthFailure = 'malformed' | 'bad_checksum' | 'unknown' | 'wrong_secret' | 'expired' | 'revoked' | 'app_disabled' | 'bad_signature' | 'bad_claims'
+export type { AuthFailure } from '../auth/failure.js'
+export { MAX_TOKEN_LENGTH } from '../auth/failure.js'
+export type { JwtVerifier } from '../auth/policies/lookup.js'
 
 export type AuthResult = { ok: true; principal: Principal } | { ok: false; reason: AuthFailure }
 
-/** Verifies JWT access tokens; supplied by tokens/ when signing keys are configured. */
-export interface JwtVerifier {
-  verify(presented: string): Promise<{ ok: true; tokenId: string; clientId: string } | { ok: false; reason: AuthFailure }>
-}
+/** The token-row policies, in order (src/auth/policy.ts): before the app is read. */
+const TOKEN_POLICIES: readonly TokenPolicy[] = [checkStatus, checkExpiry]
+/** The policies of a token with its app, in order. */
+const APP_POLICIES: readonly AppPolicy[] = [checkAppEnabled, checkAppLifetime]
 
-/** Longest bearer credential accepted at all: bounds work spent on garbage. */
-export const MAX_TOKEN_LENGTH = 4096
+/** The domain as authentication needs it: the JWT verifier when JWTs are on, and the request policies the composition root chose. */
+export type AuthDomain = Domain
 
 /**
- * Authenticates a bearer token: an opaque token (checksum first, then the row by id, then the
- * secret hash in constant time) or a JWT (signature, then its row). Then the checks every kind
- * shares: not revoked (cascades are written at revocation), not expired, app enabled.
+ * Authenticates a presented token by running the policies of src/auth/policy.ts in order, the
+ * first refusal winning: format, lookup (constant-time secret check, or JWT signature then row),
+ * status, expiry, app disabled, lifetime policy, the token's family, then every request policy
+ * with `request`. `use`: in what role the token came (request policies decide by it).
  */
-export async function authenticate(domain: Domain & { jwtVerifier?: JwtVerifier | undefined }, presented: string): Promise<AuthResult> {
-  if (presented.length === 0 || presented.length > MAX_TOKEN_LENGTH) return { ok: false, reason: 'malformed' }
-  let token: TokenRecord | null
-  if (looksLikeOpaqueToken(presented)) {
-    const parsed = parseOpaqueToken(presented)
-    if (!parsed) return { ok: false, reason: 'bad_checksum' }
-    token = await domain.store.getToken(parsed.id)
-    // Same answer for unknown id and wrong secret; the hash is compared in constant time.
-    if (!token || token.secretHash === null) return { ok: false, reason: 'unknown' }
-    if (!secretMatches(parsed.secret, token.secretHash)) return { ok: false, reason: 'wrong_secret' }
-  } else if (domain.jwtVerifier && presented.includes('.')) {
-    const verified = await domain.jwtVerifier.verify(presented)
-    if (!verified.ok) return verified
-    token = await domain.store.getToken(verified.tokenId)
-    if (!token || token.kind !== 'JWT') return { ok: false, reason: 'unknown' }
-    // Defence in depth: the signed client_id must name the app the jti row belongs to.
-    if (token.appId !== verified.clientId) return { ok: false, reason: 'bad_claims' }
-  } else {
-    return { ok: false, reason: 'malformed' }
+export async function authenticate(domain: AuthDomain, presented: string, request: AuthRequest, use: TokenUse = 'bearer'): Promise<AuthResult> {
+  const format = checkFormat(presented, domain.jwtVerifier !== NO_JWT_VERIFIER)
+  if (!format.ok) return format
+  const found = await lookupToken(format.credential, { getToken: (id) => domain.store.getToken(id), jwtVerifier: domain.jwtVerifier })
+  if (!found.ok) return found
+  const usable = await checkUsable(domain, found.token)
+  if (!usable.ok) return usable
+  for (const policy of domain.requestPolicies) {
+    const reason = await policy.check(usable.principal, request, use)
+    if (reason !== null) return { ok: false, reason }
   }
-  return checkUsable(domain, token)
+  return usable
 }
 
-/** The checks shared by every token kind and by introspection. */
+/** Policies 3-6 and the family check on a token row: what every token kind shares. */
 export async function checkUsable(domain: Domain, token: TokenRecord): Promise<AuthResult> {
   const now = domain.clock()
-  const tokenReason = unusableToken(domain, token, now)
-  if (tokenReason) return { ok: false, reason: tokenReason }
+  for (const policy of TOKEN_POLICIES) {
+    const reason = policy(token, now, domain.policies)
+    if (reason !== null) return { ok: false, reason }
+  }
   const app = await domain.store.getApp(token.appId)
-  const reason = unusableReason(domain, token, app, now)
+  const reason = appReason(token, app, now)
   if (reason || !app) return { ok: false, reason: reason ?? 'app_disabled' }
   // The tokens this one lives by (its parent, the issuer it is bound to) must be alive too, under their policies.
   if (token.parentId !== null || token.boundTo !== null) {
@@ -62,26 +66,21 @@ export async function checkUsable(domain: Domain, token: TokenRecord): Promise<A
   return { ok: true, principal: { token, app, scopes, held: heldScopes(domain, token.scopes, scopes) } }
 }
 
-/** Why `token` of `app` may not act at `now`, or null: also re-checked inside every write's transaction. */
-export function unusableReason(domain: Domain, token: TokenRecord, app: AppRecord | null, now: number): AuthFailure | null {
-  const tokenReason = unusableToken(domain, token, now)
-  if (tokenReason) return tokenReason
-  if (!app || app.disabledAt !== null) return 'app_disabled'
-  // The app's lifetime policy applies at use too: lowering it reaches tokens already issued.
-  if (app.maxTokenLifetimeMs !== null && now - token.createdAt > app.maxTokenLifetimeMs) return 'expired'
+function appReason(token: TokenRecord, app: AppRecord | null, now: number): AuthFailure | null {
+  for (const policy of APP_POLICIES) {
+    const reason = policy(token, app, now)
+    if (reason !== null) return reason
+  }
   return null
 }
 
-function unusableToken(domain: Domain, token: TokenRecord, now: number): AuthFailure | null {
-  const status = tokenStatus(token, now)
-  if (status === 'REVOKED') return 'revoked'
-  if (status === 'EXPIRED') return 'expired'
-  // The instance-wide lifetime policy applies at use too, so lowering it reaches tokens already issued.
-  const max = domain.policies.maxTokenLifetimeMs
-  if (max !== null && now - token.createdAt > max) return 'expired'
-  // So does the JWT cap: a JWT issued before it (or before it was lowered) stops at its next request.
-  if (token.kind === 'JWT' && now - token.createdAt > domain.policies.maxJwtLifetimeMs) return 'expired'
-  return null
+/** Why `token` of `app` may not act at `now` (policies 3-6), or null: also re-checked inside every write's transaction. */
+export function unusableReason(domain: Domain, token: TokenRecord, app: AppRecord | null, now: number): AuthFailure | null {
+  for (const policy of TOKEN_POLICIES) {
+    const reason = policy(token, now, domain.policies)
+    if (reason !== null) return reason
+  }
+  return appReason(token, app, now)
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js'
 import type { AppRecord, AuditEventInput, Store, TokenRecord } from '../store/store.js'
 import { actorLabel, type Call } from './actor.js'
 import type { JwtVerifier } from './authenticate.js'
+import type { RequestPolicy } from '../auth/policy.js'
 import type { ScopeCatalogue } from './scope-catalogue.js'
 import type { SigningKeys } from './signing-keys.js'
 
@@ -79,6 +80,8 @@ export interface Domain {
   readonly jwtVerifier: JwtVerifier
   /** The signing-key ring; refuses (BAD_USER_INPUT) where it is not loaded. */
   readonly keys: SigningKeys
+  /** Checks on every authentication after the token's own (src/auth/policy.ts): IP allowlists, rate limits, credits. */
+  readonly requestPolicies: readonly RequestPolicy[]
 }
 
 export interface RequestInfo {

@@ -1,24 +1,10 @@
 import { unwrapResolverError } from '@apollo/server/errors'
 import type { GraphQLFormattedError } from 'graphql'
+import { answerFor, isClientGraphQLCode } from '../error-responses.js'
 import { ScopewardError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { withoutSuggestions } from './client-documents.js'
 import { redactSecrets } from '../text.js'
-
-/** Codes whose messages are written for clients; anything else is masked. */
-const CLIENT_CODES = new Set([
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'BAD_USER_INPUT',
-  'BAD_REQUEST',
-  'PERSISTED_QUERY_NOT_FOUND',
-  'PERSISTED_QUERY_NOT_SUPPORTED',
-  'OPERATION_RESOLUTION_FAILURE',
-  'UNAUTHENTICATED',
-  'FORBIDDEN',
-  'NOT_FOUND',
-  'CONFLICT',
-])
 
 /**
  * Apollo's formatError: domain errors become their code and message; known GraphQL errors pass;
@@ -30,12 +16,9 @@ export function formatError(logger: Logger, options: { suggestions?: boolean } =
   const suggestions = options.suggestions ?? false
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error)
-    if (original instanceof ScopewardError && original.code !== 'INTERNAL_SERVER_ERROR') {
-      return {
-        message: original.message,
-        ...(formatted.path ? { path: formatted.path } : {}),
-        extensions: { code: original.code, ...(original.field ? { field: original.field } : {}), ...original.details },
-      }
+    if (original instanceof ScopewardError) {
+      const answer = answerFor(original)
+      if (answer.expected) return { message: answer.message, ...(formatted.path ? { path: formatted.path } : {}), extensions: { code: answer.code, ...answer.extensions } }
     }
     const code = formatted.extensions?.code
     // Apollo marks some client mistakes only by an HTTP 4xx (an APQ hash that does not match its query): BAD_REQUEST, not a 500.
@@ -44,7 +27,7 @@ export function formatError(logger: Logger, options: { suggestions?: boolean } =
     if (extensions?.code === undefined && typeof status === 'number' && status >= 400 && status < 500) {
       return { message: redactSecrets(formatted.message), ...(formatted.path ? { path: formatted.path } : {}), extensions: { code: 'BAD_REQUEST' } }
     }
-    if (typeof code === 'string' && CLIENT_CODES.has(code)) {
+    if (isClientGraphQLCode(code)) {
       const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {}
       // graphql-js quotes offending values ("Expected value of type Int, found ..."): never a secret.
       return { ...formatted, message: redactSecrets(withoutSuggestions(formatted.message, suggestions)), extensions }

@@ -17,6 +17,16 @@ const SCOPE_ARGUMENTS: Readonly<Record<string, readonly string[]>> = {
   createApp: ['input', 'allowedScopes'],
   updateApp: ['input', 'allowedScopes'],
   createScope: ['input', 'implies'],
+  createClientSecret: ['scopes'],
+}
+
+/**
+ * Mutations that need scopes the document cannot name: they depend on rows (rotateToken needs
+ * every scope of the token it rotates). A token for them would be a guess, so they are refused
+ * with the reason, and the caller lists the scopes itself.
+ */
+const DATA_DEPENDENT: Readonly<Record<string, string>> = {
+  rotateToken: 'rotateToken needs every scope of the token it rotates, which the document does not name',
 }
 
 /**
@@ -82,6 +92,8 @@ function argumentScopes(document: DocumentNode, selectionSet: SelectionSetNode, 
 
 function collect(node: FieldNode, out: Set<string>, field: string): void {
   const name = node.name.value
+  const unknowable = DATA_DEPENDENT[name]
+  if (unknowable !== undefined) throw badInput(field, `${field}: ${unknowable}: give scopes instead of forOperations`)
   const path = SCOPE_ARGUMENTS[name]
   if (path === undefined) return
   const value = argumentPath(node, path)

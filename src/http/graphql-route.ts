@@ -4,10 +4,10 @@ import { authenticate, type AuthFailure } from '../domain/authenticate.js'
 import type { Principal } from '../domain/context.js'
 import type { GraphQLContext } from '../graphql/context.js'
 import type { GraphQLSchema } from 'graphql'
-import { bearerToken } from './bearer.js'
+import { parseBearer } from '../auth/credentials.js'
 import { parseJson, readBody } from './read-body.js'
 import { SECURITY_HEADERS, sendGraphQLError } from './respond.js'
-import type { RouteContext } from './route.js'
+import { authRequestOf, type RouteContext } from './route.js'
 
 /** RFC 6750 §3.1: an invalid token is refused whole, whatever the operation asks. */
 const INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token", error_description="The access token is invalid, expired or revoked"'
@@ -19,9 +19,9 @@ const INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token", error_description
 export function graphqlRoute(apollo: ApolloServer<GraphQLContext>, schema: GraphQLSchema, maxQueryLength = Infinity) {
   return async (req: IncomingMessage, res: ServerResponse, rc: RouteContext): Promise<void> => {
     let principal: Principal | null = null
-    const presented = bearerToken(req.headers)
+    const presented = parseBearer(req.headers.authorization)
     if (presented !== undefined) {
-      const result = presented === null ? { ok: false as const, reason: 'malformed' as AuthFailure } : await authenticate(rc.domain, presented)
+      const result = presented === null ? { ok: false as const, reason: 'malformed' as AuthFailure } : await authenticate(rc.domain, presented, authRequestOf(req, rc))
       if (!result.ok) {
         rc.onAuthFailure(result.reason)
         sendGraphQLError(res, 401, 'UNAUTHENTICATED', 'Invalid token: it is malformed, unknown, expired or revoked, or its app is disabled', { 'www-authenticate': INVALID_TOKEN_CHALLENGE })

@@ -3,11 +3,12 @@ import { authenticate } from '../domain/authenticate.js'
 import { canSeeToken, type Domain, type Principal } from '../domain/context.js'
 import type { AuthenticatedClient } from '../domain/client-secrets.js'
 import { recordResourceServerUse } from '../domain/usage-tracker.js'
+import { requiredTokenParameter } from '../auth/credentials.js'
 import { authenticateCaller, type Caller } from './client-auth.js'
 import { OAuthError, withOAuthErrors } from './oauth-error.js'
 import { readForm } from './read-form.js'
 import { sendJson } from './respond.js'
-import type { RouteContext } from './route.js'
+import { authRequestOf, type RouteContext } from './route.js'
 import type { TokenAuthority } from '../tokens/token-authority.js'
 
 const INACTIVE = { active: false } as const
@@ -37,7 +38,7 @@ export function oauthIntrospectRoute(authority: TokenAuthority) {
     if (caller.kind === 'none') throw new OAuthError('invalid_client', 'introspection requires client authentication or a bearer token holding tokens:introspect')
     if (caller.kind === 'client' && !clientMayIntrospect(rc.domain, caller)) throw new OAuthError('insufficient_scope', 'the client secret does not allow tokens:introspect')
     if (caller.kind === 'bearer') {
-      const result = await authenticate(rc.domain, caller.presented)
+      const result = await authenticate(rc.domain, caller.presented, authRequestOf(req, rc))
       if (!result.ok) {
         rc.onAuthFailure(result.reason)
         throw new OAuthError('invalid_client', 'the bearer token is invalid, expired or revoked')
@@ -46,9 +47,8 @@ export function oauthIntrospectRoute(authority: TokenAuthority) {
       callerPrincipal = result.principal
       rc.principal = result.principal
     }
-    const presented = form.get('token')
-    if (presented === undefined || presented === '') throw new OAuthError('invalid_request', 'token is required')
-    const result = await authenticate(rc.domain, presented)
+    const presented = requiredTokenParameter(form, 'token')
+    const result = await authenticate(rc.domain, presented, authRequestOf(req, rc), 'introspected')
     if (!result.ok || !mayInspect(caller, callerPrincipal, result.principal)) return sendJson(res, 200, INACTIVE)
     const { token, app } = result.principal
     recordResourceServerUse(rc.domain, result.principal)

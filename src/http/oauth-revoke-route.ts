@@ -2,11 +2,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { authenticate } from '../domain/authenticate.js'
 import { tokenCall } from '../domain/actor.js'
 import { revokeToken } from '../domain/revoke-token.js'
+import { requiredTokenParameter } from '../auth/credentials.js'
 import { authenticateCaller } from './client-auth.js'
-import { OAuthError, withOAuthErrors } from './oauth-error.js'
+import { withOAuthErrors } from './oauth-error.js'
 import { readForm } from './read-form.js'
 import { sendJson } from './respond.js'
-import type { RouteContext } from './route.js'
+import { authRequestOf, type RouteContext } from './route.js'
 
 /**
  * POST /oauth/revoke (RFC 7009). Possession of a token is enough to revoke it, with or without
@@ -18,9 +19,8 @@ import type { RouteContext } from './route.js'
 export const oauthRevokeRoute = withOAuthErrors(async (req: IncomingMessage, res: ServerResponse, rc: RouteContext): Promise<void> => {
   const form = await readForm(req)
   await authenticateCaller(rc.domain, req, form, { allowBearer: false })
-  const presented = form.get('token')
-  if (presented === undefined || presented === '') throw new OAuthError('invalid_request', 'token is required')
-  const result = await authenticate(rc.domain, presented)
+  const presented = requiredTokenParameter(form, 'token')
+  const result = await authenticate(rc.domain, presented, authRequestOf(req, rc), 'revoked')
   if (result.ok) {
     rc.principal = result.principal
     // The token revokes itself: it is the actor of the audit event.

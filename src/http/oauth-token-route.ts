@@ -4,12 +4,13 @@ import { authenticate } from '../domain/authenticate.js'
 import { issueClientCredentialsToken } from '../domain/client-credentials.js'
 import { deriveToken } from '../domain/derive-token.js'
 import type { IssuedToken } from '../domain/issue-token.js'
+import { toOAuthError } from '../error-responses.js'
 import { ScopewardError } from '../errors.js'
 import { authenticateCaller } from './client-auth.js'
 import { OAuthError, RateLimited, withOAuthErrors } from './oauth-error.js'
 import { readForm } from './read-form.js'
 import { sendJson } from './respond.js'
-import type { RouteContext } from './route.js'
+import { authRequestOf, type RouteContext } from './route.js'
 
 export const GRANT_CLIENT_CREDENTIALS = 'client_credentials'
 export const GRANT_TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange'
@@ -30,20 +31,15 @@ function parseScope(value: string | undefined): string[] {
  * is slow whatever the address. The key is the client id as authentication decodes it, and a
  * token exchange without client authentication spends from the bucket of the subject token's app.
  */
-function throttle(rc: RouteContext, clientId: string): void {
+async function throttle(rc: RouteContext, clientId: string): Promise<void> {
   if (!rc.tokenLimiter) return
   const key = clientId.slice(0, 100)
-  if (!rc.tokenLimiter.take(key)) throw new RateLimited(rc.tokenLimiter.retryAfter(key))
+  if (!(await rc.tokenLimiter.take(key))) throw new RateLimited(await rc.tokenLimiter.retryAfter(key))
 }
 
-/** Domain refusals of a grant in OAuth terms: scope problems are invalid_scope, a dead parent invalid_grant. */
+/** Domain refusals of a grant in OAuth terms (mapped in src/error-responses.ts); anything else is a bug. */
 function asOAuthError(error: unknown): never {
-  if (error instanceof ScopewardError) {
-    if (error.code === 'FORBIDDEN' || error.field === 'scope' || error.field === 'scopes') throw new OAuthError('invalid_scope', error.message)
-    if (error.code === 'UNAUTHENTICATED' || error.code === 'NOT_FOUND') throw new OAuthError('invalid_grant', error.message)
-    if (error.code === 'BAD_USER_INPUT') throw new OAuthError('invalid_request', error.message)
-  }
-  throw error
+  throw toOAuthError(error) ?? error
 }
 
 function tokenResponse(res: ServerResponse, issued: IssuedToken, now: number, extra: Record<string, string> = {}): void {
@@ -84,20 +80,20 @@ export const oauthTokenRoute = withOAuthErrors(async (req: IncomingMessage, res:
   const requestedType = form.get('requested_token_type') ?? TYPE_ACCESS_TOKEN
   if (!TOKEN_TYPES.includes(requestedType)) throw new OAuthError('invalid_request', 'requested_token_type must be an access_token or jwt token type')
   if (form.has('resource') || form.has('audience')) throw new OAuthError('invalid_request', 'resource and audience are not supported: tokens are for this server')
-  const subject = await authenticate(rc.domain, subjectToken)
+  const subject = await authenticate(rc.domain, subjectToken, authRequestOf(req, rc), 'subject_token')
   if (!subject.ok) {
     rc.onAuthFailure(subject.reason)
     throw new OAuthError('invalid_grant', 'subject_token is invalid, expired or revoked')
   }
   if (caller.kind === 'client' && !caller.app.isRoot && caller.app.id !== subject.principal.app.id) throw new OAuthError('invalid_grant', 'subject_token was not issued to this client')
-  if (caller.kind !== 'client') throttle(rc, subject.principal.app.id)
+  if (caller.kind !== 'client') await throttle(rc, subject.principal.app.id)
 
   let act: Record<string, unknown> | undefined
   const actorToken = form.get('actor_token')
   if (actorToken !== undefined) {
     const actorType = form.get('actor_token_type')
     if (!actorType || !TOKEN_TYPES.includes(actorType)) throw new OAuthError('invalid_request', 'actor_token_type is required with actor_token and must be an access_token or jwt token type')
-    const actor = await authenticate(rc.domain, actorToken)
+    const actor = await authenticate(rc.domain, actorToken, authRequestOf(req, rc), 'actor_token')
     if (!actor.ok) {
       // A failed credential is a failed credential: uncounted, this would be a free validity oracle.
       rc.onAuthFailure(actor.reason)

@@ -1,13 +1,7 @@
 import type { IncomingMessage } from 'node:http'
+import { BodyError } from '../errors.js'
 
-export class BodyError extends Error {
-  constructor(
-    readonly status: 400 | 413,
-    message: string,
-  ) {
-    super(message)
-  }
-}
+export { BodyError }
 
 /** Reads a request body up to `limit` bytes; a larger body is refused with 413 before it is buffered whole. */
 export async function readBody(req: IncomingMessage, limit: number): Promise<string> {

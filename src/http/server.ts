@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import type { AuthFailure } from '../domain/authenticate.js'
-import { ERROR_STATUS, ScopewardError } from '../errors.js'
-import { BodyError } from './read-body.js'
-import { sendGraphQLError, sendJson } from './respond.js'
+import { answerFor, graphqlErrorBody, oauthErrorBody } from '../error-responses.js'
+import { RateLimited } from '../errors.js'
+import { sendJson } from './respond.js'
 import type { Route, RouteContext } from './route.js'
 import type { Metrics } from '../metrics.js'
 import { clientAddress, normalize } from './client-address.js'
-import type { RateLimiter } from './rate-limiter.js'
+import type { RateLimiter } from '../auth/rate-limiter.js'
 import { redactSecrets } from '../text.js'
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,64}$/
@@ -127,7 +127,8 @@ export class HttpServer {
       onAuthFailure: (reason) => {
         this.base.onAuthFailure(reason)
         this.base.metrics?.authFailures.inc({ reason })
-        if (ip !== null) limiter?.take(ip)
+        // Spent in the background: the refusal is answered without waiting on a shared backend.
+        if (ip !== null && limiter) void Promise.resolve(limiter.take(ip)).catch((err: unknown) => rc.logger.error({ err }, 'rate limiter failed'))
       },
     }
     const key = `${req.method} ${url.pathname}`
@@ -135,10 +136,11 @@ export class HttpServer {
     try {
       if (this.#cors(req, res, url.pathname)) return
       if (route && limiter && ip !== null && AUTHENTICATING.test(url.pathname)) {
-        const wait = limiter.retryAfter(ip)
+        const wait = await limiter.retryAfter(ip)
         if (wait > 0) {
           this.base.metrics?.rateLimited.inc({ limiter: 'auth_failures' })
-          return sendJson(res, 429, { error: 'rate_limited', error_description: `too many failed authentications from this address; retry in ${wait} s` }, { 'retry-after': String(wait) })
+          const answer = answerFor(new RateLimited(wait, 'too many failed authentications from this address'))
+          return sendJson(res, answer.status, oauthErrorBody(answer), answer.headers)
         }
       }
       if (route) await route(req, res, rc)
@@ -187,9 +189,8 @@ export class HttpServer {
       res.destroy()
       return
     }
-    if (error instanceof BodyError) return sendGraphQLError(res, error.status, error.status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST', error.message)
-    if (error instanceof ScopewardError && error.code !== 'INTERNAL_SERVER_ERROR') return sendGraphQLError(res, ERROR_STATUS[error.code], error.code, error.message)
-    rc.logger.error({ requestId: rc.requestId, err: error }, 'unhandled error')
-    sendGraphQLError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error')
+    const answer = answerFor(error)
+    if (!answer.expected) rc.logger.error({ requestId: rc.requestId, err: error, code: answer.logCode }, 'unhandled error')
+    sendJson(res, answer.status, graphqlErrorBody(answer), answer.headers)
   }
 }

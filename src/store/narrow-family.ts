@@ -1,4 +1,5 @@
 import type { CloseScopes } from '../domain/model.js'
+import { ScopewardError } from '../errors.js'
 
 export type { CloseScopes }
 
@@ -12,10 +13,9 @@ export interface FamilyMember {
 const noImplies: CloseScopes = (scopes) => new Set(scopes)
 
 /** A narrowing would leave derived tokens with no scope at all: refused, nothing written. */
-export class EmptiedTokensError extends Error {
+export class EmptiedTokensError extends ScopewardError {
   constructor(readonly ids: string[]) {
-    super(`narrowing would leave ${ids.join(', ')} with no scope`)
-    this.name = 'EmptiedTokensError'
+    super('EMPTIED_TOKENS', `narrowing would leave ${ids.join(', ')} with no scope`)
   }
 }
 

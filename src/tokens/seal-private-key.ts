@@ -1,8 +1,11 @@
+import { ScopewardError } from '../errors.js'
 import { CompactEncrypt, compactDecrypt, decodeProtectedHeader, type JWK } from 'jose'
 
 /** Thrown when a stored private key cannot be opened: wrong or missing master key, or a tampered row. */
-export class SealedKeyError extends Error {
-  override name = 'SealedKeyError'
+export class SealedKeyError extends ScopewardError {
+  constructor(message: string) {
+    super('SEALED_KEY', message)
+  }
 }
 
 /** The 32-byte master key from `SCOPEWARD_MASTER_KEY` (base64url), or null when none is configured. */

@@ -1,6 +1,6 @@
 import { decodeProtectedHeader, errors, jwtVerify, type JWTHeaderParameters } from 'jose'
-import type { AuthFailure, JwtVerifier } from '../domain/authenticate.js'
-import { MAX_TOKEN_LENGTH } from '../domain/authenticate.js'
+import { MAX_TOKEN_LENGTH, type AuthFailure } from '../auth/failure.js'
+import type { JwtVerifier } from '../auth/policies/lookup.js'
 import { ACCESS_TOKEN_TYP } from './sign-access-token.js'
 import type { TokenAuthority } from './token-authority.js'
 import { CLOCK_TOLERANCE_S, type KeyRing } from './key-ring.js'

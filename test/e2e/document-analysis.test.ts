@@ -172,6 +172,24 @@ describe('document analysis', () => {
     assert.deepEqual(derive.issueToken.token.scopes, ['keys:read'])
   })
 
+  test('18.11 scopes a mutation grants that its own rule implies add nothing: issuing tokens:read needs tokens:write alone', async () => {
+    const data = dataOf(await issueFor(['mutation { issueToken(input: {name: "c", scopes: ["tokens:read"]}) { secret } }', '{ tokens { totalCount } }']))
+    assert.deepEqual(data.issueToken.token.scopes, ['tokens:write'])
+  })
+
+  test('18.11 createClientSecret(scopes:) gets the scopes its ceiling names, and the token runs it', async () => {
+    const document = 'mutation { createClientSecret(appId: "root", scopes: ["audit:read"]) { scopes } }'
+    const data = dataOf(await issueFor([document]))
+    assert.deepEqual(data.issueToken.token.scopes, ['apps:write', 'audit:read'])
+    assert.deepEqual(dataOf(await server.gql(document, { token: data.issueToken.secret })).createClientSecret.scopes, ['audit:read'])
+  })
+
+  test('18.11 rotateToken needs the scopes of the token it rotates, unknown from the document: refused saying so, nothing written', async () => {
+    const { error } = await expectRefused(server, () => issueFor(['{ viewer { id } }', 'mutation { rotateToken(id: "Zz9Zz9Zz9Zz9Zz9Z") { secret } }']), 'BAD_USER_INPUT')
+    assert.equal(error.extensions?.field, 'forOperations[1]')
+    assert.match(error.message, /rotateToken needs every scope of the token it rotates.*give scopes instead/)
+  })
+
   test('18.11 scopes that come from variables cannot be known: refused naming the variable, nothing written', async () => {
     for (const document of [
       'mutation($input: IssueTokenInput!) { issueToken(input: $input) { secret } }',

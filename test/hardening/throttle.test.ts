@@ -2,7 +2,7 @@
 // and the bounded token-bucket map behind both.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { RateLimiter } from '../../src/http/rate-limiter.js'
+import { MemoryRateLimiter } from '../../src/auth/rate-limiter.js'
 import { issue, startServer, type TestServer } from '../e2e/harness.js'
 
 const BAD_TOKEN = `swt_${'A'.repeat(54)}`
@@ -190,9 +190,9 @@ describe('11.13 /oauth/token throttles: one parse of the credentials, every fail
   })
 })
 
-describe('RateLimiter', () => {
+describe('MemoryRateLimiter', () => {
   test('keeps at most maxKeys buckets whatever the number of keys (100,000 keys, maxKeys 1000)', () => {
-    const limiter = new RateLimiter({ capacity: 5, perMinute: 5, maxKeys: 1000 }, () => 0)
+    const limiter = new MemoryRateLimiter({ capacity: 5, perMinute: 5, maxKeys: 1000 }, () => 0)
     for (let i = 0; i < 100_000; i++) {
       limiter.take(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`)
       assert.ok(limiter.size <= 1000)
@@ -201,7 +201,7 @@ describe('RateLimiter', () => {
   })
 
   test('drops the least recently used key first, not a key still in use', () => {
-    const limiter = new RateLimiter({ capacity: 1, perMinute: 1, maxKeys: 2 }, () => 0)
+    const limiter = new MemoryRateLimiter({ capacity: 1, perMinute: 1, maxKeys: 2 }, () => 0)
     assert.equal(limiter.take('attacker-target'), true)
     limiter.take('a')
     limiter.retryAfter('attacker-target') // touched: now most recent
@@ -211,7 +211,7 @@ describe('RateLimiter', () => {
 
   test('refills at perMinute with an injected clock, never above capacity', () => {
     let now = 1_000_000
-    const limiter = new RateLimiter({ capacity: 3, perMinute: 6, maxKeys: 10 }, () => now)
+    const limiter = new MemoryRateLimiter({ capacity: 3, perMinute: 6, maxKeys: 10 }, () => now)
     for (let i = 0; i < 3; i++) assert.equal(limiter.take('k'), true)
     assert.equal(limiter.take('k'), false)
     assert.equal(limiter.retryAfter('k'), 10)
@@ -227,7 +227,7 @@ describe('RateLimiter', () => {
 
   test('a clock stepping backwards neither refills nor drains, and refill resumes from the new time', () => {
     let now = 10_000_000
-    const limiter = new RateLimiter({ capacity: 2, perMinute: 2, maxKeys: 10 }, () => now)
+    const limiter = new MemoryRateLimiter({ capacity: 2, perMinute: 2, maxKeys: 10 }, () => now)
     assert.equal(limiter.take('k'), true)
     assert.equal(limiter.take('k'), true)
     now -= 3_600_000
@@ -235,7 +235,7 @@ describe('RateLimiter', () => {
     assert.equal(limiter.retryAfter('k'), 30)
     now += 30_000
     assert.equal(limiter.take('k'), true, 'refills 30 s after the stepped-back time')
-    const fresh = new RateLimiter({ capacity: 2, perMinute: 2, maxKeys: 10 }, () => now)
+    const fresh = new MemoryRateLimiter({ capacity: 2, perMinute: 2, maxKeys: 10 }, () => now)
     assert.equal(fresh.take('j'), true)
     now -= 1_000_000
     assert.equal(fresh.take('j'), true, 'a backwards step does not drain what is left')
