@@ -15,7 +15,7 @@ import type { RouteContext } from './route.js'
  * derived tokens and is audited, through the same domain call as the GraphQL mutation.
  */
 export const oauthRevokeRoute = withOAuthErrors(async (req: IncomingMessage, res: ServerResponse, rc: RouteContext): Promise<void> => {
-  const form = await readForm(req)
+  const form = await readForm(req, rc.body)
   await authenticateCaller(rc.domain, req, form, { allowBearer: false })
   const presented = form.get('token')
   if (presented === undefined || presented === '') throw new OAuthError('invalid_request', 'token is required')
