@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type InjectOptions, type LightMyRequestResponse } from 'fastify'
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type HTTPMethods, type InjectOptions, type LightMyRequestResponse } from 'fastify'
 import type { AuthFailure } from '../domain/authenticate.js'
 import type { Logger } from '../logger.js'
 import { ERROR_STATUS, ScopewardError } from '../errors.js'
@@ -69,6 +69,8 @@ export class HttpServer {
   /** Open connections per client address. */
   readonly #connections = new Map<string, number>()
   readonly #isTrustedProxy: ProxyTest
+  /** The methods routes are registered for: where a 405 looks for the path. */
+  readonly #methods = new Set<string>()
 
   constructor(private readonly base: HttpServerOptions) {
     const headersTimeout = base.headersTimeoutMs ?? 10_000
@@ -88,6 +90,12 @@ export class HttpServer {
       // proxy-addr semantics: the right-most X-Forwarded-For hop that is not a trusted proxy. Without trusted proxies the header is ignored: anyone can write it.
       trustProxy: trusted.size > 0 ? (address: string) => isTrustedProxy(address) : false,
       bodyLimit: base.bodyLimitBytes,
+      // A path that is not valid percent-encoding names no route: the same 404 as any unknown path (Fastify would answer its own 400 shape).
+      frameworkErrors: (_error, request, reply) => {
+        reply.hijack()
+        reply.raw.setHeader('x-request-id', String(request.id))
+        sendJson(reply.raw, 404, { error: 'not_found', error_description: `no route ${redactSecrets(request.url.split('?')[0] ?? '/')}` })
+      },
       // HEAD and OPTIONS are not routes here: HEAD is 405 like any other method, OPTIONS is the CORS preflight.
       exposeHeadRoutes: false,
       serverFactory: (handler) => {
@@ -143,6 +151,7 @@ export class HttpServer {
   /** Registers a route; `path` may hold parameters (`/things/:id`), handed to the route as `rc.params`. */
   route(method: string, path: string, handler: Route, options: RouteOptions = {}): this {
     const form = options.body === 'form'
+    this.#methods.add(method)
     this.#app.route({
       method,
       url: path,
@@ -240,11 +249,12 @@ export class HttpServer {
     }
     request.rc = rc
     const path = url.pathname
-    if (this.#cors(request, reply, path)) {
+    if (this.#cors(request, reply)) {
       reply.hijack()
       return done()
     }
-    if (limiter && ip !== null && AUTHENTICATING.test(path) && this.#hasPath(path)) {
+    // Only a matched route is throttled (routing precedes onRequest): an unknown path authenticates nothing.
+    if (limiter && ip !== null && reply.routeOptions.config.label !== undefined && AUTHENTICATING.test(path)) {
       const wait = limiter.retryAfter(ip)
       if (wait > 0) {
         base.metrics?.rateLimited.inc({ limiter: 'auth_failures' })
@@ -256,9 +266,12 @@ export class HttpServer {
     done()
   }
 
-  /** Whether any route, of any method, serves `path`. */
-  #hasPath(path: string): boolean {
-    for (const method of ['GET', 'POST']) if (this.#app.findRoute({ method: method as 'GET', url: path }) !== null) return true
+  /** Whether any route, of any method, serves this request's path (as the router sees it, parameters included). */
+  #hasPath(request: FastifyRequest): boolean {
+    const url = request.url
+    const query = url.indexOf('?')
+    const path = query < 0 ? url : url.slice(0, query)
+    for (const method of this.#methods) if (this.#app.findRoute({ method: method as HTTPMethods, url: path }) !== null) return true
     return false
   }
 
@@ -266,7 +279,7 @@ export class HttpServer {
    * CORS, off unless origins are configured: an allowed origin gets the CORS headers, and its
    * preflight is answered here (true = answered). Credentials travel in the Authorization header, never cookies.
    */
-  #cors(request: FastifyRequest, reply: FastifyReply, path: string): boolean {
+  #cors(request: FastifyRequest, reply: FastifyReply): boolean {
     const origin = request.headers.origin
     const res = reply.raw
     const allowed = origin !== undefined && (this.base.corsOrigins?.has(origin) ?? false)
@@ -276,7 +289,7 @@ export class HttpServer {
       res.setHeader('access-control-expose-headers', 'x-request-id, x-oauth-scopes, x-accepted-oauth-scopes, www-authenticate, retry-after')
     }
     if (request.method !== 'OPTIONS') return false
-    if (allowed && this.#hasPath(path)) {
+    if (allowed && this.#hasPath(request)) {
       res.writeHead(204, {
         'access-control-allow-methods': 'GET, POST',
         'access-control-allow-headers': 'authorization, content-type, apollo-require-preflight, x-apollo-operation-name, x-request-id',
@@ -292,8 +305,8 @@ export class HttpServer {
   /** No route: 405 when the path exists with another method, 404 otherwise. The path is redacted: a token pasted into a URL is not echoed. */
   #notFound(request: FastifyRequest, reply: FastifyReply): void {
     reply.hijack()
-    const path = request.rc?.url.pathname ?? '/'
-    if (this.#hasPath(path)) sendJson(reply.raw, 405, { error: 'method_not_allowed', error_description: `${request.method} is not allowed on ${redactSecrets(path)}` })
+    const path = request.rc.url.pathname
+    if (this.#hasPath(request)) sendJson(reply.raw, 405, { error: 'method_not_allowed', error_description: `${request.method} is not allowed on ${redactSecrets(path)}` })
     else sendJson(reply.raw, 404, { error: 'not_found', error_description: `no route ${redactSecrets(path)}` })
   }
 
