@@ -51,6 +51,21 @@ declare module 'fastify' {
   }
 }
 
+/** The path of a request target, without its query. */
+function pathOf(target: string): string {
+  const query = target.indexOf('?')
+  return query < 0 ? target : target.slice(0, query)
+}
+
+/** A request target as a URL (its query string for routes that read one); an unparsable one is the root. */
+function parseUrl(target: string | undefined): URL {
+  try {
+    return new URL(target ?? '/', 'http://localhost')
+  } catch {
+    return new URL('http://localhost/')
+  }
+}
+
 /** The request's logger: a pino child of the server's logger (loggerInstance), bound to the request id. */
 function requestLogger(request: FastifyRequest): Logger {
   return request.log as unknown as Logger
@@ -94,7 +109,7 @@ export class HttpServer {
       frameworkErrors: (_error, request, reply) => {
         reply.hijack()
         reply.raw.setHeader('x-request-id', String(request.id))
-        sendJson(reply.raw, 404, { error: 'not_found', error_description: `no route ${redactSecrets(request.url.split('?')[0] ?? '/')}` })
+        sendJson(reply.raw, 404, { error: 'not_found', error_description: `no route ${redactSecrets(pathOf(request.url))}` })
       },
       // HEAD and OPTIONS are not routes here: HEAD is 405 like any other method, OPTIONS is the CORS preflight.
       exposeHeadRoutes: false,
@@ -212,12 +227,7 @@ export class HttpServer {
     const res = reply.raw
     const requestId = String(request.id)
     res.setHeader('x-request-id', requestId)
-    let url: URL
-    try {
-      url = new URL(req.url ?? '/', 'http://localhost')
-    } catch {
-      url = new URL('http://localhost/')
-    }
+    let url: URL | undefined
     const ip = request.ip ? unmapped(request.ip) : null
     const limiter = this.base.authFailureLimiter
     const base = this.base
@@ -226,7 +236,10 @@ export class HttpServer {
       domain: base.domain,
       bodyLimitBytes: base.bodyLimitBytes,
       tokenLimiter: base.tokenLimiter,
-      url,
+      // Parsed on first use: most routes never read the query string.
+      get url() {
+        return (url ??= parseUrl(req.url))
+      },
       params: {},
       body: '',
       requestId,
@@ -248,13 +261,13 @@ export class HttpServer {
       },
     }
     request.rc = rc
-    const path = url.pathname
     if (this.#cors(request, reply)) {
       reply.hijack()
       return done()
     }
     // Only a matched route is throttled (routing precedes onRequest): an unknown path authenticates nothing.
-    if (limiter && ip !== null && reply.routeOptions.config.label !== undefined && AUTHENTICATING.test(path)) {
+    const label = reply.routeOptions.config.label
+    if (limiter && ip !== null && label !== undefined && AUTHENTICATING.test(label)) {
       const wait = limiter.retryAfter(ip)
       if (wait > 0) {
         base.metrics?.rateLimited.inc({ limiter: 'auth_failures' })
@@ -268,9 +281,7 @@ export class HttpServer {
 
   /** Whether any route, of any method, serves this request's path (as the router sees it, parameters included). */
   #hasPath(request: FastifyRequest): boolean {
-    const url = request.url
-    const query = url.indexOf('?')
-    const path = query < 0 ? url : url.slice(0, query)
+    const path = pathOf(request.url)
     for (const method of this.#methods) if (this.#app.findRoute({ method: method as HTTPMethods, url: path }) !== null) return true
     return false
   }
@@ -305,7 +316,7 @@ export class HttpServer {
   /** No route: 405 when the path exists with another method, 404 otherwise. The path is redacted: a token pasted into a URL is not echoed. */
   #notFound(request: FastifyRequest, reply: FastifyReply): void {
     reply.hijack()
-    const path = request.rc.url.pathname
+    const path = pathOf(request.url)
     if (this.#hasPath(request)) sendJson(reply.raw, 405, { error: 'method_not_allowed', error_description: `${request.method} is not allowed on ${redactSecrets(path)}` })
     else sendJson(reply.raw, 404, { error: 'not_found', error_description: `no route ${redactSecrets(path)}` })
   }
@@ -364,8 +375,9 @@ export class HttpServer {
     const status = reply.raw.statusCode
     this.base.metrics?.requests.inc({ route: label, status: String(status) })
     this.base.metrics?.latency.observe({ route: label }, ms / 1000)
-    const path = rc ? rc.url.pathname : '/'
+    // A fixed route logs its own path; a parameterised or unknown one the path sent, with any credential pasted into it cut.
+    const path = matched !== undefined && !matched.includes(':') ? matched : redactSecrets(pathOf(request.url))
     // The request id (and the token id, once authenticated) come from the request logger's bindings.
-    rc?.logger.info({ method: request.method, path: matched ? path : redactSecrets(path), status, ms: Math.round(ms * 100) / 100, ip: rc.ip }, 'request')
+    rc?.logger.info({ method: request.method, path, status, ms: Math.round(ms * 100) / 100, ip: rc.ip }, 'request')
   }
 }
