@@ -113,6 +113,8 @@ export class HttpServer {
       },
       // HEAD and OPTIONS are not routes here: HEAD is 405 like any other method, OPTIONS is the CORS preflight.
       exposeHeadRoutes: false,
+      // While draining, a request already on an open connection is answered as usual (with Connection: close) rather than by Fastify's own 503 shape.
+      return503OnClosing: false,
       serverFactory: (handler) => {
         const server = createServer(
           {
@@ -210,7 +212,7 @@ export class HttpServer {
 
   /**
    * Stops accepting, lets in-flight requests finish (up to `timeoutMs`), then closes what is left.
-   * Requests arriving meanwhile on kept-alive connections are refused with 503 and Connection: close.
+   * New connections are refused at once; a request already on an open connection is answered with Connection: close.
    */
   async close(timeoutMs = 8000): Promise<void> {
     const timer = setTimeout(() => this.#server?.closeAllConnections(), timeoutMs)
