@@ -1,6 +1,7 @@
 import { ScopewardError } from './errors.js'
 import { formatDuration, parseDuration } from './domain/duration.js'
 import { DEFAULT_LIMITS, type AbuseLimits } from './graphql/abuse-limits.js'
+import { proxyEntryProblem } from './http/trusted-proxies.js'
 
 /** Every setting of a running server, validated at start. */
 export interface Config {
@@ -25,7 +26,7 @@ export interface Config {
   /** `scopeRequirements` and `requiredScopes` without a token (default: any valid token). */
   publicScopeRequirements: boolean
   limits: AbuseLimits
-  /** Proxies whose X-Forwarded-For is believed; empty = the header is ignored. */
+  /** Proxies whose X-Forwarded-For is believed, as addresses and CIDR ranges (`10.0.0.0/8`); empty = the header is ignored. */
   trustedProxies: ReadonlySet<string>
   /** Browser origins allowed by CORS; empty = no CORS headers at all. */
   corsOrigins: ReadonlySet<string>
@@ -96,7 +97,7 @@ export function loadConfig(flags: Partial<Record<'db' | 'port' | 'host', string>
       maxListProduct: integer(env.SCOPEWARD_MAX_LIST_PRODUCT, 'SCOPEWARD_MAX_LIST_PRODUCT', DEFAULT_LIMITS.maxListProduct, 1, 100_000_000),
       maxQueryLength: integer(env.SCOPEWARD_MAX_QUERY_LENGTH, 'SCOPEWARD_MAX_QUERY_LENGTH', DEFAULT_LIMITS.maxQueryLength, 100, 1_000_000),
     },
-    trustedProxies: list(env.SCOPEWARD_TRUSTED_PROXIES, 'SCOPEWARD_TRUSTED_PROXIES', /^[0-9a-fA-F.:]+$/),
+    trustedProxies: proxies(env.SCOPEWARD_TRUSTED_PROXIES),
     corsOrigins: list(env.SCOPEWARD_CORS_ORIGINS, 'SCOPEWARD_CORS_ORIGINS', /^https?:\/\/[A-Za-z0-9.\-]+(:\d+)?$/),
     authFailuresPerMinute: integer(env.SCOPEWARD_AUTH_FAILURES_PER_MINUTE, 'SCOPEWARD_AUTH_FAILURES_PER_MINUTE', 30, 1, 1_000_000),
     tokenRequestsPerMinute: integer(env.SCOPEWARD_TOKEN_REQUESTS_PER_MINUTE, 'SCOPEWARD_TOKEN_REQUESTS_PER_MINUTE', 60, 1, 1_000_000),
@@ -132,6 +133,16 @@ function list(value: string | undefined, name: string, item: RegExp): ReadonlySe
   const items = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean)
   for (const i of items) if (!item.test(i)) throw invalid(name, `${JSON.stringify(i)} is not valid (comma-separated list)`)
   return new Set(items)
+}
+
+/** SCOPEWARD_TRUSTED_PROXIES: comma-separated IP addresses and CIDR ranges, each checked so a typo cannot trust the world. */
+function proxies(value: string | undefined): ReadonlySet<string> {
+  const items = list(value, 'SCOPEWARD_TRUSTED_PROXIES', /^[0-9a-fA-F.:/]+$/)
+  for (const item of items) {
+    const problem = proxyEntryProblem(item)
+    if (problem !== null) throw invalid('SCOPEWARD_TRUSTED_PROXIES', `${JSON.stringify(item)} ${problem}`)
+  }
+  return items
 }
 
 function integer(value: string | undefined, name: string, fallback: number, min: number, max: number): number {

@@ -93,18 +93,18 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
     authFailureLimiter: new MemoryRateLimiter({ capacity: config.authFailuresPerMinute, perMinute: config.authFailuresPerMinute, maxKeys: 100_000 }, clock),
     tokenLimiter: new MemoryRateLimiter({ capacity: config.tokenRequestsPerMinute, perMinute: config.tokenRequestsPerMinute, maxKeys: 100_000 }, clock),
     ...(metrics ? { metrics } : {}),
+    // The server logs each refusal on the request's logger (request id, and the token id the credential names).
     onAuthFailure: (reason) => {
       authFailures.set(reason, (authFailures.get(reason) ?? 0) + 1)
-      deps.logger.info({ reason }, 'authentication refused')
     },
   })
   const graphql = graphqlRoute(apollo, schema, config.limits.maxQueryLength)
   if (metrics) http.route('GET', '/metrics', metricsRoute(metrics))
   http.route('POST', '/graphql', graphql).route('GET', '/graphql', graphql).route('GET', '/healthz', healthz).route('GET', '/readyz', readyz)
   http
-    .route('POST', '/oauth/token', oauthTokenRoute)
-    .route('POST', '/oauth/introspect', oauthIntrospectRoute(authority))
-    .route('POST', '/oauth/revoke', oauthRevokeRoute)
+    .route('POST', '/oauth/token', oauthTokenRoute, { body: 'form' })
+    .route('POST', '/oauth/introspect', oauthIntrospectRoute(authority), { body: 'form' })
+    .route('POST', '/oauth/revoke', oauthRevokeRoute, { body: 'form' })
     .route('GET', '/.well-known/jwks.json', jwksRoute(ring))
     .route('GET', '/.well-known/oauth-authorization-server', authorizationServerMetadataRoute(authority))
   http.route('GET', '/', redirectToConsole).route('GET', '/console', redirectToConsole)

@@ -5,7 +5,7 @@ import type { Principal } from '../domain/context.js'
 import type { GraphQLContext } from '../graphql/context.js'
 import type { GraphQLSchema } from 'graphql'
 import { parseBearer } from '../auth/credentials.js'
-import { parseJson, readBody } from './read-body.js'
+import { parseJson } from './read-body.js'
 import { SECURITY_HEADERS, sendGraphQLError } from './respond.js'
 import { authRequestOf, type RouteContext } from './route.js'
 
@@ -23,7 +23,7 @@ export function graphqlRoute(apollo: ApolloServer<GraphQLContext>, schema: Graph
     if (presented !== undefined) {
       const result = presented === null ? { ok: false as const, reason: 'malformed' as AuthFailure } : await authenticate(rc.domain, presented, authRequestOf(req, rc))
       if (!result.ok) {
-        rc.onAuthFailure(result.reason)
+        rc.onAuthFailure(result.reason, presented ?? undefined)
         sendGraphQLError(res, 401, 'UNAUTHENTICATED', 'Invalid token: it is malformed, unknown, expired or revoked, or its app is disabled', { 'www-authenticate': INVALID_TOKEN_CHALLENGE })
         return
       }
@@ -31,7 +31,7 @@ export function graphqlRoute(apollo: ApolloServer<GraphQLContext>, schema: Graph
       rc.principal = principal
       rc.domain.usage.touch(principal.token.id)
     }
-    const body = req.method === 'POST' ? await readBody(req, rc.bodyLimitBytes) : ''
+    const body = req.method === 'POST' ? rc.body : ''
     const contentType = req.headers['content-type'] ?? ''
     const headers = new HeaderMap()
     for (const [key, value] of Object.entries(req.headers)) {

@@ -32,7 +32,7 @@ function clientMayIntrospect(domain: Domain, client: AuthenticatedClient): boole
  */
 export function oauthIntrospectRoute(authority: TokenAuthority) {
   return withOAuthErrors(async (req: IncomingMessage, res: ServerResponse, rc: RouteContext): Promise<void> => {
-    const form = await readForm(req)
+    const form = await readForm(req, rc.body)
     const caller = await authenticateCaller(rc.domain, req, form, { allowBearer: true })
     let callerPrincipal: Principal | null = null
     if (caller.kind === 'none') throw new OAuthError('invalid_client', 'introspection requires client authentication or a bearer token holding tokens:introspect')
@@ -40,7 +40,7 @@ export function oauthIntrospectRoute(authority: TokenAuthority) {
     if (caller.kind === 'bearer') {
       const result = await authenticate(rc.domain, caller.presented, authRequestOf(req, rc))
       if (!result.ok) {
-        rc.onAuthFailure(result.reason)
+        rc.onAuthFailure(result.reason, caller.presented)
         throw new OAuthError('invalid_client', 'the bearer token is invalid, expired or revoked')
       }
       if (!result.principal.scopes.has('tokens:introspect')) throw new OAuthError('insufficient_scope', 'the bearer token does not hold tokens:introspect')

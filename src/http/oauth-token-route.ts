@@ -54,7 +54,7 @@ function tokenResponse(res: ServerResponse, issued: IssuedToken, now: number, ex
  * if the client authenticates as well, the subject token must belong to it.
  */
 export const oauthTokenRoute = withOAuthErrors(async (req: IncomingMessage, res: ServerResponse, rc: RouteContext): Promise<void> => {
-  const form = await readForm(req)
+  const form = await readForm(req, rc.body)
   const grantType = form.get('grant_type')
   if (grantType === undefined) throw new OAuthError('invalid_request', 'grant_type is required')
   if (grantType !== GRANT_CLIENT_CREDENTIALS && grantType !== GRANT_TOKEN_EXCHANGE) throw new OAuthError('unsupported_grant_type', `grant_type ${JSON.stringify(grantType.slice(0, 100))} is not supported`)
@@ -82,7 +82,7 @@ export const oauthTokenRoute = withOAuthErrors(async (req: IncomingMessage, res:
   if (form.has('resource') || form.has('audience')) throw new OAuthError('invalid_request', 'resource and audience are not supported: tokens are for this server')
   const subject = await authenticate(rc.domain, subjectToken, authRequestOf(req, rc), 'subject_token')
   if (!subject.ok) {
-    rc.onAuthFailure(subject.reason)
+    rc.onAuthFailure(subject.reason, subjectToken)
     throw new OAuthError('invalid_grant', 'subject_token is invalid, expired or revoked')
   }
   if (caller.kind === 'client' && !caller.app.isRoot && caller.app.id !== subject.principal.app.id) throw new OAuthError('invalid_grant', 'subject_token was not issued to this client')
@@ -96,7 +96,7 @@ export const oauthTokenRoute = withOAuthErrors(async (req: IncomingMessage, res:
     const actor = await authenticate(rc.domain, actorToken, authRequestOf(req, rc), 'actor_token')
     if (!actor.ok) {
       // A failed credential is a failed credential: uncounted, this would be a free validity oracle.
-      rc.onAuthFailure(actor.reason)
+      rc.onAuthFailure(actor.reason, actorToken)
       throw new OAuthError('invalid_grant', 'actor_token is invalid, expired or revoked')
     }
     act = { sub: actor.principal.token.subject ?? actor.principal.app.id, client_id: actor.principal.app.id }

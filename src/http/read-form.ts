@@ -1,24 +1,17 @@
 import type { IncomingMessage } from 'node:http'
-import { BodyError, readBody } from './read-body.js'
 import { OAuthError } from './oauth-error.js'
 
-/** Bodies of the OAuth endpoints are small: a token of at most 4 KiB and a few parameters. */
+/** Bodies of the OAuth endpoints are small: a token of at most 4 KiB and a few parameters (the server reads at most this much). */
 export const FORM_LIMIT_BYTES = 16 * 1024
 
 /**
  * Reads an `application/x-www-form-urlencoded` body (RFC 6749 §3.2, RFC 7662 §2.1, RFC 7009 §2.1).
- * Another content type, an oversized body, invalid UTF-8 or a repeated parameter is `invalid_request`.
+ * `text` is the body as the server read it (an oversized one was refused there, as `invalid_request`).
+ * Another content type, invalid UTF-8 or a repeated parameter is `invalid_request`.
  */
-export async function readForm(req: IncomingMessage): Promise<Map<string, string>> {
+export async function readForm(req: IncomingMessage, text: string): Promise<Map<string, string>> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase()
   if (type !== 'application/x-www-form-urlencoded') throw new OAuthError('invalid_request', 'the request body must be application/x-www-form-urlencoded')
-  let text: string
-  try {
-    text = await readBody(req, FORM_LIMIT_BYTES)
-  } catch (error) {
-    if (error instanceof BodyError) throw new OAuthError('invalid_request', error.message)
-    throw error
-  }
   if (text.includes('\uFFFD')) throw new OAuthError('invalid_request', 'the request body is not valid UTF-8')
   const form = new Map<string, string>()
   let params: URLSearchParams

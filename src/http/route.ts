@@ -10,20 +10,32 @@ import type { AuthRequest } from '../auth/request.js'
 export interface RouteContext {
   domain: Domain & { jwtVerifier?: JwtVerifier | undefined }
   url: URL
+  /** Path parameters of the matched route (`/things/:id` gives `{ id }`). */
+  params: Readonly<Record<string, string>>
+  /** The request body as read by the server within its limit ('' when there is none). */
+  body: string
   requestId: string
   ip: string | null
+  /** This request's logger: its lines carry the request id, and the token id once one is authenticated. */
   logger: Logger
   bodyLimitBytes: number
-  /** Set by a route once a caller is authenticated, for the request log. */
+  /** Set by a route once a caller is authenticated, for the request log (and the logger's token id). */
   principal: Principal | null
-  onAuthFailure: (reason: AuthFailure) => void
+  /** Counts a refused credential toward the address's throttle and logs it; `presented` names the token in the log line when it can. */
+  onAuthFailure: (reason: AuthFailure, presented?: string) => void
   /** Throttles POST /oauth/token per client id. */
   tokenLimiter?: RateLimiter | undefined
 }
 
+/** A route handler: it writes the Node response itself (the server hands it over from Fastify). */
 export type Route = (req: IncomingMessage, res: ServerResponse, rc: RouteContext) => Promise<void>
 
 /** The request as authentication policies see it (src/auth/request.ts). */
 export function authRequestOf(req: IncomingMessage, rc: RouteContext): AuthRequest {
   return { ip: rc.ip, requestId: rc.requestId, method: req.method ?? 'GET', path: rc.url.pathname }
+}
+
+/** How a route reads its body: JSON/any text within the server's limit, or an OAuth form (16 KiB, refusals as RFC 6749 errors). */
+export interface RouteOptions {
+  body?: 'text' | 'form'
 }

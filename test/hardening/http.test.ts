@@ -1,5 +1,6 @@
 // The HTTP surface around GraphQL: CORS, CSRF prevention, security headers, health and metrics
-// routes, and settings validation at start.
+// routes, and settings validation at start. Answers are checked in process (server.request, no
+// socket); sockets, timeouts and connection caps are tested with real connections elsewhere.
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
@@ -22,13 +23,13 @@ describe('CORS is off by default', () => {
   after(() => server.stop())
 
   test('a cross-origin request gets no Access-Control-* header', async () => {
-    const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'application/json', authorization: `Bearer ${server.rootToken}` }, body: VIEWER })
+    const res = await server.request('/graphql', { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'application/json', authorization: `Bearer ${server.rootToken}` }, body: VIEWER })
     assert.equal(res.status, 200)
     assert.deepEqual(accessControlHeaders(res), [])
   })
 
   test('a preflight gets no allow headers', async () => {
-    const res = await fetch(`${server.url}/graphql`, { method: 'OPTIONS', headers: { origin: ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } })
+    const res = await server.request('/graphql', { method: 'OPTIONS', headers: { origin: ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } })
     assert.ok(res.status < 500)
     assert.deepEqual(accessControlHeaders(res), [])
   })
@@ -42,7 +43,7 @@ describe(`CORS with SCOPEWARD_CORS_ORIGINS=${ORIGIN}`, () => {
   after(() => server.stop())
 
   const preflight = (origin: string) =>
-    fetch(`${server.url}/graphql`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } })
+    server.request('/graphql', { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } })
 
   test('the allowed origin gets a 204 preflight allowing POST with Authorization', async () => {
     const res = await preflight(ORIGIN)
@@ -55,7 +56,7 @@ describe(`CORS with SCOPEWARD_CORS_ORIGINS=${ORIGIN}`, () => {
   })
 
   test('the allowed origin gets the headers on the actual request, with Vary: Origin', async () => {
-    const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'application/json', authorization: `Bearer ${server.rootToken}` }, body: VIEWER })
+    const res = await server.request('/graphql', { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'application/json', authorization: `Bearer ${server.rootToken}` }, body: VIEWER })
     assert.equal(res.status, 200)
     assert.equal(res.headers.get('access-control-allow-origin'), ORIGIN)
     assert.match(res.headers.get('vary') ?? '', /Origin/i)
@@ -65,7 +66,7 @@ describe(`CORS with SCOPEWARD_CORS_ORIGINS=${ORIGIN}`, () => {
   for (const other of ['https://evil.example', 'https://app.example.evil.example', 'http://app.example', 'null']) {
     test(`another origin (${other}) gets no CORS header, on the preflight or the request`, async () => {
       assert.deepEqual(accessControlHeaders(await preflight(other)), [])
-      const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { origin: other, 'content-type': 'application/json', authorization: `Bearer ${server.rootToken}` }, body: VIEWER })
+      const res = await server.request('/graphql', { method: 'POST', headers: { origin: other, 'content-type': 'application/json', authorization: `Bearer ${server.rootToken}` }, body: VIEWER })
       assert.deepEqual(accessControlHeaders(res), [])
     })
   }
@@ -80,7 +81,7 @@ describe('routes', () => {
 
   test('refuses a text/plain POST without a preflight header (Apollo CSRF prevention) with 400, running nothing', async () => {
     const before = await server.app.store.countAuditEvents({})
-    const res = await fetch(`${server.url}/graphql`, {
+    const res = await server.request('/graphql', {
       method: 'POST',
       headers: { 'content-type': 'text/plain', authorization: `Bearer ${server.rootToken}` },
       body: JSON.stringify({ query: 'mutation { createApp(input: {name: "csrf", allowedScopes: []}) { id } }' }),
@@ -104,7 +105,7 @@ describe('routes', () => {
   ]
   for (const [name, path, init] of ROUTES) {
     test(`${name} carries the security headers and a request id`, async () => {
-      const res = await fetch(`${server.url}${path}`, init)
+      const res = await server.request(path, init)
       assert.ok(res.status < 500, `status ${res.status}`)
       // The key set is public and meant to be cached by verifiers; everything else is no-store.
       assert.equal(res.headers.get('cache-control'), path.startsWith('/.well-known/') ? 'public, max-age=300' : 'no-store')
@@ -117,21 +118,21 @@ describe('routes', () => {
   }
 
   test('/healthz answers 200 {"status":"ok"} and /readyz 200 {"status":"ready"}', async () => {
-    const health = await fetch(`${server.url}/healthz`)
+    const health = await server.request('/healthz')
     assert.equal(health.status, 200)
     assert.deepEqual(await health.json(), { status: 'ok' })
-    const ready = await fetch(`${server.url}/readyz`)
+    const ready = await server.request('/readyz')
     assert.equal(ready.status, 200)
     assert.deepEqual(await ready.json(), { status: 'ready' })
   })
 
   test('/metrics exposes request counts, auth failures by reason, denials by field, active tokens and latency buckets', async () => {
-    const bad = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer swt_${'A'.repeat(54)}` }, body: VIEWER })
+    const bad = await server.request('/graphql', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer swt_${'A'.repeat(54)}` }, body: VIEWER })
     assert.equal(bad.status, 401)
     const reader = await issue(server, { scopes: ['tokens:read'] })
     const denied = await server.gql('mutation { issueToken(input: {name: "x", scopes: ["tokens:read"]}) { secret } }', { token: reader.secret })
     assert.equal(denied.status, 403)
-    const res = await fetch(`${server.url}/metrics`)
+    const res = await server.request('/metrics')
     assert.equal(res.status, 200)
     assert.match(res.headers.get('content-type') ?? '', /text\/plain/)
     const text = await res.text()
@@ -145,8 +146,8 @@ describe('routes', () => {
   })
 
   test('metrics label unknown paths as one route, so clients cannot grow the label set', async () => {
-    for (let i = 0; i < 5; i++) await fetch(`${server.url}/random-${i}`)
-    const text = await (await fetch(`${server.url}/metrics`)).text()
+    for (let i = 0; i < 5; i++) await server.request(`/random-${i}`)
+    const text = await (await server.request('/metrics')).text()
     assert.doesNotMatch(text, /random-/)
     assert.match(text, /route="unknown",status="404"/)
   })
@@ -155,8 +156,8 @@ describe('routes', () => {
 test('SCOPEWARD_METRICS=false removes /metrics (404)', async () => {
   const server = await startServer({ env: { SCOPEWARD_METRICS: 'false' } })
   try {
-    assert.equal((await fetch(`${server.url}/metrics`)).status, 404)
-    assert.equal((await fetch(`${server.url}/healthz`)).status, 200)
+    assert.equal((await server.request('/metrics')).status, 404)
+    assert.equal((await server.request('/healthz')).status, 200)
   } finally {
     await server.stop()
   }

@@ -1,0 +1,44 @@
+import { BlockList, isIP } from 'node:net'
+
+/**
+ * Trusted proxies as a membership test over addresses and CIDR ranges (`10.0.0.0/8`, `::1`,
+ * `fd00::/8`). One test serves both Fastify's `trustProxy` (which X-Forwarded-For hops to believe)
+ * and the per-address connection cap (which peers carry many clients), so the two never disagree.
+ */
+export type ProxyTest = (address: string) => boolean
+
+/** Why `entry` is not an address or a CIDR range, or null when it is one. */
+export function proxyEntryProblem(entry: string): string | null {
+  const [address = '', prefix, extra] = entry.split('/')
+  const family = isIP(address)
+  if (family === 0 || extra !== undefined) return 'is not an IP address or CIDR range'
+  if (prefix === undefined) return null
+  const bits = Number(prefix)
+  if (!/^\d{1,3}$/.test(prefix) || bits > (family === 4 ? 32 : 128)) return `has a prefix length out of range for IPv${family}`
+  return null
+}
+
+/** A test that is true for an address inside any of `entries` (validated by `proxyEntryProblem`). */
+export function trustedProxyTest(entries: Iterable<string>): ProxyTest {
+  const list = new BlockList()
+  let empty = true
+  for (const entry of entries) {
+    const [address = '', prefix] = entry.split('/')
+    const type = isIP(address) === 6 ? 'ipv6' : 'ipv4'
+    if (prefix === undefined) list.addAddress(address, type)
+    else list.addSubnet(address, Number(prefix), type)
+    empty = false
+  }
+  if (empty) return () => false
+  return (address) => {
+    // A dual-stack socket reports an IPv4 peer as ::ffff:a.b.c.d: compare it as the IPv4 address it is.
+    const plain = unmapped(address)
+    const family = isIP(plain)
+    return family !== 0 && list.check(plain, family === 6 ? 'ipv6' : 'ipv4')
+  }
+}
+
+/** An IPv4-mapped IPv6 address as its IPv4 form; any other address unchanged. */
+export function unmapped(address: string): string {
+  return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address
+}
