@@ -1,10 +1,8 @@
 import { visibleApp } from '../domain/apps.js'
-import { canSeeToken } from '../domain/context.js'
 import { enableApp } from '../domain/enable-app.js'
 import { revocationPreview } from '../domain/revocation-preview.js'
 import { verifyAuditChain } from '../domain/verify-audit.js'
 import { ScopewardError } from '../errors.js'
-import type { TokenRecord } from '../store/store.js'
 import { clientSecret } from './oauth-resolvers.js'
 import { caller } from './context.js'
 import type { Resolvers } from './types.generated.js'
@@ -30,11 +28,7 @@ export const consoleResolvers: Resolvers = {
     },
   },
   Token: {
-    derivedTokens: async (t, _a, ctx) => {
-      const principal = caller(ctx)
-      const family = await ctx.domain.store.listTokenFamily(t.id)
-      const children = await Promise.all(family.filter((m) => m.parentId === t.id).map((m) => ctx.domain.store.getToken(m.id)))
-      return children.filter((c): c is TokenRecord => c !== null && canSeeToken(principal, c)).sort((a, b) => a.createdAt - b.createdAt)
-    },
+    // The children the caller may see (the loader applies its boundary), one read per page.
+    derivedTokens: (t, _a, ctx) => ctx.loaders.derivedTokens.load(t.id),
   },
 }

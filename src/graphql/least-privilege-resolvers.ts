@@ -51,15 +51,15 @@ export const leastPrivilegeResolvers: Resolvers = {
     matched: (r) => r.tokens,
   },
   Token: {
-    scopeUsage: async (t, _a, ctx) => (await ctx.domain.store.getUsage(t.id)).map((u) => ({ scope: u.scope, count: u.count, lastUsedAt: new Date(u.lastUsedAt).toISOString() })),
+    scopeUsage: async (t, _a, ctx) => (await ctx.loaders.usage.load(t.id)).map((u) => ({ scope: u.scope, count: u.count, lastUsedAt: new Date(u.lastUsedAt).toISOString() })),
     neverExpires: (t) => t.expiresAt === null,
     suggestedScopes: async (t, args, ctx) => {
       const since = args.since != null ? ctx.domain.clock() - parseDuration(args.since, 'since') : 0
-      return suggestedScopes(ctx.domain, t, await ctx.domain.store.listNeeds([t.id]), since)
+      return suggestedScopes(ctx.domain, t, await ctx.loaders.needs.load(t.id), since)
     },
     unusedScopes: async (t, args, ctx) => {
       const since = args.since != null ? ctx.domain.clock() - parseDuration(args.since, 'since') : 0
-      return unusedSince(t, await ctx.domain.store.getUsage(t.id), since)
+      return unusedSince(t, await ctx.loaders.usage.load(t.id), since)
     },
   },
 }

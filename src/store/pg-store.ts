@@ -388,6 +388,21 @@ export class PgStore implements Store {
     return rows.map((r) => ({ id: r.id, parentId: r.parent_id }))
   }
 
+  async getTokens(ids: readonly string[]): Promise<TokenRecord[]> {
+    if (ids.length === 0) return []
+    return this.#db.select().from(t.tokens).where(inArray(t.tokens.id, [...ids]))
+  }
+
+  async getApps(ids: readonly string[]): Promise<AppRecord[]> {
+    if (ids.length === 0) return []
+    return this.#db.select().from(t.apps).where(inArray(t.apps.id, [...ids]))
+  }
+
+  async listChildTokens(parentIds: readonly string[]): Promise<TokenRecord[]> {
+    if (parentIds.length === 0) return []
+    return this.#db.select().from(t.tokens).where(inArray(t.tokens.parentId, [...parentIds]))
+  }
+
   async listUsage(tokenIds: readonly string[]): Promise<ScopeUsage[]> {
     if (tokenIds.length === 0) return []
     return this.#db.select().from(t.tokenScopeUsage).where(inArray(t.tokenScopeUsage.tokenId, [...tokenIds]))

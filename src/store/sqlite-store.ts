@@ -444,6 +444,22 @@ export class SqliteStore implements Store {
     return this.#db.select().from(t.tokenScopeUsage).where(eq(t.tokenScopeUsage.tokenId, tokenId)).orderBy(asc(t.tokenScopeUsage.scope)).all()
   }
 
+  // Batch reads: the ids travel as one JSON array (json_each), so each is one cached statement whatever the count.
+  async getTokens(ids: readonly string[]): Promise<TokenRecord[]> {
+    if (ids.length === 0) return []
+    return (this.#raw(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids)) as unknown[][]).map(tokenFromRow)
+  }
+
+  async getApps(ids: readonly string[]): Promise<AppRecord[]> {
+    if (ids.length === 0) return []
+    return (this.#raw(APPS_BY_IDS).all(JSON.stringify(ids)) as unknown[][]).map(appFromRow)
+  }
+
+  async listChildTokens(parentIds: readonly string[]): Promise<TokenRecord[]> {
+    if (parentIds.length === 0) return []
+    return (this.#raw(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE parent_id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(parentIds)) as unknown[][]).map(tokenFromRow)
+  }
+
   async listUsage(tokenIds: readonly string[]): Promise<ScopeUsage[]> {
     if (tokenIds.length === 0) return []
     return this.#db.select().from(t.tokenScopeUsage).where(inArray(t.tokenScopeUsage.tokenId, [...tokenIds])).all()
@@ -510,6 +526,7 @@ function page<T>(rows: T[], limit: number): Page<T> {
 }
 
 const APP_BY_ID = 'SELECT id, name, description, allowed_scopes, max_token_lifetime_ms, is_root, created_at, disabled_at FROM apps WHERE id = ?'
+const APPS_BY_IDS = 'SELECT id, name, description, allowed_scopes, max_token_lifetime_ms, is_root, created_at, disabled_at FROM apps WHERE id IN (SELECT value FROM json_each(?))'
 
 /** An apps row in raw (array) mode, columns as APP_BY_ID selects them. */
 function appFromRow(r: unknown[]): AppRecord {

@@ -274,6 +274,12 @@ export interface Store {
   listTokenFamily(id: string): Promise<{ id: string; parentId: string | null }[]>
   /** Usage rows of several tokens at once (for reports over a page of tokens). */
   listUsage(tokenIds: readonly string[]): Promise<ScopeUsage[]>
+  /** Tokens by id, in no particular order; unknown ids are left out (batch reads of a request's loaders). */
+  getTokens(ids: readonly string[]): Promise<TokenRecord[]>
+  /** Apps by id, in no particular order; unknown ids are left out (batch reads of a request's loaders). */
+  getApps(ids: readonly string[]): Promise<AppRecord[]>
+  /** The tokens derived directly from any of `parentIds` (their children, not further descendants), in no particular order. */
+  listChildTokens(parentIds: readonly string[]): Promise<TokenRecord[]>
   /**
    * Narrows a token to `scopes` (a subset of its own) and every token derived from it to what it
    * held that its parent's new scopes still imply (through `close`), so children never out-scope
