@@ -106,11 +106,14 @@ function analyze(
 ): OperationAnalysis {
   const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)
   const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined
+  // Client mistakes, answered 400 as Apollo answers an unknown operation name: a root type the
+  // schema lacks (`subscription { a }` here) passes validation, so it first shows up here.
+  const unresolvable = { extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } } }
   if (operation === undefined) {
-    throw new GraphQLError(operationName ? `Unknown operation named "${operationName}".` : 'Must provide operation name if query contains multiple operations.')
+    throw new GraphQLError(operationName ? `Unknown operation named "${operationName}".` : 'Must provide operation name if query contains multiple operations.', unresolvable)
   }
   const root = schema.getRootType(operation.operation)
-  if (root == null) throw new GraphQLError(`Schema is not configured to execute ${operation.operation} operation.`)
+  if (root == null) throw new GraphQLError(`Schema is not configured to execute ${operation.operation} operation.`, unresolvable)
   const fragments = new Map<string, FragmentDefinitionNode>()
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d)
   const defaults = new Map<string, boolean>()
