@@ -40,12 +40,35 @@ export function createLoaders(domain: Domain, principal: Principal | null): Load
     return principal
   }
   const options = { cache: false, maxBatchSize: MAX_BATCH }
+  // Each loader is made on first use: most requests (`{ viewer { id } }`) never need one.
+  const lazy = <K, V>(batch: (keys: readonly K[]) => Promise<V[]>): (() => DataLoader<K, V>) => {
+    let loader: DataLoader<K, V> | undefined
+    return () => (loader ??= new DataLoader(batch, options))
+  }
+  const visibleToken = lazy(async (ids: readonly string[]) => findTokens(domain, caller(), ids))
+  const derivedTokens = lazy(async (ids: readonly string[]) => findDerivedTokens(domain, caller(), ids))
+  const tokenRecord = lazy(async (ids: readonly string[]) => readTokens(domain, ids))
+  const app = lazy(async (ids: readonly string[]) => readApps(domain, ids))
+  const usage = lazy(async (ids: readonly string[]) => readUsage(domain, ids))
+  const needs = lazy(async (ids: readonly string[]) => readNeeds(domain, ids))
   return {
-    visibleToken: new DataLoader(async (ids) => findTokens(domain, caller(), ids), options),
-    derivedTokens: new DataLoader(async (ids) => findDerivedTokens(domain, caller(), ids), options),
-    tokenRecord: new DataLoader(async (ids) => readTokens(domain, ids), options),
-    app: new DataLoader(async (ids) => readApps(domain, ids), options),
-    usage: new DataLoader(async (ids) => readUsage(domain, ids), options),
-    needs: new DataLoader(async (ids) => readNeeds(domain, ids), options),
+    get visibleToken() {
+      return visibleToken()
+    },
+    get derivedTokens() {
+      return derivedTokens()
+    },
+    get tokenRecord() {
+      return tokenRecord()
+    },
+    get app() {
+      return app()
+    },
+    get usage() {
+      return usage()
+    },
+    get needs() {
+      return needs()
+    },
   }
 }
