@@ -16,6 +16,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql'
+import { LRUCache } from 'lru-cache'
 import type { ClosureIndex } from './close-scopes.js'
 import type { ScopeMetadata } from './metadata.js'
 import { andRequirements, type Requirement } from './requirement.js'
@@ -47,8 +48,19 @@ export interface OperationAnalysis {
   readonly defaults: ReadonlyMap<string, boolean>
   readonly variables: readonly string[]
   /** Per-request results keyed by condition values and held scopes; owned by check-operation. */
-  readonly results: Map<string, unknown>
+  readonly results: LRUCache<string, object>
   index: ClosureIndex | undefined
+}
+
+/** Per analysis, distinct (variables, held scopes) pairs whose results are kept; a small bound is enough in practice. */
+const MAX_RESULTS = 64
+
+/**
+ * Cache policy (as every bounded cache of Scopeward): LRU with a max entry count; no TTL, since a
+ * result is stale only when the scope hierarchy changes, and check-operation then clears it.
+ */
+function newResultCache(): LRUCache<string, object> {
+  return new LRUCache({ max: MAX_RESULTS })
 }
 
 // An operation whose fragments expand past these is refused rather than analysed (fail closed):
@@ -94,11 +106,14 @@ function analyze(
 ): OperationAnalysis {
   const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)
   const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined
+  // Client mistakes, answered 400 as Apollo answers an unknown operation name: a root type the
+  // schema lacks (`subscription { a }` here) passes validation, so it first shows up here.
+  const unresolvable = { extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } } }
   if (operation === undefined) {
-    throw new GraphQLError(operationName ? `Unknown operation named "${operationName}".` : 'Must provide operation name if query contains multiple operations.')
+    throw new GraphQLError(operationName ? `Unknown operation named "${operationName}".` : 'Must provide operation name if query contains multiple operations.', unresolvable)
   }
   const root = schema.getRootType(operation.operation)
-  if (root == null) throw new GraphQLError(`Schema is not configured to execute ${operation.operation} operation.`)
+  if (root == null) throw new GraphQLError(`Schema is not configured to execute ${operation.operation} operation.`, unresolvable)
   const fragments = new Map<string, FragmentDefinitionNode>()
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d)
   const defaults = new Map<string, boolean>()
@@ -186,7 +201,7 @@ function analyze(
   }
 
   walk(operation.selectionSet, root, [root], [], -1, [], new Set())
-  return { operationType: operation.operation, fields, defaults, variables: [...variables].sort(), results: new Map(), index: undefined }
+  return { operationType: operation.operation, fields, defaults, variables: [...variables].sort(), results: newResultCache(), index: undefined }
 }
 
 function possibleTypes(schema: GraphQLSchema, type: GraphQLNamedType): readonly GraphQLObjectType[] {

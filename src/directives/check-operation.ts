@@ -21,8 +21,6 @@ interface CachedResult {
   readonly deniedNodes: DeniedNodes
 }
 
-// Per analysis, distinct (variables, held scopes) pairs kept; a tiny bound is enough in practice.
-const MAX_RESULTS = 64
 
 /**
  * Checks `document` (the selected operation, fragments, aliases, `@skip`/`@include` under
@@ -48,7 +46,6 @@ export function checkOperation(args: {
   let result = analysis.results.get(key) as CachedResult | undefined
   if (result === undefined) {
     result = evaluate(analysis, held, runs)
-    if (analysis.results.size >= MAX_RESULTS) analysis.results.clear()
     analysis.results.set(key, result)
   }
   const context = args.contextValue

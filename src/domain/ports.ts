@@ -72,6 +72,8 @@ export interface ScopeStore {
 
 export interface AppStore {
   getApp(id: string): Promise<AppRecord | null>
+  /** Apps by id, in no particular order; unknown ids are left out (batch reads of a request's loaders). */
+  getApps(ids: readonly string[]): Promise<AppRecord[]>
   listApps(options: { appId?: string | undefined; after?: Position | undefined; limit: number }): Promise<Page<AppRecord>>
   countApps(options: { appId?: string | undefined }): Promise<number>
   insertApp(app: AppRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<void>
@@ -81,6 +83,10 @@ export interface AppStore {
 
 export interface TokenStore {
   getToken(id: string): Promise<TokenRecord | null>
+  /** Tokens by id, in no particular order; unknown ids are left out (batch reads of a request's loaders). */
+  getTokens(ids: readonly string[]): Promise<TokenRecord[]>
+  /** The tokens derived directly from any of `parentIds` (their children, not further descendants), in no particular order. */
+  listChildTokens(parentIds: readonly string[]): Promise<TokenRecord[]>
   listTokens(filter: TokenFilter, options: { after?: Position | undefined; limit: number }): Promise<Page<TokenRecord>>
   countTokens(filter: TokenFilter): Promise<number>
   /**

@@ -1,5 +1,5 @@
-import type { ScopeRecord } from './model.js'
-import type { Store } from './ports.js'
+import { LRUCache } from 'lru-cache'
+import type { ScopeRecord, Store } from '../store/store.js'
 import { closeUnderImplies, type ImpliesMap } from './scope-rules.js'
 
 /**
@@ -9,7 +9,7 @@ import { closeUnderImplies, type ImpliesMap } from './scope-rules.js'
 export class ScopeCatalogue {
   #implies: ImpliesMap = {}
   #scopes: ScopeRecord[] = []
-  #closures = new Map<string, ReadonlySet<string>>()
+  #closures = newClosureCache()
 
   constructor(private readonly store: Store) {}
 
@@ -17,7 +17,7 @@ export class ScopeCatalogue {
     const scopes = await this.store.listScopes()
     this.#scopes = scopes
     this.#implies = Object.fromEntries(scopes.map((s) => [s.name, s.implies]))
-    this.#closures = new Map()
+    this.#closures = newClosureCache()
   }
 
   get implies(): ImpliesMap {
@@ -38,9 +38,20 @@ export class ScopeCatalogue {
     let closed = this.#closures.get(key)
     if (!closed) {
       closed = closeUnderImplies(scopes, this.#implies)
-      if (this.#closures.size > 10_000) this.#closures.clear()
       this.#closures.set(key, closed)
     }
     return closed
   }
+}
+
+/** Distinct scope lists whose closures are remembered at once. */
+const MAX_CLOSURES = 10_000
+
+/**
+ * Closures of one catalogue snapshot, by scope list. Cache policy (as every bounded cache here):
+ * LRU with a max entry count; no TTL, since an entry is stale only when the catalogue changes, and
+ * `refresh` then starts a new cache.
+ */
+function newClosureCache(): LRUCache<string, ReadonlySet<string>> {
+  return new LRUCache({ max: MAX_CLOSURES })
 }

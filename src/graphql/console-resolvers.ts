@@ -1,6 +1,5 @@
 import { listClientSecrets } from '../domain/client-secrets.js'
 import { enableApp } from '../domain/enable-app.js'
-import { derivedTokens } from '../domain/queries.js'
 import { revocationPreview } from '../domain/revocation-preview.js'
 import { auditChainStatus } from '../domain/verify-audit.js'
 import { clientSecret } from './oauth-resolvers.js'
@@ -23,6 +22,7 @@ export const consoleResolvers: Resolvers = {
     clientCredentials: async (app, _a, ctx) => (await listClientSecrets(ctx.domain, actorOf(ctx), app.id)).map(clientSecret),
   },
   Token: {
-    derivedTokens: (t, _a, ctx) => derivedTokens(ctx.domain, actorOf(ctx), t),
+    // The children the caller may see (the loader applies its boundary), one read per page.
+    derivedTokens: (t, _a, ctx) => ctx.loaders.derivedTokens.load(t.id),
   },
 }

@@ -2,7 +2,8 @@ import type { GraphQLSchema } from 'graphql'
 import { tokenCall, type Call, type TokenActor } from '../domain/actor.js'
 import type { Domain, Principal, RequestInfo } from '../domain/context.js'
 import { ScopewardError } from '../errors.js'
-import type { AppRecord } from '../domain/model.js'
+import type { AppRecord } from '../store/store.js'
+import { createLoaders, type Loaders } from './loaders.js'
 
 /** The per-request GraphQL context: the domain, who is calling, and request facts for the audit log. */
 export interface GraphQLContext {
@@ -12,6 +13,14 @@ export interface GraphQLContext {
   schema: GraphQLSchema
   /** Apps read during this request, so a list of tokens reads each app once (and the caller's own app never). */
   apps: Map<string, AppRecord | null | Promise<AppRecord | null>>
+  /** Batch loaders for per-token fields in lists (see loaders.ts): created per request, never shared. */
+  loaders: Loaders
+}
+
+/** A fresh context for one GraphQL request (the caller's own app is known already). */
+export function createGraphQLContext(args: { domain: Domain; principal: Principal | null; request: RequestInfo; schema: GraphQLSchema }): GraphQLContext {
+  const { domain, principal } = args
+  return { ...args, apps: new Map(principal ? [[principal.app.id, principal.app]] : []), loaders: createLoaders(domain, principal) }
 }
 
 /** The calling token's scopes for the directive engine; null means no caller. */

@@ -1,7 +1,7 @@
 import { revokeTokens } from '../domain/bulk-revoke.js'
 import { parseDuration } from '../domain/duration.js'
 import { encodeCursor, pageSize } from '../domain/pagination.js'
-import { listTokens, scopeNeedsOf, scopeUsageOf } from '../domain/queries.js'
+import { listTokens } from '../domain/queries.js'
 import { trimToken } from '../domain/trim-token.js'
 import { overPermissionedTokens, suggestedScopes, unusedSince } from '../domain/usage-report.js'
 import type { TokenRecord } from '../store/store.js'
@@ -51,15 +51,15 @@ export const leastPrivilegeResolvers: Resolvers = {
     matched: (r) => r.tokens,
   },
   Token: {
-    scopeUsage: async (t, _a, ctx) => (await scopeUsageOf(ctx.domain, t)).map((u) => ({ scope: u.scope, count: u.count, lastUsedAt: new Date(u.lastUsedAt).toISOString() })),
+    scopeUsage: async (t, _a, ctx) => (await ctx.loaders.usage.load(t.id)).map((u) => ({ scope: u.scope, count: u.count, lastUsedAt: new Date(u.lastUsedAt).toISOString() })),
     neverExpires: (t) => t.expiresAt === null,
     suggestedScopes: async (t, args, ctx) => {
       const since = args.since != null ? ctx.domain.clock() - parseDuration(args.since, 'since') : 0
-      return suggestedScopes(ctx.domain, t, await scopeNeedsOf(ctx.domain, t), since)
+      return suggestedScopes(ctx.domain, t, await ctx.loaders.needs.load(t.id), since)
     },
     unusedScopes: async (t, args, ctx) => {
       const since = args.since != null ? ctx.domain.clock() - parseDuration(args.since, 'since') : 0
-      return unusedSince(t, await scopeUsageOf(ctx.domain, t), since)
+      return unusedSince(t, await ctx.loaders.usage.load(t.id), since)
     },
   },
 }

@@ -6,7 +6,7 @@ import { deriveToken } from '../domain/derive-token.js'
 import { formatDuration } from '../domain/duration.js'
 import { issueToken } from '../domain/issue-token.js'
 import { encodeCursor, encodeSeqCursor } from '../domain/pagination.js'
-import { appOfVisibleToken, findApp, findToken, listApps, listAuditEvents, listTokens, scopeUsageOf } from '../domain/queries.js'
+import { findApp, findToken, listApps, listAuditEvents, listTokens } from '../domain/queries.js'
 import { revokeToken } from '../domain/revoke-token.js'
 import { rotateToken } from '../domain/rotate-token.js'
 import { currentStatus } from '../domain/token-status.js'
@@ -30,11 +30,11 @@ const tokenCursor = (t: TokenRecord): string => encodeCursor(t)
 const appCursor = (a: AppRecord): string => encodeCursor(a)
 const auditCursor = (e: AuditEventRecord): string => encodeSeqCursor(e.seq)
 
-/** The app of a token, read once per request; synchronous when already known, so a page of tokens adds no promises. */
+/** The app of a token, read once per request (a page's apps in one batch); synchronous when already known, so a page of tokens adds no promises. */
 function appOf(ctx: GraphQLContext, id: string): AppRecord | null | Promise<AppRecord | null> {
   let app = ctx.apps.get(id)
   if (app === undefined) {
-    const loading = appOfVisibleToken(ctx.domain, { appId: id }).then((loaded) => {
+    const loading = ctx.loaders.app.load(id).then((loaded) => {
       ctx.apps.set(id, loaded)
       return loaded
     })
@@ -111,15 +111,16 @@ export const resolvers: Resolvers = {
   Token: {
     app: (t, _a, ctx) => appOf(ctx, t.appId) as AppRecord | Promise<AppRecord>,
     // Under the lifetime policies in force and the tokens it lives by: a token dead under policy reads EXPIRED.
-    status: (t, _a, ctx) => currentStatus(ctx.domain, t, { app: (id) => appOf(ctx, id) }),
+    status: (t, _a, ctx) => currentStatus(ctx.domain, t, { app: (id) => appOf(ctx, id), token: (id) => ctx.loaders.tokenRecord.load(id) }),
     createdAt: (t) => iso(t.createdAt) as string,
     expiresAt: (t) => iso(t.expiresAt),
     revokedAt: (t) => iso(t.revokedAt),
     lastUsedAt: (t) => iso(t.lastUsedAt),
-    createdBy: (t, _a, ctx) => (t.createdBy && clientSecretOfActor(t.createdBy) === null ? findToken(ctx.domain, actorOf(ctx), t.createdBy) : null),
+    // Another token's metadata, under the caller's boundary as token(id:) (the loader applies it), one read per page.
+    createdBy: (t, _a, ctx) => (t.createdBy && clientSecretOfActor(t.createdBy) === null ? ctx.loaders.visibleToken.load(t.createdBy) : null),
     createdByCredential: (t) => clientSecretOfActor(t.createdBy),
-    parent: (t, _a, ctx) => (t.parentId ? findToken(ctx.domain, actorOf(ctx), t.parentId) : null),
-    usedScopes: async (t, _a, ctx) => (await scopeUsageOf(ctx.domain, t)).map((u) => u.scope),
+    parent: (t, _a, ctx) => (t.parentId ? ctx.loaders.visibleToken.load(t.parentId) : null),
+    usedScopes: async (t, _a, ctx) => (await ctx.loaders.usage.load(t.id)).map((u) => u.scope),
   },
   TokenConnection: connectionResolvers<TokenRecord>(),
   AppConnection: connectionResolvers<AppRecord>(),

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { HeaderMap, type ApolloServer } from '@apollo/server'
 import { authenticate, type AuthFailure } from '../domain/authenticate.js'
 import type { Principal } from '../domain/context.js'
-import type { GraphQLContext } from '../graphql/context.js'
+import { createGraphQLContext, type GraphQLContext } from '../graphql/context.js'
 import type { GraphQLSchema } from 'graphql'
 import { parseBearer } from '../auth/credentials.js'
 import { parseJson } from './read-body.js'
@@ -51,7 +51,7 @@ export function graphqlRoute(apollo: ApolloServer<GraphQLContext>, schema: Graph
         search: rc.url.search,
         body: parsedBody,
       },
-      context: async () => ({ domain: rc.domain, principal, request: { requestId: rc.requestId, ip: rc.ip }, schema, apps: new Map(principal ? [[principal.app.id, principal.app]] : []) }),
+      context: async () => createGraphQLContext({ domain: rc.domain, principal, request: { requestId: rc.requestId, ip: rc.ip }, schema }),
     })
     const out: Record<string, string> = { ...SECURITY_HEADERS }
     for (const [key, value] of response.headers) out[key] = value

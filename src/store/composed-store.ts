@@ -41,12 +41,15 @@ export class ComposedStore implements Store {
   insertScope(scope: ScopeRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean> { return this.#p.scopes.insertScope(scope, audit, guard) }
 
   getApp(id: string): Promise<AppRecord | null> { return this.#p.apps.getApp(id) }
+  getApps(ids: readonly string[]): Promise<AppRecord[]> { return this.#p.apps.getApps(ids) }
   listApps(options: { appId?: string | undefined; after?: Position | undefined; limit: number }): Promise<Page<AppRecord>> { return this.#p.apps.listApps(options) }
   countApps(options: { appId?: string | undefined }): Promise<number> { return this.#p.apps.countApps(options) }
   insertApp(app: AppRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<void> { return this.#p.apps.insertApp(app, audit, guard) }
   updateApp(id: string, changes: AppChanges, audit: AuditEventInput, guard?: WriteGuard): Promise<void> { return this.#p.apps.updateApp(id, changes, audit, guard) }
 
   getToken(id: string): Promise<TokenRecord | null> { return this.#p.tokens.getToken(id) }
+  getTokens(ids: readonly string[]): Promise<TokenRecord[]> { return this.#p.tokens.getTokens(ids) }
+  listChildTokens(parentIds: readonly string[]): Promise<TokenRecord[]> { return this.#p.tokens.listChildTokens(parentIds) }
   listTokens(filter: TokenFilter, options: { after?: Position | undefined; limit: number }): Promise<Page<TokenRecord>> { return this.#p.tokens.listTokens(filter, options) }
   countTokens(filter: TokenFilter): Promise<number> { return this.#p.tokens.countTokens(filter) }
   insertToken(token: TokenRecord, audit: AuditEventInput, activeParentAt?: number, guard?: WriteGuard): Promise<boolean> { return this.#p.tokens.insertToken(token, audit, activeParentAt, guard) }

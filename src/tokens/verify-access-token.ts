@@ -1,4 +1,5 @@
 import { decodeProtectedHeader, errors, jwtVerify, type JWTHeaderParameters } from 'jose'
+import { LRUCache } from 'lru-cache'
 import { MAX_TOKEN_LENGTH, type AuthFailure } from '../auth/failure.js'
 import type { JwtVerifier } from '../auth/policies/lookup.js'
 import { ACCESS_TOKEN_TYP } from './sign-access-token.js'
@@ -26,21 +27,23 @@ type Outcome = { ok: true; tokenId: string; clientId: string } | { ok: false; re
  * required claims, clock tolerance). The caller then checks the `jti` row (revocation, expiry, app).
  */
 export function createJwtVerifier(ring: KeyRing, authority: TokenAuthority): JwtVerifier {
-  // Verified tokens by their exact text: the same bytes carry the same signature, so only the
-  // time-bound checks are repeated (exp; nbf was already past) and the key must still be held.
+  // Verified tokens by their exact text: the same bytes carry the same signature, so only the key
+  // must still be held. Cache policy (as every bounded cache here): LRU with a max entry count, and
+  // a TTL where an entry goes stale; this one's TTL is the token's own exp (plus the clock
+  // tolerance jose allows), on the wall clock jose checks exp against, so an expired JWT is never a hit.
   // Revocation is never cached: the caller reads the jti row on every request.
-  const verified = new Map<string, { tokenId: string; clientId: string; expMs: number; kid: string }>()
+  const verified = new LRUCache<string, { tokenId: string; clientId: string; kid: string }>({ max: MAX_CACHED, perf: Date })
   return {
     async verify(presented: string): Promise<Outcome> {
       const hit = verified.get(presented)
       if (hit) {
-        if (hit.expMs > Date.now() - CLOCK_TOLERANCE_S * 1000 && ring.verificationKey(hit.kid)) return { ok: true, tokenId: hit.tokenId, clientId: hit.clientId }
+        if (ring.verificationKey(hit.kid)) return { ok: true, tokenId: hit.tokenId, clientId: hit.clientId }
         verified.delete(presented)
       }
       const outcome = await verifyUncached(presented)
       if (outcome.ok) {
-        if (verified.size >= MAX_CACHED) verified.delete(verified.keys().next().value as string)
-        verified.set(presented, { tokenId: outcome.tokenId, clientId: outcome.clientId, expMs: outcome.expMs, kid: outcome.kid })
+        const ttl = outcome.expMs + CLOCK_TOLERANCE_S * 1000 - Date.now()
+        if (ttl > 0) verified.set(presented, { tokenId: outcome.tokenId, clientId: outcome.clientId, kid: outcome.kid }, { ttl })
         return { ok: true, tokenId: outcome.tokenId, clientId: outcome.clientId }
       }
       return outcome
@@ -80,7 +83,7 @@ export function createJwtVerifier(ring: KeyRing, authority: TokenAuthority): Jwt
   }
 }
 
-/** Verified JWTs remembered at once (oldest dropped first): ~10k × a few hundred bytes. */
+/** Verified JWTs remembered at once (least recently used dropped first): ~10k × a few hundred bytes. */
 const MAX_CACHED = 10_000
 
 function failureOf(error: unknown): AuthFailure {

@@ -8,6 +8,7 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet
 import { KeyRing } from '../../src/tokens/key-ring.js'
 import { openStore } from '../../src/store/open-store.js'
 import { auditCount, createApp, dataOf, DERIVE, errorCodes, issue, ISSUE, REVOKE, runSql, startServer, tokenCount, type TestServer } from './harness.js'
+import { waitFor } from '../wait-for.js'
 
 const MINUTE = 60_000
 const KEYS = '{ signingKeys { kid status retireAfter activatesAt } }'
@@ -162,11 +163,7 @@ describe('18.13 a new signing key is published before it signs', () => {
   })
 })
 
-/** Polls `check` every 25 ms until it holds; fails after `ms`. */
+/** Polls `check` until it holds; fails after `ms`. */
 async function within(ms: number, what: string, check: () => Promise<boolean>): Promise<void> {
-  const start = Date.now()
-  while (!(await check())) {
-    if (Date.now() - start > ms) assert.fail(`${what}: not within ${ms} ms`)
-    await new Promise((done) => setTimeout(done, 25))
-  }
+  await waitFor(check, { timeoutMs: ms, intervalMs: 25, what })
 }

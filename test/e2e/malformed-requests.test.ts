@@ -110,6 +110,15 @@ describe('malformed requests', () => {
     }
   })
 
+  test('answers an operation type the schema lacks (subscription) with 400 OPERATION_RESOLUTION_FAILURE, not a 500', async () => {
+    for (const token of [server.rootToken, null]) {
+      const res = await server.gql('subscription { tokens { totalCount } }', { token })
+      assert.equal(res.status, 400, JSON.stringify(res.body))
+      assert.deepEqual(res.body.errors?.map((e) => e.extensions?.code), ['OPERATION_RESOLUTION_FAILURE'])
+      assert.match(res.body.errors?.[0]?.message ?? '', /not configured to execute subscription/)
+    }
+  })
+
   describe('bad inputs to mutations', () => {
     const issueWith = (input: Record<string, unknown>) => server.gql(ISSUE, { variables: { input: { appId: app.id, name: 'x', scopes: ['tokens:read'], ...input } } })
 

@@ -25,7 +25,11 @@ export async function startChildServer(db: string, env: Record<string, string> =
   let stderr = ''
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('exit', (code, signal) => done({ code, signal })))
   const listening = new Promise<string>((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`server did not start in 20 s: ${stderr}`)), 20_000)
+    // A child that did not start is killed: left running, it would hold the test file open forever.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      fail(new Error(`server did not start in 20 s: ${stderr}`))
+    }, 20_000)
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr += chunk.toString('utf8')
       const match = /listening on (http:\/\/[^/\s]+)\/graphql/.exec(stderr)

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { connect } from 'node:net'
 import { after, before, describe, test } from 'node:test'
 import { startServer, type TestServer } from '../e2e/harness.js'
+import { waitFor } from '../wait-for.js'
 
 /** Log lines at error level (50) or above written since `from`. */
 const errorLogs = (server: TestServer, from: number): string[] => server.logs.slice(from).filter((line) => (JSON.parse(line) as { level: number }).level >= 50)
@@ -48,13 +49,8 @@ describe('11.14 client mistakes are 4xx and info-level', () => {
       socket.once('error', reject)
     })
     // The request log line is written when the server has finished with the request.
-    let line: { status: number; level: number } | undefined
-    for (let attempt = 0; attempt < 200 && line === undefined; attempt++) {
-      const found = server.logs.slice(logs).find((l) => l.includes('"msg":"request"') && l.includes('"path":"/graphql"'))
-      if (found) line = JSON.parse(found) as { status: number; level: number }
-      else await new Promise((resolve) => setTimeout(resolve, 25))
-    }
-    assert.ok(line, 'the aborted request was logged')
+    const found = await waitFor(() => server.logs.slice(logs).find((l) => l.includes('"msg":"request"') && l.includes('"path":"/graphql"')), { timeoutMs: 5_000, what: 'the aborted request logged' })
+    const line = JSON.parse(found) as { status: number; level: number }
     assert.ok(line.status >= 400 && line.status < 500, `status ${line.status}`)
     assert.equal(line.level, 30, 'info level')
     assert.deepEqual(errorLogs(server, logs), [])

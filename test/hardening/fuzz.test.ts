@@ -9,9 +9,10 @@ import fc from 'fast-check'
 import { parse, visit } from 'graphql'
 import { checksum, OPAQUE_PREFIX } from '../../src/tokens/opaque-token.js'
 import { startServer, type TestServer } from '../e2e/harness.js'
+import { propertyOptions } from '../property-options.js'
 
 const RUNS = 200
-/** Wall-clock budget of one property: it stops early rather than slow the suite. */
+/** Wall-clock budget of one property: it stops early rather than slow the suite (not when replaying FC_SEED). */
 const BUDGET_MS = 3_000
 const SCHEMA = readFileSync(resolve(import.meta.dirname, '../../schema/scopeward.graphql'), 'utf8')
 /** Every field and argument name declared in the schema, plus meta fields. */
@@ -128,7 +129,7 @@ describe('fuzzing the HTTP front', () => {
   }
 
   async function check(property: fc.IAsyncProperty<any>): Promise<void> {
-    await fc.assert(property, { numRuns: RUNS, interruptAfterTimeLimit: BUDGET_MS, markInterruptAsFailure: false })
+    await fc.assert(property, propertyOptions(RUNS, { interruptAfterTimeLimit: BUDGET_MS, markInterruptAsFailure: false }))
     assert.equal((await fetch(`${server.url}/healthz`)).status, 200, 'still serving')
   }
 

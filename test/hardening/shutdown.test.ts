@@ -9,13 +9,19 @@ import { test } from 'node:test'
 import Database from 'better-sqlite3'
 import { ISSUE } from '../e2e/harness.js'
 import { post, startChildServer } from './child-server.js'
+import { waitFor } from '../wait-for.js'
 
-/** Starts a POST /graphql whose body is sent in two halves; `finish()` sends the second half and resolves with the answer. */
-function slowRequest(url: string, token: string, query: string): { finish: () => Promise<{ status: number; body: any }> } {
+/**
+ * Starts a POST /graphql whose body is sent in two halves: `sent` resolves once the headers and the
+ * first half are handed to the kernel; `finish()` sends the second half and resolves with the answer.
+ */
+function slowRequest(url: string, token: string, query: string): { sent: Promise<void>; finish: () => Promise<{ status: number; body: any }> } {
   const body = JSON.stringify({ query })
   const half = Math.floor(body.length / 2)
   const { hostname, port } = new URL(url)
   let pending = () => {}
+  let written = () => {}
+  const sent = new Promise<void>((done) => (written = done))
   const answer = new Promise<{ status: number; body: any }>((done, fail) => {
     const req = request({ hostname, port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}` } }, (res) => {
       let text = ''
@@ -23,10 +29,11 @@ function slowRequest(url: string, token: string, query: string): { finish: () =>
       res.on('end', () => done({ status: res.statusCode ?? 0, body: JSON.parse(text) }))
     })
     req.on('error', fail)
-    req.write(body.slice(0, half))
+    req.write(body.slice(0, half), () => written())
     pending = () => req.end(body.slice(half))
   })
   return {
+    sent,
     finish: () => {
       pending()
       return answer
@@ -48,12 +55,14 @@ test('SIGTERM: in-flight requests complete with 200, usage recorded before it is
     assert.equal((await post(server.url, reader.secret, '{ apps(first: 1) { totalCount } }')).status, 200)
 
     const inFlight = [slowRequest(server.url, reader.secret, '{ viewer { id } }'), slowRequest(server.url, root, '{ tokens(first: 5) { totalCount } }')]
-    await new Promise((r) => setTimeout(r, 200)) // both requests are now inside the server, reading their bodies
+    await Promise.all(inFlight.map((r) => r.sent))
+    // A barrier, not a pause: a request on a new connection answered after both were sent means the
+    // server has accepted their connections and read what they sent (it serves sockets in arrival order).
+    assert.equal((await post(server.url, root, '{ viewer { id } }')).status, 200)
     const signalled = Date.now()
     server.child.kill('SIGTERM')
-    await new Promise((r) => setTimeout(r, 300))
-    // A new connection is no longer accepted while draining.
-    assert.equal((await post(server.url, root, '{ viewer { id } }')).status, 0, 'no new connection after SIGTERM')
+    // A new connection is no longer accepted while draining (polled: the signal takes a moment to arrive).
+    await waitFor(async () => (await post(server.url, root, '{ viewer { id } }')).status === 0, { timeoutMs: 5_000, what: 'no new connection after SIGTERM' })
     const answers = await Promise.all(inFlight.map((r) => r.finish()))
     for (const a of answers) {
       assert.equal(a.status, 200, JSON.stringify(a.body))

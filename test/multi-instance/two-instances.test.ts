@@ -13,6 +13,7 @@ import { masterKeyBytes } from '../../src/tokens/seal-private-key.js'
 import type { PgStore } from '../../src/store/pg-store.js'
 import { dataOf, DERIVE, issue, REVOKE, startServer, type TestServer } from '../e2e/harness.js'
 import { createTestDatabase, pgUnavailable } from '../store/fresh-pg-database.js'
+import { waitFor } from '../wait-for.js'
 
 const unavailable = await pgUnavailable()
 if (unavailable) process.stdout.write(`# skipping the multi-instance suite: ${unavailable}\n`)
@@ -20,14 +21,9 @@ if (unavailable) process.stdout.write(`# skipping the multi-instance suite: ${un
 /** Identical on every instance, as docs/deployment.md asks. */
 const env = { SCOPEWARD_ISSUER: 'https://auth.example.test', SCOPEWARD_MASTER_KEY: randomBytes(32).toString('base64url') }
 
-/** Polls `check` until it holds or `ms` pass; returns how long it took. */
-async function within(ms: number, what: string, check: () => Promise<boolean>): Promise<number> {
-  const start = Date.now()
-  for (;;) {
-    if (await check()) return Date.now() - start
-    if (Date.now() - start > ms) assert.fail(`${what}: not within ${ms} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
+/** Polls `check` until it holds; fails after `ms`. */
+async function within(ms: number, what: string, check: () => Promise<boolean>): Promise<void> {
+  await waitFor(check, { timeoutMs: ms, intervalMs: 25, what })
 }
 
 const accepted = async (server: TestServer, secret: string) => (await server.gql('{ viewer { id } }', { token: secret })).status === 200

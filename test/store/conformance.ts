@@ -188,6 +188,23 @@ export function defineStoreConformance(name: string, makeStore: MakeStore, optio
       assert.equal(await store.countAuditEvents({}), before + 1, 'a refused insert writes no audit event')
     }))
 
+    test('reads tokens, apps and children by many ids at once, each row as the single read gives it', withStore(async (store) => {
+      await store.insertApp(app('other'), audit('app.create'))
+      await store.insertToken(token('p1'), audit('token.issue'))
+      await store.insertToken(token('p2', { appId: 'other', scopes: ['a:read', 'a:write'] }), audit('token.issue'))
+      await store.insertToken(token('c1', { parentId: 'p1' }), audit('token.derive'), T0)
+      await store.insertToken(token('c2', { parentId: 'p1' }), audit('token.derive'), T0)
+      await store.insertToken(token('g1', { parentId: 'c1' }), audit('token.derive'), T0)
+      const byId = <T extends { id: string }>(rows: T[]): T[] => [...rows].sort((a, b) => a.id.localeCompare(b.id))
+      assert.deepEqual(byId(await store.getTokens(['p2', 'missing', 'p1', 'p1'])), [await store.getToken('p1'), await store.getToken('p2')])
+      assert.deepEqual(await store.getTokens([]), [])
+      assert.deepEqual(byId(await store.getApps(['other', 'root', 'nope'])), [await store.getApp('other'), await store.getApp('root')])
+      assert.deepEqual(await store.getApps([]), [])
+      assert.deepEqual(ids(byId(await store.listChildTokens(['p1', 'p2', 'missing']))), ['c1', 'c2'], 'children only, not grandchildren')
+      assert.deepEqual(ids(await store.listChildTokens(['c1'])), ['g1'])
+      assert.deepEqual(await store.listChildTokens([]), [])
+    }))
+
     test('revokes in cascade to grandchildren, once', withStore(async (store) => {
       await store.insertToken(token('p'), audit('token.issue'))
       await store.insertToken(token('c', { parentId: 'p' }), audit('token.derive'))

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, sql } from 'drizzle-orm'
+import { and, asc, count, eq, inArray, sql } from 'drizzle-orm'
 import type { AppChanges, AppRecord, AuditEventInput, Page, Position, WriteGuard } from '../../domain/model.js'
 import type { AppStore } from '../../domain/ports.js'
 import { page } from '../page.js'
@@ -12,6 +12,11 @@ export function pgApps(c: PgConnection, writes: WriteProtocol<Tx>): AppStore {
     async getApp(id: string): Promise<AppRecord | null> {
       const [row] = await c.getApp.execute({ id })
       return row ?? null
+    },
+
+    async getApps(ids: readonly string[]): Promise<AppRecord[]> {
+      if (ids.length === 0) return []
+      return c.db.select().from(t.apps).where(inArray(t.apps.id, [...ids]))
     },
 
     async listApps(options: { appId?: string | undefined; after?: Position | undefined; limit: number }): Promise<Page<AppRecord>> {

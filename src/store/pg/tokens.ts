@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm'
+import { eq, inArray } from 'drizzle-orm'
 import { rotatedKey, type AuditEventInput, type CloseScopes, type Page, type Position, type RotatedEnd, type TokenFilter, type TokenRecord, type WriteGuard } from '../../domain/model.js'
 import type { TokenStore } from '../../domain/ports.js'
 import { narrowFamily } from '../narrow-family.js'
@@ -32,6 +32,16 @@ export function pgTokens(c: PgConnection, writes: WriteProtocol<Tx>): TokenStore
     async getToken(id: string): Promise<TokenRecord | null> {
       const [row] = await c.getToken.execute({ id })
       return row ?? null
+    },
+
+    async getTokens(ids: readonly string[]): Promise<TokenRecord[]> {
+      if (ids.length === 0) return []
+      return c.db.select().from(t.tokens).where(inArray(t.tokens.id, [...ids]))
+    },
+
+    async listChildTokens(parentIds: readonly string[]): Promise<TokenRecord[]> {
+      if (parentIds.length === 0) return []
+      return c.db.select().from(t.tokens).where(inArray(t.tokens.parentId, [...parentIds]))
     },
 
     async listTokens(filter: TokenFilter, options: { after?: Position | undefined; limit: number }): Promise<Page<TokenRecord>> {

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, or } from 'drizzle-orm'
+import { and, asc, count, eq, gt, inArray, or } from 'drizzle-orm'
 import type { AppChanges, AppRecord, AuditEventInput, Page, Position, WriteGuard } from '../../domain/model.js'
 import type { AppStore } from '../../domain/ports.js'
 import { page } from '../page.js'
@@ -13,6 +13,11 @@ export function sqliteApps(c: SqliteConnection, writes: WriteProtocol<Tx>): AppS
     async getApp(id: string): Promise<AppRecord | null> {
       const row = c.appById().get(id)
       return row ? appFromRow(row) : null
+    },
+
+    async getApps(ids: readonly string[]): Promise<AppRecord[]> {
+      if (ids.length === 0) return []
+      return c.db.select().from(t.apps).where(inArray(t.apps.id, [...ids])).all()
     },
 
     async listApps(options: { appId?: string | undefined; after?: Position | undefined; limit: number }): Promise<Page<AppRecord>> {

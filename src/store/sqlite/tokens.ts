@@ -29,6 +29,17 @@ export function sqliteTokens(c: SqliteConnection, writes: WriteProtocol<Tx>): To
       return row ? tokenFromRow(row) : null
     },
 
+    // Batch reads: the ids travel as one JSON array (json_each), so each is one cached statement whatever the count.
+    async getTokens(ids: readonly string[]): Promise<TokenRecord[]> {
+      if (ids.length === 0) return []
+      return c.tokenList(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids)).map(tokenFromRow)
+    },
+
+    async listChildTokens(parentIds: readonly string[]): Promise<TokenRecord[]> {
+      if (parentIds.length === 0) return []
+      return c.tokenList(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE parent_id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(parentIds)).map(tokenFromRow)
+    },
+
     async listTokens(filter: TokenFilter, options: { after?: Position | undefined; limit: number }): Promise<Page<TokenRecord>> {
       const { where, params } = rawTokenFilter(filter)
       if (options.after) {
