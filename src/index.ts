@@ -2,4 +2,5 @@
 export { createScopeward, type Scopeward } from './scopeward.js'
 export { loadConfig, type Config } from './config.js'
 export { createLogger, type Logger } from './logger.js'
-export type { Store, StoreChange, TokenRecord, AppRecord, ScopeRecord } from './store/store.js'
+export type { StoreChange, TokenRecord, AppRecord, ScopeRecord } from './domain/model.js'
+export type { Store } from './domain/ports.js'

@@ -1,4 +1,4 @@
-import type { AppRecord, TokenRecord } from '../store/store.js'
+import type { AppRecord, TokenRecord } from '../domain/model.js'
 import type { AuthFailure } from './failure.js'
 import type { Awaitable } from './rate-limiter.js'
 import type { AuthRequest, TokenUse } from './request.js'

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { ScopewardError, badInput, notFound } from '../errors.js'
-import type { AppChanges, AppRecord } from '../store/store.js'
+import type { AppChanges, AppRecord } from './model.js'
 import type { Actor, Call } from './actor.js'
 import { auditEvent, type Domain } from './context.js'
 import { actsAcrossApps, assertInstanceAdmin, mayAdministerApp, maySeeApp } from './permissions.js'

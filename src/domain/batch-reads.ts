@@ -1,4 +1,4 @@
-import type { AppRecord, ScopeUsage, TokenRecord } from '../store/store.js'
+import type { AppRecord, ScopeUsage, TokenRecord } from './model.js'
 import { canSeeToken, type Domain, type Principal } from './context.js'
 
 /**

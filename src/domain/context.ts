@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Clock } from '../clock.js'
-import type { AppRecord, AuditEventInput, Store, TokenRecord } from '../store/store.js'
+import type { AppRecord, AuditEventInput, TokenRecord } from './model.js'
+import type { Store } from './ports.js'
 import { actorLabel, type Call } from './actor.js'
 import type { JwtVerifier } from './authenticate.js'
 import type { RequestPolicy } from '../auth/policy.js'

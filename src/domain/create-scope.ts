@@ -1,5 +1,5 @@
 import { ScopewardError, badInput } from '../errors.js'
-import type { ScopeRecord } from '../store/store.js'
+import type { ScopeRecord } from './model.js'
 import type { Call } from './actor.js'
 import { auditEvent, type Domain } from './context.js'
 import { assertInstanceAdmin } from './permissions.js'

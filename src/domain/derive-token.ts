@@ -1,5 +1,5 @@
 import { badInput, notFound } from '../errors.js'
-import type { TokenKind } from '../store/store.js'
+import type { TokenKind } from './model.js'
 import type { Call, TokenActor } from './actor.js'
 import type { Domain } from './context.js'
 import { resolveExpiry } from './expiry.js'

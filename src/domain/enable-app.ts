@@ -1,4 +1,4 @@
-import type { AppRecord } from '../store/store.js'
+import type { AppRecord } from './model.js'
 import { administeredApp } from './apps.js'
 import type { Call } from './actor.js'
 import { auditEvent, type Domain } from './context.js'

@@ -1,5 +1,5 @@
 import { ScopewardError, badInput } from '../errors.js'
-import type { AppRecord } from '../store/store.js'
+import type { AppRecord } from './model.js'
 import { unreachable, type Actor } from './actor.js'
 import type { Domain, Principal } from './context.js'
 import { assertScopeList, closeUnderImplies, normalizeScopes } from './scope-rules.js'

@@ -3,7 +3,7 @@
 // its boundary (context.ts); a client secret is the credential of the client_credentials grant only
 // (client-credentials.ts), so through any other domain function it sees and changes nothing.
 import { ScopewardError } from '../errors.js'
-import type { AppRecord, TokenRecord } from '../store/store.js'
+import type { AppRecord, TokenRecord } from './model.js'
 import { clientSecretActor, unreachable, type Actor } from './actor.js'
 import { canAdministerApp, canSeeApp, canSeeToken } from './context.js'
 

@@ -1,4 +1,4 @@
-import type { AppRecord, AuditEventRecord, AuditFilter, Page, ScopeUsage, TokenFilter, TokenRecord, TokenStatus } from '../store/store.js'
+import type { AppRecord, AuditEventRecord, AuditFilter, Page, ScopeUsage, TokenFilter, TokenRecord, TokenStatus } from './model.js'
 import { unreachable, type Actor } from './actor.js'
 import type { Domain } from './context.js'
 import { maySeeApp, maySeeToken } from './permissions.js'

@@ -1,5 +1,5 @@
 import { notFound } from '../errors.js'
-import type { TokenRecord } from '../store/store.js'
+import type { TokenRecord } from './model.js'
 import type { Actor } from './actor.js'
 import type { Domain } from './context.js'
 import { maySeeToken } from './permissions.js'

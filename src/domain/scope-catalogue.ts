@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache'
-import type { ScopeRecord, Store } from '../store/store.js'
+import type { ScopeRecord } from './model.js'
+import type { Store } from './ports.js'
 import { closeUnderImplies, type ImpliesMap } from './scope-rules.js'
 
 /**

@@ -1,5 +1,5 @@
 import { badInput } from '../errors.js'
-import type { AuditEventInput, SigningKeyStatus, WriteGuard } from '../store/store.js'
+import type { AuditEventInput, SigningKeyStatus, WriteGuard } from './model.js'
 import type { Call } from './actor.js'
 import { auditEvent, type Domain } from './context.js'
 import { assertInstanceAdmin } from './permissions.js'

@@ -1,6 +1,6 @@
 import { badInput, notFound } from '../errors.js'
 import { EmptiedTokensError } from '../store/narrow-family.js'
-import { rotatedKey, type TokenRecord } from '../store/store.js'
+import { rotatedKey, type TokenRecord } from './model.js'
 import type { Call } from './actor.js'
 import { auditEvent, type Domain } from './context.js'
 import { maySeeToken } from './permissions.js'

@@ -1,4 +1,4 @@
-import type { ScopeUsage, TokenRecord } from '../store/store.js'
+import type { ScopeUsage, TokenRecord } from './model.js'
 import type { Actor } from './actor.js'
 import type { Domain } from './context.js'
 import { parseDuration } from './duration.js'

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Clock } from '../clock.js'
-import type { ScopeUsage, Store } from '../store/store.js'
+import type { ScopeUsage } from './model.js'
+import type { Store } from './ports.js'
 import type { Domain, Principal, UsageRecorder } from './context.js'
 
 /** The pseudo-scope of a usage entry that only advances a token's lastUsedAt. */

@@ -1,5 +1,5 @@
 import { auditHash, auditHeadTag, GENESIS_HASH } from '../store/audit-hash.js'
-import type { Store } from '../store/store.js'
+import type { Store } from './ports.js'
 import type { Actor } from './actor.js'
 import type { Domain } from './context.js'
 import { assertInstanceAdmin } from './permissions.js'

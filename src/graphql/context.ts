@@ -2,7 +2,7 @@ import type { GraphQLSchema } from 'graphql'
 import { tokenCall, type Call, type TokenActor } from '../domain/actor.js'
 import type { Domain, Principal, RequestInfo } from '../domain/context.js'
 import { ScopewardError } from '../errors.js'
-import type { AppRecord } from '../store/store.js'
+import type { AppRecord } from '../domain/model.js'
 import { createLoaders, type Loaders } from './loaders.js'
 
 /** The per-request GraphQL context: the domain, who is calling, and request facts for the audit log. */

@@ -4,7 +4,7 @@ import { encodeCursor, pageSize } from '../domain/pagination.js'
 import { listTokens } from '../domain/queries.js'
 import { trimToken } from '../domain/trim-token.js'
 import { overPermissionedTokens, suggestedScopes, unusedSince } from '../domain/usage-report.js'
-import type { TokenRecord } from '../store/store.js'
+import type { TokenRecord } from '../domain/model.js'
 import { actorOf, callOf } from './context.js'
 import type { Resolvers } from './types.generated.js'
 

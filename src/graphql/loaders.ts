@@ -2,7 +2,7 @@ import DataLoader from 'dataloader'
 import { findDerivedTokens, findTokens, readApps, readNeeds, readTokens, readUsage } from '../domain/batch-reads.js'
 import type { Domain, Principal } from '../domain/context.js'
 import { ScopewardError } from '../errors.js'
-import type { AppRecord, ScopeUsage, TokenRecord } from '../store/store.js'
+import type { AppRecord, ScopeUsage, TokenRecord } from '../domain/model.js'
 
 /**
  * Per-request batch loaders for the fields of a token in a list (`createdBy`, `parent`,

@@ -1,6 +1,6 @@
 import { createClientSecret, revokeClientSecret } from '../domain/client-secrets.js'
 import { listSigningKeys, rotateSigningKey, type SigningKeyInfo } from '../domain/signing-keys.js'
-import type { ClientSecretRecord } from '../store/store.js'
+import type { ClientSecretRecord } from '../domain/model.js'
 import { callOf } from './context.js'
 import type { MutationResolvers, QueryResolvers } from './types.generated.js'
 

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test'
 import { actorLabel, clientSecretOfActor, operatorActor, type Actor } from '../../src/domain/actor.js'
 import type { Principal } from '../../src/domain/context.js'
 import { actsAcrossApps, actorSubject, assertInstanceAdmin, createdByOf, mayAdministerApp, maySeeApp, maySeeToken } from '../../src/domain/permissions.js'
-import type { AppRecord, TokenRecord } from '../../src/store/store.js'
+import type { AppRecord, TokenRecord } from '../../src/domain/model.js'
 
 const app = (id: string, isRoot = false): AppRecord => ({ id, name: id, description: null, allowedScopes: ['tokens:read'], maxTokenLifetimeMs: null, isRoot, createdAt: 0, disabledAt: null })
 const token = (id: string, appId: string, subject: string | null = null): TokenRecord => ({

@@ -15,7 +15,8 @@ import type { AuthRequest } from '../../src/auth/request.js'
 import { authenticate, unusableReason, type AuthDomain } from '../../src/domain/authenticate.js'
 import { DEFAULT_POLICIES } from '../../src/domain/context.js'
 import { ScopeCatalogue } from '../../src/domain/scope-catalogue.js'
-import type { AppRecord, Store, TokenRecord } from '../../src/store/store.js'
+import type { AppRecord, TokenRecord } from '../../src/domain/model.js'
+import type { Store } from '../../src/domain/ports.js'
 import { generateOpaqueToken, hashSecret } from '../../src/tokens/opaque-token.js'
 
 const NOW = 1_800_000_000_000

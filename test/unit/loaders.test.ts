@@ -5,7 +5,7 @@ import { describe, test } from 'node:test'
 import type { Domain, Principal } from '../../src/domain/context.js'
 import { ScopewardError } from '../../src/errors.js'
 import { createLoaders } from '../../src/graphql/loaders.js'
-import type { AppRecord, TokenRecord } from '../../src/store/store.js'
+import type { AppRecord, TokenRecord } from '../../src/domain/model.js'
 
 const token = (id: string, over: Partial<TokenRecord> = {}): TokenRecord => ({
   id, appId: 'a', subject: null, name: id, kind: 'OPAQUE', scopes: ['tokens:read'], secretHash: null, createdAt: 0, expiresAt: null,

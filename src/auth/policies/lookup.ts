@@ -1,4 +1,4 @@
-import type { TokenRecord } from '../../store/store.js'
+import type { TokenRecord } from '../../domain/model.js'
 import { hashSecret, secretMatches } from '../../tokens/opaque-token.js'
 import type { AuthFailure, Checked } from '../failure.js'
 import type { Credential } from './format.js'
