@@ -45,11 +45,11 @@ export async function createApp(domain: Domain, principal: Principal | null, req
  * Only the fields given are written (a concurrent disableApp or narrowing survives), and the write
  * re-checks the caller and the app as the decision read it, else the whole update is re-run.
  */
-export async function updateApp(domain: Domain, principal: Principal, request: RequestInfo, id: string, input: AppInput): Promise<AppRecord> {
+export async function updateApp(domain: Domain, principal: Principal | null, request: RequestInfo, id: string, input: AppInput): Promise<AppRecord> {
   return retryStale(() => updateOnce(domain, principal, request, id, input))
 }
 
-async function updateOnce(domain: Domain, principal: Principal, request: RequestInfo, id: string, input: AppInput): Promise<AppRecord> {
+async function updateOnce(domain: Domain, principal: Principal | null, request: RequestInfo, id: string, input: AppInput): Promise<AppRecord> {
   const app = await administeredApp(domain, principal, id)
   const changes: AppChanges = {}
   if (input.name !== undefined) changes.name = requireText(input.name, 'name')
@@ -61,7 +61,7 @@ async function updateOnce(domain: Domain, principal: Principal, request: Request
   if (input.maxTokenLifetime !== undefined) {
     const requested = input.maxTokenLifetime === null ? null : parseDuration(input.maxTokenLifetime, 'maxTokenLifetime')
     // An app's own tokens may tighten its lifetime ceiling, never loosen or remove it: like the scope ceiling, it is set from above.
-    if (!principal.app.isRoot && app.maxTokenLifetimeMs !== null && (requested === null || requested > app.maxTokenLifetimeMs)) {
+    if (principal && !principal.app.isRoot && app.maxTokenLifetimeMs !== null && (requested === null || requested > app.maxTokenLifetimeMs)) {
       throw new ScopewardError('FORBIDDEN', 'only tokens of the root app can raise or remove an app\'s maxTokenLifetime', { field: 'maxTokenLifetime' })
     }
     changes.maxTokenLifetimeMs = requested
@@ -73,7 +73,7 @@ async function updateOnce(domain: Domain, principal: Principal, request: Request
 }
 
 /** Disables an app: every token of it fails from the next request on. The root app cannot be disabled. */
-export async function disableApp(domain: Domain, principal: Principal, request: RequestInfo, id: string): Promise<AppRecord> {
+export async function disableApp(domain: Domain, principal: Principal | null, request: RequestInfo, id: string): Promise<AppRecord> {
   return retryStale(async () => {
     const app = await administeredApp(domain, principal, id)
     if (app.isRoot) throw badInput('id', 'id: the root app cannot be disabled')

@@ -84,22 +84,22 @@ export async function listTokens(
   return { ...page, totalCount: () => domain.store.countTokens(filter), endCursor: last ? encodeCursor(last) : null }
 }
 
-export async function listApps(domain: Domain, principal: Principal, args: { first?: number | null; after?: string | null }): Promise<Page<AppRecord> & { totalCount: () => Promise<number> }> {
-  const appId = principal.app.isRoot ? undefined : principal.app.id
+export async function listApps(domain: Domain, principal: Principal | null, args: { first?: number | null; after?: string | null }): Promise<Page<AppRecord> & { totalCount: () => Promise<number> }> {
+  const appId = !principal || principal.app.isRoot ? undefined : principal.app.id
   const page = await domain.store.listApps({ appId, after: decodeCursor(args.after), limit: pageSize(args.first) })
   return { ...page, totalCount: () => domain.store.countApps({ appId }) }
 }
 
-/** The audit log, oldest first; a non-root token reads only its own app's events. */
+/** The audit log, oldest first; a non-root token reads only its own app's events (null: the command line reads all). */
 export async function listAuditEvents(
   domain: Domain,
-  principal: Principal,
+  principal: Principal | null,
   args: { first?: number | null; after?: string | null; actor?: string | null; action?: string | null; target?: string | null; from?: string | null; to?: string | null },
 ): Promise<Page<AuditEventRecord> & { totalCount: () => Promise<number> }> {
   // The audit log is app-level; a token bound to one user of the app must not read the others' actions.
-  if (principal.token.subject !== null) return { rows: [], hasNextPage: false, totalCount: async () => 0 }
+  if (principal && principal.token.subject !== null) return { rows: [], hasNextPage: false, totalCount: async () => 0 }
   const filter: AuditFilter = {
-    appId: principal.app.isRoot ? undefined : principal.app.id,
+    appId: !principal || principal.app.isRoot ? undefined : principal.app.id,
     actor: args.actor ?? undefined,
     action: args.action ?? undefined,
     target: args.target ?? undefined,

@@ -19,16 +19,17 @@ export const MAX_GRACE_MS = 24 * 3600_000
  * grant every scope of the token, or rotation would hand it a secret more powerful than its own.
  * A token is rotated at most once: exactly one of concurrent rotations wins, and none after a
  * revocation of the token or its family (the write re-checks the token in its transaction).
+ * `principal` null is the command line.
  */
-export async function rotateToken(domain: Domain, principal: Principal, request: RequestInfo, id: string, gracePeriod?: string | null): Promise<IssuedToken> {
+export async function rotateToken(domain: Domain, principal: Principal | null, request: RequestInfo, id: string, gracePeriod?: string | null): Promise<IssuedToken> {
   const graceMs = gracePeriod != null ? parseDuration(gracePeriod, 'gracePeriod') : 0
   if (graceMs > MAX_GRACE_MS) throw badInput('gracePeriod', 'gracePeriod: at most PT24H')
   return retryStale(() => rotateOnce(domain, principal, request, id, graceMs))
 }
 
-async function rotateOnce(domain: Domain, principal: Principal, request: RequestInfo, id: string, graceMs: number): Promise<IssuedToken> {
+async function rotateOnce(domain: Domain, principal: Principal | null, request: RequestInfo, id: string, graceMs: number): Promise<IssuedToken> {
   const old = await lookupToken(domain, id)
-  if (!old || !canSeeToken(principal, old)) throw notFound('token', id)
+  if (!old || (principal && !canSeeToken(principal, old))) throw notFound('token', id)
   const now = domain.clock()
   // The same usability and policy checks as issuance: a token dead under the lifetime policy in force,
   // of a disabled app, or whose parent or issuer is dead is not revived by rotation.
@@ -41,7 +42,7 @@ async function rotateOnce(domain: Domain, principal: Principal, request: Request
   assertHeld(old.scopes, grantableScopes(domain, principal), 'cannot rotate a token holding scopes the calling token does not hold')
   // A derived or exchanged token rotating another token gets its secret: the successor is bound to it as an
   // issued token would be (rotating itself, the successor simply takes its place, parent and binding).
-  const binding = principal.token.id === old.id ? null : issuerBinding(principal)
+  const binding = principal?.token.id === old.id ? null : issuerBinding(principal)
   if (binding !== null && old.boundTo !== null && old.boundTo !== binding) {
     throw new ScopewardError('FORBIDDEN', 'a derived or exchanged token cannot rotate a token bound to another issuer')
   }
@@ -53,14 +54,15 @@ async function rotateOnce(domain: Domain, principal: Principal, request: Request
     createdAt: now,
     expiresAt: successorExpiry(domain, old, app as AppRecord, now),
     lastUsedAt: null,
-    createdBy: principal.token.id,
+    createdBy: principal?.token.id ?? null,
     boundTo: binding ?? old.boundTo,
   }
   // Never beyond the parent it is derived from, nor the issuer it is bound to (whose end counts its policies too).
   for (const livesBy of [old.parentId, successor.boundTo]) {
     if (livesBy === null) continue
-    const ancestor = livesBy === principal.token.id ? principal.token : await domain.store.getToken(livesBy)
-    const end = ancestor ? lifetimeEnd(domain, ancestor, ancestor.id === principal.token.id ? principal.app : await domain.store.getApp(ancestor.appId)) : now
+    const self = principal !== null && livesBy === principal.token.id
+    const ancestor = self ? principal.token : await domain.store.getToken(livesBy)
+    const end = ancestor ? lifetimeEnd(domain, ancestor, self ? principal.app : await domain.store.getApp(ancestor.appId)) : now
     if (end !== null && (successor.expiresAt === null || successor.expiresAt > end)) successor.expiresAt = end
   }
   const parent = old.parentId !== null ? await domain.store.getToken(old.parentId) : null
