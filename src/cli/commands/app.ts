@@ -81,14 +81,14 @@ export function appCommands(io: CliIo): Command {
       .option('--max-lifetime <duration>', 'longest lifetime of its tokens (e.g. 30d, P30D), or "none"', maxLifetime)
       .addOption(jsonOption()),
     ['scopeward app update billing --max-lifetime 7d', 'scopeward app update app_0123456789abcdef --scope tokens:read --name billing-ro'],
-  ).action(async (idOrName: string, opts: { db?: string; name?: string; description?: string; scope?: string[]; maxLifetime?: string | null; json?: boolean }) => {
+  ).action(async (idOrName: string, opts: { db?: string; name?: string; description?: string; scope?: string[]; maxLifetime?: string; json?: boolean }) => {
     const out = createOutput(io, !!opts.json)
     await withDomain(io, { db: opts.db }, async ({ domain }) => {
       const input: AppInput = {}
       if (opts.name !== undefined) input.name = opts.name
       if (opts.description !== undefined) input.description = opts.description
       if (opts.scope !== undefined) input.allowedScopes = opts.scope
-      if (opts.maxLifetime !== undefined) input.maxTokenLifetime = opts.maxLifetime
+      if (opts.maxLifetime !== undefined) input.maxTokenLifetime = opts.maxLifetime === 'none' ? null : opts.maxLifetime
       const updated = await asFlags(FIELDS, async () => updateApp(domain, ...operatorCall(), (await resolveApp(domain, operatorActor(), idOrName)).id, input))
       out.result(appJson(updated), () => appDetails(out, updated))
     })
@@ -117,8 +117,9 @@ export function appCommands(io: CliIo): Command {
 }
 
 /** `--max-lifetime`: a duration, or "none" to remove the ceiling. */
-function maxLifetime(value: string): string | null {
-  if (value.toLowerCase() === 'none') return null
+function maxLifetime(value: string): string {
+  // Commander turns a parsed null into "": the sentinel stays a string until the action maps it.
+  if (value.toLowerCase() === 'none') return 'none'
   try {
     parseDuration(value, '--max-lifetime')
   } catch (error) {
