@@ -24,7 +24,12 @@ export function buildProgram(io: CliIo, writeErr: (text: string) => void): Comma
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
     // Usage errors echo arguments: a secret pasted in the wrong place is not printed back.
-    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => writeErr(redactSecrets(text)) })
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => writeErr(redactSecrets(text)),
+      getOutHelpWidth: () => io.columns ?? 100,
+      getErrHelpWidth: () => io.columns ?? 100,
+    })
   // Subcommands are created on their own: give each the program's settings, recursively.
   const adopt = (command: Command) => {
     command.copyInheritedSettings(program)
