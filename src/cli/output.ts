@@ -7,7 +7,8 @@ export interface Output {
   result(value: unknown, text: () => string): void
   /** A line on stderr for people (notes, warnings): never part of what a script parses. */
   note(text: string): void
-  table(headers: string[], rows: string[][], options?: { wrap?: number[] }): string
+  /** A table sized to the terminal; `style` colours a cell (after it is cut to fit). */
+  table(headers: string[], rows: string[][], style?: (column: number, cell: string) => Style | null): string
   /** Colours `text` on a terminal without NO_COLOR; unchanged otherwise. */
   paint(style: Style, text: string): string
   /** Progress on stderr for long work, shown only on a terminal; `done()` clears it. */
@@ -33,7 +34,7 @@ export function createOutput(io: CliIo, json: boolean): Output {
     note(text) {
       io.stderr.write(`${text}\n`)
     },
-    table: (headers, rows) => renderTable(headers, rows, { width: io.columns, paint }),
+    table: (headers, rows, style) => renderTable(headers, rows, { width: io.columns, paint, ...(style ? { style } : {}) }),
     paint,
     progress(label) {
       if (!io.stderrIsTTY) return { update: () => undefined, done: () => undefined }
@@ -67,7 +68,11 @@ export function truncate(text: string, width: number): string {
  * A table: a header, columns padded to their widest cell. Given a terminal `width`, the widest
  * columns are cut (with an ellipsis) until the row fits; the first column (an id) is never cut.
  */
-export function renderTable(headers: string[], rows: string[][], options: { width?: number | undefined; paint?: (style: Style, text: string) => string } = {}): string {
+export function renderTable(
+  headers: string[],
+  rows: string[][],
+  options: { width?: number | undefined; paint?: (style: Style, text: string) => string; style?: (column: number, cell: string) => Style | null } = {},
+): string {
   const clean = rows.map((row) => headers.map((_, i) => (row[i] ?? '').replace(/[\u0000-\u001f\u007f]/g, ' ')))
   const widths = headers.map((h, i) => Math.max(h.length, ...clean.map((r) => [...(r[i] as string)].length)))
   const gap = 2
@@ -85,8 +90,9 @@ export function renderTable(headers: string[], rows: string[][], options: { widt
     cells
       .map((cell, i) => {
         const cut = truncate(cell, widths[i] as number)
-        const padded = cut + ' '.repeat(Math.max(0, (widths[i] as number) - visible(cut)))
-        return header ? paint('bold', padded) : padded
+        const padding = ' '.repeat(Math.max(0, (widths[i] as number) - visible(cut)))
+        const style = header ? 'bold' : (options.style?.(i, cell) ?? null)
+        return style ? paint(style, cut) + padding : cut + padding
       })
       .join(' '.repeat(gap))
       .trimEnd()

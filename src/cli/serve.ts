@@ -1,7 +1,9 @@
 import { loadConfig } from '../config.js'
 import { createLogger } from '../logger.js'
 import { createScopeward } from '../scopeward.js'
+import { ScopewardError } from '../errors.js'
 import { displayDb } from '../store/open-store.js'
+import { redactSecrets } from '../text.js'
 import type { CliIo } from './io.js'
 
 /**
@@ -12,7 +14,10 @@ import type { CliIo } from './io.js'
 export async function serve(flags: { db?: string; port?: string; host?: string }, io: CliIo): Promise<void> {
   const config = loadConfig(flags, io.env)
   const logger = createLogger(config.logLevel)
-  const app = await createScopeward(config, { logger })
+  const app = await createScopeward(config, { logger }).catch((error: unknown) => {
+    // The driver's message alone ("connect ECONNREFUSED") does not say which database; a URL's password is never printed.
+    throw new ScopewardError('INTERNAL_SERVER_ERROR', `cannot serve database ${displayDb(config.db)}: ${redactSecrets((error as Error)?.message ?? String(error))}`)
+  })
   if (config.masterKey === null) {
     io.stderr.write('WARNING: SCOPEWARD_MASTER_KEY is not set: the private signing keys are stored in plaintext (whoever reads the database can sign tokens) and the audit chain is unkeyed (whoever writes the database can rewrite it).\n')
   }

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import { startChildServer } from '../hardening/child-server.js'
 import { runCli, type CliRun } from './run-cli.js'
 
 const cli = (...args: string[]) => runCli({}, ...args)
@@ -59,5 +60,17 @@ describe('the scopeward process', { concurrency: true }, () => {
     assert.equal(run.code, 1)
     assert.match(run.stderr, /absent\/x\.db does not exist/)
     assert.equal(existsSync(join(dir, 'absent')), false)
+  })
+
+  test('serve says which database it serves, then stops on SIGTERM with exit 0', async () => {
+    const served = join(dir, 'served.db')
+    const server = await startChildServer(served)
+    try {
+      assert.match(server.stderr(), new RegExp(`Scopeward database: ${served.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n`))
+      assert.match(server.rootToken ?? '', /^swt_/)
+    } finally {
+      server.child.kill('SIGTERM')
+    }
+    assert.equal((await server.exited).code, 0)
   })
 })

@@ -15,7 +15,7 @@ import type { TokenStatus } from '../model.js'
 import { withDomain } from '../open-domain.js'
 import { operatorActor, operatorCall } from '../operator.js'
 import { asFlags, choiceOption, collect, dbOption, durationOption, examples, jsonOption } from '../options.js'
-import { createOutput, when, type Output } from '../output.js'
+import { createOutput, when, type Output, type Style } from '../output.js'
 import { gapJson, type TokenJson } from '../present.js'
 
 const FIELDS = { appId: '--app', name: '--name', scopes: '--scope', subject: '--subject', expiresIn: '--expires-in', noExpiry: '--no-expiry', gracePeriod: '--grace', unusedFor: '--unused-for', reason: '--reason', parent: '<parent>', id: '<token>' }
@@ -207,8 +207,12 @@ function printIssued(out: Output, token: TokenJson, secret: string, notes: strin
   }
 }
 
+function statusStyle(status: string): Style {
+  return status === 'ACTIVE' ? 'green' : status === 'REVOKED' ? 'red' : 'yellow'
+}
+
 function statusCell(out: Output, status: string): string {
-  return out.paint(status === 'ACTIVE' ? 'green' : status === 'REVOKED' ? 'red' : 'yellow', status)
+  return out.paint(statusStyle(status), status)
 }
 
 export function tokenTable(out: Output, rows: TokenJson[]): string {
@@ -217,7 +221,8 @@ export function tokenTable(out: Output, rows: TokenJson[]): string {
   return out.table(
     ['ID', 'NAME', 'APP', 'STATUS', 'SCOPES', 'EXPIRES', 'LAST USED'],
     rows.map((t) => [t.id, t.name, t.app.name ?? t.app.id, t.status, t.scopes.join(','), when(ms(t.expiresAt), 'never'), when(ms(t.lastUsedAt), 'never')]),
-  ).replace(/ (ACTIVE|EXPIRED|REVOKED)( |$)/gm, (_m, s: string, tail: string) => ` ${statusCell(out, s)}${tail}`)
+    (column, cell) => (column === 3 ? statusStyle(cell) : null),
+  )
 }
 
 function details(out: Output, t: TokenJson): string {
