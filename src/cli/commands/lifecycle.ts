@@ -7,7 +7,6 @@ import type { CliIo } from '../io.js'
 import { databaseOf, withDomain } from '../open-domain.js'
 import { dbOption, examples, jsonOption } from '../options.js'
 import { createOutput } from '../output.js'
-import { serve } from '../serve.js'
 
 /** The newest migration shipped for the database kind `db` names. */
 function latestMigration(db: string): string {
@@ -40,7 +39,8 @@ export function lifecycleCommands(io: CliIo): Command[] {
       .option('--port <n>', 'port (default: $PORT, else 4000)')
       .option('--host <h>', 'interface (default: $HOST, else 127.0.0.1)'),
     ['scopeward serve --db ./data/scopeward.db --port 4000', 'SCOPEWARD_DB=postgres://scopeward@db/scopeward scopeward serve --host 0.0.0.0'],
-  ).action((opts: { db?: string; port?: string; host?: string }) => serve(opts, io))
+    // The server (Apollo, Fastify) is loaded only to serve: every other command starts without it.
+  ).action(async (opts: { db?: string; port?: string; host?: string }) => (await import('../serve.js')).serve(opts, io))
 
   const migrate = examples(
     new Command('migrate').description('apply pending database migrations, and say which').addOption(dbOption()).addOption(jsonOption()),
