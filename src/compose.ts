@@ -1,6 +1,8 @@
 // The composition root of the domain: every dependency of `Domain` is built here, once, and never
 // changed after. The server (src/scopeward.ts), the command line (src/cli/open-domain.ts) and the
 // benchmark (bench/) all start from here instead of assembling parts of it.
+import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { systemClock, type Clock } from './clock.js'
 import type { Config } from './config.js'
@@ -13,6 +15,7 @@ import { ScopeCatalogue } from './domain/scope-catalogue.js'
 import { commandUsage, UsageTracker } from './domain/usage-tracker.js'
 import { ScopewardError } from './errors.js'
 import type { Logger } from './logger.js'
+import { redactSecrets } from './text.js'
 import { auditKeyOf } from './store/audit-hash.js'
 import { displayDb, openStore } from './store/open-store.js'
 import type { Store } from './domain/ports.js'
@@ -116,20 +119,48 @@ export async function composeDomain(config: Config, deps: { logger: Logger; cloc
   }
 }
 
+/** A domain opened for one command, and how to close it. */
+export interface CommandDomain {
+  domain: Domain
+  /** The audit chain's key (from SCOPEWARD_MASTER_KEY), or null. */
+  auditKey: Uint8Array | null
+  /** The database as it may be printed (a PostgreSQL password redacted). */
+  label: string
+  /** Whether this open applied pending migrations (a new database counts). */
+  migrated: boolean
+  close(): Promise<void>
+}
+
 /**
- * The domain of a one-shot command: the store migrated and (unless `allowEmpty`) initialised. It
- * serves nothing, so it records no usage and neither signs nor verifies JWTs; `keys` loads the
- * signing-key ring for the commands that manage it. Close it with `domain.store.close()`.
+ * The domain of a one-shot command: the store migrated and (unless `create`) initialised. It serves
+ * nothing, so it records no usage and neither signs nor verifies JWTs; `keys` loads the signing-key
+ * ring for the commands that manage it. Without `create`, a SQLite path that does not exist is an
+ * error naming it and nothing is created; an unreachable database is an error naming it (password
+ * redacted), never a stack trace.
  */
-export async function composeCommandDomain(config: Config, options: { allowEmpty?: boolean; keys?: boolean } = {}): Promise<Domain> {
+export async function composeCommandDomain(config: Config, options: { create?: boolean; keys?: boolean } = {}): Promise<CommandDomain> {
+  const label = displayDb(config.db)
+  const sqliteFile = !/^postgres(ql)?:\/\//.test(config.db) && config.db !== ':memory:'
+  if (!options.create && sqliteFile && !existsSync(config.db)) {
+    const full = resolve(config.db) === config.db ? '' : ` (${resolve(config.db)})`
+    throw new ScopewardError('NOT_FOUND', `database ${label}${full} does not exist: check --db or SCOPEWARD_DB, or create it with \`scopeward init --db ${label}\``)
+  }
   const masterKey = masterKeyBytes(config.masterKey)
-  const store = await openStore(config.db, { auditKey: auditKeyOf(masterKey) })
-  await store.migrate()
+  const auditKey = auditKeyOf(masterKey)
+  const store = await openStore(config.db, { auditKey })
+  let migrated = false
+  try {
+    migrated = !(await store.ready())
+    if (migrated) await store.migrate()
+  } catch (error) {
+    await store.close().catch(() => undefined)
+    throw new ScopewardError('INTERNAL_SERVER_ERROR', `cannot open database ${label}: ${redactSecrets((error as Error).message ?? String(error))}`)
+  }
   const catalogue = new ScopeCatalogue(store)
   await catalogue.refresh()
-  if (!options.allowEmpty && (await store.getMeta('initialized_at')) === null) {
+  if (!options.create && (await store.getMeta('initialized_at')) === null) {
     await store.close()
-    throw new ScopewardError('BAD_USER_INPUT', `database ${displayDb(config.db)} is not initialised: run \`scopeward init --db ${displayDb(config.db)}\` first`)
+    throw new ScopewardError('BAD_USER_INPUT', `database ${label} is not initialised: run \`scopeward init --db ${label}\` first`)
   }
   const clock = systemClock
   const policies = policiesOf(config)
@@ -144,5 +175,6 @@ export async function composeCommandDomain(config: Config, options: { allowEmpty
     }
     keys = ring
   }
-  return Object.freeze({ store, catalogue, clock, policies, usage: commandUsage(store, clock), authFailures: new Map(), jwt: NO_JWT_ISSUER, jwtVerifier: NO_JWT_VERIFIER, keys, requestPolicies: [] })
+  const domain: Domain = Object.freeze({ store, catalogue, clock, policies, usage: commandUsage(store, clock), authFailures: new Map(), jwt: NO_JWT_ISSUER, jwtVerifier: NO_JWT_VERIFIER, keys, requestPolicies: [] })
+  return { domain, auditKey, label, migrated, close: () => store.close() }
 }

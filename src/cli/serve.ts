@@ -1,24 +1,32 @@
 import { loadConfig } from '../config.js'
 import { createLogger } from '../logger.js'
 import { createScopeward } from '../scopeward.js'
+import { ScopewardError } from '../errors.js'
 import { displayDb } from '../store/open-store.js'
+import { redactSecrets } from '../text.js'
+import type { CliIo } from './io.js'
 
 /**
  * `scopeward serve`: migrates, initialises an empty database (printing the root token once, to
- * stderr), serves until SIGTERM/SIGINT, then drains in-flight requests, flushes usage and exits 0.
+ * stderr), says which database it serves, serves until SIGTERM/SIGINT, then drains in-flight
+ * requests, flushes usage and exits 0.
  */
-export async function serve(flags: { db?: string; port?: string; host?: string }): Promise<void> {
-  const config = loadConfig(flags)
+export async function serve(flags: { db?: string; port?: string; host?: string }, io: CliIo): Promise<void> {
+  const config = loadConfig(flags, io.env)
   const logger = createLogger(config.logLevel)
-  const app = await createScopeward(config, { logger })
+  const app = await createScopeward(config, { logger }).catch((error: unknown) => {
+    // The driver's message alone ("connect ECONNREFUSED") does not say which database; a URL's password is never printed.
+    throw new ScopewardError('INTERNAL_SERVER_ERROR', `cannot serve database ${displayDb(config.db)}: ${redactSecrets((error as Error)?.message ?? String(error))}`)
+  })
   if (config.masterKey === null) {
-    process.stderr.write('WARNING: SCOPEWARD_MASTER_KEY is not set: the private signing keys are stored in plaintext (whoever reads the database can sign tokens) and the audit chain is unkeyed (whoever writes the database can rewrite it).\n')
+    io.stderr.write('WARNING: SCOPEWARD_MASTER_KEY is not set: the private signing keys are stored in plaintext (whoever reads the database can sign tokens) and the audit chain is unkeyed (whoever writes the database can rewrite it).\n')
   }
   if (app.rootToken) {
-    process.stderr.write(`\nScopeward initialised ${displayDb(config.db)}.\nRoot token (shown once, store it now; it expires in 90 days):\n\n  ${app.rootToken}\n\n`)
+    io.stderr.write(`\nScopeward initialised ${displayDb(config.db)}.\nRoot token (shown once, store it now; it expires in 90 days):\n\n  ${app.rootToken}\n\n`)
   }
   const address = await app.http.listen(config.port, config.host)
-  process.stderr.write(`Scopeward listening on http://${address.address}:${address.port}/graphql\n`)
+  io.stderr.write(`Scopeward database: ${displayDb(config.db)}\n`)
+  io.stderr.write(`Scopeward listening on http://${address.address}:${address.port}/graphql\n`)
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) return
