@@ -5,13 +5,14 @@ import { page } from '../page.js'
 import * as t from '../pg-schema.js'
 import type { WriteProtocol } from '../write-protocol.js'
 import type { PgConnection, Tx } from './connection.js'
+import { appRecord } from '../records.js'
 
 /** Apps on PostgreSQL. */
 export function pgApps(c: PgConnection, writes: WriteProtocol<Tx>): AppStore {
   return {
     async getApp(id: string): Promise<AppRecord | null> {
       const [row] = await c.getApp.execute({ id })
-      return row ?? null
+      return row ? appRecord(row) : null
     },
 
     async getApps(ids: readonly string[]): Promise<AppRecord[]> {
@@ -22,7 +23,7 @@ export function pgApps(c: PgConnection, writes: WriteProtocol<Tx>): AppStore {
     async listApps(options: { appId?: string | undefined; after?: Position | undefined; limit: number }): Promise<Page<AppRecord>> {
       const after = options.after ? sql`(${t.apps.createdAt}, ${t.apps.id}) > (${options.after.createdAt}, ${options.after.id})` : undefined
       const where = and(options.appId !== undefined ? eq(t.apps.id, options.appId) : undefined, after)
-      return page(await c.db.select().from(t.apps).where(where).orderBy(asc(t.apps.createdAt), asc(t.apps.id)).limit(options.limit + 1), options.limit)
+      return page((await c.db.select().from(t.apps).where(where).orderBy(asc(t.apps.createdAt), asc(t.apps.id)).limit(options.limit + 1)).map(appRecord), options.limit)
     },
 
     async countApps(options: { appId?: string | undefined }): Promise<number> {

@@ -5,13 +5,14 @@ import { auditConditions } from '../audit-conditions.js'
 import { page } from '../page.js'
 import * as t from '../pg-schema.js'
 import type { PgConnection } from './connection.js'
+import { auditEventRecord } from '../records.js'
 
 /** The audit log on PostgreSQL (read side: events are appended by the write protocol). */
 export function pgAudit(c: PgConnection): AuditStore {
   return {
     async listAuditEvents(options: AuditFilter & { after?: number | undefined; limit: number }): Promise<Page<AuditEventRecord>> {
       const where = and(auditConditions(t.auditEvents, options), options.after !== undefined ? gt(t.auditEvents.seq, options.after) : undefined)
-      return page(await c.db.select().from(t.auditEvents).where(where).orderBy(asc(t.auditEvents.seq)).limit(options.limit + 1), options.limit)
+      return page((await c.db.select().from(t.auditEvents).where(where).orderBy(asc(t.auditEvents.seq)).limit(options.limit + 1)).map(auditEventRecord), options.limit)
     },
 
     async countAuditEvents(options: AuditFilter): Promise<number> {

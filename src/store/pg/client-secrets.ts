@@ -4,6 +4,7 @@ import type { ClientSecretStore } from '../../domain/ports.js'
 import * as t from '../pg-schema.js'
 import type { WriteProtocol } from '../write-protocol.js'
 import type { PgConnection, Tx } from './connection.js'
+import { clientSecretRecord } from '../records.js'
 
 /** Client secrets on PostgreSQL. */
 export function pgClientSecrets(c: PgConnection, writes: WriteProtocol<Tx>): ClientSecretStore {
@@ -20,11 +21,11 @@ export function pgClientSecrets(c: PgConnection, writes: WriteProtocol<Tx>): Cli
 
     async getClientSecret(id: string): Promise<ClientSecretRecord | null> {
       const [row] = await c.db.select().from(t.clientSecrets).where(eq(t.clientSecrets.id, id))
-      return row ?? null
+      return row ? clientSecretRecord(row) : null
     },
 
     async listClientSecrets(appId: string): Promise<ClientSecretRecord[]> {
-      return c.db.select().from(t.clientSecrets).where(eq(t.clientSecrets.appId, appId)).orderBy(asc(t.clientSecrets.createdAt), asc(t.clientSecrets.id))
+      return (await c.db.select().from(t.clientSecrets).where(eq(t.clientSecrets.appId, appId)).orderBy(asc(t.clientSecrets.createdAt), asc(t.clientSecrets.id))).map(clientSecretRecord)
     },
 
     revokeClientSecret(id: string, at: number, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean> {

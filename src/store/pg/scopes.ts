@@ -4,12 +4,13 @@ import type { ScopeStore } from '../../domain/ports.js'
 import * as t from '../pg-schema.js'
 import type { WriteProtocol } from '../write-protocol.js'
 import type { PgConnection, Tx } from './connection.js'
+import { scopeRecord } from '../records.js'
 
 /** The scope catalogue on PostgreSQL. */
 export function pgScopes(c: PgConnection, writes: WriteProtocol<Tx>): ScopeStore {
   return {
     async listScopes(): Promise<ScopeRecord[]> {
-      return c.db.select().from(t.scopes).orderBy(asc(t.scopes.name))
+      return (await c.db.select().from(t.scopes).orderBy(asc(t.scopes.name))).map(scopeRecord)
     },
 
     insertScope(scope: ScopeRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean> {

@@ -6,13 +6,14 @@ import { expiriesByKid, jwtExpiriesByKidSql, revokeJwtsOfKeysSql } from '../sign
 import { KeyWriteRefused } from '../store.js'
 import type { WriteProtocol } from '../write-protocol.js'
 import type { PgConnection, Tx } from './connection.js'
+import { signingKeyRecord } from '../records.js'
 
 /** Signing keys on PostgreSQL. */
 export function pgSigningKeys(c: PgConnection, writes: WriteProtocol<Tx>): SigningKeyStore {
   const markSealed = async (tx: Tx): Promise<void> => void (await tx.insert(t.meta).values({ key: KEYS_SEALED_META, value: '1' }).onConflictDoNothing())
   return {
     async listSigningKeys(): Promise<SigningKeyRecord[]> {
-      return c.db.select().from(t.signingKeys).orderBy(asc(t.signingKeys.createdAt), asc(t.signingKeys.kid))
+      return (await c.db.select().from(t.signingKeys).orderBy(asc(t.signingKeys.createdAt), asc(t.signingKeys.kid))).map(signingKeyRecord)
     },
 
     insertSigningKey(key: SigningKeyRecord, retireAfter: number, audit: AuditEventInput, emergency?: { at: number; reason: string }, guard?: WriteGuard): Promise<string[]> {

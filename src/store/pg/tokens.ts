@@ -10,6 +10,7 @@ import type { WriteProtocol } from '../write-protocol.js'
 import type { PgConnection, Tx } from './connection.js'
 import { tokenFromWire, type TokenWire } from './rows.js'
 import { selectList } from '../select-list.js'
+import { tokenRecord } from '../records.js'
 
 const TOKEN_COLUMNS = selectList(t.tokens)
 
@@ -31,7 +32,7 @@ export function pgTokens(c: PgConnection, writes: WriteProtocol<Tx>): TokenStore
   return {
     async getToken(id: string): Promise<TokenRecord | null> {
       const [row] = await c.getToken.execute({ id })
-      return row ?? null
+      return row ? tokenRecord(row) : null
     },
 
     async getTokens(ids: readonly string[]): Promise<TokenRecord[]> {

@@ -4,6 +4,7 @@ import type { UsageStore } from '../../domain/ports.js'
 import * as t from '../pg-schema.js'
 import type { WriteProtocol } from '../write-protocol.js'
 import type { PgConnection, Tx } from './connection.js'
+import { usageRecord } from '../records.js'
 
 /** Usage counts on PostgreSQL: bookkeeping, written without an audit event. */
 export function pgUsage(c: PgConnection, writes: WriteProtocol<Tx>): UsageStore {
@@ -37,16 +38,16 @@ export function pgUsage(c: PgConnection, writes: WriteProtocol<Tx>): UsageStore 
 
     async listNeeds(tokenIds: readonly string[]): Promise<ScopeUsage[]> {
       if (tokenIds.length === 0) return []
-      return c.db.select().from(t.tokenScopeNeeds).where(inArray(t.tokenScopeNeeds.tokenId, [...tokenIds]))
+      return (await c.db.select().from(t.tokenScopeNeeds).where(inArray(t.tokenScopeNeeds.tokenId, [...tokenIds]))).map(usageRecord)
     },
 
     async getUsage(tokenId: string): Promise<ScopeUsage[]> {
-      return c.db.select().from(t.tokenScopeUsage).where(eq(t.tokenScopeUsage.tokenId, tokenId)).orderBy(asc(t.tokenScopeUsage.scope))
+      return (await c.db.select().from(t.tokenScopeUsage).where(eq(t.tokenScopeUsage.tokenId, tokenId)).orderBy(asc(t.tokenScopeUsage.scope))).map(usageRecord)
     },
 
     async listUsage(tokenIds: readonly string[]): Promise<ScopeUsage[]> {
       if (tokenIds.length === 0) return []
-      return c.db.select().from(t.tokenScopeUsage).where(inArray(t.tokenScopeUsage.tokenId, [...tokenIds]))
+      return (await c.db.select().from(t.tokenScopeUsage).where(inArray(t.tokenScopeUsage.tokenId, [...tokenIds]))).map(usageRecord)
     },
   }
 }

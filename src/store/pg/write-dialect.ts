@@ -8,6 +8,7 @@ import { CHANGE_CHANNEL, noticePayload } from '../pg-change-listener.js'
 import * as t from '../pg-schema.js'
 import type { WriteDialect } from '../write-protocol.js'
 import { WRITE_LOCK, type PgConnection, type Tx } from './connection.js'
+import { appRecord, clientSecretRecord, signingKeyRecord, tokenRecord } from '../records.js'
 
 export class PgWriteDialect implements WriteDialect<Tx> {
   readonly #connection: PgConnection
@@ -32,10 +33,10 @@ export class PgWriteDialect implements WriteDialect<Tx> {
       new Map(ids?.length ? (await query([...ids])).map((row) => [key(row), row]) : [])
     const meta = await read(guard.meta, (ids) => tx.select().from(t.meta).where(inArray(t.meta.key, ids)).for('update'), (r) => r.key)
     return {
-      tokens: await read(guard.tokens, (ids) => tx.select().from(t.tokens).where(inArray(t.tokens.id, ids)).for('update'), (r) => r.id),
-      apps: await read(guard.apps, (ids) => tx.select().from(t.apps).where(inArray(t.apps.id, ids)).for('update'), (r) => r.id),
-      clientSecrets: await read(guard.clientSecrets, (ids) => tx.select().from(t.clientSecrets).where(inArray(t.clientSecrets.id, ids)).for('update'), (r) => r.id),
-      signingKeys: await read(guard.signingKeys, (ids) => tx.select().from(t.signingKeys).where(inArray(t.signingKeys.kid, ids)).for('update'), (r) => r.kid),
+      tokens: await read(guard.tokens, async (ids) => (await tx.select().from(t.tokens).where(inArray(t.tokens.id, ids)).for('update')).map(tokenRecord), (r) => r.id),
+      apps: await read(guard.apps, async (ids) => (await tx.select().from(t.apps).where(inArray(t.apps.id, ids)).for('update')).map(appRecord), (r) => r.id),
+      clientSecrets: await read(guard.clientSecrets, async (ids) => (await tx.select().from(t.clientSecrets).where(inArray(t.clientSecrets.id, ids)).for('update')).map(clientSecretRecord), (r) => r.id),
+      signingKeys: await read(guard.signingKeys, async (ids) => (await tx.select().from(t.signingKeys).where(inArray(t.signingKeys.kid, ids)).for('update')).map(signingKeyRecord), (r) => r.kid),
       meta: new Map([...meta].map(([k, r]) => [k, r.value])),
     }
   }

@@ -6,6 +6,7 @@ import * as t from '../sqlite-schema.js'
 import type { WriteProtocol } from '../write-protocol.js'
 import type { SqliteConnection, Tx } from './connection.js'
 import { appFromRow } from './rows.js'
+import { appRecord } from '../records.js'
 
 /** Apps on SQLite. */
 export function sqliteApps(c: SqliteConnection, writes: WriteProtocol<Tx>): AppStore {
@@ -23,7 +24,7 @@ export function sqliteApps(c: SqliteConnection, writes: WriteProtocol<Tx>): AppS
     async listApps(options: { appId?: string | undefined; after?: Position | undefined; limit: number }): Promise<Page<AppRecord>> {
       const after = options.after && or(gt(t.apps.createdAt, options.after.createdAt), and(eq(t.apps.createdAt, options.after.createdAt), gt(t.apps.id, options.after.id)))
       const where = and(options.appId !== undefined ? eq(t.apps.id, options.appId) : undefined, after)
-      return page(c.db.select().from(t.apps).where(where).orderBy(asc(t.apps.createdAt), asc(t.apps.id)).limit(options.limit + 1).all(), options.limit)
+      return page(c.db.select().from(t.apps).where(where).orderBy(asc(t.apps.createdAt), asc(t.apps.id)).limit(options.limit + 1).all().map(appRecord), options.limit)
     },
 
     async countApps(options: { appId?: string | undefined }): Promise<number> {

@@ -4,6 +4,7 @@ import type { ClientSecretStore } from '../../domain/ports.js'
 import * as t from '../sqlite-schema.js'
 import type { WriteProtocol } from '../write-protocol.js'
 import type { SqliteConnection, Tx } from './connection.js'
+import { clientSecretRecord } from '../records.js'
 
 /** Client secrets on SQLite. */
 export function sqliteClientSecrets(c: SqliteConnection, writes: WriteProtocol<Tx>): ClientSecretStore {
@@ -19,11 +20,12 @@ export function sqliteClientSecrets(c: SqliteConnection, writes: WriteProtocol<T
     },
 
     async getClientSecret(id: string): Promise<ClientSecretRecord | null> {
-      return c.db.select().from(t.clientSecrets).where(eq(t.clientSecrets.id, id)).get() ?? null
+      const row = c.db.select().from(t.clientSecrets).where(eq(t.clientSecrets.id, id)).get()
+      return row ? clientSecretRecord(row) : null
     },
 
     async listClientSecrets(appId: string): Promise<ClientSecretRecord[]> {
-      return c.db.select().from(t.clientSecrets).where(eq(t.clientSecrets.appId, appId)).orderBy(asc(t.clientSecrets.createdAt), asc(t.clientSecrets.id)).all()
+      return c.db.select().from(t.clientSecrets).where(eq(t.clientSecrets.appId, appId)).orderBy(asc(t.clientSecrets.createdAt), asc(t.clientSecrets.id)).all().map(clientSecretRecord)
     },
 
     revokeClientSecret(id: string, at: number, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean> {

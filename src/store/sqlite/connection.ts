@@ -15,8 +15,6 @@ export type Db = BetterSQLite3Database<typeof t>
 export type Tx = BaseSQLiteDatabase<'sync', Database.RunResult, typeof t>
 export type Params = (string | number)[]
 
-export { TOKEN_COLUMNS }
-
 export class SqliteConnection {
   readonly sqlite: Database.Database
   readonly db: Db

@@ -4,12 +4,13 @@ import type { ScopeStore } from '../../domain/ports.js'
 import * as t from '../sqlite-schema.js'
 import type { WriteProtocol } from '../write-protocol.js'
 import type { SqliteConnection, Tx } from './connection.js'
+import { scopeRecord } from '../records.js'
 
 /** The scope catalogue on SQLite. */
 export function sqliteScopes(c: SqliteConnection, writes: WriteProtocol<Tx>): ScopeStore {
   return {
     async listScopes(): Promise<ScopeRecord[]> {
-      return c.db.select().from(t.scopes).orderBy(asc(t.scopes.name)).all()
+      return c.db.select().from(t.scopes).orderBy(asc(t.scopes.name)).all().map(scopeRecord)
     },
 
     insertScope(scope: ScopeRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean> {

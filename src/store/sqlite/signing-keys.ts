@@ -6,13 +6,14 @@ import * as t from '../sqlite-schema.js'
 import { KeyWriteRefused } from '../store.js'
 import type { WriteProtocol } from '../write-protocol.js'
 import type { SqliteConnection, Tx } from './connection.js'
+import { signingKeyRecord } from '../records.js'
 
 /** Signing keys on SQLite. */
 export function sqliteSigningKeys(c: SqliteConnection, writes: WriteProtocol<Tx>): SigningKeyStore {
   const markSealed = (tx: Tx): void => void tx.insert(t.meta).values({ key: KEYS_SEALED_META, value: '1' }).onConflictDoNothing().run()
   return {
     async listSigningKeys(): Promise<SigningKeyRecord[]> {
-      return c.db.select().from(t.signingKeys).orderBy(asc(t.signingKeys.createdAt), asc(t.signingKeys.kid)).all()
+      return c.db.select().from(t.signingKeys).orderBy(asc(t.signingKeys.createdAt), asc(t.signingKeys.kid)).all().map(signingKeyRecord)
     },
 
     insertSigningKey(key: SigningKeyRecord, retireAfter: number, audit: AuditEventInput, emergency?: { at: number; reason: string }, guard?: WriteGuard): Promise<string[]> {

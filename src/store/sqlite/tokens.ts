@@ -1,15 +1,14 @@
 import { eq } from 'drizzle-orm'
-import type { AuditEventInput, CloseScopes, Page, Position, RotatedEnd, TokenFilter, TokenRecord, WriteGuard } from '../../domain/model.js'
+import { rotatedKey, type AuditEventInput, type CloseScopes, type Page, type Position, type RotatedEnd, type TokenFilter, type TokenRecord, type WriteGuard } from '../../domain/model.js'
 import type { TokenStore } from '../../domain/ports.js'
 import { narrowFamily } from '../narrow-family.js'
 import { page } from '../page.js'
 import * as t from '../sqlite-schema.js'
 import { tokenConditions } from '../token-conditions.js'
 import { revokeFamilySql, selectFamilySql } from '../token-family-sql.js'
-import { rotatedKey } from '../../domain/model.js'
 import type { WriteProtocol } from '../write-protocol.js'
-import { TOKEN_COLUMNS, type Params, type SqliteConnection, type Tx } from './connection.js'
-import { tokenFromRow } from './rows.js'
+import type { Params, SqliteConnection, Tx } from './connection.js'
+import { TOKEN_COLUMNS, tokenFromRow } from './rows.js'
 
 /** Tokens on SQLite. */
 export function sqliteTokens(c: SqliteConnection, writes: WriteProtocol<Tx>): TokenStore {

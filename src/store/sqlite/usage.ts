@@ -4,6 +4,7 @@ import type { UsageStore } from '../../domain/ports.js'
 import * as t from '../sqlite-schema.js'
 import type { WriteProtocol } from '../write-protocol.js'
 import type { SqliteConnection, Tx } from './connection.js'
+import { usageRecord } from '../records.js'
 
 /** Usage counts on SQLite: bookkeeping, written without an audit event. */
 export function sqliteUsage(c: SqliteConnection, writes: WriteProtocol<Tx>): UsageStore {
@@ -38,16 +39,16 @@ export function sqliteUsage(c: SqliteConnection, writes: WriteProtocol<Tx>): Usa
 
     async listNeeds(tokenIds: readonly string[]): Promise<ScopeUsage[]> {
       if (tokenIds.length === 0) return []
-      return c.db.select().from(t.tokenScopeNeeds).where(inArray(t.tokenScopeNeeds.tokenId, [...tokenIds])).all()
+      return c.db.select().from(t.tokenScopeNeeds).where(inArray(t.tokenScopeNeeds.tokenId, [...tokenIds])).all().map(usageRecord)
     },
 
     async getUsage(tokenId: string): Promise<ScopeUsage[]> {
-      return c.db.select().from(t.tokenScopeUsage).where(eq(t.tokenScopeUsage.tokenId, tokenId)).orderBy(asc(t.tokenScopeUsage.scope)).all()
+      return c.db.select().from(t.tokenScopeUsage).where(eq(t.tokenScopeUsage.tokenId, tokenId)).orderBy(asc(t.tokenScopeUsage.scope)).all().map(usageRecord)
     },
 
     async listUsage(tokenIds: readonly string[]): Promise<ScopeUsage[]> {
       if (tokenIds.length === 0) return []
-      return c.db.select().from(t.tokenScopeUsage).where(inArray(t.tokenScopeUsage.tokenId, [...tokenIds])).all()
+      return c.db.select().from(t.tokenScopeUsage).where(inArray(t.tokenScopeUsage.tokenId, [...tokenIds])).all().map(usageRecord)
     },
   }
 }

@@ -10,6 +10,7 @@ import * as t from '../sqlite-schema.js'
 import type { Step, WriteDialect } from '../write-protocol.js'
 import type { SqliteConnection, Tx } from './connection.js'
 import { appFromRow, tokenFromRow } from './rows.js'
+import { clientSecretRecord, signingKeyRecord } from '../records.js'
 
 interface PendingWrite {
   /** Runs the write in a savepoint of the batch's transaction, keeping its outcome. */
@@ -83,8 +84,8 @@ export class SqliteWriteDialect implements WriteDialect<Tx> {
     return {
       tokens,
       apps,
-      clientSecrets: some(guard.clientSecrets, (ids) => tx.select().from(t.clientSecrets).where(inArray(t.clientSecrets.id, ids)).all(), (r) => r.id),
-      signingKeys: some(guard.signingKeys, (ids) => tx.select().from(t.signingKeys).where(inArray(t.signingKeys.kid, ids)).all(), (r) => r.kid),
+      clientSecrets: some(guard.clientSecrets, (ids) => tx.select().from(t.clientSecrets).where(inArray(t.clientSecrets.id, ids)).all().map(clientSecretRecord), (r) => r.id),
+      signingKeys: some(guard.signingKeys, (ids) => tx.select().from(t.signingKeys).where(inArray(t.signingKeys.kid, ids)).all().map(signingKeyRecord), (r) => r.kid),
       meta: new Map((guard.meta?.length ? tx.select().from(t.meta).where(inArray(t.meta.key, [...guard.meta])).all() : []).map((r) => [r.key, r.value])),
     }
   }
