@@ -18,6 +18,8 @@ import type { Logger } from './logger.js'
 import { redactSecrets } from './text.js'
 import { auditKeyOf } from './store/audit-hash.js'
 import { displayDb, openStore } from './store/open-store.js'
+
+export { displayDb }
 import type { Store } from './domain/ports.js'
 import { keyRingFor, type KeyRing } from './tokens/key-ring.js'
 import { masterKeyBytes } from './tokens/seal-private-key.js'

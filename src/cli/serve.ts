@@ -2,7 +2,7 @@ import { loadConfig } from '../config.js'
 import { createLogger } from '../logger.js'
 import { createScopeward } from '../scopeward.js'
 import { ScopewardError } from '../errors.js'
-import { displayDb } from '../store/open-store.js'
+import { displayDb } from '../compose.js'
 import { redactSecrets } from '../text.js'
 import type { CliIo } from './io.js'
 

@@ -1,4 +1,4 @@
-import type { ClientSecretRecord } from '../store/store.js'
+import type { ClientSecretRecord } from './model.js'
 import { administeredApp } from './apps.js'
 import type { Actor } from './actor.js'
 import type { Domain } from './context.js'

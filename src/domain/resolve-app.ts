@@ -1,5 +1,5 @@
 import { ScopewardError, notFound } from '../errors.js'
-import type { AppRecord } from '../store/store.js'
+import type { AppRecord } from './model.js'
 import { visibleApp } from './apps.js'
 import type { Actor } from './actor.js'
 import type { Domain } from './context.js'

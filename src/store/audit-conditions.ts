@@ -1,5 +1,5 @@
 import { and, eq, gte, lt, type Column, type SQL } from 'drizzle-orm'
-import type { AuditFilter } from './store.js'
+import type { AuditFilter } from '../domain/model.js'
 
 /** The audit log filter over either dialect's `audit_events` columns (filters AND together; `to` is exclusive). */
 export function auditConditions(c: { appId: Column; actor: Column; action: Column; target: Column; at: Column }, f: AuditFilter): SQL | undefined {

@@ -1,4 +1,4 @@
-import type { Store } from './store.js'
+import type { Store } from '../domain/ports.js'
 
 const POSTGRES_URL = /^postgres(ql)?:\/\//
 

@@ -10,28 +10,3 @@ export class KeyWriteRefused extends ScopewardError {
   }
 }
 
-// Transitional (issue 12): re-exports for branches written against the old location while they are
-// merged. Import from domain/model.js and domain/ports.js instead; the lead removes these after the merge.
-export type {
-  AppChanges,
-  AppRecord,
-  AuditEventInput,
-  AuditEventRecord,
-  AuditFilter,
-  ClientSecretRecord,
-  GuardRows,
-  Page,
-  Position,
-  ScopeRecord,
-  ScopeUsage,
-  SigningKeyRecord,
-  SigningKeyStatus,
-  StoreChange,
-  TokenFilter,
-  TokenKind,
-  TokenRecord,
-  TokenStatus,
-  WriteGuard,
-} from '../domain/model.js'
-export { isPlaintextKey, KEYS_SEALED_META, rotatedKey } from '../domain/model.js'
-export type { Store } from '../domain/ports.js'

@@ -1,4 +1,4 @@
-import type { TokenFilter } from './store.js'
+import type { TokenFilter } from '../domain/model.js'
 
 /** How a dialect writes a bound parameter and the "token was granted this scope" test. */
 export interface Dialect {
