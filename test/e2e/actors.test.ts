@@ -40,7 +40,7 @@ describe('every audit event names its actor', () => {
       const issued = await runCli({}, 'token', 'issue', '--db', db, '--scope', 'tokens:read', '--json')
       assert.equal(issued.code, 0, issued.stderr)
       const tokenId = JSON.parse(issued.stdout).id as string
-      const domain = await (await composeCommandDomain(loadConfig({ db }, {}))).domain
+      const domain = (await composeCommandDomain(loadConfig({ db }, {}))).domain
       try {
         const events = await auditOf(domain)
         const issue = events.find((e) => e.action === 'token.issue')
@@ -92,7 +92,7 @@ describe('a client secret acts through its grant only', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'scopeward-actors-'))
-    domain = await (await composeCommandDomain(loadConfig({ db: join(dir, 'domain.db') }, {}), { create: true })).domain
+    domain = (await composeCommandDomain(loadConfig({ db: join(dir, 'domain.db') }, {}), { create: true })).domain
     rootTokenId = (await initialize(domain, operatorCall())).token.id
     appId = (await createApp(domain, operatorCall(), { name: 'client app', allowedScopes: ['tokens:read', 'tokens:write'] })).id
     const secret = await createClientSecret(domain, operatorCall(), appId)
