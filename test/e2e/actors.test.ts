@@ -37,9 +37,9 @@ describe('every audit event names its actor', () => {
     try {
       const init = await runCli({}, 'init', '--db', db, '--json')
       assert.equal(init.code, 0, init.stderr)
-      const issued = await runCli({}, 'token', 'issue', '--db', db, '--scope', 'tokens:read', '--json')
+      const issued = await runCli({}, 'token', 'issue', '--db', db, '--name', 'actor-test', '--scope', 'tokens:read', '--json')
       assert.equal(issued.code, 0, issued.stderr)
-      const tokenId = JSON.parse(issued.stdout).id as string
+      const tokenId = (JSON.parse(issued.stdout) as { token: { id: string } }).token.id
       const domain = (await composeCommandDomain(loadConfig({ db }, {}))).domain
       try {
         const events = await auditOf(domain)
