@@ -69,7 +69,13 @@ const SERVERS: ServerDef[] = [
   { key: 'M', file: 'scopeward-opaque.ts', db: 'big', what: 'Scopeward, opaque token, 1,000,000 tokens in the database' },
   { key: 'A2', file: 'apollo.ts', db: 'small', what: 'A again, separate process, measured last in each round (A/A control, bracket)' },
   { key: 'P1', file: 'scopeward-opaque.ts', db: 'pg', what: 'S on PostgreSQL 15 (same list query, opaque token, 10k tokens), one server process' },
-  { key: 'P2', file: 'scopeward-opaque.ts', db: 'pg', instances: 2, what: 'two S processes on the same PostgreSQL database, load split: 2 autocannon × half the connections, concurrently' },
+  {
+    key: 'P2',
+    file: 'scopeward-opaque.ts',
+    db: 'pg',
+    instances: 2,
+    what: 'two S processes on the same PostgreSQL database, load split: 2 autocannon × half the connections, concurrently',
+  },
 ]
 
 interface RunDef {
@@ -98,7 +104,12 @@ interface ServerInfo {
   [k: string]: unknown
 }
 
-const gql = (info: ServerInfo, query: string): RequestSpec => ({ path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', authorization: info.authHeader as string }, body: JSON.stringify({ query }) })
+const gql = (info: ServerInfo, query: string): RequestSpec => ({
+  path: '/graphql',
+  method: 'POST',
+  headers: { 'content-type': 'application/json', authorization: info.authHeader as string },
+  body: JSON.stringify({ query }),
+})
 const LIST_FIELDS = 'edges { node { id name scopes createdAt expiresAt app { id name } } }'
 const RUNS: RunDef[] = [
   { key: 'A', server: 'A', kind: 'http', what: SERVERS[0]!.what },
@@ -114,7 +125,15 @@ const RUNS: RunDef[] = [
   { key: 'S-viewer', server: 'S', kind: 'http', scale: true, what: 'token check over HTTP: { viewer { id } }, 10k tokens', request: (i) => gql(i, '{ viewer { id } }') },
   { key: 'M-viewer', server: 'M', kind: 'http', scale: true, what: 'token check over HTTP: { viewer { id } }, 1M tokens', request: (i) => gql(i, '{ viewer { id } }') },
   { key: 'M-list', server: 'M', kind: 'http', scale: true, connections: 1, what: 'list query, first page, 1M tokens, 1 connection (unloaded latency)' },
-  { key: 'M-deep', server: 'M', kind: 'http', scale: true, connections: 1, what: 'list query after 900,000 rows (cursor), 1M tokens, 1 connection', request: (i) => gql(i, `{ tokens(first: 20, after: "${i.deepCursor}") { ${LIST_FIELDS} } }`) },
+  {
+    key: 'M-deep',
+    server: 'M',
+    kind: 'http',
+    scale: true,
+    connections: 1,
+    what: 'list query after 900,000 rows (cursor), 1M tokens, 1 connection',
+    request: (i) => gql(i, `{ tokens(first: 20, after: "${i.deepCursor}") { ${LIST_FIELDS} } }`),
+  },
   { key: 'S-auth', server: 'S', kind: 'authbench', scale: true, what: 'in-process authenticate() over random seeded tokens, 10k tokens' },
   { key: 'M-auth', server: 'M', kind: 'authbench', scale: true, what: 'in-process authenticate() over random seeded tokens, 1M tokens' },
   { key: 'A2', server: 'A2', kind: 'http', what: SERVERS[9]!.what },
@@ -126,7 +145,12 @@ class Child {
   info!: ServerInfo
   #seq = 0
   #waiting = new Map<number, (msg: any) => void>()
-  constructor(readonly def: ServerDef, readonly dbFile: string, readonly count: number, readonly extraFlags: string[] = []) {}
+  constructor(
+    readonly def: ServerDef,
+    readonly dbFile: string,
+    readonly count: number,
+    readonly extraFlags: string[] = [],
+  ) {}
 
   async start(): Promise<ServerInfo> {
     const args = ['--import', 'tsx', '--min-semi-space-size=16', ...this.extraFlags, join(BENCH, 'servers', this.def.file), '--db', this.dbFile]
@@ -244,7 +268,10 @@ function pgBackendTicks(db: string): Map<number, number> {
 }
 /** Foreign CPU (cores) during a run: machine busy minus the server processes, this orchestrator and (P variants) the bench database's backends, whose ticks are returned too. */
 function foreignMeter(pids: number[], pgDb: string | null = null) {
-  const t0 = Date.now(), m0 = machineBusyTicks(), s0 = pids.map((p) => procTicks(p)), o0 = procTicks('self')
+  const t0 = Date.now(),
+    m0 = machineBusyTicks(),
+    s0 = pids.map((p) => procTicks(p)),
+    o0 = procTicks('self')
   const d0 = pgDb ? pgBackendTicks(pgDb) : new Map<number, number>()
   return () => {
     const secs = (Date.now() - t0) / 1000
@@ -291,13 +318,37 @@ async function measure(run: RunDef, group: Child[], round: number): Promise<Samp
     const foreign = foreignMeter([child.proc.pid!])
     const r = (await child.call({ type: 'task', name: 'run', ms: SCALE_DURATION * 1000 })).result
     const s = await child.call({ type: 'stats' })
-    return { round, key: run.key, rps: r.perSec, p50: NaN, p99: NaN, mean: 1000 / r.perSec, cpuUsPerReq: r.cpuUsPerOp, hwmMiB: s.hwmKb / 1024, foreign: foreign().cores, ok: r.ops, bad: 0 }
+    return {
+      round,
+      key: run.key,
+      rps: r.perSec,
+      p50: NaN,
+      p99: NaN,
+      mean: 1000 / r.perSec,
+      cpuUsPerReq: r.cpuUsPerOp,
+      hwmMiB: s.hwmKb / 1024,
+      foreign: foreign().cores,
+      ok: r.ops,
+      bad: 0,
+    }
   }
   if (run.kind === 'authbench') {
     const foreign = foreignMeter([child.proc.pid!])
     const r = (await child.call({ type: 'task', name: 'authbench', ms: QUICK ? 500 : 1500 })).result
     const s = await child.call({ type: 'stats' })
-    return { round, key: run.key, rps: 1e6 / r.usPerOp, p50: NaN, p99: NaN, mean: r.usPerOp / 1000, cpuUsPerReq: r.cpuUsPerOp, hwmMiB: s.hwmKb / 1024, foreign: foreign().cores, ok: r.ops, bad: 0 }
+    return {
+      round,
+      key: run.key,
+      rps: 1e6 / r.usPerOp,
+      p50: NaN,
+      p99: NaN,
+      mean: r.usPerOp / 1000,
+      cpuUsPerReq: r.cpuUsPerOp,
+      hwmMiB: s.hwmKb / 1024,
+      foreign: foreign().cores,
+      ok: r.ops,
+      bad: 0,
+    }
   }
   const seconds = run.scale ? SCALE_DURATION : DURATION
   const pgDb = SERVERS.find((d) => d.key === run.server)?.db === 'pg' ? pgDbName : null
@@ -380,7 +431,10 @@ async function profile(serverKey: string, small: string, big: string, tmp: strin
     .sort((a, b) => statSync(b).size - statSync(a).size)[0]!
   const md = summarizeProfile(newest, ROOT)
   const out = join(dir, 'summary.md')
-  writeFileSync(out, `# CPU profile of ${def.key} (${def.what})\n\n${(r['2xx'] / seconds).toFixed(0)} req/s, ${(s.cpuUs / r['2xx']).toFixed(0)} CPU µs/req under the profiler; ${seconds} s of load after ${WARMUP} s warm-up; ${newest}\n\n${md}`)
+  writeFileSync(
+    out,
+    `# CPU profile of ${def.key} (${def.what})\n\n${(r['2xx'] / seconds).toFixed(0)} req/s, ${(s.cpuUs / r['2xx']).toFixed(0)} CPU µs/req under the profiler; ${seconds} s of load after ${WARMUP} s warm-up; ${newest}\n\n${md}`,
+  )
   console.log(md)
   console.log(`written ${out}`)
 }
@@ -457,17 +511,18 @@ async function main() {
     const active = runs.filter((r) => byKey.has(r.server))
 
     // Correctness: one request of each HTTP run must answer 200 without GraphQL errors (and the deep page must start at row 900,000).
-    for (const r of active.filter((x) => x.kind === 'http')) for (const child of byKey.get(r.server)!) {
-      const spec = r.request ? r.request(child.info) : child.info.request!
-      const res = await fetch(`http://127.0.0.1:${child.info.port}${spec.path}`, { method: spec.method, headers: spec.headers, body: spec.body })
-      const text = await res.text()
-      if (res.status !== 200 || text.includes('"errors"')) throw new Error(`${r.key}: check request answered ${res.status} ${text.slice(0, 300)}`)
-      if (r.key === 'M-deep' && !text.includes(`"id":"${seedId(900_000)}"`)) throw new Error(`M-deep: first row is not seeded row 900,000: ${text.slice(0, 200)}`)
-      if (r.key.endsWith('list') || ['S', 'A', 'P1', 'P2'].includes(r.key)) {
-        const edges = (JSON.parse(text) as { data: { tokens: { edges: unknown[] } } }).data.tokens.edges
-        if (edges.length !== 20) throw new Error(`${r.key}: ${edges.length} edges, expected 20`)
+    for (const r of active.filter((x) => x.kind === 'http'))
+      for (const child of byKey.get(r.server)!) {
+        const spec = r.request ? r.request(child.info) : child.info.request!
+        const res = await fetch(`http://127.0.0.1:${child.info.port}${spec.path}`, { method: spec.method, headers: spec.headers, body: spec.body })
+        const text = await res.text()
+        if (res.status !== 200 || text.includes('"errors"')) throw new Error(`${r.key}: check request answered ${res.status} ${text.slice(0, 300)}`)
+        if (r.key === 'M-deep' && !text.includes(`"id":"${seedId(900_000)}"`)) throw new Error(`M-deep: first row is not seeded row 900,000: ${text.slice(0, 200)}`)
+        if (r.key.endsWith('list') || ['S', 'A', 'P1', 'P2'].includes(r.key)) {
+          const edges = (JSON.parse(text) as { data: { tokens: { edges: unknown[] } } }).data.tokens.edges
+          if (edges.length !== 20) throw new Error(`${r.key}: ${edges.length} edges, expected 20`)
+        }
       }
-    }
 
     // Warm-up: each HTTP server under load, sequentially (JIT needs ~10 s on this machine).
     for (const [key, group] of byKey) {
@@ -491,12 +546,18 @@ async function main() {
         const s = await measure(run, byKey.get(run.server)!, round)
         samples.push(s)
         const extra = `${s.dbCpuUsPerReq !== undefined ? `  pg backends ${fmt(s.dbCpuUsPerReq)} µs/req` : ''}${s.perInstanceRps ? `  per instance ${s.perInstanceRps.map((x) => fmt(x)).join(' + ')} /s` : ''}`
-        console.log(`round ${round} ${run.key.padEnd(9)} ${fmt(s.rps).padStart(7)} /s  p50 ${fmt(s.p50)} p99 ${fmt(s.p99)} mean ${fmt(s.mean, 2)} ms  cpu ${fmt(s.cpuUsPerReq)} µs/req  hwm ${fmt(s.hwmMiB)} MiB  foreign ${fmt(s.foreign, 2)} cores${extra}${s.bad ? `  NON-2XX/ERRORS ${s.bad}` : ''}`)
+        console.log(
+          `round ${round} ${run.key.padEnd(9)} ${fmt(s.rps).padStart(7)} /s  p50 ${fmt(s.p50)} p99 ${fmt(s.p99)} mean ${fmt(s.mean, 2)} ms  cpu ${fmt(s.cpuUsPerReq)} µs/req  hwm ${fmt(s.hwmMiB)} MiB  foreign ${fmt(s.foreign, 2)} cores${extra}${s.bad ? `  NON-2XX/ERRORS ${s.bad}` : ''}`,
+        )
       }
     }
     // Peak RSS read by the orchestrator too (VmHWM of each server process at the end).
     const hwm = new Map<string, number[]>()
-    for (const [key, group] of byKey) hwm.set(key, group.map((c) => procStatusKb(c.proc.pid!, 'VmHWM') / 1024))
+    for (const [key, group] of byKey)
+      hwm.set(
+        key,
+        group.map((c) => procStatusKb(c.proc.pid!, 'VmHWM') / 1024),
+      )
 
     const report = buildReport(active, samples, skipped, hwm, seedInfo, Date.now() - started)
     console.log('\n' + report)
@@ -541,9 +602,19 @@ function buildReport(runs: RunDef[], samples: Sample[], skipped: Map<string, str
   const cmd = `NODE_ENV=production node --import tsx --min-semi-space-size=16 bench/run.ts ${process.argv.slice(2).join(' ')}`.trim()
   const lines: string[] = []
   lines.push(`Command: \`${cmd}\``, '')
-  lines.push(`Date ${new Date().toISOString()}, node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model}), load average at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}; wall time ${(ms / 1000).toFixed(0)} s.`)
-  lines.push(`${ROUNDS} round(s); ${DURATION} s per main run, ${SCALE_DURATION} s per scale run, ${WARMUP} s warm-up per server; autocannon ${CONNECTIONS} connections, pipelining 1, on 127.0.0.1; one server process per variant, NODE_ENV=production, --min-semi-space-size=16. Seeding: ${JSON.stringify(seedInfo)}.`, '')
-  lines.push('req/s = 2xx responses per second; p50/p99 = autocannon latency (ms, 1 ms resolution); CPU = server process user+sys per successful request (all threads); peak RSS = VmHWM of the server process at the end of the run; foreign CPU = cores used during the run by processes other than the server and the orchestrator (other sessions on this shared machine; anything well above ~0.1 means the run competed for the 2 cores). Each cell: median over rounds (min–max). "÷ bracket": ratio to the mean of the same round\'s A (first run) and A2 (last run).', '')
+  lines.push(
+    `Date ${new Date().toISOString()}, node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model}), load average at end ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}; wall time ${(ms / 1000).toFixed(0)} s.`,
+  )
+  lines.push(
+    `${ROUNDS} round(s); ${DURATION} s per main run, ${SCALE_DURATION} s per scale run, ${WARMUP} s warm-up per server; autocannon ${CONNECTIONS} connections, pipelining 1, on 127.0.0.1; one server process per variant, NODE_ENV=production, --min-semi-space-size=16. Seeding: ${JSON.stringify(seedInfo)}.`,
+    '',
+  )
+  lines.push(
+    'req/s = 2xx responses per second; p50/p99 = autocannon latency (ms, 1 ms resolution); CPU = server process user+sys per successful request (all threads); peak RSS = VmHWM of the server process at the end of the run; foreign CPU = cores used during the run by processes other than the server and the orchestrator (other sessions on this shared machine; anything well above ~0.1 means the run competed for the 2 cores). Each cell: median over rounds (min–max). "÷ bracket": ratio to the mean of the same round\'s A (first run) and A2 (last run).',
+    '',
+  )
   lines.push('| variant | what | req/s | p50 ms | p99 ms | mean ms | server CPU µs/req | req/s ÷ bracket | CPU/req ÷ bracket | peak RSS MiB | foreign CPU (cores) | non-2xx |')
   lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
   for (const run of runs) {
@@ -551,7 +622,10 @@ function buildReport(runs: RunDef[], samples: Sample[], skipped: Map<string, str
     const unit = run.kind === 'raw' ? ' (inserts/s)' : run.kind === 'authbench' ? ' (checks/s, 1 in flight)' : ''
     const http = run.kind === 'http' && !run.scale
     lines.push(
-      `| ${run.key} | ${run.what}${unit} | ${range(s.map(rps))} | ${range(s.map((x) => x.p50))} | ${range(s.map((x) => x.p99))} | ${range(s.map(mean), 3)} | ${range(s.map(cpu))} | ${http ? range(ratio(run.key, 'bracket', rps), 2) : '–'} | ${http ? range(ratio(run.key, 'bracket', cpu), 2) : '–'} | ${(hwm.get(run.server) ?? [NaN]).map((x) => fmt(x)).join(' / ')} | ${range(s.map((x) => x.foreign), 2)} | ${s.reduce((a, x) => a + x.bad, 0)} |`,
+      `| ${run.key} | ${run.what}${unit} | ${range(s.map(rps))} | ${range(s.map((x) => x.p50))} | ${range(s.map((x) => x.p99))} | ${range(s.map(mean), 3)} | ${range(s.map(cpu))} | ${http ? range(ratio(run.key, 'bracket', rps), 2) : '–'} | ${http ? range(ratio(run.key, 'bracket', cpu), 2) : '–'} | ${(hwm.get(run.server) ?? [NaN]).map((x) => fmt(x)).join(' / ')} | ${range(
+        s.map((x) => x.foreign),
+        2,
+      )} | ${s.reduce((a, x) => a + x.bad, 0)} |`,
     )
   }
   for (const [key, why] of skipped) if (RUNS.find((r) => r.key === key)) lines.push(`| ${key} | SKIPPED: ${why} | | | | | | | | | | |`)
@@ -560,11 +634,17 @@ function buildReport(runs: RunDef[], samples: Sample[], skipped: Map<string, str
   // PostgreSQL variants: what the columns mean for them, backend CPU, per-instance split.
   const pgRuns = runs.filter((r) => SERVERS.find((d) => d.key === r.server)?.db === 'pg')
   if (pgRuns.length > 0) {
-    lines.push('PostgreSQL variants (P1, P2): a fresh database `scopeward_bench_<random>` (seeded by bench/seed-pg.ts with the same 10k tokens, dropped at the end), PostgreSQL on the same 2 cores. "server CPU" is the Scopeward process(es) only; the PostgreSQL backends serving the bench database are measured separately below and are excluded from "foreign CPU". P2 = two server processes on the same database, each driven by its own autocannon with half the connections, concurrently, for the same duration: req/s = sum of both; p50/p99 = the worse of the two instances\' percentiles (percentiles cannot be added); mean = mean weighted by each instance\'s responses; server CPU/req = both processes\' CPU ÷ both instances\' requests; peak RSS = each process (instance 1 / instance 2).', '')
+    lines.push(
+      'PostgreSQL variants (P1, P2): a fresh database `scopeward_bench_<random>` (seeded by bench/seed-pg.ts with the same 10k tokens, dropped at the end), PostgreSQL on the same 2 cores. "server CPU" is the Scopeward process(es) only; the PostgreSQL backends serving the bench database are measured separately below and are excluded from "foreign CPU". P2 = two server processes on the same database, each driven by its own autocannon with half the connections, concurrently, for the same duration: req/s = sum of both; p50/p99 = the worse of the two instances\' percentiles (percentiles cannot be added); mean = mean weighted by each instance\'s responses; server CPU/req = both processes\' CPU ÷ both instances\' requests; peak RSS = each process (instance 1 / instance 2).',
+      '',
+    )
     lines.push('| variant | PostgreSQL backend CPU µs/req | server + backend CPU µs/req | req/s per instance |', '| --- | ---: | ---: | --- |')
     for (const run of pgRuns) {
       const s = of(run.key)
-      const inst = s.filter((x) => x.perInstanceRps).map((x) => x.perInstanceRps!.map((v) => fmt(v)).join(' + ')).join('; ')
+      const inst = s
+        .filter((x) => x.perInstanceRps)
+        .map((x) => x.perInstanceRps!.map((v) => fmt(v)).join(' + '))
+        .join('; ')
       lines.push(`| ${run.key} | ${range(s.map((x) => x.dbCpuUsPerReq ?? NaN))} | ${range(s.map((x) => x.cpuUsPerReq + (x.dbCpuUsPerReq ?? NaN)))} | ${inst || '–'} |`)
     }
     lines.push('')
@@ -598,7 +678,9 @@ function buildReport(runs: RunDef[], samples: Sample[], skipped: Map<string, str
   lines.push(target('(info) list first page 1M ÷ 10k, server CPU/request', ratio('M-list', 'S', cpu), '<=', 1.2, skipNote('M-list')))
   lines.push(target('issueToken/s ÷ raw single-row inserts/s', ratio('W', 'RAW', rps), '>=', 0.7, skipNote('W')))
   const rssRatio = rss('M') / rss('A')
-  lines.push(target('peak RSS at 1M tokens (M) ÷ bare Apollo (A)', Number.isFinite(rssRatio) ? [rssRatio] : [], '<=', 1.5, 'M or A not run') + ` (${fmt(rss('M'))} vs ${fmt(rss('A'))} MiB)`)
+  lines.push(
+    target('peak RSS at 1M tokens (M) ÷ bare Apollo (A)', Number.isFinite(rssRatio) ? [rssRatio] : [], '<=', 1.5, 'M or A not run') + ` (${fmt(rss('M'))} vs ${fmt(rss('A'))} MiB)`,
+  )
   lines.push('')
 
   lines.push('Per round, req/s (÷ bracket):', '')

@@ -42,7 +42,9 @@ export async function seedPgRows(url: string, count: number): Promise<void> {
       [BENCH_APP_ID, JSON.stringify(BENCH_APP_SCOPES), now],
     )
     for (let start = 0; start < count; start += 1000) {
-      const ids: string[] = [], names: string[] = [], created: string[] = []
+      const ids: string[] = [],
+        names: string[] = [],
+        created: string[] = []
       for (let i = start; i < Math.min(count, start + 1000); i++) {
         ids.push(seedId(i))
         names.push(`seed token ${i}`)

@@ -56,7 +56,11 @@ async function gql(token: string, query: string, variables?: Record<string, unkn
   let key: string
   let body: any = null
   try {
-    const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) })
+    const res = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
+    })
     body = await res.json()
     key = String(res.status)
   } catch {
@@ -107,9 +111,16 @@ const growth = (rss.end - rss.warm) / rss.warm
 const mb = (kb: number) => `${(kb / 1024).toFixed(1)} MB`
 console.log(`soak: ${seconds} s, ${concurrency} concurrent clients, mix 60% reads / 15% issues / 10% revokes / 15% bad tokens`)
 console.log(`requests: ${total} (${Math.round(total / elapsed)} req/s)`)
-console.log(`by status: ${[...statuses].sort().map(([k, v]) => `${k}: ${v}`).join(', ')}`)
+console.log(
+  `by status: ${[...statuses]
+    .sort()
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(', ')}`,
+)
 console.log(`5xx: ${errors5xx}, network errors: ${networkErrors}`)
-console.log(`server RSS: start ${mb(rss.start)}, after warm-up (${warmupMs / 1000} s) ${mb(rss.warm)}, end ${mb(rss.end)}, peak ${mb(rss.peak)}; growth after warm-up ${(growth * 100).toFixed(1)}%`)
+console.log(
+  `server RSS: start ${mb(rss.start)}, after warm-up (${warmupMs / 1000} s) ${mb(rss.warm)}, end ${mb(rss.end)}, peak ${mb(rss.peak)}; growth after warm-up ${(growth * 100).toFixed(1)}%`,
+)
 console.log(`server exit after SIGTERM: ${exitCode}`)
 const failed = errors5xx > 0 || networkErrors > 0 || growth > 0.5 || exitCode !== 0
 console.log(failed ? 'FAIL' : 'PASS')

@@ -32,7 +32,9 @@ export function importGraph(root = SRC): ImportEdge[] {
     const { importedFiles } = ts.preProcessFile(text, true, true)
     return importedFiles.map(({ fileName }): ImportEdge => {
       if (!fileName.startsWith('.')) return { from: file, to: fileName, local: false }
-      const target = relative(root, resolve(root, dirname(file), fileName)).split('\\').join('/')
+      const target = relative(root, resolve(root, dirname(file), fileName))
+        .split('\\')
+        .join('/')
       return { from: file, to: target.replace(/\.js$/, '.ts'), local: true }
     })
   })
@@ -77,6 +79,8 @@ function sourceFilesOf(edges: readonly ImportEdge[]): string[] {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const edges = importGraph()
-  console.log(`Import graph of src/ between folders (import statements from the row's folder into the column's; ${sourceFiles().length} files, ${edges.filter((e) => e.local).length} local imports):\n`)
+  console.log(
+    `Import graph of src/ between folders (import statements from the row's folder into the column's; ${sourceFiles().length} files, ${edges.filter((e) => e.local).length} local imports):\n`,
+  )
   console.log(folderTable(edges))
 }

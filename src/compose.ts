@@ -177,6 +177,17 @@ export async function composeCommandDomain(config: Config, options: { create?: b
     }
     keys = ring
   }
-  const domain: Domain = Object.freeze({ store, catalogue, clock, policies, usage: commandUsage(store, clock), authFailures: new Map(), jwt: NO_JWT_ISSUER, jwtVerifier: NO_JWT_VERIFIER, keys, requestPolicies: [] })
+  const domain: Domain = Object.freeze({
+    store,
+    catalogue,
+    clock,
+    policies,
+    usage: commandUsage(store, clock),
+    authFailures: new Map(),
+    jwt: NO_JWT_ISSUER,
+    jwtVerifier: NO_JWT_VERIFIER,
+    keys,
+    requestPolicies: [],
+  })
   return { domain, auditKey, label, migrated, close: () => store.close() }
 }

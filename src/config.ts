@@ -83,7 +83,10 @@ export function loadConfig(flags: Partial<Record<'db' | 'port' | 'host', string>
     usageFlushMs: integer(env.SCOPEWARD_USAGE_FLUSH_MS, 'SCOPEWARD_USAGE_FLUSH_MS', DEFAULTS.usageFlushMs, 10, 3_600_000),
     maxTokenLifetimeMs: maxLifetime ? wrapDuration(maxLifetime, 'SCOPEWARD_MAX_TOKEN_LIFETIME') : null,
     maxJwtLifetimeMs: durationSetting(env.SCOPEWARD_MAX_JWT_LIFETIME, 'SCOPEWARD_MAX_JWT_LIFETIME', DEFAULTS.maxJwtLifetimeMs, 60_000, 24 * 3_600_000),
-    keyActivationDelayMs: env.SCOPEWARD_KEY_ACTIVATION_DELAY === 'PT0S' ? 0 : durationSetting(env.SCOPEWARD_KEY_ACTIVATION_DELAY, 'SCOPEWARD_KEY_ACTIVATION_DELAY', DEFAULTS.keyActivationDelayMs, 1000, 24 * 3_600_000),
+    keyActivationDelayMs:
+      env.SCOPEWARD_KEY_ACTIVATION_DELAY === 'PT0S'
+        ? 0
+        : durationSetting(env.SCOPEWARD_KEY_ACTIVATION_DELAY, 'SCOPEWARD_KEY_ACTIVATION_DELAY', DEFAULTS.keyActivationDelayMs, 1000, 24 * 3_600_000),
     cacheRefreshMs: integer(env.SCOPEWARD_CACHE_REFRESH_MS, 'SCOPEWARD_CACHE_REFRESH_MS', DEFAULTS.cacheRefreshMs, 100, 300_000),
     introspection: boolean(env.SCOPEWARD_INTROSPECTION, 'SCOPEWARD_INTROSPECTION', env.NODE_ENV !== 'production'),
     publicScopeRequirements: boolean(env.SCOPEWARD_PUBLIC_SCOPE_REQUIREMENTS, 'SCOPEWARD_PUBLIC_SCOPE_REQUIREMENTS', false),
@@ -130,7 +133,10 @@ function boolean(value: string | undefined, name: string, fallback: boolean): bo
 }
 
 function list(value: string | undefined, name: string, item: RegExp): ReadonlySet<string> {
-  const items = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+  const items = (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
   for (const i of items) if (!item.test(i)) throw invalid(name, `${JSON.stringify(i)} is not valid (comma-separated list)`)
   return new Set(items)
 }

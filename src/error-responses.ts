@@ -51,7 +51,15 @@ export function answerFor(error: unknown): ErrorAnswer {
     return { status: entry.status, code: error.code, message: error.message, extensions, headers: headersOf(error), expected: true, logCode: error.code }
   }
   if (error instanceof OperationTooLargeError) {
-    return { status: 400, code: 'GRAPHQL_VALIDATION_FAILED', message: redactSecrets(error.message), extensions: {}, headers: {}, expected: true, logCode: 'GRAPHQL_VALIDATION_FAILED' }
+    return {
+      status: 400,
+      code: 'GRAPHQL_VALIDATION_FAILED',
+      message: redactSecrets(error.message),
+      extensions: {},
+      headers: {},
+      expected: true,
+      logCode: 'GRAPHQL_VALIDATION_FAILED',
+    }
   }
   if (error instanceof ScopeDirectiveBuildError) return masked('SCOPE_DIRECTIVE_BUILD')
   return masked('INTERNAL_SERVER_ERROR')

@@ -10,7 +10,11 @@ import { redactSecrets } from './text.js'
  */
 export const ERROR_CODES = {
   UNAUTHENTICATED: { status: 401, surface: 'graphql', meaning: 'no valid token: missing where one is required, or malformed, unknown, expired, revoked, or of a disabled app' },
-  FORBIDDEN: { status: 403, surface: 'graphql', meaning: 'the token lacks a scope the field or operation requires (extensions.missingScopes names it), or may not act on that object' },
+  FORBIDDEN: {
+    status: 403,
+    surface: 'graphql',
+    meaning: 'the token lacks a scope the field or operation requires (extensions.missingScopes names it), or may not act on that object',
+  },
   BAD_USER_INPUT: { status: 400, surface: 'graphql', meaning: 'an argument is invalid; extensions.field names it' },
   NOT_FOUND: { status: 404, surface: 'graphql', meaning: 'the object does not exist or the caller may not see it (the same answer for both)' },
   CONFLICT: { status: 409, surface: 'graphql', meaning: 'a concurrent write changed what this one relied on; nothing was written, retry' },
@@ -31,7 +35,11 @@ export const ERROR_CODES = {
   unauthorized_client: { status: 400, surface: 'oauth', meaning: 'the client may not use this grant type' },
   unsupported_grant_type: { status: 400, surface: 'oauth', meaning: 'grant_type is neither client_credentials nor token exchange' },
   insufficient_scope: { status: 403, surface: 'oauth', meaning: 'the credential does not hold tokens:introspect (RFC 6750 §3.1)' },
-  rate_limited: { status: 429, surface: 'oauth', meaning: 'too many /oauth/token requests for this client, or too many failed authentications from this address (on /graphql too); retry after Retry-After' },
+  rate_limited: {
+    status: 429,
+    surface: 'oauth',
+    meaning: 'too many /oauth/token requests for this client, or too many failed authentications from this address (on /graphql too); retry after Retry-After',
+  },
 
   not_found: { status: 404, surface: 'http', meaning: 'no route for this path' },
   method_not_allowed: { status: 405, surface: 'http', meaning: 'the route exists, not for this method' },
@@ -46,7 +54,8 @@ export type AnyErrorCode = keyof typeof ERROR_CODES
 type CodeOf<S extends string> = { [K in AnyErrorCode]: (typeof ERROR_CODES)[K]['surface'] extends S ? K : never }[AnyErrorCode]
 
 /** Codes a domain error carries into a GraphQL answer. */
-export type ErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'BAD_USER_INPUT' | 'NOT_FOUND' | 'CONFLICT' | 'RATE_LIMITED' | 'INTERNAL_SERVER_ERROR' | 'BAD_REQUEST' | 'PAYLOAD_TOO_LARGE'
+export type ErrorCode =
+  'UNAUTHENTICATED' | 'FORBIDDEN' | 'BAD_USER_INPUT' | 'NOT_FOUND' | 'CONFLICT' | 'RATE_LIMITED' | 'INTERNAL_SERVER_ERROR' | 'BAD_REQUEST' | 'PAYLOAD_TOO_LARGE'
 /** RFC 6749 §5.2 codes of the token endpoint, plus what introspection, revocation and the throttles use. */
 export type OAuthErrorCode = CodeOf<'oauth'>
 /** Codes of errors that never reach a client as such. */

@@ -8,7 +8,12 @@ import type { Store } from './domain/ports.js'
  */
 export class Metrics {
   readonly registry = new Registry()
-  readonly requests = new Counter({ name: 'scopeward_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'] as const, registers: [this.registry] })
+  readonly requests = new Counter({
+    name: 'scopeward_http_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['route', 'status'] as const,
+    registers: [this.registry],
+  })
   readonly latency = new Histogram({
     name: 'scopeward_http_request_duration_seconds',
     help: 'HTTP request latency by route',
@@ -16,10 +21,30 @@ export class Metrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   })
-  readonly operations = new Counter({ name: 'scopeward_graphql_operations_total', help: 'GraphQL operations by type, first root field and outcome', labelNames: ['operation', 'outcome'] as const, registers: [this.registry] })
-  readonly authFailures = new Counter({ name: 'scopeward_auth_failures_total', help: 'Refused authentications by reason', labelNames: ['reason'] as const, registers: [this.registry] })
-  readonly denials = new Counter({ name: 'scopeward_authorization_denials_total', help: 'Fields denied by the scope directives, by schema coordinate', labelNames: ['field'] as const, registers: [this.registry] })
-  readonly rateLimited = new Counter({ name: 'scopeward_rate_limited_total', help: 'Requests answered 429, by limiter', labelNames: ['limiter'] as const, registers: [this.registry] })
+  readonly operations = new Counter({
+    name: 'scopeward_graphql_operations_total',
+    help: 'GraphQL operations by type, first root field and outcome',
+    labelNames: ['operation', 'outcome'] as const,
+    registers: [this.registry],
+  })
+  readonly authFailures = new Counter({
+    name: 'scopeward_auth_failures_total',
+    help: 'Refused authentications by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  })
+  readonly denials = new Counter({
+    name: 'scopeward_authorization_denials_total',
+    help: 'Fields denied by the scope directives, by schema coordinate',
+    labelNames: ['field'] as const,
+    registers: [this.registry],
+  })
+  readonly rateLimited = new Counter({
+    name: 'scopeward_rate_limited_total',
+    help: 'Requests answered 429, by limiter',
+    labelNames: ['limiter'] as const,
+    registers: [this.registry],
+  })
 
   constructor(store: Store, clock: () => number) {
     collectDefaultMetrics({ register: this.registry })
@@ -44,7 +69,16 @@ export class Metrics {
             const label = operation ? `${operation.operation} ${root && root.kind === 'Field' ? root.name.value : '?'}` : 'unparsed'
             const status = response.http.status ?? 200
             const codes = (errors ?? []).map((e) => e.extensions?.code)
-            const outcome = status >= 500 ? 'error' : status === 403 || codes.includes('FORBIDDEN') ? 'forbidden' : status === 401 ? 'unauthenticated' : codes.length > 0 ? 'partial_or_invalid' : 'ok'
+            const outcome =
+              status >= 500
+                ? 'error'
+                : status === 403 || codes.includes('FORBIDDEN')
+                  ? 'forbidden'
+                  : status === 401
+                    ? 'unauthenticated'
+                    : codes.length > 0
+                      ? 'partial_or_invalid'
+                      : 'ok'
             metrics.operations.inc({ operation: label, outcome })
             for (const e of errors ?? []) {
               const ext = e.extensions as { code?: string; coordinate?: string; denied?: { coordinate: string }[] } | undefined

@@ -51,7 +51,11 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
   const { catalogue, clock } = domain
   const engine = deps.directiveEngine ?? true
   const schema = engine
-    ? buildScopewardSchema({ catalogue, publicScopeRequirements: config.publicScopeRequirements, onAuthorized: (ctx, used, required) => ctx.principal && usage.record(ctx.principal.token.id, used, required) })
+    ? buildScopewardSchema({
+        catalogue,
+        publicScopeRequirements: config.publicScopeRequirements,
+        onAuthorized: (ctx, used, required) => ctx.principal && usage.record(ctx.principal.token.id, used, required),
+      })
     : buildUnguardedSchema()
   const metrics = config.metrics ? new Metrics(store, clock) : undefined
   const limits = abuseProtection(config.limits, { blockFieldSuggestions: !config.introspection })

@@ -10,11 +10,28 @@ import { drizzle } from 'drizzle-orm/better-sqlite3'
 import * as t from '../../src/store/sqlite-schema.js'
 
 export const typeDefs = /* GraphQL */ `
-  type App { id: ID! name: String! }
-  type Token { id: ID! name: String! scopes: [String!]! createdAt: String! expiresAt: String app: App! }
-  type TokenEdge { cursor: String! node: Token! }
-  type TokenConnection { edges: [TokenEdge!]! }
-  type Query { tokens(first: Int): TokenConnection! }
+  type App {
+    id: ID!
+    name: String!
+  }
+  type Token {
+    id: ID!
+    name: String!
+    scopes: [String!]!
+    createdAt: String!
+    expiresAt: String
+    app: App!
+  }
+  type TokenEdge {
+    cursor: String!
+    node: Token!
+  }
+  type TokenConnection {
+    edges: [TokenEdge!]!
+  }
+  type Query {
+    tokens(first: Int): TokenConnection!
+  }
 `
 
 type TokenRow = typeof t.tokens.$inferSelect
@@ -37,8 +54,16 @@ export function openData(file: string) {
     .orderBy(asc(t.tokens.createdAt), asc(t.tokens.id))
     .limit(sql.placeholder('limit'))
     .prepare()
-  const appById = db.select().from(t.apps).where(eq(t.apps.id, sql.placeholder('id'))).prepare()
-  const tokenById = db.select().from(t.tokens).where(eq(t.tokens.id, sql.placeholder('id'))).prepare()
+  const appById = db
+    .select()
+    .from(t.apps)
+    .where(eq(t.apps.id, sql.placeholder('id')))
+    .prepare()
+  const tokenById = db
+    .select()
+    .from(t.tokens)
+    .where(eq(t.tokens.id, sql.placeholder('id')))
+    .prepare()
   return { sqlite, tokensPage, appById, tokenById }
 }
 

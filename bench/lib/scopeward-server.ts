@@ -59,11 +59,21 @@ export async function startScopewardVariant(mode: Mode): Promise<void> {
     }
   }
   if (mode === 'introspect') {
-    const probe = await post(port, '/oauth/introspect', { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${token}` }, `token=${encodeURIComponent(opaque.secret)}`)
+    const probe = await post(
+      port,
+      '/oauth/introspect',
+      { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${token}` },
+      `token=${encodeURIComponent(opaque.secret)}`,
+    )
     if (probe.status === 404) info.skip = 'POST /oauth/introspect answered 404 (route not present in src/ at run time)'
     else if (probe.status !== 200 || !/"active"\s*:\s*true/.test(probe.text)) info.skip = `POST /oauth/introspect answered ${probe.status}: ${probe.text.slice(0, 200)}`
     else {
-      info.request = { path: '/oauth/introspect', method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${token}` }, body: `token=${encodeURIComponent(opaque.secret)}` }
+      info.request = {
+        path: '/oauth/introspect',
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${token}` },
+        body: `token=${encodeURIComponent(opaque.secret)}`,
+      }
     }
   }
   if (!info.request && !info.skip) {

@@ -47,7 +47,15 @@ const { url } = await startStandaloneServer(server, {
 })
 const port = Number(new URL(url).port)
 announce(
-  { port, request: { path: '/', method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${seedPlaintext(0)}` }, body: JSON.stringify({ query: LIST_QUERY }) } },
+  {
+    port,
+    request: {
+      path: '/',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${seedPlaintext(0)}` },
+      body: JSON.stringify({ query: LIST_QUERY }),
+    },
+  },
   {},
   () => server.stop(),
 )

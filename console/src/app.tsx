@@ -56,12 +56,28 @@ export function App() {
       .finally(() => setRestoring(false))
   }, [signOut])
 
-  if (restoring) return <main className="centered" aria-busy="true">Loading…</main>
-  if (!caller) return <SignIn reason={reason} onSignedIn={(c) => { setReason(null); setCaller(c) }} />
+  if (restoring)
+    return (
+      <main className="centered" aria-busy="true">
+        Loading…
+      </main>
+    )
+  if (!caller)
+    return (
+      <SignIn
+        reason={reason}
+        onSignedIn={(c) => {
+          setReason(null)
+          setCaller(c)
+        }}
+      />
+    )
 
   const page = pageOf(loc.pathname)
   const link = (to: string, label: string, current: boolean) => (
-    <a href={to} onClick={linkHandler(to)} aria-current={current ? 'page' : undefined}>{label}</a>
+    <a href={to} onClick={linkHandler(to)} aria-current={current ? 'page' : undefined}>
+      {label}
+    </a>
   )
   return (
     <>
@@ -79,7 +95,9 @@ export function App() {
         <span className="who">
           Signed in as <strong>{caller.viewer.name}</strong> ({caller.viewer.app.name})
         </span>
-        <button type="button" onClick={() => signOut(null)}>Sign out</button>
+        <button type="button" onClick={() => signOut(null)}>
+          Sign out
+        </button>
       </header>
       <main>
         {page === 'tokens' && <TokensPage caller={caller} />}
@@ -124,13 +142,25 @@ function SignIn({ reason, onSignedIn }: { reason: string | null; onSignedIn: (ca
   return (
     <main className="centered">
       <h1>Scopeward console</h1>
-      {reason && <p role="alert" className="notice">{reason}</p>}
+      {reason && (
+        <p role="alert" className="notice">
+          {reason}
+        </p>
+      )}
       <form onSubmit={submit} className="card signin">
         <label htmlFor="token">Token</label>
         <input id="token" type="password" autoComplete="off" spellCheck={false} value={value} onChange={(e) => setValue(e.target.value)} aria-describedby="token-help" />
-        <p id="token-help" className="help">Paste an API token (swt_… or a JWT). It is kept in this tab only, and forgotten when you sign out.</p>
-        {error && <p role="alert" className="error">{error}</p>}
-        <button type="submit" disabled={busy}>Sign in</button>
+        <p id="token-help" className="help">
+          Paste an API token (swt_… or a JWT). It is kept in this tab only, and forgotten when you sign out.
+        </p>
+        {error && (
+          <p role="alert" className="error">
+            {error}
+          </p>
+        )}
+        <button type="submit" disabled={busy}>
+          Sign in
+        </button>
       </form>
     </main>
   )

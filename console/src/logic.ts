@@ -117,7 +117,10 @@ export function sortTokens<T extends TokenRow>(rows: readonly T[], key: SortKey)
 /** A time for a table cell: the date and time in UTC, or a dash. */
 export function formatTime(iso: string | null | undefined): string {
   if (!iso) return '—'
-  return iso.replace('T', ' ').replace(/:\d\d\.\d+Z$/, ' UTC').replace(/:\d\dZ$/, ' UTC')
+  return iso
+    .replace('T', ' ')
+    .replace(/:\d\d\.\d+Z$/, ' UTC')
+    .replace(/:\d\dZ$/, ' UTC')
 }
 
 /** The console's pages, from a location path. */
@@ -160,6 +163,9 @@ export function trimDiff(current: readonly string[], kept: readonly string[]): {
   const now = new Set(current)
   return [
     ...[...now].sort().map((scope) => ({ scope, change: keep.has(scope) ? ('kept' as const) : ('removed' as const) })),
-    ...[...keep].filter((s) => !now.has(s)).sort().map((scope) => ({ scope, change: 'added' as const })),
+    ...[...keep]
+      .filter((s) => !now.has(s))
+      .sort()
+      .map((scope) => ({ scope, change: 'added' as const })),
   ]
 }

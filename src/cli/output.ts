@@ -80,7 +80,8 @@ export function renderTable(
     const total = () => widths.reduce((a, b) => a + b, 0) + gap * (widths.length - 1)
     while (total() > options.width) {
       let widest = -1
-      for (let i = 1; i < widths.length; i++) if ((widths[i] as number) > Math.max(headers[i]?.length ?? 0, 6) && (widest < 0 || (widths[i] as number) > (widths[widest] as number))) widest = i
+      for (let i = 1; i < widths.length; i++)
+        if ((widths[i] as number) > Math.max(headers[i]?.length ?? 0, 6) && (widest < 0 || (widths[i] as number) > (widths[widest] as number))) widest = i
       if (widest < 0) break
       widths[widest] = (widths[widest] as number) - 1
     }

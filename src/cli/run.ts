@@ -36,7 +36,17 @@ export function buildProgram(io: CliIo, writeErr: (text: string) => void): Comma
     for (const sub of command.commands) adopt(sub)
     return command
   }
-  for (const command of [...lifecycleCommands(io), tokenCommands(io), appCommands(io), scopeCommands(io), clientSecretCommands(io), keysCommands(io), auditCommands(io), reportCommand(io), completionCommand(io, () => program)]) {
+  for (const command of [
+    ...lifecycleCommands(io),
+    tokenCommands(io),
+    appCommands(io),
+    scopeCommands(io),
+    clientSecretCommands(io),
+    keysCommands(io),
+    auditCommands(io),
+    reportCommand(io),
+    completionCommand(io, () => program),
+  ]) {
     program.addCommand(adopt(command))
   }
   return program
@@ -74,7 +84,12 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
 }
 
 function firstLine(text: string): string {
-  return text.replace(/^error: /, '').split('\n').filter(Boolean)[0] ?? 'usage error'
+  return (
+    text
+      .replace(/^error: /, '')
+      .split('\n')
+      .filter(Boolean)[0] ?? 'usage error'
+  )
 }
 
 /** An error as `--json` prints it on stderr: `{"error": {"code", "message", "field"?, "details"?}}`. */

@@ -19,7 +19,9 @@ export async function serve(flags: { db?: string; port?: string; host?: string }
     throw new ScopewardError('INTERNAL_SERVER_ERROR', `cannot serve database ${displayDb(config.db)}: ${redactSecrets((error as Error)?.message ?? String(error))}`)
   })
   if (config.masterKey === null) {
-    io.stderr.write('WARNING: SCOPEWARD_MASTER_KEY is not set: the private signing keys are stored in plaintext (whoever reads the database can sign tokens) and the audit chain is unkeyed (whoever writes the database can rewrite it).\n')
+    io.stderr.write(
+      'WARNING: SCOPEWARD_MASTER_KEY is not set: the private signing keys are stored in plaintext (whoever reads the database can sign tokens) and the audit chain is unkeyed (whoever writes the database can rewrite it).\n',
+    )
   }
   if (app.rootToken) {
     io.stderr.write(`\nScopeward initialised ${displayDb(config.db)}.\nRoot token (shown once, store it now; it expires in 90 days):\n\n  ${app.rootToken}\n\n`)

@@ -82,12 +82,7 @@ export class OperationTooLargeError extends GraphQLError {
 const analyses = new WeakMap<ScopeMetadata, WeakMap<DocumentNode, Map<string, OperationAnalysis>>>()
 
 /** The cached analysis of one operation of `document` (WeakMap: Apollo reuses parsed documents). */
-export function analyzeOperation(
-  schema: GraphQLSchema,
-  metadata: ScopeMetadata,
-  document: DocumentNode,
-  operationName: string | null | undefined,
-): OperationAnalysis {
+export function analyzeOperation(schema: GraphQLSchema, metadata: ScopeMetadata, document: DocumentNode, operationName: string | null | undefined): OperationAnalysis {
   let byDocument = analyses.get(metadata)
   if (byDocument === undefined) analyses.set(metadata, (byDocument = new WeakMap()))
   let byName = byDocument.get(document)
@@ -98,12 +93,7 @@ export function analyzeOperation(
   return analysis
 }
 
-function analyze(
-  schema: GraphQLSchema,
-  metadata: ScopeMetadata,
-  document: DocumentNode,
-  operationName: string | null | undefined,
-): OperationAnalysis {
+function analyze(schema: GraphQLSchema, metadata: ScopeMetadata, document: DocumentNode, operationName: string | null | undefined): OperationAnalysis {
   const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)
   const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined
   // Client mistakes, answered 400 as Apollo answers an unknown operation name: a root type the
@@ -195,7 +185,15 @@ function analyze(
         }
         if (type === undefined || !(isObjectType(type) || isAbstractType(type))) continue
         const allowed = new Set(possibleTypes(schema, type))
-        walk(selectionSet, type, possible.filter((t) => allowed.has(t)), path, parentIndex, conds, next)
+        walk(
+          selectionSet,
+          type,
+          possible.filter((t) => allowed.has(t)),
+          path,
+          parentIndex,
+          conds,
+          next,
+        )
       }
     }
   }
@@ -210,11 +208,7 @@ function possibleTypes(schema: GraphQLSchema, type: GraphQLNamedType): readonly 
 }
 
 /** Adds the node's `@skip`/`@include`; null if a literal excludes it (it never runs). */
-function addConditions(
-  conditions: readonly Condition[],
-  directives: readonly DirectiveNode[] | undefined,
-  variables: Set<string>,
-): readonly Condition[] | null {
+function addConditions(conditions: readonly Condition[], directives: readonly DirectiveNode[] | undefined, variables: Set<string>): readonly Condition[] | null {
   if (directives === undefined || directives.length === 0) return conditions
   let result = conditions
   for (const d of directives) {

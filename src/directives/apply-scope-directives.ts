@@ -43,18 +43,13 @@ export function applyScopeDirectives(schema: GraphQLSchema, options: ScopeDirect
       }
       return wrapped
     },
-    [MapperKind.INTERFACE_FIELD]: (config, fieldName, typeName) =>
-      annotate(config, metadata, `${typeName}.${fieldName}`),
+    [MapperKind.INTERFACE_FIELD]: (config, fieldName, typeName) => annotate(config, metadata, `${typeName}.${fieldName}`),
   })
   attachMetadata(mapped, metadata)
   return mapped
 }
 
-function annotate<C extends { description?: string | null | undefined }>(
-  config: C,
-  metadata: ScopeMetadata,
-  coordinate: string,
-): C {
+function annotate<C extends { description?: string | null | undefined }>(config: C, metadata: ScopeMetadata, coordinate: string): C {
   const requirement = metadata.own.get(coordinate) ?? []
   if (requirement.length === 0) return config
   // "scope tokens:read" → "Requires scope: tokens:read"; "authentication" → "Requires authentication".

@@ -21,7 +21,6 @@ interface CachedResult {
   readonly deniedNodes: DeniedNodes
 }
 
-
 /**
  * Checks `document` (the selected operation, fragments, aliases, `@skip`/`@include` under
  * `variableValues`) against the caller of `contextValue`, and records the denied field nodes for

@@ -23,10 +23,7 @@ export class ScopeDirectiveBuildError extends Error {
   readonly problems: readonly BuildProblem[]
 
   constructor(problems: readonly BuildProblem[]) {
-    super(
-      `Invalid scope directives (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
-        problems.map((p) => `  ${p.coordinate}: ${p.message}`).join('\n'),
-    )
+    super(`Invalid scope directives (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` + problems.map((p) => `  ${p.coordinate}: ${p.message}`).join('\n'))
     this.name = 'ScopeDirectiveBuildError'
     this.problems = problems
   }

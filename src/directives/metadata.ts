@@ -1,12 +1,4 @@
-import {
-  getNamedType,
-  isInterfaceType,
-  isObjectType,
-  type FieldNode,
-  type GraphQLInterfaceType,
-  type GraphQLObjectType,
-  type GraphQLSchema,
-} from 'graphql'
+import { getNamedType, isInterfaceType, isObjectType, type FieldNode, type GraphQLInterfaceType, type GraphQLObjectType, type GraphQLSchema } from 'graphql'
 import { closureIndex, type ClosureIndex, type Implies } from './close-scopes.js'
 import type { DeniedField } from './errors.js'
 import { andRequirements, type Requirement } from './requirement.js'

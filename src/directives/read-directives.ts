@@ -20,13 +20,7 @@ const AUTHENTICATED = ['authenticated', 'federation__authenticated']
  * Reads `@requiresScope`, `@requiresScopes`, `@authenticated` and `@public` on one element,
  * from SDL or extensions, pushing every malformed use onto `problems` (and ignoring it).
  */
-export function readLocalRule(
-  schema: GraphQLSchema,
-  node: DirectableGraphQLObject,
-  coordinate: string,
-  declared: ReadonlySet<string> | null,
-  problems: BuildProblem[],
-): LocalRule {
+export function readLocalRule(schema: GraphQLSchema, node: DirectableGraphQLObject, coordinate: string, declared: ReadonlySet<string> | null, problems: BuildProblem[]): LocalRule {
   const parts: Requirement[] = []
   const before = problems.length
   const problem = (message: string): void => void problems.push({ coordinate, message })
@@ -80,12 +74,7 @@ function toDnf(value: unknown): Requirement | null {
 }
 
 /** A rule given in code (`options.rules`), checked as the same directive in SDL would be. */
-export function codeRule(
-  rule: 'public' | 'authenticated' | Requirement,
-  coordinate: string,
-  declared: ReadonlySet<string> | null,
-  problems: BuildProblem[],
-): LocalRule {
+export function codeRule(rule: 'public' | 'authenticated' | Requirement, coordinate: string, declared: ReadonlySet<string> | null, problems: BuildProblem[]): LocalRule {
   if (rule === 'public') return { requirement: null, isPublic: true, hasDirective: true }
   if (rule === 'authenticated') return { requirement: [[]], isPublic: false, hasDirective: true }
   const req = toDnf(rule)

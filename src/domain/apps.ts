@@ -37,7 +37,16 @@ export async function createApp(domain: Domain, call: Call, input: AppInput): Pr
     createdAt: domain.clock(),
     disabledAt: null,
   }
-  await domain.store.insertApp(app, auditEvent(domain, call, { action: 'app.create', target: app.id, appId: app.id, details: { name: app.name, allowedScopes: app.allowedScopes, maxTokenLifetimeMs: app.maxTokenLifetimeMs } }), callerGuard(domain, call.actor))
+  await domain.store.insertApp(
+    app,
+    auditEvent(domain, call, {
+      action: 'app.create',
+      target: app.id,
+      appId: app.id,
+      details: { name: app.name, allowedScopes: app.allowedScopes, maxTokenLifetimeMs: app.maxTokenLifetimeMs },
+    }),
+    callerGuard(domain, call.actor),
+  )
   return app
 }
 
@@ -63,7 +72,7 @@ async function updateOnce(domain: Domain, call: Call, id: string, input: AppInpu
     const requested = input.maxTokenLifetime === null ? null : parseDuration(input.maxTokenLifetime, 'maxTokenLifetime')
     // An app's own tokens may tighten its lifetime ceiling, never loosen or remove it: like the scope ceiling, it is set from above.
     if (!actsAcrossApps(call.actor) && app.maxTokenLifetimeMs !== null && (requested === null || requested > app.maxTokenLifetimeMs)) {
-      throw new ScopewardError('FORBIDDEN', 'only tokens of the root app can raise or remove an app\'s maxTokenLifetime', { field: 'maxTokenLifetime' })
+      throw new ScopewardError('FORBIDDEN', "only tokens of the root app can raise or remove an app's maxTokenLifetime", { field: 'maxTokenLifetime' })
     }
     changes.maxTokenLifetimeMs = requested
   }

@@ -33,7 +33,8 @@ export const MAX_BULK = 10_000
  */
 export async function revokeTokens(domain: Domain, call: Call, args: { filter: RevokeFilter; reason?: string | null; dryRun?: boolean | null }): Promise<BulkRevocationResult> {
   const f = args.filter
-  if (f.appId == null && f.scope == null && f.createdBefore == null && f.unusedFor == null && f.createdBy == null) throw badInput('filter', 'filter: give at least one of appId, scope, createdBefore, unusedFor, createdBy')
+  if (f.appId == null && f.scope == null && f.createdBefore == null && f.unusedFor == null && f.createdBy == null)
+    throw badInput('filter', 'filter: give at least one of appId, scope, createdBefore, unusedFor, createdBy')
   // A scope filter is a scope name; the reason is stored in the audit log: both obey the text rules.
   if (f.scope != null) assertScopeName(f.scope, 'filter.scope')
   const reason = optionalText(args.reason, 'reason', 500) ?? 'bulk revocation'
@@ -43,7 +44,12 @@ export async function revokeTokens(domain: Domain, call: Call, args: { filter: R
   const matched: TokenRecord[] = []
   let after: string | null = null
   for (;;) {
-    const page = await listTokens(domain, call.actor, { appId: f.appId, status: 'ACTIVE', first: 100, after }, { scope: f.scope ?? undefined, createdBefore, createdBy: f.createdBy ?? undefined })
+    const page = await listTokens(
+      domain,
+      call.actor,
+      { appId: f.appId, status: 'ACTIVE', first: 100, after },
+      { scope: f.scope ?? undefined, createdBefore, createdBy: f.createdBy ?? undefined },
+    )
     let rows = page.rows
     if (since !== undefined) {
       const usage = await domain.store.listUsage(rows.map((t) => t.id))
@@ -58,7 +64,13 @@ export async function revokeTokens(domain: Domain, call: Call, args: { filter: R
   const dryRun = args.dryRun ?? false
   if (dryRun || matched.length === 0) return { tokens: matched, revokedIds: [], dryRun }
   const audit = auditEvent(domain, call, { action: 'token.revoke_bulk', target: null, appId: bulkAppId(call, f.appId ?? null), details: { filter: f, reason } })
-  const revokedIds = await domain.store.revokeTokensCascade(matched.map((t) => t.id), domain.clock(), reason, audit, callerGuard(domain, call.actor))
+  const revokedIds = await domain.store.revokeTokensCascade(
+    matched.map((t) => t.id),
+    domain.clock(),
+    reason,
+    audit,
+    callerGuard(domain, call.actor),
+  )
   return { tokens: matched, revokedIds, dryRun }
 }
 

@@ -37,8 +37,21 @@ async function createSecretOnce(domain: Domain, call: Call, appId: string, scope
   const app = await administeredApp(domain, call.actor, appId)
   const ceiling = scopes != null ? checkRequestedScopes(domain, call.actor, app, scopes, 'scopes') : defaultCeiling(domain, call.actor, app)
   const generated = generateClientSecret()
-  const record: ClientSecretRecord = { id: generated.id, appId: app.id, secretHash: hashSecret(generated.secret), createdAt: domain.clock(), revokedAt: null, scopes: ceiling, createdBy: createdByOf(call.actor), lastUsedAt: null }
-  await domain.store.insertClientSecret(record, auditEvent(domain, call, { action: 'client_secret.create', target: record.id, appId: app.id, details: { scopes: ceiling } }), allOf(callerGuard(domain, call.actor), unchangedApp(app)))
+  const record: ClientSecretRecord = {
+    id: generated.id,
+    appId: app.id,
+    secretHash: hashSecret(generated.secret),
+    createdAt: domain.clock(),
+    revokedAt: null,
+    scopes: ceiling,
+    createdBy: createdByOf(call.actor),
+    lastUsedAt: null,
+  }
+  await domain.store.insertClientSecret(
+    record,
+    auditEvent(domain, call, { action: 'client_secret.create', target: record.id, appId: app.id, details: { scopes: ceiling } }),
+    allOf(callerGuard(domain, call.actor), unchangedApp(app)),
+  )
   return { record, secret: generated.plaintext }
 }
 
@@ -46,7 +59,8 @@ async function createSecretOnce(domain: Domain, call: Call, appId: string, scope
 function defaultCeiling(domain: Domain, actor: Actor, app: AppRecord): string[] {
   const allowed = domain.catalogue.close(app.allowedScopes)
   const ceiling = normalizeScopes([...grantableScopes(domain, actor)].filter((s) => allowed.has(s)))
-  if (ceiling.length === 0) throw badInput('scopes', `scopes: the calling token holds no scope app ${JSON.stringify(app.id)} allows, so a client secret it creates could grant nothing`)
+  if (ceiling.length === 0)
+    throw badInput('scopes', `scopes: the calling token holds no scope app ${JSON.stringify(app.id)} allows, so a client secret it creates could grant nothing`)
   return ceiling
 }
 
@@ -59,7 +73,12 @@ export async function revokeClientSecret(domain: Domain, call: Call, id: string)
   const app = record ? await domain.store.getApp(record.appId) : null
   if (!record || !app || !mayAdministerApp(call.actor, app)) throw notFound('client secret', id)
   if (record.revokedAt === null) {
-    await domain.store.revokeClientSecret(record.id, domain.clock(), auditEvent(domain, call, { action: 'client_secret.revoke', target: record.id, appId: app.id }), callerGuard(domain, call.actor))
+    await domain.store.revokeClientSecret(
+      record.id,
+      domain.clock(),
+      auditEvent(domain, call, { action: 'client_secret.revoke', target: record.id, appId: app.id }),
+      callerGuard(domain, call.actor),
+    )
   }
   return (await domain.store.getClientSecret(record.id)) as ClientSecretRecord
 }

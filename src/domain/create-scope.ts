@@ -29,7 +29,11 @@ export async function createScope(domain: Domain, call: Call, input: CreateScope
   assertHeld(implies, grantableScopes(domain, call.actor), 'a new scope may only imply scopes the calling token holds', 'implies')
   const scope: ScopeRecord = { name: input.name, description: requireText(input.description, 'description', 500), implies, builtIn: false, createdAt: domain.clock() }
   // Checked again inside the write: a concurrent declaration of the same name (here or on another instance) is a CONFLICT too.
-  const inserted = await domain.store.insertScope(scope, auditEvent(domain, call, { action: 'scope.create', target: scope.name, appId: null, details: { implies } }), callerGuard(domain, call.actor))
+  const inserted = await domain.store.insertScope(
+    scope,
+    auditEvent(domain, call, { action: 'scope.create', target: scope.name, appId: null, details: { implies } }),
+    callerGuard(domain, call.actor),
+  )
   await domain.catalogue.refresh()
   if (!inserted) throw taken()
   return scope

@@ -38,5 +38,10 @@ async function deriveOnce(domain: Domain, call: Call<TokenActor>, input: DeriveT
   const kind = input.kind ?? 'OPAQUE'
   const expiresAt = resolveExpiry(domain, { app, kind, expiresIn: input.expiresIn, parentExpiresAt: lifetimeEnd(domain, principal.token, principal.app), isDerived: true })
   const scopes = normalizeScopes(input.scopes)
-  return createToken(domain, call, { app, subject: principal.token.subject, name, kind, scopes, expiresAt, parentId: principal.token.id, ...(input.act ? { act: input.act } : {}) }, 'token.derive')
+  return createToken(
+    domain,
+    call,
+    { app, subject: principal.token.subject, name, kind, scopes, expiresAt, parentId: principal.token.id, ...(input.act ? { act: input.act } : {}) },
+    'token.derive',
+  )
 }

@@ -33,14 +33,19 @@ export function resolveExpiry(domain: Domain, request: ExpiryRequest): number | 
     return null
   }
   const explicit = request.expiresIn != null
-  let lifetime = explicit ? parseDuration(request.expiresIn as string, 'expiresIn') : request.kind === 'JWT' ? domain.policies.defaultJwtLifetimeMs : domain.policies.defaultOpaqueLifetimeMs
+  let lifetime = explicit
+    ? parseDuration(request.expiresIn as string, 'expiresIn')
+    : request.kind === 'JWT'
+      ? domain.policies.defaultJwtLifetimeMs
+      : domain.policies.defaultOpaqueLifetimeMs
   if (request.kind === 'JWT' && lifetime > domain.policies.maxJwtLifetimeMs && (limit === null || limit > domain.policies.maxJwtLifetimeMs)) {
     const cap = formatDuration(domain.policies.maxJwtLifetimeMs)
     if (explicit) throw badInput('expiresIn', `expiresIn: ${request.expiresIn} exceeds the maximum JWT lifetime of ${cap} (SCOPEWARD_MAX_JWT_LIFETIME)`, { maxTokenLifetime: cap })
     lifetime = domain.policies.maxJwtLifetimeMs
   }
   if (limit !== null && lifetime > limit) {
-    if (explicit) throw badInput('expiresIn', `expiresIn: ${request.expiresIn} exceeds the maximum token lifetime of ${formatDuration(limit)}`, { maxTokenLifetime: formatDuration(limit) })
+    if (explicit)
+      throw badInput('expiresIn', `expiresIn: ${request.expiresIn} exceeds the maximum token lifetime of ${formatDuration(limit)}`, { maxTokenLifetime: formatDuration(limit) })
     lifetime = limit
   }
   let expiresAt = now + lifetime

@@ -12,11 +12,24 @@ export const ROOT_APP_ID = 'root'
  * transaction, audited as `call`'s (the operator who ran `init` or started the server). The root
  * token expires like any other unless `noExpiry`. Refuses an initialised database.
  */
-export async function initialize(domain: Pick<Domain, 'store' | 'catalogue' | 'clock' | 'policies'>, call: Call, options: { noExpiry?: boolean } = {}): Promise<{ rootToken: string; token: TokenRecord }> {
+export async function initialize(
+  domain: Pick<Domain, 'store' | 'catalogue' | 'clock' | 'policies'>,
+  call: Call,
+  options: { noExpiry?: boolean } = {},
+): Promise<{ rootToken: string; token: TokenRecord }> {
   const now = domain.clock()
   const scopes: ScopeRecord[] = BUILT_IN_SCOPES.map((s) => ({ name: s.name, description: s.description, implies: [...s.implies], builtIn: true, createdAt: now }))
   const names = scopes.map((s) => s.name).sort()
-  const rootApp: AppRecord = { id: ROOT_APP_ID, name: 'root', description: 'The administrative app created at init', allowedScopes: names, maxTokenLifetimeMs: null, isRoot: true, createdAt: now, disabledAt: null }
+  const rootApp: AppRecord = {
+    id: ROOT_APP_ID,
+    name: 'root',
+    description: 'The administrative app created at init',
+    allowedScopes: names,
+    maxTokenLifetimeMs: null,
+    isRoot: true,
+    createdAt: now,
+    disabledAt: null,
+  }
   const token = rootTokenRecord(domain, names, options.noExpiry ?? false)
   const audit = auditEvent(domain, call, { action: 'instance.init', target: token.record.id, appId: ROOT_APP_ID })
   const created = await domain.store.initialize({ scopes, rootApp, rootToken: token.record, audit })

@@ -45,7 +45,10 @@ async function issueOnce(domain: Domain, call: Call, input: IssueTokenInput): Pr
   const kind = input.kind ?? 'OPAQUE'
   const name = requireText(input.name, 'name')
   const scopes = checkRequestedScopes(domain, actor, app, input.scopes, 'scopes')
-  const issuerEnd = issuerBinding(actor) !== null && actor.kind === 'token' ? { parentExpiresAt: lifetimeEnd(domain, actor.principal.token, actor.principal.app), isDerived: true, parentIs: 'issuer' as const } : {}
+  const issuerEnd =
+    issuerBinding(actor) !== null && actor.kind === 'token'
+      ? { parentExpiresAt: lifetimeEnd(domain, actor.principal.token, actor.principal.app), isDerived: true, parentIs: 'issuer' as const }
+      : {}
   const expiresAt = resolveExpiry(domain, { app, kind, expiresIn: input.expiresIn, noExpiry: input.noExpiry, ...issuerEnd })
   return createToken(domain, call, { app, subject, name, kind, scopes, expiresAt, parentId: null }, 'token.issue')
 }
@@ -89,7 +92,17 @@ function resolveSubject(actor: Actor, requested: string | null | undefined): str
 export async function createToken(
   domain: Domain,
   call: Call,
-  spec: { app: AppRecord; subject: string | null; name: string; kind: TokenKind; scopes: string[]; expiresAt: number | null; parentId: string | null; audience?: string; act?: Record<string, unknown> },
+  spec: {
+    app: AppRecord
+    subject: string | null
+    name: string
+    kind: TokenKind
+    scopes: string[]
+    expiresAt: number | null
+    parentId: string | null
+    audience?: string
+    act?: Record<string, unknown>
+  },
   action: string,
   guard: WriteGuard | null = null,
 ): Promise<IssuedToken> {
@@ -97,7 +110,10 @@ export async function createToken(
   // must never pass for an app. Checked here, where every issuing path meets (a subject inherited from a
   // token issued before the rule is refused too).
   if (spec.subject !== null && (spec.subject === 'root' || spec.subject.startsWith('app_'))) {
-    throw badInput('subject', `subject: ${JSON.stringify(spec.subject)} is reserved: "root" and names starting with "app_" are app ids, which sub uses for tokens without a subject`)
+    throw badInput(
+      'subject',
+      `subject: ${JSON.stringify(spec.subject)} is reserved: "root" and names starting with "app_" are app ids, which sub uses for tokens without a subject`,
+    )
   }
   const now = domain.clock()
   const opaque = generateOpaqueToken()
@@ -126,9 +142,22 @@ export async function createToken(
     action,
     target: token.id,
     appId: token.appId,
-    details: { name: token.name, kind: token.kind, scopes: token.scopes, expiresAt: token.expiresAt, subject: token.subject, parentId: token.parentId, ...(token.boundTo !== null ? { boundTo: token.boundTo } : {}) },
+    details: {
+      name: token.name,
+      kind: token.kind,
+      scopes: token.scopes,
+      expiresAt: token.expiresAt,
+      subject: token.subject,
+      parentId: token.parentId,
+      ...(token.boundTo !== null ? { boundTo: token.boundTo } : {}),
+    },
   })
-  const inserted = await domain.store.insertToken(token, audit, spec.parentId !== null || token.boundTo !== null ? now : undefined, allOf(callerGuard(domain, call.actor), unchangedApp(spec.app), guard))
+  const inserted = await domain.store.insertToken(
+    token,
+    audit,
+    spec.parentId !== null || token.boundTo !== null ? now : undefined,
+    allOf(callerGuard(domain, call.actor), unchangedApp(spec.app), guard),
+  )
   if (!inserted) throw new ScopewardError('UNAUTHENTICATED', 'the parent or issuing token is no longer active')
   const secret = spec.kind === 'JWT' ? await domain.jwt.sign(token, { audience: spec.audience, act: spec.act }) : opaque.plaintext
   return { token, secret }

@@ -104,7 +104,11 @@ function confine(actor: Actor, asked: { appId: string | undefined; subject: stri
 }
 
 /** Apps the caller may see, oldest first: every app across apps, else only its own. */
-export async function listApps(domain: Domain, actor: Actor, args: { first?: number | null; after?: string | null }): Promise<Page<AppRecord> & { totalCount: () => Promise<number> }> {
+export async function listApps(
+  domain: Domain,
+  actor: Actor,
+  args: { first?: number | null; after?: string | null },
+): Promise<Page<AppRecord> & { totalCount: () => Promise<number> }> {
   if (actor.kind === 'client') return { rows: [], hasNextPage: false, totalCount: async () => 0 }
   const appId = actor.kind === 'operator' || actor.principal.app.isRoot ? undefined : actor.principal.app.id
   const page = await domain.store.listApps({ appId, after: decodeCursor(args.after), limit: pageSize(args.first) })

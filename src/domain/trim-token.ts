@@ -34,7 +34,11 @@ export async function trimToken(
   return retryStale(() => trimOnce(domain, call, args))
 }
 
-async function trimOnce(domain: Domain, call: Call, args: { id: string; unusedFor?: string | null; dryRun?: boolean | null; allowUsageGaps?: boolean | null }): Promise<TrimResult> {
+async function trimOnce(
+  domain: Domain,
+  call: Call,
+  args: { id: string; unusedFor?: string | null; dryRun?: boolean | null; allowUsageGaps?: boolean | null },
+): Promise<TrimResult> {
   const token = await lookupToken(domain, args.id)
   if (!token || !maySeeToken(call.actor, token)) throw notFound('token', args.id)
   if ((await currentStatus(domain, token)) !== 'ACTIVE') throw badInput('id', `id: token ${JSON.stringify(args.id)} is not active`)
@@ -62,13 +66,26 @@ async function trimOnce(domain: Domain, call: Call, args: { id: string; unusedFo
       { usageGaps: usageGaps.map((g) => ({ from: new Date(g.from).toISOString(), to: new Date(g.to).toISOString() })) },
     )
   }
-  const audit = auditEvent(domain, call, { action: 'token.trim', target: token.id, appId: token.appId, details: { removedScopes: removed, keptScopes: kept, ...(usageGaps.length > 0 ? { usageGaps } : {}) } })
+  const audit = auditEvent(domain, call, {
+    action: 'token.trim',
+    target: token.id,
+    appId: token.appId,
+    details: { removedScopes: removed, keptScopes: kept, ...(usageGaps.length > 0 ? { usageGaps } : {}) },
+  })
   try {
-    await domain.store.narrowTokenScopes(token.id, kept, audit, (scopes) => domain.catalogue.close(scopes), allOf(callerGuard(domain, call.actor), unchangedToken(token), notRotated(token.id)))
+    await domain.store.narrowTokenScopes(
+      token.id,
+      kept,
+      audit,
+      (scopes) => domain.catalogue.close(scopes),
+      allOf(callerGuard(domain, call.actor), unchangedToken(token), notRotated(token.id)),
+    )
   } catch (error) {
     // A derived token would keep no scope at all: a token never ends ACTIVE with nothing (revoke it instead).
     if (!(error instanceof EmptiedTokensError)) throw error
-    throw badInput('id', `id: trimming ${JSON.stringify(args.id)} would leave derived tokens with no scope (${error.ids.join(', ')}); revoke them first`, { emptiedTokens: error.ids })
+    throw badInput('id', `id: trimming ${JSON.stringify(args.id)} would leave derived tokens with no scope (${error.ids.join(', ')}); revoke them first`, {
+      emptiedTokens: error.ids,
+    })
   }
   return { token: (await domain.store.getToken(token.id)) as TokenRecord, removedScopes: removed, keptScopes: kept, dryRun, usageGaps }
 }

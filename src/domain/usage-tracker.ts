@@ -96,20 +96,22 @@ export class UsageTracker implements UsageRecorder {
 
   /** Writes what has accumulated; flushes never overlap, and a failed batch is merged back for the next. */
   flush(): Promise<void> {
-    this.#flushing = this.#flushing.catch(() => undefined).then(async () => {
-      if (this.#used.size === 0 && this.#needed.size === 0) return
-      const used = this.#used
-      const needed = this.#needed
-      this.#used = new Map()
-      this.#needed = new Map()
-      try {
-        await this.store.recordUsage([...used.values()], [...needed.values()])
-      } catch (error) {
-        mergeBack(this.#used, used)
-        mergeBack(this.#needed, needed)
-        throw error
-      }
-    })
+    this.#flushing = this.#flushing
+      .catch(() => undefined)
+      .then(async () => {
+        if (this.#used.size === 0 && this.#needed.size === 0) return
+        const used = this.#used
+        const needed = this.#needed
+        this.#used = new Map()
+        this.#needed = new Map()
+        try {
+          await this.store.recordUsage([...used.values()], [...needed.values()])
+        } catch (error) {
+          mergeBack(this.#used, used)
+          mergeBack(this.#needed, needed)
+          throw error
+        }
+      })
     return this.#flushing
   }
 

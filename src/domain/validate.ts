@@ -54,6 +54,7 @@ export function parseInstant(value: unknown, field: string): number {
   utc.setUTCFullYear(year, month - 1, day)
   utc.setUTCHours(hour, minute, second, ms)
   // Date rolls Feb 30 over into March: an impossible date does not survive the round trip.
-  if (utc.getUTCMonth() !== month - 1 || utc.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59 || Number(match[10] ?? 0) > 23 || Number(match[11] ?? 0) > 59) throw refuse()
+  if (utc.getUTCMonth() !== month - 1 || utc.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59 || Number(match[10] ?? 0) > 23 || Number(match[11] ?? 0) > 59)
+    throw refuse()
   return utc.getTime() - offset * 60_000
 }

@@ -4,7 +4,8 @@ import type { Actor } from './actor.js'
 import type { Domain } from './context.js'
 import { assertInstanceAdmin } from './permissions.js'
 
-export type AuditVerdict = { ok: true; events: number; keyed: number; head: { seq: number; hash: string } | null } | { ok: false; events: number; seq: number | null; problem: string }
+export type AuditVerdict =
+  { ok: true; events: number; keyed: number; head: { seq: number; hash: string } | null } | { ok: false; events: number; seq: number | null; problem: string }
 
 export interface AuditVerifyOptions {
   /** The audit key (from the master key): links made with it are checked as MACs, and the head's tag is required. */
@@ -33,7 +34,8 @@ export async function verifyAuditChain(store: Store, options: AuditVerifyOptions
     const page = await store.listAuditEvents({ after, limit: 1000 })
     for (const event of page.rows) {
       events++
-      if (event.seq !== previousSeq + 1) return { ok: false, events, seq: event.seq, problem: `event ${previousSeq + 1}${event.seq - previousSeq > 2 ? `–${event.seq - 1}` : ''} is missing (deleted)` }
+      if (event.seq !== previousSeq + 1)
+        return { ok: false, events, seq: event.seq, problem: `event ${previousSeq + 1}${event.seq - previousSeq > 2 ? `–${event.seq - 1}` : ''} is missing (deleted)` }
       const { seq: _seq, hash, ...input } = event
       if (key !== null && auditHash(previous, input, key) === hash) keyed++
       else if (keyed > 0 || auditHash(previous, input) !== hash) {
@@ -52,12 +54,13 @@ export async function verifyAuditChain(store: Store, options: AuditVerifyOptions
   if (key !== null && events > 0) {
     const tag = await store.getMeta('audit_head_tag')
     if (keyed === 0) return { ok: false, events, seq: null, problem: 'no event is keyed with this master key: the log was never written with it, or its keyed events were deleted' }
-    if (tag !== auditHeadTag(key, previous)) return { ok: false, events, seq: null, problem: 'the head tag does not match the last event: the latest events were deleted (or the master key differs)' }
+    if (tag !== auditHeadTag(key, previous))
+      return { ok: false, events, seq: null, problem: 'the head tag does not match the last event: the latest events were deleted (or the master key differs)' }
   }
-  if (options.head != null && !anchorSeen) return { ok: false, events, seq: null, problem: `the anchored head ${options.head} is not in the chain: events up to it were deleted or changed` }
+  if (options.head != null && !anchorSeen)
+    return { ok: false, events, seq: null, problem: `the anchored head ${options.head} is not in the chain: events up to it were deleted or changed` }
   return { ok: true, events, keyed, head: events > 0 ? { seq: previousSeq, hash: previous } : null }
 }
-
 
 /** The whole audit chain's verdict (unkeyed check), for callers across apps only: the log spans every app. */
 export async function auditChainStatus(domain: Domain, actor: Actor): Promise<AuditVerdict> {

@@ -88,7 +88,9 @@ function tokenGuard(domain: Domain, principal: Principal): WriteGuard {
       const still = effectiveScopes(domain, now, nowApp as AppRecord)
       const lost = [...principal.scopes].filter((s) => !still.has(s)).sort()
       if (lost.length > 0) {
-        throw new ScopewardError('FORBIDDEN', `the calling token lost scopes before this change committed: ${lost.join(', ')}; nothing was changed`, { details: { missingScopes: lost } })
+        throw new ScopewardError('FORBIDDEN', `the calling token lost scopes before this change committed: ${lost.join(', ')}; nothing was changed`, {
+          details: { missingScopes: lost },
+        })
       }
     },
   }

@@ -32,7 +32,10 @@ export const DEFAULT_LIMITS: AbuseLimits = {
  * GraphQL Armor's depth, alias, directive, token and cost limits, plus a root-field limit; field
  * suggestions ("did you mean …") are blocked when introspection is off, so a closed schema is not guessed.
  */
-export function abuseProtection(limits: AbuseLimits, options: { blockFieldSuggestions: boolean }): { plugins: ApolloServerPlugin<any>[]; validationRules: ValidationRule[]; parseOptions: { maxTokens: number } } {
+export function abuseProtection(
+  limits: AbuseLimits,
+  options: { blockFieldSuggestions: boolean },
+): { plugins: ApolloServerPlugin<any>[]; validationRules: ValidationRule[]; parseOptions: { maxTokens: number } } {
   const armor = new ApolloArmor({
     maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true },
     maxAliases: { n: limits.maxAliases },

@@ -12,7 +12,9 @@ export const consoleResolvers: Resolvers = {
     revocationPreview: (_p, args, ctx) => revocationPreview(ctx.domain, actorOf(ctx), args.id),
     auditChainStatus: async (_p, _a, ctx) => {
       const verdict = await auditChainStatus(ctx.domain, actorOf(ctx))
-      return verdict.ok ? { ok: true, events: verdict.events, firstBadEvent: null, problem: null } : { ok: false, events: verdict.events, firstBadEvent: verdict.seq, problem: verdict.problem }
+      return verdict.ok
+        ? { ok: true, events: verdict.events, firstBadEvent: null, problem: null }
+        : { ok: false, events: verdict.events, firstBadEvent: verdict.seq, problem: verdict.problem }
     },
   },
   Mutation: {

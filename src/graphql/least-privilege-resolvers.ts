@@ -8,7 +8,6 @@ import type { TokenRecord } from '../domain/model.js'
 import { actorOf, callOf } from './context.js'
 import type { Resolvers } from './types.generated.js'
 
-
 const gapOut = (g: { from: number; to: number }) => ({ from: new Date(g.from).toISOString(), to: new Date(g.to).toISOString() })
 
 /** Resolvers of schema/least-privilege.graphql: usage reports, trimming, lifetime reports, bulk revocation. */

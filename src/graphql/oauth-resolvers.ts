@@ -6,9 +6,22 @@ import type { MutationResolvers, QueryResolvers } from './types.generated.js'
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
 
-
-const signingKey = (k: SigningKeyInfo) => ({ kid: k.kid, alg: k.alg, status: k.status, createdAt: iso(k.createdAt) as string, retireAfter: iso(k.retireAfter), activatesAt: iso(k.activatesAt) })
-export const clientSecret = (s: ClientSecretRecord) => ({ id: s.id, appId: s.appId, scopes: s.scopes, createdAt: iso(s.createdAt) as string, revokedAt: iso(s.revokedAt), lastUsedAt: iso(s.lastUsedAt) })
+const signingKey = (k: SigningKeyInfo) => ({
+  kid: k.kid,
+  alg: k.alg,
+  status: k.status,
+  createdAt: iso(k.createdAt) as string,
+  retireAfter: iso(k.retireAfter),
+  activatesAt: iso(k.activatesAt),
+})
+export const clientSecret = (s: ClientSecretRecord) => ({
+  id: s.id,
+  appId: s.appId,
+  scopes: s.scopes,
+  createdAt: iso(s.createdAt) as string,
+  revokedAt: iso(s.revokedAt),
+  lastUsedAt: iso(s.lastUsedAt),
+})
 
 /** Resolvers of the OAuth additions: client secrets and signing keys. Thin: input → one domain call → output. */
 export const oauthResolvers: { Query: Pick<QueryResolvers, 'signingKeys'>; Mutation: Pick<MutationResolvers, 'createClientSecret' | 'revokeClientSecret' | 'rotateSigningKey'> } = {

@@ -21,7 +21,6 @@ import type { Resolvers } from './types.generated.js'
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
 
-
 function connection<T>(page: Page<T> & { totalCount: () => Promise<number> }, cursorOf: (row: T) => string): ConnectionParent<T> {
   return { ...page, cursorOf }
 }

@@ -34,7 +34,11 @@ const DATA_DEPENDENT: Readonly<Record<string, string>> = {
  * alternative (by what it implies) that runs every operation of every document, including the
  * scopes their mutation arguments grant, and that the caller could grant.
  */
-export async function scopesForOperations(ctx: GraphQLContext, principal: Principal, input: { scopes?: readonly string[] | null; forOperations?: readonly string[] | null }): Promise<readonly string[]> {
+export async function scopesForOperations(
+  ctx: GraphQLContext,
+  principal: Principal,
+  input: { scopes?: readonly string[] | null; forOperations?: readonly string[] | null },
+): Promise<readonly string[]> {
   if (input.forOperations == null) return input.scopes ?? []
   if (input.scopes != null) throw badInput('forOperations', 'forOperations: give either scopes or forOperations, not both')
   if (input.forOperations.length === 0) throw badInput('forOperations', 'forOperations: at least one document is required')
@@ -107,7 +111,8 @@ function collect(node: FieldNode, out: Set<string>, field: string): void {
   if (value === undefined || value.kind === Kind.NULL) return
   const items = value.kind === Kind.LIST ? value.values : [value]
   for (const item of items) {
-    if (item.kind === Kind.VARIABLE) throw badInput(field, `${field}: the ${path.join('.')} of ${name} come from variable $${item.name.value}; write them in the document, so the scopes it needs are known`)
+    if (item.kind === Kind.VARIABLE)
+      throw badInput(field, `${field}: the ${path.join('.')} of ${name} come from variable $${item.name.value}; write them in the document, so the scopes it needs are known`)
     if (item.kind === Kind.STRING) out.add(item.value)
   }
 }

@@ -26,7 +26,8 @@ function checkValue(value: unknown, type: GraphQLInputType, path: string, coordi
     return
   }
   if (isInputObjectType(type)) {
-    for (const field of Object.values(type.getFields())) checkValue((value as Record<string, unknown>)[field.name], field.type, `${path}.${field.name}`, `${type.name}.${field.name}`)
+    for (const field of Object.values(type.getFields()))
+      checkValue((value as Record<string, unknown>)[field.name], field.type, `${path}.${field.name}`, `${type.name}.${field.name}`)
     return
   }
   if (typeof value === 'string') checkInputString(value, path.replace(/^input\./, ''), { document: DOCUMENT_INPUTS.has(coordinate) })

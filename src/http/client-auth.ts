@@ -12,7 +12,12 @@ export type Caller = { kind: 'none' } | ({ kind: 'client'; basic: boolean } & Au
  * Bad client credentials are `invalid_client`, all alike, whatever was wrong. `beforeCheck` gets
  * the client id exactly as it will be authenticated, before the secret is checked (it may throw, e.g. RateLimited).
  */
-export async function authenticateCaller(domain: Domain, req: IncomingMessage, form: Map<string, string>, options: { allowBearer: boolean; beforeCheck?: (clientId: string) => void | Promise<void> }): Promise<Caller> {
+export async function authenticateCaller(
+  domain: Domain,
+  req: IncomingMessage,
+  form: Map<string, string>,
+  options: { allowBearer: boolean; beforeCheck?: (clientId: string) => void | Promise<void> },
+): Promise<Caller> {
   const credential = parseOAuthCredential(req.headers.authorization, form, options)
   if (credential.kind !== 'client') return credential
   // The client id as decoded there is the one checked: a throttle keyed on anything else could be sidestepped by re-encoding it.

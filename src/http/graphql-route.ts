@@ -24,7 +24,9 @@ export function graphqlRoute(apollo: ApolloServer<GraphQLContext>, schema: Graph
       const result = presented === null ? { ok: false as const, reason: 'malformed' as AuthFailure } : await authenticate(rc.domain, presented, authRequestOf(req, rc))
       if (!result.ok) {
         rc.onAuthFailure(result.reason, presented ?? undefined)
-        sendGraphQLError(res, 401, 'UNAUTHENTICATED', 'Invalid token: it is malformed, unknown, expired or revoked, or its app is disabled', { 'www-authenticate': INVALID_TOKEN_CHALLENGE })
+        sendGraphQLError(res, 401, 'UNAUTHENTICATED', 'Invalid token: it is malformed, unknown, expired or revoked, or its app is disabled', {
+          'www-authenticate': INVALID_TOKEN_CHALLENGE,
+        })
         return
       }
       principal = result.principal

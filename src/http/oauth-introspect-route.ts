@@ -21,7 +21,11 @@ function mayInspect(caller: Caller, callerPrincipal: Principal | null, token: Pr
 
 /** A client secret introspects only when its own ceiling and its app's both hold tokens:introspect, as a token would need to. */
 function clientMayIntrospect(domain: Domain, client: AuthenticatedClient): boolean {
-  return client.secret.scopes !== null && domain.catalogue.close(client.secret.scopes).has('tokens:introspect') && domain.catalogue.close(client.app.allowedScopes).has('tokens:introspect')
+  return (
+    client.secret.scopes !== null &&
+    domain.catalogue.close(client.secret.scopes).has('tokens:introspect') &&
+    domain.catalogue.close(client.app.allowedScopes).has('tokens:introspect')
+  )
 }
 
 /**

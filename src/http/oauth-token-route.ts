@@ -57,7 +57,8 @@ export const oauthTokenRoute = withOAuthErrors(async (req: IncomingMessage, res:
   const form = await readForm(req, rc.body)
   const grantType = form.get('grant_type')
   if (grantType === undefined) throw new OAuthError('invalid_request', 'grant_type is required')
-  if (grantType !== GRANT_CLIENT_CREDENTIALS && grantType !== GRANT_TOKEN_EXCHANGE) throw new OAuthError('unsupported_grant_type', `grant_type ${JSON.stringify(grantType.slice(0, 100))} is not supported`)
+  if (grantType !== GRANT_CLIENT_CREDENTIALS && grantType !== GRANT_TOKEN_EXCHANGE)
+    throw new OAuthError('unsupported_grant_type', `grant_type ${JSON.stringify(grantType.slice(0, 100))} is not supported`)
   const caller = await authenticateCaller(rc.domain, req, form, { allowBearer: false, beforeCheck: (clientId) => throttle(rc, clientId) })
   const request = { requestId: rc.requestId, ip: rc.ip }
 
@@ -85,14 +86,16 @@ export const oauthTokenRoute = withOAuthErrors(async (req: IncomingMessage, res:
     rc.onAuthFailure(subject.reason, subjectToken)
     throw new OAuthError('invalid_grant', 'subject_token is invalid, expired or revoked')
   }
-  if (caller.kind === 'client' && !caller.app.isRoot && caller.app.id !== subject.principal.app.id) throw new OAuthError('invalid_grant', 'subject_token was not issued to this client')
+  if (caller.kind === 'client' && !caller.app.isRoot && caller.app.id !== subject.principal.app.id)
+    throw new OAuthError('invalid_grant', 'subject_token was not issued to this client')
   if (caller.kind !== 'client') await throttle(rc, subject.principal.app.id)
 
   let act: Record<string, unknown> | undefined
   const actorToken = form.get('actor_token')
   if (actorToken !== undefined) {
     const actorType = form.get('actor_token_type')
-    if (!actorType || !TOKEN_TYPES.includes(actorType)) throw new OAuthError('invalid_request', 'actor_token_type is required with actor_token and must be an access_token or jwt token type')
+    if (!actorType || !TOKEN_TYPES.includes(actorType))
+      throw new OAuthError('invalid_request', 'actor_token_type is required with actor_token and must be an access_token or jwt token type')
     const actor = await authenticate(rc.domain, actorToken, authRequestOf(req, rc), 'actor_token')
     if (!actor.ok) {
       // A failed credential is a failed credential: uncounted, this would be a free validity oracle.

@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type HTTPMethods, type InjectOptions, type LightMyRequestResponse } from 'fastify'
+import Fastify, {
+  LogController,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type HTTPMethods,
+  type InjectOptions,
+  type LightMyRequestResponse,
+} from 'fastify'
 import type { AuthFailure } from '../domain/authenticate.js'
 import type { Logger } from '../logger.js'
 import { answerFor, graphqlErrorBody, oauthErrorBody } from '../error-responses.js'

@@ -1,7 +1,25 @@
 // A Store assembled from its per-aggregate parts: each dialect builds the parts (its SQL) and this
 // class gives them the one flat Store surface the domain calls. Plain delegation, nothing else.
 
-import type { AppChanges, AppRecord, AuditEventInput, AuditEventRecord, AuditFilter, ClientSecretRecord, CloseScopes, Page, Position, RotatedEnd, ScopeRecord, ScopeUsage, SigningKeyRecord, StoreChange, TokenFilter, TokenRecord, WriteGuard } from '../domain/model.js'
+import type {
+  AppChanges,
+  AppRecord,
+  AuditEventInput,
+  AuditEventRecord,
+  AuditFilter,
+  ClientSecretRecord,
+  CloseScopes,
+  Page,
+  Position,
+  RotatedEnd,
+  ScopeRecord,
+  ScopeUsage,
+  SigningKeyRecord,
+  StoreChange,
+  TokenFilter,
+  TokenRecord,
+  WriteGuard,
+} from '../domain/model.js'
 import type { AppStore, AuditStore, ClientSecretStore, MetaStore, OutboxFeed, ScopeStore, SigningKeyStore, Store, StoreLifecycle, TokenStore, UsageStore } from '../domain/ports.js'
 
 /** One dialect's implementation, aggregate by aggregate. */
@@ -24,57 +42,147 @@ export class ComposedStore implements Store {
     this.#p = parts
   }
 
-  get dialect(): Store['dialect'] { return this.#p.lifecycle.dialect }
-  get outbox(): OutboxFeed { return this.#p.lifecycle.outbox }
-  subscribe(listener: (change: StoreChange) => void): void { this.#p.lifecycle.subscribe(listener) }
-  migrate(): Promise<void> { return this.#p.lifecycle.migrate() }
-  ready(): Promise<boolean> { return this.#p.lifecycle.ready() }
-  close(): Promise<void> { return this.#p.lifecycle.close() }
-  initialize(seed: { scopes: ScopeRecord[]; rootApp: AppRecord; rootToken: TokenRecord; audit: AuditEventInput }): Promise<boolean> { return this.#p.lifecycle.initialize(seed) }
+  get dialect(): Store['dialect'] {
+    return this.#p.lifecycle.dialect
+  }
+  get outbox(): OutboxFeed {
+    return this.#p.lifecycle.outbox
+  }
+  subscribe(listener: (change: StoreChange) => void): void {
+    this.#p.lifecycle.subscribe(listener)
+  }
+  migrate(): Promise<void> {
+    return this.#p.lifecycle.migrate()
+  }
+  ready(): Promise<boolean> {
+    return this.#p.lifecycle.ready()
+  }
+  close(): Promise<void> {
+    return this.#p.lifecycle.close()
+  }
+  initialize(seed: { scopes: ScopeRecord[]; rootApp: AppRecord; rootToken: TokenRecord; audit: AuditEventInput }): Promise<boolean> {
+    return this.#p.lifecycle.initialize(seed)
+  }
 
-  getMeta(key: string): Promise<string | null> { return this.#p.meta.getMeta(key) }
-  setMeta(key: string, value: string): Promise<void> { return this.#p.meta.setMeta(key, value) }
-  deleteMeta(key: string): Promise<void> { return this.#p.meta.deleteMeta(key) }
-  listMeta(prefix: string): Promise<{ key: string; value: string }[]> { return this.#p.meta.listMeta(prefix) }
+  getMeta(key: string): Promise<string | null> {
+    return this.#p.meta.getMeta(key)
+  }
+  setMeta(key: string, value: string): Promise<void> {
+    return this.#p.meta.setMeta(key, value)
+  }
+  deleteMeta(key: string): Promise<void> {
+    return this.#p.meta.deleteMeta(key)
+  }
+  listMeta(prefix: string): Promise<{ key: string; value: string }[]> {
+    return this.#p.meta.listMeta(prefix)
+  }
 
-  listScopes(): Promise<ScopeRecord[]> { return this.#p.scopes.listScopes() }
-  insertScope(scope: ScopeRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean> { return this.#p.scopes.insertScope(scope, audit, guard) }
+  listScopes(): Promise<ScopeRecord[]> {
+    return this.#p.scopes.listScopes()
+  }
+  insertScope(scope: ScopeRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean> {
+    return this.#p.scopes.insertScope(scope, audit, guard)
+  }
 
-  getApp(id: string): Promise<AppRecord | null> { return this.#p.apps.getApp(id) }
-  getApps(ids: readonly string[]): Promise<AppRecord[]> { return this.#p.apps.getApps(ids) }
-  listApps(options: { appId?: string | undefined; after?: Position | undefined; limit: number }): Promise<Page<AppRecord>> { return this.#p.apps.listApps(options) }
-  countApps(options: { appId?: string | undefined }): Promise<number> { return this.#p.apps.countApps(options) }
-  insertApp(app: AppRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<void> { return this.#p.apps.insertApp(app, audit, guard) }
-  updateApp(id: string, changes: AppChanges, audit: AuditEventInput, guard?: WriteGuard): Promise<void> { return this.#p.apps.updateApp(id, changes, audit, guard) }
+  getApp(id: string): Promise<AppRecord | null> {
+    return this.#p.apps.getApp(id)
+  }
+  getApps(ids: readonly string[]): Promise<AppRecord[]> {
+    return this.#p.apps.getApps(ids)
+  }
+  listApps(options: { appId?: string | undefined; after?: Position | undefined; limit: number }): Promise<Page<AppRecord>> {
+    return this.#p.apps.listApps(options)
+  }
+  countApps(options: { appId?: string | undefined }): Promise<number> {
+    return this.#p.apps.countApps(options)
+  }
+  insertApp(app: AppRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
+    return this.#p.apps.insertApp(app, audit, guard)
+  }
+  updateApp(id: string, changes: AppChanges, audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
+    return this.#p.apps.updateApp(id, changes, audit, guard)
+  }
 
-  getToken(id: string): Promise<TokenRecord | null> { return this.#p.tokens.getToken(id) }
-  getTokens(ids: readonly string[]): Promise<TokenRecord[]> { return this.#p.tokens.getTokens(ids) }
-  listChildTokens(parentIds: readonly string[]): Promise<TokenRecord[]> { return this.#p.tokens.listChildTokens(parentIds) }
-  listTokens(filter: TokenFilter, options: { after?: Position | undefined; limit: number }): Promise<Page<TokenRecord>> { return this.#p.tokens.listTokens(filter, options) }
-  countTokens(filter: TokenFilter): Promise<number> { return this.#p.tokens.countTokens(filter) }
-  insertToken(token: TokenRecord, audit: AuditEventInput, activeParentAt?: number, guard?: WriteGuard): Promise<boolean> { return this.#p.tokens.insertToken(token, audit, activeParentAt, guard) }
-  revokeTokenCascade(id: string, at: number, reason: string | null, audit: AuditEventInput, guard?: WriteGuard): Promise<string[]> { return this.#p.tokens.revokeTokenCascade(id, at, reason, audit, guard) }
-  revokeTokensCascade(ids: readonly string[], at: number, reason: string | null, audit: AuditEventInput, guard?: WriteGuard): Promise<string[]> { return this.#p.tokens.revokeTokensCascade(ids, at, reason, audit, guard) }
-  rotateToken(oldId: string, successor: TokenRecord, oldEnd: RotatedEnd, audit: AuditEventInput, guard?: WriteGuard): Promise<void> { return this.#p.tokens.rotateToken(oldId, successor, oldEnd, audit, guard) }
-  narrowTokenScopes(id: string, scopes: string[], audit: AuditEventInput, close?: CloseScopes, guard?: WriteGuard): Promise<{ id: string; scopes: string[] }[]> { return this.#p.tokens.narrowTokenScopes(id, scopes, audit, close, guard) }
-  listTokenFamily(id: string): Promise<{ id: string; parentId: string | null }[]> { return this.#p.tokens.listTokenFamily(id) }
+  getToken(id: string): Promise<TokenRecord | null> {
+    return this.#p.tokens.getToken(id)
+  }
+  getTokens(ids: readonly string[]): Promise<TokenRecord[]> {
+    return this.#p.tokens.getTokens(ids)
+  }
+  listChildTokens(parentIds: readonly string[]): Promise<TokenRecord[]> {
+    return this.#p.tokens.listChildTokens(parentIds)
+  }
+  listTokens(filter: TokenFilter, options: { after?: Position | undefined; limit: number }): Promise<Page<TokenRecord>> {
+    return this.#p.tokens.listTokens(filter, options)
+  }
+  countTokens(filter: TokenFilter): Promise<number> {
+    return this.#p.tokens.countTokens(filter)
+  }
+  insertToken(token: TokenRecord, audit: AuditEventInput, activeParentAt?: number, guard?: WriteGuard): Promise<boolean> {
+    return this.#p.tokens.insertToken(token, audit, activeParentAt, guard)
+  }
+  revokeTokenCascade(id: string, at: number, reason: string | null, audit: AuditEventInput, guard?: WriteGuard): Promise<string[]> {
+    return this.#p.tokens.revokeTokenCascade(id, at, reason, audit, guard)
+  }
+  revokeTokensCascade(ids: readonly string[], at: number, reason: string | null, audit: AuditEventInput, guard?: WriteGuard): Promise<string[]> {
+    return this.#p.tokens.revokeTokensCascade(ids, at, reason, audit, guard)
+  }
+  rotateToken(oldId: string, successor: TokenRecord, oldEnd: RotatedEnd, audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
+    return this.#p.tokens.rotateToken(oldId, successor, oldEnd, audit, guard)
+  }
+  narrowTokenScopes(id: string, scopes: string[], audit: AuditEventInput, close?: CloseScopes, guard?: WriteGuard): Promise<{ id: string; scopes: string[] }[]> {
+    return this.#p.tokens.narrowTokenScopes(id, scopes, audit, close, guard)
+  }
+  listTokenFamily(id: string): Promise<{ id: string; parentId: string | null }[]> {
+    return this.#p.tokens.listTokenFamily(id)
+  }
 
-  listAuditEvents(options: AuditFilter & { after?: number | undefined; limit: number }): Promise<Page<AuditEventRecord>> { return this.#p.audit.listAuditEvents(options) }
-  countAuditEvents(options: AuditFilter): Promise<number> { return this.#p.audit.countAuditEvents(options) }
+  listAuditEvents(options: AuditFilter & { after?: number | undefined; limit: number }): Promise<Page<AuditEventRecord>> {
+    return this.#p.audit.listAuditEvents(options)
+  }
+  countAuditEvents(options: AuditFilter): Promise<number> {
+    return this.#p.audit.countAuditEvents(options)
+  }
 
-  listSigningKeys(): Promise<SigningKeyRecord[]> { return this.#p.signingKeys.listSigningKeys() }
-  insertSigningKey(key: SigningKeyRecord, retireAfter: number, audit: AuditEventInput, emergency?: { at: number; reason: string }, guard?: WriteGuard): Promise<string[]> { return this.#p.signingKeys.insertSigningKey(key, retireAfter, audit, emergency, guard) }
-  retireSigningKeys(kids: string[], audit: AuditEventInput): Promise<void> { return this.#p.signingKeys.retireSigningKeys(kids, audit) }
-  sealSigningKeys(sealed: { kid: string; privateKey: string }[], audit: AuditEventInput): Promise<void> { return this.#p.signingKeys.sealSigningKeys(sealed, audit) }
-  jwtExpiriesByKid(now: number, maxLifetimeMs: number): Promise<Map<string | null, number>> { return this.#p.signingKeys.jwtExpiriesByKid(now, maxLifetimeMs) }
+  listSigningKeys(): Promise<SigningKeyRecord[]> {
+    return this.#p.signingKeys.listSigningKeys()
+  }
+  insertSigningKey(key: SigningKeyRecord, retireAfter: number, audit: AuditEventInput, emergency?: { at: number; reason: string }, guard?: WriteGuard): Promise<string[]> {
+    return this.#p.signingKeys.insertSigningKey(key, retireAfter, audit, emergency, guard)
+  }
+  retireSigningKeys(kids: string[], audit: AuditEventInput): Promise<void> {
+    return this.#p.signingKeys.retireSigningKeys(kids, audit)
+  }
+  sealSigningKeys(sealed: { kid: string; privateKey: string }[], audit: AuditEventInput): Promise<void> {
+    return this.#p.signingKeys.sealSigningKeys(sealed, audit)
+  }
+  jwtExpiriesByKid(now: number, maxLifetimeMs: number): Promise<Map<string | null, number>> {
+    return this.#p.signingKeys.jwtExpiriesByKid(now, maxLifetimeMs)
+  }
 
-  insertClientSecret(secret: ClientSecretRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<void> { return this.#p.clientSecrets.insertClientSecret(secret, audit, guard) }
-  getClientSecret(id: string): Promise<ClientSecretRecord | null> { return this.#p.clientSecrets.getClientSecret(id) }
-  listClientSecrets(appId: string): Promise<ClientSecretRecord[]> { return this.#p.clientSecrets.listClientSecrets(appId) }
-  revokeClientSecret(id: string, at: number, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean> { return this.#p.clientSecrets.revokeClientSecret(id, at, audit, guard) }
+  insertClientSecret(secret: ClientSecretRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
+    return this.#p.clientSecrets.insertClientSecret(secret, audit, guard)
+  }
+  getClientSecret(id: string): Promise<ClientSecretRecord | null> {
+    return this.#p.clientSecrets.getClientSecret(id)
+  }
+  listClientSecrets(appId: string): Promise<ClientSecretRecord[]> {
+    return this.#p.clientSecrets.listClientSecrets(appId)
+  }
+  revokeClientSecret(id: string, at: number, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean> {
+    return this.#p.clientSecrets.revokeClientSecret(id, at, audit, guard)
+  }
 
-  recordUsage(usage: ScopeUsage[], needs?: ScopeUsage[]): Promise<void> { return this.#p.usage.recordUsage(usage, needs) }
-  listNeeds(tokenIds: readonly string[]): Promise<ScopeUsage[]> { return this.#p.usage.listNeeds(tokenIds) }
-  getUsage(tokenId: string): Promise<ScopeUsage[]> { return this.#p.usage.getUsage(tokenId) }
-  listUsage(tokenIds: readonly string[]): Promise<ScopeUsage[]> { return this.#p.usage.listUsage(tokenIds) }
+  recordUsage(usage: ScopeUsage[], needs?: ScopeUsage[]): Promise<void> {
+    return this.#p.usage.recordUsage(usage, needs)
+  }
+  listNeeds(tokenIds: readonly string[]): Promise<ScopeUsage[]> {
+    return this.#p.usage.listNeeds(tokenIds)
+  }
+  getUsage(tokenId: string): Promise<ScopeUsage[]> {
+    return this.#p.usage.getUsage(tokenId)
+  }
+  listUsage(tokenIds: readonly string[]): Promise<ScopeUsage[]> {
+    return this.#p.usage.listUsage(tokenIds)
+  }
 }

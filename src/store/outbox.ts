@@ -61,7 +61,8 @@ export function noticesOf(effect: WriteEffect): StoreChange[] {
 /** Where a subscriber's failure goes; it never reaches the write, which has committed already. */
 export type SubscriberErrorHandler = (error: unknown, committed: CommittedEvent | StoreChange) => void
 
-const warn: SubscriberErrorHandler = (error) => process.emitWarning(`an outbox subscriber failed: ${error instanceof Error ? error.message : String(error)}`, 'ScopewardOutboxWarning')
+const warn: SubscriberErrorHandler = (error) =>
+  process.emitWarning(`an outbox subscriber failed: ${error instanceof Error ? error.message : String(error)}`, 'ScopewardOutboxWarning')
 
 /**
  * One store's outbox. `publish` is called once per committed write of this instance, after the

@@ -31,7 +31,9 @@ export const tokens = pgTable(
   'tokens',
   {
     id: text('id').primaryKey(),
-    appId: text('app_id').notNull().references(() => apps.id),
+    appId: text('app_id')
+      .notNull()
+      .references(() => apps.id),
     subject: text('subject'),
     name: text('name').notNull(),
     kind: text('kind', { enum: ['OPAQUE', 'JWT'] }).notNull(),
@@ -63,7 +65,9 @@ export const tokens = pgTable(
 
 export const clientSecrets = pgTable('client_secrets', {
   id: text('id').primaryKey(),
-  appId: text('app_id').notNull().references(() => apps.id),
+  appId: text('app_id')
+    .notNull()
+    .references(() => apps.id),
   secretHash: text('secret_hash').notNull(),
   createdAt: ms('created_at').notNull(),
   revokedAt: ms('revoked_at'),
@@ -102,7 +106,10 @@ export const auditEvents = pgTable(
     requestId: text('request_id'),
     ip: text('ip'),
     /** json, not jsonb: jsonb reorders object keys, and the hash covers the details as they were written. */
-    details: json('details').$type<Record<string, unknown>>().notNull().default(sql`'{}'::json`),
+    details: json('details')
+      .$type<Record<string, unknown>>()
+      .notNull()
+      .default(sql`'{}'::json`),
     /** SHA-256 over the previous event's hash and this event: a changed or deleted row breaks the chain. */
     hash: text('hash').notNull(),
   },

@@ -61,7 +61,12 @@ export class PgStore extends ComposedStore {
   }
 }
 
-function pgLifecycle(c: PgConnection, writes: WriteProtocol<Tx>, outbox: Outbox, { origin, listener }: { origin: string; listener: { current: PgChangeListener | null } }): StoreLifecycle {
+function pgLifecycle(
+  c: PgConnection,
+  writes: WriteProtocol<Tx>,
+  outbox: Outbox,
+  { origin, listener }: { origin: string; listener: { current: PgChangeListener | null } },
+): StoreLifecycle {
   return {
     dialect: 'postgres',
     outbox,

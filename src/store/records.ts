@@ -13,7 +13,8 @@ type TokenRow = typeof lite.tokens.$inferSelect | typeof pg.tokens.$inferSelect
 type SigningKeyRow = typeof lite.signingKeys.$inferSelect | typeof pg.signingKeys.$inferSelect
 type ClientSecretRow = typeof lite.clientSecrets.$inferSelect | typeof pg.clientSecrets.$inferSelect
 type AuditEventRow = typeof lite.auditEvents.$inferSelect | typeof pg.auditEvents.$inferSelect
-type UsageRow = typeof lite.tokenScopeUsage.$inferSelect | typeof pg.tokenScopeUsage.$inferSelect | typeof lite.tokenScopeNeeds.$inferSelect | typeof pg.tokenScopeNeeds.$inferSelect
+type UsageRow =
+  typeof lite.tokenScopeUsage.$inferSelect | typeof pg.tokenScopeUsage.$inferSelect | typeof lite.tokenScopeNeeds.$inferSelect | typeof pg.tokenScopeNeeds.$inferSelect
 
 export const scopeRecord = (r: ScopeRow): ScopeRecord => ({ name: r.name, description: r.description, implies: r.implies, builtIn: r.builtIn, createdAt: r.createdAt })
 

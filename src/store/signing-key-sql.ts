@@ -6,7 +6,13 @@ import { sql, type SQL } from 'drizzle-orm'
  * same SQL runs on SQLite and PostgreSQL; returns the ids revoked now.
  */
 export function revokeJwtsOfKeysSql(kids: readonly string[], at: number, reason: string): SQL {
-  const named = kids.length > 0 ? sql`kid IN (${sql.join(kids.map((k) => sql`${k}`), sql`, `)}) OR ` : sql``
+  const named =
+    kids.length > 0
+      ? sql`kid IN (${sql.join(
+          kids.map((k) => sql`${k}`),
+          sql`, `,
+        )}) OR `
+      : sql``
   return sql`
     WITH RECURSIVE family(id) AS (
       SELECT id FROM tokens WHERE kind = 'JWT' AND revoked_at IS NULL AND expires_at > ${at} AND (${named}kid IS NULL)

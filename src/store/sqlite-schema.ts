@@ -27,7 +27,9 @@ export const tokens = sqliteTable(
   'tokens',
   {
     id: text('id').primaryKey(),
-    appId: text('app_id').notNull().references(() => apps.id),
+    appId: text('app_id')
+      .notNull()
+      .references(() => apps.id),
     subject: text('subject'),
     name: text('name').notNull(),
     kind: text('kind', { enum: ['OPAQUE', 'JWT'] }).notNull(),
@@ -59,7 +61,9 @@ export const tokens = sqliteTable(
 
 export const clientSecrets = sqliteTable('client_secrets', {
   id: text('id').primaryKey(),
-  appId: text('app_id').notNull().references(() => apps.id),
+  appId: text('app_id')
+    .notNull()
+    .references(() => apps.id),
   secretHash: text('secret_hash').notNull(),
   createdAt: integer('created_at').notNull(),
   revokedAt: integer('revoked_at'),
@@ -97,7 +101,10 @@ export const auditEvents = sqliteTable(
     target: text('target'),
     requestId: text('request_id'),
     ip: text('ip'),
-    details: text('details', { mode: 'json' }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
+    details: text('details', { mode: 'json' })
+      .$type<Record<string, unknown>>()
+      .notNull()
+      .default(sql`'{}'`),
     /** SHA-256 over the previous event's hash and this event: a changed or deleted row breaks the chain. */
     hash: text('hash').notNull(),
   },

@@ -89,7 +89,9 @@ function sqliteLifecycle(c: SqliteConnection, dialect: SqliteWriteDialect, write
           tx.insert(t.scopes).values(seed.scopes).run()
           tx.insert(t.apps).values(seed.rootApp).run()
           tx.insert(t.tokens).values(seed.rootToken).run()
-          tx.insert(t.meta).values({ key: 'initialized_at', value: String(seed.audit.at) }).run()
+          tx.insert(t.meta)
+            .values({ key: 'initialized_at', value: String(seed.audit.at) })
+            .run()
           return { value: true, audit: { event: seed.audit, effect: { write: 'initialize' } } }
         },
       })

@@ -9,4 +9,3 @@ export class KeyWriteRefused extends ScopewardError {
     super('KEY_WRITE_REFUSED', message)
   }
 }
-

@@ -36,7 +36,12 @@ export interface KeyRingOptions {
 }
 
 /** The ring of a server or a command over `domain`, with the settings of `config`; its own changes are audited as `upkeep`'s (the operator running the process). */
-export function keyRingFor(domain: Pick<Domain, 'store' | 'clock' | 'policies'>, config: Pick<Config, 'keyActivationDelayMs'>, masterKey: Uint8Array | null, upkeep: Call): KeyRing {
+export function keyRingFor(
+  domain: Pick<Domain, 'store' | 'clock' | 'policies'>,
+  config: Pick<Config, 'keyActivationDelayMs'>,
+  masterKey: Uint8Array | null,
+  upkeep: Call,
+): KeyRing {
   return new KeyRing({
     store: domain.store,
     clock: domain.clock,
@@ -144,7 +149,14 @@ export class KeyRing implements SigningKeys {
     return (await this.options.store.listSigningKeys()).map(({ kid, alg, status, createdAt, retireAfter, activatesAt }) => {
       const retireAt = this.#keys.get(kid)?.retireAt ?? retireAfter
       // A RETIRING key past its time is RETIRED already, whether or not a refresh has written it down.
-      return { kid, alg, status: status === 'RETIRING' && retireAt !== null && retireAt <= now ? 'RETIRED' : status, createdAt, retireAfter: status === 'ACTIVE' ? null : retireAt, activatesAt }
+      return {
+        kid,
+        alg,
+        status: status === 'RETIRING' && retireAt !== null && retireAt <= now ? 'RETIRED' : status,
+        createdAt,
+        retireAfter: status === 'ACTIVE' ? null : retireAt,
+        activatesAt,
+      }
     })
   }
 

@@ -63,18 +63,22 @@ export function createJwtVerifier(ring: KeyRing, authority: TokenAuthority): Jwt
     const known = typeof header.kid === 'string' ? ring.verificationKey(header.kid) : null
     if (!known || header.alg !== known.alg) return { ok: false, reason: 'bad_signature' }
     try {
-      const { payload } = await jwtVerify(presented, async (h) => {
-        const key = typeof h.kid === 'string' ? ring.verificationKey(h.kid) : null
-        if (!key || key.alg !== h.alg) throw new errors.JWKSNoMatchingKey()
-        return key.key
-      }, {
-        algorithms: ring.algorithms(),
-        typ: ACCESS_TOKEN_TYP,
-        issuer: authority.issuer(),
-        audience: authority.audience(),
-        requiredClaims: REQUIRED_CLAIMS,
-        clockTolerance: CLOCK_TOLERANCE_S,
-      })
+      const { payload } = await jwtVerify(
+        presented,
+        async (h) => {
+          const key = typeof h.kid === 'string' ? ring.verificationKey(h.kid) : null
+          if (!key || key.alg !== h.alg) throw new errors.JWKSNoMatchingKey()
+          return key.key
+        },
+        {
+          algorithms: ring.algorithms(),
+          typ: ACCESS_TOKEN_TYP,
+          issuer: authority.issuer(),
+          audience: authority.audience(),
+          requiredClaims: REQUIRED_CLAIMS,
+          clockTolerance: CLOCK_TOLERANCE_S,
+        },
+      )
       if (typeof payload.jti !== 'string' || typeof payload.client_id !== 'string' || typeof payload.scope !== 'string') return { ok: false, reason: 'bad_claims' }
       return { ok: true, tokenId: payload.jti, clientId: payload.client_id, expMs: (payload.exp as number) * 1000, kid: header.kid as string }
     } catch (error) {

@@ -20,7 +20,17 @@ export const consoleBuilt = (): boolean => existsSync(join(ROOT, 'dist', 'consol
 export async function launch(): Promise<Browser> {
   return chromium.launch({
     executablePath: chromiumPath() as string,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
+    ],
   })
 }
 
@@ -71,7 +81,9 @@ export async function seriousA11yViolations(page: Page): Promise<string[]> {
     const page = globalThis as any
     return page.axe.run(page.document, { resultTypes: ['violations'] }) as Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }>
   })
-  return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {

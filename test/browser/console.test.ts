@@ -43,8 +43,16 @@ async function assertClean(w: Watched): Promise<void> {
   const outside = w.requests.filter((u) => !u.startsWith('data:') && new URL(u).origin !== origin)
   assert.deepEqual(outside, [], 'no request leaves the origin')
   assert.deepEqual(await w.cspViolations(), [], 'no CSP violation')
-  assert.deepEqual(w.errors.filter((e) => /Content Security Policy|Refused to/i.test(e)), [], 'no CSP report in the console')
-  assert.deepEqual(w.errors.filter((e) => e.startsWith('pageerror')), [], 'no page error')
+  assert.deepEqual(
+    w.errors.filter((e) => /Content Security Policy|Refused to/i.test(e)),
+    [],
+    'no CSP report in the console',
+  )
+  assert.deepEqual(
+    w.errors.filter((e) => e.startsWith('pageerror')),
+    [],
+    'no page error',
+  )
 }
 
 test('13 sign in: the token stays in this tab (sessionStorage), survives a reload, and Sign out forgets it', { skip }, async () => {
@@ -66,7 +74,10 @@ test('13 sign in: the token stays in this tab (sessionStorage), survives a reloa
     return { session: Object.values(g.sessionStorage), local: Object.keys(g.localStorage).length, cookie: g.document.cookie }
   })
   assert.deepEqual(stored, { session: [server.rootToken], local: 0, cookie: '' })
-  assert.ok(w.requests.every((u) => !u.includes(server.rootToken.slice(4, 20 + 4))), 'the token is in no URL')
+  assert.ok(
+    w.requests.every((u) => !u.includes(server.rootToken.slice(4, 20 + 4))),
+    'the token is in no URL',
+  )
   await page.getByRole('button', { name: 'Sign out' }).click()
   await page.getByLabel('Token').waitFor()
   assert.deepEqual(await page.evaluate(() => Object.keys((globalThis as any).sessionStorage)), [])
@@ -115,7 +126,10 @@ test('13 issue a token through the form, use its secret over HTTP, revoke it thr
   const dialog = page.getByRole('dialog')
   const listed = dialog.getByRole('list', { name: 'Tokens that will be revoked' })
   await listed.getByText('ci child').waitFor()
-  assert.deepEqual((await listed.locator('li').allTextContents()).map((t) => t.split(' ')[0] + ' ' + t.split(' ')[1]), ['ci reader', 'ci child'])
+  assert.deepEqual(
+    (await listed.locator('li').allTextContents()).map((t) => t.split(' ')[0] + ' ' + t.split(' ')[1]),
+    ['ci reader', 'ci child'],
+  )
   // The preview is a dry run: nothing changed and nothing was audited.
   assert.deepEqual({ audit: await auditCount(server), tokens: await tokenCount(server) }, before)
   assert.equal((await server.gql('{ viewer { id } }', { token: secret })).status, 200)
@@ -180,7 +194,10 @@ test('13 the explorer loads GraphiQL from the server and runs a query with the s
   assert.match(response, /"viewer"/)
   assert.match(response, /tokens:write/)
   await screenshot(page, '08-explorer')
-  assert.ok(w.requests.some((u) => /\/console\/assets\/explorer-[\w-]+\.js$/.test(u)), 'the explorer is its own chunk')
+  assert.ok(
+    w.requests.some((u) => /\/console\/assets\/explorer-[\w-]+\.js$/.test(u)),
+    'the explorer is its own chunk',
+  )
   await assertClean(w)
 })
 
@@ -204,7 +221,10 @@ test('13 the least-privilege report: Trim shows the dry-run diff, then narrows t
     await trim.click()
     const diff = page.getByRole('list', { name: 'Scope changes' })
     await diff.getByText('tokens:read').waitFor()
-    assert.deepEqual((await diff.locator('li').allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim()), ['− tokens:write removed', '+ tokens:read added'])
+    assert.deepEqual(
+      (await diff.locator('li').allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim()),
+      ['− tokens:write removed', '+ tokens:read added'],
+    )
     // The diff came from a dry run: nothing changed yet.
     assert.equal(await auditCount(server), before)
     assert.deepEqual(dataOf(await server.gql('query($id: ID!) { token(id: $id) { scopes } }', { variables: { id: broad.id } })).token.scopes, ['tokens:write'])
@@ -239,8 +259,19 @@ test('13 apps, audit log and signing keys pages: create an app, disable and enab
   assert.match(await card.getByLabel('Client secret', { exact: true }).inputValue(), /^sws_/)
   await screenshot(page, '11-apps')
   assert.deepEqual(await seriousA11yViolations(page), [])
-  const apps = dataOf(await server.gql('{ apps(first: 100) { edges { node { name allowedScopes maxTokenLifetime disabledAt clientCredentials { id } } } } }')).apps.edges.map((e: any) => e.node)
-  assert.deepEqual(apps.find((a: any) => a.name === 'walkthrough'), { name: 'walkthrough', allowedScopes: ['tokens:read'], maxTokenLifetime: 'P30D', disabledAt: null, clientCredentials: [{ id: apps.find((a: any) => a.name === 'walkthrough').clientCredentials[0].id }] })
+  const apps = dataOf(await server.gql('{ apps(first: 100) { edges { node { name allowedScopes maxTokenLifetime disabledAt clientCredentials { id } } } } }')).apps.edges.map(
+    (e: any) => e.node,
+  )
+  assert.deepEqual(
+    apps.find((a: any) => a.name === 'walkthrough'),
+    {
+      name: 'walkthrough',
+      allowedScopes: ['tokens:read'],
+      maxTokenLifetime: 'P30D',
+      disabledAt: null,
+      clientCredentials: [{ id: apps.find((a: any) => a.name === 'walkthrough').clientCredentials[0].id }],
+    },
+  )
 
   await page.getByRole('link', { name: 'Audit log' }).click()
   await page.getByLabel('Action').fill('app.enable')

@@ -18,8 +18,14 @@ describe('scopeward audit, report, init and migrate', () => {
 
   test('audit list shows every event with the API field names, details as an object and ISO times', async () => {
     const events = await cliJson<any[]>(['audit', 'list', ...db])
-    assert.deepEqual(events.map((e) => e.action), ['instance.init', 'app.create', 'token.issue', 'token.issue', 'token.issue'])
-    assert.deepEqual(events.map((e) => e.seq), [1, 2, 3, 4, 5])
+    assert.deepEqual(
+      events.map((e) => e.action),
+      ['instance.init', 'app.create', 'token.issue', 'token.issue', 'token.issue'],
+    )
+    assert.deepEqual(
+      events.map((e) => e.seq),
+      [1, 2, 3, 4, 5],
+    )
     assert.equal(typeof events[2].details, 'object')
     assertIsoTimes(events)
     const text = await cli(['audit', 'list', ...db])
@@ -40,9 +46,15 @@ describe('scopeward audit, report, init and migrate', () => {
     for (let i = 0; i < 100; i++) await cli(['app', 'create', ...db, '--name', `bulk-${i}`])
     const run = await cli(['audit', 'export', ...db])
     assert.equal(run.code, 0, run.stderr)
-    const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l))
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
     assert.equal(lines.length, 105)
-    assert.deepEqual(lines.map((e) => e.seq), Array.from({ length: 105 }, (_, i) => i + 1))
+    assert.deepEqual(
+      lines.map((e) => e.seq),
+      Array.from({ length: 105 }, (_, i) => i + 1),
+    )
     assertIsoTimes(lines)
     assert.equal(run.stderr, '', 'no progress when stderr is not a terminal')
     const progress = await cli(['audit', 'export', ...db], { stderrIsTTY: true })

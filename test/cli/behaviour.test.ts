@@ -12,8 +12,7 @@ import { buildProgram } from '../../src/cli/run.js'
 import { renderTable } from '../../src/cli/output.js'
 import { assertIsoTimes, cli, cliFails, cliJson, freshDatabase, jsonError, type CliDatabase } from './harness.js'
 
-const leaves = (command: Command, path: string[] = []): string[][] =>
-  command.commands.length === 0 ? [path] : command.commands.flatMap((c) => leaves(c, [...path, c.name()]))
+const leaves = (command: Command, path: string[] = []): string[][] => (command.commands.length === 0 ? [path] : command.commands.flatMap((c) => leaves(c, [...path, c.name()])))
 const program = () => buildProgram({ stdout: { write: () => true }, stderr: { write: () => true }, env: {}, isTTY: false }, () => undefined)
 
 describe('every command', () => {
@@ -31,10 +30,28 @@ describe('every command', () => {
     const secret = await cliJson(['client-secret', 'create', ...db, '--app', 'shapes'])
     const id = issued.token.id
     const runs: string[][] = [
-      ['token', 'list'], ['token', 'show', id], ['token', 'trim', id, '--dry-run'], ['token', 'derive', id, '--name', 'c', '--scope', 'apps:read'],
-      ['token', 'rotate', id], ['app', 'list'], ['app', 'show', 'shapes'], ['app', 'update', app.id, '--description', 'd'], ['app', 'disable', 'shapes'], ['app', 'enable', 'shapes'],
-      ['scope', 'declare', 'shape:read', '--description', 'd'], ['scope', 'list'], ['client-secret', 'list', '--app', 'shapes'], ['client-secret', 'revoke', secret.id],
-      ['keys', 'rotate'], ['keys', 'list'], ['audit', 'list'], ['audit', 'verify'], ['audit', 'head'], ['report'], ['migrate'], ['token', 'revoke', id],
+      ['token', 'list'],
+      ['token', 'show', id],
+      ['token', 'trim', id, '--dry-run'],
+      ['token', 'derive', id, '--name', 'c', '--scope', 'apps:read'],
+      ['token', 'rotate', id],
+      ['app', 'list'],
+      ['app', 'show', 'shapes'],
+      ['app', 'update', app.id, '--description', 'd'],
+      ['app', 'disable', 'shapes'],
+      ['app', 'enable', 'shapes'],
+      ['scope', 'declare', 'shape:read', '--description', 'd'],
+      ['scope', 'list'],
+      ['client-secret', 'list', '--app', 'shapes'],
+      ['client-secret', 'revoke', secret.id],
+      ['keys', 'rotate'],
+      ['keys', 'list'],
+      ['audit', 'list'],
+      ['audit', 'verify'],
+      ['audit', 'head'],
+      ['report'],
+      ['migrate'],
+      ['token', 'revoke', id],
     ]
     for (const args of runs) {
       const out = await cliJson([...args, ...db])
@@ -74,7 +91,10 @@ describe('every command', () => {
     await cliJson(['token', 'issue', ...db, '--name', 'a-very-long-token-name-that-will-not-fit-in-a-narrow-terminal', '--scope', 'tokens:read'])
     const run = await cli(['token', 'list', ...db], { columns: 80 })
     const lines = run.stdout.trimEnd().split('\n')
-    assert.ok(lines.every((l) => [...l].length <= 80), lines.join('\n'))
+    assert.ok(
+      lines.every((l) => [...l].length <= 80),
+      lines.join('\n'),
+    )
     assert.match(run.stdout, /…/)
     const wide = await cli(['token', 'list', ...db])
     assert.match(wide.stdout, /a-very-long-token-name-that-will-not-fit-in-a-narrow-terminal/)
@@ -107,7 +127,20 @@ describe('every command', () => {
 
   test('read-only commands on a missing database exit 1 naming the path and create nothing', async () => {
     const missing = join(fx.dir, 'nowhere', 'scopeward.db')
-    const readOnly = [['token', 'list'], ['token', 'show', 'Zz9Zz9Zz9Zz9Zz9Z'], ['app', 'list'], ['app', 'show', 'x'], ['scope', 'list'], ['client-secret', 'list', '--app', 'x'], ['keys', 'list'], ['audit', 'list'], ['audit', 'export'], ['audit', 'verify'], ['audit', 'head'], ['report']]
+    const readOnly = [
+      ['token', 'list'],
+      ['token', 'show', 'Zz9Zz9Zz9Zz9Zz9Z'],
+      ['app', 'list'],
+      ['app', 'show', 'x'],
+      ['scope', 'list'],
+      ['client-secret', 'list', '--app', 'x'],
+      ['keys', 'list'],
+      ['audit', 'list'],
+      ['audit', 'export'],
+      ['audit', 'verify'],
+      ['audit', 'head'],
+      ['report'],
+    ]
     for (const args of readOnly) {
       const run = await cliFails(1, [...args, '--db', missing])
       assert.match(run.stderr, /nowhere\/scopeward\.db does not exist/, args.join(' '))
@@ -140,7 +173,8 @@ describe('every command', () => {
   test('completion prints bash and zsh scripts naming every command; the bash one parses', async () => {
     const bash = await cli(['completion', 'bash'])
     assert.equal(bash.code, 0)
-    for (const word of ['token', 'client-secret', 'audit', 'rotate', 'derive', '--expires-in', 'complete -o default -F _scopeward scopeward']) assert.ok(bash.stdout.includes(word), word)
+    for (const word of ['token', 'client-secret', 'audit', 'rotate', 'derive', '--expires-in', 'complete -o default -F _scopeward scopeward'])
+      assert.ok(bash.stdout.includes(word), word)
     const file = join(fx.dir, 'scopeward.bash')
     writeFileSync(file, bash.stdout)
     const parsed = spawnSync('bash', ['-n', file], { encoding: 'utf8' })

@@ -41,7 +41,12 @@ describe('scopeward token', () => {
   })
 
   test('issue takes human and ISO durations alike: 12h, 15m, 1h30m, PT2H', async () => {
-    for (const [text, ms] of [['12h', 12 * 3_600_000], ['15m', 15 * 60_000], ['1h30m', 90 * 60_000], ['PT2H', 2 * 3_600_000]] as const) {
+    for (const [text, ms] of [
+      ['12h', 12 * 3_600_000],
+      ['15m', 15 * 60_000],
+      ['1h30m', 90 * 60_000],
+      ['PT2H', 2 * 3_600_000],
+    ] as const) {
       const { token } = await issue(`d-${text}`, '--expires-in', text)
       assert.equal(Date.parse(token.expiresAt) - Date.parse(token.createdAt), ms, text)
     }
@@ -86,7 +91,12 @@ describe('scopeward token', () => {
     assert.equal(out.token.app.id, 'root')
     assert.equal(out.token.name, 'break-glass')
     assert.equal(out.token.scopes.length, 10)
-    for (const extra of [['--scope', 'tokens:read'], ['--subject', 'alice'], ['--expires-in', 'PT1H'], ['--app', 'root']]) {
+    for (const extra of [
+      ['--scope', 'tokens:read'],
+      ['--subject', 'alice'],
+      ['--expires-in', 'PT1H'],
+      ['--app', 'root'],
+    ]) {
       const before = (await listed()).length
       const run = await cliFails(2, ['token', 'issue', ...db, '--root', ...extra])
       assert.match(run.stderr, new RegExp(`cannot be combined with ${extra[0]}`))
@@ -107,7 +117,10 @@ describe('scopeward token', () => {
   test('list filters by app name, status (case-insensitive) and subject', async () => {
     await cliJson(['token', 'issue', ...db, '--name', 'alice-t', '--scope', 'tokens:read', '--subject', 'alice'])
     const bySubject = await cliJson<any[]>(['token', 'list', ...db, '--subject', 'alice'])
-    assert.deepEqual(bySubject.map((t) => t.name), ['alice-t'])
+    assert.deepEqual(
+      bySubject.map((t) => t.name),
+      ['alice-t'],
+    )
     const byApp = await cliJson<any[]>(['token', 'list', ...db, '--app', 'short-lived', '--status', 'active'])
     assert.ok(byApp.length >= 1 && byApp.every((t) => t.app.name === 'short-lived' && t.status === 'ACTIVE'))
   })

@@ -3,14 +3,7 @@ import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { makeExecutableSchema } from '@graphql-tools/schema'
 import { execute, isObjectType, parse } from 'graphql'
-import {
-  applyScopeDirectives,
-  closeScopes,
-  requiredScopes,
-  ScopeDirectiveBuildError,
-  scopeDirectiveTypeDefs,
-  scopeRequirements,
-} from '../../src/directives/index.js'
+import { applyScopeDirectives, closeScopes, requiredScopes, ScopeDirectiveBuildError, scopeDirectiveTypeDefs, scopeRequirements } from '../../src/directives/index.js'
 import { buildScopedSchema, expectAllowed, expectDenied } from './harness.js'
 import { fixtureSchema } from './fixture.js'
 
@@ -51,7 +44,10 @@ describe('build-time errors', () => {
   it('refuses the Federation spelling with an empty list or alternative', () => {
     const sdl = `directive @requiresScopes(scopes: [[String!]!]!) on FIELD_DEFINITION | OBJECT
       type Query { a: String @requiresScopes(scopes: []) b: String @requiresScopes(scopes: [[]]) }`
-    assert.deepEqual(buildError(sdl).problems.map((p) => p.coordinate), ['Query.a', 'Query.b'])
+    assert.deepEqual(
+      buildError(sdl).problems.map((p) => p.coordinate),
+      ['Query.a', 'Query.b'],
+    )
   })
   it('refuses a scope that is not declared', () => {
     const error = buildError('type Query { a: String @requiresScope(scopes: ["tokens:raed"]) }', ['tokens:read'])
@@ -93,7 +89,10 @@ describe('schema output', () => {
     assert.deepEqual(by.get('Query.health'), { coordinate: 'Query.health', requiredScopes: [], authenticated: false, public: true })
     assert.deepEqual(by.get('Query.apps')?.requiredScopes, [[]])
     assert.deepEqual(by.get('Owned.owner')?.requiredScopes, [['owners:read']])
-    assert.equal(list.some((r) => r.coordinate.startsWith('__')), false)
+    assert.equal(
+      list.some((r) => r.coordinate.startsWith('__')),
+      false,
+    )
   })
   it('keeps schema/directives.graphql equal to scopeDirectiveTypeDefs', () => {
     assert.equal(readFileSync(new URL('../../schema/directives.graphql', import.meta.url), 'utf8'), scopeDirectiveTypeDefs)
@@ -114,7 +113,12 @@ describe('requiredScopes and closeScopes', () => {
     assert.deepEqual(requiredScopes(schema, doc, 'Q'), [])
   })
   it('keeps alternatives least first (by what they imply, 18.14) and drops redundant ones', () => {
-    assert.deepEqual(requiredScopes(schema, '{ both apps { auditLog } }'), [['apps:read', 'audit:read', 'c'], ['a', 'apps:read', 'audit:read', 'b'], ['admin', 'c'], ['a', 'admin', 'b']])
+    assert.deepEqual(requiredScopes(schema, '{ both apps { auditLog } }'), [
+      ['apps:read', 'audit:read', 'c'],
+      ['a', 'apps:read', 'audit:read', 'b'],
+      ['admin', 'c'],
+      ['a', 'admin', 'b'],
+    ])
   })
   it('assumes conditional fields run', () => {
     assert.deepEqual(requiredScopes(schema, 'query($s: Boolean!) { health tokens @skip(if: $s) { id } }'), [['tokens:read']])
@@ -152,10 +156,7 @@ describe('resolver wrappers', () => {
     assert.deepEqual(seen[0], [['tokens:write'], ['tokens:read']], 'held tokens:write, needed only tokens:read')
   })
   it('keep sync resolvers sync and await async ones', async () => {
-    const schema = buildScopedSchema(
-      'type Query { s: String @authenticated a: String @authenticated }',
-      { Query: { s: () => 'sync', a: async () => 'async' } },
-    )
+    const schema = buildScopedSchema('type Query { s: String @authenticated a: String @authenticated }', { Query: { s: () => 'sync', a: async () => 'async' } })
     const resolve = schema.getQueryType()?.getFields()['s']?.resolve
     assert.equal(resolve?.({}, {}, { scopes: [] }, {} as never), 'sync')
     assert.deepEqual(await expectAllowed(schema, [], '{ s a }'), { s: 'sync', a: 'async' })

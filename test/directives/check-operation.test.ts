@@ -24,15 +24,11 @@ describe('field, type and interface locations', () => {
     await expectAllowed(schema, ['tokens:read'], '{ apps { name tokens { id } } }')
   })
   it('adds a field rule to the type rule (AND)', async () => {
-    await expectDenied(schema, ['tokens:read'], '{ tokens { id secretHint } }', [
-      { path: ['tokens', 'secretHint'], code: 'FORBIDDEN', missingScopes: ['secrets:read'] },
-    ])
+    await expectDenied(schema, ['tokens:read'], '{ tokens { id secretHint } }', [{ path: ['tokens', 'secretHint'], code: 'FORBIDDEN', missingScopes: ['secrets:read'] }])
     await expectAllowed(schema, ['tokens:read', 'secrets:read'], '{ tokens { id secretHint } }')
   })
   it('applies an interface type rule to implementors of its fields only', async () => {
-    await expectDenied(schema, [], '{ node(id: "d1") { ... on Doc { id title owner } } }', [
-      { path: ['node', 'owner'], code: 'FORBIDDEN', missingScopes: ['owners:read'] },
-    ])
+    await expectDenied(schema, [], '{ node(id: "d1") { ... on Doc { id title owner } } }', [{ path: ['node', 'owner'], code: 'FORBIDDEN', missingScopes: ['owners:read'] }])
     await expectAllowed(schema, ['owners:read'], '{ node(id: "d1") { ... on Doc { id title owner } } }')
   })
 })
@@ -165,7 +161,10 @@ describe('mutations', () => {
   it('denies a mutation whole when its second root field is denied', async () => {
     const { check, result } = await run(schema, ['apps:write'], 'mutation { createApp(name: "x") { id } revokeToken(id: "t1") }')
     assert.equal(check.operationType, 'mutation')
-    assert.deepEqual(check.denied.map((d) => d.path), [['revokeToken']])
+    assert.deepEqual(
+      check.denied.map((d) => d.path),
+      [['revokeToken']],
+    )
     assert.equal(result, undefined)
   })
   it('allows a mutation whose every field is allowed', async () => {
@@ -178,7 +177,10 @@ describe('operation requirement', () => {
     const document = parse('query($s: Boolean!) { tokens { id } both @skip(if: $s) }')
     const check = (s: boolean) => checkOperation({ schema, document, variableValues: { s }, contextValue: { scopes: [] } }).requirement
     assert.deepEqual(check(true), [['tokens:read']])
-    assert.deepEqual(check(false), [['c', 'tokens:read'], ['a', 'b', 'tokens:read']])
+    assert.deepEqual(check(false), [
+      ['c', 'tokens:read'],
+      ['a', 'b', 'tokens:read'],
+    ])
   })
   it('returns the same decision from its cache for the same scopes', () => {
     const document = parse('{ tokens { id } }')

@@ -4,8 +4,12 @@ import { buildScopedSchema } from './harness.js'
 
 /** A small Scopeward-like schema exercising every directive location. */
 export const fixtureTypeDefs = /* GraphQL */ `
-  interface Node { id: ID! }
-  interface Owned @requiresScope(scopes: ["owners:read"]) { owner: String }
+  interface Node {
+    id: ID!
+  }
+  interface Owned @requiresScope(scopes: ["owners:read"]) {
+    owner: String
+  }
   type Token implements Node @requiresScope(scopes: ["tokens:read"]) {
     id: ID!
     name: String

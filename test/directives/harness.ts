@@ -2,13 +2,7 @@ import assert from 'node:assert/strict'
 import { ApolloServer } from '@apollo/server'
 import { makeExecutableSchema } from '@graphql-tools/schema'
 import { execute, parse, validate, type ExecutionResult, type GraphQLSchema } from 'graphql'
-import {
-  applyScopeDirectives,
-  checkOperation,
-  scopeAuthorizationPlugin,
-  scopeDirectiveTypeDefs,
-  type OperationCheck,
-} from '../../src/directives/index.js'
+import { applyScopeDirectives, checkOperation, scopeAuthorizationPlugin, scopeDirectiveTypeDefs, type OperationCheck } from '../../src/directives/index.js'
 import type { ScopeDirectiveOptions } from '../../src/directives/index.js'
 
 export interface TestContext {
@@ -16,11 +10,7 @@ export interface TestContext {
 }
 
 /** Builds a schema from SDL (our directive SDL prepended) with scopes read from `context.scopes`. */
-export function buildScopedSchema(
-  typeDefs: string,
-  resolvers: Record<string, unknown> = {},
-  options: Partial<ScopeDirectiveOptions> = {},
-): GraphQLSchema {
+export function buildScopedSchema(typeDefs: string, resolvers: Record<string, unknown> = {}, options: Partial<ScopeDirectiveOptions> = {}): GraphQLSchema {
   return applyScopeDirectives(makeExecutableSchema({ typeDefs: [scopeDirectiveTypeDefs, typeDefs], resolvers: resolvers as never }), {
     scopesOf: (context) => (context as TestContext).scopes,
     ...options,
@@ -33,12 +23,7 @@ export interface Run {
 }
 
 /** checkOperation, then execute as the plain graphql-js recipe does (mutations: nothing if denied). */
-export async function run(
-  schema: GraphQLSchema,
-  scopes: string[] | null,
-  source: string,
-  variableValues?: Record<string, unknown>,
-): Promise<Run> {
+export async function run(schema: GraphQLSchema, scopes: string[] | null, source: string, variableValues?: Record<string, unknown>): Promise<Run> {
   const document = parse(source)
   assert.deepEqual(validate(schema, document), [], 'test operation must be valid')
   const contextValue: TestContext = { scopes }
@@ -50,12 +35,7 @@ export async function run(
 }
 
 /** Runs the operation and asserts nothing is denied, statically or at execution; returns data. */
-export async function expectAllowed(
-  schema: GraphQLSchema,
-  scopes: string[] | null,
-  source: string,
-  variables?: Record<string, unknown>,
-): Promise<Record<string, unknown>> {
+export async function expectAllowed(schema: GraphQLSchema, scopes: string[] | null, source: string, variables?: Record<string, unknown>): Promise<Record<string, unknown>> {
   const { check, result } = await run(schema, scopes, source, variables)
   assert.deepEqual(check.denied, [], `expected no denial, got ${JSON.stringify(check.denied)}`)
   assert.ok(result !== undefined)
@@ -73,13 +53,7 @@ export interface ExpectedDenial {
  * Asserts exactly these denials from checkOperation and, for queries, exactly these errors at
  * execution (list indices removed from paths), with null at each. Returns the run.
  */
-export async function expectDenied(
-  schema: GraphQLSchema,
-  scopes: string[] | null,
-  source: string,
-  expected: ExpectedDenial[],
-  variables?: Record<string, unknown>,
-): Promise<Run> {
+export async function expectDenied(schema: GraphQLSchema, scopes: string[] | null, source: string, expected: ExpectedDenial[], variables?: Record<string, unknown>): Promise<Run> {
   const r = await run(schema, scopes, source, variables)
   const sort = <T extends { path: readonly unknown[] }>(xs: T[]): T[] => [...xs].sort((a, b) => a.path.join('.').localeCompare(b.path.join('.')))
   assert.deepEqual(

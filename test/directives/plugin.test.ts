@@ -14,7 +14,10 @@ describe('scopeAuthorizationPlugin', () => {
     assert.equal(r.errors?.length, 1)
     assert.equal(r.errors?.[0]?.extensions?.['code'], 'FORBIDDEN')
     assert.deepEqual(r.errors?.[0]?.extensions?.['missingScopes'], ['tokens:write'])
-    assert.deepEqual((r.errors?.[0]?.extensions?.['denied'] as { coordinate: string }[]).map((d) => d.coordinate), ['Mutation.revokeToken'])
+    assert.deepEqual(
+      (r.errors?.[0]?.extensions?.['denied'] as { coordinate: string }[]).map((d) => d.coordinate),
+      ['Mutation.revokeToken'],
+    )
     assert.deepEqual(effects, { created: 0, revoked: 0 })
   })
   it('runs an allowed mutation and sets the scope headers', async () => {
@@ -49,7 +52,10 @@ describe('scopeAuthorizationPlugin', () => {
     // App.id alone is open, but Node.id through the interface needs Token's tokens:read; id is ID! so null bubbles up.
     const r = await apolloRequest(fixtureSchema(), ['x'], '{ node(id: "a1") { id ... on App { name } } }')
     assert.deepEqual(JSON.parse(JSON.stringify(r.data)), { node: null })
-    assert.deepEqual(r.errors?.map((e) => e.path), [['node', 'id']])
+    assert.deepEqual(
+      r.errors?.map((e) => e.path),
+      [['node', 'id']],
+    )
   })
   it('refuses a query whole in reject mode (plugin option or schema option)', async () => {
     const viaPlugin = await apolloRequest(fixtureSchema(), ['x'], '{ tokens { id } health }', undefined, { mode: 'reject' })

@@ -89,10 +89,19 @@ interface SelectionSpec {
 const { selections: selectionsArb } = fc.letrec<{ selections: SelectionSpec[]; selection: SelectionSpec }>((tie) => ({
   selections: fc.array(tie('selection'), { minLength: 1, maxLength: 3 }),
   selection: fc.record({
-    kind: fc.oneof({ withCrossShrink: true }, { arbitrary: fc.constant('field' as const), weight: 11 }, { arbitrary: fc.constant('typename' as const), weight: 2 }, { arbitrary: fc.constantFrom('inline' as const, 'named' as const), weight: 7 }),
+    kind: fc.oneof(
+      { withCrossShrink: true },
+      { arbitrary: fc.constant('field' as const), weight: 11 },
+      { arbitrary: fc.constant('typename' as const), weight: 2 },
+      { arbitrary: fc.constantFrom('inline' as const, 'named' as const), weight: 7 },
+    ),
     pick: fc.nat({ max: 9 }),
     alias: fc.oneof({ withCrossShrink: true }, { arbitrary: fc.constant(null), weight: 7 }, { arbitrary: fc.nat({ max: 9 }), weight: 3 }),
-    condition: fc.oneof({ withCrossShrink: true }, { arbitrary: fc.constant(null), weight: 4 }, { arbitrary: fc.record({ directive: fc.constantFrom('skip' as const, 'include' as const), variable: fc.constantFrom('b0' as const, 'b1' as const) }), weight: 1 }),
+    condition: fc.oneof(
+      { withCrossShrink: true },
+      { arbitrary: fc.constant(null), weight: 4 },
+      { arbitrary: fc.record({ directive: fc.constantFrom('skip' as const, 'include' as const), variable: fc.constantFrom('b0' as const, 'b1' as const) }), weight: 1 },
+    ),
     children: fc.option(tie('selections'), { nil: null, maxDepth: 3, depthIdentifier: 'selections' }),
   }),
 }))
@@ -141,7 +150,7 @@ function makeOperation(w: World, plan: SelectionSpec[]): string {
 
 function closure(held: string[], implies: Record<string, string[]>): Set<string> {
   const s = new Set(held)
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false
     for (const x of [...s]) for (const y of implies[x] ?? []) if (!s.has(y)) (s.add(y), (changed = true))
   }
@@ -194,9 +203,14 @@ function staticOracle(w: World, doc: DocumentNode, held: Set<string> | null, var
           walk(s.selectionSet, ret, possible(w, ret), p)
         }
       } else {
-        const on = s.kind === Kind.INLINE_FRAGMENT ? s.typeCondition?.name.value ?? parent : (frags.get(s.name.value)?.typeCondition.name.value as string)
-        const body = s.kind === Kind.INLINE_FRAGMENT ? s.selectionSet : frags.get(s.name.value)?.selectionSet as SelectionSetNode
-        walk(body, on, poss.filter((t) => possible(w, on).includes(t)), path)
+        const on = s.kind === Kind.INLINE_FRAGMENT ? (s.typeCondition?.name.value ?? parent) : (frags.get(s.name.value)?.typeCondition.name.value as string)
+        const body = s.kind === Kind.INLINE_FRAGMENT ? s.selectionSet : (frags.get(s.name.value)?.selectionSet as SelectionSetNode)
+        walk(
+          body,
+          on,
+          poss.filter((t) => possible(w, on).includes(t)),
+          path,
+        )
       }
     }
   }
@@ -221,8 +235,9 @@ function runtimeOracle(w: World, doc: DocumentNode, o: Oracle, vars: Record<stri
           const key = s.alias?.value ?? s.name.value
           into.set(key, [...(into.get(key) ?? []), s])
         } else {
-          const on = s.kind === Kind.INLINE_FRAGMENT ? s.typeCondition?.name.value ?? t : (frags.get(s.name.value)?.typeCondition.name.value as string)
-          if (possible(w, on).includes(t) || on === t) collect([s.kind === Kind.INLINE_FRAGMENT ? s.selectionSet : (frags.get(s.name.value)?.selectionSet as SelectionSetNode)], t, into)
+          const on = s.kind === Kind.INLINE_FRAGMENT ? (s.typeCondition?.name.value ?? t) : (frags.get(s.name.value)?.typeCondition.name.value as string)
+          if (possible(w, on).includes(t) || on === t)
+            collect([s.kind === Kind.INLINE_FRAGMENT ? s.selectionSet : (frags.get(s.name.value)?.selectionSet as SelectionSetNode)], t, into)
         }
       }
     }
@@ -244,7 +259,14 @@ function runtimeOracle(w: World, doc: DocumentNode, o: Oracle, vars: Record<stri
         continue
       }
       const ret = w.fields[t]?.[f] as string
-      out[key] = ret === 'String' ? `${t}.${f}` : complete(nodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : [])), runtimeType(ret), p)
+      out[key] =
+        ret === 'String'
+          ? `${t}.${f}`
+          : complete(
+              nodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : [])),
+              runtimeType(ret),
+              p,
+            )
     }
     return out
   }

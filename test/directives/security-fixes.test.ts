@@ -51,16 +51,26 @@ describe('11.3 bounded analysis', () => {
 
 describe('11.19 protected fields are nullable (nullableProtectedFields)', () => {
   const sdl = /* GraphQL */ `
-    interface Node { id: ID! secret: String! }
-    type User implements Node { id: ID! secret: String! @requiresScope(scopes: ["users:secret"]) }
-    type Private @requiresScope(scopes: ["private:read"]) { note: String! }
+    interface Node {
+      id: ID!
+      secret: String!
+    }
+    type User implements Node {
+      id: ID!
+      secret: String! @requiresScope(scopes: ["users:secret"])
+    }
+    type Private @requiresScope(scopes: ["private:read"]) {
+      note: String!
+    }
     type Query {
       me: User @authenticated
       count: Int! @requiresScope(scopes: ["count:read"])
       private: Private! @authenticated
       open: String! @public
     }
-    type Mutation { act: Boolean! @requiresScope(scopes: ["act"]) }
+    type Mutation {
+      act: Boolean! @requiresScope(scopes: ["act"])
+    }
   `
 
   test('11.19 a protected non-null field is a build error naming each coordinate; mutation roots are exempt', () => {
@@ -95,11 +105,17 @@ describe('rules in code (options.rules): 11.15 operator-chosen openness, 18.18 F
 
   test('11.15 a rule in code replaces the SDL rule at its coordinate', async () => {
     const closed = buildScopedSchema(sdl, resolvers)
-    assert.deepEqual((await run(closed, null, '{ discovery }')).check.denied.map((d) => d.reason), ['UNAUTHENTICATED'])
+    assert.deepEqual(
+      (await run(closed, null, '{ discovery }')).check.denied.map((d) => d.reason),
+      ['UNAUTHENTICATED'],
+    )
     const open = buildScopedSchema(sdl, resolvers, { rules: { 'Query.discovery': 'public' } })
     assert.deepEqual((await run(open, null, '{ discovery }')).result?.data, { discovery: 'd' })
     const stricter = buildScopedSchema(sdl, resolvers, { rules: { 'Query.discovery': [['admin']] } })
-    assert.deepEqual((await run(stricter, ['tokens:read'], '{ discovery }')).check.denied.map((d) => d.missingScopes), [['admin']])
+    assert.deepEqual(
+      (await run(stricter, ['tokens:read'], '{ discovery }')).check.denied.map((d) => d.missingScopes),
+      [['admin']],
+    )
   })
 
   test('11.15 a rule in code for a coordinate that does not exist, or an empty one, is a build error', () => {
@@ -111,9 +127,14 @@ describe('rules in code (options.rules): 11.15 operator-chosen openness, 18.18 F
   test('18.18 Federation _service and _entities: default deny names the fix, and options.rules rules them', async () => {
     const subgraph = /* GraphQL */ `
       scalar _Any
-      type _Service { sdl: String }
+      type _Service {
+        sdl: String
+      }
       union _Entity = User
-      type User { id: ID! email: String @requiresScope(scopes: ["email:read"]) }
+      type User {
+        id: ID!
+        email: String @requiresScope(scopes: ["email:read"])
+      }
       type Query {
         me: User @authenticated
         _service: _Service!
@@ -125,17 +146,23 @@ describe('rules in code (options.rules): 11.15 operator-chosen openness, 18.18 F
       _Entity: { __resolveType: () => 'User' },
       Query: { me: () => user, _service: () => ({ sdl: 'type User' }), _entities: () => [user] },
     }
-    assert.throws(() => buildScopedSchema(subgraph, federationResolvers), (error: unknown) => {
-      assert.ok(error instanceof ScopeDirectiveBuildError)
-      assert.deepEqual(error.problems.map((p) => p.coordinate).sort(), ['Query._entities', 'Query._service'])
-      assert.ok(error.problems.every((p) => /options\.rules/.test(p.message)))
-      return true
-    })
+    assert.throws(
+      () => buildScopedSchema(subgraph, federationResolvers),
+      (error: unknown) => {
+        assert.ok(error instanceof ScopeDirectiveBuildError)
+        assert.deepEqual(error.problems.map((p) => p.coordinate).sort(), ['Query._entities', 'Query._service'])
+        assert.ok(error.problems.every((p) => /options\.rules/.test(p.message)))
+        return true
+      },
+    )
     const schema = buildScopedSchema(subgraph, federationResolvers, { rules: { 'Query._service': 'public', 'Query._entities': 'authenticated' } })
     assert.deepEqual((await run(schema, null, '{ _service { sdl } }')).result?.data, { _service: { sdl: 'type User' } })
     // Entities carry their own rules: an entity's protected field is denied through _entities too.
     const entities = await run(schema, [], '{ _entities(representations: [{}]) { ... on User { id email } } }')
-    assert.deepEqual(entities.check.denied.map((d) => d.path), [['_entities', 'email']])
+    assert.deepEqual(
+      entities.check.denied.map((d) => d.path),
+      [['_entities', 'email']],
+    )
     assert.deepEqual(entities.result?.data, { _entities: [{ id: 'u1', email: null }] })
   })
 })
@@ -145,7 +172,9 @@ describe('18.16 the per-request decision cache', () => {
     const effects = { m1: 0, m2: 0 }
     const schema = buildScopedSchema(
       /* GraphQL */ `
-        type Query { ok: Boolean @public }
+        type Query {
+          ok: Boolean @public
+        }
         type Mutation {
           m1: Boolean @requiresScope(anyOf: [["c"], ["b c"]])
           m2: Boolean @requiresScope(scopes: ["a"])
@@ -158,7 +187,10 @@ describe('18.16 the per-request decision cache', () => {
     assert.deepEqual(checkOperation({ schema, document, contextValue: { scopes: ['a', 'b c'] } }).denied, [])
     // ["a b", "c"] joined by spaces is the same string, "a b c"; it holds only c.
     const weaker = checkOperation({ schema, document, contextValue: { scopes: ['a b', 'c'] } })
-    assert.deepEqual(weaker.denied.map((d) => d.coordinate), ['Mutation.m2'])
+    assert.deepEqual(
+      weaker.denied.map((d) => d.coordinate),
+      ['Mutation.m2'],
+    )
     // Through the plain graphql-js recipe nothing runs at all.
     const { result } = await run(schema, ['a b', 'c'], 'mutation { m1 m2 }')
     assert.equal(result, undefined)
@@ -170,10 +202,22 @@ describe('18.15 a named fragment is decided per path', () => {
   test('18.15 a fragment denied at one path stays allowed at another, and checkOperation().denied agrees with execution', async () => {
     const schema = buildScopedSchema(
       /* GraphQL */ `
-        interface Node { id: ID! secret: String }
-        type User implements Node { id: ID! secret: String @requiresScope(scopes: ["users:secret"]) }
-        type Bot implements Node { id: ID! secret: String @requiresScope(scopes: ["bots:secret"]) }
-        type Query { user: User @public bot: Bot @public }
+        interface Node {
+          id: ID!
+          secret: String
+        }
+        type User implements Node {
+          id: ID!
+          secret: String @requiresScope(scopes: ["users:secret"])
+        }
+        type Bot implements Node {
+          id: ID!
+          secret: String @requiresScope(scopes: ["bots:secret"])
+        }
+        type Query {
+          user: User @public
+          bot: Bot @public
+        }
       `,
       {
         Node: { __resolveType: (o: { __typename: string }) => o.__typename },
@@ -181,9 +225,15 @@ describe('18.15 a named fragment is decided per path', () => {
       },
     )
     const { check, result } = await run(schema, ['users:secret'], '{ user { ...S } bot { ...S } } fragment S on Node { id secret }')
-    assert.deepEqual(check.denied.map((d) => d.path), [['bot', 'secret']])
+    assert.deepEqual(
+      check.denied.map((d) => d.path),
+      [['bot', 'secret']],
+    )
     assert.deepEqual(result?.data, { user: { id: 'u', secret: 'u-secret' }, bot: { id: 'b', secret: null } })
-    assert.deepEqual(result?.errors?.map((e) => e.path), [['bot', 'secret']])
+    assert.deepEqual(
+      result?.errors?.map((e) => e.path),
+      [['bot', 'secret']],
+    )
   })
 })
 
@@ -199,12 +249,21 @@ describe('18.14 least first by what alternatives imply', () => {
     assert.deepEqual(requiredScopes(schema, '{ report }'), [['a', 'b']])
     const anonymous = checkOperation({ schema, document: parse('{ report }'), contextValue: { scopes: [] } })
     assert.equal(acceptedScopesHeader(anonymous.requirement), 'a, b')
-    assert.deepEqual(anonymous.denied.map((d) => [d.requiredScopes, d.missingScopes]), [[[['a', 'b']], ['a', 'b']]])
+    assert.deepEqual(
+      anonymous.denied.map((d) => [d.requiredScopes, d.missingScopes]),
+      [[[['a', 'b']], ['a', 'b']]],
+    )
     const halfway = checkOperation({ schema, document: parse('{ report }'), contextValue: { scopes: ['a'] } })
-    assert.deepEqual(halfway.denied.map((d) => d.missingScopes), [['b']])
+    assert.deepEqual(
+      halfway.denied.map((d) => d.missingScopes),
+      [['b']],
+    )
     // Execution reports the same.
     const denied = await run(schema, ['a'], '{ report }')
-    assert.deepEqual(denied.result?.errors?.map((e) => e.extensions?.['missingScopes']), [['b']])
+    assert.deepEqual(
+      denied.result?.errors?.map((e) => e.extensions?.['missingScopes']),
+      [['b']],
+    )
     recorded.length = 0
     assert.deepEqual((await run(schema, ['admin'], '{ report }')).result?.data, { report: 'r' })
     assert.deepEqual(recorded, [{ used: ['admin'], required: ['a', 'b'] }])
@@ -225,7 +284,10 @@ describe('18.17 subscriptions', () => {
     for (const scopes of [null, ['other']]) {
       const denied = await subscribe({ schema, document, rootValue, contextValue: { scopes } })
       assert.ok(!(Symbol.asyncIterator in denied), 'no stream for a denied caller')
-      assert.deepEqual(denied.errors?.map((e) => e.extensions['code']), [scopes === null ? 'UNAUTHENTICATED' : 'FORBIDDEN'])
+      assert.deepEqual(
+        denied.errors?.map((e) => e.extensions['code']),
+        [scopes === null ? 'UNAUTHENTICATED' : 'FORBIDDEN'],
+      )
     }
     assert.equal(opened, 0)
     const allowed = await subscribe({ schema, document, rootValue, contextValue: { scopes: ['ticks:read'] } })
@@ -241,17 +303,35 @@ describe('18.18 adoption', () => {
     const schema = buildScopedSchema(
       /* GraphQL */ `
         scalar Email @requiresScope(scopes: ["pii:read"])
-        enum Risk @authenticated { LOW HIGH }
-        type User { id: ID! email: Email risk: Risk }
-        type Query { user: User @public }
+        enum Risk @authenticated {
+          LOW
+          HIGH
+        }
+        type User {
+          id: ID!
+          email: Email
+          risk: Risk
+        }
+        type Query {
+          user: User @public
+        }
       `,
       { Query: { user: () => ({ id: 'u', email: 'a@b', risk: 'LOW' }) } },
     )
     const anonymous = await run(schema, null, '{ user { id email risk } }')
-    assert.deepEqual(anonymous.check.denied.map((d) => [d.path.join('.'), d.reason]), [['user.email', 'UNAUTHENTICATED'], ['user.risk', 'UNAUTHENTICATED']])
+    assert.deepEqual(
+      anonymous.check.denied.map((d) => [d.path.join('.'), d.reason]),
+      [
+        ['user.email', 'UNAUTHENTICATED'],
+        ['user.risk', 'UNAUTHENTICATED'],
+      ],
+    )
     assert.deepEqual(anonymous.result?.data, { user: { id: 'u', email: null, risk: null } })
     const caller = await run(schema, [], '{ user { id email risk } }')
-    assert.deepEqual(caller.check.denied.map((d) => [d.path.join('.'), d.missingScopes]), [['user.email', ['pii:read']]])
+    assert.deepEqual(
+      caller.check.denied.map((d) => [d.path.join('.'), d.missingScopes]),
+      [['user.email', ['pii:read']]],
+    )
     assert.deepEqual(caller.result?.data, { user: { id: 'u', email: null, risk: 'LOW' } })
     assert.deepEqual((await run(schema, ['pii:read'], '{ user { email } }')).result?.data, { user: { email: 'a@b' } })
   })

@@ -46,7 +46,11 @@ describe('every audit event names its actor', () => {
         const issue = events.find((e) => e.action === 'token.issue')
         assert.deepEqual([issue?.actor, issue?.target], [OPERATOR, tokenId])
         assert.equal(events.find((e) => e.action === 'instance.init')?.actor, OPERATOR)
-        assert.deepEqual(events.filter((e) => e.actor === null), [], 'no event without an actor')
+        assert.deepEqual(
+          events.filter((e) => e.actor === null),
+          [],
+          'no event without an actor',
+        )
       } finally {
         await domain.store.close()
       }
@@ -61,7 +65,11 @@ describe('every audit event names its actor', () => {
       const events = (await server.app.store.listAuditEvents({ limit: 100 })).rows
       assert.equal(events.find((e) => e.action === 'instance.init')?.actor, OPERATOR)
       assert.equal(events.find((e) => e.action === 'key.create')?.actor, OPERATOR)
-      assert.deepEqual(events.filter((e) => e.actor === null), [], 'no event without an actor')
+      assert.deepEqual(
+        events.filter((e) => e.actor === null),
+        [],
+        'no event without an actor',
+      )
     } finally {
       await server.stop()
       await server.discard()
@@ -75,7 +83,10 @@ describe('every audit event names its actor', () => {
       const jwt = await clientCredentialsJwt(server, client, 'tokens:read')
       const jti = JSON.parse(Buffer.from(jwt.split('.')[1] as string, 'base64url').toString()).jti as string
       const events = (await server.app.store.listAuditEvents({ target: jti, limit: 10 })).rows
-      assert.deepEqual(events.map((e) => [e.action, e.actor]), [['token.client_credentials', `client_secret:${client.secretId}`]])
+      assert.deepEqual(
+        events.map((e) => [e.action, e.actor]),
+        [['token.client_credentials', `client_secret:${client.secretId}`]],
+      )
       assert.equal((await server.app.store.getToken(jti))?.createdBy, `client_secret:${client.secretId}`)
     } finally {
       await server.close()
@@ -137,7 +148,10 @@ describe('a client secret acts through its grant only', () => {
   })
 
   test('a command domain refuses JWTs and key operations with a clear error', async () => {
-    await assert.rejects(issueToken(domain, operatorCall(), { appId, name: 'jwt', scopes: ['tokens:read'], kind: 'JWT' }), { code: 'BAD_USER_INPUT', message: 'kind: JWT access tokens are not available on this server' })
+    await assert.rejects(issueToken(domain, operatorCall(), { appId, name: 'jwt', scopes: ['tokens:read'], kind: 'JWT' }), {
+      code: 'BAD_USER_INPUT',
+      message: 'kind: JWT access tokens are not available on this server',
+    })
     await assert.rejects(rotateSigningKey(domain, operatorCall(), null), { code: 'BAD_USER_INPUT', message: 'signing keys are not available on this server' })
   })
 })

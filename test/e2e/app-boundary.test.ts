@@ -30,7 +30,7 @@ describe('app boundary', () => {
     assert.equal(all.totalCount, 3)
   })
 
-  test("app(id) answers another app as null, exactly like an unknown id", async () => {
+  test('app(id) answers another app as null, exactly like an unknown id', async () => {
     const q = 'query($id: ID!) { app(id: $id) { id } }'
     assert.deepEqual(dataOf(await server.gql(q, { token: tokenA.secret, variables: { id: appA.id } })).app, { id: appA.id })
     const foreign = await server.gql(q, { token: tokenA.secret, variables: { id: appB.id } })
@@ -62,7 +62,7 @@ describe('app boundary', () => {
     assert.deepEqual(dataOf(await server.gql(q, { variables: { id: tokenB.id } })).token, { id: tokenB.id })
   })
 
-  test("a root token issued by root is not reachable through createdBy from another app", async () => {
+  test('a root token issued by root is not reachable through createdBy from another app', async () => {
     const q = 'query($id: ID!) { token(id: $id) { id createdBy { id } } }'
     assert.deepEqual(dataOf(await server.gql(q, { token: tokenA.secret, variables: { id: tokenA.id } })).token, { id: tokenA.id, createdBy: null })
   })
@@ -82,19 +82,25 @@ describe('app boundary', () => {
     })
   }
 
-  test("updateApp and disableApp on another app are NOT_FOUND and change nothing", async () => {
+  test('updateApp and disableApp on another app are NOT_FOUND and change nothing', async () => {
     const manager = await issue(server, { appId: appA.id, scopes: ['tokens:write'] })
     const appWriter = await createApp(server, { name: 'c', allowedScopes: ['apps:write'] })
     const own = await issue(server, { appId: appWriter.id, scopes: ['apps:write'] })
     await expectRefused(server, () => server.gql('mutation($id: ID!) { disableApp(id: $id) { id } }', { token: own.secret, variables: { id: appB.id } }), 'NOT_FOUND')
-    await expectRefused(server, () => server.gql('mutation($id: ID!) { updateApp(id: $id, input: { name: "pwned" }) { id } }', { token: own.secret, variables: { id: appB.id } }), 'NOT_FOUND')
+    await expectRefused(
+      server,
+      () => server.gql('mutation($id: ID!) { updateApp(id: $id, input: { name: "pwned" }) { id } }', { token: own.secret, variables: { id: appB.id } }),
+      'NOT_FOUND',
+    )
     const b = dataOf(await server.gql('query($id: ID!) { app(id: $id) { name disabledAt } }', { variables: { id: appB.id } })).app
     assert.deepEqual(b, { name: 'b', disabledAt: null })
     assert.deepEqual(dataOf(await server.gql('{ viewer { status } }', { token: manager.secret })).viewer, { status: 'ACTIVE' })
   })
 
   test("App.tokens of the caller's own app stays within the app", async () => {
-    const data = dataOf(await server.gql('query($id: ID!) { app(id: $id) { tokens(first: 20) { edges { node { app { id } } } } } }', { token: tokenA.secret, variables: { id: appA.id } }))
+    const data = dataOf(
+      await server.gql('query($id: ID!) { app(id: $id) { tokens(first: 20) { edges { node { app { id } } } } } }', { token: tokenA.secret, variables: { id: appA.id } }),
+    )
     const nodes = data.app.tokens.edges.map((t: any) => t.node.app.id)
     assert.ok(nodes.length > 0)
     assert.ok(nodes.every((id: string) => id === appA.id))
@@ -135,14 +141,21 @@ describe('app boundary', () => {
       assert.equal(inherited.token.subject, 'alice')
       const explicit = await issue(server, { scopes: ['tokens:read'], subject: 'alice' }, alice.secret)
       assert.equal(explicit.token.subject, 'alice')
-      const { error } = await expectRefused(server, () => server.gql(ISSUE, { token: alice.secret, variables: { input: { name: 'x', scopes: ['tokens:read'], subject: 'bob' } } }), 'BAD_USER_INPUT')
+      const { error } = await expectRefused(
+        server,
+        () => server.gql(ISSUE, { token: alice.secret, variables: { input: { name: 'x', scopes: ['tokens:read'], subject: 'bob' } } }),
+        'BAD_USER_INPUT',
+      )
       assert.equal(error.extensions?.field, 'subject')
     })
 
     test('a root-app token with a subject is confined to its subject too: it neither lists nor reads other tokens', async () => {
       const rootAlice = await issue(server, { appId: 'root', subject: 'alice', scopes: ['tokens:write'] })
       const listed = dataOf(await server.gql('{ tokens(first: 100) { edges { node { id subject app { id } } } } }', { token: rootAlice.secret })).tokens.edges
-      assert.deepEqual(listed.map((e: any) => [e.node.id, e.node.subject, e.node.app.id]), [[rootAlice.id, 'alice', 'root']])
+      assert.deepEqual(
+        listed.map((e: any) => [e.node.id, e.node.subject, e.node.app.id]),
+        [[rootAlice.id, 'alice', 'root']],
+      )
       assert.deepEqual((await server.gql('query($id: ID!) { token(id: $id) { id } }', { token: rootAlice.secret, variables: { id: bob.id } })).body, { data: { token: null } })
       await expectRefused(server, () => server.gql(REVOKE, { token: rootAlice.secret, variables: { id: tokenB.id } }), 'NOT_FOUND')
     })
@@ -151,7 +164,11 @@ describe('app boundary', () => {
       const rootAlice = await issue(server, { appId: 'root', subject: 'alice', scopes: ['tokens:write'] })
       const issued = await issue(server, { appId: appA.id, scopes: ['tokens:read'] }, rootAlice.secret)
       assert.equal(issued.token.subject, 'alice')
-      const { error } = await expectRefused(server, () => server.gql(ISSUE, { token: rootAlice.secret, variables: { input: { name: 'x', appId: appA.id, scopes: ['tokens:read'], subject: 'bob' } } }), 'BAD_USER_INPUT')
+      const { error } = await expectRefused(
+        server,
+        () => server.gql(ISSUE, { token: rootAlice.secret, variables: { input: { name: 'x', appId: appA.id, scopes: ['tokens:read'], subject: 'bob' } } }),
+        'BAD_USER_INPUT',
+      )
       assert.equal(error.extensions?.field, 'subject')
     })
 

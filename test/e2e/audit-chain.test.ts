@@ -9,7 +9,6 @@ import { openStore } from '../../src/store/open-store.js'
 import { issue, runSql, startServer } from './harness.js'
 import { runCli } from './run-cli.js'
 
-
 const cli = runCli
 
 /** A database with a few audited changes, the server stopped; `discard` removes it. */
@@ -73,7 +72,7 @@ describe('11.16 the audit chain against someone who writes the database', () => 
       const head = await cli({}, 'audit', 'head', '--db', db.dbPath, '--json')
       assert.equal(head.code, 0, head.stderr)
       const anchored = JSON.parse(head.stdout) as { seq: number; hash: string }
-      assert.equal(anchored.seq, 5, "init, the first key and three tokens")
+      assert.equal(anchored.seq, 5, 'init, the first key and three tokens')
       assert.match(anchored.hash, /^[0-9a-f]{64}$/)
       const later = await startServer({ dbPath: db.dbPath, rootToken: db.rootToken, keep: true })
       await issue(later, { name: 'later', scopes: ['tokens:read'] })

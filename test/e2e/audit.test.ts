@@ -33,7 +33,12 @@ describe('audit log', () => {
     const out: AuditRow[] = []
     let after: string | null = null
     do {
-      const page: any = dataOf(await server.gql('query($a: String) { auditEvents(first: 100, after: $a) { edges { node { id actor appId action target requestId ip details } } pageInfo { hasNextPage endCursor } } }', { token, variables: { a: after } })).auditEvents
+      const page: any = dataOf(
+        await server.gql(
+          'query($a: String) { auditEvents(first: 100, after: $a) { edges { node { id actor appId action target requestId ip details } } pageInfo { hasNextPage endCursor } } }',
+          { token, variables: { a: after } },
+        ),
+      ).auditEvents
       out.push(...page.edges.map((e: any) => e.node))
       after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null
     } while (after !== null)
@@ -63,14 +68,24 @@ describe('audit log', () => {
   })
 
   test('a refused issueToken writes no event', async () => {
-    await expectRefused(server, () => server.gql(ISSUE, { token: writer.secret, variables: { input: { name: 'x', scopes: ['audit:read'] } }, headers: { 'x-request-id': 'refused-1' } }), 'BAD_USER_INPUT')
-    assert.deepEqual((await allEvents()).filter((e) => e.requestId === 'refused-1'), [])
+    await expectRefused(
+      server,
+      () => server.gql(ISSUE, { token: writer.secret, variables: { input: { name: 'x', scopes: ['audit:read'] } }, headers: { 'x-request-id': 'refused-1' } }),
+      'BAD_USER_INPUT',
+    )
+    assert.deepEqual(
+      (await allEvents()).filter((e) => e.requestId === 'refused-1'),
+      [],
+    )
   })
 
   test('a mutation refused whole by the directive engine writes no event', async () => {
     const reader = await issue(server, { appId: app.id, scopes: ['tokens:read'] })
     await expectRefused(server, () => server.gql(REVOKE, { token: reader.secret, variables: { id: writer.id }, headers: { 'x-request-id': 'refused-2' } }), 'FORBIDDEN')
-    assert.deepEqual((await allEvents()).filter((e) => e.requestId === 'refused-2'), [])
+    assert.deepEqual(
+      (await allEvents()).filter((e) => e.requestId === 'refused-2'),
+      [],
+    )
   })
 
   test('createApp, updateApp and disableApp each write one event targeting the app', async () => {

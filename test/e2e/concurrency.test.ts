@@ -68,13 +68,21 @@ describe('issue 18: writes re-check their caller and preconditions inside their 
   test('18.1 a token revoked while its requests run issues nothing after the revocation commits', async () => {
     for (let round = 0; round < ROUNDS; round++) {
       const caller = await issue(a, { scopes: ['tokens:read', 'tokens:write'] })
-      const results = await race(CONCURRENT, (i) => on(i).gql(ISSUE_BY, { token: caller.secret, variables: { input: { name: `r${round}-${i}`, scopes: ['tokens:read'] } } }), () => on(1).gql(REVOKE, { variables: { id: caller.id, reason: 'race' } }))
+      const results = await race(
+        CONCURRENT,
+        (i) => on(i).gql(ISSUE_BY, { token: caller.secret, variables: { input: { name: `r${round}-${i}`, scopes: ['tokens:read'] } } }),
+        () => on(1).gql(REVOKE, { variables: { id: caller.id, reason: 'race' } }),
+      )
       assertNoServerError(results)
       const log = await auditLog()
       const revokedAt = indexOf(log, (e) => e.action === 'token.revoke' && e.target === caller.id)
       assert.ok(revokedAt >= 0, 'the revocation committed')
       const late = log.slice(revokedAt).filter((e) => e.actor === caller.id)
-      assert.deepEqual(late.map((e) => e.action), [], `round ${round}: the revoked token wrote after its revocation committed`)
+      assert.deepEqual(
+        late.map((e) => e.action),
+        [],
+        `round ${round}: the revoked token wrote after its revocation committed`,
+      )
       // Every refusal names the reason: the caller was revoked (401 before the body, or UNAUTHENTICATED at commit).
       for (const r of results.filter((r) => !ok(r))) assert.ok(r.status === 401 || r.body.errors?.[0]?.extensions?.code === 'UNAUTHENTICATED', JSON.stringify(r.body))
     }
@@ -83,7 +91,11 @@ describe('issue 18: writes re-check their caller and preconditions inside their 
   test('18.2 concurrent rotations of a token: exactly one wins, none after its revocation', async () => {
     for (let round = 0; round < ROUNDS; round++) {
       const old = await issue(a, { scopes: ['tokens:read'] })
-      const results = await race(CONCURRENT, (i) => on(i).gql(ROTATE, { variables: { id: old.id, grace: i % 3 === 0 ? 'PT1H' : null } }), () => on(0).gql(REVOKE, { variables: { id: old.id, reason: 'compromised' } }))
+      const results = await race(
+        CONCURRENT,
+        (i) => on(i).gql(ROTATE, { variables: { id: old.id, grace: i % 3 === 0 ? 'PT1H' : null } }),
+        () => on(0).gql(REVOKE, { variables: { id: old.id, reason: 'compromised' } }),
+      )
       assertNoServerError(results)
       const log = await auditLog()
       const rotations = log.filter((e) => e.action === 'token.rotate' && e.target === old.id)
@@ -100,7 +112,11 @@ describe('issue 18: writes re-check their caller and preconditions inside their 
     for (let round = 0; round < ROUNDS; round++) {
       const parent = await issue(a, { scopes: ['tokens:read', 'tokens:write'] })
       const child = dataOf(await a.gql(DERIVE, { token: parent.secret, variables: { input: { name: 'child', scopes: ['tokens:read', 'tokens:write'] } } })).deriveToken
-      const results = await race(CONCURRENT, (i) => on(i).gql(ROTATE, { token: child.secret, variables: { id: child.token.id, grace: i % 2 === 0 ? 'PT1H' : null } }), () => on(1).gql(REVOKE, { variables: { id: parent.id } }))
+      const results = await race(
+        CONCURRENT,
+        (i) => on(i).gql(ROTATE, { token: child.secret, variables: { id: child.token.id, grace: i % 2 === 0 ? 'PT1H' : null } }),
+        () => on(1).gql(REVOKE, { variables: { id: parent.id } }),
+      )
       assertNoServerError(results)
       const successors = (await auditLog()).filter((e) => e.action === 'token.rotate' && e.target === child.token.id).map((e) => e.details.successor as string)
       assert.ok(successors.length <= 1, `round ${round}: ${successors.length} successors`)
@@ -127,7 +143,15 @@ describe('issue 18: writes re-check their caller and preconditions inside their 
       if (ok(shortened as GraphQLResult)) assert.equal(now?.maxTokenLifetimeMs, 24 * 3600_000, `round ${round}: an acknowledged lifetime narrowing was undone`)
       const log = await auditLog()
       const disabledAt = indexOf(log, (e) => e.action === 'app.disable' && e.target === app.id)
-      if (disabledAt >= 0) assert.deepEqual(log.slice(disabledAt).filter((e) => e.actor === own.id).map((e) => e.action), [], `round ${round}: the app's token wrote after its app was disabled`)
+      if (disabledAt >= 0)
+        assert.deepEqual(
+          log
+            .slice(disabledAt)
+            .filter((e) => e.actor === own.id)
+            .map((e) => e.action),
+          [],
+          `round ${round}: the app's token wrote after its app was disabled`,
+        )
     }
   })
 
@@ -137,12 +161,22 @@ describe('issue 18: writes re-check their caller and preconditions inside their 
       dataOf(await a.gql('{ tokens(first: 1) { totalCount } }', { token: parent.secret })) // it only ever reads
       // Trimmed where it read: usage is aggregated in each instance's memory until flushed.
       // The trim goes first: the derivations authenticate while it reads usage, and write after it.
-      const results = await raceAt(0, CONCURRENT, (i) => on(i).gql(DERIVE, { token: parent.secret, variables: { input: { name: `c${i}`, scopes: ['tokens:write'] } } }), () => a.gql(TRIM, { variables: { id: parent.id } }))
+      const results = await raceAt(
+        0,
+        CONCURRENT,
+        (i) => on(i).gql(DERIVE, { token: parent.secret, variables: { input: { name: `c${i}`, scopes: ['tokens:write'] } } }),
+        () => a.gql(TRIM, { variables: { id: parent.id } }),
+      )
       assertNoServerError(results)
       const trimmed = (await a.app.store.getToken(parent.id))?.scopes
       assert.deepEqual(trimmed, ['tokens:read'], 'the trim committed')
       const children = await a.app.store.listTokens({ now: Date.now() }, { limit: 10_000 })
-      for (const c of children.rows.filter((t) => t.parentId === parent.id)) assert.deepEqual(c.scopes.filter((s) => !trimmed?.includes(s)), [], `round ${round}: child ${c.id} kept a scope its parent lost`)
+      for (const c of children.rows.filter((t) => t.parentId === parent.id))
+        assert.deepEqual(
+          c.scopes.filter((s) => !trimmed?.includes(s)),
+          [],
+          `round ${round}: child ${c.id} kept a scope its parent lost`,
+        )
     }
   })
 
@@ -161,9 +195,13 @@ describe('issue 18: writes re-check their caller and preconditions inside their 
   })
 
   test('18.5 no client_credentials JWT after its secret is revoked, nor with a scope removed from the ceiling', async () => {
-    const form = (appId: string, secret: string, scope: string) => new URLSearchParams({ grant_type: 'client_credentials', scope, client_id: appId, client_secret: secret }).toString()
+    const form = (appId: string, secret: string, scope: string) =>
+      new URLSearchParams({ grant_type: 'client_credentials', scope, client_id: appId, client_secret: secret }).toString()
     const grant = (i: number, appId: string, secret: string, scope: string) =>
-      fetch(`${on(i).url}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form(appId, secret, scope) }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }))
+      fetch(`${on(i).url}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form(appId, secret, scope) }).then(async (r) => ({
+        status: r.status,
+        body: (await r.json()) as Record<string, unknown>,
+      }))
     for (let round = 0; round < ROUNDS; round++) {
       const app = await createApp(a, { name: `svc-${round}`, allowedScopes: ['tokens:read', 'apps:read'] })
       const secret = dataOf(await a.gql('mutation($appId: ID!) { createClientSecret(appId: $appId) { id secret } }', { variables: { appId: app.id } })).createClientSecret
@@ -179,7 +217,11 @@ describe('issue 18: writes re-check their caller and preconditions inside their 
       const minted = (from: number) => log.slice(from).filter((e) => e.action === 'token.client_credentials' && e.appId === app.id)
       const narrowedAt = indexOf(log, (e) => e.action === 'app.update' && e.target === app.id)
       const revokedAt = indexOf(log, (e) => e.action === 'client_secret.revoke' && e.target === secret.id)
-      assert.deepEqual(minted(narrowedAt).filter((e) => (e.details.scopes as string[]).includes('apps:read')).length, 0, `round ${round}: a JWT signed a scope removed from the ceiling`)
+      assert.deepEqual(
+        minted(narrowedAt).filter((e) => (e.details.scopes as string[]).includes('apps:read')).length,
+        0,
+        `round ${round}: a JWT signed a scope removed from the ceiling`,
+      )
       assert.deepEqual(minted(revokedAt).length, 0, `round ${round}: a JWT was minted after its client secret was revoked`)
     }
   })
@@ -187,7 +229,11 @@ describe('issue 18: writes re-check their caller and preconditions inside their 
   test('18.9 concurrent createScope of one name: one is created, the others are CONFLICT', async () => {
     for (let round = 0; round < ROUNDS; round++) {
       const name = `race${round}:read`
-      const results = await Promise.all(Array.from({ length: CONCURRENT }, (_, i) => on(i).gql('mutation($input: CreateScopeInput!) { createScope(input: $input) { name } }', { variables: { input: { name, description: 'raced' } } })))
+      const results = await Promise.all(
+        Array.from({ length: CONCURRENT }, (_, i) =>
+          on(i).gql('mutation($input: CreateScopeInput!) { createScope(input: $input) { name } }', { variables: { input: { name, description: 'raced' } } }),
+        ),
+      )
       assertNoServerError(results)
       assert.equal(results.filter(ok).length, 1, `round ${round}: exactly one creation`)
       for (const r of results.filter((r) => !ok(r))) assert.equal(r.body.errors?.[0]?.extensions?.code, 'CONFLICT', JSON.stringify(r.body))
@@ -199,9 +245,14 @@ describe('issue 18: writes re-check their caller and preconditions inside their 
 /** `scopeward <args>` as a child process, as an operator runs it: its exit code and stderr. */
 function cli(...args: string[]): Promise<{ code: number; stderr: string }> {
   return new Promise((done) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: resolve(import.meta.dirname, '../..'), env: { ...process.env, SCOPEWARD_DB: '' }, timeout: 60_000 }, (error, _stdout, stderr) => {
-      done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stderr })
-    })
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', ...args],
+      { cwd: resolve(import.meta.dirname, '../..'), env: { ...process.env, SCOPEWARD_DB: '' }, timeout: 60_000 },
+      (error, _stdout, stderr) => {
+        done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stderr })
+      },
+    )
   })
 }
 
@@ -209,20 +260,32 @@ describe('issue 18: SQLite shared with the command line', { skip: postgres ? 'SQ
   test('18.8 the command line writing while the server runs: API writes wait for the lock, never fail', async () => {
     const parent = await issue(a, { scopes: ['tokens:read', 'tokens:write'] })
     // Three operators, each creating apps one after the other, while API writes that read before they write run in waves.
-    const operators = Promise.all(Array.from({ length: 3 }, async (_, o) => {
-      const runs = []
-      for (let i = 0; i < ROUNDS; i++) runs.push(await cli('app', 'create', '--db', a.dbPath, '--name', `cli-${o}-${i}`, '--scope', 'tokens:read'))
-      return runs
-    }))
+    const operators = Promise.all(
+      Array.from({ length: 3 }, async (_, o) => {
+        const runs = []
+        for (let i = 0; i < ROUNDS; i++) runs.push(await cli('app', 'create', '--db', a.dbPath, '--name', `cli-${o}-${i}`, '--scope', 'tokens:read'))
+        return runs
+      }),
+    )
     let done = false
     void operators.finally(() => (done = true))
     const answers: GraphQLResult[] = []
     while (!done) {
-      answers.push(...(await race(CONCURRENT, (i) => (i % 2 === 0 ? a.gql(DERIVE, { token: parent.secret, variables: { input: { name: `d${i}`, scopes: ['tokens:read'] } } }) : a.gql(ISSUE_BY, { variables: { input: { name: `i${i}`, scopes: ['tokens:read'] } } })))))
+      answers.push(
+        ...(await race(CONCURRENT, (i) =>
+          i % 2 === 0
+            ? a.gql(DERIVE, { token: parent.secret, variables: { input: { name: `d${i}`, scopes: ['tokens:read'] } } })
+            : a.gql(ISSUE_BY, { variables: { input: { name: `i${i}`, scopes: ['tokens:read'] } } }),
+        )),
+      )
     }
     for (const run of (await operators).flat()) assert.equal(run.code, 0, run.stderr)
     assertNoServerError(answers)
-    assert.deepEqual(answers.filter((r) => !ok(r)).map((r) => r.body), [], 'every API write succeeded')
+    assert.deepEqual(
+      answers.filter((r) => !ok(r)).map((r) => r.body),
+      [],
+      'every API write succeeded',
+    )
     const apps = await a.app.store.listApps({ limit: 1000 })
     assert.equal(apps.rows.filter((x) => x.name.startsWith('cli-')).length, 3 * ROUNDS, 'every command-line write committed')
   })

@@ -21,7 +21,8 @@ describe('console API', () => {
   })
   after(() => server.stop())
 
-  const derive = async (secret: string, name: string) => dataOf(await server.gql(DERIVE, { token: secret, variables: { input: { name, scopes: ['tokens:read'] } } })).deriveToken.token.id as string
+  const derive = async (secret: string, name: string) =>
+    dataOf(await server.gql(DERIVE, { token: secret, variables: { input: { name, scopes: ['tokens:read'] } } })).deriveToken.token.id as string
 
   test('13 revocationPreview lists the token and its unrevoked descendants, parents first, and changes nothing', async () => {
     const parent = await issue(server, { appId: app.id, name: 'parent', scopes: ['tokens:write'] })
@@ -30,7 +31,10 @@ describe('console API', () => {
     dataOf(await server.gql(REVOKE, { variables: { id: revokedChild } }))
     const before = { audit: await auditCount(server), tokens: await tokenCount(server) }
     const preview = dataOf(await server.gql(PREVIEW, { variables: { id: parent.id } })).revocationPreview
-    assert.deepEqual(preview.map((t: { id: string }) => t.id), [parent.id, child])
+    assert.deepEqual(
+      preview.map((t: { id: string }) => t.id),
+      [parent.id, child],
+    )
     assert.deepEqual({ audit: await auditCount(server), tokens: await tokenCount(server) }, before)
     assert.equal(dataOf(await server.gql(STATUS, { variables: { id: parent.id } })).token.status, 'ACTIVE')
     assert.equal((await server.gql('{ viewer { id } }', { token: parent.secret })).status, 200)
@@ -55,12 +59,15 @@ describe('console API', () => {
     assert.equal(foreign.error.message.replace(target.id, 'X'), missing.error.message.replace('AAAAAAAAAAAAAAAA', 'X'))
   })
 
-  test('13 a subject-bound token previews only its own subject\'s tokens', async () => {
+  test("13 a subject-bound token previews only its own subject's tokens", async () => {
     const alice = await issue(server, { appId: app.id, subject: 'alice', scopes: ['tokens:write'] })
     const bobs = await issue(server, { appId: app.id, subject: 'bob', scopes: ['tokens:read'] })
     await expectRefused(server, () => server.gql(PREVIEW, { token: alice.secret, variables: { id: bobs.id } }), 'NOT_FOUND')
     const own = dataOf(await server.gql(PREVIEW, { token: alice.secret, variables: { id: alice.id } })).revocationPreview
-    assert.deepEqual(own.map((t: { id: string }) => t.id), [alice.id])
+    assert.deepEqual(
+      own.map((t: { id: string }) => t.id),
+      [alice.id],
+    )
   })
 
   test('13 derivedTokens lists direct children only, oldest first', async () => {
@@ -70,6 +77,9 @@ describe('console API', () => {
     const firstSecret = dataOf(await server.gql(DERIVE, { token: parent.secret, variables: { input: { name: 'third', scopes: ['tokens:read'] } } })).deriveToken
     await derive(firstSecret.secret, 'grandchild')
     const children = dataOf(await server.gql(CHILDREN, { variables: { id: parent.id } })).token.derivedTokens
-    assert.deepEqual(children.map((c: { id: string }) => c.id), [first, second, firstSecret.token.id])
+    assert.deepEqual(
+      children.map((c: { id: string }) => c.id),
+      [first, second, firstSecret.token.id],
+    )
   })
 })

@@ -31,7 +31,11 @@ describe('boundaries and credentials', () => {
   after(() => server.stop())
 
   const post = async (path: string, params: Record<string, string>, headers: Record<string, string> = {}): Promise<FormAnswer> => {
-    const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(params).toString() })
+    const res = await fetch(`${server.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams(params).toString(),
+    })
     return { status: res.status, body: await res.json() }
   }
   const basic = (clientId: string, secret: string) => ({ authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}` })
@@ -42,13 +46,18 @@ describe('boundaries and credentials', () => {
     for (const app of rows) n += (await server.app.store.listClientSecrets(app.id)).length
     return n
   }
-  const createSecret = async (appId: string, token: string, scopes?: string[]) => dataOf(await server.gql(CREATE_SECRET, { token, variables: { appId, scopes } })).createClientSecret
+  const createSecret = async (appId: string, token: string, scopes?: string[]) =>
+    dataOf(await server.gql(CREATE_SECRET, { token, variables: { appId, scopes } })).createClientSecret
 
   /** Runs `attempt` and asserts it changed nothing: no token, no client secret, no audit event. */
   async function unchanged<T>(attempt: () => Promise<T>): Promise<T> {
     const before = [await auditCount(server), await tokenCount(server), await secretCount()]
     const result = await attempt()
-    assert.deepEqual([await auditCount(server), await tokenCount(server), await secretCount()], before, 'a refused request changed something (audit events, tokens, client secrets)')
+    assert.deepEqual(
+      [await auditCount(server), await tokenCount(server), await secretCount()],
+      before,
+      'a refused request changed something (audit events, tokens, client secrets)',
+    )
     return result
   }
   const refusedGql = (attempt: () => Promise<Awaited<ReturnType<TestServer['gql']>>>, code: string) => unchanged(async () => (await expectRefused(server, attempt, code)).error)
@@ -76,7 +85,10 @@ describe('boundaries and credentials', () => {
 
     test('11.1 createClientSecret refuses a ceiling its caller could not grant (FORBIDDEN, missingScopes)', async () => {
       const appsWriter = await issue(server, { appId: appA.id, scopes: ['apps:write'] })
-      const error = await refusedGql(() => server.gql(CREATE_SECRET, { token: appsWriter.secret, variables: { appId: appA.id, scopes: ['apps:read', 'tokens:write'] } }), 'FORBIDDEN')
+      const error = await refusedGql(
+        () => server.gql(CREATE_SECRET, { token: appsWriter.secret, variables: { appId: appA.id, scopes: ['apps:read', 'tokens:write'] } }),
+        'FORBIDDEN',
+      )
       assert.deepEqual(error.extensions?.missingScopes, ['tokens:write'])
       assert.equal(error.extensions?.field, 'scopes')
     })
@@ -131,9 +143,22 @@ describe('boundaries and credentials', () => {
 
     test('11.1 token exchange cannot widen the subject token', async () => {
       const reader = await issue(server, { appId: appA.id, scopes: ['tokens:read'] })
-      await refusedOAuth(() => post('/oauth/token', { grant_type: EXCHANGE, subject_token: reader.secret, subject_token_type: ACCESS_TOKEN, scope: 'tokens:write' }), 400, 'invalid_scope')
+      await refusedOAuth(
+        () => post('/oauth/token', { grant_type: EXCHANGE, subject_token: reader.secret, subject_token_type: ACCESS_TOKEN, scope: 'tokens:write' }),
+        400,
+        'invalid_scope',
+      )
       const client = await createSecret(appA.id, server.rootToken)
-      await refusedOAuth(() => post('/oauth/token', { grant_type: EXCHANGE, subject_token: reader.secret, subject_token_type: ACCESS_TOKEN, scope: 'tokens:read tokens:introspect' }, basic(appA.id, client.secret)), 400, 'invalid_scope')
+      await refusedOAuth(
+        () =>
+          post(
+            '/oauth/token',
+            { grant_type: EXCHANGE, subject_token: reader.secret, subject_token_type: ACCESS_TOKEN, scope: 'tokens:read tokens:introspect' },
+            basic(appA.id, client.secret),
+          ),
+        400,
+        'invalid_scope',
+      )
     })
 
     test('11.1 rotateToken cannot hand its caller a stronger secret', async () => {
@@ -189,7 +214,10 @@ describe('boundaries and credentials', () => {
       await refusedGql(() => server.gql('mutation { createScope(input: { name: "alice:thing", description: "x" }) { name } }', { token: rootAlice.secret }), 'FORBIDDEN')
       await refusedGql(() => server.gql('mutation { rotateSigningKey { kid } }', { token: rootAlice.secret }), 'FORBIDDEN')
       assert.deepEqual(dataOf(await server.gql('{ signingKeys { kid status } }')).signingKeys, keys)
-      assert.equal(dataOf(await server.gql('{ scopes { name } }')).scopes.some((s: { name: string }) => s.name === 'alice:thing'), false)
+      assert.equal(
+        dataOf(await server.gql('{ scopes { name } }')).scopes.some((s: { name: string }) => s.name === 'alice:thing'),
+        false,
+      )
     })
 
     test('11.2 a token without a subject still administers its app', async () => {
@@ -209,13 +237,19 @@ describe('boundaries and credentials', () => {
       const token = dataOf(await server.gql('query($id: ID!) { token(id: $id) { id createdBy { id } createdByCredential } }', { variables: { id: jti } })).token
       assert.deepEqual(token, { id: jti, createdBy: null, createdByCredential: secret.id })
       const events = dataOf(await server.gql('query($t: String) { auditEvents(target: $t) { edges { node { actor action } } } }', { variables: { t: jti } })).auditEvents.edges
-      assert.deepEqual(events.map((e: any) => e.node), [{ actor: `client_secret:${secret.id}`, action: 'token.client_credentials' }])
+      assert.deepEqual(
+        events.map((e: any) => e.node),
+        [{ actor: `client_secret:${secret.id}`, action: 'token.client_credentials' }],
+      )
     })
 
     for (const subject of ['root', 'app_0123456789abcdef', 'APP_A']) {
       test(`11.10 the subject ${JSON.stringify(subject)} is refused: it would collide with an app id in a JWT's sub`, async () => {
         const value = subject === 'APP_A' ? appA.id : subject
-        const error = await refusedGql(() => server.gql('mutation($s: String) { issueToken(input: { name: "x", subject: $s, scopes: ["tokens:read"], kind: JWT }) { secret } }', { variables: { s: value } }), 'BAD_USER_INPUT')
+        const error = await refusedGql(
+          () => server.gql('mutation($s: String) { issueToken(input: { name: "x", subject: $s, scopes: ["tokens:read"], kind: JWT }) { secret } }', { variables: { s: value } }),
+          'BAD_USER_INPUT',
+        )
         assert.equal(error.extensions?.field, 'subject')
         assert.match(error.message, /reserved/)
       })
@@ -233,7 +267,8 @@ describe('boundaries and credentials', () => {
   describe("18.7 every path to another token's metadata needs tokens:read", () => {
     test('18.7 a token without tokens:read reads neither viewer.createdBy nor viewer.parent', async () => {
       const parent = await issue(server, { appId: 'root', scopes: ['apps:read', 'tokens:read'] })
-      const child = dataOf(await server.gql('mutation { deriveToken(input: { name: "c", scopes: ["apps:read"] }) { secret } }', { token: parent.secret })).deriveToken.secret as string
+      const child = dataOf(await server.gql('mutation { deriveToken(input: { name: "c", scopes: ["apps:read"] }) { secret } }', { token: parent.secret })).deriveToken
+        .secret as string
       for (const field of ['createdBy', 'parent']) {
         const answer = await server.gql(`{ viewer { id ${field} { id name scopes createdBy { id } } } }`, { token: child })
         const error = onlyError(answer, 'FORBIDDEN')
@@ -253,7 +288,10 @@ describe('boundaries and credentials', () => {
 
     test('18.7 a mutation selecting parent without tokens:read is refused whole and writes nothing', async () => {
       const holder = await issue(server, { appId: 'root', scopes: ['apps:read'] })
-      await refusedGql(() => server.gql('mutation { deriveToken(input: { name: "c", scopes: ["apps:read"] }) { token { id parent { id } createdBy { id } } } }', { token: holder.secret }), 'FORBIDDEN')
+      await refusedGql(
+        () => server.gql('mutation { deriveToken(input: { name: "c", scopes: ["apps:read"] }) { token { id parent { id } createdBy { id } } } }', { token: holder.secret }),
+        'FORBIDDEN',
+      )
     })
   })
 })

@@ -30,7 +30,10 @@ describe('document analysis', () => {
       const result = await server.gql(exponentialDocument(30, leaf), { token: null })
       assert.equal(result.status, 400)
       assert.equal(result.body.data, undefined)
-      assert.ok(result.body.errors?.every((e) => e.extensions?.code === 'GRAPHQL_VALIDATION_FAILED'), JSON.stringify(result.body))
+      assert.ok(
+        result.body.errors?.every((e) => e.extensions?.code === 'GRAPHQL_VALIDATION_FAILED'),
+        JSON.stringify(result.body),
+      )
     }
     // The same shape, small enough for every limit, still runs.
     assert.deepEqual(dataOf(await server.gql(exponentialDocument(3), { token: null })), { __typename: 'Query' })
@@ -93,7 +96,10 @@ describe('document analysis', () => {
     const result = await server.gql('{ scopeRequirements { coordinate } requiredScopes(document: "{ tokens { totalCount } }") }', { token: null })
     assert.equal(result.status, 200)
     assert.deepEqual(result.body.data, { scopeRequirements: null, requiredScopes: null })
-    assert.deepEqual(result.body.errors?.map((e) => [e.extensions?.code, e.path?.join('.')]).sort(), [['UNAUTHENTICATED', 'requiredScopes'], ['UNAUTHENTICATED', 'scopeRequirements']])
+    assert.deepEqual(result.body.errors?.map((e) => [e.extensions?.code, e.path?.join('.')]).sort(), [
+      ['UNAUTHENTICATED', 'requiredScopes'],
+      ['UNAUTHENTICATED', 'scopeRequirements'],
+    ])
     const reader = await issue(server, { scopes: ['tokens:read'] })
     const data = dataOf(await server.gql('{ scopeRequirements { coordinate } requiredScopes(document: "{ tokens { totalCount } }") }', { token: reader.secret }))
     assert.ok(data.scopeRequirements.some((r: { coordinate: string }) => r.coordinate === 'Query.tokens'))

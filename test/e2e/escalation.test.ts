@@ -107,7 +107,11 @@ describe('privilege escalation', () => {
     })
 
     test('refuses scopes wider than the parent with FORBIDDEN and missingScopes', async () => {
-      const { error } = await expectRefused(server, () => server.gql(DERIVE, { token: reader.secret, variables: { input: { name: 'child', scopes: ['tokens:write'] } } }), 'FORBIDDEN')
+      const { error } = await expectRefused(
+        server,
+        () => server.gql(DERIVE, { token: reader.secret, variables: { input: { name: 'child', scopes: ['tokens:write'] } } }),
+        'FORBIDDEN',
+      )
       assert.deepEqual(error.extensions?.missingScopes, ['tokens:write'])
     })
 
@@ -115,7 +119,11 @@ describe('privilege escalation', () => {
       const parent = await issue(server, { appId: appA.id, scopes: ['tokens:read'], expiresIn: 'P1D' })
       const ok = dataOf(await server.gql(DERIVE, { token: parent.secret, variables: { input: { name: 'c', scopes: ['tokens:read'], expiresIn: 'PT12H' } } }))
       assert.ok(Date.parse(ok.deriveToken.token.expiresAt) <= Date.parse(parent.token.expiresAt))
-      const { error } = await expectRefused(server, () => server.gql(DERIVE, { token: parent.secret, variables: { input: { name: 'c', scopes: ['tokens:read'], expiresIn: 'P2D' } } }), 'BAD_USER_INPUT')
+      const { error } = await expectRefused(
+        server,
+        () => server.gql(DERIVE, { token: parent.secret, variables: { input: { name: 'c', scopes: ['tokens:read'], expiresIn: 'P2D' } } }),
+        'BAD_USER_INPUT',
+      )
       assert.equal(error.extensions?.field, 'expiresIn')
     })
 
@@ -138,7 +146,11 @@ describe('privilege escalation', () => {
     })
 
     test('createApp refuses a ceiling the caller does not hold, naming allowedScopes and missingScopes', async () => {
-      const { error } = await expectRefused(server, () => server.gql(CREATE_APP, { token: appWriter.secret, variables: { input: { name: 'wide', allowedScopes: ['apps:read', 'tokens:write'] } } }), 'FORBIDDEN')
+      const { error } = await expectRefused(
+        server,
+        () => server.gql(CREATE_APP, { token: appWriter.secret, variables: { input: { name: 'wide', allowedScopes: ['apps:read', 'tokens:write'] } } }),
+        'FORBIDDEN',
+      )
       assert.equal(error.extensions?.field, 'allowedScopes')
       assert.deepEqual(error.extensions?.missingScopes, ['tokens:write'])
     })
@@ -147,14 +159,22 @@ describe('privilege escalation', () => {
       const target = await createApp(server, { name: 'narrow', allowedScopes: ['apps:read'] }, appWriter.secret)
       dataOf(await server.gql(UPDATE_APP, { token: appWriter.secret, variables: { id: target.id, input: { name: 'renamed' } } }))
       const before = dataOf(await server.gql(APP_ROW, { variables: { id: target.id } })).app
-      const { error } = await expectRefused(server, () => server.gql(UPDATE_APP, { token: appWriter.secret, variables: { id: target.id, input: { allowedScopes: ['apps:read', 'audit:read'] } } }), 'FORBIDDEN')
+      const { error } = await expectRefused(
+        server,
+        () => server.gql(UPDATE_APP, { token: appWriter.secret, variables: { id: target.id, input: { allowedScopes: ['apps:read', 'audit:read'] } } }),
+        'FORBIDDEN',
+      )
       assert.deepEqual(error.extensions?.missingScopes, ['audit:read'])
       assert.deepEqual(dataOf(await server.gql(APP_ROW, { variables: { id: target.id } })).app, before)
     })
 
     test('a non-root token cannot raise its own app ceiling past what it holds', async () => {
       const own = await issue(server, { appId: appA.id, scopes: ['apps:write'] })
-      const { error } = await expectRefused(server, () => server.gql(UPDATE_APP, { token: own.secret, variables: { id: appA.id, input: { allowedScopes: ['apps:write', 'audit:read'] } } }), 'FORBIDDEN')
+      const { error } = await expectRefused(
+        server,
+        () => server.gql(UPDATE_APP, { token: own.secret, variables: { id: appA.id, input: { allowedScopes: ['apps:write', 'audit:read'] } } }),
+        'FORBIDDEN',
+      )
       assert.deepEqual(error.extensions?.missingScopes, ['audit:read'])
     })
 
@@ -171,7 +191,11 @@ describe('privilege escalation', () => {
 
     test('a root-app token cannot declare a scope implying one it lacks (a ladder)', async () => {
       const scoper = await issue(server, { appId: 'root', scopes: ['scopes:write'] })
-      const { error } = await expectRefused(server, () => server.gql(CREATE_SCOPE, { token: scoper.secret, variables: { input: { name: 'ladder', description: 'x', implies: ['tokens:write'] } } }), 'FORBIDDEN')
+      const { error } = await expectRefused(
+        server,
+        () => server.gql(CREATE_SCOPE, { token: scoper.secret, variables: { input: { name: 'ladder', description: 'x', implies: ['tokens:write'] } } }),
+        'FORBIDDEN',
+      )
       assert.deepEqual(error.extensions?.missingScopes, ['tokens:write'])
     })
   })

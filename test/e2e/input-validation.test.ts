@@ -50,7 +50,10 @@ describe('input validation', () => {
     await refused(() => server.gql('query Q($s: String) { tokens(subject: $s) { totalCount } }', { variables: { s: 'a\u0007b' } }), 'subject')
     await refused(() => server.gql('query Q($a: String) { auditEvents(action: $a) { totalCount } }', { variables: { a: 'token.revoke\r\n' } }), 'action')
     await refused(() => server.gql(REVOKE, { variables: { id: 'x'.repeat(5000) } }), 'id')
-    await refused(() => server.gql('mutation M($i: IssueTokenInput!) { issueToken(input: $i) { secret } }', { variables: { i: { name: 'n', scopes: ['tokens:read', 'a\tb'] } } }), 'scopes[1]')
+    await refused(
+      () => server.gql('mutation M($i: IssueTokenInput!) { issueToken(input: $i) { secret } }', { variables: { i: { name: 'n', scopes: ['tokens:read', 'a\tb'] } } }),
+      'scopes[1]',
+    )
     await refused(() => server.gql('query { token(id: "abc\\u001b") { id } }'), 'id')
   })
 
@@ -84,13 +87,20 @@ describe('input validation', () => {
   test('11.8 a NUL character in an OAuth form parameter is invalid_request, never a 500', async () => {
     for (const [path, body] of [
       ['/oauth/token', 'grant_type=client_credentials&scope=tokens%3Aread&client_id=root%00&client_secret=x'],
-      ['/oauth/token', `grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange&subject_token=${victim.secret}%00&subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Aaccess_token`],
+      [
+        '/oauth/token',
+        `grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange&subject_token=${victim.secret}%00&subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Aaccess_token`,
+      ],
       ['/oauth/introspect', 'token=a%00b'],
       ['/oauth/revoke', 'token=%00'],
     ] as const) {
       const logs = server.logs.length
       const audits = await auditCount(server)
-      const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${server.rootToken}` }, body })
+      const res = await fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${server.rootToken}` },
+        body,
+      })
       assert.equal(res.status, 400, `${path} ${body}`)
       assert.equal(((await res.json()) as { error: string }).error, 'invalid_request')
       assert.equal(await auditCount(server), audits)

@@ -12,7 +12,10 @@ const OPERATIONS = ['{ viewer { id } }', '{ __typename }', 'mutation { revokeTok
 function assertInvalidToken(result: GraphQLResult): void {
   assert.equal(result.status, 401, JSON.stringify(result.body))
   assert.match(result.headers.get('www-authenticate') ?? '', /^Bearer error="invalid_token"/)
-  assert.deepEqual(result.body.errors?.map((e) => e.extensions?.code), ['UNAUTHENTICATED'])
+  assert.deepEqual(
+    result.body.errors?.map((e) => e.extensions?.code),
+    ['UNAUTHENTICATED'],
+  )
   assert.equal(result.body.data, undefined)
 }
 
@@ -187,38 +190,61 @@ describe('invalid bearer tokens', () => {
       const result = await server.gql('{ __typename scopeRequirements { coordinate } }', { token: null })
       assert.equal(result.status, 200)
       assert.deepEqual(result.body.data, { __typename: 'Query', scopeRequirements: null })
-      assert.deepEqual(result.body.errors?.map((e) => [e.extensions?.code, e.path]), [['UNAUTHENTICATED', ['scopeRequirements']]])
+      assert.deepEqual(
+        result.body.errors?.map((e) => [e.extensions?.code, e.path]),
+        [['UNAUTHENTICATED', ['scopeRequirements']]],
+      )
     })
 
     test('a protected nullable query field answers null with UNAUTHENTICATED at its path, beside public data', async () => {
       const result = await server.gql(`{ __typename token(id: "${valid.id}") { id } }`, { token: null })
       assert.equal(result.status, 200)
       assert.deepEqual(result.body.data, { __typename: 'Query', token: null })
-      assert.deepEqual(result.body.errors?.map((e) => [e.extensions?.code, e.path]), [['UNAUTHENTICATED', ['token']]])
+      assert.deepEqual(
+        result.body.errors?.map((e) => [e.extensions?.code, e.path]),
+        [['UNAUTHENTICATED', ['token']]],
+      )
     })
 
     test('a protected list field is nullable too: refused at its path, the rest of the data kept (issue 11.19)', async () => {
       const result = await server.gql('{ __typename tokens { totalCount } }', { token: null })
       assert.equal(result.status, 200)
       assert.deepEqual(result.body.data, { __typename: 'Query', tokens: null })
-      assert.deepEqual(result.body.errors?.map((e) => [e.extensions?.code, e.path]), [['UNAUTHENTICATED', ['tokens']]])
+      assert.deepEqual(
+        result.body.errors?.map((e) => [e.extensions?.code, e.path]),
+        [['UNAUTHENTICATED', ['tokens']]],
+      )
     })
 
     test('the viewer query answers null with UNAUTHENTICATED', async () => {
       const result = await server.gql('{ viewer { id } }', { token: null })
       assert.equal(result.body.data?.viewer, null)
-      assert.deepEqual(result.body.errors?.map((e) => [e.extensions?.code, e.path]), [['UNAUTHENTICATED', ['viewer']]])
+      assert.deepEqual(
+        result.body.errors?.map((e) => [e.extensions?.code, e.path]),
+        [['UNAUTHENTICATED', ['viewer']]],
+      )
     })
 
     test('a token in the query string is never read (RFC 6750 §2.3 is not supported)', async () => {
-      const res = await fetch(`${server.url}/graphql?access_token=${valid.secret}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ viewer { id } }' }) })
+      const res = await fetch(`${server.url}/graphql?access_token=${valid.secret}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ viewer { id } }' }),
+      })
       const body = (await res.json()) as any
       assert.equal(body.data.viewer, null)
-      assert.deepEqual(body.errors.map((e: any) => e.extensions.code), ['UNAUTHENTICATED'])
+      assert.deepEqual(
+        body.errors.map((e: any) => e.extensions.code),
+        ['UNAUTHENTICATED'],
+      )
     })
 
     test('a mutation is refused whole with 401 and writes nothing', async () => {
-      const { result } = await expectRefused(server, () => server.gql(`mutation { issueToken(input: { appId: "${app.id}", name: "x", scopes: ["tokens:read"] }) { secret } }`, { token: null }), 'UNAUTHENTICATED')
+      const { result } = await expectRefused(
+        server,
+        () => server.gql(`mutation { issueToken(input: { appId: "${app.id}", name: "x", scopes: ["tokens:read"] }) { secret } }`, { token: null }),
+        'UNAUTHENTICATED',
+      )
       assert.equal(result.status, 401)
       assert.equal(result.body.data ?? null, null)
     })

@@ -76,7 +76,10 @@ describe('11.4 one long JWT no longer pins every signing key', () => {
       assert.equal(stored?.status, 'RETIRED')
       assert.equal(stored?.privateKey, '', 'a RETIRED key keeps no private key')
       const keys = dataOf(await s.gql(KEYS)).signingKeys
-      assert.deepEqual(keys.map((k: { status: string }) => k.status), ['RETIRED', 'ACTIVE'])
+      assert.deepEqual(
+        keys.map((k: { status: string }) => k.status),
+        ['RETIRED', 'ACTIVE'],
+      )
     } finally {
       await s.stop()
     }

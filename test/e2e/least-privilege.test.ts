@@ -25,7 +25,10 @@ describe('scope usage and over-permissioned tokens', () => {
     const data = dataOf(await server.gql(`{ token(id: "${t.id}") { usedScopes unusedScopes lastUsedAt scopeUsage { scope count } } }`))
     assert.deepEqual(data.token.usedScopes, ['apps:read', 'tokens:write'])
     assert.deepEqual(data.token.unusedScopes, ['audit:read'])
-    assert.deepEqual(data.token.scopeUsage, [{ scope: 'apps:read', count: 1 }, { scope: 'tokens:write', count: 1 }])
+    assert.deepEqual(data.token.scopeUsage, [
+      { scope: 'apps:read', count: 1 },
+      { scope: 'tokens:write', count: 1 },
+    ])
     assert.ok(data.token.lastUsedAt, 'lastUsedAt is set')
   })
 
@@ -47,7 +50,9 @@ describe('scope usage and over-permissioned tokens', () => {
     dataOf(await server.gql('{ tokens(first: 1) { totalCount } }', { token: idle.secret }))
     dataOf(await server.gql('{ tokens(first: 1) { totalCount } }', { token: busy.secret }))
     await server.app.usage.flush()
-    const report = dataOf(await server.gql('{ overPermissionedTokens(unusedFor: "P30D", first: 100) { edges { node { token { id } unusedScopes suggestedScopes } } pageInfo { hasNextPage } } }'))
+    const report = dataOf(
+      await server.gql('{ overPermissionedTokens(unusedFor: "P30D", first: 100) { edges { node { token { id } unusedScopes suggestedScopes } } pageInfo { hasNextPage } } }'),
+    )
     const byId = new Map(report.overPermissionedTokens.edges.map((e: any) => [e.node.token.id, e.node]))
     assert.deepEqual(byId.get(idle.id), { token: { id: idle.id }, unusedScopes: ['apps:read'], suggestedScopes: ['tokens:read'] })
     assert.equal(byId.has(busy.id), false, 'a token using all its scopes is not reported')
@@ -59,11 +64,17 @@ describe('scope usage and over-permissioned tokens', () => {
 
   test('trim: a dry run changes nothing; a trim narrows the token and its children, never widens', async () => {
     const t = await issue(server, { scopes: ['tokens:read', 'apps:read', 'audit:read'] })
-    const child = dataOf(await server.gql(`mutation { deriveToken(input: {name: "c", scopes: ["apps:read", "audit:read"]}) { token { id } } }`, { token: t.secret })).deriveToken.token
+    const child = dataOf(await server.gql(`mutation { deriveToken(input: {name: "c", scopes: ["apps:read", "audit:read"]}) { token { id } } }`, { token: t.secret })).deriveToken
+      .token
     dataOf(await server.gql('{ apps(first: 1) { totalCount } tokens(first: 1) { totalCount } }', { token: t.secret }))
     const events = await auditCount(server)
     const dry = dataOf(await server.gql(`mutation { trimToken(id: "${t.id}", dryRun: true) { dryRun removedScopes keptScopes token { scopes } } }`))
-    assert.deepEqual(dry.trimToken, { dryRun: true, removedScopes: ['audit:read'], keptScopes: ['apps:read', 'tokens:read'], token: { scopes: ['apps:read', 'audit:read', 'tokens:read'] } })
+    assert.deepEqual(dry.trimToken, {
+      dryRun: true,
+      removedScopes: ['audit:read'],
+      keptScopes: ['apps:read', 'tokens:read'],
+      token: { scopes: ['apps:read', 'audit:read', 'tokens:read'] },
+    })
     assert.equal(await auditCount(server), events, 'a dry run writes nothing')
     const trimmed = dataOf(await server.gql(`mutation { trimToken(id: "${t.id}") { dryRun token { scopes } } }`))
     assert.deepEqual(trimmed.trimToken, { dryRun: false, token: { scopes: ['apps:read', 'tokens:read'] } })
@@ -151,7 +162,10 @@ describe('lifetime policies and bulk revocation', () => {
     const ids = data.expiringTokens.map((t: any) => t.id)
     assert.ok(ids.indexOf(b.id) >= 0 && ids.indexOf(b.id) < ids.indexOf(a.id))
     const none = dataOf(await server.gql('{ expiringTokens(within: "PT1H", first: 100) { id } }'))
-    assert.equal(none.expiringTokens.some((t: any) => t.id === a.id || t.id === b.id), false)
+    assert.equal(
+      none.expiringTokens.some((t: any) => t.id === a.id || t.id === b.id),
+      false,
+    )
   })
 
   test('revokeTokens hits exactly its filter; a dry run lists and changes nothing', async () => {
@@ -163,7 +177,8 @@ describe('lifetime policies and bulk revocation', () => {
     const elsewhere = await issue(server, { appId: other.id, scopes: ['apps:read'] })
     const child = dataOf(await server.gql(`mutation { deriveToken(input: {name: "c", scopes: ["apps:read"]}) { token { id } } }`, { token: hit2.secret })).deriveToken.token
     const events = await auditCount(server)
-    const query = (dry: boolean) => `mutation { revokeTokens(filter: {appId: "${app.id}", scope: "apps:read"}, reason: "cleanup", dryRun: ${dry}) { dryRun matched { id } revokedIds } }`
+    const query = (dry: boolean) =>
+      `mutation { revokeTokens(filter: {appId: "${app.id}", scope: "apps:read"}, reason: "cleanup", dryRun: ${dry}) { dryRun matched { id } revokedIds } }`
     const dry = dataOf(await server.gql(query(true))).revokeTokens
     assert.deepEqual(new Set(dry.matched.map((t: any) => t.id)), new Set([hit1.id, hit2.id, child.id]))
     assert.deepEqual(dry.revokedIds, [])

@@ -27,6 +27,9 @@ describe('token lifecycle over HTTP', () => {
     const refused = await server.gql('{ viewer { id } }', { token: issued.secret })
     assert.equal(refused.status, 401)
     assert.match(refused.headers.get('www-authenticate') ?? '', /^Bearer error="invalid_token"/)
-    assert.deepEqual(refused.body.errors?.map((e) => e.extensions?.code), ['UNAUTHENTICATED'])
+    assert.deepEqual(
+      refused.body.errors?.map((e) => e.extensions?.code),
+      ['UNAUTHENTICATED'],
+    )
   })
 })

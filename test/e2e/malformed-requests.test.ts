@@ -103,7 +103,11 @@ describe('malformed requests', () => {
   })
 
   test('answers unknown routes and methods without a 5xx', async () => {
-    for (const [method, path, status] of [['GET', '/nope', 404], ['PUT', '/graphql', 405], ['DELETE', '/graphql', 405]] as const) {
+    for (const [method, path, status] of [
+      ['GET', '/nope', 404],
+      ['PUT', '/graphql', 405],
+      ['DELETE', '/graphql', 405],
+    ] as const) {
       const res = await fetch(`${server.url}${path}`, { method })
       assert.equal(res.status, status)
       assertNoInternals(await res.text())
@@ -114,7 +118,10 @@ describe('malformed requests', () => {
     for (const token of [server.rootToken, null]) {
       const res = await server.gql('subscription { tokens { totalCount } }', { token })
       assert.equal(res.status, 400, JSON.stringify(res.body))
-      assert.deepEqual(res.body.errors?.map((e) => e.extensions?.code), ['OPERATION_RESOLUTION_FAILURE'])
+      assert.deepEqual(
+        res.body.errors?.map((e) => e.extensions?.code),
+        ['OPERATION_RESOLUTION_FAILURE'],
+      )
       assert.match(res.body.errors?.[0]?.message ?? '', /not configured to execute subscription/)
     }
   })
@@ -149,7 +156,11 @@ describe('malformed requests', () => {
 
     test('refuses a bad duration in createApp naming maxTokenLifetime, and creates no app', async () => {
       const apps = dataOf(await server.gql('{ apps { totalCount } }')).apps.totalCount
-      const { error } = await expectRefused(server, () => server.gql(CREATE_APP, { variables: { input: { name: 'x', allowedScopes: ['tokens:read'], maxTokenLifetime: 'forever' } } }), 'BAD_USER_INPUT')
+      const { error } = await expectRefused(
+        server,
+        () => server.gql(CREATE_APP, { variables: { input: { name: 'x', allowedScopes: ['tokens:read'], maxTokenLifetime: 'forever' } } }),
+        'BAD_USER_INPUT',
+      )
       assert.equal(error.extensions?.field, 'maxTokenLifetime')
       assert.equal(dataOf(await server.gql('{ apps { totalCount } }')).apps.totalCount, apps)
     })
@@ -185,7 +196,14 @@ describe('malformed requests', () => {
       for (const f of [1, 100]) dataOf(await server.gql('query($f: Int) { tokens(first: $f) { totalCount } }', { variables: { f } }))
     })
 
-    for (const after of ['garbage', '', Buffer.from('abc').toString('base64url'), Buffer.from('1:').toString('base64url'), Buffer.from("1:abc' OR 1=1").toString('base64url'), Buffer.from('seq:1').toString('base64url')]) {
+    for (const after of [
+      'garbage',
+      '',
+      Buffer.from('abc').toString('base64url'),
+      Buffer.from('1:').toString('base64url'),
+      Buffer.from("1:abc' OR 1=1").toString('base64url'),
+      Buffer.from('seq:1').toString('base64url'),
+    ]) {
       test(`refuses the cursor ${JSON.stringify(after)} naming after`, async () => {
         for (const field of ['tokens', 'apps']) {
           const { error } = await expectRefused(server, () => server.gql(`query($a: String) { ${field}(after: $a) { totalCount } }`, { variables: { a: after } }), 'BAD_USER_INPUT')

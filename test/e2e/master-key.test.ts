@@ -48,7 +48,11 @@ describe('11.5 the master key on an existing database', () => {
     assert.match(refused.stderr, /SCOPEWARD_MASTER_KEY/)
     const after = await startServer({ dbPath, rootToken: plain.rootToken, env: { ...ISSUER, SCOPEWARD_MASTER_KEY: masterKey } })
     try {
-      assert.deepEqual((await after.app.store.listSigningKeys()).map((k) => k.kid), [before?.kid], 'no key was written')
+      assert.deepEqual(
+        (await after.app.store.listSigningKeys()).map((k) => k.kid),
+        [before?.kid],
+        'no key was written',
+      )
       assert.equal(await auditCount(after), events, 'no audit event')
     } finally {
       await after.stop()

@@ -32,14 +32,23 @@ describe('pagination', () => {
   test('walks 5 tokens in pages of 2, oldest first, with totalCount and hasNextPage', async () => {
     const p1 = await page({ first: 2 })
     assert.equal(p1.totalCount, 5)
-    assert.deepEqual(p1.edges.map((e: any) => e.node.id), ids.slice(0, 2))
+    assert.deepEqual(
+      p1.edges.map((e: any) => e.node.id),
+      ids.slice(0, 2),
+    )
     assert.equal(p1.pageInfo.hasNextPage, true)
     assert.equal(p1.pageInfo.endCursor, p1.edges[1].cursor)
     const p2 = await page({ first: 2, after: p1.pageInfo.endCursor })
-    assert.deepEqual(p2.edges.map((e: any) => e.node.id), ids.slice(2, 4))
+    assert.deepEqual(
+      p2.edges.map((e: any) => e.node.id),
+      ids.slice(2, 4),
+    )
     assert.equal(p2.pageInfo.hasNextPage, true)
     const p3 = await page({ first: 2, after: p2.pageInfo.endCursor })
-    assert.deepEqual(p3.edges.map((e: any) => e.node.id), ids.slice(4))
+    assert.deepEqual(
+      p3.edges.map((e: any) => e.node.id),
+      ids.slice(4),
+    )
     assert.equal(p3.pageInfo.hasNextPage, false)
     assert.equal(p3.totalCount, 5)
     const empty = await page({ first: 2, after: p3.pageInfo.endCursor })
@@ -64,7 +73,9 @@ describe('pagination', () => {
   test('a cursor of another list does not widen the caller: a non-root token pages only its app', async () => {
     const reader = await issue(server, { appId: app.id, scopes: ['tokens:read'] })
     const rootCursor = dataOf(await server.gql('{ tokens(first: 1) { pageInfo { endCursor } } }')).tokens.pageInfo.endCursor
-    const seen = dataOf(await server.gql('query($a: String) { tokens(first: 100, after: $a) { edges { node { app { id } } } } }', { token: reader.secret, variables: { a: rootCursor } })).tokens
+    const seen = dataOf(
+      await server.gql('query($a: String) { tokens(first: 100, after: $a) { edges { node { app { id } } } } }', { token: reader.secret, variables: { a: rootCursor } }),
+    ).tokens
     assert.ok(seen.edges.every((e: any) => e.node.app.id === app.id))
   })
 
@@ -115,7 +126,10 @@ describe('pagination', () => {
     ] as const) {
       test(`status: ${status} lists exactly the ${status.toLowerCase()} tokens, and totalCount agrees`, async () => {
         const p = await page({ appId: filtered.id, status })
-        assert.deepEqual(p.edges.map((e: any) => e.node.id), expected())
+        assert.deepEqual(
+          p.edges.map((e: any) => e.node.id),
+          expected(),
+        )
         assert.ok(p.edges.every((e: any) => e.node.status === status))
         assert.equal(p.totalCount, 1)
       })
@@ -130,7 +144,10 @@ describe('pagination', () => {
     test('an unknown status is refused by the schema', async () => {
       const result = await server.gql('{ tokens(status: DELETED) { totalCount } }')
       assert.equal(result.status, 400)
-      assert.deepEqual(result.body.errors?.map((e) => e.extensions?.code), ['GRAPHQL_VALIDATION_FAILED'])
+      assert.deepEqual(
+        result.body.errors?.map((e) => e.extensions?.code),
+        ['GRAPHQL_VALIDATION_FAILED'],
+      )
     })
   })
 
@@ -138,7 +155,9 @@ describe('pagination', () => {
     const p1 = dataOf(await server.gql('{ apps(first: 2) { totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } }')).apps
     assert.equal(p1.edges.length, 2)
     assert.equal(p1.pageInfo.hasNextPage, true)
-    const rest = dataOf(await server.gql('query($a: String) { apps(first: 100, after: $a) { edges { node { id } } pageInfo { hasNextPage } } }', { variables: { a: p1.pageInfo.endCursor } })).apps
+    const rest = dataOf(
+      await server.gql('query($a: String) { apps(first: 100, after: $a) { edges { node { id } } pageInfo { hasNextPage } } }', { variables: { a: p1.pageInfo.endCursor } }),
+    ).apps
     const all = [...p1.edges, ...rest.edges].map((e: any) => e.node.id)
     assert.equal(new Set(all).size, all.length)
     assert.equal(all.length, p1.totalCount)
@@ -149,7 +168,9 @@ describe('pagination', () => {
     let after: string | null = null
     let appended = 0
     do {
-      const p: any = dataOf(await server.gql('query($a: String) { auditEvents(first: 3, after: $a) { edges { node { id } } pageInfo { hasNextPage endCursor } } }', { variables: { a: after } })).auditEvents
+      const p: any = dataOf(
+        await server.gql('query($a: String) { auditEvents(first: 3, after: $a) { edges { node { id } } pageInfo { hasNextPage endCursor } } }', { variables: { a: after } }),
+      ).auditEvents
       seen.push(...p.edges.map((e: any) => e.node.id))
       after = p.pageInfo.hasNextPage ? p.pageInfo.endCursor : null
       if (appended++ < 2) await issue(server, { appId: app.id, scopes: ['tokens:read'] })

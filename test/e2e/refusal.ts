@@ -6,7 +6,7 @@ import { auditCount, tokenCount, type GraphQLResult, type TestServer } from './h
 export function onlyError(result: GraphQLResult, code: string): { message: string; path?: (string | number)[]; extensions?: Record<string, any> } {
   const errors = result.body.errors ?? []
   assert.equal(errors.length, 1, `expected exactly one error, got ${JSON.stringify(result.body)}`)
-  const error = errors[0] as NonNullable<typeof errors[0]>
+  const error = errors[0] as NonNullable<(typeof errors)[0]>
   assert.equal(error.extensions?.code, code, `expected ${code}, got ${JSON.stringify(error)}`)
   return error
 }

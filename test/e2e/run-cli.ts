@@ -13,8 +13,13 @@ export interface CliRun {
 
 export function runCli(env: Record<string, string>, ...args: string[]): Promise<CliRun> {
   return new Promise((done) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: { ...process.env, SCOPEWARD_DB: '', SCOPEWARD_MASTER_KEY: '', ...env }, timeout: 120_000 }, (error, stdout, stderr) => {
-      done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr })
-    })
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', ...args],
+      { cwd: ROOT, env: { ...process.env, SCOPEWARD_DB: '', SCOPEWARD_MASTER_KEY: '', ...env }, timeout: 120_000 },
+      (error, stdout, stderr) => {
+        done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr })
+      },
+    )
   })
 }

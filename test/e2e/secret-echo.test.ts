@@ -109,9 +109,14 @@ describe('11.18 no error, log or response echoes a secret', () => {
     const fake = forged(t.secret)
     const run = (...args: string[]) =>
       new Promise<{ code: number; out: string }>((done) => {
-        execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: { ...process.env, SCOPEWARD_DB: server.dbPath }, timeout: 30_000 }, (error, stdout, stderr) => {
-          done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out: stdout + stderr })
-        })
+        execFile(
+          process.execPath,
+          ['--import', 'tsx', 'src/cli/main.ts', ...args],
+          { cwd: ROOT, env: { ...process.env, SCOPEWARD_DB: server.dbPath }, timeout: 30_000 },
+          (error, stdout, stderr) => {
+            done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out: stdout + stderr })
+          },
+        )
       })
     const notFound = await run('token', 'revoke', fake)
     assert.equal(notFound.code, 1, notFound.out)

@@ -66,7 +66,10 @@ describe('secrets at rest', () => {
         if (/secret|hash|password|plaintext/i.test(field.name)) offenders.push(`${type.name}.${field.name}`)
       }
     }
-    assert.deepEqual(offenders.filter((o) => !/^Issued\w*\.secret$/.test(o)), [])
+    assert.deepEqual(
+      offenders.filter((o) => !/^Issued\w*\.secret$/.test(o)),
+      [],
+    )
     assert.ok(offenders.includes('IssuedToken.secret'))
   })
 
@@ -74,7 +77,10 @@ describe('secrets at rest', () => {
     const type = dataOf(await server.gql('{ __type(name: "Token") { fields { name } } }')).__type
     const names = type.fields.map((f: any) => f.name)
     assert.ok(names.includes('id'))
-    assert.deepEqual(names.filter((n: string) => /secret|hash/i.test(n)), [])
+    assert.deepEqual(
+      names.filter((n: string) => /secret|hash/i.test(n)),
+      [],
+    )
   })
 
   test('IssuedToken is reachable only from mutations', async () => {
@@ -88,7 +94,10 @@ describe('secrets at rest', () => {
     for (const field of ['secret', 'secretHash', 'hash']) {
       const result = await server.gql(`{ viewer { ${field} } }`)
       assert.equal(result.status, 400)
-      assert.deepEqual(result.body.errors?.map((e) => e.extensions?.code), ['GRAPHQL_VALIDATION_FAILED'])
+      assert.deepEqual(
+        result.body.errors?.map((e) => e.extensions?.code),
+        ['GRAPHQL_VALIDATION_FAILED'],
+      )
     }
   })
 

@@ -30,9 +30,17 @@ describe('token families', () => {
   test('11.6 a token issued by a derived token cannot be noExpiry nor outlive its issuer', async () => {
     const parent = await issue(server, { appId: app.id, scopes: ['tokens:write'], noExpiry: true })
     const child = await derive(parent.secret, { expiresIn: 'PT5M' })
-    const noExpiry = await expectRefused(server, () => server.gql(ISSUE, { token: child.secret, variables: { input: { name: 'escape', scopes: ['tokens:read'], noExpiry: true } } }), 'BAD_USER_INPUT')
+    const noExpiry = await expectRefused(
+      server,
+      () => server.gql(ISSUE, { token: child.secret, variables: { input: { name: 'escape', scopes: ['tokens:read'], noExpiry: true } } }),
+      'BAD_USER_INPUT',
+    )
     assert.equal(noExpiry.error.extensions?.field, 'noExpiry')
-    const longer = await expectRefused(server, () => server.gql(ISSUE, { token: child.secret, variables: { input: { name: 'escape', scopes: ['tokens:read'], expiresIn: 'P1D' } } }), 'BAD_USER_INPUT')
+    const longer = await expectRefused(
+      server,
+      () => server.gql(ISSUE, { token: child.secret, variables: { input: { name: 'escape', scopes: ['tokens:read'], expiresIn: 'P1D' } } }),
+      'BAD_USER_INPUT',
+    )
     assert.equal(longer.error.extensions?.field, 'expiresIn')
     // The default lifetime shrinks to the issuer's.
     const issued = await issue(server, { name: 'bound', scopes: ['tokens:read'] }, child.secret)
@@ -76,7 +84,11 @@ describe('token families', () => {
     })
     const exchanged = (await res.json()) as { access_token: string; expires_in: number }
     assert.equal(res.status, 200, JSON.stringify(exchanged))
-    await expectRefused(server, () => server.gql(ISSUE, { token: exchanged.access_token, variables: { input: { name: 'escape', scopes: ['tokens:read'], noExpiry: true } } }), 'BAD_USER_INPUT')
+    await expectRefused(
+      server,
+      () => server.gql(ISSUE, { token: exchanged.access_token, variables: { input: { name: 'escape', scopes: ['tokens:read'], noExpiry: true } } }),
+      'BAD_USER_INPUT',
+    )
     const issued = await issue(server, { name: 'from-jwt', scopes: ['tokens:read'] }, exchanged.access_token)
     assert.ok(Date.parse(issued.token.expiresAt) <= Date.now() + exchanged.expires_in * 1000 + MINUTE, 'no longer than the exchanged token')
     dataOf(await server.gql(REVOKE, { variables: { id: subject.id } }))

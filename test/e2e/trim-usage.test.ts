@@ -77,7 +77,11 @@ describe('resource servers count as use', () => {
     assert.ok(seen.lastUsedAt, 'lastUsedAt is set')
     assert.deepEqual(seen.usedScopes, ['apps:read', 'tokens:read'])
     const report = dataOf(await server.gql('{ overPermissionedTokens(unusedFor: "P30D", first: 100) { edges { node { token { id } } } } }'))
-    assert.equal(report.overPermissionedTokens.edges.some((e: any) => e.node.token.id === t.id), false, 'not reported')
+    assert.equal(
+      report.overPermissionedTokens.edges.some((e: any) => e.node.token.id === t.id),
+      false,
+      'not reported',
+    )
     const trimmed = dataOf(await server.gql(`mutation { trimToken(id: "${t.id}") { removedScopes token { scopes } } }`)).trimToken
     assert.deepEqual(trimmed, { removedScopes: [], token: { scopes: ['apps:read', 'tokens:read'] } }, 'the scopes the resource server relies on stay')
   })

@@ -41,7 +41,9 @@ describe('11.14 client mistakes are 4xx and info-level', () => {
     const url = new URL(server.url)
     await new Promise<void>((resolve, reject) => {
       const socket = connect(Number(url.port), url.hostname, () => {
-        socket.write(`POST /graphql HTTP/1.1\r\nHost: scopeward\r\nContent-Type: application/json\r\nContent-Length: 1000\r\nAuthorization: Bearer ${server.rootToken}\r\n\r\n{"query":`)
+        socket.write(
+          `POST /graphql HTTP/1.1\r\nHost: scopeward\r\nContent-Type: application/json\r\nContent-Length: 1000\r\nAuthorization: Bearer ${server.rootToken}\r\n\r\n{"query":`,
+        )
         // Let the server start reading the body, then go away.
         setImmediate(() => socket.destroy())
       })
@@ -49,7 +51,10 @@ describe('11.14 client mistakes are 4xx and info-level', () => {
       socket.once('error', reject)
     })
     // The request log line is written when the server has finished with the request.
-    const found = await waitFor(() => server.logs.slice(logs).find((l) => l.includes('"msg":"request"') && l.includes('"path":"/graphql"')), { timeoutMs: 5_000, what: 'the aborted request logged' })
+    const found = await waitFor(() => server.logs.slice(logs).find((l) => l.includes('"msg":"request"') && l.includes('"path":"/graphql"')), {
+      timeoutMs: 5_000,
+      what: 'the aborted request logged',
+    })
     const line = JSON.parse(found) as { status: number; level: number }
     assert.ok(line.status >= 400 && line.status < 500, `status ${line.status}`)
     assert.equal(line.level, 30, 'info level')

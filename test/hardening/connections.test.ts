@@ -69,7 +69,10 @@ describe('11.9 connection limits', () => {
       await gone
       let admitted = false
       for (let attempt = 0; attempt < 50 && !admitted; attempt++) {
-        admitted = await fetch(`${server.url}/healthz`, { headers: { connection: 'close' } }).then((r) => r.ok, () => false)
+        admitted = await fetch(`${server.url}/healthz`, { headers: { connection: 'close' } }).then(
+          (r) => r.ok,
+          () => false,
+        )
         if (!admitted) await new Promise((resolve) => setImmediate(resolve))
       }
       assert.ok(admitted, 'a freed slot admits a new connection')

@@ -85,8 +85,11 @@ test('every change acknowledged before a SIGKILL mid-burst survives the restart;
     }
 
     const verify = await new Promise<{ code: number; out: string }>((done) =>
-      execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'audit', 'verify', '--db', db], { cwd: ROOT, env: { ...process.env, SCOPEWARD_DB: '' }, timeout: 30_000 }, (error, stdout, stderr) =>
-        done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out: stdout + stderr }),
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli/main.ts', 'audit', 'verify', '--db', db],
+        { cwd: ROOT, env: { ...process.env, SCOPEWARD_DB: '' }, timeout: 30_000 },
+        (error, stdout, stderr) => done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out: stdout + stderr }),
       ),
     )
     assert.equal(verify.code, 0, verify.out)

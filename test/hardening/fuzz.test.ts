@@ -29,11 +29,38 @@ const headerText = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c
 const name = fc.oneof(fc.constantFrom(...NAMES), fc.stringMatching(/^[_A-Za-z][_0-9A-Za-z]{0,8}$/))
 const scalar = fc.oneof(
   fc.integer().map(String),
-  fc.constantFrom('1e400', '-0', '99999999999999999999999999', '0.5', 'true', 'false', 'null', 'ACTIVE', 'REVOKED', 'JWT', '$x', '$input', '[]', '{}', '"P30D"', '"tokens:read"', '"\\u0000"', '""" block """'),
+  fc.constantFrom(
+    '1e400',
+    '-0',
+    '99999999999999999999999999',
+    '0.5',
+    'true',
+    'false',
+    'null',
+    'ACTIVE',
+    'REVOKED',
+    'JWT',
+    '$x',
+    '$input',
+    '[]',
+    '{}',
+    '"P30D"',
+    '"tokens:read"',
+    '"\\u0000"',
+    '""" block """',
+  ),
   fc.string({ maxLength: 12 }).map((s) => JSON.stringify(s)),
 )
-const directive = fc.oneof(fc.constantFrom('@include(if: true)', '@skip(if: false)', '@include(if: $x)', '@deprecated', '@requiresScope(scopes: ["x"])', '@authenticated', '@public'), name.map((n) => `@${n}`))
-const args = fc.array(fc.tuple(name, scalar).map(([n, v]) => `${n}: ${v}`), { maxLength: 3 }).map((a) => (a.length ? `(${a.join(', ')})` : ''))
+const directive = fc.oneof(
+  fc.constantFrom('@include(if: true)', '@skip(if: false)', '@include(if: $x)', '@deprecated', '@requiresScope(scopes: ["x"])', '@authenticated', '@public'),
+  name.map((n) => `@${n}`),
+)
+const args = fc
+  .array(
+    fc.tuple(name, scalar).map(([n, v]) => `${n}: ${v}`),
+    { maxLength: 3 },
+  )
+  .map((a) => (a.length ? `(${a.join(', ')})` : ''))
 
 /** Selection sets with real field names, arguments, aliases, directives, inline fragments and spreads. */
 const { selectionSet } = fc.letrec<{ selectionSet: string; selection: string }>((tie) => ({
@@ -48,23 +75,74 @@ const { selectionSet } = fc.letrec<{ selectionSet: string; selection: string }>(
 }))
 
 const operation = fc
-  .tuple(fc.constantFrom('', 'query', 'mutation', 'subscription', 'query Q', 'mutation M($x: Boolean, $input: IssueTokenInput!)', 'query($x: Boolean = true, $id: ID!)'), fc.option(directive), selectionSet)
+  .tuple(
+    fc.constantFrom('', 'query', 'mutation', 'subscription', 'query Q', 'mutation M($x: Boolean, $input: IssueTokenInput!)', 'query($x: Boolean = true, $id: ID!)'),
+    fc.option(directive),
+    selectionSet,
+  )
   .map((p) => p.filter(Boolean).join(' '))
 const fragment = fc.tuple(name, fc.constantFrom(...TYPES), selectionSet).map(([n, t, s]) => `fragment ${n} on ${t} ${s}`)
 const wellShaped = fc.tuple(fc.array(operation, { minLength: 1, maxLength: 2 }), fc.array(fragment, { maxLength: 2 })).map(([ops, frags]) => [...ops, ...frags].join('\n'))
 
 /** Token soup: the pieces of GraphQL shuffled with garbage. */
 const soup = fc
-  .array(fc.oneof(name, scalar, directive, fc.constantFrom('{', '}', '(', ')', '[', ']', ':', '$', '@', '...', '!', '=', '|', '&', ',', '#', '"', 'query', 'mutation', 'fragment', 'on', 'subscription', '\u0000', '\uFEFF', '\uD800'), fc.string({ maxLength: 6 })), { maxLength: 40 })
+  .array(
+    fc.oneof(
+      name,
+      scalar,
+      directive,
+      fc.constantFrom(
+        '{',
+        '}',
+        '(',
+        ')',
+        '[',
+        ']',
+        ':',
+        '$',
+        '@',
+        '...',
+        '!',
+        '=',
+        '|',
+        '&',
+        ',',
+        '#',
+        '"',
+        'query',
+        'mutation',
+        'fragment',
+        'on',
+        'subscription',
+        '\u0000',
+        '\uFEFF',
+        '\uD800',
+      ),
+      fc.string({ maxLength: 6 }),
+    ),
+    { maxLength: 40 },
+  )
   .map((t) => t.join(' '))
 
 /** A document that is valid-looking, truncated, or garbage. */
-const documentArb = fc.oneof(wellShaped, soup, fc.tuple(wellShaped, fc.nat()).map(([d, n]) => d.slice(0, n % (d.length + 1))), fc.string({ maxLength: 200 }))
+const documentArb = fc.oneof(
+  wellShaped,
+  soup,
+  fc.tuple(wellShaped, fc.nat()).map(([d, n]) => d.slice(0, n % (d.length + 1))),
+  fc.string({ maxLength: 200 }),
+)
 
 /** Variables: any JSON, and near-real shapes. */
 const variablesArb = fc.oneof(
   fc.jsonValue({ maxDepth: 4 }),
-  fc.record({ x: fc.jsonValue({ maxDepth: 2 }), id: fc.jsonValue({ maxDepth: 1 }), input: fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.record({ name: fc.string(), scopes: fc.array(fc.string()), expiresIn: fc.string() })) }, { requiredKeys: [] }),
+  fc.record(
+    {
+      x: fc.jsonValue({ maxDepth: 2 }),
+      id: fc.jsonValue({ maxDepth: 1 }),
+      input: fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.record({ name: fc.string(), scopes: fc.array(fc.string()), expiresIn: fc.string() })),
+    },
+    { requiredKeys: [] },
+  ),
 )
 
 describe('fuzzing the HTTP front', () => {
@@ -83,7 +161,9 @@ describe('fuzzing the HTTP front', () => {
       // one character of the real root token changed: bad checksum (never the valid token itself)
       fc.tuple(fc.nat({ max: root.length - 1 }), fc.constantFrom(...BASE62)).map(([i, c]) => root.slice(0, i) + (root[i] === c ? (c === 'A' ? 'B' : 'A') : c) + root.slice(i + 1)),
       // the root id with a wrong secret and a correct checksum: reaches the constant-time compare
-      base62(32).map((secret) => withChecksum(`${OPAQUE_PREFIX}${rootId}${secret}`)).filter((t) => t !== root),
+      base62(32)
+        .map((secret) => withChecksum(`${OPAQUE_PREFIX}${rootId}${secret}`))
+        .filter((t) => t !== root),
       // an unknown id, correct checksum
       base62(48).map((rest) => withChecksum(`${OPAQUE_PREFIX}${rest}`)),
       fc.tuple(base62(20), base62(30), base62(40)).map(([a, b, c]) => `eyJ${a}.eyJ${b}.${c}`),
@@ -95,14 +175,19 @@ describe('fuzzing the HTTP front', () => {
 
   async function send(init: { method?: string; path?: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; text: string }> {
     // In process (inject): these properties are about answers, not sockets, and run hundreds of requests.
-    const res = await server.request(init.path ?? '/graphql', { method: init.method ?? 'POST', headers: init.headers ?? {}, ...(init.body !== undefined ? { body: init.body } : {}) })
+    const res = await server.request(init.path ?? '/graphql', {
+      method: init.method ?? 'POST',
+      headers: init.headers ?? {},
+      ...(init.body !== undefined ? { body: init.body } : {}),
+    })
     return { status: res.status, text: await res.text() }
   }
 
   /** The invariants every answer keeps, whatever was asked. */
   function assertSafe(answer: { status: number; text: string }, document?: string): void {
     assert.ok(answer.status < 500, `HTTP ${answer.status}: ${answer.text.slice(0, 300)}`)
-    for (const leak of ['    at ', 'node_modules', '/work/', 'file://']) assert.ok(!answer.text.includes(leak), `response leaks ${JSON.stringify(leak)}: ${answer.text.slice(0, 300)}`)
+    for (const leak of ['    at ', 'node_modules', '/work/', 'file://'])
+      assert.ok(!answer.text.includes(leak), `response leaks ${JSON.stringify(leak)}: ${answer.text.slice(0, 300)}`)
     if (answer.status !== 200 || document === undefined) return
     let body: { data?: Record<string, unknown> | null }
     try {
@@ -113,7 +198,10 @@ describe('fuzzing the HTTP front', () => {
     for (const [key, value] of Object.entries(body.data ?? {})) {
       if (value === null) continue
       const fields = rootFieldsOf(document, key)
-      assert.ok(fields.some((f) => PUBLIC_ROOT_FIELDS.has(f)), `protected data ${key} (${fields.join(', ')}) answered without a valid token: ${answer.text.slice(0, 300)}`)
+      assert.ok(
+        fields.some((f) => PUBLIC_ROOT_FIELDS.has(f)),
+        `protected data ${key} (${fields.join(', ')}) answered without a valid token: ${answer.text.slice(0, 300)}`,
+      )
     }
   }
 
@@ -151,7 +239,19 @@ describe('fuzzing the HTTP front', () => {
   })
 
   test('random header values: Authorization, content-type, request id, forwarded-for, origin', async () => {
-    const contentType = fc.oneof(fc.constantFrom('application/json', 'application/json; charset=utf-16', 'text/plain', 'application/graphql', 'application/graphql-response+json', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded', ''), headerText)
+    const contentType = fc.oneof(
+      fc.constantFrom(
+        'application/json',
+        'application/json; charset=utf-16',
+        'text/plain',
+        'application/graphql',
+        'application/graphql-response+json',
+        'multipart/form-data; boundary=x',
+        'application/x-www-form-urlencoded',
+        '',
+      ),
+      headerText,
+    )
     await check(
       fc.asyncProperty(
         fc.option(fc.tuple(fc.constantFrom('Bearer ', '', 'Basic ', 'bearer ', 'Bearer  ', 'Token '), headerText).map(([scheme, t]) => scheme + t)),
@@ -170,9 +270,7 @@ describe('fuzzing the HTTP front', () => {
           headers['apollo-require-preflight'] = 'true'
           const query = '{ tokens(first: 1) { totalCount } viewer { id } scopeRequirements { coordinate } }'
           const answer =
-            method === 'GET'
-              ? await send({ method, path: `/graphql?query=${encodeURIComponent(query)}`, headers })
-              : await send({ headers, body: JSON.stringify({ query }) })
+            method === 'GET' ? await send({ method, path: `/graphql?query=${encodeURIComponent(query)}`, headers }) : await send({ headers, body: JSON.stringify({ query }) })
           assertSafe(answer, query)
         },
       ),
@@ -189,10 +287,36 @@ describe('fuzzing the HTTP front', () => {
           return String(v)
         }
       }),
-      fc.record({ query: fc.jsonValue({ maxDepth: 2 }), variables: fc.jsonValue({ maxDepth: 2 }), operationName: fc.jsonValue({ maxDepth: 1 }), extensions: fc.jsonValue({ maxDepth: 2 }) }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
+      fc
+        .record(
+          {
+            query: fc.jsonValue({ maxDepth: 2 }),
+            variables: fc.jsonValue({ maxDepth: 2 }),
+            operationName: fc.jsonValue({ maxDepth: 1 }),
+            extensions: fc.jsonValue({ maxDepth: 2 }),
+          },
+          { requiredKeys: [] },
+        )
+        .map((v) => JSON.stringify(v)),
       fc.nat({ max: 3000 }).map((n) => '['.repeat(n) + ']'.repeat(n)),
       fc.nat({ max: 3000 }).map((n) => `{"query":"{ viewer { id } }","variables":${'{"a":'.repeat(n)}1${'}'.repeat(n)}}`),
-      fc.constantFrom('{"query": 1e400}', '{"query": "{ __typename }", "variables": 1e400}', '{"query":"\\u0000{ viewer { id } }"}', '{"query":"{ viewer { id } }\u0000"}', '\u0000', '{"query":"\\ud800"}', '\uFEFF{"query":"{ __typename }"}', '{"query":"{ __typename }"', 'null', '[]', '[{}]', '""', '-0', '{"__proto__":{"query":"{ tokens { totalCount } }"}}', '{"constructor":{"prototype":{"x":1}}}'),
+      fc.constantFrom(
+        '{"query": 1e400}',
+        '{"query": "{ __typename }", "variables": 1e400}',
+        '{"query":"\\u0000{ viewer { id } }"}',
+        '{"query":"{ viewer { id } }\u0000"}',
+        '\u0000',
+        '{"query":"\\ud800"}',
+        '\uFEFF{"query":"{ __typename }"}',
+        '{"query":"{ __typename }"',
+        'null',
+        '[]',
+        '[{}]',
+        '""',
+        '-0',
+        '{"__proto__":{"query":"{ tokens { totalCount } }"}}',
+        '{"constructor":{"prototype":{"x":1}}}',
+      ),
       fc.string({ unit: 'binary', maxLength: 200 }),
       fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes).toString('latin1')),
     )
@@ -224,32 +348,72 @@ describe('fuzzing the HTTP front', () => {
 
   test('random paths and methods on every route', async () => {
     const path = fc.oneof(
-      fc.constantFrom('/graphql', '/healthz', '/readyz', '/metrics', '/oauth/token', '/oauth/introspect', '/oauth/revoke', '/.well-known/jwks.json', '/.well-known/oauth-authorization-server'),
+      fc.constantFrom(
+        '/graphql',
+        '/healthz',
+        '/readyz',
+        '/metrics',
+        '/oauth/token',
+        '/oauth/introspect',
+        '/oauth/revoke',
+        '/.well-known/jwks.json',
+        '/.well-known/oauth-authorization-server',
+      ),
       headerText.map((t) => `/${encodeURIComponent(t)}`),
       fc.constantFrom('//', '/graphql/../healthz', '/%00', '/%zz', '/graphql?query=%7B', '/graphql?query=%ZZ', `/graphql?${'a=1&'.repeat(2000)}`),
     )
     await check(
-      fc.asyncProperty(path, fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'), fc.option(fc.string({ maxLength: 100 })), fc.constantFrom('application/x-www-form-urlencoded', 'application/json', 'text/plain'), async (p, method, body, ct) => {
-        const hasBody = body !== null && method !== 'GET' && method !== 'HEAD'
-        const answer = await send({ method, path: p, headers: { 'content-type': ct }, ...(hasBody ? { body } : {}) })
-        assertSafe(answer)
-      }),
+      fc.asyncProperty(
+        path,
+        fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'),
+        fc.option(fc.string({ maxLength: 100 })),
+        fc.constantFrom('application/x-www-form-urlencoded', 'application/json', 'text/plain'),
+        async (p, method, body, ct) => {
+          const hasBody = body !== null && method !== 'GET' && method !== 'HEAD'
+          const answer = await send({ method, path: p, headers: { 'content-type': ct }, ...(hasBody ? { body } : {}) })
+          assertSafe(answer)
+        },
+      ),
     )
   })
 
   test('random OAuth forms with random client credentials', async () => {
     // Never the valid root token: a token exchange with it would rightly succeed.
-    const value = fc.oneof(headerText, tokenArb.filter((t): t is string => t !== null), fc.constantFrom('client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange', 'urn:ietf:params:oauth:token-type:access_token', 'tokens:read', 'root'))
-    const key = fc.oneof(fc.constantFrom('grant_type', 'scope', 'client_id', 'client_secret', 'subject_token', 'subject_token_type', 'actor_token', 'actor_token_type', 'token', 'token_type_hint', 'resource'), headerText)
+    const value = fc.oneof(
+      headerText,
+      tokenArb.filter((t): t is string => t !== null),
+      fc.constantFrom('client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange', 'urn:ietf:params:oauth:token-type:access_token', 'tokens:read', 'root'),
+    )
+    const key = fc.oneof(
+      fc.constantFrom(
+        'grant_type',
+        'scope',
+        'client_id',
+        'client_secret',
+        'subject_token',
+        'subject_token_type',
+        'actor_token',
+        'actor_token_type',
+        'token',
+        'token_type_hint',
+        'resource',
+      ),
+      headerText,
+    )
     const form = fc.dictionary(key, value, { maxKeys: 6 })
     await check(
-      fc.asyncProperty(fc.constantFrom('/oauth/token', '/oauth/introspect', '/oauth/revoke'), form, fc.option(tokenArb.filter((t): t is string => t !== null)), async (path, fields, bearer) => {
-        const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }
-        if (bearer !== null) headers.authorization = `Bearer ${bearer}`
-        const answer = await send({ path, headers, body: new URLSearchParams(fields).toString() })
-        assertSafe(answer)
-        if (answer.status === 200 && path === '/oauth/token') assert.fail(`a token was granted to random credentials: ${answer.text}`)
-      }),
+      fc.asyncProperty(
+        fc.constantFrom('/oauth/token', '/oauth/introspect', '/oauth/revoke'),
+        form,
+        fc.option(tokenArb.filter((t): t is string => t !== null)),
+        async (path, fields, bearer) => {
+          const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }
+          if (bearer !== null) headers.authorization = `Bearer ${bearer}`
+          const answer = await send({ path, headers, body: new URLSearchParams(fields).toString() })
+          assertSafe(answer)
+          if (answer.status === 200 && path === '/oauth/token') assert.fail(`a token was granted to random credentials: ${answer.text}`)
+        },
+      ),
     )
   })
 })

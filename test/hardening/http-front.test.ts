@@ -45,7 +45,10 @@ describe('SCOPEWARD_TRUSTED_PROXIES takes addresses and CIDR ranges', () => {
 
   for (const bad of ['10.0.0.0/33', '10.0.0.0/8/1', '10.0.0/8', 'fd00::/129', '10.0.0.0/', '10.0.0.0/-1', 'x', '*']) {
     test(`refuses ${JSON.stringify(bad)} with a message naming the setting and the entry`, () => {
-      assert.throws(() => loadConfig({}, { SCOPEWARD_TRUSTED_PROXIES: bad }), (error: Error) => error.message.includes('SCOPEWARD_TRUSTED_PROXIES') && error.message.includes(JSON.stringify(bad)))
+      assert.throws(
+        () => loadConfig({}, { SCOPEWARD_TRUSTED_PROXIES: bad }),
+        (error: Error) => error.message.includes('SCOPEWARD_TRUSTED_PROXIES') && error.message.includes(JSON.stringify(bad)),
+      )
     })
   }
 })
@@ -77,7 +80,8 @@ describe('behind SCOPEWARD_TRUSTED_PROXIES=10.0.0.0/8 (SCOPEWARD_AUTH_FAILURES_P
     assert.equal((await gql(server, '{ viewer { id } }', { remoteAddress: PROXY, forwardedFor: '203.0.113.50' })).statusCode, 429)
     assert.equal((await gql(server, '{ viewer { id } }', { remoteAddress: PROXY, forwardedFor: '203.0.113.51' })).statusCode, 200)
     // Outside the range: rotating X-Forwarded-For does not escape; the peer address is what counts.
-    for (let i = 0; i < 3; i++) assert.equal((await gql(server, '{ viewer { id } }', { token: BAD_TOKEN, remoteAddress: '192.0.2.77', forwardedFor: `203.0.113.${60 + i}` })).statusCode, 401)
+    for (let i = 0; i < 3; i++)
+      assert.equal((await gql(server, '{ viewer { id } }', { token: BAD_TOKEN, remoteAddress: '192.0.2.77', forwardedFor: `203.0.113.${60 + i}` })).statusCode, 401)
     const throttled = await gql(server, '{ viewer { id } }', { remoteAddress: '192.0.2.77', forwardedFor: '203.0.113.99' })
     assert.equal(throttled.statusCode, 429)
     assert.ok(Number(throttled.headers['retry-after']) >= 1)
@@ -162,22 +166,37 @@ describe('request ids and request loggers', () => {
 
   test('a Host header that is no URL host still gets a GraphQL answer, not a 500', async () => {
     for (const host of ['a b', '[::1', 'x/y?z']) {
-      const res = await server.app.http.inject({ method: 'POST', url: '/graphql', headers: { host, 'content-type': 'application/json', authorization: `Bearer ${server.rootToken}` }, payload: '{"query":"{ viewer { id } }"}' })
+      const res = await server.app.http.inject({
+        method: 'POST',
+        url: '/graphql',
+        headers: { host, 'content-type': 'application/json', authorization: `Bearer ${server.rootToken}` },
+        payload: '{"query":"{ viewer { id } }"}',
+      })
       assert.equal(res.statusCode, 200, `${host}: ${res.body}`)
     }
   })
 
   test('an OAuth form over 16 KiB is an RFC 6749 invalid_request naming the limit; a /graphql body over the limit is 413', async () => {
-    const form = await server.app.http.inject({ method: 'POST', url: '/oauth/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `grant_type=client_credentials&pad=${'a'.repeat(17_000)}` })
+    const form = await server.app.http.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `grant_type=client_credentials&pad=${'a'.repeat(17_000)}`,
+    })
     assert.equal(form.statusCode, 400)
     assert.deepEqual(JSON.parse(form.body), { error: 'invalid_request', error_description: 'request body exceeds 16384 bytes' })
     assert.equal(form.headers['cache-control'], 'no-store')
-    const big = await server.app.http.inject({ method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ query: `{ viewer { id } } #${'a'.repeat(200_000)}` }) })
+    const big = await server.app.http.inject({
+      method: 'POST',
+      url: '/graphql',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ query: `{ viewer { id } } #${'a'.repeat(200_000)}` }),
+    })
     assert.equal(big.statusCode, 413)
     assert.equal((JSON.parse(big.body) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code, 'PAYLOAD_TOO_LARGE')
   })
 
-  test('an OAuth route with another content type is invalid_request; a malformed one too (not Fastify\'s 415)', async () => {
+  test("an OAuth route with another content type is invalid_request; a malformed one too (not Fastify's 415)", async () => {
     for (const type of ['application/json', 'text/plain', 'not a type']) {
       const res = await server.app.http.inject({ method: 'POST', url: '/oauth/token', headers: { 'content-type': type }, payload: 'grant_type=client_credentials' })
       assert.equal(res.statusCode, 400, type)

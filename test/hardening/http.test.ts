@@ -23,13 +23,20 @@ describe('CORS is off by default', () => {
   after(() => server.stop())
 
   test('a cross-origin request gets no Access-Control-* header', async () => {
-    const res = await server.request('/graphql', { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'application/json', authorization: `Bearer ${server.rootToken}` }, body: VIEWER })
+    const res = await server.request('/graphql', {
+      method: 'POST',
+      headers: { origin: ORIGIN, 'content-type': 'application/json', authorization: `Bearer ${server.rootToken}` },
+      body: VIEWER,
+    })
     assert.equal(res.status, 200)
     assert.deepEqual(accessControlHeaders(res), [])
   })
 
   test('a preflight gets no allow headers', async () => {
-    const res = await server.request('/graphql', { method: 'OPTIONS', headers: { origin: ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } })
+    const res = await server.request('/graphql', {
+      method: 'OPTIONS',
+      headers: { origin: ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+    })
     assert.ok(res.status < 500)
     assert.deepEqual(accessControlHeaders(res), [])
   })
@@ -56,7 +63,11 @@ describe(`CORS with SCOPEWARD_CORS_ORIGINS=${ORIGIN}`, () => {
   })
 
   test('the allowed origin gets the headers on the actual request, with Vary: Origin', async () => {
-    const res = await server.request('/graphql', { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'application/json', authorization: `Bearer ${server.rootToken}` }, body: VIEWER })
+    const res = await server.request('/graphql', {
+      method: 'POST',
+      headers: { origin: ORIGIN, 'content-type': 'application/json', authorization: `Bearer ${server.rootToken}` },
+      body: VIEWER,
+    })
     assert.equal(res.status, 200)
     assert.equal(res.headers.get('access-control-allow-origin'), ORIGIN)
     assert.match(res.headers.get('vary') ?? '', /Origin/i)
@@ -66,7 +77,11 @@ describe(`CORS with SCOPEWARD_CORS_ORIGINS=${ORIGIN}`, () => {
   for (const other of ['https://evil.example', 'https://app.example.evil.example', 'http://app.example', 'null']) {
     test(`another origin (${other}) gets no CORS header, on the preflight or the request`, async () => {
       assert.deepEqual(accessControlHeaders(await preflight(other)), [])
-      const res = await server.request('/graphql', { method: 'POST', headers: { origin: other, 'content-type': 'application/json', authorization: `Bearer ${server.rootToken}` }, body: VIEWER })
+      const res = await server.request('/graphql', {
+        method: 'POST',
+        headers: { origin: other, 'content-type': 'application/json', authorization: `Bearer ${server.rootToken}` },
+        body: VIEWER,
+      })
       assert.deepEqual(accessControlHeaders(res), [])
     })
   }
@@ -174,7 +189,11 @@ describe('a bad setting stops `scopeward serve` with exit code 1 and a message n
   const serve = (env: Record<string, string>, db: string, withPort: boolean) =>
     new Promise<{ code: number | null; stderr: string }>((done) => {
       const args = ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--db', db, ...(withPort ? ['--port', '0'] : [])]
-      const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, SCOPEWARD_DB: '', PORT: '', LOG_LEVEL: 'silent', ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
+      const child = spawn(process.execPath, args, {
+        cwd: ROOT,
+        env: { ...process.env, SCOPEWARD_DB: '', PORT: '', LOG_LEVEL: 'silent', ...env },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      })
       let stderr = ''
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
       const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)

@@ -105,11 +105,16 @@ function assertRefused(result: GraphQLResult, message: RegExp): void {
   assert.ok(result.status >= 400 && result.status < 500, `expected a 4xx, got ${result.status}: ${JSON.stringify(result.body)}`)
   assert.equal(result.body.data, undefined, 'nothing executed, so no data')
   const messages = (result.body.errors ?? []).map((e) => e.message)
-  assert.ok(messages.some((m) => message.test(m)), `expected a message matching ${message}, got ${JSON.stringify(messages)}`)
+  assert.ok(
+    messages.some((m) => message.test(m)),
+    `expected a message matching ${message}, got ${JSON.stringify(messages)}`,
+  )
 }
 
 for (const c of CASES) {
-  describe(`the ${c.limit} limit (${Object.entries(c.env).map(([k, v]) => `${k}=${v}`).join(' ')})`, () => {
+  describe(`the ${c.limit} limit (${Object.entries(c.env)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ')})`, () => {
     let server: TestServer
     before(async () => {
       server = await startServer({ env: c.env })
@@ -141,7 +146,9 @@ describe('the query length limit on GET', () => {
   after(() => server.stop())
 
   const get = async (query: string) => {
-    const res = await fetch(`${server.url}/graphql?query=${encodeURIComponent(query)}`, { headers: { authorization: `Bearer ${server.rootToken}`, 'apollo-require-preflight': 'true' } })
+    const res = await fetch(`${server.url}/graphql?query=${encodeURIComponent(query)}`, {
+      headers: { authorization: `Bearer ${server.rootToken}`, 'apollo-require-preflight': 'true' },
+    })
     return { status: res.status, headers: res.headers, body: await res.json() } as GraphQLResult
   }
 
@@ -206,7 +213,11 @@ describe('batching, introspection and field suggestions', () => {
     try {
       const audit = await auditCount(server)
       const op = { query: issueDoc('{ secret }'), variables: { input: INPUT } }
-      const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${server.rootToken}` }, body: JSON.stringify([op, op]) })
+      const res = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${server.rootToken}` },
+        body: JSON.stringify([op, op]),
+      })
       assert.equal(res.status, 400)
       assert.match(((await res.json()) as GraphQLResult['body']).errors?.[0]?.message ?? '', /batching/i)
       assert.equal(await auditCount(server), audit)
@@ -296,7 +307,9 @@ describe('defaults', () => {
   test('the default limits answer an ordinary deep query of this API', async () => {
     const server = await startServer()
     try {
-      const result = await server.gql('{ tokens(first: 20) { totalCount edges { cursor node { id name scopes app { id tokens(first: 5) { edges { node { id parent { id } } } } } } } pageInfo { hasNextPage } } }')
+      const result = await server.gql(
+        '{ tokens(first: 20) { totalCount edges { cursor node { id name scopes app { id tokens(first: 5) { edges { node { id parent { id } } } } } } } pageInfo { hasNextPage } } }',
+      )
       assert.equal(result.status, 200, JSON.stringify(result.body))
       assert.equal(result.body.errors, undefined)
     } finally {

@@ -41,11 +41,19 @@ test('at LOG_LEVEL=trace, no token, client secret or JWT issued or presented dur
   let workerId = ''
 
   const gql = async (token: string | null, query: string, variables?: Record<string, unknown>) => {
-    const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify({ query, variables }) })
+    const res = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    })
     return { status: res.status, body: (await res.json()) as any }
   }
   const form = async (path: string, params: Record<string, string>, headers: Record<string, string> = {}) => {
-    const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(params).toString() })
+    const res = await fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams(params).toString(),
+    })
     return { status: res.status, body: (await res.json().catch(() => null)) as any }
   }
   const basic = (id: string, secret: string) => ({ authorization: `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}` })
@@ -82,13 +90,21 @@ test('at LOG_LEVEL=trace, no token, client secret or JWT issued or presented dur
     assert.equal(grantInBody.status, 200)
     secrets.set('second JWT', grantInBody.body.access_token)
 
-    const exchanged = await form('/oauth/token', { grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: successor, subject_token_type: 'urn:ietf:params:oauth:token-type:access_token', scope: 'tokens:read' })
+    const exchanged = await form('/oauth/token', {
+      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+      subject_token: successor,
+      subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      scope: 'tokens:read',
+    })
     assert.equal(exchanged.status, 200, JSON.stringify(exchanged.body))
     secrets.set('exchanged JWT', exchanged.body.access_token)
 
     // Use every credential, including the JWTs, as bearer tokens and for introspection.
     for (const [, secret] of secrets) assert.equal((await gql(secret, '{ viewer { id } }')).status, secret === clientSecret ? 401 : 200)
-    for (const token of [jwt, successor, child]) { const r = await form("/oauth/introspect", { token }, { authorization: `Bearer ${root}` }); assert.equal(r.body.active, true, JSON.stringify(r)) }
+    for (const token of [jwt, successor, child]) {
+      const r = await form('/oauth/introspect', { token }, { authorization: `Bearer ${root}` })
+      assert.equal(r.body.active, true, JSON.stringify(r))
+    }
     assert.equal((await form('/oauth/introspect', { token: child }, basic(appId, clientSecret))).status, 200)
     await gql(successor, '{ tokens(first: 5) { totalCount } }')
 
@@ -109,7 +125,11 @@ test('at LOG_LEVEL=trace, no token, client secret or JWT issued or presented dur
         secrets.set(`${label} ${how}`, wrong)
         assert.ok((await gql(wrong, '{ viewer { id } }')).status >= 400, `${label} ${how} is refused`)
         await form('/oauth/introspect', { token: wrong }, { authorization: `Bearer ${root}` })
-        await form('/oauth/token', { grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: wrong, subject_token_type: 'urn:ietf:params:oauth:token-type:access_token' })
+        await form('/oauth/token', {
+          grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+          subject_token: wrong,
+          subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+        })
       }
     }
     const wrongClientSecret = mutate(clientSecret)
@@ -126,11 +146,17 @@ test('at LOG_LEVEL=trace, no token, client secret or JWT issued or presented dur
   }
 
   assert.ok(logs.length > 50, `the run was logged (${logs.length} lines)`)
-  assert.ok(logs.some((l) => /authentication refused/.test(l)), 'refusals are logged (with their reason, not the secret)')
-  assert.ok(logs.some((l) => l.includes(workerId)), 'the control: token ids (not secret) do appear, so the scan sees per-request data')
+  assert.ok(
+    logs.some((l) => /authentication refused/.test(l)),
+    'refusals are logged (with their reason, not the secret)',
+  )
+  assert.ok(
+    logs.some((l) => l.includes(workerId)),
+    'the control: token ids (not secret) do appear, so the scan sees per-request data',
+  )
   for (const [label, secret] of secrets) {
     // The whole credential, and its secret part alone (an opaque token's 32 characters after the id; a JWT's signature).
-    const parts = [secret, secret.startsWith('swt_') ? secret.slice(20, 52) : secret.split('.')[2] ?? secret].filter((p) => p.length >= 16)
+    const parts = [secret, secret.startsWith('swt_') ? secret.slice(20, 52) : (secret.split('.')[2] ?? secret)].filter((p) => p.length >= 16)
     for (const part of parts) {
       const line = logs.find((l) => l.includes(part))
       assert.equal(line, undefined, `${label} appears in the log: ${line?.slice(0, 300)}`)

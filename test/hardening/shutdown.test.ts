@@ -23,11 +23,20 @@ function slowRequest(url: string, token: string, query: string): { sent: Promise
   let written = () => {}
   const sent = new Promise<void>((done) => (written = done))
   const answer = new Promise<{ status: number; body: any }>((done, fail) => {
-    const req = request({ hostname, port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}` } }, (res) => {
-      let text = ''
-      res.on('data', (c: Buffer) => (text += c.toString('utf8')))
-      res.on('end', () => done({ status: res.statusCode ?? 0, body: JSON.parse(text) }))
-    })
+    const req = request(
+      {
+        hostname,
+        port,
+        path: '/graphql',
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}` },
+      },
+      (res) => {
+        let text = ''
+        res.on('data', (c: Buffer) => (text += c.toString('utf8')))
+        res.on('end', () => done({ status: res.statusCode ?? 0, body: JSON.parse(text) }))
+      },
+    )
     req.on('error', fail)
     req.write(body.slice(0, half), () => written())
     pending = () => req.end(body.slice(half))

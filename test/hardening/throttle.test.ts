@@ -93,7 +93,11 @@ describe('failed authentications are throttled per client address (SCOPEWARD_AUT
   test('the throttle covers /oauth/* but not /healthz', async () => {
     await withServer(env, async (server) => {
       for (let i = 0; i < 5; i++) await viewer(server, BAD_TOKEN)
-      const introspect = await fetch(`${server.url}/oauth/introspect`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${server.rootToken}` }, body: 'token=x' })
+      const introspect = await fetch(`${server.url}/oauth/introspect`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${server.rootToken}` },
+        body: 'token=x',
+      })
       assertThrottled(introspect)
       assert.equal((await fetch(`${server.url}/healthz`)).status, 200)
     })
@@ -104,7 +108,9 @@ describe('the token endpoint is throttled per client id (SCOPEWARD_TOKEN_REQUEST
   test('the 4th POST /oauth/token for the same client_id gets 429 with Retry-After; another client id is not affected', async () => {
     await withServer({ SCOPEWARD_TOKEN_REQUESTS_PER_MINUTE: '3' }, async (server) => {
       const client = async (name: string) => {
-        const created = await server.gql('mutation($input: CreateAppInput!) { createApp(input: $input) { id } }', { variables: { input: { name, allowedScopes: ['tokens:read'] } } })
+        const created = await server.gql('mutation($input: CreateAppInput!) { createApp(input: $input) { id } }', {
+          variables: { input: { name, allowedScopes: ['tokens:read'] } },
+        })
         const appId = created.body.data.createApp.id as string
         const secret = await server.gql('mutation($appId: ID!) { createClientSecret(appId: $appId) { secret } }', { variables: { appId } })
         return { appId, secret: secret.body.data.createClientSecret.secret as string }
@@ -134,7 +140,9 @@ describe('11.13 /oauth/token throttles: one parse of the credentials, every fail
   const token = (server: TestServer, body: Record<string, string>, headers: Record<string, string> = {}) =>
     fetch(`${server.url}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(body).toString() })
   const client = async (server: TestServer) => {
-    const created = await server.gql('mutation($input: CreateAppInput!) { createApp(input: $input) { id } }', { variables: { input: { name: 'c', allowedScopes: ['tokens:read'] } } })
+    const created = await server.gql('mutation($input: CreateAppInput!) { createApp(input: $input) { id } }', {
+      variables: { input: { name: 'c', allowedScopes: ['tokens:read'] } },
+    })
     const appId = created.body.data.createApp.id as string
     const secret = await server.gql('mutation($appId: ID!) { createClientSecret(appId: $appId) { secret } }', { variables: { appId } })
     return { appId, secret: secret.body.data.createClientSecret.secret as string }
@@ -175,7 +183,7 @@ describe('11.13 /oauth/token throttles: one parse of the credentials, every fail
     })
   })
 
-  test('11.13 token exchange without client authentication spends from the subject app\'s per-client bucket', async () => {
+  test("11.13 token exchange without client authentication spends from the subject app's per-client bucket", async () => {
     await withServer({ SCOPEWARD_TOKEN_REQUESTS_PER_MINUTE: '3' }, async (server) => {
       const c = await client(server)
       const subject = await issue(server, { appId: c.appId, scopes: ['tokens:read'] })

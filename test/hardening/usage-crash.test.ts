@@ -11,7 +11,8 @@ import { createTestDatabase } from '../store/fresh-pg-database.js'
 import { post, startChildServer } from './child-server.js'
 
 const HOUR = 3600_000
-const TRIM = 'mutation($id: ID!, $dry: Boolean, $allow: Boolean) { trimToken(id: $id, dryRun: $dry, allowUsageGaps: $allow) { removedScopes keptScopes token { scopes } usageGaps { from to } } }'
+const TRIM =
+  'mutation($id: ID!, $dry: Boolean, $allow: Boolean) { trimToken(id: $id, dryRun: $dry, allowUsageGaps: $allow) { removedScopes keptScopes token { scopes } usageGaps { from to } } }'
 
 test('18.10 a trim over a window including a crash gap is refused unless allowed, and the dry run names the gap', async () => {
   const pgDatabase = process.env.SCOPEWARD_TEST_DB === 'postgres' ? await createTestDatabase() : null

@@ -78,7 +78,8 @@ describe('two instances on one PostgreSQL', { skip: unavailable ?? false }, () =
     const before = decodeProtectedHeader((await issue(b, { scopes: ['tokens:read'], kind: 'JWT' })).secret).kid
     const kid = dataOf(await a.gql('mutation { rotateSigningKey { kid } }')).rotateSigningKey.kid as string
     await within(1_000, 'the new key in B’s JWKS', async () => (await jwksKids(b)).includes(kid))
-    for (const server of [a, b]) assert.equal(decodeProtectedHeader((await issue(server, { scopes: ['tokens:read'], kind: 'JWT' })).secret).kid, before, 'pre-published: the old key still signs')
+    for (const server of [a, b])
+      assert.equal(decodeProtectedHeader((await issue(server, { scopes: ['tokens:read'], kind: 'JWT' })).secret).kid, before, 'pre-published: the old key still signs')
   })
 
   test('11.4 an emergency rotation on A signs at once on B and B refuses what the old keys signed', async () => {
@@ -129,7 +130,9 @@ describe('two instances on one PostgreSQL', { skip: unavailable ?? false }, () =
     const pid = onlyB.rows[0]?.pid as number
     await admin.query('SELECT pg_terminate_backend($1)', [pid])
     await within(5_000, 'B listens again on a new connection', async () => {
-      const { rows } = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()', [LISTENER_APPLICATION_NAME])
+      const { rows } = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()', [
+        LISTENER_APPLICATION_NAME,
+      ])
       return rows.length === 2 && !rows.some((r) => r.pid === pid)
     })
     const kid = dataOf(await a.gql('mutation { rotateSigningKey { kid } }')).rotateSigningKey.kid as string

@@ -35,7 +35,11 @@ async function expectOAuthError(act: () => Promise<{ status: number; body: any; 
 describe('client_credentials', () => {
   test('issues a JWT with the scopes asked for, by Basic or by form', async () => {
     for (const headers of [basic(client.appId, client.secret), {}]) {
-      const form = { grant_type: 'client_credentials', scope: 'tokens:read', ...(Object.keys(headers).length === 0 ? { client_id: client.appId, client_secret: client.secret } : {}) }
+      const form = {
+        grant_type: 'client_credentials',
+        scope: 'tokens:read',
+        ...(Object.keys(headers).length === 0 ? { client_id: client.appId, client_secret: client.secret } : {}),
+      }
       const answer = await postForm(server, '/oauth/token', form, headers)
       assert.equal(answer.status, 200)
       assert.equal(answer.headers.get('cache-control'), 'no-store')
@@ -53,22 +57,38 @@ describe('client_credentials', () => {
   })
 
   test('refuses a scope outside the app with invalid_scope, and a missing scope too', async () => {
-    await expectOAuthError(() => postForm(server, '/oauth/token', { grant_type: 'client_credentials', scope: 'tokens:write' }, basic(client.appId, client.secret)), 400, 'invalid_scope')
+    await expectOAuthError(
+      () => postForm(server, '/oauth/token', { grant_type: 'client_credentials', scope: 'tokens:write' }, basic(client.appId, client.secret)),
+      400,
+      'invalid_scope',
+    )
     await expectOAuthError(() => postForm(server, '/oauth/token', { grant_type: 'client_credentials', scope: 'no:such' }, basic(client.appId, client.secret)), 400, 'invalid_scope')
     await expectOAuthError(() => postForm(server, '/oauth/token', { grant_type: 'client_credentials' }, basic(client.appId, client.secret)), 400, 'invalid_scope')
   })
 
   test('refuses a wrong secret with invalid_client and a Basic challenge', async () => {
     const wrong = client.secret.slice(0, -8) + 'AAAAAAAA'
-    const headers = await expectOAuthError(() => postForm(server, '/oauth/token', { grant_type: 'client_credentials', scope: 'tokens:read' }, basic(client.appId, wrong)), 401, 'invalid_client')
+    const headers = await expectOAuthError(
+      () => postForm(server, '/oauth/token', { grant_type: 'client_credentials', scope: 'tokens:read' }, basic(client.appId, wrong)),
+      401,
+      'invalid_client',
+    )
     assert.match(headers.get('www-authenticate') ?? '', /^Basic realm="scopeward"/)
-    const form = await expectOAuthError(() => postForm(server, '/oauth/token', { grant_type: 'client_credentials', scope: 'tokens:read', client_id: client.appId, client_secret: wrong }), 401, 'invalid_client')
+    const form = await expectOAuthError(
+      () => postForm(server, '/oauth/token', { grant_type: 'client_credentials', scope: 'tokens:read', client_id: client.appId, client_secret: wrong }),
+      401,
+      'invalid_client',
+    )
     assert.equal(form.get('www-authenticate'), null)
   })
 
   test("refuses another app's secret and a missing client", async () => {
     const other = await createClient(server, 'other', ['tokens:read'])
-    await expectOAuthError(() => postForm(server, '/oauth/token', { grant_type: 'client_credentials', scope: 'tokens:read' }, basic(client.appId, other.secret)), 401, 'invalid_client')
+    await expectOAuthError(
+      () => postForm(server, '/oauth/token', { grant_type: 'client_credentials', scope: 'tokens:read' }, basic(client.appId, other.secret)),
+      401,
+      'invalid_client',
+    )
     await expectOAuthError(() => postForm(server, '/oauth/token', { grant_type: 'client_credentials', scope: 'tokens:read' }), 401, 'invalid_client')
   })
 
@@ -84,12 +104,20 @@ describe('client_credentials', () => {
     const second = await gqlData(server, server.rootToken, 'mutation($a: ID!) { createClientSecret(appId: $a) { id secret } }', { a: client.appId })
     const revoked = await gqlData(server, server.rootToken, 'mutation($id: ID!) { revokeClientSecret(id: $id) { id revokedAt } }', { id: second.createClientSecret.id })
     assert.ok(revoked.revokeClientSecret.revokedAt)
-    await expectOAuthError(() => postForm(server, '/oauth/token', { grant_type: 'client_credentials', scope: 'tokens:read' }, basic(client.appId, second.createClientSecret.secret)), 401, 'invalid_client')
+    await expectOAuthError(
+      () => postForm(server, '/oauth/token', { grant_type: 'client_credentials', scope: 'tokens:read' }, basic(client.appId, second.createClientSecret.secret)),
+      401,
+      'invalid_client',
+    )
     assert.ok(await clientCredentialsJwt(server, client, 'tokens:read'))
   })
 
   test('refuses an unknown grant type and a missing one', async () => {
-    await expectOAuthError(() => postForm(server, '/oauth/token', { grant_type: 'password', username: 'a', password: 'b' }, basic(client.appId, client.secret)), 400, 'unsupported_grant_type')
+    await expectOAuthError(
+      () => postForm(server, '/oauth/token', { grant_type: 'password', username: 'a', password: 'b' }, basic(client.appId, client.secret)),
+      400,
+      'unsupported_grant_type',
+    )
     await expectOAuthError(() => postForm(server, '/oauth/token', { scope: 'tokens:read' }, basic(client.appId, client.secret)), 400, 'invalid_request')
   })
 })
@@ -205,20 +233,42 @@ describe('token exchange', () => {
 
   test('refuses a wider scope with invalid_scope', async () => {
     const subject = await clientCredentialsJwt(server, client, 'tokens:read')
-    await expectOAuthError(() => postForm(server, '/oauth/token', { grant_type: EXCHANGE, subject_token: subject, subject_token_type: ACCESS_TOKEN, scope: 'tokens:introspect' }), 400, 'invalid_scope')
+    await expectOAuthError(
+      () => postForm(server, '/oauth/token', { grant_type: EXCHANGE, subject_token: subject, subject_token_type: ACCESS_TOKEN, scope: 'tokens:introspect' }),
+      400,
+      'invalid_scope',
+    )
   })
 
   test('refuses a dead subject token with invalid_grant and a bad type with invalid_request', async () => {
     await expectOAuthError(() => postForm(server, '/oauth/token', { grant_type: EXCHANGE, subject_token: 'garbage', subject_token_type: ACCESS_TOKEN }), 400, 'invalid_grant')
     const subject = await clientCredentialsJwt(server, client, 'tokens:read')
-    await expectOAuthError(() => postForm(server, '/oauth/token', { grant_type: EXCHANGE, subject_token: subject, subject_token_type: 'urn:ietf:params:oauth:token-type:id_token' }), 400, 'invalid_request')
-    await expectOAuthError(() => postForm(server, '/oauth/token', { grant_type: EXCHANGE, subject_token: subject, subject_token_type: ACCESS_TOKEN, requested_token_type: 'urn:ietf:params:oauth:token-type:refresh_token' }), 400, 'invalid_request')
+    await expectOAuthError(
+      () => postForm(server, '/oauth/token', { grant_type: EXCHANGE, subject_token: subject, subject_token_type: 'urn:ietf:params:oauth:token-type:id_token' }),
+      400,
+      'invalid_request',
+    )
+    await expectOAuthError(
+      () =>
+        postForm(server, '/oauth/token', {
+          grant_type: EXCHANGE,
+          subject_token: subject,
+          subject_token_type: ACCESS_TOKEN,
+          requested_token_type: 'urn:ietf:params:oauth:token-type:refresh_token',
+        }),
+      400,
+      'invalid_request',
+    )
   })
 
   test("refuses another app's subject token when a client authenticates", async () => {
     const other = await createClient(server, 'other-3', ['tokens:read'])
     const subject = await clientCredentialsJwt(server, other, 'tokens:read')
-    await expectOAuthError(() => postForm(server, '/oauth/token', { grant_type: EXCHANGE, subject_token: subject, subject_token_type: ACCESS_TOKEN }, basic(client.appId, client.secret)), 400, 'invalid_grant')
+    await expectOAuthError(
+      () => postForm(server, '/oauth/token', { grant_type: EXCHANGE, subject_token: subject, subject_token_type: ACCESS_TOKEN }, basic(client.appId, client.secret)),
+      400,
+      'invalid_grant',
+    )
   })
 })
 

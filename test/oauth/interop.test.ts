@@ -59,14 +59,20 @@ describe('openid-client', () => {
   })
 
   test('a wrong secret is refused as invalid_client', async () => {
-    const bad = await oidc.discovery(new URL(server.url), client.appId, 'sws_wrong', oidc.ClientSecretBasic('sws_wrong'), { algorithm: 'oauth2', execute: [oidc.allowInsecureRequests] })
+    const bad = await oidc.discovery(new URL(server.url), client.appId, 'sws_wrong', oidc.ClientSecretBasic('sws_wrong'), {
+      algorithm: 'oauth2',
+      execute: [oidc.allowInsecureRequests],
+    })
     // The 401 carries a Basic challenge (RFC 6749 §5.2), which openid-client surfaces as a challenge error.
     await assert.rejects(oidc.clientCredentialsGrant(bad, { scope: 'tokens:read' }), (error: any) => {
       assert.equal(error.status, 401)
       assert.equal(error.cause?.[0]?.scheme, 'basic')
       return true
     })
-    const post = await oidc.discovery(new URL(server.url), client.appId, 'sws_wrong', oidc.ClientSecretPost('sws_wrong'), { algorithm: 'oauth2', execute: [oidc.allowInsecureRequests] })
+    const post = await oidc.discovery(new URL(server.url), client.appId, 'sws_wrong', oidc.ClientSecretPost('sws_wrong'), {
+      algorithm: 'oauth2',
+      execute: [oidc.allowInsecureRequests],
+    })
     await assert.rejects(oidc.clientCredentialsGrant(post, { scope: 'tokens:read' }), (error: any) => error.error === 'invalid_client' && error.status === 401)
   })
 })
@@ -98,10 +104,17 @@ describe('a resource server verifying offline, across key rotation', () => {
 
   test('only root-app tokens may rotate', async () => {
     const admin = await createClient(server, 'key-admin', ['keys:write', 'keys:read'])
-    const cfg = await oidc.discovery(new URL(server.url), admin.appId, admin.secret, oidc.ClientSecretBasic(admin.secret), { algorithm: 'oauth2', execute: [oidc.allowInsecureRequests] })
+    const cfg = await oidc.discovery(new URL(server.url), admin.appId, admin.secret, oidc.ClientSecretBasic(admin.secret), {
+      algorithm: 'oauth2',
+      execute: [oidc.allowInsecureRequests],
+    })
     const jwt = (await oidc.clientCredentialsGrant(cfg, { scope: 'keys:write' })).access_token
     const before = await server.app.store.listSigningKeys()
-    const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${jwt}` }, body: JSON.stringify({ query: 'mutation { rotateSigningKey { kid } }' }) })
+    const res = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${jwt}` },
+      body: JSON.stringify({ query: 'mutation { rotateSigningKey { kid } }' }),
+    })
     const body = (await res.json()) as { errors?: { extensions?: { code?: string } }[] }
     assert.equal(body.errors?.[0]?.extensions?.code, 'FORBIDDEN')
     assert.deepEqual(await server.app.store.listSigningKeys(), before)

@@ -5,7 +5,16 @@ import { randomUUID } from 'node:crypto'
 import { describe, test } from 'node:test'
 import { verifyAuditChain } from '../../src/domain/verify-audit.js'
 import { EmptiedTokensError } from '../../src/store/narrow-family.js'
-import { rotatedKey, type AppRecord, type AuditEventInput, type GuardRows, type ScopeRecord, type SigningKeyRecord, type StoreChange, type TokenRecord } from '../../src/domain/model.js'
+import {
+  rotatedKey,
+  type AppRecord,
+  type AuditEventInput,
+  type GuardRows,
+  type ScopeRecord,
+  type SigningKeyRecord,
+  type StoreChange,
+  type TokenRecord,
+} from '../../src/domain/model.js'
 import type { Store } from '../../src/domain/ports.js'
 import { KeyWriteRefused } from '../../src/store/store.js'
 import { defineOutboxConformance, type MakeOutboxStore } from './outbox-conformance.js'
@@ -16,7 +25,17 @@ const T0 = 1_700_000_000_000
 const HOUR = 3_600_000
 
 const scope = (name: string, implies: string[] = []): ScopeRecord => ({ name, description: name, implies, builtIn: true, createdAt: T0 })
-const app = (id: string, over: Partial<AppRecord> = {}): AppRecord => ({ id, name: id, description: null, allowedScopes: ['a:read', 'a:write'], maxTokenLifetimeMs: null, isRoot: false, createdAt: T0, disabledAt: null, ...over })
+const app = (id: string, over: Partial<AppRecord> = {}): AppRecord => ({
+  id,
+  name: id,
+  description: null,
+  allowedScopes: ['a:read', 'a:write'],
+  maxTokenLifetimeMs: null,
+  isRoot: false,
+  createdAt: T0,
+  disabledAt: null,
+  ...over,
+})
 const token = (id: string, over: Partial<TokenRecord> = {}): TokenRecord => ({
   id,
   appId: 'root',
@@ -37,13 +56,39 @@ const token = (id: string, over: Partial<TokenRecord> = {}): TokenRecord => ({
   ...over,
 })
 let auditSerial = 0
-const audit = (action: string, over: Partial<AuditEventInput> = {}): AuditEventInput => ({ id: `ev-${randomUUID()}`, at: T0 + auditSerial++, actor: null, appId: null, action, target: null, requestId: null, ip: null, details: {}, ...over })
-const key = (kid: string, over: Partial<SigningKeyRecord> = {}): SigningKeyRecord => ({ kid, alg: 'EdDSA', status: 'ACTIVE', publicJwk: '{}', privateKey: '{}', createdAt: T0, retireAfter: null, activatesAt: null, ...over })
+const audit = (action: string, over: Partial<AuditEventInput> = {}): AuditEventInput => ({
+  id: `ev-${randomUUID()}`,
+  at: T0 + auditSerial++,
+  actor: null,
+  appId: null,
+  action,
+  target: null,
+  requestId: null,
+  ip: null,
+  details: {},
+  ...over,
+})
+const key = (kid: string, over: Partial<SigningKeyRecord> = {}): SigningKeyRecord => ({
+  kid,
+  alg: 'EdDSA',
+  status: 'ACTIVE',
+  publicJwk: '{}',
+  privateKey: '{}',
+  createdAt: T0,
+  retireAfter: null,
+  activatesAt: null,
+  ...over,
+})
 
 /** A migrated store holding the seed: scopes a:read, a:write (implies a:read), the root app and root token. */
 async function seeded(store: Store): Promise<void> {
   await store.migrate()
-  const created = await store.initialize({ scopes: [scope('a:read'), scope('a:write', ['a:read'])], rootApp: app('root', { isRoot: true }), rootToken: token('root-token', { scopes: ['a:read', 'a:write'] }), audit: audit('instance.init') })
+  const created = await store.initialize({
+    scopes: [scope('a:read'), scope('a:write', ['a:read'])],
+    rootApp: app('root', { isRoot: true }),
+    rootToken: token('root-token', { scopes: ['a:read', 'a:write'] }),
+    audit: audit('instance.init'),
+  })
   assert.equal(created, true)
 }
 
@@ -81,389 +126,557 @@ export function defineStoreConformance(name: string, makeStore: MakeStore, optio
       }
     })
 
-    test('lists scopes by name and adds a new scope to the root app', withStore(async (store) => {
-      await store.insertScope(scope('b:read'), audit('scope.create'))
-      assert.deepEqual((await store.listScopes()).map((s) => s.name), ['a:read', 'a:write', 'b:read'])
-      assert.deepEqual((await store.listScopes()).find((s) => s.name === 'a:write')?.implies, ['a:read'])
-      assert.deepEqual((await store.getApp('root'))?.allowedScopes, ['a:read', 'a:write', 'b:read'])
-      const events = await store.countAuditEvents({})
-      assert.equal(await store.insertScope(scope('b:read'), audit('scope.create')), false, 'a duplicate scope is refused')
-      assert.equal(await store.countAuditEvents({}), events, 'and writes nothing')
-      assert.deepEqual((await store.getApp('root'))?.allowedScopes, ['a:read', 'a:write', 'b:read'])
-    }))
+    test(
+      'lists scopes by name and adds a new scope to the root app',
+      withStore(async (store) => {
+        await store.insertScope(scope('b:read'), audit('scope.create'))
+        assert.deepEqual(
+          (await store.listScopes()).map((s) => s.name),
+          ['a:read', 'a:write', 'b:read'],
+        )
+        assert.deepEqual((await store.listScopes()).find((s) => s.name === 'a:write')?.implies, ['a:read'])
+        assert.deepEqual((await store.getApp('root'))?.allowedScopes, ['a:read', 'a:write', 'b:read'])
+        const events = await store.countAuditEvents({})
+        assert.equal(await store.insertScope(scope('b:read'), audit('scope.create')), false, 'a duplicate scope is refused')
+        assert.equal(await store.countAuditEvents({}), events, 'and writes nothing')
+        assert.deepEqual((await store.getApp('root'))?.allowedScopes, ['a:read', 'a:write', 'b:read'])
+      }),
+    )
 
-    test('creates, reads, updates and pages apps', withStore(async (store) => {
-      for (const [i, id] of ['app-c', 'app-a', 'app-b'].entries()) await store.insertApp(app(id, { createdAt: T0 + (i === 0 ? 5 : 5) }), audit('app.create'))
-      assert.deepEqual(await store.getApp('app-a'), app('app-a', { createdAt: T0 + 5 }))
-      assert.equal(await store.getApp('nope'), null)
-      await store.updateApp('app-a', { name: 'renamed', disabledAt: T0 + 9, maxTokenLifetimeMs: HOUR }, audit('app.update'))
-      assert.equal((await store.getApp('app-a'))?.name, 'renamed')
-      assert.equal((await store.getApp('app-a'))?.disabledAt, T0 + 9)
-      assert.equal((await store.getApp('app-a'))?.maxTokenLifetimeMs, HOUR)
-      const first = await store.listApps({ limit: 2 })
-      assert.deepEqual(ids(first.rows), ['root', 'app-a'], 'ordered by (createdAt, id)')
-      assert.equal(first.hasNextPage, true)
-      const last = first.rows.at(-1) as AppRecord
-      const second = await store.listApps({ limit: 2, after: { createdAt: last.createdAt, id: last.id } })
-      assert.deepEqual(ids(second.rows), ['app-b', 'app-c'])
-      assert.equal(second.hasNextPage, false)
-      assert.deepEqual(ids((await store.listApps({ appId: 'app-b', limit: 10 })).rows), ['app-b'])
-      assert.equal(await store.countApps({}), 4)
-      assert.equal(await store.countApps({ appId: 'app-b' }), 1)
-      assert.equal(await store.countApps({ appId: 'nope' }), 0)
-    }))
+    test(
+      'creates, reads, updates and pages apps',
+      withStore(async (store) => {
+        for (const [i, id] of ['app-c', 'app-a', 'app-b'].entries()) await store.insertApp(app(id, { createdAt: T0 + (i === 0 ? 5 : 5) }), audit('app.create'))
+        assert.deepEqual(await store.getApp('app-a'), app('app-a', { createdAt: T0 + 5 }))
+        assert.equal(await store.getApp('nope'), null)
+        await store.updateApp('app-a', { name: 'renamed', disabledAt: T0 + 9, maxTokenLifetimeMs: HOUR }, audit('app.update'))
+        assert.equal((await store.getApp('app-a'))?.name, 'renamed')
+        assert.equal((await store.getApp('app-a'))?.disabledAt, T0 + 9)
+        assert.equal((await store.getApp('app-a'))?.maxTokenLifetimeMs, HOUR)
+        const first = await store.listApps({ limit: 2 })
+        assert.deepEqual(ids(first.rows), ['root', 'app-a'], 'ordered by (createdAt, id)')
+        assert.equal(first.hasNextPage, true)
+        const last = first.rows.at(-1) as AppRecord
+        const second = await store.listApps({ limit: 2, after: { createdAt: last.createdAt, id: last.id } })
+        assert.deepEqual(ids(second.rows), ['app-b', 'app-c'])
+        assert.equal(second.hasNextPage, false)
+        assert.deepEqual(ids((await store.listApps({ appId: 'app-b', limit: 10 })).rows), ['app-b'])
+        assert.equal(await store.countApps({}), 4)
+        assert.equal(await store.countApps({ appId: 'app-b' }), 1)
+        assert.equal(await store.countApps({ appId: 'nope' }), 0)
+      }),
+    )
 
-    test('lists and counts tokens by each filter', withStore(async (store) => {
-      const now = T0 + 10 * HOUR
-      await store.insertApp(app('other'), audit('app.create'))
-      const rows = [
-        token('t-app', { appId: 'other', createdAt: T0 + 1 }),
-        token('t-subject', { subject: 'alice', createdAt: T0 + 2 }),
-        token('t-revoked', { revokedAt: T0 + 3, revokeReason: 'leak', createdAt: T0 + 3 }),
-        token('t-expired', { expiresAt: T0 + HOUR, createdAt: T0 + 4 }),
-        token('t-write', { scopes: ['a:write'], createdAt: T0 + 5 }),
-        token('t-forever', { expiresAt: null, createdAt: T0 + 6, kind: 'JWT', secretHash: null }),
-      ]
-      for (const row of rows) assert.equal(await store.insertToken(row, audit('token.issue')), true)
-      assert.deepEqual(await store.getToken('t-revoked'), rows[2])
-      assert.equal(await store.getToken('nope'), null)
-      const list = async (filter: Omit<Parameters<Store['listTokens']>[0], 'now'>) => {
-        const full = { now, ...filter }
-        const listed = ids((await store.listTokens(full, { limit: 100 })).rows)
-        assert.equal(await store.countTokens(full), listed.length, `count agrees with list for ${JSON.stringify(filter)}`)
-        return listed
-      }
-      assert.deepEqual(await list({}), ['root-token', 't-app', 't-subject', 't-revoked', 't-expired', 't-write', 't-forever'])
-      assert.deepEqual(await list({ appId: 'other' }), ['t-app'])
-      assert.deepEqual(await list({ subject: 'alice' }), ['t-subject'])
-      assert.deepEqual(await list({ subject: 'bob' }), [])
-      assert.deepEqual(await list({ status: 'REVOKED' }), ['t-revoked'])
-      assert.deepEqual(await list({ status: 'EXPIRED' }), ['t-expired'])
-      assert.deepEqual(await list({ status: 'ACTIVE' }), ['root-token', 't-app', 't-subject', 't-write', 't-forever'])
-      assert.deepEqual(await list({ scope: 'a:write' }), ['root-token', 't-write'], 'as granted, not through implies')
-      assert.deepEqual(await list({ scope: 'a' }), [], 'a whole scope name, not a prefix')
-      assert.deepEqual(await list({ createdBefore: T0 + 3 }), ['root-token', 't-app', 't-subject'])
-      assert.deepEqual(await list({ expiresBefore: T0 + HOUR }), ['t-expired'])
-      assert.deepEqual(await list({ neverExpires: true }), ['t-forever'])
-      assert.deepEqual(await list({ appId: 'root', status: 'ACTIVE', scope: 'a:read', neverExpires: false }), ['root-token', 't-subject', 't-forever'])
-      assert.deepEqual(await store.jwtExpiriesByKid(now, 24 * HOUR), new Map(), 'no JWT expires in the future')
-      await store.insertToken(token('t-jwt', { kind: 'JWT', secretHash: null, expiresAt: T0 + 7 * HOUR, kid: 'k1' }), audit('token.issue'))
-      await store.insertToken(token('t-jwt-long', { kind: 'JWT', secretHash: null, expiresAt: T0 + 100 * 24 * HOUR, kid: 'k1' }), audit('token.issue'))
-      await store.insertToken(token('t-jwt-old', { kind: 'JWT', secretHash: null, expiresAt: T0 + 2 * HOUR, kid: null }), audit('token.issue'))
-      await store.insertToken(token('t-jwt-revoked', { kind: 'JWT', secretHash: null, expiresAt: T0 + 9 * HOUR, kid: 'k2' }), audit('token.issue'))
-      await store.revokeTokenCascade('t-jwt-revoked', T0, null, audit('token.revoke'))
-      assert.deepEqual(await store.jwtExpiriesByKid(T0, 8 * HOUR), new Map<string | null, number>([['k1', T0 + 8 * HOUR], [null, T0 + 2 * HOUR]]), 'a revoked JWT pins nothing; the cap bounds a long one')
-    }))
+    test(
+      'lists and counts tokens by each filter',
+      withStore(async (store) => {
+        const now = T0 + 10 * HOUR
+        await store.insertApp(app('other'), audit('app.create'))
+        const rows = [
+          token('t-app', { appId: 'other', createdAt: T0 + 1 }),
+          token('t-subject', { subject: 'alice', createdAt: T0 + 2 }),
+          token('t-revoked', { revokedAt: T0 + 3, revokeReason: 'leak', createdAt: T0 + 3 }),
+          token('t-expired', { expiresAt: T0 + HOUR, createdAt: T0 + 4 }),
+          token('t-write', { scopes: ['a:write'], createdAt: T0 + 5 }),
+          token('t-forever', { expiresAt: null, createdAt: T0 + 6, kind: 'JWT', secretHash: null }),
+        ]
+        for (const row of rows) assert.equal(await store.insertToken(row, audit('token.issue')), true)
+        assert.deepEqual(await store.getToken('t-revoked'), rows[2])
+        assert.equal(await store.getToken('nope'), null)
+        const list = async (filter: Omit<Parameters<Store['listTokens']>[0], 'now'>) => {
+          const full = { now, ...filter }
+          const listed = ids((await store.listTokens(full, { limit: 100 })).rows)
+          assert.equal(await store.countTokens(full), listed.length, `count agrees with list for ${JSON.stringify(filter)}`)
+          return listed
+        }
+        assert.deepEqual(await list({}), ['root-token', 't-app', 't-subject', 't-revoked', 't-expired', 't-write', 't-forever'])
+        assert.deepEqual(await list({ appId: 'other' }), ['t-app'])
+        assert.deepEqual(await list({ subject: 'alice' }), ['t-subject'])
+        assert.deepEqual(await list({ subject: 'bob' }), [])
+        assert.deepEqual(await list({ status: 'REVOKED' }), ['t-revoked'])
+        assert.deepEqual(await list({ status: 'EXPIRED' }), ['t-expired'])
+        assert.deepEqual(await list({ status: 'ACTIVE' }), ['root-token', 't-app', 't-subject', 't-write', 't-forever'])
+        assert.deepEqual(await list({ scope: 'a:write' }), ['root-token', 't-write'], 'as granted, not through implies')
+        assert.deepEqual(await list({ scope: 'a' }), [], 'a whole scope name, not a prefix')
+        assert.deepEqual(await list({ createdBefore: T0 + 3 }), ['root-token', 't-app', 't-subject'])
+        assert.deepEqual(await list({ expiresBefore: T0 + HOUR }), ['t-expired'])
+        assert.deepEqual(await list({ neverExpires: true }), ['t-forever'])
+        assert.deepEqual(await list({ appId: 'root', status: 'ACTIVE', scope: 'a:read', neverExpires: false }), ['root-token', 't-subject', 't-forever'])
+        assert.deepEqual(await store.jwtExpiriesByKid(now, 24 * HOUR), new Map(), 'no JWT expires in the future')
+        await store.insertToken(token('t-jwt', { kind: 'JWT', secretHash: null, expiresAt: T0 + 7 * HOUR, kid: 'k1' }), audit('token.issue'))
+        await store.insertToken(token('t-jwt-long', { kind: 'JWT', secretHash: null, expiresAt: T0 + 100 * 24 * HOUR, kid: 'k1' }), audit('token.issue'))
+        await store.insertToken(token('t-jwt-old', { kind: 'JWT', secretHash: null, expiresAt: T0 + 2 * HOUR, kid: null }), audit('token.issue'))
+        await store.insertToken(token('t-jwt-revoked', { kind: 'JWT', secretHash: null, expiresAt: T0 + 9 * HOUR, kid: 'k2' }), audit('token.issue'))
+        await store.revokeTokenCascade('t-jwt-revoked', T0, null, audit('token.revoke'))
+        assert.deepEqual(
+          await store.jwtExpiriesByKid(T0, 8 * HOUR),
+          new Map<string | null, number>([
+            ['k1', T0 + 8 * HOUR],
+            [null, T0 + 2 * HOUR],
+          ]),
+          'a revoked JWT pins nothing; the cap bounds a long one',
+        )
+      }),
+    )
 
-    test('pages tokens by keyset, stable while rows are inserted', withStore(async (store) => {
-      for (let i = 1; i <= 6; i++) await store.insertToken(token(`t${i}`, { createdAt: T0 + i }), audit('token.issue'))
-      const now = T0
-      const first = await store.listTokens({ now }, { limit: 3 })
-      assert.deepEqual(ids(first.rows), ['root-token', 't1', 't2'])
-      assert.equal(first.hasNextPage, true)
-      // Inserted before and after the cursor, and one sharing the cursor's createdAt: none disturbs the next page.
-      await store.insertToken(token('t0', { createdAt: T0 }), audit('token.issue'))
-      await store.insertToken(token('t2b', { createdAt: T0 + 2 }), audit('token.issue'))
-      await store.insertToken(token('t9', { createdAt: T0 + 9 }), audit('token.issue'))
-      const cursor = first.rows.at(-1) as TokenRecord
-      const second = await store.listTokens({ now }, { limit: 3, after: { createdAt: cursor.createdAt, id: cursor.id } })
-      assert.deepEqual(ids(second.rows), ['t2b', 't3', 't4'])
-      const third = await store.listTokens({ now }, { limit: 3, after: { createdAt: T0 + 4, id: 't4' } })
-      assert.deepEqual(ids(third.rows), ['t5', 't6', 't9'])
-      assert.equal(third.hasNextPage, false)
-      const filtered = await store.listTokens({ now, appId: 'root' }, { limit: 2, after: { createdAt: T0 + 5, id: 't5' } })
-      assert.deepEqual(ids(filtered.rows), ['t6', 't9'])
-    }))
+    test(
+      'pages tokens by keyset, stable while rows are inserted',
+      withStore(async (store) => {
+        for (let i = 1; i <= 6; i++) await store.insertToken(token(`t${i}`, { createdAt: T0 + i }), audit('token.issue'))
+        const now = T0
+        const first = await store.listTokens({ now }, { limit: 3 })
+        assert.deepEqual(ids(first.rows), ['root-token', 't1', 't2'])
+        assert.equal(first.hasNextPage, true)
+        // Inserted before and after the cursor, and one sharing the cursor's createdAt: none disturbs the next page.
+        await store.insertToken(token('t0', { createdAt: T0 }), audit('token.issue'))
+        await store.insertToken(token('t2b', { createdAt: T0 + 2 }), audit('token.issue'))
+        await store.insertToken(token('t9', { createdAt: T0 + 9 }), audit('token.issue'))
+        const cursor = first.rows.at(-1) as TokenRecord
+        const second = await store.listTokens({ now }, { limit: 3, after: { createdAt: cursor.createdAt, id: cursor.id } })
+        assert.deepEqual(ids(second.rows), ['t2b', 't3', 't4'])
+        const third = await store.listTokens({ now }, { limit: 3, after: { createdAt: T0 + 4, id: 't4' } })
+        assert.deepEqual(ids(third.rows), ['t5', 't6', 't9'])
+        assert.equal(third.hasNextPage, false)
+        const filtered = await store.listTokens({ now, appId: 'root' }, { limit: 2, after: { createdAt: T0 + 5, id: 't5' } })
+        assert.deepEqual(ids(filtered.rows), ['t6', 't9'])
+      }),
+    )
 
-    test('inserts a derived token only under an active parent', withStore(async (store) => {
-      await store.insertToken(token('parent', { expiresAt: T0 + HOUR }), audit('token.issue'))
-      await store.insertToken(token('gone', { revokedAt: T0 }), audit('token.issue'))
-      const before = await store.countAuditEvents({})
-      assert.equal(await store.insertToken(token('c1', { parentId: 'parent' }), audit('token.derive'), T0), true)
-      assert.equal(await store.insertToken(token('c2', { parentId: 'parent' }), audit('token.derive'), T0 + HOUR), false, 'parent expired at that instant')
-      assert.equal(await store.insertToken(token('c3', { parentId: 'gone' }), audit('token.derive'), T0), false, 'parent revoked')
-      assert.equal(await store.insertToken(token('c4', { parentId: 'missing' }), audit('token.derive'), T0), false, 'parent unknown')
-      assert.equal(await store.getToken('c2'), null)
-      assert.equal(await store.getToken('c3'), null)
-      assert.equal(await store.countAuditEvents({}), before + 1, 'a refused insert writes no audit event')
-    }))
+    test(
+      'inserts a derived token only under an active parent',
+      withStore(async (store) => {
+        await store.insertToken(token('parent', { expiresAt: T0 + HOUR }), audit('token.issue'))
+        await store.insertToken(token('gone', { revokedAt: T0 }), audit('token.issue'))
+        const before = await store.countAuditEvents({})
+        assert.equal(await store.insertToken(token('c1', { parentId: 'parent' }), audit('token.derive'), T0), true)
+        assert.equal(await store.insertToken(token('c2', { parentId: 'parent' }), audit('token.derive'), T0 + HOUR), false, 'parent expired at that instant')
+        assert.equal(await store.insertToken(token('c3', { parentId: 'gone' }), audit('token.derive'), T0), false, 'parent revoked')
+        assert.equal(await store.insertToken(token('c4', { parentId: 'missing' }), audit('token.derive'), T0), false, 'parent unknown')
+        assert.equal(await store.getToken('c2'), null)
+        assert.equal(await store.getToken('c3'), null)
+        assert.equal(await store.countAuditEvents({}), before + 1, 'a refused insert writes no audit event')
+      }),
+    )
 
-    test('reads tokens, apps and children by many ids at once, each row as the single read gives it', withStore(async (store) => {
-      await store.insertApp(app('other'), audit('app.create'))
-      await store.insertToken(token('p1'), audit('token.issue'))
-      await store.insertToken(token('p2', { appId: 'other', scopes: ['a:read', 'a:write'] }), audit('token.issue'))
-      await store.insertToken(token('c1', { parentId: 'p1' }), audit('token.derive'), T0)
-      await store.insertToken(token('c2', { parentId: 'p1' }), audit('token.derive'), T0)
-      await store.insertToken(token('g1', { parentId: 'c1' }), audit('token.derive'), T0)
-      const byId = <T extends { id: string }>(rows: T[]): T[] => [...rows].sort((a, b) => a.id.localeCompare(b.id))
-      assert.deepEqual(byId(await store.getTokens(['p2', 'missing', 'p1', 'p1'])), [await store.getToken('p1'), await store.getToken('p2')])
-      assert.deepEqual(await store.getTokens([]), [])
-      assert.deepEqual(byId(await store.getApps(['other', 'root', 'nope'])), [await store.getApp('other'), await store.getApp('root')])
-      assert.deepEqual(await store.getApps([]), [])
-      assert.deepEqual(ids(byId(await store.listChildTokens(['p1', 'p2', 'missing']))), ['c1', 'c2'], 'children only, not grandchildren')
-      assert.deepEqual(ids(await store.listChildTokens(['c1'])), ['g1'])
-      assert.deepEqual(await store.listChildTokens([]), [])
-    }))
+    test(
+      'reads tokens, apps and children by many ids at once, each row as the single read gives it',
+      withStore(async (store) => {
+        await store.insertApp(app('other'), audit('app.create'))
+        await store.insertToken(token('p1'), audit('token.issue'))
+        await store.insertToken(token('p2', { appId: 'other', scopes: ['a:read', 'a:write'] }), audit('token.issue'))
+        await store.insertToken(token('c1', { parentId: 'p1' }), audit('token.derive'), T0)
+        await store.insertToken(token('c2', { parentId: 'p1' }), audit('token.derive'), T0)
+        await store.insertToken(token('g1', { parentId: 'c1' }), audit('token.derive'), T0)
+        const byId = <T extends { id: string }>(rows: T[]): T[] => [...rows].sort((a, b) => a.id.localeCompare(b.id))
+        assert.deepEqual(byId(await store.getTokens(['p2', 'missing', 'p1', 'p1'])), [await store.getToken('p1'), await store.getToken('p2')])
+        assert.deepEqual(await store.getTokens([]), [])
+        assert.deepEqual(byId(await store.getApps(['other', 'root', 'nope'])), [await store.getApp('other'), await store.getApp('root')])
+        assert.deepEqual(await store.getApps([]), [])
+        assert.deepEqual(ids(byId(await store.listChildTokens(['p1', 'p2', 'missing']))), ['c1', 'c2'], 'children only, not grandchildren')
+        assert.deepEqual(ids(await store.listChildTokens(['c1'])), ['g1'])
+        assert.deepEqual(await store.listChildTokens([]), [])
+      }),
+    )
 
-    test('revokes in cascade to grandchildren, once', withStore(async (store) => {
-      await store.insertToken(token('p'), audit('token.issue'))
-      await store.insertToken(token('c', { parentId: 'p' }), audit('token.derive'))
-      await store.insertToken(token('g', { parentId: 'c' }), audit('token.derive'))
-      await store.insertToken(token('g-old', { parentId: 'c', revokedAt: T0, revokeReason: 'earlier' }), audit('token.derive'))
-      await store.insertToken(token('other'), audit('token.issue'))
-      const revoked = await store.revokeTokenCascade('p', T0 + 5, 'compromised', audit('token.revoke'))
-      assert.deepEqual(revoked.sort(), ['c', 'g', 'p'])
-      assert.equal((await store.getToken('g'))?.revokedAt, T0 + 5)
-      assert.equal((await store.getToken('g'))?.revokeReason, 'compromised')
-      assert.equal((await store.getToken('g-old'))?.revokeReason, 'earlier', 'an earlier revocation is kept')
-      assert.equal((await store.getToken('other'))?.revokedAt, null)
-      assert.deepEqual(await store.revokeTokenCascade('p', T0 + 9, 'again', audit('token.revoke')), [])
-      assert.equal((await store.getToken('p'))?.revokedAt, T0 + 5, 'idempotent: the first instant stays')
-      await store.insertToken(token('x'), audit('token.issue'))
-      await store.insertToken(token('y', { parentId: 'x' }), audit('token.derive'))
-      assert.deepEqual((await store.revokeTokensCascade(['x', 'p', 'other'], T0 + 10, null, audit('token.bulk-revoke'))).sort(), ['other', 'x', 'y'])
-      const [event] = (await store.listAuditEvents({ action: 'token.bulk-revoke', limit: 1 })).rows
-      assert.deepEqual((event?.details.revoked as string[]).sort(), ['other', 'x', 'y'], 'the audit event names what was revoked')
-    }))
+    test(
+      'revokes in cascade to grandchildren, once',
+      withStore(async (store) => {
+        await store.insertToken(token('p'), audit('token.issue'))
+        await store.insertToken(token('c', { parentId: 'p' }), audit('token.derive'))
+        await store.insertToken(token('g', { parentId: 'c' }), audit('token.derive'))
+        await store.insertToken(token('g-old', { parentId: 'c', revokedAt: T0, revokeReason: 'earlier' }), audit('token.derive'))
+        await store.insertToken(token('other'), audit('token.issue'))
+        const revoked = await store.revokeTokenCascade('p', T0 + 5, 'compromised', audit('token.revoke'))
+        assert.deepEqual(revoked.sort(), ['c', 'g', 'p'])
+        assert.equal((await store.getToken('g'))?.revokedAt, T0 + 5)
+        assert.equal((await store.getToken('g'))?.revokeReason, 'compromised')
+        assert.equal((await store.getToken('g-old'))?.revokeReason, 'earlier', 'an earlier revocation is kept')
+        assert.equal((await store.getToken('other'))?.revokedAt, null)
+        assert.deepEqual(await store.revokeTokenCascade('p', T0 + 9, 'again', audit('token.revoke')), [])
+        assert.equal((await store.getToken('p'))?.revokedAt, T0 + 5, 'idempotent: the first instant stays')
+        await store.insertToken(token('x'), audit('token.issue'))
+        await store.insertToken(token('y', { parentId: 'x' }), audit('token.derive'))
+        assert.deepEqual((await store.revokeTokensCascade(['x', 'p', 'other'], T0 + 10, null, audit('token.bulk-revoke'))).sort(), ['other', 'x', 'y'])
+        const [event] = (await store.listAuditEvents({ action: 'token.bulk-revoke', limit: 1 })).rows
+        assert.deepEqual((event?.details.revoked as string[]).sort(), ['other', 'x', 'y'], 'the audit event names what was revoked')
+      }),
+    )
 
-    test('rotates a token: successor inserted, children moved, old end set', withStore(async (store) => {
-      await store.insertToken(token('old'), audit('token.issue'))
-      await store.insertToken(token('kid', { parentId: 'old' }), audit('token.derive'))
-      await store.rotateToken('old', token('new', { createdAt: T0 + 1 }), { expiresAt: T0 + 60_000 }, audit('token.rotate'))
-      assert.equal((await store.getToken('new'))?.id, 'new')
-      assert.equal(await store.getMeta(rotatedKey('old')), 'new', 'the rotation is recorded')
-      assert.equal((await store.getToken('kid'))?.parentId, 'new')
-      assert.equal((await store.getToken('old'))?.expiresAt, T0 + 60_000)
-      await store.rotateToken('new', token('newer', { createdAt: T0 + 2 }), { revokedAt: T0 + 3, revokeReason: 'rotated' }, audit('token.rotate'))
-      assert.equal((await store.getToken('new'))?.revokeReason, 'rotated')
-      assert.equal((await store.getToken('kid'))?.parentId, 'newer')
-    }))
+    test(
+      'rotates a token: successor inserted, children moved, old end set',
+      withStore(async (store) => {
+        await store.insertToken(token('old'), audit('token.issue'))
+        await store.insertToken(token('kid', { parentId: 'old' }), audit('token.derive'))
+        await store.rotateToken('old', token('new', { createdAt: T0 + 1 }), { expiresAt: T0 + 60_000 }, audit('token.rotate'))
+        assert.equal((await store.getToken('new'))?.id, 'new')
+        assert.equal(await store.getMeta(rotatedKey('old')), 'new', 'the rotation is recorded')
+        assert.equal((await store.getToken('kid'))?.parentId, 'new')
+        assert.equal((await store.getToken('old'))?.expiresAt, T0 + 60_000)
+        await store.rotateToken('new', token('newer', { createdAt: T0 + 2 }), { revokedAt: T0 + 3, revokeReason: 'rotated' }, audit('token.rotate'))
+        assert.equal((await store.getToken('new'))?.revokeReason, 'rotated')
+        assert.equal((await store.getToken('kid'))?.parentId, 'newer')
+      }),
+    )
 
-    test('narrows a token and its descendants to what their parents keep', withStore(async (store) => {
-      await store.insertToken(token('p', { scopes: ['a:read', 'a:write', 'b'] }), audit('token.issue'))
-      await store.insertToken(token('c', { parentId: 'p', scopes: ['a:write', 'b'] }), audit('token.derive'))
-      await store.insertToken(token('g', { parentId: 'c', scopes: ['b'] }), audit('token.derive'))
-      await store.insertToken(token('c2', { parentId: 'p', scopes: ['a:read'] }), audit('token.derive'))
-      // 11.12: a narrowing that would leave a descendant with no scope is refused whole.
-      const events = await store.countAuditEvents({})
-      await assert.rejects(store.narrowTokenScopes('p', ['a:read', 'a:write'], audit('token.trim')), (e: Error) => e instanceof EmptiedTokensError && e.ids.join() === 'g')
-      assert.deepEqual((await store.getToken('p'))?.scopes, ['a:read', 'a:write', 'b'], 'a refused narrowing writes nothing')
-      assert.equal(await store.countAuditEvents({}), events)
-      // A child keeps what it held that its parent still implies (a:write → a:read).
-      const close = (scopes: readonly string[]) => new Set(scopes.flatMap((s) => (s === 'a:write' ? [s, 'a:read'] : [s])))
-      const changed = await store.narrowTokenScopes('p', ['a:read', 'b'], audit('token.trim'), close)
-      assert.deepEqual(changed.sort((x, y) => x.id.localeCompare(y.id)), [{ id: 'c', scopes: ['a:read', 'b'] }, { id: 'p', scopes: ['a:read', 'b'] }])
-      assert.deepEqual((await store.getToken('g'))?.scopes, ['b'])
-      assert.deepEqual((await store.getToken('c2'))?.scopes, ['a:read'], 'an unaffected child is untouched')
-      assert.deepEqual(await store.narrowTokenScopes('p', ['a:read', 'b'], audit('token.trim'), close), [], 'nothing left to narrow')
-    }))
+    test(
+      'narrows a token and its descendants to what their parents keep',
+      withStore(async (store) => {
+        await store.insertToken(token('p', { scopes: ['a:read', 'a:write', 'b'] }), audit('token.issue'))
+        await store.insertToken(token('c', { parentId: 'p', scopes: ['a:write', 'b'] }), audit('token.derive'))
+        await store.insertToken(token('g', { parentId: 'c', scopes: ['b'] }), audit('token.derive'))
+        await store.insertToken(token('c2', { parentId: 'p', scopes: ['a:read'] }), audit('token.derive'))
+        // 11.12: a narrowing that would leave a descendant with no scope is refused whole.
+        const events = await store.countAuditEvents({})
+        await assert.rejects(store.narrowTokenScopes('p', ['a:read', 'a:write'], audit('token.trim')), (e: Error) => e instanceof EmptiedTokensError && e.ids.join() === 'g')
+        assert.deepEqual((await store.getToken('p'))?.scopes, ['a:read', 'a:write', 'b'], 'a refused narrowing writes nothing')
+        assert.equal(await store.countAuditEvents({}), events)
+        // A child keeps what it held that its parent still implies (a:write → a:read).
+        const close = (scopes: readonly string[]) => new Set(scopes.flatMap((s) => (s === 'a:write' ? [s, 'a:read'] : [s])))
+        const changed = await store.narrowTokenScopes('p', ['a:read', 'b'], audit('token.trim'), close)
+        assert.deepEqual(
+          changed.sort((x, y) => x.id.localeCompare(y.id)),
+          [
+            { id: 'c', scopes: ['a:read', 'b'] },
+            { id: 'p', scopes: ['a:read', 'b'] },
+          ],
+        )
+        assert.deepEqual((await store.getToken('g'))?.scopes, ['b'])
+        assert.deepEqual((await store.getToken('c2'))?.scopes, ['a:read'], 'an unaffected child is untouched')
+        assert.deepEqual(await store.narrowTokenScopes('p', ['a:read', 'b'], audit('token.trim'), close), [], 'nothing left to narrow')
+      }),
+    )
 
-    test('chains audit events, filters them and verifies the chain', withStore(async (store) => {
-      await store.insertApp(app('x'), audit('app.create', { appId: 'x', actor: 'root-token', target: 'x', at: T0 + 100 }))
-      await store.insertToken(token('tx', { appId: 'x' }), audit('token.issue', { appId: 'x', actor: 'root-token', target: 'tx', at: T0 + 200, details: { zeta: 1, scopes: ['a:read'], alpha: { y: null, x: 'é' } } }))
-      await store.insertClientSecret({ id: 'cs', appId: 'x', secretHash: 'h', createdAt: T0, revokedAt: null, scopes: null, createdBy: null, lastUsedAt: null }, audit('secret.create', { appId: 'x', target: 'cs', at: T0 + 300 }))
-      const all = await store.listAuditEvents({ limit: 100 })
-      assert.deepEqual(all.rows.map((e) => e.seq), [1, 2, 3, 4])
-      assert.deepEqual(all.rows.map((e) => e.action), ['instance.init', 'app.create', 'token.issue', 'secret.create'])
-      // Key order matters to the hash: a store must give the details back as written (jsonb would sort the keys).
-      assert.deepEqual(JSON.stringify(all.rows[2]?.details), JSON.stringify({ zeta: 1, scopes: ['a:read'], alpha: { y: null, x: 'é' } }))
-      assert.equal(await store.getMeta('audit_head'), all.rows[3]?.hash)
-      assert.deepEqual(await verifyAuditChain(store), { ok: true, events: 4, keyed: 0, head: { seq: 4, hash: all.rows[3]?.hash } })
-      const actions = async (f: Parameters<Store['listAuditEvents']>[0]) => (await store.listAuditEvents(f)).rows.map((e) => e.action)
-      assert.deepEqual(await actions({ appId: 'x', limit: 10 }), ['app.create', 'token.issue', 'secret.create'])
-      assert.deepEqual(await actions({ actor: 'root-token', limit: 10 }), ['app.create', 'token.issue'])
-      assert.deepEqual(await actions({ action: 'token.issue', limit: 10 }), ['token.issue'])
-      assert.deepEqual(await actions({ target: 'cs', limit: 10 }), ['secret.create'])
-      assert.deepEqual(await actions({ from: T0 + 200, to: T0 + 300, limit: 10 }), ['token.issue'], 'from inclusive, to exclusive')
-      assert.deepEqual(await actions({ after: 2, limit: 1 }), ['token.issue'])
-      assert.equal((await store.listAuditEvents({ after: 2, limit: 1 })).hasNextPage, true)
-      assert.equal(await store.countAuditEvents({ appId: 'x' }), 3)
-      assert.equal(await store.countAuditEvents({ action: 'nothing' }), 0)
-    }))
+    test(
+      'chains audit events, filters them and verifies the chain',
+      withStore(async (store) => {
+        await store.insertApp(app('x'), audit('app.create', { appId: 'x', actor: 'root-token', target: 'x', at: T0 + 100 }))
+        await store.insertToken(
+          token('tx', { appId: 'x' }),
+          audit('token.issue', { appId: 'x', actor: 'root-token', target: 'tx', at: T0 + 200, details: { zeta: 1, scopes: ['a:read'], alpha: { y: null, x: 'é' } } }),
+        )
+        await store.insertClientSecret(
+          { id: 'cs', appId: 'x', secretHash: 'h', createdAt: T0, revokedAt: null, scopes: null, createdBy: null, lastUsedAt: null },
+          audit('secret.create', { appId: 'x', target: 'cs', at: T0 + 300 }),
+        )
+        const all = await store.listAuditEvents({ limit: 100 })
+        assert.deepEqual(
+          all.rows.map((e) => e.seq),
+          [1, 2, 3, 4],
+        )
+        assert.deepEqual(
+          all.rows.map((e) => e.action),
+          ['instance.init', 'app.create', 'token.issue', 'secret.create'],
+        )
+        // Key order matters to the hash: a store must give the details back as written (jsonb would sort the keys).
+        assert.deepEqual(JSON.stringify(all.rows[2]?.details), JSON.stringify({ zeta: 1, scopes: ['a:read'], alpha: { y: null, x: 'é' } }))
+        assert.equal(await store.getMeta('audit_head'), all.rows[3]?.hash)
+        assert.deepEqual(await verifyAuditChain(store), { ok: true, events: 4, keyed: 0, head: { seq: 4, hash: all.rows[3]?.hash } })
+        const actions = async (f: Parameters<Store['listAuditEvents']>[0]) => (await store.listAuditEvents(f)).rows.map((e) => e.action)
+        assert.deepEqual(await actions({ appId: 'x', limit: 10 }), ['app.create', 'token.issue', 'secret.create'])
+        assert.deepEqual(await actions({ actor: 'root-token', limit: 10 }), ['app.create', 'token.issue'])
+        assert.deepEqual(await actions({ action: 'token.issue', limit: 10 }), ['token.issue'])
+        assert.deepEqual(await actions({ target: 'cs', limit: 10 }), ['secret.create'])
+        assert.deepEqual(await actions({ from: T0 + 200, to: T0 + 300, limit: 10 }), ['token.issue'], 'from inclusive, to exclusive')
+        assert.deepEqual(await actions({ after: 2, limit: 1 }), ['token.issue'])
+        assert.equal((await store.listAuditEvents({ after: 2, limit: 1 })).hasNextPage, true)
+        assert.equal(await store.countAuditEvents({ appId: 'x' }), 3)
+        assert.equal(await store.countAuditEvents({ action: 'nothing' }), 0)
+      }),
+    )
 
-    test('adds up usage counts and advances lastUsedAt, never backwards', withStore(async (store) => {
-      await store.insertToken(token('u'), audit('token.issue'))
-      await store.insertToken(token('v'), audit('token.issue'))
-      await store.recordUsage([{ tokenId: 'u', scope: 'a:read', count: 2, lastUsedAt: T0 + 10 }])
-      await store.recordUsage([
-        { tokenId: 'u', scope: 'a:read', count: 3, lastUsedAt: T0 + 5 },
-        { tokenId: 'u', scope: 'a:write', count: 1, lastUsedAt: T0 + 7 },
-        { tokenId: 'v', scope: '', count: 1, lastUsedAt: T0 + 20 },
-      ])
-      assert.deepEqual(await store.getUsage('u'), [
-        { tokenId: 'u', scope: 'a:read', count: 5, lastUsedAt: T0 + 10 },
-        { tokenId: 'u', scope: 'a:write', count: 1, lastUsedAt: T0 + 7 },
-      ])
-      assert.deepEqual(await store.getUsage('v'), [], "scope '' records no usage row")
-      assert.equal((await store.getToken('v'))?.lastUsedAt, T0 + 20, "scope '' advances lastUsedAt")
-      assert.equal((await store.getToken('u'))?.lastUsedAt, T0 + 10, 'the latest use wins')
-      assert.equal((await store.listUsage(['u', 'v', 'w'])).length, 2)
-      assert.deepEqual(await store.listUsage([]), [])
-      await store.recordUsage([])
-    }))
+    test(
+      'adds up usage counts and advances lastUsedAt, never backwards',
+      withStore(async (store) => {
+        await store.insertToken(token('u'), audit('token.issue'))
+        await store.insertToken(token('v'), audit('token.issue'))
+        await store.recordUsage([{ tokenId: 'u', scope: 'a:read', count: 2, lastUsedAt: T0 + 10 }])
+        await store.recordUsage([
+          { tokenId: 'u', scope: 'a:read', count: 3, lastUsedAt: T0 + 5 },
+          { tokenId: 'u', scope: 'a:write', count: 1, lastUsedAt: T0 + 7 },
+          { tokenId: 'v', scope: '', count: 1, lastUsedAt: T0 + 20 },
+        ])
+        assert.deepEqual(await store.getUsage('u'), [
+          { tokenId: 'u', scope: 'a:read', count: 5, lastUsedAt: T0 + 10 },
+          { tokenId: 'u', scope: 'a:write', count: 1, lastUsedAt: T0 + 7 },
+        ])
+        assert.deepEqual(await store.getUsage('v'), [], "scope '' records no usage row")
+        assert.equal((await store.getToken('v'))?.lastUsedAt, T0 + 20, "scope '' advances lastUsedAt")
+        assert.equal((await store.getToken('u'))?.lastUsedAt, T0 + 10, 'the latest use wins')
+        assert.equal((await store.listUsage(['u', 'v', 'w'])).length, 2)
+        assert.deepEqual(await store.listUsage([]), [])
+        await store.recordUsage([])
+      }),
+    )
 
-    test('keeps one ACTIVE signing key: inserting retires the others, retiring ends them', withStore(async (store) => {
-      await store.insertSigningKey(key('k1'), T0 + HOUR, audit('key.create'))
-      await store.insertSigningKey(key('k2', { createdAt: T0 + 1 }), T0 + 2 * HOUR, audit('key.rotate'))
-      const keys = await store.listSigningKeys()
-      assert.deepEqual(keys.map((k) => [k.kid, k.status, k.retireAfter]), [['k1', 'RETIRING', T0 + 2 * HOUR], ['k2', 'ACTIVE', null]])
-      await store.retireSigningKeys(['k1', 'k2'], audit('key.retire'))
-      assert.deepEqual((await store.listSigningKeys()).map((k) => k.status), ['RETIRED', 'ACTIVE'], 'only RETIRING keys retire')
-      const before = await store.countAuditEvents({})
-      await store.retireSigningKeys([], audit('key.retire'))
-      assert.equal(await store.countAuditEvents({}), before, 'nothing to retire writes nothing')
-    }))
+    test(
+      'keeps one ACTIVE signing key: inserting retires the others, retiring ends them',
+      withStore(async (store) => {
+        await store.insertSigningKey(key('k1'), T0 + HOUR, audit('key.create'))
+        await store.insertSigningKey(key('k2', { createdAt: T0 + 1 }), T0 + 2 * HOUR, audit('key.rotate'))
+        const keys = await store.listSigningKeys()
+        assert.deepEqual(
+          keys.map((k) => [k.kid, k.status, k.retireAfter]),
+          [
+            ['k1', 'RETIRING', T0 + 2 * HOUR],
+            ['k2', 'ACTIVE', null],
+          ],
+        )
+        await store.retireSigningKeys(['k1', 'k2'], audit('key.retire'))
+        assert.deepEqual(
+          (await store.listSigningKeys()).map((k) => k.status),
+          ['RETIRED', 'ACTIVE'],
+          'only RETIRING keys retire',
+        )
+        const before = await store.countAuditEvents({})
+        await store.retireSigningKeys([], audit('key.retire'))
+        assert.equal(await store.countAuditEvents({}), before, 'nothing to retire writes nothing')
+      }),
+    )
 
-    test('11.4 an emergency rotation retires every older key at once, wipes it and revokes the JWTs it signed with their derived tokens', withStore(async (store) => {
-      await store.insertSigningKey(key('k1', { privateKey: '{"d":"k1"}' }), T0 + HOUR, audit('key.create'))
-      await store.insertSigningKey(key('k2', { createdAt: T0 + 1, privateKey: '{"d":"k2"}' }), T0 + 2 * HOUR, audit('key.rotate'))
-      await store.insertToken(token('j1', { kind: 'JWT', secretHash: null, kid: 'k1', expiresAt: T0 + 2 * HOUR }), audit('token.issue'))
-      await store.insertToken(token('j1-child', { parentId: 'j1', expiresAt: T0 + HOUR }), audit('token.derive'))
-      await store.insertToken(token('j2', { kind: 'JWT', secretHash: null, kid: 'k2', expiresAt: T0 + 2 * HOUR }), audit('token.issue'))
-      await store.insertToken(token('opaque', { expiresAt: T0 + 2 * HOUR }), audit('token.issue'))
-      const revoked = await store.insertSigningKey(key('k3', { createdAt: T0 + 2 }), T0, audit('key.rotate'), { at: T0 + 3, reason: 'emergency' })
-      assert.deepEqual([...revoked].sort(), ['j1', 'j1-child', 'j2'])
-      assert.deepEqual((await store.listSigningKeys()).map((k) => [k.kid, k.status, k.privateKey]), [['k1', 'RETIRED', ''], ['k2', 'RETIRED', ''], ['k3', 'ACTIVE', '{}']])
-      assert.equal((await store.getToken('opaque'))?.revokedAt, null, 'an opaque token is not signed by any key')
-      const [event] = (await store.listAuditEvents({ action: 'key.rotate', limit: 10 })).rows.slice(-1)
-      assert.deepEqual(event?.details, { retired: ['k1', 'k2'], revoked })
-    }))
+    test(
+      '11.4 an emergency rotation retires every older key at once, wipes it and revokes the JWTs it signed with their derived tokens',
+      withStore(async (store) => {
+        await store.insertSigningKey(key('k1', { privateKey: '{"d":"k1"}' }), T0 + HOUR, audit('key.create'))
+        await store.insertSigningKey(key('k2', { createdAt: T0 + 1, privateKey: '{"d":"k2"}' }), T0 + 2 * HOUR, audit('key.rotate'))
+        await store.insertToken(token('j1', { kind: 'JWT', secretHash: null, kid: 'k1', expiresAt: T0 + 2 * HOUR }), audit('token.issue'))
+        await store.insertToken(token('j1-child', { parentId: 'j1', expiresAt: T0 + HOUR }), audit('token.derive'))
+        await store.insertToken(token('j2', { kind: 'JWT', secretHash: null, kid: 'k2', expiresAt: T0 + 2 * HOUR }), audit('token.issue'))
+        await store.insertToken(token('opaque', { expiresAt: T0 + 2 * HOUR }), audit('token.issue'))
+        const revoked = await store.insertSigningKey(key('k3', { createdAt: T0 + 2 }), T0, audit('key.rotate'), { at: T0 + 3, reason: 'emergency' })
+        assert.deepEqual([...revoked].sort(), ['j1', 'j1-child', 'j2'])
+        assert.deepEqual(
+          (await store.listSigningKeys()).map((k) => [k.kid, k.status, k.privateKey]),
+          [
+            ['k1', 'RETIRED', ''],
+            ['k2', 'RETIRED', ''],
+            ['k3', 'ACTIVE', '{}'],
+          ],
+        )
+        assert.equal((await store.getToken('opaque'))?.revokedAt, null, 'an opaque token is not signed by any key')
+        const [event] = (await store.listAuditEvents({ action: 'key.rotate', limit: 10 })).rows.slice(-1)
+        assert.deepEqual(event?.details, { retired: ['k1', 'k2'], revoked })
+      }),
+    )
 
-    test('11.5 a plaintext key into a sealed database is refused inside the transaction; retiring wipes private keys', withStore(async (store) => {
-      await store.insertSigningKey(key('k1', { privateKey: '{"d":"plain"}' }), T0, audit('key.create'))
-      await store.sealSigningKeys([{ kid: 'k1', privateKey: 'sealed.k1' }], audit('key.seal'))
-      assert.equal((await store.listSigningKeys())[0]?.privateKey, 'sealed.k1')
-      const events = await store.countAuditEvents({})
-      await store.sealSigningKeys([{ kid: 'k1', privateKey: 'other' }], audit('key.seal'))
-      assert.equal((await store.listSigningKeys())[0]?.privateKey, 'sealed.k1', 'a sealed key is never overwritten')
-      assert.equal(await store.countAuditEvents({}), events, 'sealing nothing writes no event')
-      await assert.rejects(store.insertSigningKey(key('k2', { createdAt: T0 + 1, privateKey: '{"d":"plain"}' }), T0 + HOUR, audit('key.rotate')), KeyWriteRefused)
-      assert.deepEqual((await store.listSigningKeys()).map((k) => [k.kid, k.status]), [['k1', 'ACTIVE']], 'nothing changed')
-      assert.equal(await store.countAuditEvents({}), events, 'no event')
-      await store.insertSigningKey(key('k2', { createdAt: T0 + 1, privateKey: 'sealed.k2' }), T0 + HOUR, audit('key.rotate'))
-      await store.retireSigningKeys(['k1'], audit('key.retire'))
-      assert.deepEqual((await store.listSigningKeys()).map((k) => [k.kid, k.status, k.privateKey]), [['k1', 'RETIRED', ''], ['k2', 'ACTIVE', 'sealed.k2']])
-    }))
+    test(
+      '11.5 a plaintext key into a sealed database is refused inside the transaction; retiring wipes private keys',
+      withStore(async (store) => {
+        await store.insertSigningKey(key('k1', { privateKey: '{"d":"plain"}' }), T0, audit('key.create'))
+        await store.sealSigningKeys([{ kid: 'k1', privateKey: 'sealed.k1' }], audit('key.seal'))
+        assert.equal((await store.listSigningKeys())[0]?.privateKey, 'sealed.k1')
+        const events = await store.countAuditEvents({})
+        await store.sealSigningKeys([{ kid: 'k1', privateKey: 'other' }], audit('key.seal'))
+        assert.equal((await store.listSigningKeys())[0]?.privateKey, 'sealed.k1', 'a sealed key is never overwritten')
+        assert.equal(await store.countAuditEvents({}), events, 'sealing nothing writes no event')
+        await assert.rejects(store.insertSigningKey(key('k2', { createdAt: T0 + 1, privateKey: '{"d":"plain"}' }), T0 + HOUR, audit('key.rotate')), KeyWriteRefused)
+        assert.deepEqual(
+          (await store.listSigningKeys()).map((k) => [k.kid, k.status]),
+          [['k1', 'ACTIVE']],
+          'nothing changed',
+        )
+        assert.equal(await store.countAuditEvents({}), events, 'no event')
+        await store.insertSigningKey(key('k2', { createdAt: T0 + 1, privateKey: 'sealed.k2' }), T0 + HOUR, audit('key.rotate'))
+        await store.retireSigningKeys(['k1'], audit('key.retire'))
+        assert.deepEqual(
+          (await store.listSigningKeys()).map((k) => [k.kid, k.status, k.privateKey]),
+          [
+            ['k1', 'RETIRED', ''],
+            ['k2', 'ACTIVE', 'sealed.k2'],
+          ],
+        )
+      }),
+    )
 
-    test('stores client secrets and revokes each once', withStore(async (store) => {
-      await store.insertApp(app('x'), audit('app.create'))
-      await store.insertClientSecret({ id: 's2', appId: 'x', secretHash: 'h2', createdAt: T0 + 1, revokedAt: null, scopes: null, createdBy: null, lastUsedAt: null }, audit('secret.create'))
-      await store.insertClientSecret({ id: 's1', appId: 'x', secretHash: 'h1', createdAt: T0, revokedAt: null, scopes: null, createdBy: null, lastUsedAt: null }, audit('secret.create'))
-      assert.deepEqual(await store.getClientSecret('s1'), { id: 's1', appId: 'x', secretHash: 'h1', createdAt: T0, revokedAt: null, scopes: null, createdBy: null, lastUsedAt: null })
-      assert.equal(await store.getClientSecret('nope'), null)
-      assert.deepEqual((await store.listClientSecrets('x')).map((s) => s.id), ['s1', 's2'])
-      assert.deepEqual(await store.listClientSecrets('root'), [])
-      assert.equal(await store.revokeClientSecret('s1', T0 + 5, audit('secret.revoke')), true)
-      const before = await store.countAuditEvents({})
-      assert.equal(await store.revokeClientSecret('s1', T0 + 6, audit('secret.revoke')), false)
-      assert.equal(await store.revokeClientSecret('nope', T0 + 6, audit('secret.revoke')), false)
-      assert.equal(await store.countAuditEvents({}), before)
-      assert.equal((await store.getClientSecret('s1'))?.revokedAt, T0 + 5)
-      await assert.rejects(store.insertClientSecret({ id: 's3', appId: 'no-app', secretHash: 'h', createdAt: T0, revokedAt: null, scopes: null, createdBy: null, lastUsedAt: null }, audit('secret.create')), 'the app must exist')
-    }))
+    test(
+      'stores client secrets and revokes each once',
+      withStore(async (store) => {
+        await store.insertApp(app('x'), audit('app.create'))
+        await store.insertClientSecret(
+          { id: 's2', appId: 'x', secretHash: 'h2', createdAt: T0 + 1, revokedAt: null, scopes: null, createdBy: null, lastUsedAt: null },
+          audit('secret.create'),
+        )
+        await store.insertClientSecret(
+          { id: 's1', appId: 'x', secretHash: 'h1', createdAt: T0, revokedAt: null, scopes: null, createdBy: null, lastUsedAt: null },
+          audit('secret.create'),
+        )
+        assert.deepEqual(await store.getClientSecret('s1'), {
+          id: 's1',
+          appId: 'x',
+          secretHash: 'h1',
+          createdAt: T0,
+          revokedAt: null,
+          scopes: null,
+          createdBy: null,
+          lastUsedAt: null,
+        })
+        assert.equal(await store.getClientSecret('nope'), null)
+        assert.deepEqual(
+          (await store.listClientSecrets('x')).map((s) => s.id),
+          ['s1', 's2'],
+        )
+        assert.deepEqual(await store.listClientSecrets('root'), [])
+        assert.equal(await store.revokeClientSecret('s1', T0 + 5, audit('secret.revoke')), true)
+        const before = await store.countAuditEvents({})
+        assert.equal(await store.revokeClientSecret('s1', T0 + 6, audit('secret.revoke')), false)
+        assert.equal(await store.revokeClientSecret('nope', T0 + 6, audit('secret.revoke')), false)
+        assert.equal(await store.countAuditEvents({}), before)
+        assert.equal((await store.getClientSecret('s1'))?.revokedAt, T0 + 5)
+        await assert.rejects(
+          store.insertClientSecret(
+            { id: 's3', appId: 'no-app', secretHash: 'h', createdAt: T0, revokedAt: null, scopes: null, createdBy: null, lastUsedAt: null },
+            audit('secret.create'),
+          ),
+          'the app must exist',
+        )
+      }),
+    )
 
-    test('tells subscribers of committed changes that caches must hear of', withStore(async (store) => {
-      const heard: StoreChange[] = []
-      // The order of ids within one change is unspecified.
-      store.subscribe((change) => heard.push(change.kind === 'token' ? { kind: 'token', ids: [...change.ids].sort() } : change))
-      await store.insertToken(token('p'), audit('token.issue'))
-      await store.insertToken(token('c', { parentId: 'p', scopes: ['a:read', 'a:write'] }), audit('token.derive'))
-      await store.insertScope(scope('b:read'), audit('scope.create'))
-      await store.updateApp('root', { name: 'renamed' }, audit('app.update'))
-      await store.insertSigningKey(key('k1'), T0, audit('key.create'))
-      await store.narrowTokenScopes('c', ['a:read'], audit('token.trim'))
-      await store.rotateToken('p', token('p2'), { expiresAt: T0 }, audit('token.rotate'))
-      await store.revokeTokenCascade('p2', T0, null, audit('token.revoke'))
-      assert.deepEqual(heard, [
-        { kind: 'scopes' },
-        { kind: 'app', id: 'root' },
-        { kind: 'keys' },
-        { kind: 'token', ids: ['c'] },
-        { kind: 'token', ids: ['p'] },
-        { kind: 'token', ids: ['c', 'p2'] },
-      ])
-      const quiet = heard.length
-      await store.revokeTokenCascade('p2', T0, null, audit('token.revoke'))
-      assert.equal(heard.length, quiet, 'a revocation that changed nothing is not announced')
-    }))
+    test(
+      'tells subscribers of committed changes that caches must hear of',
+      withStore(async (store) => {
+        const heard: StoreChange[] = []
+        // The order of ids within one change is unspecified.
+        store.subscribe((change) => heard.push(change.kind === 'token' ? { kind: 'token', ids: [...change.ids].sort() } : change))
+        await store.insertToken(token('p'), audit('token.issue'))
+        await store.insertToken(token('c', { parentId: 'p', scopes: ['a:read', 'a:write'] }), audit('token.derive'))
+        await store.insertScope(scope('b:read'), audit('scope.create'))
+        await store.updateApp('root', { name: 'renamed' }, audit('app.update'))
+        await store.insertSigningKey(key('k1'), T0, audit('key.create'))
+        await store.narrowTokenScopes('c', ['a:read'], audit('token.trim'))
+        await store.rotateToken('p', token('p2'), { expiresAt: T0 }, audit('token.rotate'))
+        await store.revokeTokenCascade('p2', T0, null, audit('token.revoke'))
+        assert.deepEqual(heard, [
+          { kind: 'scopes' },
+          { kind: 'app', id: 'root' },
+          { kind: 'keys' },
+          { kind: 'token', ids: ['c'] },
+          { kind: 'token', ids: ['p'] },
+          { kind: 'token', ids: ['c', 'p2'] },
+        ])
+        const quiet = heard.length
+        await store.revokeTokenCascade('p2', T0, null, audit('token.revoke'))
+        assert.equal(heard.length, quiet, 'a revocation that changed nothing is not announced')
+      }),
+    )
 
-    test('18.3 updates an app field by field: a change to one field leaves the others as they are', withStore(async (store) => {
-      await store.insertApp(app('x', { allowedScopes: ['a:read', 'a:write'] }), audit('app.create'))
-      await store.updateApp('x', { disabledAt: T0 + 1 }, audit('app.disable'))
-      await store.updateApp('x', { allowedScopes: ['a:read'] }, audit('app.update'))
-      await store.updateApp('x', { name: 'renamed' }, audit('app.update'))
-      assert.deepEqual(await store.getApp('x'), app('x', { name: 'renamed', disabledAt: T0 + 1, allowedScopes: ['a:read'] }))
-    }))
+    test(
+      '18.3 updates an app field by field: a change to one field leaves the others as they are',
+      withStore(async (store) => {
+        await store.insertApp(app('x', { allowedScopes: ['a:read', 'a:write'] }), audit('app.create'))
+        await store.updateApp('x', { disabledAt: T0 + 1 }, audit('app.disable'))
+        await store.updateApp('x', { allowedScopes: ['a:read'] }, audit('app.update'))
+        await store.updateApp('x', { name: 'renamed' }, audit('app.update'))
+        assert.deepEqual(await store.getApp('x'), app('x', { name: 'renamed', disabledAt: T0 + 1, allowedScopes: ['a:read'] }))
+      }),
+    )
 
-    test('18.1 a write guard reads its rows inside the transaction, and a refusing guard writes nothing', withStore(async (store) => {
-      await store.insertApp(app('x'), audit('app.create'))
-      await store.insertClientSecret({ id: 'cs', appId: 'x', secretHash: 'h', createdAt: T0, revokedAt: null, scopes: null, createdBy: null, lastUsedAt: null }, audit('secret.create'))
-      await store.insertSigningKey(key('k1'), T0, audit('key.create'))
-      let seen: GuardRows | undefined
-      const reading = { tokens: ['root-token', 'nope'], apps: ['x'], clientSecrets: ['cs'], signingKeys: ['k1'], meta: ['initialized_at'], check: (rows: GuardRows) => void (seen = rows) }
-      assert.equal(await store.insertToken(token('t1'), audit('token.issue'), undefined, reading), true)
-      assert.deepEqual([...(seen?.tokens.keys() ?? [])], ['root-token'])
-      assert.equal(seen?.apps.get('x')?.name, 'x')
-      assert.equal(seen?.clientSecrets.get('cs')?.secretHash, 'h')
-      assert.equal(seen?.signingKeys.get('k1')?.status, 'ACTIVE')
-      assert.equal(seen?.meta.has('initialized_at'), true)
-      const events = await store.countAuditEvents({})
-      const refuse = { tokens: ['t1'], check: () => { throw new Error('refused') } }
-      const attempts: [string, () => Promise<unknown>][] = [
-        ['insertToken', () => store.insertToken(token('t2'), audit('token.issue'), undefined, refuse)],
-        ['insertScope', () => store.insertScope(scope('c:read'), audit('scope.create'), refuse)],
-        ['insertApp', () => store.insertApp(app('y'), audit('app.create'), refuse)],
-        ['updateApp', () => store.updateApp('x', { name: 'changed' }, audit('app.update'), refuse)],
-        ['revokeTokenCascade', () => store.revokeTokenCascade('t1', T0, null, audit('token.revoke'), refuse)],
-        ['revokeTokensCascade', () => store.revokeTokensCascade(['t1'], T0, null, audit('token.revoke'), refuse)],
-        ['rotateToken', () => store.rotateToken('t1', token('t3'), { revokedAt: T0, revokeReason: 'rotated' }, audit('token.rotate'), refuse)],
-        ['narrowTokenScopes', () => store.narrowTokenScopes('t1', [], audit('token.trim'), undefined, refuse)],
-        ['insertSigningKey', () => store.insertSigningKey(key('k2'), T0, audit('key.rotate'), undefined, refuse)],
-        ['insertClientSecret', () => store.insertClientSecret({ id: 'cs2', appId: 'x', secretHash: 'h', createdAt: T0, revokedAt: null, scopes: null, createdBy: null, lastUsedAt: null }, audit('secret.create'), refuse)],
-        ['revokeClientSecret', () => store.revokeClientSecret('cs', T0, audit('secret.revoke'), refuse)],
-      ]
-      for (const [method, attempt] of attempts) await assert.rejects(attempt(), /refused/, method)
-      assert.equal(await store.countAuditEvents({}), events, 'no audit event')
-      assert.equal(await store.getToken('t2'), null)
-      assert.equal(await store.getToken('t3'), null)
-      assert.deepEqual(await store.getToken('t1'), token('t1'))
-      assert.equal(await store.getApp('y'), null)
-      assert.equal((await store.getApp('x'))?.name, 'x')
-      assert.equal((await store.getClientSecret('cs'))?.revokedAt, null)
-      assert.equal(await store.getClientSecret('cs2'), null)
-      assert.deepEqual((await store.listSigningKeys()).map((k) => k.kid), ['k1'])
-      assert.equal(await store.getMeta(rotatedKey('t1')), null)
-      assert.deepEqual((await store.listScopes()).map((s) => s.name), ['a:read', 'a:write'])
-    }))
+    test(
+      '18.1 a write guard reads its rows inside the transaction, and a refusing guard writes nothing',
+      withStore(async (store) => {
+        await store.insertApp(app('x'), audit('app.create'))
+        await store.insertClientSecret(
+          { id: 'cs', appId: 'x', secretHash: 'h', createdAt: T0, revokedAt: null, scopes: null, createdBy: null, lastUsedAt: null },
+          audit('secret.create'),
+        )
+        await store.insertSigningKey(key('k1'), T0, audit('key.create'))
+        let seen: GuardRows | undefined
+        const reading = {
+          tokens: ['root-token', 'nope'],
+          apps: ['x'],
+          clientSecrets: ['cs'],
+          signingKeys: ['k1'],
+          meta: ['initialized_at'],
+          check: (rows: GuardRows) => void (seen = rows),
+        }
+        assert.equal(await store.insertToken(token('t1'), audit('token.issue'), undefined, reading), true)
+        assert.deepEqual([...(seen?.tokens.keys() ?? [])], ['root-token'])
+        assert.equal(seen?.apps.get('x')?.name, 'x')
+        assert.equal(seen?.clientSecrets.get('cs')?.secretHash, 'h')
+        assert.equal(seen?.signingKeys.get('k1')?.status, 'ACTIVE')
+        assert.equal(seen?.meta.has('initialized_at'), true)
+        const events = await store.countAuditEvents({})
+        const refuse = {
+          tokens: ['t1'],
+          check: () => {
+            throw new Error('refused')
+          },
+        }
+        const attempts: [string, () => Promise<unknown>][] = [
+          ['insertToken', () => store.insertToken(token('t2'), audit('token.issue'), undefined, refuse)],
+          ['insertScope', () => store.insertScope(scope('c:read'), audit('scope.create'), refuse)],
+          ['insertApp', () => store.insertApp(app('y'), audit('app.create'), refuse)],
+          ['updateApp', () => store.updateApp('x', { name: 'changed' }, audit('app.update'), refuse)],
+          ['revokeTokenCascade', () => store.revokeTokenCascade('t1', T0, null, audit('token.revoke'), refuse)],
+          ['revokeTokensCascade', () => store.revokeTokensCascade(['t1'], T0, null, audit('token.revoke'), refuse)],
+          ['rotateToken', () => store.rotateToken('t1', token('t3'), { revokedAt: T0, revokeReason: 'rotated' }, audit('token.rotate'), refuse)],
+          ['narrowTokenScopes', () => store.narrowTokenScopes('t1', [], audit('token.trim'), undefined, refuse)],
+          ['insertSigningKey', () => store.insertSigningKey(key('k2'), T0, audit('key.rotate'), undefined, refuse)],
+          [
+            'insertClientSecret',
+            () =>
+              store.insertClientSecret(
+                { id: 'cs2', appId: 'x', secretHash: 'h', createdAt: T0, revokedAt: null, scopes: null, createdBy: null, lastUsedAt: null },
+                audit('secret.create'),
+                refuse,
+              ),
+          ],
+          ['revokeClientSecret', () => store.revokeClientSecret('cs', T0, audit('secret.revoke'), refuse)],
+        ]
+        for (const [method, attempt] of attempts) await assert.rejects(attempt(), /refused/, method)
+        assert.equal(await store.countAuditEvents({}), events, 'no audit event')
+        assert.equal(await store.getToken('t2'), null)
+        assert.equal(await store.getToken('t3'), null)
+        assert.deepEqual(await store.getToken('t1'), token('t1'))
+        assert.equal(await store.getApp('y'), null)
+        assert.equal((await store.getApp('x'))?.name, 'x')
+        assert.equal((await store.getClientSecret('cs'))?.revokedAt, null)
+        assert.equal(await store.getClientSecret('cs2'), null)
+        assert.deepEqual(
+          (await store.listSigningKeys()).map((k) => k.kid),
+          ['k1'],
+        )
+        assert.equal(await store.getMeta(rotatedKey('t1')), null)
+        assert.deepEqual(
+          (await store.listScopes()).map((s) => s.name),
+          ['a:read', 'a:write'],
+        )
+      }),
+    )
 
-    test('rolls back a change whose audit event cannot be written', withStore(async (store) => {
-      const [init] = (await store.listAuditEvents({ limit: 1 })).rows
-      await assert.rejects(store.insertToken(token('dup-audit'), audit('token.issue', { id: init?.id as string })))
-      assert.equal(await store.getToken('dup-audit'), null, 'the token was not kept without its audit event')
-      assert.equal((await verifyAuditChain(store)).ok, true)
-    }))
+    test(
+      'rolls back a change whose audit event cannot be written',
+      withStore(async (store) => {
+        const [init] = (await store.listAuditEvents({ limit: 1 })).rows
+        await assert.rejects(store.insertToken(token('dup-audit'), audit('token.issue', { id: init?.id as string })))
+        assert.equal(await store.getToken('dup-audit'), null, 'the token was not kept without its audit event')
+        assert.equal((await verifyAuditChain(store)).ok, true)
+      }),
+    )
 
-    test('11.8 NUL and unpaired UTF-16 surrogates are refused as BAD_USER_INPUT before any SQL, reads and writes alike, and nothing is written', withStore(async (store) => {
-      const badInput = (error: unknown) => (error as { code?: string }).code === 'BAD_USER_INPUT'
-      const events = await store.countAuditEvents({})
-      for (const bad of ['a\u0000b', '\ud800', 'x\udc00y', 'tail\ud83d']) {
-        await assert.rejects(store.getToken(bad), badInput, `getToken(${JSON.stringify(bad)})`)
-        await assert.rejects(store.getApp(bad), badInput)
-        await assert.rejects(store.listTokens({ subject: bad, now: T0 }, { limit: 10 }), badInput)
-        await assert.rejects(store.countAuditEvents({ actor: bad }), badInput)
-        await assert.rejects(store.insertApp(app('bad-app', { name: bad }), audit('app.create')), badInput)
-        await assert.rejects(store.insertToken(token('bad-token', { name: bad }), audit('token.issue')), badInput)
-        await assert.rejects(store.revokeTokenCascade('root-token', T0, bad, audit('token.revoke')), badInput)
-        await assert.rejects(store.insertApp(app('bad-audit'), audit('app.create', { details: { reason: bad } })), badInput)
-      }
-      assert.equal(await store.getApp('bad-app'), null)
-      assert.equal(await store.getApp('bad-audit'), null)
-      assert.equal(await store.getToken('bad-token'), null)
-      assert.equal((await store.getToken('root-token'))?.revokedAt, null)
-      assert.equal(await store.countAuditEvents({}), events, 'no audit event was written')
-      // A well-formed surrogate pair is ordinary text and round-trips on every store.
-      await store.insertApp(app('emoji', { name: 'app \ud83d\ude00' }), audit('app.create'))
-      assert.equal((await store.getApp('emoji'))?.name, 'app \ud83d\ude00')
-    }))
+    test(
+      '11.8 NUL and unpaired UTF-16 surrogates are refused as BAD_USER_INPUT before any SQL, reads and writes alike, and nothing is written',
+      withStore(async (store) => {
+        const badInput = (error: unknown) => (error as { code?: string }).code === 'BAD_USER_INPUT'
+        const events = await store.countAuditEvents({})
+        for (const bad of ['a\u0000b', '\ud800', 'x\udc00y', 'tail\ud83d']) {
+          await assert.rejects(store.getToken(bad), badInput, `getToken(${JSON.stringify(bad)})`)
+          await assert.rejects(store.getApp(bad), badInput)
+          await assert.rejects(store.listTokens({ subject: bad, now: T0 }, { limit: 10 }), badInput)
+          await assert.rejects(store.countAuditEvents({ actor: bad }), badInput)
+          await assert.rejects(store.insertApp(app('bad-app', { name: bad }), audit('app.create')), badInput)
+          await assert.rejects(store.insertToken(token('bad-token', { name: bad }), audit('token.issue')), badInput)
+          await assert.rejects(store.revokeTokenCascade('root-token', T0, bad, audit('token.revoke')), badInput)
+          await assert.rejects(store.insertApp(app('bad-audit'), audit('app.create', { details: { reason: bad } })), badInput)
+        }
+        assert.equal(await store.getApp('bad-app'), null)
+        assert.equal(await store.getApp('bad-audit'), null)
+        assert.equal(await store.getToken('bad-token'), null)
+        assert.equal((await store.getToken('root-token'))?.revokedAt, null)
+        assert.equal(await store.countAuditEvents({}), events, 'no audit event was written')
+        // A well-formed surrogate pair is ordinary text and round-trips on every store.
+        await store.insertApp(app('emoji', { name: 'app \ud83d\ude00' }), audit('app.create'))
+        assert.equal((await store.getApp('emoji'))?.name, 'app \ud83d\ude00')
+      }),
+    )
   })
 }

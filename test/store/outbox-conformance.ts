@@ -18,10 +18,49 @@ const HOUR = 3_600_000
 
 const scope = (name: string): ScopeRecord => ({ name, description: name, implies: [], builtIn: false, createdAt: T0 })
 const app = (id: string): AppRecord => ({ id, name: id, description: null, allowedScopes: ['a:read'], maxTokenLifetimeMs: null, isRoot: false, createdAt: T0, disabledAt: null })
-const token = (id: string, over: Partial<TokenRecord> = {}): TokenRecord => ({ id, appId: 'root', subject: null, name: id, kind: 'OPAQUE', scopes: ['a:read'], secretHash: `hash-${id}`, createdAt: T0, expiresAt: T0 + 24 * HOUR, revokedAt: null, revokeReason: null, lastUsedAt: null, createdBy: null, parentId: null, kid: null, boundTo: null, ...over })
-const key = (kid: string, over: Partial<SigningKeyRecord> = {}): SigningKeyRecord => ({ kid, alg: 'EdDSA', status: 'ACTIVE', publicJwk: '{}', privateKey: '{}', createdAt: T0, retireAfter: null, activatesAt: null, ...over })
+const token = (id: string, over: Partial<TokenRecord> = {}): TokenRecord => ({
+  id,
+  appId: 'root',
+  subject: null,
+  name: id,
+  kind: 'OPAQUE',
+  scopes: ['a:read'],
+  secretHash: `hash-${id}`,
+  createdAt: T0,
+  expiresAt: T0 + 24 * HOUR,
+  revokedAt: null,
+  revokeReason: null,
+  lastUsedAt: null,
+  createdBy: null,
+  parentId: null,
+  kid: null,
+  boundTo: null,
+  ...over,
+})
+const key = (kid: string, over: Partial<SigningKeyRecord> = {}): SigningKeyRecord => ({
+  kid,
+  alg: 'EdDSA',
+  status: 'ACTIVE',
+  publicJwk: '{}',
+  privateKey: '{}',
+  createdAt: T0,
+  retireAfter: null,
+  activatesAt: null,
+  ...over,
+})
 const secret = (id: string): ClientSecretRecord => ({ id, appId: 'x', secretHash: 'h', createdAt: T0, revokedAt: null, scopes: null, createdBy: null, lastUsedAt: null })
-const audit = (action: string, over: Partial<AuditEventInput> = {}): AuditEventInput => ({ id: `ev-${randomUUID()}`, at: T0, actor: null, appId: null, action, target: null, requestId: null, ip: null, details: {}, ...over })
+const audit = (action: string, over: Partial<AuditEventInput> = {}): AuditEventInput => ({
+  id: `ev-${randomUUID()}`,
+  at: T0,
+  actor: null,
+  appId: null,
+  action,
+  target: null,
+  requestId: null,
+  ip: null,
+  details: {},
+  ...over,
+})
 
 /** Notices in a comparable form (the order of ids within one notice is unspecified). */
 const sorted = (change: StoreChange): StoreChange => (change.kind === 'token' ? { kind: 'token', ids: [...change.ids].sort() } : change)
@@ -99,63 +138,98 @@ export function defineOutboxConformance(seeded: (store: Store) => Promise<void>,
     }
   }
 
-  test('outbox: every committed write reaches subscribers once, in commit order, with the notices derived alike on every store', withStore(async (store) => {
-    const seen = record(store)
-    const before = (await store.listAuditEvents({ limit: 1000 })).rows.length
-    const expected = await everyWrite(store)
-    assert.deepEqual(seen.events.map((c) => [c.event.action, c.notices.map(sorted)]), expected, 'per write: its event and exactly its notices')
-    assert.deepEqual(seen.heard, expected.flatMap(([, notices]) => notices), 'listeners hear the same notices, in the same order')
-    // What subscribers got is what was committed: the stored events, seq and hash included, in seq order.
-    const stored = (await store.listAuditEvents({ limit: 1000 })).rows.slice(before)
-    assert.deepEqual(seen.events.map((c) => c.event), stored)
-  }))
+  test(
+    'outbox: every committed write reaches subscribers once, in commit order, with the notices derived alike on every store',
+    withStore(async (store) => {
+      const seen = record(store)
+      const before = (await store.listAuditEvents({ limit: 1000 })).rows.length
+      const expected = await everyWrite(store)
+      assert.deepEqual(
+        seen.events.map((c) => [c.event.action, c.notices.map(sorted)]),
+        expected,
+        'per write: its event and exactly its notices',
+      )
+      assert.deepEqual(
+        seen.heard,
+        expected.flatMap(([, notices]) => notices),
+        'listeners hear the same notices, in the same order',
+      )
+      // What subscribers got is what was committed: the stored events, seq and hash included, in seq order.
+      const stored = (await store.listAuditEvents({ limit: 1000 })).rows.slice(before)
+      assert.deepEqual(
+        seen.events.map((c) => c.event),
+        stored,
+      )
+    }),
+  )
 
-  test('outbox: a write that rolls back publishes nothing', withStore(async (store) => {
-    await store.insertToken(token('t'), audit('token.issue'))
-    await store.insertToken(token('child', { parentId: 't', scopes: ['a:read'] }), audit('token.derive'))
-    const [init] = (await store.listAuditEvents({ limit: 1 })).rows
-    const seen = record(store)
-    const refuse = { tokens: ['t'], check: () => { throw new Error('refused') } }
-    // The revocation's SQL runs, then its audit event collides with an existing id: the whole write rolls back.
-    await assert.rejects(store.revokeTokenCascade('t', T0, null, audit('token.revoke', { id: init?.id as string })))
-    await assert.rejects(store.revokeTokenCascade('t', T0, null, audit('token.revoke'), refuse), /refused/)
-    await assert.rejects(store.narrowTokenScopes('t', [], audit('token.trim')), EmptiedTokensError)
-    await assert.rejects(store.updateApp('root', { name: 'x' }, audit('app.update'), refuse), /refused/)
-    await store.insertSigningKey(key('k1', { privateKey: 'sealed.k1' }), T0, audit('key.create'))
-    seen.events.length = 0
-    seen.heard.length = 0
-    await assert.rejects(store.insertSigningKey(key('k2', { createdAt: T0 + 1 }), T0, audit('key.rotate')), KeyWriteRefused)
-    assert.deepEqual(seen.events, [], 'no event reached a subscriber')
-    assert.deepEqual(seen.heard, [], 'no notice reached a listener')
-    assert.equal((await store.getToken('t'))?.revokedAt, null, 'and nothing was written')
-  }))
+  test(
+    'outbox: a write that rolls back publishes nothing',
+    withStore(async (store) => {
+      await store.insertToken(token('t'), audit('token.issue'))
+      await store.insertToken(token('child', { parentId: 't', scopes: ['a:read'] }), audit('token.derive'))
+      const [init] = (await store.listAuditEvents({ limit: 1 })).rows
+      const seen = record(store)
+      const refuse = {
+        tokens: ['t'],
+        check: () => {
+          throw new Error('refused')
+        },
+      }
+      // The revocation's SQL runs, then its audit event collides with an existing id: the whole write rolls back.
+      await assert.rejects(store.revokeTokenCascade('t', T0, null, audit('token.revoke', { id: init?.id as string })))
+      await assert.rejects(store.revokeTokenCascade('t', T0, null, audit('token.revoke'), refuse), /refused/)
+      await assert.rejects(store.narrowTokenScopes('t', [], audit('token.trim')), EmptiedTokensError)
+      await assert.rejects(store.updateApp('root', { name: 'x' }, audit('app.update'), refuse), /refused/)
+      await store.insertSigningKey(key('k1', { privateKey: 'sealed.k1' }), T0, audit('key.create'))
+      seen.events.length = 0
+      seen.heard.length = 0
+      await assert.rejects(store.insertSigningKey(key('k2', { createdAt: T0 + 1 }), T0, audit('key.rotate')), KeyWriteRefused)
+      assert.deepEqual(seen.events, [], 'no event reached a subscriber')
+      assert.deepEqual(seen.heard, [], 'no notice reached a listener')
+      assert.equal((await store.getToken('t'))?.revokedAt, null, 'and nothing was written')
+    }),
+  )
 
-  test('outbox: of writes committed together, one that fails is not published and the others are, each once', withStore(async (store) => {
-    const seen = record(store)
-    const [init] = (await store.listAuditEvents({ limit: 1 })).rows
-    const writes = [
-      store.insertToken(token('g1'), audit('token.issue')),
-      store.revokeTokenCascade('root-token', T0, null, audit('token.revoke', { id: init?.id as string })),
-      store.updateApp('root', { name: 'renamed' }, audit('app.update')),
-      store.insertToken(token('g2'), audit('token.issue')),
-    ]
-    const settled = await Promise.allSettled(writes)
-    assert.deepEqual(settled.map((s) => s.status), ['fulfilled', 'rejected', 'fulfilled', 'fulfilled'])
-    assert.deepEqual(seen.events.map((c) => c.event.action).sort(), ['app.update', 'token.issue', 'token.issue'])
-    assert.deepEqual(seen.heard, [{ kind: 'app', id: 'root' }], 'the failed revocation announced nothing')
-    const seqs = seen.events.map((c) => c.event.seq)
-    assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), 'in commit order')
-  }))
+  test(
+    'outbox: of writes committed together, one that fails is not published and the others are, each once',
+    withStore(async (store) => {
+      const seen = record(store)
+      const [init] = (await store.listAuditEvents({ limit: 1 })).rows
+      const writes = [
+        store.insertToken(token('g1'), audit('token.issue')),
+        store.revokeTokenCascade('root-token', T0, null, audit('token.revoke', { id: init?.id as string })),
+        store.updateApp('root', { name: 'renamed' }, audit('app.update')),
+        store.insertToken(token('g2'), audit('token.issue')),
+      ]
+      const settled = await Promise.allSettled(writes)
+      assert.deepEqual(
+        settled.map((s) => s.status),
+        ['fulfilled', 'rejected', 'fulfilled', 'fulfilled'],
+      )
+      assert.deepEqual(seen.events.map((c) => c.event.action).sort(), ['app.update', 'token.issue', 'token.issue'])
+      assert.deepEqual(seen.heard, [{ kind: 'app', id: 'root' }], 'the failed revocation announced nothing')
+      const seqs = seen.events.map((c) => c.event.seq)
+      assert.deepEqual(
+        seqs,
+        [...seqs].sort((a, b) => a - b),
+        'in commit order',
+      )
+    }),
+  )
 
-  test('outbox: another instance hears the notices the writing instance derived', withStore(async (store, peer) => {
-    if (!peer) return // one instance per database (SQLite): nothing crosses
-    const other = await peer()
-    const theirs = { heard: [] as StoreChange[] }
-    other.subscribe((change) => void theirs.heard.push(sorted(change)))
-    await other.listening?.()
-    const ours = record(store)
-    await everyWrite(store)
-    await heardAtLeast(theirs, ours.heard.length, other)
-    assert.deepEqual(theirs.heard, ours.heard)
-  }))
+  test(
+    'outbox: another instance hears the notices the writing instance derived',
+    withStore(async (store, peer) => {
+      if (!peer) return // one instance per database (SQLite): nothing crosses
+      const other = await peer()
+      const theirs = { heard: [] as StoreChange[] }
+      other.subscribe((change) => void theirs.heard.push(sorted(change)))
+      await other.listening?.()
+      const ours = record(store)
+      await everyWrite(store)
+      await heardAtLeast(theirs, ours.heard.length, other)
+      assert.deepEqual(theirs.heard, ours.heard)
+    }),
+  )
 }

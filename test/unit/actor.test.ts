@@ -9,7 +9,16 @@ import type { Principal } from '../../src/domain/context.js'
 import { actsAcrossApps, actorSubject, assertInstanceAdmin, createdByOf, mayAdministerApp, maySeeApp, maySeeToken } from '../../src/domain/permissions.js'
 import type { AppRecord, TokenRecord } from '../../src/domain/model.js'
 
-const app = (id: string, isRoot = false): AppRecord => ({ id, name: id, description: null, allowedScopes: ['tokens:read'], maxTokenLifetimeMs: null, isRoot, createdAt: 0, disabledAt: null })
+const app = (id: string, isRoot = false): AppRecord => ({
+  id,
+  name: id,
+  description: null,
+  allowedScopes: ['tokens:read'],
+  maxTokenLifetimeMs: null,
+  isRoot,
+  createdAt: 0,
+  disabledAt: null,
+})
 const token = (id: string, appId: string, subject: string | null = null): TokenRecord => ({
   id,
   appId,
@@ -85,7 +94,7 @@ describe('permission rules decide for every kind', () => {
 
   test('a client secret sees, administers and declares nothing outside its grant', () => {
     const { client } = EVERY_KIND
-    assert.equal(maySeeToken(client, token('toka000000000002', 'app_a')), false, 'not even its own app\'s tokens')
+    assert.equal(maySeeToken(client, token('toka000000000002', 'app_a')), false, "not even its own app's tokens")
     assert.equal(maySeeApp(client, appA), false)
     assert.equal(mayAdministerApp(client, appA), false)
     assert.equal(actsAcrossApps(client), false)
@@ -108,6 +117,9 @@ describe('permission rules decide for every kind', () => {
     assert.equal(mayAdministerApp(subjectToken, appA), false)
     assert.equal(actorSubject(subjectToken), 'user-1')
     const rootSubject: Actor = { kind: 'token', principal: principal(token('rsub000000000001', 'root', 'user-2'), rootApp) }
-    assert.throws(() => assertInstanceAdmin(rootSubject, 'refused', 'rotate the signing key'), { code: 'FORBIDDEN', message: 'a token acting for a subject cannot rotate the signing key' })
+    assert.throws(() => assertInstanceAdmin(rootSubject, 'refused', 'rotate the signing key'), {
+      code: 'FORBIDDEN',
+      message: 'a token acting for a subject cannot rotate the signing key',
+    })
   })
 })

@@ -65,12 +65,18 @@ describe('module boundaries', () => {
   test('the import graph is read: every folder of src/ is seen, each kind of import is, and relative imports resolve to files', () => {
     const folders = new Set(edges.map((e) => folderOf(e.from)))
     for (const folder of ['directives', 'tokens', 'domain', 'graphql', 'http', 'cli', 'store']) assert.ok(folders.has(folder), folder)
-    assert.ok(edges.filter((e) => e.local).every((e) => e.to.endsWith('.ts') && !e.to.startsWith('..')), 'no import leaves src/')
+    assert.ok(
+      edges.filter((e) => e.local).every((e) => e.to.endsWith('.ts') && !e.to.startsWith('..')),
+      'no import leaves src/',
+    )
     // On a fixture: a type-only import, a re-export, a dynamic import(), a bare side-effect import and a package.
     const root = mkdtempSync(join(tmpdir(), 'import-graph-'))
     try {
       mkdirSync(join(root, 'a'))
-      writeFileSync(join(root, 'a', 'x.ts'), "import type { T } from '../b/y.js'\nexport { z } from './z.js'\nimport './side.js'\nimport pg from 'pg'\nexport const load = () => import('../c/w.js')\n")
+      writeFileSync(
+        join(root, 'a', 'x.ts'),
+        "import type { T } from '../b/y.js'\nexport { z } from './z.js'\nimport './side.js'\nimport pg from 'pg'\nexport const load = () => import('../c/w.js')\n",
+      )
       assert.deepEqual(importGraph(root).map(show).sort(), ['a/x.ts → a/side.ts', 'a/x.ts → a/z.ts', 'a/x.ts → b/y.ts', 'a/x.ts → c/w.ts', 'a/x.ts → pg'])
     } finally {
       rmSync(root, { recursive: true, force: true })
@@ -107,9 +113,19 @@ describe('module boundaries', () => {
     // In a fresh process: the modules Node actually loaded, not just the import statements.
     const loaded = (entry: string): string[] =>
       JSON.parse(
-        execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `import { createRequire } from 'node:module'; await import(${JSON.stringify(entry)}); console.log(JSON.stringify(Object.keys(createRequire(import.meta.url).cache)))`], {
-          encoding: 'utf8',
-        }),
+        execFileSync(
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            '--input-type=module',
+            '-e',
+            `import { createRequire } from 'node:module'; await import(${JSON.stringify(entry)}); console.log(JSON.stringify(Object.keys(createRequire(import.meta.url).cache)))`,
+          ],
+          {
+            encoding: 'utf8',
+          },
+        ),
       ) as string[]
     const drivers = (files: string[]) => files.filter((f) => /node_modules\/(better-sqlite3|pg|drizzle-orm)\//.test(f))
     assert.deepEqual(drivers(loaded(join(SRC, 'directives', 'index.ts'))), [])

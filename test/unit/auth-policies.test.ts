@@ -24,7 +24,17 @@ const DAY = 86_400_000
 const LIMITS = { maxTokenLifetimeMs: null, maxJwtLifetimeMs: 3_600_000 }
 const REQUEST: AuthRequest = { ip: '203.0.113.7', requestId: 'req-1', method: 'POST', path: '/graphql' }
 
-const app = (over: Partial<AppRecord> = {}): AppRecord => ({ id: 'app_a', name: 'a', description: null, allowedScopes: ['tokens:read'], maxTokenLifetimeMs: null, isRoot: false, createdAt: NOW - 10 * DAY, disabledAt: null, ...over })
+const app = (over: Partial<AppRecord> = {}): AppRecord => ({
+  id: 'app_a',
+  name: 'a',
+  description: null,
+  allowedScopes: ['tokens:read'],
+  maxTokenLifetimeMs: null,
+  isRoot: false,
+  createdAt: NOW - 10 * DAY,
+  disabledAt: null,
+  ...over,
+})
 
 function token(over: Partial<TokenRecord> = {}): TokenRecord {
   return {
@@ -61,7 +71,18 @@ function fakeDomain(rows: { tokens?: TokenRecord[]; apps?: AppRecord[] }, extra:
     getToken: async (id: string) => (reads.push(`token:${id}`), rows.tokens?.find((t) => t.id === id) ?? null),
     getApp: async (id: string) => (reads.push(`app:${id}`), rows.apps?.find((a) => a.id === id) ?? null),
   } as unknown as Store
-  const base: AuthDomain = { store, catalogue: new ScopeCatalogue(store), clock: () => NOW, policies: DEFAULT_POLICIES, usage: commandUsage(store, () => NOW), authFailures: new Map(), jwt: NO_JWT_ISSUER, jwtVerifier: NO_JWT_VERIFIER, keys: NO_SIGNING_KEYS, requestPolicies: [] }
+  const base: AuthDomain = {
+    store,
+    catalogue: new ScopeCatalogue(store),
+    clock: () => NOW,
+    policies: DEFAULT_POLICIES,
+    usage: commandUsage(store, () => NOW),
+    authFailures: new Map(),
+    jwt: NO_JWT_ISSUER,
+    jwtVerifier: NO_JWT_VERIFIER,
+    keys: NO_SIGNING_KEYS,
+    requestPolicies: [],
+  }
   const domain: AuthDomain = { ...base, ...extra }
   return { domain, reads }
 }
@@ -120,8 +141,14 @@ describe('policy 2: lookup', () => {
     const jwt = { kind: 'jwt' as const, presented: 'h.p.s' }
     assert.deepEqual(await lookupToken(jwt, { getToken: counted, jwtVerifier: verifier({ ok: false, reason: 'bad_signature' }) }), { ok: false, reason: 'bad_signature' })
     assert.equal(reads, 0, 'a forged JWT costs no read')
-    assert.deepEqual(await lookupToken(jwt, { getToken: counted, jwtVerifier: verifier({ ok: true, tokenId: 'Missing000000000', clientId: 'app_a' }) }), { ok: false, reason: 'unknown' })
-    assert.deepEqual(await lookupToken(jwt, { getToken: counted, jwtVerifier: verifier({ ok: true, tokenId: 'OpaqueRow0000000', clientId: 'app_a' }) }), { ok: false, reason: 'unknown' })
+    assert.deepEqual(await lookupToken(jwt, { getToken: counted, jwtVerifier: verifier({ ok: true, tokenId: 'Missing000000000', clientId: 'app_a' }) }), {
+      ok: false,
+      reason: 'unknown',
+    })
+    assert.deepEqual(await lookupToken(jwt, { getToken: counted, jwtVerifier: verifier({ ok: true, tokenId: 'OpaqueRow0000000', clientId: 'app_a' }) }), {
+      ok: false,
+      reason: 'unknown',
+    })
     assert.deepEqual(await lookupToken(jwt, { getToken: counted, jwtVerifier: verifier({ ok: true, tokenId: row.id, clientId: 'app_b' }) }), { ok: false, reason: 'bad_claims' })
     assert.deepEqual(await lookupToken(jwt, { getToken: counted, jwtVerifier: verifier({ ok: true, tokenId: row.id, clientId: 'app_a' }) }), { ok: true, token: row })
     assert.deepEqual(await lookupToken(jwt, { getToken: counted }), { ok: false, reason: 'malformed' }, 'no verifier: JWTs are off')
@@ -192,7 +219,10 @@ describe('authenticate: the chain', () => {
   })
 
   test('a revoked or expired token is refused before its app is read', async () => {
-    for (const [over, reason] of [[{ revokedAt: NOW - 1 }, 'revoked'], [{ expiresAt: NOW - 1 }, 'expired']] as const) {
+    for (const [over, reason] of [
+      [{ revokedAt: NOW - 1 }, 'revoked'],
+      [{ expiresAt: NOW - 1 }, 'expired'],
+    ] as const) {
       const { plaintext, row } = opaque(over)
       const { domain, reads } = fakeDomain({ tokens: [row], apps: [app()] })
       assert.deepEqual(await authenticate(domain, plaintext, REQUEST), { ok: false, reason })
@@ -227,7 +257,10 @@ describe('authenticate: the chain', () => {
   test('request policies never run for a token refused earlier: they cannot tell a stranger an id exists', async () => {
     const { row } = opaque()
     let calls = 0
-    const { domain } = fakeDomain({ tokens: [row, token({ id: 'Revoked000000000', revokedAt: NOW })], apps: [app()] }, { requestPolicies: [{ name: 'spy', check: () => (calls++, null) }] })
+    const { domain } = fakeDomain(
+      { tokens: [row, token({ id: 'Revoked000000000', revokedAt: NOW })], apps: [app()] },
+      { requestPolicies: [{ name: 'spy', check: () => (calls++, null) }] },
+    )
     await authenticate(domain, generateOpaqueToken(row.id).plaintext, REQUEST)
     await authenticate(domain, generateOpaqueToken().plaintext, REQUEST)
     assert.equal(calls, 0)

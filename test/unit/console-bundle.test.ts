@@ -33,5 +33,8 @@ test('13 the console loads under 250 KB of JavaScript gzipped, without the explo
   console.log(`# console JavaScript loaded up front: ${[...loaded].join(', ')}: ${(gzipped / 1024).toFixed(1)} KB gzipped`)
   assert.ok(gzipped < 250 * 1024, `${gzipped} bytes gzipped`)
   assert.ok(![...loaded].some((f) => /explorer/.test(f)), 'the explorer is not loaded up front')
-  assert.ok((entry[1].dynamicImports ?? []).some((k) => /explorer/.test(k)), 'the explorer is a dynamic import')
+  assert.ok(
+    (entry[1].dynamicImports ?? []).some((k) => /explorer/.test(k)),
+    'the explorer is a dynamic import',
+  )
 })

@@ -1,7 +1,23 @@
 // Issue 13: the console's page logic (console/src/logic.ts), without a browser.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { abilities, BUILT_IN_IMPLIES, closeScopes, durationMs, expiringWithin, expiryPresets, expiryProblem, expiryWeeks, formatTime, grantableScopes, pageOf, searchTokens, signInMessage, sortTokens, trimDiff } from '../../console/src/logic.js'
+import {
+  abilities,
+  BUILT_IN_IMPLIES,
+  closeScopes,
+  durationMs,
+  expiringWithin,
+  expiryPresets,
+  expiryProblem,
+  expiryWeeks,
+  formatTime,
+  grantableScopes,
+  pageOf,
+  searchTokens,
+  signInMessage,
+  sortTokens,
+  trimDiff,
+} from '../../console/src/logic.js'
 
 const rows = [
   { id: 'aaaa1111bbbb2222', name: 'ci deploy', createdAt: '2026-01-02T00:00:00.000Z', expiresAt: '2026-03-01T00:00:00.000Z', lastUsedAt: null },
@@ -30,7 +46,10 @@ test('13 durations and the app ceiling: presets within it, a longer custom lifet
   assert.equal(durationMs('PT1H30M'), 5_400_000)
   assert.equal(durationMs('P1Y'), 365 * 86_400_000)
   for (const bad of ['', 'P', 'PT', '7D', 'P-1D', 'P1DT']) assert.equal(durationMs(bad), null, bad)
-  assert.deepEqual(expiryPresets('P7D').map((p) => p.value), ['PT1H', 'P1D', 'P7D'])
+  assert.deepEqual(
+    expiryPresets('P7D').map((p) => p.value),
+    ['PT1H', 'P1D', 'P7D'],
+  )
   assert.equal(expiryPresets(null).length, 6)
   assert.equal(expiryProblem('P14D', null), null)
   assert.match(expiryProblem('P14D', 'P7D') ?? '', /maximum lifetime \(P7D\)/)
@@ -38,15 +57,30 @@ test('13 durations and the app ceiling: presets within it, a longer custom lifet
 })
 
 test('13 token search by name or id, case-insensitive', () => {
-  assert.deepEqual(searchTokens(rows, 'billing').map((r) => r.name), ['Billing reader'])
-  assert.deepEqual(searchTokens(rows, 'EEEE5555').map((r) => r.name), ['backup'])
+  assert.deepEqual(
+    searchTokens(rows, 'billing').map((r) => r.name),
+    ['Billing reader'],
+  )
+  assert.deepEqual(
+    searchTokens(rows, 'EEEE5555').map((r) => r.name),
+    ['backup'],
+  )
   assert.equal(searchTokens(rows, '  ').length, 3)
 })
 
 test('13 token sort: created and last used newest first, expiry soonest first, missing values last', () => {
-  assert.deepEqual(sortTokens(rows, 'created').map((r) => r.name), ['Billing reader', 'ci deploy', 'backup'])
-  assert.deepEqual(sortTokens(rows, 'lastUsed').map((r) => r.name), ['Billing reader', 'backup', 'ci deploy'])
-  assert.deepEqual(sortTokens(rows, 'expires').map((r) => r.name), ['backup', 'ci deploy', 'Billing reader'])
+  assert.deepEqual(
+    sortTokens(rows, 'created').map((r) => r.name),
+    ['Billing reader', 'ci deploy', 'backup'],
+  )
+  assert.deepEqual(
+    sortTokens(rows, 'lastUsed').map((r) => r.name),
+    ['Billing reader', 'backup', 'ci deploy'],
+  )
+  assert.deepEqual(
+    sortTokens(rows, 'expires').map((r) => r.name),
+    ['backup', 'ci deploy', 'Billing reader'],
+  )
 })
 
 test('13 pages from paths, times for cells, sign-in messages', () => {

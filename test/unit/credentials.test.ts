@@ -47,8 +47,18 @@ describe('parseBasic', () => {
 describe('parseOAuthCredential', () => {
   test('client_secret_basic, client_secret_post, a bearer token where allowed, or none', () => {
     assert.deepEqual(parseOAuthCredential(basic('app_1', 's'), form(), { allowBearer: false }), { kind: 'client', clientId: 'app_1', secret: 's', basic: true })
-    assert.deepEqual(parseOAuthCredential(basic('app_1', 's'), form({ client_id: 'app_1' }), { allowBearer: false }), { kind: 'client', clientId: 'app_1', secret: 's', basic: true })
-    assert.deepEqual(parseOAuthCredential(undefined, form({ client_id: 'app_1', client_secret: 's' }), { allowBearer: false }), { kind: 'client', clientId: 'app_1', secret: 's', basic: false })
+    assert.deepEqual(parseOAuthCredential(basic('app_1', 's'), form({ client_id: 'app_1' }), { allowBearer: false }), {
+      kind: 'client',
+      clientId: 'app_1',
+      secret: 's',
+      basic: true,
+    })
+    assert.deepEqual(parseOAuthCredential(undefined, form({ client_id: 'app_1', client_secret: 's' }), { allowBearer: false }), {
+      kind: 'client',
+      clientId: 'app_1',
+      secret: 's',
+      basic: false,
+    })
     assert.deepEqual(parseOAuthCredential('Bearer abc', form(), { allowBearer: true }), { kind: 'bearer', presented: 'abc' })
     assert.deepEqual(parseOAuthCredential(undefined, form({ token: 'x' }), { allowBearer: true }), { kind: 'none' })
   })
@@ -68,7 +78,8 @@ describe('parseOAuthCredential', () => {
   test('a malformed bearer, a bearer where none is allowed, or another scheme is invalid_client without a Basic challenge', () => {
     refuses(() => parseOAuthCredential('Bearer a b', form(), { allowBearer: true }), 'invalid_client', { challenge: false })
     refuses(() => parseOAuthCredential('Bearer abc', form(), { allowBearer: false }), 'invalid_client', { challenge: false, message: /unsupported/ })
-    for (const header of ['Digest x', 'Token abc', '', 'abc']) refuses(() => parseOAuthCredential(header, form(), { allowBearer: true }), 'invalid_client', { message: /unsupported/ })
+    for (const header of ['Digest x', 'Token abc', '', 'abc'])
+      refuses(() => parseOAuthCredential(header, form(), { allowBearer: true }), 'invalid_client', { message: /unsupported/ })
   })
 
   test('client_secret_post needs both client_id and client_secret', () => {

@@ -15,7 +15,10 @@ describe('the error table', () => {
   test('docs/errors.md lists every code with its status, and no other', () => {
     const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8')
     const rows = [...doc.matchAll(/^\| `([^`]+)` \| (\d+) \|/gm)].map((m) => [m[1], Number(m[2])])
-    assert.deepEqual(rows, Object.entries(ERROR_CODES).map(([code, e]) => [code, e.status]))
+    assert.deepEqual(
+      rows,
+      Object.entries(ERROR_CODES).map(([code, e]) => [code, e.status]),
+    )
   })
 
   test('every error class the server throws on purpose is a ScopewardError with a code of the table', () => {
@@ -66,8 +69,12 @@ describe('answerFor: the one mapping', () => {
     assert.equal(answerFor(new OAuthError('invalid_client', 'x')).status, 401)
     assert.equal(answerFor(new OAuthError('insufficient_scope', 'x')).status, 403)
     assert.match(answerFor(new OAuthError('insufficient_scope', 'x')).headers['www-authenticate'] ?? '', /insufficient_scope/)
-    for (const code of ['invalid_request', 'invalid_grant', 'invalid_scope', 'unauthorized_client', 'unsupported_grant_type'] as const) assert.equal(answerFor(new OAuthError(code, 'x')).status, 400)
-    assert.deepEqual(oauthErrorBody(answerFor(new OAuthError('invalid_grant', 'subject_token is invalid'))), { error: 'invalid_grant', error_description: 'subject_token is invalid' })
+    for (const code of ['invalid_request', 'invalid_grant', 'invalid_scope', 'unauthorized_client', 'unsupported_grant_type'] as const)
+      assert.equal(answerFor(new OAuthError(code, 'x')).status, 400)
+    assert.deepEqual(oauthErrorBody(answerFor(new OAuthError('invalid_grant', 'subject_token is invalid'))), {
+      error: 'invalid_grant',
+      error_description: 'subject_token is invalid',
+    })
   })
 
   test('a throttle answers 429 with Retry-After of at least one second', () => {
@@ -90,7 +97,10 @@ describe('answerFor: the one mapping', () => {
     ]
     for (const [error, logCode] of cases) {
       const answer = answerFor(error)
-      assert.deepEqual({ status: answer.status, code: answer.code, message: answer.message, expected: answer.expected, logCode: answer.logCode }, { status: 500, code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error', expected: false, logCode })
+      assert.deepEqual(
+        { status: answer.status, code: answer.code, message: answer.message, expected: answer.expected, logCode: answer.logCode },
+        { status: 500, code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error', expected: false, logCode },
+      )
       assert.deepEqual(graphqlErrorBody(answer), { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] })
     }
   })
@@ -101,8 +111,20 @@ describe('answerFor: the one mapping', () => {
   })
 
   test('only GraphQL client codes of the table pass through formatError unmasked', () => {
-    for (const code of ['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT']) assert.equal(isClientGraphQLCode(code), true, code)
-    for (const code of ['INTERNAL_SERVER_ERROR', 'SEALED_KEY', 'invalid_client', 'not_found', 'toString', '__proto__', undefined, 42]) assert.equal(isClientGraphQLCode(code), false, String(code))
+    for (const code of [
+      'GRAPHQL_PARSE_FAILED',
+      'GRAPHQL_VALIDATION_FAILED',
+      'BAD_USER_INPUT',
+      'BAD_REQUEST',
+      'PERSISTED_QUERY_NOT_FOUND',
+      'UNAUTHENTICATED',
+      'FORBIDDEN',
+      'NOT_FOUND',
+      'CONFLICT',
+    ])
+      assert.equal(isClientGraphQLCode(code), true, code)
+    for (const code of ['INTERNAL_SERVER_ERROR', 'SEALED_KEY', 'invalid_client', 'not_found', 'toString', '__proto__', undefined, 42])
+      assert.equal(isClientGraphQLCode(code), false, String(code))
   })
 })
 

@@ -8,7 +8,24 @@ import { SqliteStore } from '../../src/store/sqlite-store.js'
 import type { AuditEventInput, TokenRecord } from '../../src/domain/model.js'
 
 function token(id: string): TokenRecord {
-  return { id, appId: 'root', subject: null, name: id, kind: 'OPAQUE', scopes: ['apps:read'], secretHash: 'a'.repeat(64), createdAt: 1, expiresAt: null, revokedAt: null, revokeReason: null, lastUsedAt: null, createdBy: null, parentId: null, kid: null, boundTo: null }
+  return {
+    id,
+    appId: 'root',
+    subject: null,
+    name: id,
+    kind: 'OPAQUE',
+    scopes: ['apps:read'],
+    secretHash: 'a'.repeat(64),
+    createdAt: 1,
+    expiresAt: null,
+    revokedAt: null,
+    revokeReason: null,
+    lastUsedAt: null,
+    createdBy: null,
+    parentId: null,
+    kid: null,
+    boundTo: null,
+  }
 }
 
 function audit(id: string): AuditEventInput {

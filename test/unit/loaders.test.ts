@@ -8,12 +8,34 @@ import { createLoaders } from '../../src/graphql/loaders.js'
 import type { AppRecord, TokenRecord } from '../../src/domain/model.js'
 
 const token = (id: string, over: Partial<TokenRecord> = {}): TokenRecord => ({
-  id, appId: 'a', subject: null, name: id, kind: 'OPAQUE', scopes: ['tokens:read'], secretHash: null, createdAt: 0, expiresAt: null,
-  revokedAt: null, revokeReason: null, lastUsedAt: null, createdBy: null, parentId: null, kid: null, boundTo: null, ...over,
+  id,
+  appId: 'a',
+  subject: null,
+  name: id,
+  kind: 'OPAQUE',
+  scopes: ['tokens:read'],
+  secretHash: null,
+  createdAt: 0,
+  expiresAt: null,
+  revokedAt: null,
+  revokeReason: null,
+  lastUsedAt: null,
+  createdBy: null,
+  parentId: null,
+  kid: null,
+  boundTo: null,
+  ...over,
 })
 const app = (id: string, isRoot = false): AppRecord => ({ id, name: id, description: null, allowedScopes: [], maxTokenLifetimeMs: null, isRoot, createdAt: 0, disabledAt: null })
 
-const ROWS = [token('own'), token('other-app', { appId: 'b' }), token('alice', { subject: 'alice' }), token('c2', { parentId: 'own', createdAt: 2 }), token('c1', { parentId: 'own', createdAt: 1 }), token('cb', { parentId: 'own', appId: 'b' })]
+const ROWS = [
+  token('own'),
+  token('other-app', { appId: 'b' }),
+  token('alice', { subject: 'alice' }),
+  token('c2', { parentId: 'own', createdAt: 2 }),
+  token('c1', { parentId: 'own', createdAt: 1 }),
+  token('cb', { parentId: 'own', appId: 'b' }),
+]
 
 /** A domain over a store that answers the batch reads from ROWS and records each call. */
 function fakeDomain(): { domain: Domain; calls: string[][] } {
@@ -31,21 +53,32 @@ function fakeDomain(): { domain: Domain; calls: string[][] } {
   return { domain: { store } as unknown as Domain, calls }
 }
 
-const principal = (subject: string | null = null, isRoot = false): Principal => ({ token: token('me', { subject }), app: app('a', isRoot), scopes: new Set(['tokens:read']), held: ['tokens:read'] })
+const principal = (subject: string | null = null, isRoot = false): Principal => ({
+  token: token('me', { subject }),
+  app: app('a', isRoot),
+  scopes: new Set(['tokens:read']),
+  held: ['tokens:read'],
+})
 
 describe('request loaders', () => {
   test('loads made in one tick are one store read, and tokens outside the app answer null like unknown ones', async () => {
     const { domain, calls } = fakeDomain()
     const loaders = createLoaders(domain, principal())
     const got = await Promise.all(['own', 'other-app', 'missing', 'own'].map((id) => loaders.visibleToken.load(id)))
-    assert.deepEqual(got.map((t) => t?.id ?? null), ['own', null, null, 'own'])
+    assert.deepEqual(
+      got.map((t) => t?.id ?? null),
+      ['own', null, null, 'own'],
+    )
     assert.deepEqual(calls, [['getTokens', 'own', 'other-app', 'missing']])
   })
 
-  test('a token acting for a subject sees only that subject\'s tokens through a loader', async () => {
+  test("a token acting for a subject sees only that subject's tokens through a loader", async () => {
     const { domain } = fakeDomain()
     const loaders = createLoaders(domain, principal('alice'))
-    assert.deepEqual((await loaders.visibleToken.loadMany(['own', 'alice'])).map((t) => (t instanceof Error ? t : t?.id ?? null)), [null, 'alice'])
+    assert.deepEqual(
+      (await loaders.visibleToken.loadMany(['own', 'alice'])).map((t) => (t instanceof Error ? t : (t?.id ?? null))),
+      [null, 'alice'],
+    )
   })
 
   test('a root-app token sees across apps', async () => {
@@ -57,7 +90,10 @@ describe('request loaders', () => {
     const { domain, calls } = fakeDomain()
     const loaders = createLoaders(domain, principal())
     const [own, other] = await Promise.all([loaders.derivedTokens.load('own'), loaders.derivedTokens.load('other-app')])
-    assert.deepEqual(own?.map((t) => t.id), ['c1', 'c2'])
+    assert.deepEqual(
+      own?.map((t) => t.id),
+      ['c1', 'c2'],
+    )
     assert.deepEqual(other, [])
     assert.deepEqual(calls, [['listChildTokens', 'own', 'other-app']])
   })

@@ -30,7 +30,18 @@ describe('opaque token format', () => {
 
   test('refuses wrong prefix, length, alphabet and surrounding whitespace', () => {
     const t = generateOpaqueToken().plaintext
-    for (const bad of ['', 'swt_', t.slice(0, -1), `${t}A`, `SWT_${t.slice(4)}`, `ghp_${t.slice(4)}`, ` ${t}`, `${t}\n`, t.replace(/.$/, '-'), t.slice(0, 10) + 'é' + t.slice(11)]) {
+    for (const bad of [
+      '',
+      'swt_',
+      t.slice(0, -1),
+      `${t}A`,
+      `SWT_${t.slice(4)}`,
+      `ghp_${t.slice(4)}`,
+      ` ${t}`,
+      `${t}\n`,
+      t.replace(/.$/, '-'),
+      t.slice(0, 10) + 'é' + t.slice(11),
+    ]) {
       assert.equal(parseOpaqueToken(bad), null, JSON.stringify(bad))
     }
   })

@@ -9,7 +9,19 @@ import { noticesOf, Outbox } from '../../src/store/outbox.js'
 import { noticePayload } from '../../src/store/pg-change-listener.js'
 import { WriteProtocol, type WriteDialect } from '../../src/store/write-protocol.js'
 
-const event = (seq: number, action = 'test'): AuditEventRecord => ({ id: `ev${seq}`, at: 1, actor: null, appId: null, action, target: null, requestId: null, ip: null, details: {}, seq, hash: `h${seq}` })
+const event = (seq: number, action = 'test'): AuditEventRecord => ({
+  id: `ev${seq}`,
+  at: 1,
+  actor: null,
+  appId: null,
+  action,
+  target: null,
+  requestId: null,
+  ip: null,
+  details: {},
+  seq,
+  hash: `h${seq}`,
+})
 
 describe('notice derivation (noticesOf)', () => {
   test('writes no cache holds announce nothing: initialise, a new app, token or client secret, a revoked client secret', () => {
@@ -60,7 +72,7 @@ describe('outbox delivery', () => {
     assert.deepEqual(log, ['listener keys', 'subscriber 1 1', 'subscriber 2 0'])
   })
 
-  test('notices heard from elsewhere reach listeners but no subscriber (they are not this instance\'s commits)', () => {
+  test("notices heard from elsewhere reach listeners but no subscriber (they are not this instance's commits)", () => {
     const outbox = new Outbox()
     const events: CommittedEvent[] = []
     const heard: StoreChange[] = []
@@ -75,27 +87,39 @@ describe('outbox delivery', () => {
     const errors: unknown[] = []
     const outbox = new Outbox({ onError: (error) => errors.push(error) })
     const got: number[] = []
-    outbox.listen(() => { throw new Error('listener broke') })
-    outbox.subscribe(() => { throw new Error('subscriber broke') })
+    outbox.listen(() => {
+      throw new Error('listener broke')
+    })
+    outbox.subscribe(() => {
+      throw new Error('subscriber broke')
+    })
     outbox.subscribe(({ event: e }) => void got.push(e.seq))
     assert.doesNotThrow(() => outbox.publish(event(7), [{ kind: 'scopes' }]))
     assert.deepEqual(got, [7])
-    assert.deepEqual(errors.map((e) => (e as Error).message), ['listener broke', 'subscriber broke'])
+    assert.deepEqual(
+      errors.map((e) => (e as Error).message),
+      ['listener broke', 'subscriber broke'],
+    )
   })
 
   test('an async subscriber that rejects reaches the error handler', async () => {
     let reported: ((error: unknown) => void) | undefined
     const failure = new Promise<unknown>((resolve) => (reported = resolve))
     const outbox = new Outbox({ onError: (error) => reported?.(error) })
-    outbox.subscribe(async () => { throw new Error('webhook down') })
+    outbox.subscribe(async () => {
+      throw new Error('webhook down')
+    })
     outbox.publish(event(1), [])
     assert.equal(((await failure) as Error).message, 'webhook down')
   })
 })
 
 describe('PostgreSQL notice payload', () => {
-  test('carries the derived notices and this instance\'s origin; too large a payload becomes one notice to drop every cache', () => {
-    assert.deepEqual(JSON.parse(noticePayload('me', [{ kind: 'token', ids: ['a'] }, { kind: 'keys' }])), { origin: 'me', changes: [{ kind: 'token', ids: ['a'] }, { kind: 'keys' }] })
+  test("carries the derived notices and this instance's origin; too large a payload becomes one notice to drop every cache", () => {
+    assert.deepEqual(JSON.parse(noticePayload('me', [{ kind: 'token', ids: ['a'] }, { kind: 'keys' }])), {
+      origin: 'me',
+      changes: [{ kind: 'token', ids: ['a'] }, { kind: 'keys' }],
+    })
     const many = Array.from({ length: 1000 }, (_, i) => `token-${i}`)
     assert.deepEqual(JSON.parse(noticePayload('me', [{ kind: 'token', ids: many }])), { origin: 'me', changes: [{ kind: 'all' }] })
   })
@@ -130,7 +154,10 @@ describe('write protocol', () => {
     const published: string[] = []
     outbox.subscribe(({ event: e }) => void published.push(`${e.action} after ${log.length} committed steps`))
     const guard: WriteGuard = { tokens: ['t'], check: () => void log.push('checked') }
-    const value = await new WriteProtocol(dialect, outbox, null).run({ guard, run: (tx) => (tx.push('sql'), { value: 42, audit: { event: input('token.revoke'), effect: { write: 'revokeTokens', revoked: ['t'] } } }) })
+    const value = await new WriteProtocol(dialect, outbox, null).run({
+      guard,
+      run: (tx) => (tx.push('sql'), { value: 42, audit: { event: input('token.revoke'), effect: { write: 'revokeTokens', revoked: ['t'] } } }),
+    })
     assert.equal(value, 42)
     assert.deepEqual(log, ['checked', 'sql', 'audit token.revoke', 'meta audit_head', 'announce token'])
     assert.deepEqual(published, ['token.revoke after 5 committed steps'])
@@ -142,13 +169,20 @@ describe('write protocol', () => {
     const got: unknown[] = []
     outbox.subscribe((c) => void got.push(c))
     outbox.listen((c) => void got.push(c))
-    await assert.rejects(new WriteProtocol(dialect, outbox, null).run({ run: () => ({ value: 1, audit: { event: input('scope.create'), effect: { write: 'insertScope' } } }) }), /commit failed/)
+    await assert.rejects(
+      new WriteProtocol(dialect, outbox, null).run({ run: () => ({ value: 1, audit: { event: input('scope.create'), effect: { write: 'insertScope' } } }) }),
+      /commit failed/,
+    )
     assert.deepEqual(got, [])
   })
 
   test('a refused guard runs no SQL, appends no event and announces nothing', async () => {
     const { dialect, log } = fakeDialect()
-    const guard: WriteGuard = { check: () => { throw new Error('stale') } }
+    const guard: WriteGuard = {
+      check: () => {
+        throw new Error('stale')
+      },
+    }
     await assert.rejects(new WriteProtocol(dialect, new Outbox(), null).run({ guard, run: (tx) => (tx.push('sql'), { value: 1, audit: null }) }), /stale/)
     assert.deepEqual(log, [])
   })

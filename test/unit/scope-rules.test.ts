@@ -26,7 +26,10 @@ describe('scope closure', () => {
   test('accepts names of the grammar and refuses the rest', () => {
     for (const ok of ['tokens:read', 'a', 'a-b_c:d0']) assert.doesNotThrow(() => assertScopeName(ok, 'scopes'))
     for (const bad of ['', 'Tokens:read', 'tokens:', ':read', 'tokens read', 'a::b', '1a', 'x'.repeat(101)]) {
-      assert.throws(() => assertScopeName(bad, 'scopes'), (e: ScopewardError) => e.code === 'BAD_USER_INPUT' && e.field === 'scopes')
+      assert.throws(
+        () => assertScopeName(bad, 'scopes'),
+        (e: ScopewardError) => e.code === 'BAD_USER_INPUT' && e.field === 'scopes',
+      )
     }
   })
 
@@ -49,7 +52,11 @@ describe('ISO 8601 durations', () => {
 
   test('refuses malformed, empty, zero, negative and fractional durations, naming the field', () => {
     for (const bad of ['', 'P', 'PT', '15M', 'PT-5M', 'P1.5D', 'PT0S', 'P0D', 'p1d', 'P1D ', 'P1000Y']) {
-      assert.throws(() => parseDuration(bad, 'expiresIn'), (e: ScopewardError) => e.code === 'BAD_USER_INPUT' && e.field === 'expiresIn', bad)
+      assert.throws(
+        () => parseDuration(bad, 'expiresIn'),
+        (e: ScopewardError) => e.code === 'BAD_USER_INPUT' && e.field === 'expiresIn',
+        bad,
+      )
     }
   })
 

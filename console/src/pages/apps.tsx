@@ -1,7 +1,16 @@
 import { useState, type FormEvent } from 'react'
 import { request } from '../api'
 import type { Caller } from '../app'
-import { AppsPageDocument, CreateAppDocument, CreateClientSecretDocument, DisableAppDocument, EnableAppDocument, RevokeClientSecretDocument, UpdateAppDocument, type AppsPageQuery } from '../gql/graphql'
+import {
+  AppsPageDocument,
+  CreateAppDocument,
+  CreateClientSecretDocument,
+  DisableAppDocument,
+  EnableAppDocument,
+  RevokeClientSecretDocument,
+  UpdateAppDocument,
+  type AppsPageQuery,
+} from '../gql/graphql'
 import { formatTime } from '../logic'
 import { errorText, ScopeList, useQuery } from './common'
 
@@ -27,33 +36,85 @@ export function AppsPage({ caller }: { caller: Caller }) {
   return (
     <section aria-labelledby="apps-title">
       <h1 id="apps-title">Apps</h1>
-      {error && <p role="alert" className="error">{error}</p>}
-      {apps.error && <p role="alert" className="error">{apps.error}</p>}
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+      {apps.error && (
+        <p role="alert" className="error">
+          {apps.error}
+        </p>
+      )}
       {canWrite && caller.viewer.app.isRoot && <CreateApp onCreated={apps.reload} />}
       {apps.data?.apps.edges.map(({ node: app }) => (
         <article key={app.id} className="card app" aria-labelledby={`app-${app.id}`}>
-          <h2 id={`app-${app.id}`}>{app.name} {app.disabledAt ? <span className="status status-revoked">DISABLED</span> : <span className="status status-active">ENABLED</span>}</h2>
+          <h2 id={`app-${app.id}`}>
+            {app.name} {app.disabledAt ? <span className="status status-revoked">DISABLED</span> : <span className="status status-active">ENABLED</span>}
+          </h2>
           <dl className="facts">
-            <dt>Id</dt><dd><code>{app.id}</code></dd>
-            <dt>Allowed scopes</dt><dd><ScopeList scopes={app.allowedScopes} label={`Allowed scopes of ${app.name}`} /></dd>
-            <dt>Max token lifetime</dt><dd>{app.maxTokenLifetime ?? 'none'}</dd>
-            <dt>Created</dt><dd>{formatTime(app.createdAt)}</dd>
+            <dt>Id</dt>
+            <dd>
+              <code>{app.id}</code>
+            </dd>
+            <dt>Allowed scopes</dt>
+            <dd>
+              <ScopeList scopes={app.allowedScopes} label={`Allowed scopes of ${app.name}`} />
+            </dd>
+            <dt>Max token lifetime</dt>
+            <dd>{app.maxTokenLifetime ?? 'none'}</dd>
+            <dt>Created</dt>
+            <dd>{formatTime(app.createdAt)}</dd>
           </dl>
           {canWrite && !app.isRoot && <EditApp app={app} onSaved={apps.reload} onError={setError} />}
-          {canWrite && !app.isRoot && (
-            app.disabledAt
-              ? <button type="button" onClick={() => void act(() => request(EnableAppDocument, { id: app.id }))}>Enable {app.name}</button>
-              : <button type="button" className="danger" onClick={() => void act(() => request(DisableAppDocument, { id: app.id }))}>Disable {app.name}</button>
-          )}
+          {canWrite &&
+            !app.isRoot &&
+            (app.disabledAt ? (
+              <button type="button" onClick={() => void act(() => request(EnableAppDocument, { id: app.id }))}>
+                Enable {app.name}
+              </button>
+            ) : (
+              <button type="button" className="danger" onClick={() => void act(() => request(DisableAppDocument, { id: app.id }))}>
+                Disable {app.name}
+              </button>
+            ))}
           <h3>Client secrets</h3>
-          {(app.clientCredentials ?? []).length === 0 ? <p className="muted">None.</p> : (
+          {(app.clientCredentials ?? []).length === 0 ? (
+            <p className="muted">None.</p>
+          ) : (
             <table>
-              <thead><tr><th scope="col">Id</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Revoked</th>{canWrite && <th scope="col">Action</th>}</tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col">Id</th>
+                  <th scope="col">Created</th>
+                  <th scope="col">Last used</th>
+                  <th scope="col">Revoked</th>
+                  {canWrite && <th scope="col">Action</th>}
+                </tr>
+              </thead>
               <tbody>
                 {(app.clientCredentials ?? []).map((s) => (
                   <tr key={s.id}>
-                    <td><code>{s.id}</code></td><td>{formatTime(s.createdAt)}</td><td>{formatTime(s.lastUsedAt)}</td><td>{formatTime(s.revokedAt)}</td>
-                    {canWrite && <td>{!s.revokedAt && <button type="button" className="danger" aria-label={`Revoke client secret ${s.id}`} onClick={() => void act(() => request(RevokeClientSecretDocument, { id: s.id }))}>Revoke</button>}</td>}
+                    <td>
+                      <code>{s.id}</code>
+                    </td>
+                    <td>{formatTime(s.createdAt)}</td>
+                    <td>{formatTime(s.lastUsedAt)}</td>
+                    <td>{formatTime(s.revokedAt)}</td>
+                    {canWrite && (
+                      <td>
+                        {!s.revokedAt && (
+                          <button
+                            type="button"
+                            className="danger"
+                            aria-label={`Revoke client secret ${s.id}`}
+                            onClick={() => void act(() => request(RevokeClientSecretDocument, { id: s.id }))}
+                          >
+                            Revoke
+                          </button>
+                        )}
+                      </td>
+                    )}
                   </tr>
                 ))}
               </tbody>
@@ -67,10 +128,17 @@ export function AppsPage({ caller }: { caller: Caller }) {
             </div>
           )}
           {canWrite && (
-            <button type="button" onClick={() => void act(async () => {
-              const d = await request(CreateClientSecretDocument, { appId: app.id })
-              setSecret({ appId: app.id, id: d.createClientSecret.id, secret: d.createClientSecret.secret })
-            })}>New client secret for {app.name}</button>
+            <button
+              type="button"
+              onClick={() =>
+                void act(async () => {
+                  const d = await request(CreateClientSecretDocument, { appId: app.id })
+                  setSecret({ appId: app.id, id: d.createClientSecret.id, secret: d.createClientSecret.secret })
+                })
+              }
+            >
+              New client secret for {app.name}
+            </button>
           )}
         </article>
       ))}
@@ -105,7 +173,11 @@ function CreateApp({ onCreated }: { onCreated: () => void }) {
       <input id="app-scopes" value={scopes} onChange={(e) => setScopes(e.target.value)} placeholder="tokens:read" />
       <label htmlFor="app-lifetime">Max token lifetime (ISO 8601, optional)</label>
       <input id="app-lifetime" value={lifetime} onChange={(e) => setLifetime(e.target.value)} placeholder="P30D" />
-      {error && <p role="alert" className="error">{error}</p>}
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
       <button type="submit">Create app</button>
     </form>
   )

@@ -14,8 +14,12 @@ export function BarChart({ title, bars }: { title: string; bars: { label: string
           return (
             <g key={b.label}>
               <rect x={x} y={115 - h} width={28} height={h} className="bar" />
-              <text x={x + 14} y={110 - h} textAnchor="middle" className="bar-value">{b.value}</text>
-              <text x={x + 14} y={132} textAnchor="middle" className="bar-label">{b.label}</text>
+              <text x={x + 14} y={110 - h} textAnchor="middle" className="bar-value">
+                {b.value}
+              </text>
+              <text x={x + 14} y={132} textAnchor="middle" className="bar-label">
+                {b.label}
+              </text>
             </g>
           )
         })}

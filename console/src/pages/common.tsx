@@ -36,7 +36,9 @@ export function ScopeList({ scopes, label }: { scopes: readonly string[]; label:
   return (
     <ul className="scopes" aria-label={label}>
       {scopes.map((s) => (
-        <li key={s}><code>{s}</code></li>
+        <li key={s}>
+          <code>{s}</code>
+        </li>
       ))}
     </ul>
   )
@@ -50,8 +52,12 @@ export function useCursors(): { after: string | null; reset: () => void; pager: 
     reset: () => setCursors([null]),
     pager: (pageInfo) => (
       <div className="pager">
-        <button type="button" disabled={cursors.length <= 1} onClick={() => setCursors(cursors.slice(0, -1))}>Previous page</button>
-        <button type="button" disabled={!pageInfo.hasNextPage} onClick={() => setCursors([...cursors, pageInfo.endCursor])}>Next page</button>
+        <button type="button" disabled={cursors.length <= 1} onClick={() => setCursors(cursors.slice(0, -1))}>
+          Previous page
+        </button>
+        <button type="button" disabled={!pageInfo.hasNextPage} onClick={() => setCursors([...cursors, pageInfo.endCursor])}>
+          Next page
+        </button>
       </div>
     ),
   }

@@ -37,7 +37,12 @@ const DEFAULT_QUERY = `# The signed-in token is sent in the Authorization header
 
 export default function ExplorerPage() {
   const [filter, setFilter] = useState('')
-  const reqs = useQuery(async () => ((await fetcher({ query: '{ scopeRequirements { coordinate requiredScopes authenticated public } }' })) as { data?: { scopeRequirements: Requirement[] } }).data?.scopeRequirements ?? [], [])
+  const reqs = useQuery(
+    async () =>
+      ((await fetcher({ query: '{ scopeRequirements { coordinate requiredScopes authenticated public } }' })) as { data?: { scopeRequirements: Requirement[] } }).data
+        ?.scopeRequirements ?? [],
+    [],
+  )
   const shown = useMemo(() => (reqs.data ?? []).filter((r) => r.coordinate.toLowerCase().includes(filter.trim().toLowerCase())), [reqs.data, filter])
   return (
     <section aria-labelledby="explorer-title" className="explorer">
@@ -48,11 +53,26 @@ export default function ExplorerPage() {
         </div>
         <aside aria-labelledby="requirements-title" className="requirements">
           <h2 id="requirements-title">Scope requirements</h2>
-          <label>Field<input type="search" value={filter} placeholder="e.g. Query.tokens" onChange={(e) => setFilter(e.target.value)} /></label>
+          <label>
+            Field
+            <input type="search" value={filter} placeholder="e.g. Query.tokens" onChange={(e) => setFilter(e.target.value)} />
+          </label>
           <table>
-            <thead><tr><th scope="col">Field</th><th scope="col">Needs</th></tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">Field</th>
+                <th scope="col">Needs</th>
+              </tr>
+            </thead>
             <tbody>
-              {shown.map((r) => <tr key={r.coordinate}><td><code>{r.coordinate}</code></td><td>{describe(r)}</td></tr>)}
+              {shown.map((r) => (
+                <tr key={r.coordinate}>
+                  <td>
+                    <code>{r.coordinate}</code>
+                  </td>
+                  <td>{describe(r)}</td>
+                </tr>
+              ))}
             </tbody>
           </table>
         </aside>

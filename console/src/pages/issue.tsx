@@ -21,7 +21,17 @@ export function SecretOnce({ secret, note }: { secret: string; note?: string }) 
       <label htmlFor="secret">Secret</label>
       <div className="inline-form">
         <input id="secret" readOnly value={secret} onFocus={(e) => e.target.select()} spellCheck={false} />
-        <button type="button" onClick={() => void navigator.clipboard?.writeText(secret).then(() => setCopied(true), () => setCopied(false))}>{copied ? 'Copied' : 'Copy'}</button>
+        <button
+          type="button"
+          onClick={() =>
+            void navigator.clipboard?.writeText(secret).then(
+              () => setCopied(true),
+              () => setCopied(false),
+            )
+          }
+        >
+          {copied ? 'Copied' : 'Copy'}
+        </button>
       </div>
       <p className="warning">Copy it now: it is shown only this once, and forgotten when you leave this page.{note ? ` ${note}` : ''}</p>
     </div>
@@ -57,10 +67,22 @@ export function IssuePage({ caller }: { caller: Caller }) {
       <section aria-labelledby="issued-title">
         <h1 id="issued-title">Token issued</h1>
         <p>
-          <a href={href} onClick={linkHandler(href)}>{issued.token.name}</a> <code>{issued.token.id}</code>, scopes {issued.token.scopes.join(', ')}.
+          <a href={href} onClick={linkHandler(href)}>
+            {issued.token.name}
+          </a>{' '}
+          <code>{issued.token.id}</code>, scopes {issued.token.scopes.join(', ')}.
         </p>
         <SecretOnce secret={issued.secret} />
-        <button type="button" onClick={() => { setIssued(null); setName(''); setScopes(new Set()) }}>Issue another</button>
+        <button
+          type="button"
+          onClick={() => {
+            setIssued(null)
+            setName('')
+            setScopes(new Set())
+          }}
+        >
+          Issue another
+        </button>
       </section>
     )
   }
@@ -88,11 +110,26 @@ export function IssuePage({ caller }: { caller: Caller }) {
   return (
     <section aria-labelledby="issue-title">
       <h1 id="issue-title">Issue token</h1>
-      {apps.error && <p role="alert" className="error">{apps.error}</p>}
+      {apps.error && (
+        <p role="alert" className="error">
+          {apps.error}
+        </p>
+      )}
       <form className="card form" onSubmit={submit} noValidate>
         <label htmlFor="issue-app">App</label>
-        <select id="issue-app" value={app?.id ?? ''} onChange={(e) => { setAppId(e.target.value); setScopes(new Set()) }}>
-          {apps.data?.map((a) => <option key={a.id} value={a.id}>{a.name}</option>)}
+        <select
+          id="issue-app"
+          value={app?.id ?? ''}
+          onChange={(e) => {
+            setAppId(e.target.value)
+            setScopes(new Set())
+          }}
+        >
+          {apps.data?.map((a) => (
+            <option key={a.id} value={a.id}>
+              {a.name}
+            </option>
+          ))}
         </select>
         <label htmlFor="issue-name">Name</label>
         <input id="issue-name" value={name} maxLength={200} onChange={(e) => setName(e.target.value)} />
@@ -123,7 +160,11 @@ export function IssuePage({ caller }: { caller: Caller }) {
         </fieldset>
         <label htmlFor="issue-expiry">Expires in</label>
         <select id="issue-expiry" value={expiry} onChange={(e) => setExpiry(e.target.value)}>
-          {presets.map((p) => <option key={p.value} value={p.value}>{p.label}</option>)}
+          {presets.map((p) => (
+            <option key={p.value} value={p.value}>
+              {p.label}
+            </option>
+          ))}
           <option value="custom">Custom…</option>
         </select>
         {app?.maxTokenLifetime && <p className="help">This app's tokens live at most {app.maxTokenLifetime}.</p>}
@@ -144,8 +185,14 @@ export function IssuePage({ caller }: { caller: Caller }) {
             <label htmlFor="kind-jwt">JWT</label>
           </div>
         </fieldset>
-        {error && <p role="alert" className="error">{error}</p>}
-        <button type="submit" disabled={busy}>Issue</button>
+        {error && (
+          <p role="alert" className="error">
+            {error}
+          </p>
+        )}
+        <button type="submit" disabled={busy}>
+          Issue
+        </button>
       </form>
     </section>
   )

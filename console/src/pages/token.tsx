@@ -12,7 +12,10 @@ function TokenLink({ token }: { token: { id: string; name: string; status?: stri
   const href = `/console/token?id=${encodeURIComponent(token.id)}`
   return (
     <>
-      <a href={href} onClick={linkHandler(href)}>{token.name}</a> <code className="muted">{token.id}</code> {token.status && <Status value={token.status} />}
+      <a href={href} onClick={linkHandler(href)}>
+        {token.name}
+      </a>{' '}
+      <code className="muted">{token.id}</code> {token.status && <Status value={token.status} />}
     </>
   )
 }
@@ -24,10 +27,20 @@ export function TokenPage({ caller, id }: { caller: Caller; id: string }) {
   const [rotated, setRotated] = useState<{ secret: string; id: string } | null>(null)
   const [error, setError] = useState<string | null>(null)
 
-  if (page.error) return <p role="alert" className="error">{page.error}</p>
+  if (page.error)
+    return (
+      <p role="alert" className="error">
+        {page.error}
+      </p>
+    )
   if (!page.data) return <p aria-busy="true">Loading…</p>
   const t = page.data.token
-  if (!t) return <p role="alert" className="error">No token {id} (or it is outside what your token may see).</p>
+  if (!t)
+    return (
+      <p role="alert" className="error">
+        No token {id} (or it is outside what your token may see).
+      </p>
+    )
 
   const rotate = async () => {
     setError(null)
@@ -47,37 +60,81 @@ export function TokenPage({ caller, id }: { caller: Caller; id: string }) {
         <h1 id="token-title">{t.name}</h1>
         <Status value={t.status} />
         {caller.can.writeTokens && t.status === 'ACTIVE' && (
-          <button type="button" className="danger" onClick={() => setRevoking(true)}>Revoke</button>
+          <button type="button" className="danger" onClick={() => setRevoking(true)}>
+            Revoke
+          </button>
         )}
       </div>
-      {error && <p role="alert" className="error">{error}</p>}
-      {rotated && (
-        <SecretOnce secret={rotated.secret} note={`The successor ${rotated.id} replaces this token.`} />
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
       )}
+      {rotated && <SecretOnce secret={rotated.secret} note={`The successor ${rotated.id} replaces this token.`} />}
       <dl className="facts">
-        <dt>Id</dt><dd><code>{t.id}</code></dd>
-        <dt>App</dt><dd>{t.app.name}</dd>
-        <dt>Kind</dt><dd>{t.kind}</dd>
-        <dt>Subject</dt><dd>{t.subject ?? <span className="muted">none</span>}</dd>
-        <dt>Created</dt><dd>{formatTime(t.createdAt)}</dd>
-        <dt>Expires</dt><dd>{t.expiresAt ? formatTime(t.expiresAt) : 'never'}</dd>
-        <dt>Last used</dt><dd>{formatTime(t.lastUsedAt)}</dd>
-        {t.revokedAt && (<><dt>Revoked</dt><dd>{formatTime(t.revokedAt)}{t.revokeReason ? `: ${t.revokeReason}` : ''}</dd></>)}
+        <dt>Id</dt>
+        <dd>
+          <code>{t.id}</code>
+        </dd>
+        <dt>App</dt>
+        <dd>{t.app.name}</dd>
+        <dt>Kind</dt>
+        <dd>{t.kind}</dd>
+        <dt>Subject</dt>
+        <dd>{t.subject ?? <span className="muted">none</span>}</dd>
+        <dt>Created</dt>
+        <dd>{formatTime(t.createdAt)}</dd>
+        <dt>Expires</dt>
+        <dd>{t.expiresAt ? formatTime(t.expiresAt) : 'never'}</dd>
+        <dt>Last used</dt>
+        <dd>{formatTime(t.lastUsedAt)}</dd>
+        {t.revokedAt && (
+          <>
+            <dt>Revoked</dt>
+            <dd>
+              {formatTime(t.revokedAt)}
+              {t.revokeReason ? `: ${t.revokeReason}` : ''}
+            </dd>
+          </>
+        )}
       </dl>
       <h2>Scopes</h2>
       <dl className="facts">
-        <dt>Granted</dt><dd><ScopeList scopes={t.scopes} label="Granted scopes" /></dd>
-        <dt>Used</dt><dd><ScopeList scopes={t.usedScopes} label="Used scopes" /></dd>
-        <dt>Never used</dt><dd><ScopeList scopes={t.unusedScopes} label="Unused scopes" /></dd>
+        <dt>Granted</dt>
+        <dd>
+          <ScopeList scopes={t.scopes} label="Granted scopes" />
+        </dd>
+        <dt>Used</dt>
+        <dd>
+          <ScopeList scopes={t.usedScopes} label="Used scopes" />
+        </dd>
+        <dt>Never used</dt>
+        <dd>
+          <ScopeList scopes={t.unusedScopes} label="Unused scopes" />
+        </dd>
       </dl>
       <h2>Family</h2>
       <dl className="facts">
-        <dt>Derived from</dt><dd><TokenLink token={t.parent} /></dd>
-        <dt>Issued by</dt><dd><TokenLink token={t.createdBy} /></dd>
+        <dt>Derived from</dt>
+        <dd>
+          <TokenLink token={t.parent} />
+        </dd>
+        <dt>Issued by</dt>
+        <dd>
+          <TokenLink token={t.createdBy} />
+        </dd>
         <dt>Derived tokens</dt>
         <dd>
-          {(t.derivedTokens ?? []).length === 0 ? <span className="muted">none</span> : (
-            <ul>{(t.derivedTokens ?? []).map((c) => <li key={c.id}><TokenLink token={c} /></li>)}</ul>
+          {(t.derivedTokens ?? []).length === 0 ? (
+            <span className="muted">none</span>
+          ) : (
+            <ul>
+              {(t.derivedTokens ?? []).map((c) => (
+                <li key={c.id}>
+                  <TokenLink token={c} />
+                </li>
+              ))}
+            </ul>
           )}
         </dd>
       </dl>
@@ -91,7 +148,9 @@ export function TokenPage({ caller, id }: { caller: Caller; id: string }) {
               <option value="PT1H">1 hour</option>
               <option value="PT24H">24 hours</option>
             </select>
-            <button type="button" onClick={() => void rotate()}>Rotate</button>
+            <button type="button" onClick={() => void rotate()}>
+              Rotate
+            </button>
           </div>
         </>
       )}
@@ -99,16 +158,44 @@ export function TokenPage({ caller, id }: { caller: Caller; id: string }) {
         <>
           <h2>Audit trail</h2>
           <table>
-            <thead><tr><th scope="col">When</th><th scope="col">Action</th><th scope="col">Actor</th><th scope="col">Details</th></tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">Action</th>
+                <th scope="col">Actor</th>
+                <th scope="col">Details</th>
+              </tr>
+            </thead>
             <tbody>
               {audit.data.auditEvents.edges.map(({ node }) => (
-                <tr key={node.id}><td>{formatTime(node.at)}</td><td>{node.action}</td><td><code>{node.actor ?? 'command line'}</code></td><td><code className="details">{node.details}</code></td></tr>
+                <tr key={node.id}>
+                  <td>{formatTime(node.at)}</td>
+                  <td>{node.action}</td>
+                  <td>
+                    <code>{node.actor ?? 'command line'}</code>
+                  </td>
+                  <td>
+                    <code className="details">{node.details}</code>
+                  </td>
+                </tr>
               ))}
             </tbody>
           </table>
         </>
       )}
-      {revoking && <RevokeDialog id={t.id} name={t.name} onClose={(done) => { setRevoking(false); if (done) { page.reload(); audit.reload() } }} />}
+      {revoking && (
+        <RevokeDialog
+          id={t.id}
+          name={t.name}
+          onClose={(done) => {
+            setRevoking(false)
+            if (done) {
+              page.reload()
+              audit.reload()
+            }
+          }}
+        />
+      )}
     </section>
   )
 }
@@ -124,7 +211,10 @@ function RevokeDialog({ id, name, onClose }: { id: string; name: string; onClose
   const [busy, setBusy] = useState(false)
   useEffect(() => {
     if (ref.current && !ref.current.open) ref.current.showModal()
-    request(RevocationPreviewDocument, { id }).then((d) => setPreview(d.revocationPreview), (e: unknown) => setError(errorText(e)))
+    request(RevocationPreviewDocument, { id }).then(
+      (d) => setPreview(d.revocationPreview),
+      (e: unknown) => setError(errorText(e)),
+    )
   }, [id])
   const confirm = async (event: FormEvent) => {
     event.preventDefault()
@@ -148,16 +238,34 @@ function RevokeDialog({ id, name, onClose }: { id: string; name: string; onClose
           <>
             <p>{preview.length === 1 ? 'This revokes the token at once.' : `This revokes ${preview.length} tokens at once: the token and every token derived from it.`}</p>
             <ul aria-label="Tokens that will be revoked">
-              {preview.map((p) => <li key={p.id}>{p.name} <code>{p.id}</code></li>)}
+              {preview.map((p) => (
+                <li key={p.id}>
+                  {p.name} <code>{p.id}</code>
+                </li>
+              ))}
             </ul>
           </>
         )}
         <label htmlFor="revoke-reason">Reason</label>
         <textarea id="revoke-reason" value={reason} maxLength={500} onChange={(e) => setReason(e.target.value)} />
-        {error && <p role="alert" className="error">{error}</p>}
+        {error && (
+          <p role="alert" className="error">
+            {error}
+          </p>
+        )}
         <div className="actions">
-          <button type="button" onClick={() => { ref.current?.close(); onClose(false) }}>Cancel</button>
-          <button type="submit" className="danger" disabled={busy || !preview}>Revoke token</button>
+          <button
+            type="button"
+            onClick={() => {
+              ref.current?.close()
+              onClose(false)
+            }}
+          >
+            Cancel
+          </button>
+          <button type="submit" className="danger" disabled={busy || !preview}>
+            Revoke token
+          </button>
         </div>
       </form>
     </dialog>

@@ -21,43 +21,85 @@ export function TokensPage({ caller }: { caller: Caller }) {
     () => request(TokensDocument, { first: PAGE, after, ...(appId ? { appId } : {}), ...(status ? { status } : {}), ...(subject.trim() ? { subject: subject.trim() } : {}) }),
     [after, appId, status, subject],
   )
-  const rows = tokens.data ? sortTokens(searchTokens(tokens.data.tokens.edges.map((e) => e.node).filter((t) => kind === '' || t.kind === kind), search), sort) : []
+  const rows = tokens.data
+    ? sortTokens(
+        searchTokens(
+          tokens.data.tokens.edges.map((e) => e.node).filter((t) => kind === '' || t.kind === kind),
+          search,
+        ),
+        sort,
+      )
+    : []
 
   return (
     <section aria-labelledby="tokens-title">
       <div className="title-row">
         <h1 id="tokens-title">Tokens</h1>
         {caller.can.writeTokens && (
-          <a className="button" href="/console/issue" onClick={linkHandler('/console/issue')}>Issue token</a>
+          <a className="button" href="/console/issue" onClick={linkHandler('/console/issue')}>
+            Issue token
+          </a>
         )}
       </div>
       <form className="filters" role="search" onSubmit={(e) => e.preventDefault()}>
-        <label>Search<input type="search" value={search} placeholder="name or id" onChange={(e) => setSearch(e.target.value)} /></label>
+        <label>
+          Search
+          <input type="search" value={search} placeholder="name or id" onChange={(e) => setSearch(e.target.value)} />
+        </label>
         {apps.data && (
-          <label>App
-            <select value={appId} onChange={(e) => { setAppId(e.target.value); resetPaging() }}>
+          <label>
+            App
+            <select
+              value={appId}
+              onChange={(e) => {
+                setAppId(e.target.value)
+                resetPaging()
+              }}
+            >
               <option value="">All apps</option>
-              {apps.data.apps.edges.map(({ node }) => <option key={node.id} value={node.id}>{node.name}</option>)}
+              {apps.data.apps.edges.map(({ node }) => (
+                <option key={node.id} value={node.id}>
+                  {node.name}
+                </option>
+              ))}
             </select>
           </label>
         )}
-        <label>Status
-          <select value={status} onChange={(e) => { setStatus(e.target.value as TokenStatus | ''); resetPaging() }}>
+        <label>
+          Status
+          <select
+            value={status}
+            onChange={(e) => {
+              setStatus(e.target.value as TokenStatus | '')
+              resetPaging()
+            }}
+          >
             <option value="">Any</option>
             <option value="ACTIVE">Active</option>
             <option value="EXPIRED">Expired</option>
             <option value="REVOKED">Revoked</option>
           </select>
         </label>
-        <label>Subject<input value={subject} onChange={(e) => { setSubject(e.target.value); resetPaging() }} /></label>
-        <label>Kind
+        <label>
+          Subject
+          <input
+            value={subject}
+            onChange={(e) => {
+              setSubject(e.target.value)
+              resetPaging()
+            }}
+          />
+        </label>
+        <label>
+          Kind
           <select value={kind} onChange={(e) => setKind(e.target.value as TokenKind | '')}>
             <option value="">Any</option>
             <option value="OPAQUE">Opaque</option>
             <option value="JWT">JWT</option>
           </select>
         </label>
-        <label>Sort by
+        <label>
+          Sort by
           <select value={sort} onChange={(e) => setSort(e.target.value as SortKey)}>
             <option value="created">Created (newest)</option>
             <option value="lastUsed">Last used (latest)</option>
@@ -65,24 +107,49 @@ export function TokensPage({ caller }: { caller: Caller }) {
           </select>
         </label>
       </form>
-      {tokens.error && <p role="alert" className="error">{tokens.error}</p>}
+      {tokens.error && (
+        <p role="alert" className="error">
+          {tokens.error}
+        </p>
+      )}
       {tokens.data && (
         <>
-          <p className="muted" aria-live="polite">{tokens.data.tokens.totalCount} tokens; showing {rows.length} on this page.</p>
+          <p className="muted" aria-live="polite">
+            {tokens.data.tokens.totalCount} tokens; showing {rows.length} on this page.
+          </p>
           <table>
             <caption className="visually-hidden">Tokens</caption>
             <thead>
-              <tr><th scope="col">Name</th><th scope="col">App</th><th scope="col">Status</th><th scope="col">Scopes</th><th scope="col">Kind</th><th scope="col">Expires</th><th scope="col">Last used</th><th scope="col">Created</th></tr>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">App</th>
+                <th scope="col">Status</th>
+                <th scope="col">Scopes</th>
+                <th scope="col">Kind</th>
+                <th scope="col">Expires</th>
+                <th scope="col">Last used</th>
+                <th scope="col">Created</th>
+              </tr>
             </thead>
             <tbody>
               {rows.map((t) => {
                 const href = `/console/token?id=${encodeURIComponent(t.id)}`
                 return (
                   <tr key={t.id}>
-                    <td><a href={href} onClick={linkHandler(href)}>{t.name}</a><br /><code className="muted">{t.id}</code></td>
+                    <td>
+                      <a href={href} onClick={linkHandler(href)}>
+                        {t.name}
+                      </a>
+                      <br />
+                      <code className="muted">{t.id}</code>
+                    </td>
                     <td>{t.app.name}</td>
-                    <td><Status value={t.status} /></td>
-                    <td><ScopeList scopes={t.scopes} label={`Scopes of ${t.name}`} /></td>
+                    <td>
+                      <Status value={t.status} />
+                    </td>
+                    <td>
+                      <ScopeList scopes={t.scopes} label={`Scopes of ${t.name}`} />
+                    </td>
                     <td>{t.kind}</td>
                     <td>{t.expiresAt ? formatTime(t.expiresAt) : 'never'}</td>
                     <td>{formatTime(t.lastUsedAt)}</td>

@@ -33,16 +33,18 @@ export function appCommands(io: CliIo): Command {
   ).action(async (opts: { db?: string; name: string; description?: string; scope?: string[]; maxLifetime?: string; json?: boolean }) => {
     const out = createOutput(io, !!opts.json)
     await withDomain(io, { db: opts.db }, async ({ domain }) => {
-      const created = await asFlags(FIELDS, () => createApp(domain, operatorCall(), { name: opts.name, description: opts.description, allowedScopes: opts.scope ?? [], maxTokenLifetime: opts.maxLifetime }))
+      const created = await asFlags(FIELDS, () =>
+        createApp(domain, operatorCall(), { name: opts.name, description: opts.description, allowedScopes: opts.scope ?? [], maxTokenLifetime: opts.maxLifetime }),
+      )
       out.result(appJson(created), () => created.id)
       if (!out.json) out.note(`Created app ${created.id} "${created.name}".`)
     })
   })
 
-  examples(
-    app.command('list').description('list apps, oldest first (every page)').addOption(dbOption()).addOption(jsonOption()),
-    ['scopeward app list', 'scopeward app list --json'],
-  ).action(async (opts: { db?: string; json?: boolean }) => {
+  examples(app.command('list').description('list apps, oldest first (every page)').addOption(dbOption()).addOption(jsonOption()), [
+    'scopeward app list',
+    'scopeward app list --json',
+  ]).action(async (opts: { db?: string; json?: boolean }) => {
     const out = createOutput(io, !!opts.json)
     await withDomain(io, { db: opts.db }, async ({ domain }) => {
       const rows: AppRecord[] = []
@@ -58,10 +60,9 @@ export function appCommands(io: CliIo): Command {
     })
   })
 
-  examples(
-    app.command('show').description('show one app').argument('<app>', 'app id or name').addOption(dbOption()).addOption(jsonOption()),
-    ['scopeward app show billing'],
-  ).action(async (idOrName: string, opts: { db?: string; json?: boolean }) => {
+  examples(app.command('show').description('show one app').argument('<app>', 'app id or name').addOption(dbOption()).addOption(jsonOption()), [
+    'scopeward app show billing',
+  ]).action(async (idOrName: string, opts: { db?: string; json?: boolean }) => {
     const out = createOutput(io, !!opts.json)
     await withDomain(io, { db: opts.db }, async ({ domain }) => {
       const found = await resolveApp(domain, operatorActor(), idOrName)
@@ -132,7 +133,14 @@ export function appTable(out: Output, rows: AppRecord[]): string {
   if (rows.length === 0) return 'no apps'
   return out.table(
     ['ID', 'NAME', 'STATUS', 'ALLOWED SCOPES', 'MAX LIFETIME', 'CREATED'],
-    rows.map((a) => [a.id, a.name, a.disabledAt === null ? 'enabled' : 'disabled', a.isRoot ? '(every scope)' : a.allowedScopes.join(','), a.maxTokenLifetimeMs === null ? '-' : (appJson(a).maxTokenLifetime as string), when(a.createdAt)]),
+    rows.map((a) => [
+      a.id,
+      a.name,
+      a.disabledAt === null ? 'enabled' : 'disabled',
+      a.isRoot ? '(every scope)' : a.allowedScopes.join(','),
+      a.maxTokenLifetimeMs === null ? '-' : (appJson(a).maxTokenLifetime as string),
+      when(a.createdAt),
+    ]),
   )
 }
 

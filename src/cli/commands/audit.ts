@@ -50,7 +50,10 @@ function filterOptions(command: Command): Command {
 
 /** The log of `db`, checked with the master key's audit key when SCOPEWARD_MASTER_KEY is set. */
 async function checkAudit(opened: OpenedDomain, head?: string) {
-  if (head !== undefined && !/^[0-9a-f]{64}$/.test(head)) throw new ScopewardError('BAD_USER_INPUT', `--head: must be the 64 hex characters printed by \`scopeward audit head\`, got ${JSON.stringify(head.slice(0, 80))}`, { field: '--head' })
+  if (head !== undefined && !/^[0-9a-f]{64}$/.test(head))
+    throw new ScopewardError('BAD_USER_INPUT', `--head: must be the 64 hex characters printed by \`scopeward audit head\`, got ${JSON.stringify(head.slice(0, 80))}`, {
+      field: '--head',
+    })
   const verdict = await checkAuditChain(opened.domain, { key: opened.auditKey, head: head ?? null })
   if (!verdict.ok) throw new ScopewardError('CONFLICT', `audit log broken after ${verdict.events} events: ${verdict.problem}`, { details: { firstBadEvent: verdict.seq } })
   return { ...verdict, mode: opened.auditKey === null ? 'SHA-256 chain (no master key)' : `keyed chain (${verdict.keyed} events under the master key)` }
@@ -69,15 +72,22 @@ export function auditCommands(io: CliIo): Command {
       const rows: AuditEventRecord[] = []
       await pageAudit(opened, opts, out, (page) => rows.push(...page))
       out.result(rows.map(auditEventJson), () =>
-        rows.length === 0 ? 'no audit events' : out.table(['SEQ', 'AT', 'ACTION', 'ACTOR', 'TARGET', 'APP'], rows.map((e) => [String(e.seq), when(e.at), e.action, e.actor ?? '(command line)', e.target ?? '-', e.appId ?? '-'])),
+        rows.length === 0
+          ? 'no audit events'
+          : out.table(
+              ['SEQ', 'AT', 'ACTION', 'ACTOR', 'TARGET', 'APP'],
+              rows.map((e) => [String(e.seq), when(e.at), e.action, e.actor ?? '(command line)', e.target ?? '-', e.appId ?? '-']),
+            ),
       )
     })
   })
 
-  examples(filterOptions(audit.command('export').description('write audit events as JSON Lines (one event per line, the --json shape), oldest first, for archiving or a SIEM').addOption(dbOption())), [
-    'scopeward audit export > audit.jsonl',
-    'scopeward audit export --from 2026-01-01T00:00:00Z | gzip > audit-2026.jsonl.gz',
-  ]).action(async (opts: FilterFlags & { db?: string }) => {
+  examples(
+    filterOptions(
+      audit.command('export').description('write audit events as JSON Lines (one event per line, the --json shape), oldest first, for archiving or a SIEM').addOption(dbOption()),
+    ),
+    ['scopeward audit export > audit.jsonl', 'scopeward audit export --from 2026-01-01T00:00:00Z | gzip > audit-2026.jsonl.gz'],
+  ).action(async (opts: FilterFlags & { db?: string }) => {
     const out = createOutput(io, true)
     await withDomain(io, { db: opts.db }, async (opened) => {
       // Streamed page by page: an export of millions of events never holds them all.
@@ -100,12 +110,19 @@ export function auditCommands(io: CliIo): Command {
     const out = createOutput(io, !!opts.json)
     await withDomain(io, { db: opts.db }, async (opened) => {
       const verdict = await checkAudit(opened, opts.head)
-      out.result({ ok: true, events: verdict.events, keyed: verdict.keyed, head: verdict.head, mode: verdict.mode }, () => `audit log intact: ${verdict.events} events, ${verdict.mode}${opts.head ? `, contains the anchored head ${opts.head}` : ''}`)
+      out.result(
+        { ok: true, events: verdict.events, keyed: verdict.keyed, head: verdict.head, mode: verdict.mode },
+        () => `audit log intact: ${verdict.events} events, ${verdict.mode}${opts.head ? `, contains the anchored head ${opts.head}` : ''}`,
+      )
     })
   })
 
   examples(
-    audit.command('head').description('verify the audit log, then print its head (sequence number and hash) to keep outside the database').addOption(dbOption()).option('--json', 'print {"seq": N, "hash": "..."}'),
+    audit
+      .command('head')
+      .description('verify the audit log, then print its head (sequence number and hash) to keep outside the database')
+      .addOption(dbOption())
+      .option('--json', 'print {"seq": N, "hash": "..."}'),
     ['scopeward audit head >> /secure/elsewhere/audit-heads.txt'],
   ).action(async (opts: { db?: string; json?: boolean }) => {
     const out = createOutput(io, !!opts.json)

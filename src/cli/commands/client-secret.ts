@@ -38,7 +38,12 @@ export function clientSecretCommands(io: CliIo): Command {
   })
 
   examples(
-    group.command('list').description("list an app's client secrets (metadata only)").addOption(dbOption()).requiredOption('--app <app>', 'the app, by id or name (required)').addOption(jsonOption()),
+    group
+      .command('list')
+      .description("list an app's client secrets (metadata only)")
+      .addOption(dbOption())
+      .requiredOption('--app <app>', 'the app, by id or name (required)')
+      .addOption(jsonOption()),
     ['scopeward client-secret list --app billing'],
   ).action(async (opts: { db?: string; app: string; json?: boolean }) => {
     const out = createOutput(io, !!opts.json)
@@ -47,7 +52,10 @@ export function clientSecretCommands(io: CliIo): Command {
       out.result(secrets.map(clientSecretJson), () =>
         secrets.length === 0
           ? 'no client secrets'
-          : out.table(['ID', 'APP', 'STATUS', 'SCOPES', 'CREATED', 'LAST USED'], secrets.map((s) => [s.id, s.appId, s.revokedAt === null ? 'active' : 'revoked', (s.scopes ?? []).join(','), when(s.createdAt), when(s.lastUsedAt, 'never')])),
+          : out.table(
+              ['ID', 'APP', 'STATUS', 'SCOPES', 'CREATED', 'LAST USED'],
+              secrets.map((s) => [s.id, s.appId, s.revokedAt === null ? 'active' : 'revoked', (s.scopes ?? []).join(','), when(s.createdAt), when(s.lastUsedAt, 'never')]),
+            ),
       )
     })
   })

@@ -77,12 +77,10 @@ if [[ $zsh_eval_context[-1] == loadautofunc ]]; then _scopeward "$@"; else compd
 
 /** `scopeward completion bash|zsh`: prints the script for the shell. */
 export function completionCommand(io: CliIo, program: () => Command): Command {
-  return examples(
-    new Command('completion')
-      .description('print a shell completion script')
-      .addArgument(choiceArgument()),
-    ['source <(scopeward completion bash)', 'scopeward completion zsh > "${fpath[1]}/_scopeward"'],
-  ).action((shell: 'bash' | 'zsh') => {
+  return examples(new Command('completion').description('print a shell completion script').addArgument(choiceArgument()), [
+    'source <(scopeward completion bash)',
+    'scopeward completion zsh > "${fpath[1]}/_scopeward"',
+  ]).action((shell: 'bash' | 'zsh') => {
     io.stdout.write(shell === 'bash' ? bashCompletion(program()) : zshCompletion(program()))
   })
 }

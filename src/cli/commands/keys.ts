@@ -11,17 +11,22 @@ import { signingKeyJson } from '../present.js'
 export function keysCommands(io: CliIo): Command {
   const keys = new Command('keys').description('list and rotate the keys that sign JWT access tokens')
 
-  examples(keys.command('list').description('list the signing keys, oldest first (public information: the JWKS publishes them)').addOption(dbOption()).addOption(jsonOption()), ['scopeward keys list']).action(
-    async (opts: { db?: string; json?: boolean }) => {
-      const out = createOutput(io, !!opts.json)
-      await withDomain(io, { db: opts.db, keys: true }, async ({ domain }) => {
-        const rows = await listSigningKeys(domain)
-        out.result(rows.map(signingKeyJson), () =>
-          rows.length === 0 ? 'no signing keys' : out.table(['KID', 'ALG', 'STATUS', 'CREATED', 'SIGNS FROM', 'RETIRES AFTER'], rows.map((k) => [k.kid, k.alg, k.status, when(k.createdAt), when(k.activatesAt ?? k.createdAt), when(k.retireAfter)])),
-        )
-      })
-    },
-  )
+  examples(keys.command('list').description('list the signing keys, oldest first (public information: the JWKS publishes them)').addOption(dbOption()).addOption(jsonOption()), [
+    'scopeward keys list',
+  ]).action(async (opts: { db?: string; json?: boolean }) => {
+    const out = createOutput(io, !!opts.json)
+    await withDomain(io, { db: opts.db, keys: true }, async ({ domain }) => {
+      const rows = await listSigningKeys(domain)
+      out.result(rows.map(signingKeyJson), () =>
+        rows.length === 0
+          ? 'no signing keys'
+          : out.table(
+              ['KID', 'ALG', 'STATUS', 'CREATED', 'SIGNS FROM', 'RETIRES AFTER'],
+              rows.map((k) => [k.kid, k.alg, k.status, when(k.createdAt), when(k.activatesAt ?? k.createdAt), when(k.retireAfter)]),
+            ),
+      )
+    })
+  })
 
   examples(
     keys

@@ -43,14 +43,15 @@ export function lifecycleCommands(io: CliIo): Command[] {
     // The server (Apollo, Fastify) is loaded only to serve: every other command starts without it.
   ).action(async (opts: { db?: string; port?: string; host?: string }) => (await import('../serve.js')).serve(opts, io))
 
-  const migrate = examples(
-    new Command('migrate').description('apply pending database migrations, and say which').addOption(dbOption()).addOption(jsonOption()),
-    ['scopeward migrate --db postgres://scopeward@db/scopeward'],
-  ).action(async (opts: { db?: string; json?: boolean }) => {
+  const migrate = examples(new Command('migrate').description('apply pending database migrations, and say which').addOption(dbOption()).addOption(jsonOption()), [
+    'scopeward migrate --db postgres://scopeward@db/scopeward',
+  ]).action(async (opts: { db?: string; json?: boolean }) => {
     const out = createOutput(io, !!opts.json)
     await withDomain(io, { db: opts.db, create: true }, async ({ label, migrated }) => {
       const latest = latestMigration(databaseOf(io, opts.db))
-      out.result({ database: label, applied: migrated, schema: latest }, () => (migrated ? `migrations applied to ${label}: the schema is now at ${latest}` : `${label} is up to date (schema ${latest}): nothing applied`))
+      out.result({ database: label, applied: migrated, schema: latest }, () =>
+        migrated ? `migrations applied to ${label}: the schema is now at ${latest}` : `${label} is up to date (schema ${latest}): nothing applied`,
+      )
     })
   })
 

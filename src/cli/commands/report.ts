@@ -47,17 +47,31 @@ export function reportCommand(io: CliIo): Command {
       out.result({ usageGaps, overPermissioned, neverExpiring }, () =>
         [
           // Usage lost to a crash makes a scope used only then look unused: the report says so.
-          ...usageGaps.map((g) => out.paint('yellow', `Warning: usage from ${g.from} to ${g.to} may be lost (an instance stopped without flushing it): a scope used only then looks unused below.`)),
+          ...usageGaps.map((g) =>
+            out.paint('yellow', `Warning: usage from ${g.from} to ${g.to} may be lost (an instance stopped without flushing it): a scope used only then looks unused below.`),
+          ),
           `Tokens with scopes unused for ${opts.unusedFor} (${overPermissioned.length}):`,
           overPermissioned.length
             ? out.table(
                 ['ID', 'NAME', 'APP', 'UNUSED SCOPES', 'KEEP', 'LAST USED'],
-                overPermissioned.map((r) => [r.token.id, r.token.name, r.token.app.name ?? r.token.app.id, r.unusedScopes.join(','), r.suggestedScopes.join(',') || '(none: revoke)', when(r.token.lastUsedAt === null ? null : Date.parse(r.token.lastUsedAt), 'never')]),
+                overPermissioned.map((r) => [
+                  r.token.id,
+                  r.token.name,
+                  r.token.app.name ?? r.token.app.id,
+                  r.unusedScopes.join(','),
+                  r.suggestedScopes.join(',') || '(none: revoke)',
+                  when(r.token.lastUsedAt === null ? null : Date.parse(r.token.lastUsedAt), 'never'),
+                ]),
               )
             : '  none',
           '',
           `Tokens that never expire (${neverExpiring.length}):`,
-          neverExpiring.length ? out.table(['ID', 'NAME', 'APP'], neverExpiring.map((t) => [t.id, t.name, t.app.name ?? t.app.id])) : '  none',
+          neverExpiring.length
+            ? out.table(
+                ['ID', 'NAME', 'APP'],
+                neverExpiring.map((t) => [t.id, t.name, t.app.name ?? t.app.id]),
+              )
+            : '  none',
           '',
           'Trim one with: scopeward token trim <ID> --unused-for ' + opts.unusedFor,
         ].join('\n'),

@@ -36,7 +36,12 @@ export function scopeCommands(io: CliIo): Command {
       const out = createOutput(io, !!opts.json)
       await withDomain(io, { db: opts.db }, async ({ domain }) => {
         const rows = domain.catalogue.all.map(scopeJson)
-        out.result(rows, () => out.table(['NAME', 'IMPLIES', 'BUILT-IN', 'DESCRIPTION'], rows.map((s) => [s.name, s.implies.join(',') || '-', s.builtIn ? 'yes' : 'no', s.description])))
+        out.result(rows, () =>
+          out.table(
+            ['NAME', 'IMPLIES', 'BUILT-IN', 'DESCRIPTION'],
+            rows.map((s) => [s.name, s.implies.join(',') || '-', s.builtIn ? 'yes' : 'no', s.description]),
+          ),
+        )
       })
     },
   )

@@ -18,7 +18,19 @@ import { asFlags, choiceOption, collect, dbOption, durationOption, examples, jso
 import { createOutput, when, type Output, type Style } from '../output.js'
 import { gapJson, type TokenJson } from '../present.js'
 
-const FIELDS = { appId: '--app', name: '--name', scopes: '--scope', subject: '--subject', expiresIn: '--expires-in', noExpiry: '--no-expiry', gracePeriod: '--grace', unusedFor: '--unused-for', reason: '--reason', parent: '<parent>', id: '<token>' }
+const FIELDS = {
+  appId: '--app',
+  name: '--name',
+  scopes: '--scope',
+  subject: '--subject',
+  expiresIn: '--expires-in',
+  noExpiry: '--no-expiry',
+  gracePeriod: '--grace',
+  unusedFor: '--unused-for',
+  reason: '--reason',
+  parent: '<parent>',
+  id: '<token>',
+}
 
 /** `scopeward token issue|list|show|rotate|derive|trim|revoke`. */
 export function tokenCommands(io: CliIo): Command {
@@ -33,40 +45,61 @@ export function tokenCommands(io: CliIo): Command {
       .option('--name <name>', 'token name (required, except with --root)')
       .option('--scope <scopes>', 'scope to grant (repeat, or comma-separated)', collect)
       .option('--subject <id>', 'the user the token acts for')
-      .addOption(durationOption('--expires-in <duration>', 'lifetime (default 90d, within the app\'s maximum)'))
+      .addOption(durationOption('--expires-in <duration>', "lifetime (default 90d, within the app's maximum)"))
       .option('--no-expiry', 'a token that never expires (refused where a lifetime policy applies)')
       .option('--root', 'break glass: a new root token holding every built-in scope')
       .addOption(jsonOption()),
-    ['scopeward token issue --app billing --name ci-deploy --scope tokens:read --expires-in 30d', 'TOKEN=$(scopeward token issue --app billing --name ci --scope tokens:read)', 'scopeward token issue --root --name break-glass'],
-  ).action(async (opts: { db?: string; app: string; name?: string; scope?: string[]; subject?: string; expiresIn?: string; expiry: boolean; root?: boolean; json?: boolean }, command: Command) => {
-    if (opts.root) {
-      // Break glass mints exactly one thing; a flag it would ignore must not silently widen what the operator asked for.
-      const ignored = (['scope', 'subject', 'expiresIn', 'app'] as const).filter((flag) => command.getOptionValueSource(flag) === 'cli')
-      const names = { scope: '--scope', subject: '--subject', expiresIn: '--expires-in', app: '--app' }
-      if (ignored.length > 0) command.error(`scopeward: --root mints a token holding every built-in scope and cannot be combined with ${ignored.map((f) => names[f]).join(', ')}; for a narrower root-app token use: scopeward token issue --app root --scope ...`)
-    } else if (opts.name === undefined) {
-      command.error("scopeward: required option '--name <name>' not specified (every token is named, so a list says what each is for)")
-    }
-    const out = createOutput(io, !!opts.json)
-    await withDomain(io, { db: opts.db }, async ({ domain }) => {
-      const apps = appCache(domain)
+    [
+      'scopeward token issue --app billing --name ci-deploy --scope tokens:read --expires-in 30d',
+      'TOKEN=$(scopeward token issue --app billing --name ci --scope tokens:read)',
+      'scopeward token issue --root --name break-glass',
+    ],
+  ).action(
+    async (
+      opts: { db?: string; app: string; name?: string; scope?: string[]; subject?: string; expiresIn?: string; expiry: boolean; root?: boolean; json?: boolean },
+      command: Command,
+    ) => {
       if (opts.root) {
-        const issued = await issueRootToken(domain, operatorCall(), { name: opts.name, noExpiry: !opts.expiry })
-        return printIssued(out, await presentToken(domain, issued.token, apps), issued.secret, [])
+        // Break glass mints exactly one thing; a flag it would ignore must not silently widen what the operator asked for.
+        const ignored = (['scope', 'subject', 'expiresIn', 'app'] as const).filter((flag) => command.getOptionValueSource(flag) === 'cli')
+        const names = { scope: '--scope', subject: '--subject', expiresIn: '--expires-in', app: '--app' }
+        if (ignored.length > 0)
+          command.error(
+            `scopeward: --root mints a token holding every built-in scope and cannot be combined with ${ignored.map((f) => names[f]).join(', ')}; for a narrower root-app token use: scopeward token issue --app root --scope ...`,
+          )
+      } else if (opts.name === undefined) {
+        command.error("scopeward: required option '--name <name>' not specified (every token is named, so a list says what each is for)")
       }
-      const issued = await asFlags(FIELDS, async () => {
-        const app = await resolveApp(domain, operatorActor(), opts.app)
-        return issueToken(domain, operatorCall(), { appId: app.id, name: opts.name as string, scopes: opts.scope ?? [], subject: opts.subject, expiresIn: opts.expiresIn, noExpiry: !opts.expiry })
+      const out = createOutput(io, !!opts.json)
+      await withDomain(io, { db: opts.db }, async ({ domain }) => {
+        const apps = appCache(domain)
+        if (opts.root) {
+          const issued = await issueRootToken(domain, operatorCall(), { name: opts.name, noExpiry: !opts.expiry })
+          return printIssued(out, await presentToken(domain, issued.token, apps), issued.secret, [])
+        }
+        const issued = await asFlags(FIELDS, async () => {
+          const app = await resolveApp(domain, operatorActor(), opts.app)
+          return issueToken(domain, operatorCall(), {
+            appId: app.id,
+            name: opts.name as string,
+            scopes: opts.scope ?? [],
+            subject: opts.subject,
+            expiresIn: opts.expiresIn,
+            noExpiry: !opts.expiry,
+          })
+        })
+        const notes: string[] = []
+        const t = issued.token
+        // A default lifetime shrinks to fit the app's or the instance's maximum: said, not silent.
+        if (opts.expiresIn === undefined && opts.expiry && t.expiresAt !== null && t.expiresAt - t.createdAt < domain.policies.defaultOpaqueLifetimeMs) {
+          notes.push(
+            `Note: the expiry was shortened to ${formatDuration(t.expiresAt - t.createdAt)} (from the default ${formatDuration(domain.policies.defaultOpaqueLifetimeMs)}) by the maximum token lifetime of app ${t.appId} or SCOPEWARD_MAX_TOKEN_LIFETIME.`,
+          )
+        }
+        printIssued(out, await presentToken(domain, t, apps), issued.secret, notes)
       })
-      const notes: string[] = []
-      const t = issued.token
-      // A default lifetime shrinks to fit the app's or the instance's maximum: said, not silent.
-      if (opts.expiresIn === undefined && opts.expiry && t.expiresAt !== null && t.expiresAt - t.createdAt < domain.policies.defaultOpaqueLifetimeMs) {
-        notes.push(`Note: the expiry was shortened to ${formatDuration(t.expiresAt - t.createdAt)} (from the default ${formatDuration(domain.policies.defaultOpaqueLifetimeMs)}) by the maximum token lifetime of app ${t.appId} or SCOPEWARD_MAX_TOKEN_LIFETIME.`)
-      }
-      printIssued(out, await presentToken(domain, t, apps), issued.secret, notes)
-    })
-  })
+    },
+  )
 
   examples(
     token
@@ -77,7 +110,7 @@ export function tokenCommands(io: CliIo): Command {
       .addOption(choiceOption('--status <status>', 'only this status', ['ACTIVE', 'EXPIRED', 'REVOKED']))
       .option('--subject <id>', 'only tokens acting for this user')
       .addOption(jsonOption()),
-    ['scopeward token list', 'scopeward token list --app billing --status active', 'scopeward token list --json | jq -r \'.[].id\''],
+    ['scopeward token list', 'scopeward token list --app billing --status active', "scopeward token list --json | jq -r '.[].id'"],
   ).action(async (opts: { db?: string; app?: string; status?: TokenStatus; subject?: string; json?: boolean }) => {
     const out = createOutput(io, !!opts.json)
     await withDomain(io, { db: opts.db }, async ({ domain }) => {
@@ -129,19 +162,21 @@ export function tokenCommands(io: CliIo): Command {
     const out = createOutput(io, !!opts.json)
     await withDomain(io, { db: opts.db }, async ({ domain }) => {
       const issued = await asFlags(FIELDS, () => rotateToken(domain, operatorCall(), id, opts.grace))
-      printIssued(out, await presentToken(domain, issued.token, appCache(domain)), issued.secret, [`Replaces a token: the old secret ${opts.grace ? `keeps working for ${opts.grace}` : 'stopped working now'}.`])
+      printIssued(out, await presentToken(domain, issued.token, appCache(domain)), issued.secret, [
+        `Replaces a token: the old secret ${opts.grace ? `keeps working for ${opts.grace}` : 'stopped working now'}.`,
+      ])
     })
   })
 
   examples(
     token
       .command('derive')
-      .description('derive a narrower child of a token: same app and subject, scopes within the parent\'s, never outliving it, revoked with it')
+      .description("derive a narrower child of a token: same app and subject, scopes within the parent's, never outliving it, revoked with it")
       .argument('<parent>', 'the parent token: id or the full token')
       .addOption(dbOption())
       .requiredOption('--name <name>', 'name of the child (required)')
       .requiredOption('--scope <scopes>', 'scope of the child (required; repeat, or comma-separated)', collect)
-      .addOption(durationOption('--expires-in <duration>', 'lifetime (default: the parent\'s remaining lifetime, at most 90d)'))
+      .addOption(durationOption('--expires-in <duration>', "lifetime (default: the parent's remaining lifetime, at most 90d)"))
       .addOption(jsonOption()),
     ['scopeward token derive Ab3dEf6hIj9kLm2n --name ci-readonly --scope tokens:read --expires-in 1h'],
   ).action(async (parent: string, opts: { db?: string; name: string; scope: string[]; expiresIn?: string; json?: boolean }) => {
@@ -158,7 +193,7 @@ export function tokenCommands(io: CliIo): Command {
       .description('narrow a token to the scopes its requests needed (derived tokens narrow with it)')
       .argument('<token>', 'token id or the full token')
       .addOption(dbOption())
-      .addOption(durationOption('--unused-for <duration>', 'judge usage over this window (default: the token\'s whole life)'))
+      .addOption(durationOption('--unused-for <duration>', "judge usage over this window (default: the token's whole life)"))
       .option('--dry-run', 'say what would change, change nothing')
       .option('--allow-usage-gaps', 'trim even though usage may have been lost to a crash inside the window')
       .addOption(jsonOption()),
@@ -166,8 +201,16 @@ export function tokenCommands(io: CliIo): Command {
   ).action(async (id: string, opts: { db?: string; unusedFor?: string; dryRun?: boolean; allowUsageGaps?: boolean; json?: boolean }) => {
     const out = createOutput(io, !!opts.json)
     await withDomain(io, { db: opts.db }, async ({ domain }) => {
-      const result = await asFlags(FIELDS, () => trimToken(domain, operatorCall(), { id, unusedFor: opts.unusedFor ?? null, dryRun: !!opts.dryRun, allowUsageGaps: !!opts.allowUsageGaps }))
-      const shown = { token: await presentToken(domain, result.token, appCache(domain)), removedScopes: result.removedScopes, keptScopes: result.keptScopes, dryRun: result.dryRun, usageGaps: result.usageGaps.map(gapJson) }
+      const result = await asFlags(FIELDS, () =>
+        trimToken(domain, operatorCall(), { id, unusedFor: opts.unusedFor ?? null, dryRun: !!opts.dryRun, allowUsageGaps: !!opts.allowUsageGaps }),
+      )
+      const shown = {
+        token: await presentToken(domain, result.token, appCache(domain)),
+        removedScopes: result.removedScopes,
+        keptScopes: result.keptScopes,
+        dryRun: result.dryRun,
+        usageGaps: result.usageGaps.map(gapJson),
+      }
       out.result(shown, () =>
         shown.removedScopes.length === 0
           ? `token ${shown.token.id}: nothing to trim (keeps ${shown.keptScopes.join(', ')})`
@@ -190,7 +233,9 @@ export function tokenCommands(io: CliIo): Command {
     await withDomain(io, { db: opts.db }, async ({ domain }) => {
       const { token: revoked, revokedIds } = await asFlags(FIELDS, () => revokeToken(domain, operatorCall(), id, opts.reason ?? 'revoked from the command line'))
       const shown = { token: await presentToken(domain, revoked, appCache(domain)), revokedIds }
-      out.result(shown, () => (revokedIds.length === 0 ? `token ${revoked.id} was already revoked: nothing changed` : `revoked ${revokedIds.length} token(s): ${revokedIds.join(' ')}`))
+      out.result(shown, () =>
+        revokedIds.length === 0 ? `token ${revoked.id} was already revoked: nothing changed` : `revoked ${revokedIds.length} token(s): ${revokedIds.join(' ')}`,
+      )
     })
   })
 
@@ -202,7 +247,9 @@ function printIssued(out: Output, token: TokenJson, secret: string, notes: strin
   out.result({ token, secret }, () => secret)
   for (const note of notes) out.note(note)
   if (!out.json) {
-    out.note(`Token ${token.id} "${token.name}" of app ${token.app.name ?? token.app.id} (${token.app.id}), scopes ${token.scopes.join(', ')}, expires ${token.expiresAt ?? 'never'}.`)
+    out.note(
+      `Token ${token.id} "${token.name}" of app ${token.app.name ?? token.app.id} (${token.app.id}), scopes ${token.scopes.join(', ')}, expires ${token.expiresAt ?? 'never'}.`,
+    )
     out.note(out.paint('yellow', 'This is the only time the secret is shown: store it now.'))
   }
 }

@@ -17,13 +17,26 @@ export function pgApps(c: PgConnection, writes: WriteProtocol<Tx>): AppStore {
 
     async getApps(ids: readonly string[]): Promise<AppRecord[]> {
       if (ids.length === 0) return []
-      return c.db.select().from(t.apps).where(inArray(t.apps.id, [...ids]))
+      return c.db
+        .select()
+        .from(t.apps)
+        .where(inArray(t.apps.id, [...ids]))
     },
 
     async listApps(options: { appId?: string | undefined; after?: Position | undefined; limit: number }): Promise<Page<AppRecord>> {
       const after = options.after ? sql`(${t.apps.createdAt}, ${t.apps.id}) > (${options.after.createdAt}, ${options.after.id})` : undefined
       const where = and(options.appId !== undefined ? eq(t.apps.id, options.appId) : undefined, after)
-      return page((await c.db.select().from(t.apps).where(where).orderBy(asc(t.apps.createdAt), asc(t.apps.id)).limit(options.limit + 1)).map(appRecord), options.limit)
+      return page(
+        (
+          await c.db
+            .select()
+            .from(t.apps)
+            .where(where)
+            .orderBy(asc(t.apps.createdAt), asc(t.apps.id))
+            .limit(options.limit + 1)
+        ).map(appRecord),
+        options.limit,
+      )
     },
 
     async countApps(options: { appId?: string | undefined }): Promise<number> {

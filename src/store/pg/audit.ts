@@ -12,7 +12,17 @@ export function pgAudit(c: PgConnection): AuditStore {
   return {
     async listAuditEvents(options: AuditFilter & { after?: number | undefined; limit: number }): Promise<Page<AuditEventRecord>> {
       const where = and(auditConditions(t.auditEvents, options), options.after !== undefined ? gt(t.auditEvents.seq, options.after) : undefined)
-      return page((await c.db.select().from(t.auditEvents).where(where).orderBy(asc(t.auditEvents.seq)).limit(options.limit + 1)).map(auditEventRecord), options.limit)
+      return page(
+        (
+          await c.db
+            .select()
+            .from(t.auditEvents)
+            .where(where)
+            .orderBy(asc(t.auditEvents.seq))
+            .limit(options.limit + 1)
+        ).map(auditEventRecord),
+        options.limit,
+      )
     },
 
     async countAuditEvents(options: AuditFilter): Promise<number> {

@@ -25,14 +25,20 @@ export function pgClientSecrets(c: PgConnection, writes: WriteProtocol<Tx>): Cli
     },
 
     async listClientSecrets(appId: string): Promise<ClientSecretRecord[]> {
-      return (await c.db.select().from(t.clientSecrets).where(eq(t.clientSecrets.appId, appId)).orderBy(asc(t.clientSecrets.createdAt), asc(t.clientSecrets.id))).map(clientSecretRecord)
+      return (await c.db.select().from(t.clientSecrets).where(eq(t.clientSecrets.appId, appId)).orderBy(asc(t.clientSecrets.createdAt), asc(t.clientSecrets.id))).map(
+        clientSecretRecord,
+      )
     },
 
     revokeClientSecret(id: string, at: number, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean> {
       return writes.run({
         guard,
         run: async (tx) => {
-          const changed = await tx.update(t.clientSecrets).set({ revokedAt: at }).where(and(eq(t.clientSecrets.id, id), isNull(t.clientSecrets.revokedAt))).returning({ id: t.clientSecrets.id })
+          const changed = await tx
+            .update(t.clientSecrets)
+            .set({ revokedAt: at })
+            .where(and(eq(t.clientSecrets.id, id), isNull(t.clientSecrets.revokedAt)))
+            .returning({ id: t.clientSecrets.id })
           return changed.length === 0 ? { value: false, audit: null } : { value: true, audit: { event: audit, effect: { write: 'revokeClientSecret' } } }
         },
       })

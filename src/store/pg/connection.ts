@@ -34,8 +34,16 @@ export class PgConnection {
     // An idle connection that breaks is dropped by the pool; without a handler it would crash the process.
     this.pool.on('error', () => undefined)
     this.db = drizzle(this.pool, { schema: t })
-    this.getToken = this.db.select().from(t.tokens).where(eq(t.tokens.id, sql.placeholder('id'))).prepare('scopeward_get_token')
-    this.getApp = this.db.select().from(t.apps).where(eq(t.apps.id, sql.placeholder('id'))).prepare('scopeward_get_app')
+    this.getToken = this.db
+      .select()
+      .from(t.tokens)
+      .where(eq(t.tokens.id, sql.placeholder('id')))
+      .prepare('scopeward_get_token')
+    this.getApp = this.db
+      .select()
+      .from(t.apps)
+      .where(eq(t.apps.id, sql.placeholder('id')))
+      .prepare('scopeward_get_app')
   }
 
   /** A statement name for raw SQL text: a named statement is parsed and planned once per connection. */

@@ -20,7 +20,10 @@ export function pgMeta(c: PgConnection): MetaStore {
     },
 
     async listMeta(prefix: string): Promise<{ key: string; value: string }[]> {
-      return c.db.select().from(t.meta).where(sql`substr(${t.meta.key}, 1, ${prefix.length}) = ${prefix}`)
+      return c.db
+        .select()
+        .from(t.meta)
+        .where(sql`substr(${t.meta.key}, 1, ${prefix.length}) = ${prefix}`)
     },
   }
 }

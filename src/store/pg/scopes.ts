@@ -22,7 +22,10 @@ export function pgScopes(c: PgConnection, writes: WriteProtocol<Tx>): ScopeStore
           if (taken) return { value: false, audit: null }
           await tx.insert(t.scopes).values(scope)
           for (const root of await tx.select().from(t.apps).where(eq(t.apps.isRoot, true))) {
-            await tx.update(t.apps).set({ allowedScopes: [...root.allowedScopes, scope.name].sort() }).where(eq(t.apps.id, root.id))
+            await tx
+              .update(t.apps)
+              .set({ allowedScopes: [...root.allowedScopes, scope.name].sort() })
+              .where(eq(t.apps.id, root.id))
           }
           return { value: true, audit: { event: audit, effect: { write: 'insertScope' } } }
         },

@@ -58,7 +58,13 @@ export function pgSigningKeys(c: PgConnection, writes: WriteProtocol<Tx>): Signi
         run: async (tx) => {
           let changed = 0
           for (const { kid, privateKey } of sealed) {
-            changed += (await tx.update(t.signingKeys).set({ privateKey }).where(and(eq(t.signingKeys.kid, kid), sql`${t.signingKeys.privateKey} LIKE '{%'`)).returning({ kid: t.signingKeys.kid })).length
+            changed += (
+              await tx
+                .update(t.signingKeys)
+                .set({ privateKey })
+                .where(and(eq(t.signingKeys.kid, kid), sql`${t.signingKeys.privateKey} LIKE '{%'`))
+                .returning({ kid: t.signingKeys.kid })
+            ).length
           }
           await markSealed(tx)
           return { value: undefined, audit: changed > 0 ? { event: audit, effect: { write: 'sealSigningKeys' } } : null }

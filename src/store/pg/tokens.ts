@@ -1,5 +1,15 @@
 import { eq, inArray } from 'drizzle-orm'
-import { rotatedKey, type AuditEventInput, type CloseScopes, type Page, type Position, type RotatedEnd, type TokenFilter, type TokenRecord, type WriteGuard } from '../../domain/model.js'
+import {
+  rotatedKey,
+  type AuditEventInput,
+  type CloseScopes,
+  type Page,
+  type Position,
+  type RotatedEnd,
+  type TokenFilter,
+  type TokenRecord,
+  type WriteGuard,
+} from '../../domain/model.js'
 import type { TokenStore } from '../../domain/ports.js'
 import { narrowFamily } from '../narrow-family.js'
 import { page } from '../page.js'
@@ -37,12 +47,18 @@ export function pgTokens(c: PgConnection, writes: WriteProtocol<Tx>): TokenStore
 
     async getTokens(ids: readonly string[]): Promise<TokenRecord[]> {
       if (ids.length === 0) return []
-      return c.db.select().from(t.tokens).where(inArray(t.tokens.id, [...ids]))
+      return c.db
+        .select()
+        .from(t.tokens)
+        .where(inArray(t.tokens.id, [...ids]))
     },
 
     async listChildTokens(parentIds: readonly string[]): Promise<TokenRecord[]> {
       if (parentIds.length === 0) return []
-      return c.db.select().from(t.tokens).where(inArray(t.tokens.parentId, [...parentIds]))
+      return c.db
+        .select()
+        .from(t.tokens)
+        .where(inArray(t.tokens.parentId, [...parentIds]))
     },
 
     async listTokens(filter: TokenFilter, options: { after?: Position | undefined; limit: number }): Promise<Page<TokenRecord>> {
@@ -105,7 +121,12 @@ export function pgTokens(c: PgConnection, writes: WriteProtocol<Tx>): TokenStore
         guard,
         run: async (tx) => {
           const { rows } = await tx.execute<{ id: string; parent_id: string | null; scopes: string[] }>(selectFamilySql(id))
-          const changed = narrowFamily(rows.map((r) => ({ id: r.id, parentId: r.parent_id, scopes: r.scopes })), id, scopes, close)
+          const changed = narrowFamily(
+            rows.map((r) => ({ id: r.id, parentId: r.parent_id, scopes: r.scopes })),
+            id,
+            scopes,
+            close,
+          )
           for (const ch of changed) await tx.update(t.tokens).set({ scopes: ch.scopes }).where(eq(t.tokens.id, ch.id))
           const event = { ...audit, details: { ...audit.details, changed } }
           return { value: changed, audit: { event, effect: { write: 'narrowTokenScopes', changed: changed.map((ch) => ch.id) } } }

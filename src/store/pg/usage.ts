@@ -29,7 +29,8 @@ export function pgUsage(c: PgConnection, writes: WriteProtocol<Tx>): UsageStore 
             SELECT * FROM unnest(${sql.param(scoped.map((u) => u.tokenId))}::text[], ${sql.param(scoped.map((u) => u.scope))}::text[], ${sql.param(scoped.map((u) => u.count))}::bigint[], ${sql.param(scoped.map((u) => u.lastUsedAt))}::bigint[])
             ON CONFLICT (token_id, scope) DO UPDATE SET count = token_scope_usage.count + excluded.count, last_used_at = greatest(token_scope_usage.last_used_at, excluded.last_used_at)`)
         }
-        if (perToken.size > 0) await tx.execute(sql`
+        if (perToken.size > 0)
+          await tx.execute(sql`
           UPDATE tokens SET last_used_at = greatest(coalesce(tokens.last_used_at, 0), u.at)
           FROM unnest(${sql.param([...perToken.keys()])}::text[], ${sql.param([...perToken.values()])}::bigint[]) AS u(id, at)
           WHERE tokens.id = u.id`)
@@ -38,7 +39,12 @@ export function pgUsage(c: PgConnection, writes: WriteProtocol<Tx>): UsageStore 
 
     async listNeeds(tokenIds: readonly string[]): Promise<ScopeUsage[]> {
       if (tokenIds.length === 0) return []
-      return (await c.db.select().from(t.tokenScopeNeeds).where(inArray(t.tokenScopeNeeds.tokenId, [...tokenIds]))).map(usageRecord)
+      return (
+        await c.db
+          .select()
+          .from(t.tokenScopeNeeds)
+          .where(inArray(t.tokenScopeNeeds.tokenId, [...tokenIds]))
+      ).map(usageRecord)
     },
 
     async getUsage(tokenId: string): Promise<ScopeUsage[]> {
@@ -47,7 +53,12 @@ export function pgUsage(c: PgConnection, writes: WriteProtocol<Tx>): UsageStore 
 
     async listUsage(tokenIds: readonly string[]): Promise<ScopeUsage[]> {
       if (tokenIds.length === 0) return []
-      return (await c.db.select().from(t.tokenScopeUsage).where(inArray(t.tokenScopeUsage.tokenId, [...tokenIds]))).map(usageRecord)
+      return (
+        await c.db
+          .select()
+          .from(t.tokenScopeUsage)
+          .where(inArray(t.tokenScopeUsage.tokenId, [...tokenIds]))
+      ).map(usageRecord)
     },
   }
 }

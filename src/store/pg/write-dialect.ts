@@ -31,12 +31,32 @@ export class PgWriteDialect implements WriteDialect<Tx> {
   async guardRows(tx: Tx, guard: WriteGuard): Promise<GuardRows> {
     const read = async <R>(ids: readonly string[] | undefined, query: (ids: string[]) => Promise<R[]>, key: (row: R) => string): Promise<Map<string, R>> =>
       new Map(ids?.length ? (await query([...ids])).map((row) => [key(row), row]) : [])
-    const meta = await read(guard.meta, (ids) => tx.select().from(t.meta).where(inArray(t.meta.key, ids)).for('update'), (r) => r.key)
+    const meta = await read(
+      guard.meta,
+      (ids) => tx.select().from(t.meta).where(inArray(t.meta.key, ids)).for('update'),
+      (r) => r.key,
+    )
     return {
-      tokens: await read(guard.tokens, async (ids) => (await tx.select().from(t.tokens).where(inArray(t.tokens.id, ids)).for('update')).map(tokenRecord), (r) => r.id),
-      apps: await read(guard.apps, async (ids) => (await tx.select().from(t.apps).where(inArray(t.apps.id, ids)).for('update')).map(appRecord), (r) => r.id),
-      clientSecrets: await read(guard.clientSecrets, async (ids) => (await tx.select().from(t.clientSecrets).where(inArray(t.clientSecrets.id, ids)).for('update')).map(clientSecretRecord), (r) => r.id),
-      signingKeys: await read(guard.signingKeys, async (ids) => (await tx.select().from(t.signingKeys).where(inArray(t.signingKeys.kid, ids)).for('update')).map(signingKeyRecord), (r) => r.kid),
+      tokens: await read(
+        guard.tokens,
+        async (ids) => (await tx.select().from(t.tokens).where(inArray(t.tokens.id, ids)).for('update')).map(tokenRecord),
+        (r) => r.id,
+      ),
+      apps: await read(
+        guard.apps,
+        async (ids) => (await tx.select().from(t.apps).where(inArray(t.apps.id, ids)).for('update')).map(appRecord),
+        (r) => r.id,
+      ),
+      clientSecrets: await read(
+        guard.clientSecrets,
+        async (ids) => (await tx.select().from(t.clientSecrets).where(inArray(t.clientSecrets.id, ids)).for('update')).map(clientSecretRecord),
+        (r) => r.id,
+      ),
+      signingKeys: await read(
+        guard.signingKeys,
+        async (ids) => (await tx.select().from(t.signingKeys).where(inArray(t.signingKeys.kid, ids)).for('update')).map(signingKeyRecord),
+        (r) => r.kid,
+      ),
       meta: new Map([...meta].map(([k, r]) => [k, r.value])),
     }
   }
@@ -47,7 +67,10 @@ export class PgWriteDialect implements WriteDialect<Tx> {
   }
 
   async insertAuditEvent(tx: Tx, event: AuditEventInput, hash: string): Promise<number> {
-    const [row] = await tx.insert(t.auditEvents).values({ ...event, hash }).returning({ seq: t.auditEvents.seq })
+    const [row] = await tx
+      .insert(t.auditEvents)
+      .values({ ...event, hash })
+      .returning({ seq: t.auditEvents.seq })
     if (!row) throw new Error('the audit event insert returned no row')
     return row.seq
   }

@@ -18,13 +18,27 @@ export function sqliteApps(c: SqliteConnection, writes: WriteProtocol<Tx>): AppS
 
     async getApps(ids: readonly string[]): Promise<AppRecord[]> {
       if (ids.length === 0) return []
-      return c.db.select().from(t.apps).where(inArray(t.apps.id, [...ids])).all()
+      return c.db
+        .select()
+        .from(t.apps)
+        .where(inArray(t.apps.id, [...ids]))
+        .all()
     },
 
     async listApps(options: { appId?: string | undefined; after?: Position | undefined; limit: number }): Promise<Page<AppRecord>> {
       const after = options.after && or(gt(t.apps.createdAt, options.after.createdAt), and(eq(t.apps.createdAt, options.after.createdAt), gt(t.apps.id, options.after.id)))
       const where = and(options.appId !== undefined ? eq(t.apps.id, options.appId) : undefined, after)
-      return page(c.db.select().from(t.apps).where(where).orderBy(asc(t.apps.createdAt), asc(t.apps.id)).limit(options.limit + 1).all().map(appRecord), options.limit)
+      return page(
+        c.db
+          .select()
+          .from(t.apps)
+          .where(where)
+          .orderBy(asc(t.apps.createdAt), asc(t.apps.id))
+          .limit(options.limit + 1)
+          .all()
+          .map(appRecord),
+        options.limit,
+      )
     },
 
     async countApps(options: { appId?: string | undefined }): Promise<number> {

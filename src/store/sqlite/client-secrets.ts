@@ -25,14 +25,24 @@ export function sqliteClientSecrets(c: SqliteConnection, writes: WriteProtocol<T
     },
 
     async listClientSecrets(appId: string): Promise<ClientSecretRecord[]> {
-      return c.db.select().from(t.clientSecrets).where(eq(t.clientSecrets.appId, appId)).orderBy(asc(t.clientSecrets.createdAt), asc(t.clientSecrets.id)).all().map(clientSecretRecord)
+      return c.db
+        .select()
+        .from(t.clientSecrets)
+        .where(eq(t.clientSecrets.appId, appId))
+        .orderBy(asc(t.clientSecrets.createdAt), asc(t.clientSecrets.id))
+        .all()
+        .map(clientSecretRecord)
     },
 
     revokeClientSecret(id: string, at: number, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean> {
       return writes.run({
         guard,
         run: (tx) => {
-          const changed = tx.update(t.clientSecrets).set({ revokedAt: at }).where(and(eq(t.clientSecrets.id, id), isNull(t.clientSecrets.revokedAt))).run().changes
+          const changed = tx
+            .update(t.clientSecrets)
+            .set({ revokedAt: at })
+            .where(and(eq(t.clientSecrets.id, id), isNull(t.clientSecrets.revokedAt)))
+            .run().changes
           return changed === 0 ? { value: false, audit: null } : { value: true, audit: { event: audit, effect: { write: 'revokeClientSecret' } } }
         },
       })

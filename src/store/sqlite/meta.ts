@@ -20,7 +20,11 @@ export function sqliteMeta(c: SqliteConnection, writes: WriteProtocol<Tx>): Meta
     },
 
     async listMeta(prefix: string): Promise<{ key: string; value: string }[]> {
-      return c.db.select().from(t.meta).where(sql`substr(${t.meta.key}, 1, ${prefix.length}) = ${prefix}`).all()
+      return c.db
+        .select()
+        .from(t.meta)
+        .where(sql`substr(${t.meta.key}, 1, ${prefix.length}) = ${prefix}`)
+        .all()
     },
   }
 }

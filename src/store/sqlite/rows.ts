@@ -22,7 +22,11 @@ type Every<Row, F extends readonly (keyof Row)[]> = [Exclude<keyof Row, F[number
 /** A raw row: the value of each field of `F`, in its order. */
 export type Tuple<Row, F extends readonly (keyof Row)[]> = { readonly [I in keyof F]: Row[F[I] & keyof Row] }
 
-type IndexOf<F extends readonly unknown[], K, Seen extends unknown[] = []> = F extends readonly [infer Head, ...infer Rest] ? (Head extends K ? Seen['length'] : IndexOf<Rest, K, [...Seen, Head]>) : never
+type IndexOf<F extends readonly unknown[], K, Seen extends unknown[] = []> = F extends readonly [infer Head, ...infer Rest]
+  ? Head extends K
+    ? Seen['length']
+    : IndexOf<Rest, K, [...Seen, Head]>
+  : never
 
 /** Each field's position in `F`, as a literal type: `row[at.kid]` has the type of `kid`. */
 type Positions<F extends readonly string[]> = { readonly [K in F[number]]: IndexOf<F, K> }
@@ -38,7 +42,24 @@ function columnsOf<Row>(table: Table, fields: readonly (keyof Row & string)[]): 
   return fields.map((field) => columns[field]?.name ?? field).join(', ')
 }
 
-const TOKEN_FIELDS = ['id', 'appId', 'subject', 'name', 'kind', 'scopes', 'secretHash', 'createdAt', 'expiresAt', 'revokedAt', 'revokeReason', 'lastUsedAt', 'createdBy', 'parentId', 'kid', 'boundTo'] as const
+const TOKEN_FIELDS = [
+  'id',
+  'appId',
+  'subject',
+  'name',
+  'kind',
+  'scopes',
+  'secretHash',
+  'createdAt',
+  'expiresAt',
+  'revokedAt',
+  'revokeReason',
+  'lastUsedAt',
+  'createdBy',
+  'parentId',
+  'kid',
+  'boundTo',
+] as const
 const tokenFields: Every<TokenRow, typeof TOKEN_FIELDS> = TOKEN_FIELDS
 export type TokenTuple = Tuple<TokenRow, typeof TOKEN_FIELDS>
 /** The SELECT list tokenFromRow reads. */

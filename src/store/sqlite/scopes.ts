@@ -20,7 +20,10 @@ export function sqliteScopes(c: SqliteConnection, writes: WriteProtocol<Tx>): Sc
           if (tx.select({ name: t.scopes.name }).from(t.scopes).where(eq(t.scopes.name, scope.name)).get()) return { value: false, audit: null }
           tx.insert(t.scopes).values(scope).run()
           for (const root of tx.select().from(t.apps).where(eq(t.apps.isRoot, true)).all()) {
-            tx.update(t.apps).set({ allowedScopes: [...root.allowedScopes, scope.name].sort() }).where(eq(t.apps.id, root.id)).run()
+            tx.update(t.apps)
+              .set({ allowedScopes: [...root.allowedScopes, scope.name].sort() })
+              .where(eq(t.apps.id, root.id))
+              .run()
           }
           return { value: true, audit: { event: audit, effect: { write: 'insertScope' } } }
         },

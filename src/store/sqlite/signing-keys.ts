@@ -26,7 +26,12 @@ export function sqliteSigningKeys(c: SqliteConnection, writes: WriteProtocol<Tx>
           let revoked: string[] = []
           let event = audit
           if (emergency) {
-            const old = tx.select({ kid: t.signingKeys.kid }).from(t.signingKeys).where(ne(t.signingKeys.status, 'RETIRED')).all().map((r) => r.kid)
+            const old = tx
+              .select({ kid: t.signingKeys.kid })
+              .from(t.signingKeys)
+              .where(ne(t.signingKeys.status, 'RETIRED'))
+              .all()
+              .map((r) => r.kid)
             tx.update(t.signingKeys).set({ status: 'RETIRED', privateKey: '' }).where(ne(t.signingKeys.status, 'RETIRED')).run()
             revoked = tx.all<{ id: string }>(revokeJwtsOfKeysSql(old, emergency.at, emergency.reason)).map((r) => r.id)
             event = { ...audit, details: { ...audit.details, retired: old, revoked } }
@@ -59,7 +64,11 @@ export function sqliteSigningKeys(c: SqliteConnection, writes: WriteProtocol<Tx>
         run: (tx) => {
           let changed = 0
           for (const { kid, privateKey } of sealed) {
-            changed += tx.update(t.signingKeys).set({ privateKey }).where(and(eq(t.signingKeys.kid, kid), sql`${t.signingKeys.privateKey} LIKE '{%'`)).run().changes
+            changed += tx
+              .update(t.signingKeys)
+              .set({ privateKey })
+              .where(and(eq(t.signingKeys.kid, kid), sql`${t.signingKeys.privateKey} LIKE '{%'`))
+              .run().changes
           }
           markSealed(tx)
           return { value: undefined, audit: changed > 0 ? { event: audit, effect: { write: 'sealSigningKeys' } } : null }

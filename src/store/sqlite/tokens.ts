@@ -1,5 +1,15 @@
 import { eq } from 'drizzle-orm'
-import { rotatedKey, type AuditEventInput, type CloseScopes, type Page, type Position, type RotatedEnd, type TokenFilter, type TokenRecord, type WriteGuard } from '../../domain/model.js'
+import {
+  rotatedKey,
+  type AuditEventInput,
+  type CloseScopes,
+  type Page,
+  type Position,
+  type RotatedEnd,
+  type TokenFilter,
+  type TokenRecord,
+  type WriteGuard,
+} from '../../domain/model.js'
 import type { TokenStore } from '../../domain/ports.js'
 import { narrowFamily } from '../narrow-family.js'
 import { page } from '../page.js'
@@ -47,7 +57,13 @@ export function sqliteTokens(c: SqliteConnection, writes: WriteProtocol<Tx>): To
         params.push(options.after.createdAt, options.after.id)
       }
       const text = `SELECT ${TOKEN_COLUMNS} FROM tokens ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id LIMIT ?`
-      return page(c.tokenList(text).all(...params, options.limit + 1).map(tokenFromRow), options.limit)
+      return page(
+        c
+          .tokenList(text)
+          .all(...params, options.limit + 1)
+          .map(tokenFromRow),
+        options.limit,
+      )
     },
 
     async countTokens(filter: TokenFilter): Promise<number> {
@@ -85,7 +101,9 @@ export function sqliteTokens(c: SqliteConnection, writes: WriteProtocol<Tx>): To
           tx.update(t.tokens).set({ parentId: successor.id }).where(eq(t.tokens.parentId, oldId)).run()
           tx.update(t.tokens).set({ boundTo: successor.id }).where(eq(t.tokens.boundTo, oldId)).run()
           tx.update(t.tokens).set(oldEnd).where(eq(t.tokens.id, oldId)).run()
-          tx.insert(t.meta).values({ key: rotatedKey(oldId), value: successor.id }).run()
+          tx.insert(t.meta)
+            .values({ key: rotatedKey(oldId), value: successor.id })
+            .run()
           return { value: undefined, audit: { event: audit, effect: { write: 'rotateToken', oldId } } }
         },
       })
@@ -96,7 +114,12 @@ export function sqliteTokens(c: SqliteConnection, writes: WriteProtocol<Tx>): To
         guard,
         run: (tx) => {
           const family = tx.all<{ id: string; parent_id: string | null; scopes: string }>(selectFamilySql(id))
-          const changed = narrowFamily(family.map((r) => ({ id: r.id, parentId: r.parent_id, scopes: JSON.parse(r.scopes) as string[] })), id, scopes, close)
+          const changed = narrowFamily(
+            family.map((r) => ({ id: r.id, parentId: r.parent_id, scopes: JSON.parse(r.scopes) as string[] })),
+            id,
+            scopes,
+            close,
+          )
           for (const ch of changed) tx.update(t.tokens).set({ scopes: ch.scopes }).where(eq(t.tokens.id, ch.id)).run()
           const event = { ...audit, details: { ...audit.details, changed } }
           return { value: changed, audit: { event, effect: { write: 'narrowTokenScopes', changed: changed.map((ch) => ch.id) } } }

@@ -22,13 +22,14 @@ export function sqliteUsage(c: SqliteConnection, writes: WriteProtocol<Tx>): Usa
             .run()
         }
         for (const u of usage) {
-          if (u.scope !== '') tx.insert(t.tokenScopeUsage)
-            .values(u)
-            .onConflictDoUpdate({
-              target: [t.tokenScopeUsage.tokenId, t.tokenScopeUsage.scope],
-              set: { count: sql`${t.tokenScopeUsage.count} + ${u.count}`, lastUsedAt: sql`max(${t.tokenScopeUsage.lastUsedAt}, ${u.lastUsedAt})` },
-            })
-            .run()
+          if (u.scope !== '')
+            tx.insert(t.tokenScopeUsage)
+              .values(u)
+              .onConflictDoUpdate({
+                target: [t.tokenScopeUsage.tokenId, t.tokenScopeUsage.scope],
+                set: { count: sql`${t.tokenScopeUsage.count} + ${u.count}`, lastUsedAt: sql`max(${t.tokenScopeUsage.lastUsedAt}, ${u.lastUsedAt})` },
+              })
+              .run()
           tx.update(t.tokens)
             .set({ lastUsedAt: sql`max(coalesce(${t.tokens.lastUsedAt}, 0), ${u.lastUsedAt})` })
             .where(eq(t.tokens.id, u.tokenId))
@@ -39,7 +40,12 @@ export function sqliteUsage(c: SqliteConnection, writes: WriteProtocol<Tx>): Usa
 
     async listNeeds(tokenIds: readonly string[]): Promise<ScopeUsage[]> {
       if (tokenIds.length === 0) return []
-      return c.db.select().from(t.tokenScopeNeeds).where(inArray(t.tokenScopeNeeds.tokenId, [...tokenIds])).all().map(usageRecord)
+      return c.db
+        .select()
+        .from(t.tokenScopeNeeds)
+        .where(inArray(t.tokenScopeNeeds.tokenId, [...tokenIds]))
+        .all()
+        .map(usageRecord)
     },
 
     async getUsage(tokenId: string): Promise<ScopeUsage[]> {
@@ -48,7 +54,12 @@ export function sqliteUsage(c: SqliteConnection, writes: WriteProtocol<Tx>): Usa
 
     async listUsage(tokenIds: readonly string[]): Promise<ScopeUsage[]> {
       if (tokenIds.length === 0) return []
-      return c.db.select().from(t.tokenScopeUsage).where(inArray(t.tokenScopeUsage.tokenId, [...tokenIds])).all().map(usageRecord)
+      return c.db
+        .select()
+        .from(t.tokenScopeUsage)
+        .where(inArray(t.tokenScopeUsage.tokenId, [...tokenIds]))
+        .all()
+        .map(usageRecord)
     },
   }
 }

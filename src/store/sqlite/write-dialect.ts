@@ -57,9 +57,12 @@ export class SqliteWriteDialect implements WriteDialect<Tx> {
     try {
       // IMMEDIATE: the write lock is taken (waiting up to busy_timeout for another process, such as
       // the command line) before anything is read, so no read inside can go stale before the write.
-      this.#connection.db.transaction((tx) => {
-        for (const write of batch) write.run(tx)
-      }, { behavior: 'immediate' })
+      this.#connection.db.transaction(
+        (tx) => {
+          for (const write of batch) write.run(tx)
+        },
+        { behavior: 'immediate' },
+      )
     } catch (error) {
       for (const write of batch) write.settle({ error })
       return
@@ -84,9 +87,26 @@ export class SqliteWriteDialect implements WriteDialect<Tx> {
     return {
       tokens,
       apps,
-      clientSecrets: some(guard.clientSecrets, (ids) => tx.select().from(t.clientSecrets).where(inArray(t.clientSecrets.id, ids)).all().map(clientSecretRecord), (r) => r.id),
-      signingKeys: some(guard.signingKeys, (ids) => tx.select().from(t.signingKeys).where(inArray(t.signingKeys.kid, ids)).all().map(signingKeyRecord), (r) => r.kid),
-      meta: new Map((guard.meta?.length ? tx.select().from(t.meta).where(inArray(t.meta.key, [...guard.meta])).all() : []).map((r) => [r.key, r.value])),
+      clientSecrets: some(
+        guard.clientSecrets,
+        (ids) => tx.select().from(t.clientSecrets).where(inArray(t.clientSecrets.id, ids)).all().map(clientSecretRecord),
+        (r) => r.id,
+      ),
+      signingKeys: some(
+        guard.signingKeys,
+        (ids) => tx.select().from(t.signingKeys).where(inArray(t.signingKeys.kid, ids)).all().map(signingKeyRecord),
+        (r) => r.kid,
+      ),
+      meta: new Map(
+        (guard.meta?.length
+          ? tx
+              .select()
+              .from(t.meta)
+              .where(inArray(t.meta.key, [...guard.meta]))
+              .all()
+          : []
+        ).map((r) => [r.key, r.value]),
+      ),
     }
   }
 
@@ -96,7 +116,11 @@ export class SqliteWriteDialect implements WriteDialect<Tx> {
   }
 
   insertAuditEvent(tx: Tx, event: AuditEventInput, hash: string): number {
-    return tx.insert(t.auditEvents).values({ ...event, hash }).returning({ seq: t.auditEvents.seq }).get().seq
+    return tx
+      .insert(t.auditEvents)
+      .values({ ...event, hash })
+      .returning({ seq: t.auditEvents.seq })
+      .get().seq
   }
 
   putMeta(tx: Tx, key: string, value: string): void {
