@@ -7,16 +7,16 @@ declare module 'autocannon' {
     p99: number
     [k: string]: number
   }
-  interface Result {
+  export interface Result {
     '2xx': number
     non2xx: number
     errors: number
     timeouts: number
     latency: Histogram
-    requests: Histogram & { sent: number }
+    requests: Histogram & { sent: number; total: number }
     duration: number
   }
-  interface Options {
+  export interface Options {
     url: string
     method?: string
     headers?: Record<string, string>

@@ -21,7 +21,7 @@ export type Scalars = {
   Float: { input: number; output: number; }
   /** RFC 3339 date-time string, UTC, e.g. 2026-11-29T15:00:00.000Z. */
   DateTime: { input: string; output: string; }
-  /** ISO 8601 duration string, e.g. PT15M or P30D. Years count 365 days, months 30. */
+  /** A duration: ISO 8601 (PT15M, P30D; years count 365 days, months 30) or the short form 15m, 12h, 30d, 2w, 1h30m. Outputs are ISO 8601. */
   Duration: { input: string; output: string; }
 };
 

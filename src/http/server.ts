@@ -107,6 +107,8 @@ export class HttpServer {
       loggerInstance: base.logger,
       // Fastify's own two lines per request cost CPU and say less than ours: one line is logged on response (#logResponse).
       logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+      // A logger that writes nothing needs no per-request child (binding a child serialises its fields on every request).
+      childLoggerFactory: (logger, bindings, options) => (logger.level === 'silent' ? logger : logger.child(bindings, options)),
       // A caller's id is kept when it is safe to echo and log; anything else gets a fresh one.
       genReqId: (req: IncomingMessage) => {
         const header = req.headers['x-request-id']
@@ -263,7 +265,7 @@ export class HttpServer {
       // Once a caller is known, every later line of this request names its token.
       set principal(value) {
         principal = value
-        if (value) rc.logger = requestLogger(request).child({ tokenId: value.token.id })
+        if (value && rc.logger.level !== 'silent') rc.logger = requestLogger(request).child({ tokenId: value.token.id })
       },
       onAuthFailure: (reason, presented) => {
         base.onAuthFailure(reason)

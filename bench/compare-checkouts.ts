@@ -1,0 +1,100 @@
+/**
+ * Before/after on one machine in one run: the same bench server (bench/servers/<server>.ts) started
+ * from two checkouts of this repository (e.g. a worktree of an older commit and this one), each on
+ * its own copy of one seeded 10k-token SQLite database, measured in alternated rounds so that the
+ * machine's noise falls on both alike. Reports req/s, p99 and the server's CPU µs per request.
+ *
+ *   node --import tsx bench/compare-checkouts.ts --base <dir> --head <dir> [--server scopeward-opaque] [--rounds 6] [--duration 8] [--target list|healthz]
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
+import { copyFileSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import autocannon, { type Options, type Result } from 'autocannon'
+
+interface Announced {
+  port: number
+  request: { path: string; headers: Record<string, string>; body: string }
+}
+
+const { values } = parseArgs({
+  options: {
+    base: { type: 'string' },
+    head: { type: 'string', default: process.cwd() },
+    server: { type: 'string', default: 'scopeward-opaque' },
+    rounds: { type: 'string', default: '6' },
+    duration: { type: 'string', default: '8' },
+    target: { type: 'string', default: 'list' },
+  },
+})
+if (!values.base) throw new Error('--base <dir> is required: a checkout of the commit to compare against')
+const trees = { base: values.base, head: values.head }
+const rounds = Number(values.rounds)
+const duration = Number(values.duration)
+const dir = mkdtempSync(join(tmpdir(), 'sw-compare-'))
+const seed = join(dir, 'seed.db')
+execFileSync(process.execPath, ['--import', 'tsx', 'bench/seed.ts', seed, '10000'], { cwd: trees.head, stdio: 'ignore' })
+
+async function start(name: string, cwd: string): Promise<{ proc: ChildProcess; info: Announced }> {
+  const db = join(dir, `${name}.db`)
+  copyFileSync(seed, db)
+  const proc = spawn(process.execPath, ['--import', 'tsx', '--min-semi-space-size=16', `bench/servers/${values.server}.ts`, '--db', db, '--count', '10000'], {
+    cwd,
+    env: { ...process.env, NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  })
+  const info = await new Promise<Announced>((resolve) => {
+    let buffered = ''
+    proc.stdout?.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString()
+      const nl = buffered.indexOf('\n')
+      if (nl >= 0) resolve(JSON.parse(buffered.slice(0, nl)) as Announced)
+    })
+  })
+  return { proc, info }
+}
+
+let seq = 0
+const ask = (proc: ChildProcess, type: string): Promise<{ cpuUs: number }> =>
+  new Promise((resolve) => {
+    const id = ++seq
+    const on = (message: { id: number; cpuUs: number }): void => {
+      if (message.id !== id) return
+      proc.off('message', on)
+      resolve(message)
+    }
+    proc.on('message', on)
+    proc.send({ type, id })
+  })
+
+const load = (info: Announced, seconds: number): Promise<Result> => {
+  const options: Options =
+    values.target === 'healthz'
+      ? { url: `http://127.0.0.1:${info.port}/healthz`, connections: 50, duration: seconds }
+      : { url: `http://127.0.0.1:${info.port}${info.request.path}`, method: 'POST', headers: info.request.headers, body: info.request.body, connections: 50, duration: seconds }
+  return autocannon(options)
+}
+
+const servers = { base: await start('base', trees.base), head: await start('head', trees.head) }
+for (const server of Object.values(servers)) await load(server.info, 3)
+const rps: Record<string, number[]> = { base: [], head: [] }
+const cpu: Record<string, number[]> = { base: [], head: [] }
+for (let round = 0; round < rounds; round++) {
+  for (const name of round % 2 === 0 ? (['base', 'head'] as const) : (['head', 'base'] as const)) {
+    const server = servers[name]
+    await ask(server.proc, 'mark')
+    const result = await load(server.info, duration)
+    const stats = await ask(server.proc, 'stats')
+    if (result.non2xx || result.errors) console.log(`${name}: ${result.non2xx} non-2xx, ${result.errors} errors`)
+    rps[name]?.push(result.requests.average)
+    cpu[name]?.push(stats.cpuUs / result.requests.total)
+    console.log(
+      `round ${round + 1} ${name}: ${result.requests.average.toFixed(0)} req/s, p99 ${result.latency.p99} ms, server CPU ${(stats.cpuUs / result.requests.total).toFixed(0)} µs/req`,
+    )
+  }
+}
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN
+for (const name of ['base', 'head']) console.log(`${name}: median ${median(rps[name] ?? []).toFixed(0)} req/s, server CPU median ${median(cpu[name] ?? []).toFixed(0)} µs/req`)
+console.log(`head ÷ base: ${(median(rps.head ?? []) / median(rps.base ?? [])).toFixed(2)}x req/s, ${(median(cpu.head ?? []) / median(cpu.base ?? [])).toFixed(2)}x CPU per request`)
+for (const server of Object.values(servers)) server.proc.kill()
