@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'drizzle/**', 'src/graphql/types.generated.ts', 'console/src/gql/**', 'eslint.config.js'] },
+  { ignores: ['dist/**', 'packages/*/dist/**', 'node_modules/**', 'drizzle/**', 'src/graphql/types.generated.ts', 'console/src/gql/**', 'eslint.config.js'] },
   {
     files: ['**/*.ts'],
     extends: [tseslint.configs.base],
