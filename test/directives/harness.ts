@@ -102,7 +102,7 @@ export async function apolloRequest(
   const server = new ApolloServer<TestContext>({ schema, plugins: [scopeAuthorizationPlugin(pluginOptions)] })
   await server.start()
   try {
-    const response = await server.executeOperation({ query, variables }, { contextValue: { scopes } })
+    const response = await server.executeOperation(variables === undefined ? { query } : { query, variables }, { contextValue: { scopes } })
     assert.equal(response.body.kind, 'single')
     const single = response.body.kind === 'single' ? response.body.singleResult : undefined
     return {
