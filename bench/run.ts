@@ -172,7 +172,7 @@ class Child {
           this.proc.stdout!.off('data', onData)
           try {
             resolve(JSON.parse(buf.slice(0, nl)))
-          } catch (e) {
+          } catch {
             reject(new Error(`${this.def.key}: bad first line ${buf.slice(0, nl)}`))
           }
         }
@@ -187,7 +187,7 @@ class Child {
   call(msg: Record<string, unknown>, timeoutMs = 120_000): Promise<any> {
     const id = ++this.#seq
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.def.key}: no answer to ${msg.type}`)), timeoutMs)
+      const timer = setTimeout(() => reject(new Error(`${this.def.key}: no answer to ${String(msg.type)}`)), timeoutMs)
       this.#waiting.set(id, (m) => {
         clearTimeout(timer)
         if (m.type === 'error') reject(new Error(`${this.def.key}: ${m.message}`))
@@ -473,7 +473,7 @@ async function main() {
         console.log(`${pgKeys.join(', ')}: SKIPPED — ${why}`)
       } else {
         const pgDb = await createBenchDatabase()
-        dropPg = pgDb.drop
+        dropPg = () => pgDb.drop()
         pgUrl = pgDb.url
         pgDbName = pgDb.name
         seedInfo.pg = JSON.parse(await runNode(['--import', 'tsx', join(BENCH, 'seed-pg.ts'), pgUrl, String(SMALL)]))
@@ -577,8 +577,8 @@ async function main() {
 function buildReport(runs: RunDef[], samples: Sample[], skipped: Map<string, string>, hwm: Map<string, number[]>, seedInfo: Record<string, unknown>, ms: number): string {
   const of = (key: string) => samples.filter((s) => s.key === key)
   const inRound = (key: string, round: number) => samples.find((s) => s.key === key && s.round === round)
-  /** Per-round ratio a/b of a metric, summarised as median (min–max). */
-  const ratio = (a: string, b: string | 'bracket', metric: (s: Sample) => number): number[] => {
+  /** Per-round ratio a/b of a metric, summarised as median (min–max); `b` is a run key, or 'bracket' for the mean of A and A2. */
+  const ratio = (a: string, b: string, metric: (s: Sample) => number): number[] => {
     const out: number[] = []
     for (let r = 1; r <= ROUNDS; r++) {
       const x = inRound(a, r)

@@ -33,7 +33,7 @@ const sections = await preset.buildGeneratesSection({
 
 let stale = false
 for (const section of sections) {
-  const text = await codegen({ ...section, cache: undefined } as Parameters<typeof codegen>[0])
+  const text = await codegen(section)
   const file = section.filename
   if (process.argv.includes('--check')) {
     let current = ''

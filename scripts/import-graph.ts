@@ -55,7 +55,7 @@ export function folderGraph(edges: readonly ImportEdge[]): Map<string, Map<strin
     const to = folderOf(e.to)
     if (from === to) continue
     let row = out.get(from)
-    if (row === undefined) out.set(from, (row = new Map()))
+    if (row === undefined) out.set(from, (row = new Map<string, number>()))
     row.set(to, (row.get(to) ?? 0) + 1)
   }
   return out

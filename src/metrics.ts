@@ -1,4 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server'
+import { Kind } from 'graphql'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Store } from './domain/ports.js'
 
@@ -60,13 +61,15 @@ export class Metrics {
 
   /** Counts each operation's outcome and each denied field (from the errors the directive engine wrote). */
   plugin(): ApolloServerPlugin<any> {
-    const metrics = this
+    const { operations, denials } = this
     return {
+      // eslint-disable-next-line @typescript-eslint/require-await -- Apollo types this hook as promise-returning
       async requestDidStart() {
         return {
+          // eslint-disable-next-line @typescript-eslint/require-await -- Apollo types this hook as promise-returning
           async willSendResponse({ operation, errors, response }) {
-            const root = operation?.selectionSet.selections.find((s) => s.kind === 'Field')
-            const label = operation ? `${operation.operation} ${root && root.kind === 'Field' ? root.name.value : '?'}` : 'unparsed'
+            const root = operation?.selectionSet.selections.find((s) => s.kind === Kind.FIELD)
+            const label = operation ? `${operation.operation} ${root && root.kind === Kind.FIELD ? root.name.value : '?'}` : 'unparsed'
             const status = response.http.status ?? 200
             const codes = (errors ?? []).map((e) => e.extensions?.code)
             const outcome =
@@ -79,11 +82,11 @@ export class Metrics {
                     : codes.length > 0
                       ? 'partial_or_invalid'
                       : 'ok'
-            metrics.operations.inc({ operation: label, outcome })
+            operations.inc({ operation: label, outcome })
             for (const e of errors ?? []) {
               const ext = e.extensions as { code?: string; coordinate?: string; denied?: { coordinate: string }[] } | undefined
               if (ext?.code !== 'FORBIDDEN' && ext?.code !== 'UNAUTHENTICATED') continue
-              for (const d of ext.denied ?? (ext.coordinate ? [{ coordinate: ext.coordinate }] : [])) metrics.denials.inc({ field: d.coordinate })
+              for (const d of ext.denied ?? (ext.coordinate ? [{ coordinate: ext.coordinate }] : [])) denials.inc({ field: d.coordinate })
             }
           },
         }

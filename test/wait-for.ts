@@ -21,7 +21,7 @@ export async function waitFor<T>(condition: () => T | Promise<T>, options: WaitO
   const deadline = Date.now() + options.timeoutMs
   for (;;) {
     const value = await condition()
-    if (value) return value as NonNullable<T>
+    if (value) return value
     if (Date.now() > deadline) assert.fail(`${options.what ?? 'condition'}: not within ${options.timeoutMs} ms`)
     await tick(options.intervalMs ?? 10)
   }

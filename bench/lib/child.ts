@@ -8,7 +8,8 @@
  */
 import { readFileSync } from 'node:fs'
 
-export type TaskHandler = (msg: Record<string, unknown>) => Promise<unknown> | unknown
+/** A task's answer, or a promise of it. */
+export type TaskHandler = (msg: Record<string, unknown>) => unknown
 
 export function procStatusKb(pid: number | 'self', field: 'VmHWM' | 'VmRSS'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
@@ -16,7 +17,7 @@ export function procStatusKb(pid: number | 'self', field: 'VmHWM' | 'VmRSS'): nu
   return m ? Number(m[1]) : NaN
 }
 
-export function announce(info: Record<string, unknown>, tasks: Record<string, TaskHandler> = {}, onExit?: () => Promise<void>): void {
+export function announce(info: Record<string, unknown>, tasks: Record<string, TaskHandler> = {}, onExit?: () => void | Promise<void>): void {
   let mark = process.cpuUsage()
   process.on('message', async (raw) => {
     const msg = raw as { type: string; id?: number; name?: string }
@@ -30,7 +31,7 @@ export function announce(info: Record<string, unknown>, tasks: Record<string, Ta
       } else if (msg.type === 'task') {
         const handler = tasks[msg.name ?? '']
         if (!handler) throw new Error(`no task ${msg.name}`)
-        const result = await handler(msg as Record<string, unknown>)
+        const result = await handler(msg)
         process.send?.({ type: 'task', id: msg.id, result })
       } else if (msg.type === 'exit') {
         // Plain exit (flushes --cpu-prof at once); a graceful close can wait seconds for keep-alive sockets. The DB is a temp copy.

@@ -22,7 +22,7 @@ type Ctx = BaseContext & { scopes: ReadonlySet<string> | null }
 
 const { values } = parseArgs({ options: { db: { type: 'string' } } })
 const data = openData(values.db as string)
-const canReadTokens = rule({ cache: 'contextual' })(async (_p, _a, ctx: Ctx) => ctx.scopes?.has('tokens:read') ?? false)
+const canReadTokens = rule({ cache: 'contextual' })((_p, _a, ctx: Ctx) => ctx.scopes?.has('tokens:read') ?? false)
 const permissions = shield({ Query: { tokens: canReadTokens } }, { fallbackRule: allow })
 const schema = applyMiddleware(makeExecutableSchema({ typeDefs, resolvers: makeResolvers(data) as never }), permissions)
 const server = new ApolloServer<Ctx>({ schema })
@@ -30,6 +30,7 @@ const server = new ApolloServer<Ctx>({ schema })
 const unauthenticated = () => new GraphQLError('Invalid token', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } })
 const { url } = await startStandaloneServer(server, {
   listen: { port: 0, host: '127.0.0.1' },
+  // eslint-disable-next-line @typescript-eslint/require-await -- Apollo's context function returns a promise
   context: async ({ req }) => {
     const m = /^Bearer +(\S+) *$/i.exec(req.headers.authorization ?? '')
     if (!m) return { appId: '', apps: new Map(), scopes: null }

@@ -16,6 +16,7 @@ const data = openData(values.db as string)
 const server = new ApolloServer<BaseContext>({ schema: makeExecutableSchema({ typeDefs, resolvers: makeResolvers(data) as never }) })
 const { url } = await startStandaloneServer(server, {
   listen: { port: 0, host: '127.0.0.1' },
+  // eslint-disable-next-line @typescript-eslint/require-await -- Apollo's context function returns a promise
   context: async () => ({ appId: BENCH_APP_ID, apps: new Map() }),
 })
 const port = Number(new URL(url).port)

@@ -12,7 +12,7 @@ import { announce } from '../lib/child.js'
 import { BENCH_APP_ID } from '../seed.js'
 
 const { values } = parseArgs({ options: { db: { type: 'string' } } })
-const sqlite = new Database(values.db as string)
+const sqlite = new Database(values.db)
 sqlite.pragma('journal_mode = WAL')
 sqlite.pragma('synchronous = FULL')
 sqlite.pragma('foreign_keys = ON')
@@ -41,7 +41,7 @@ announce(
       return { ops: n, perSec: n / secs, cpuUsPerOp: (cpu.user + cpu.system) / n }
     },
   },
-  async () => {
+  () => {
     sqlite.close()
   },
 )

@@ -57,7 +57,7 @@ export async function request<R, V>(document: TypedDocumentString<R, V>, variabl
   }
   let body: { data?: R; errors?: { message: string; extensions?: Record<string, unknown> }[] }
   try {
-    body = await res.json()
+    body = (await res.json()) as typeof body
   } catch {
     throw new ApiError(`The server answered ${res.status} without a GraphQL response.`, res.status, undefined)
   }

@@ -19,7 +19,7 @@ const BASIC_RE = /^Basic +([A-Za-z0-9+/]+={0,2}) *$/i
 export function parseBearer(authorization: string | undefined): string | null | undefined {
   if (authorization === undefined) return undefined
   const match = BEARER_RE.exec(authorization)
-  return match ? (match[1] as string) : null
+  return match ? match[1] : null
 }
 
 /** RFC 6749 §2.3.1: Basic credentials are form-urlencoded before base64, so `+` is a space and `%XX` an octet. */

@@ -26,7 +26,7 @@ export async function openDomain(io: CliIo, options: OpenOptions = {}): Promise<
 }
 
 /** Runs `work` on an opened domain and closes it, whatever happens. */
-export async function withDomain<T>(io: CliIo, options: OpenOptions, work: (opened: OpenedDomain) => Promise<T>): Promise<T> {
+export async function withDomain<T>(io: CliIo, options: OpenOptions, work: (opened: OpenedDomain) => T | Promise<T>): Promise<T> {
   const opened = await openDomain(io, options)
   try {
     return await work(opened)

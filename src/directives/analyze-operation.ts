@@ -86,7 +86,7 @@ export function analyzeOperation(schema: GraphQLSchema, metadata: ScopeMetadata,
   let byDocument = analyses.get(metadata)
   if (byDocument === undefined) analyses.set(metadata, (byDocument = new WeakMap()))
   let byName = byDocument.get(document)
-  if (byName === undefined) byDocument.set(document, (byName = new Map()))
+  if (byName === undefined) byDocument.set(document, (byName = new Map<string, OperationAnalysis>()))
   const key = operationName ?? ''
   let analysis = byName.get(key)
   if (analysis === undefined) byName.set(key, (analysis = analyze(schema, metadata, document, operationName)))

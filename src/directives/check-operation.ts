@@ -122,7 +122,7 @@ function evaluate(analysis: OperationAnalysis, held: HeldScopes, runs: string): 
       reason: held.closed === null ? 'UNAUTHENTICATED' : 'FORBIDDEN',
     })
     let byPath = deniedNodes.get(f.node)
-    if (byPath === undefined) deniedNodes.set(f.node, (byPath = new Map()))
+    if (byPath === undefined) deniedNodes.set(f.node, (byPath = new Map<string, DeniedField>()))
     byPath.set(f.pathKey, d)
     if (!reported.has(f.pathKey)) {
       reported.add(f.pathKey)

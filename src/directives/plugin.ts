@@ -14,8 +14,10 @@ import { missingScopes, type Requirement } from './requirement.js'
  */
 export function scopeAuthorizationPlugin(options: { mode?: 'filter' | 'reject' } = {}): ApolloServerPlugin<any> {
   return {
+    // eslint-disable-next-line @typescript-eslint/require-await -- Apollo types this hook as promise-returning
     async requestDidStart() {
       return {
+        // eslint-disable-next-line @typescript-eslint/require-await -- Apollo types this hook as promise-returning
         async didResolveOperation({ request, document, operation, operationName, contextValue, schema, response }) {
           // No operation to run (several operations and no operationName): Apollo answers 400 and executes nothing.
           if (operation === undefined) return

@@ -69,7 +69,7 @@ export async function listTokens(
 ): Promise<Page<TokenRecord> & { totalCount: () => Promise<number>; endCursor: string | null }> {
   const limit = pageSize(args.first)
   const after = decodeCursor(args.after)
-  const empty = { rows: [], hasNextPage: false, totalCount: async () => 0, endCursor: null }
+  const empty = { rows: [], hasNextPage: false, totalCount: () => Promise.resolve(0), endCursor: null }
   const confined = confine(actor, { appId: args.appId ?? undefined, subject: args.subject ?? undefined })
   if (confined === null) return empty
   const { appId, subject } = confined
@@ -109,7 +109,7 @@ export async function listApps(
   actor: Actor,
   args: { first?: number | null; after?: string | null },
 ): Promise<Page<AppRecord> & { totalCount: () => Promise<number> }> {
-  if (actor.kind === 'client') return { rows: [], hasNextPage: false, totalCount: async () => 0 }
+  if (actor.kind === 'client') return { rows: [], hasNextPage: false, totalCount: () => Promise.resolve(0) }
   const appId = actor.kind === 'operator' || actor.principal.app.isRoot ? undefined : actor.principal.app.id
   const page = await domain.store.listApps({ appId, after: decodeCursor(args.after), limit: pageSize(args.first) })
   return { ...page, totalCount: () => domain.store.countApps({ appId }) }
@@ -122,7 +122,8 @@ export async function listAuditEvents(
   args: { first?: number | null; after?: string | null; actor?: string | null; action?: string | null; target?: string | null; from?: string | null; to?: string | null },
 ): Promise<Page<AuditEventRecord> & { totalCount: () => Promise<number> }> {
   // The audit log is app-level; a token bound to one user of the app must not read the others' actions.
-  if (caller.kind === 'client' || (caller.kind === 'token' && caller.principal.token.subject !== null)) return { rows: [], hasNextPage: false, totalCount: async () => 0 }
+  if (caller.kind === 'client' || (caller.kind === 'token' && caller.principal.token.subject !== null))
+    return { rows: [], hasNextPage: false, totalCount: () => Promise.resolve(0) }
   const filter: AuditFilter = {
     appId: caller.kind === 'operator' || caller.principal.app.isRoot ? undefined : caller.principal.app.id,
     actor: args.actor ?? undefined,

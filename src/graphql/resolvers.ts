@@ -91,7 +91,7 @@ export const resolvers: Resolvers = {
     disableApp: (_p, { id }, ctx) => disableApp(ctx.domain, callOf(ctx), id),
     createScope: (_p, { input }, ctx) => createScope(ctx.domain, callOf(ctx), input),
     issueToken: async (_p, { input }, ctx) => {
-      const scopes = await scopesForOperations(ctx, caller(ctx), input)
+      const scopes = scopesForOperations(ctx, caller(ctx), input)
       return issueToken(ctx.domain, callOf(ctx), { ...input, scopes })
     },
     deriveToken: (_p, { input }, ctx) => deriveToken(ctx.domain, callOf(ctx), input),

@@ -1,4 +1,4 @@
-import { Kind, type DocumentNode, type FieldNode, type FragmentDefinitionNode, type SelectionSetNode, type ValueNode } from 'graphql'
+import { Kind, OperationTypeNode, type DocumentNode, type FieldNode, type FragmentDefinitionNode, type SelectionSetNode, type ValueNode } from 'graphql'
 import { requiredScopesForOperations, type Requirement } from '../directives/index.js'
 import { badInput } from '../errors.js'
 import type { Principal } from '../domain/context.js'
@@ -34,11 +34,11 @@ const DATA_DEPENDENT: Readonly<Record<string, string>> = {
  * alternative (by what it implies) that runs every operation of every document, including the
  * scopes their mutation arguments grant, and that the caller could grant.
  */
-export async function scopesForOperations(
+export function scopesForOperations(
   ctx: GraphQLContext,
   principal: Principal,
   input: { scopes?: readonly string[] | null; forOperations?: readonly string[] | null },
-): Promise<readonly string[]> {
+): readonly string[] {
   if (input.forOperations == null) return input.scopes ?? []
   if (input.scopes != null) throw badInput('forOperations', 'forOperations: give either scopes or forOperations, not both')
   if (input.forOperations.length === 0) throw badInput('forOperations', 'forOperations: at least one document is required')
@@ -51,7 +51,7 @@ export async function scopesForOperations(
     for (const d of document.definitions) {
       if (d.kind !== Kind.OPERATION_DEFINITION) continue
       operations.push(d.name ? { document, operationName: d.name.value } : { document })
-      if (d.operation === 'mutation') {
+      if (d.operation === OperationTypeNode.MUTATION) {
         const granted = argumentScopes(document, d.selectionSet, field)
         if (granted.length > 0) also.push([granted])
       }

@@ -91,7 +91,7 @@ export function consoleRoutes(dir: string): [path: string, route: Route][] {
   const routes: [string, Route][] = []
   const index = join(dir, 'index.html')
   if (!existsSync(index)) {
-    const notBuilt: Route = async (_req, res) => sendJson(res, 503, { error: 'console_not_built', error_description: 'the console is not built: run `npm run build`' })
+    const notBuilt: Route = (_req, res) => sendJson(res, 503, { error: 'console_not_built', error_description: 'the console is not built: run `npm run build`' })
     for (const page of CONSOLE_PAGES) routes.push([`/console/${page}`, notBuilt])
     return routes
   }
@@ -99,16 +99,16 @@ export function consoleRoutes(dir: string): [path: string, route: Route][] {
     const rel = relative(dir, file).split(sep).join('/')
     if (rel === 'index.html') continue
     const asset = load(file, rel.startsWith('assets/'))
-    if (asset) routes.push([`/console/${rel}`, async (req, res) => send(req, res, asset)])
+    if (asset) routes.push([`/console/${rel}`, (req, res) => send(req, res, asset)])
   }
   const page = load(index, false) as Asset
-  const servePage: Route = async (req, res) => send(req, res, page)
+  const servePage: Route = (req, res) => send(req, res, page)
   for (const path of CONSOLE_PAGES) routes.push([`/console/${path}`, servePage])
   return routes
 }
 
 /** GET / and GET /console: to the console's front page. */
-export const redirectToConsole: Route = async (_req, res) => {
+export const redirectToConsole: Route = (_req, res) => {
   res.writeHead(302, { ...SECURITY_HEADERS, location: '/console/', 'content-length': 0 })
   res.end()
 }

@@ -53,6 +53,7 @@ export function graphqlRoute(apollo: ApolloServer<GraphQLContext>, schema: Graph
         search: rc.url.search,
         body: parsedBody,
       },
+      // eslint-disable-next-line @typescript-eslint/require-await -- Apollo's context function returns a promise
       context: async () => createGraphQLContext({ domain: rc.domain, principal, request: { requestId: rc.requestId, ip: rc.ip }, schema }),
     })
     const out: Record<string, string> = { ...SECURITY_HEADERS }

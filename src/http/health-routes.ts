@@ -3,7 +3,7 @@ import type { Route } from './route.js'
 import { sendJson } from './respond.js'
 
 /** GET /healthz: the process answers. */
-export const healthz: Route = async (_req, res) => sendJson(res, 200, { status: 'ok' })
+export const healthz: Route = (_req, res) => sendJson(res, 200, { status: 'ok' })
 
 /** GET /readyz: the database answers and every migration is applied; 503 otherwise. */
 export const readyz: Route = async (_req, res, rc) => {

@@ -36,7 +36,7 @@ function clientMayIntrospect(domain: Domain, client: AuthenticatedClient): boole
  */
 export function oauthIntrospectRoute(authority: TokenAuthority) {
   return withOAuthErrors(async (req: IncomingMessage, res: ServerResponse, rc: RouteContext): Promise<void> => {
-    const form = await readForm(req, rc.body)
+    const form = readForm(req, rc.body)
     const caller = await authenticateCaller(rc.domain, req, form, { allowBearer: true })
     let callerPrincipal: Principal | null = null
     if (caller.kind === 'none') throw new OAuthError('invalid_client', 'introspection requires client authentication or a bearer token holding tokens:introspect')

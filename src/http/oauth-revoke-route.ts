@@ -17,7 +17,7 @@ import { authRequestOf, type RouteContext } from './route.js'
  * derived tokens and is audited, through the same domain call as the GraphQL mutation.
  */
 export const oauthRevokeRoute = withOAuthErrors(async (req: IncomingMessage, res: ServerResponse, rc: RouteContext): Promise<void> => {
-  const form = await readForm(req, rc.body)
+  const form = readForm(req, rc.body)
   await authenticateCaller(rc.domain, req, form, { allowBearer: false })
   const presented = requiredTokenParameter(form, 'token')
   const result = await authenticate(rc.domain, presented, authRequestOf(req, rc), 'revoked')

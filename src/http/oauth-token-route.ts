@@ -54,7 +54,7 @@ function tokenResponse(res: ServerResponse, issued: IssuedToken, now: number, ex
  * if the client authenticates as well, the subject token must belong to it.
  */
 export const oauthTokenRoute = withOAuthErrors(async (req: IncomingMessage, res: ServerResponse, rc: RouteContext): Promise<void> => {
-  const form = await readForm(req, rc.body)
+  const form = readForm(req, rc.body)
   const grantType = form.get('grant_type')
   if (grantType === undefined) throw new OAuthError('invalid_request', 'grant_type is required')
   if (grantType !== GRANT_CLIENT_CREDENTIALS && grantType !== GRANT_TOKEN_EXCHANGE)

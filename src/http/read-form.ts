@@ -9,7 +9,7 @@ export const FORM_LIMIT_BYTES = 16 * 1024
  * `text` is the body as the server read it (an oversized one was refused there, as `invalid_request`).
  * Another content type, invalid UTF-8 or a repeated parameter is `invalid_request`.
  */
-export async function readForm(req: IncomingMessage, text: string): Promise<Map<string, string>> {
+export function readForm(req: IncomingMessage, text: string): Map<string, string> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase()
   if (type !== 'application/x-www-form-urlencoded') throw new OAuthError('invalid_request', 'the request body must be application/x-www-form-urlencoded')
   if (text.includes('\uFFFD')) throw new OAuthError('invalid_request', 'the request body is not valid UTF-8')

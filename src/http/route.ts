@@ -28,7 +28,7 @@ export interface RouteContext {
 }
 
 /** A route handler: it writes the Node response itself (the server hands it over from Fastify). */
-export type Route = (req: IncomingMessage, res: ServerResponse, rc: RouteContext) => Promise<void>
+export type Route = (req: IncomingMessage, res: ServerResponse, rc: RouteContext) => void | Promise<void>
 
 /** The request as authentication policies see it (src/auth/request.ts). */
 export function authRequestOf(req: IncomingMessage, rc: RouteContext): AuthRequest {

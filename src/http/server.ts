@@ -1,16 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
-import Fastify, {
-  LogController,
-  type FastifyError,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-  type HTTPMethods,
-  type InjectOptions,
-  type LightMyRequestResponse,
-} from 'fastify'
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type InjectOptions, type LightMyRequestResponse } from 'fastify'
 import type { AuthFailure } from '../domain/authenticate.js'
 import type { Logger } from '../logger.js'
 import { answerFor, graphqlErrorBody, oauthErrorBody } from '../error-responses.js'
@@ -309,7 +300,7 @@ export class HttpServer {
   /** Whether any route, of any method, serves this request's path (as the router sees it, parameters included). */
   #hasPath(request: FastifyRequest): boolean {
     const path = pathOf(request.url)
-    for (const method of this.#methods) if (this.#app.findRoute({ method: method as HTTPMethods, url: path }) !== null) return true
+    for (const method of this.#methods) if (this.#app.findRoute({ method, url: path }) !== null) return true
     return false
   }
 

@@ -10,7 +10,7 @@ const PUBLIC_CACHE = { 'cache-control': 'public, max-age=300' }
 
 /** GET /.well-known/jwks.json: the public halves of the ACTIVE and RETIRING keys, nothing else. */
 export function jwksRoute(ring: KeyRing) {
-  return async (_req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  return (_req: IncomingMessage, res: ServerResponse): void => {
     sendJson(res, 200, { keys: ring.jwks() }, PUBLIC_CACHE)
   }
 }
@@ -21,7 +21,7 @@ export function jwksRoute(ring: KeyRing) {
  * is empty rather than claiming `code` or `token`.
  */
 export function authorizationServerMetadataRoute(authority: TokenAuthority) {
-  return async (_req: IncomingMessage, res: ServerResponse, rc: RouteContext): Promise<void> => {
+  return (_req: IncomingMessage, res: ServerResponse, rc: RouteContext): void => {
     const issuer = authority.issuer()
     const clientAuth = ['client_secret_basic', 'client_secret_post']
     sendJson(

@@ -65,7 +65,7 @@ export function createJwtVerifier(ring: KeyRing, authority: TokenAuthority): Jwt
     try {
       const { payload } = await jwtVerify(
         presented,
-        async (h) => {
+        (h) => {
           const key = typeof h.kid === 'string' ? ring.verificationKey(h.kid) : null
           if (!key || key.alg !== h.alg) throw new errors.JWKSNoMatchingKey()
           return key.key

@@ -156,7 +156,7 @@ describe('resolver wrappers', () => {
     assert.deepEqual(seen[0], [['tokens:write'], ['tokens:read']], 'held tokens:write, needed only tokens:read')
   })
   it('keep sync resolvers sync and await async ones', async () => {
-    const schema = buildScopedSchema('type Query { s: String @authenticated a: String @authenticated }', { Query: { s: () => 'sync', a: async () => 'async' } })
+    const schema = buildScopedSchema('type Query { s: String @authenticated a: String @authenticated }', { Query: { s: () => 'sync', a: () => Promise.resolve('async') } })
     const resolve = schema.getQueryType()?.getFields()['s']?.resolve
     assert.equal(resolve?.({}, {}, { scopes: [] }, {} as never), 'sync')
     assert.deepEqual(await expectAllowed(schema, [], '{ s a }'), { s: 'sync', a: 'async' })

@@ -152,7 +152,12 @@ function closure(held: string[], implies: Record<string, string[]>): Set<string>
   const s = new Set(held)
   for (let changed = true; changed;) {
     changed = false
-    for (const x of [...s]) for (const y of implies[x] ?? []) if (!s.has(y)) (s.add(y), (changed = true))
+    for (const x of [...s])
+      for (const y of implies[x] ?? [])
+        if (!s.has(y)) {
+          s.add(y)
+          changed = true
+        }
   }
   return s
 }

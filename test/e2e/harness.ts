@@ -26,7 +26,8 @@ export interface TestServer {
   logs: string[]
   /** Moves the server's clock forward. */
   advance(ms: number): void
-  gql(query: string, options?: { token?: string | null; variables?: Record<string, unknown>; headers?: Record<string, string> }): Promise<GraphQLResult>
+  /** `token`: absent or undefined sends the root token (callers pass an optional token through); null sends none. */
+  gql(query: string, options?: { token?: string | null | undefined; variables?: Record<string, unknown>; headers?: Record<string, string> }): Promise<GraphQLResult>
   /**
    * `fetch(url + path, init)` without a socket: the request goes through the same routes, hooks
    * and answers in process (Fastify inject), from 127.0.0.1. For tests of answers, not of connections.

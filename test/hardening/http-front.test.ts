@@ -220,7 +220,7 @@ function bareServer(): HttpServer {
 
 describe('the router', () => {
   test('hands path parameters to the route, and answers 405 for the parameterised path with another method', async () => {
-    const http = bareServer().route('GET', '/things/:id', async (_req, res, rc) => sendJson(res, 200, { id: rc.params.id }))
+    const http = bareServer().route('GET', '/things/:id', (_req, res, rc) => sendJson(res, 200, { id: rc.params.id }))
     try {
       const res = await http.inject('/things/abc-123')
       assert.equal(res.statusCode, 200)

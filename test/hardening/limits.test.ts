@@ -201,7 +201,7 @@ describe('the body size limit (SCOPEWARD_BODY_LIMIT=2048)', () => {
         controller.close()
       },
     })
-    const res = await post(stream, { duplex: 'half' } as RequestInit)
+    const res = await post(stream, { duplex: 'half' })
     assert.equal(res.status, 413)
     assert.equal(await auditCount(server), audit)
   })

@@ -10,8 +10,9 @@ import { EmptiedTokensError } from '../../src/store/narrow-family.js'
 import { KeyWriteRefused } from '../../src/store/store.js'
 
 /** A fresh store, plus (PostgreSQL) a second instance on the same database. */
-export type MakePeer = () => Promise<Store & { listening?(): Promise<void> }>
-export type MakeOutboxStore = () => Promise<{ store: Store; peer?: MakePeer; cleanup: () => Promise<void> }>
+export type MakePeer = () => (Store & { listening?(): Promise<void> }) | Promise<Store & { listening?(): Promise<void> }>
+export type MakeOutboxStore = () => OutboxStoreHarness | Promise<OutboxStoreHarness>
+type OutboxStoreHarness = { store: Store; peer?: MakePeer; cleanup: () => Promise<void> }
 
 const T0 = 1_700_000_000_000
 const HOUR = 3_600_000

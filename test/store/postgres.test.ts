@@ -15,7 +15,7 @@ defineStoreConformance(
     return {
       store,
       // A second instance on the same database, as behind a load balancer.
-      async peer() {
+      peer() {
         const peer = new PgStore(database.url)
         peers.push(peer)
         return peer

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { SqliteStore } from '../../src/store/sqlite-store.js'
 import { defineStoreConformance } from './conformance.js'
 
-defineStoreConformance('SQLite', async () => {
+defineStoreConformance('SQLite', () => {
   const dir = mkdtempSync(join(tmpdir(), 'scopeward-store-'))
   const store = new SqliteStore(join(dir, 'store.db'))
   return {

@@ -68,8 +68,8 @@ function opaque(over: Partial<TokenRecord> = {}): { plaintext: string; row: Toke
 function fakeDomain(rows: { tokens?: TokenRecord[]; apps?: AppRecord[] }, extra: Partial<AuthDomain> = {}): { domain: AuthDomain; reads: string[] } {
   const reads: string[] = []
   const store = {
-    getToken: async (id: string) => (reads.push(`token:${id}`), rows.tokens?.find((t) => t.id === id) ?? null),
-    getApp: async (id: string) => (reads.push(`app:${id}`), rows.apps?.find((a) => a.id === id) ?? null),
+    getToken: (id: string) => (reads.push(`token:${id}`), Promise.resolve(rows.tokens?.find((t) => t.id === id) ?? null)),
+    getApp: (id: string) => (reads.push(`app:${id}`), Promise.resolve(rows.apps?.find((a) => a.id === id) ?? null)),
   } as unknown as Store
   const base: AuthDomain = {
     store,
@@ -113,7 +113,7 @@ describe('policy 1: format', () => {
 })
 
 describe('policy 2: lookup', () => {
-  const getToken = (rows: TokenRecord[]) => async (id: string) => rows.find((t) => t.id === id) ?? null
+  const getToken = (rows: TokenRecord[]) => (id: string) => Promise.resolve(rows.find((t) => t.id === id) ?? null)
 
   test('finds the row of a token whose secret matches', async () => {
     const { plaintext, row } = opaque()
@@ -137,7 +137,7 @@ describe('policy 2: lookup', () => {
     const row = token({ kind: 'JWT', appId: 'app_a' })
     let reads = 0
     const counted = async (id: string) => (reads++, getToken([row, token({ id: 'OpaqueRow0000000' })])(id))
-    const verifier = (outcome: Awaited<ReturnType<JwtVerifier['verify']>>): JwtVerifier => ({ verify: async () => outcome })
+    const verifier = (outcome: Awaited<ReturnType<JwtVerifier['verify']>>): JwtVerifier => ({ verify: () => Promise.resolve(outcome) })
     const jwt = { kind: 'jwt' as const, presented: 'h.p.s' }
     assert.deepEqual(await lookupToken(jwt, { getToken: counted, jwtVerifier: verifier({ ok: false, reason: 'bad_signature' }) }), { ok: false, reason: 'bad_signature' })
     assert.equal(reads, 0, 'a forged JWT costs no read')
@@ -244,7 +244,7 @@ describe('authenticate: the chain', () => {
     const seen: string[] = []
     const policy = (name: string, refuse: boolean): RequestPolicy => ({
       name,
-      check: async (subject, request, use) => {
+      check: (subject, request, use) => {
         seen.push(`${name}:${subject.token.id === row.id}:${request.ip}:${request.path}:${use}`)
         return refuse ? 'malformed' : null
       },

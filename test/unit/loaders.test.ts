@@ -41,13 +41,13 @@ const ROWS = [
 function fakeDomain(): { domain: Domain; calls: string[][] } {
   const calls: string[][] = []
   const store = {
-    async getTokens(ids: readonly string[]) {
+    getTokens(ids: readonly string[]) {
       calls.push(['getTokens', ...ids])
-      return ROWS.filter((t) => ids.includes(t.id))
+      return Promise.resolve(ROWS.filter((t) => ids.includes(t.id)))
     },
-    async listChildTokens(ids: readonly string[]) {
+    listChildTokens(ids: readonly string[]) {
       calls.push(['listChildTokens', ...ids])
-      return ROWS.filter((t) => t.parentId !== null && ids.includes(t.parentId))
+      return Promise.resolve(ROWS.filter((t) => t.parentId !== null && ids.includes(t.parentId)))
     },
   }
   return { domain: { store } as unknown as Domain, calls }

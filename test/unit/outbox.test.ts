@@ -106,9 +106,7 @@ describe('outbox delivery', () => {
     let reported: ((error: unknown) => void) | undefined
     const failure = new Promise<unknown>((resolve) => (reported = resolve))
     const outbox = new Outbox({ onError: (error) => reported?.(error) })
-    outbox.subscribe(async () => {
-      throw new Error('webhook down')
-    })
+    outbox.subscribe(() => Promise.reject(new Error('webhook down')))
     outbox.publish(event(1), [])
     assert.equal(((await failure) as Error).message, 'webhook down')
   })

@@ -47,7 +47,7 @@ export function lifecycleCommands(io: CliIo): Command[] {
     'scopeward migrate --db postgres://scopeward@db/scopeward',
   ]).action(async (opts: { db?: string; json?: boolean }) => {
     const out = createOutput(io, !!opts.json)
-    await withDomain(io, { db: opts.db, create: true }, async ({ label, migrated }) => {
+    await withDomain(io, { db: opts.db, create: true }, ({ label, migrated }) => {
       const latest = latestMigration(databaseOf(io, opts.db))
       out.result({ database: label, applied: migrated, schema: latest }, () =>
         migrated ? `migrations applied to ${label}: the schema is now at ${latest}` : `${label} is up to date (schema ${latest}): nothing applied`,

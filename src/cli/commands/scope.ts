@@ -34,7 +34,7 @@ export function scopeCommands(io: CliIo): Command {
   examples(scope.command('list').description('list every declared scope').addOption(dbOption()).addOption(jsonOption()), ['scopeward scope list']).action(
     async (opts: { db?: string; json?: boolean }) => {
       const out = createOutput(io, !!opts.json)
-      await withDomain(io, { db: opts.db }, async ({ domain }) => {
+      await withDomain(io, { db: opts.db }, ({ domain }) => {
         const rows = domain.catalogue.all.map(scopeJson)
         out.result(rows, () =>
           out.table(

@@ -40,8 +40,10 @@ export class SqliteWriteDialect implements WriteDialect<Tx> {
           }
         },
         settle: (batchFailed) => {
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passes on what the batch threw, unchanged
           if (batchFailed) reject(batchFailed.error)
           else if (outcome.ok) resolve(outcome.value)
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passes on what the transaction threw, unchanged
           else reject(outcome.error)
         },
       })
