@@ -32,7 +32,13 @@ export async function deriveFromToken(domain: Domain, call: Call, parentId: stri
     assertScopeList(input.scopes, domain.catalogue.implies, 'scopes')
     assertHeld(input.scopes, effectiveScopes(domain, parent, app), 'a derived token can only narrow its parent; the parent does not hold', 'scopes')
     const kind = input.kind ?? 'OPAQUE'
-    const expiresAt = resolveExpiry(domain, { app, kind, expiresIn: input.expiresIn, parentExpiresAt: lifetimeEnd(domain, parent, app), isDerived: true })
-    return createToken(domain, call, { app, subject: parent.subject, name, kind, scopes: normalizeScopes(input.scopes), expiresAt, parentId: parent.id }, 'token.derive')
+    const now = domain.clock()
+    const expiresAt = resolveExpiry(domain, { app, kind, expiresIn: input.expiresIn, parentExpiresAt: lifetimeEnd(domain, parent, app), isDerived: true, now })
+    return createToken(
+      domain,
+      call,
+      { app, subject: parent.subject, name, kind, scopes: normalizeScopes(input.scopes), expiresAt, parentId: parent.id, createdAt: now },
+      'token.derive',
+    )
   })
 }

@@ -36,12 +36,13 @@ async function deriveOnce(domain: Domain, call: Call<TokenActor>, input: DeriveT
   const app = await domain.store.getApp(principal.app.id)
   if (!app) throw notFound('app', principal.app.id)
   const kind = input.kind ?? 'OPAQUE'
-  const expiresAt = resolveExpiry(domain, { app, kind, expiresIn: input.expiresIn, parentExpiresAt: lifetimeEnd(domain, principal.token, principal.app), isDerived: true })
+  const now = domain.clock()
+  const expiresAt = resolveExpiry(domain, { app, kind, expiresIn: input.expiresIn, parentExpiresAt: lifetimeEnd(domain, principal.token, principal.app), isDerived: true, now })
   const scopes = normalizeScopes(input.scopes)
   return createToken(
     domain,
     call,
-    { app, subject: principal.token.subject, name, kind, scopes, expiresAt, parentId: principal.token.id, ...(input.act ? { act: input.act } : {}) },
+    { app, subject: principal.token.subject, name, kind, scopes, expiresAt, parentId: principal.token.id, createdAt: now, ...(input.act ? { act: input.act } : {}) },
     'token.derive',
   )
 }

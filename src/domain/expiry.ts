@@ -4,6 +4,8 @@ import type { Domain } from './context.js'
 import { formatDuration, parseDuration } from './duration.js'
 
 export interface ExpiryRequest {
+  /** The issuance instant the lifetime counts from (the new token's createdAt); default: now. */
+  now?: number
   app: AppRecord
   kind: TokenKind
   /** ISO 8601 duration asked for; absent = the default lifetime of the kind. */
@@ -22,7 +24,7 @@ export interface ExpiryRequest {
  * silently shortened); the default lifetime shrinks to fit the app's, the instance's and the parent's limits.
  */
 export function resolveExpiry(domain: Domain, request: ExpiryRequest): number | null {
-  const now = domain.clock()
+  const now = request.now ?? domain.clock()
   const limits = [request.app.maxTokenLifetimeMs, domain.policies.maxTokenLifetimeMs].filter((n): n is number => n !== null)
   const limit = limits.length > 0 ? Math.min(...limits) : null
   if (request.noExpiry) {

@@ -49,8 +49,9 @@ async function issueOnce(domain: Domain, call: Call, input: IssueTokenInput): Pr
     issuerBinding(actor) !== null && actor.kind === 'token'
       ? { parentExpiresAt: lifetimeEnd(domain, actor.principal.token, actor.principal.app), isDerived: true, parentIs: 'issuer' as const }
       : {}
-  const expiresAt = resolveExpiry(domain, { app, kind, expiresIn: input.expiresIn, noExpiry: input.noExpiry, ...issuerEnd })
-  return createToken(domain, call, { app, subject, name, kind, scopes, expiresAt, parentId: null }, 'token.issue')
+  const now = domain.clock()
+  const expiresAt = resolveExpiry(domain, { app, kind, expiresIn: input.expiresIn, noExpiry: input.noExpiry, now, ...issuerEnd })
+  return createToken(domain, call, { app, subject, name, kind, scopes, expiresAt, parentId: null, createdAt: now }, 'token.issue')
 }
 
 /**
@@ -102,6 +103,8 @@ export async function createToken(
     parentId: string | null
     audience?: string
     act?: Record<string, unknown>
+    /** The instant its expiry was resolved from, so `expiresAt - createdAt` is exactly the lifetime asked for; default: now. */
+    createdAt?: number
   },
   action: string,
   guard: WriteGuard | null = null,
@@ -115,7 +118,7 @@ export async function createToken(
       `subject: ${JSON.stringify(spec.subject)} is reserved: "root" and names starting with "app_" are app ids, which sub uses for tokens without a subject`,
     )
   }
-  const now = domain.clock()
+  const now = spec.createdAt ?? domain.clock()
   const opaque = generateOpaqueToken()
   const token: TokenRecord = {
     id: opaque.id,
