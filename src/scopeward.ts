@@ -67,7 +67,7 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
       ...(engine ? [scopeAuthorizationPlugin()] : []),
       ...limits.plugins,
       ...(metrics ? [metrics.plugin()] : []),
-      // Cache-control hints are unused here (responses are no-store) and the plugin costs ~27% of throughput (perf-anchors.md).
+      // Cache-control hints are unused here (responses are no-store) and the plugin costs ~27% of throughput (measured: bench/RESULTS.md).
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginLandingPageDisabled(),
     ],

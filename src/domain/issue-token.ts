@@ -77,7 +77,7 @@ export function issuerBinding(actor: Actor): string | null {
 /** A token acting for a subject can only issue tokens for that same subject. */
 function resolveSubject(actor: Actor, requested: string | null | undefined): string | null {
   const subject = optionalText(requested, 'subject', 200)
-  // DESIGN: a token issued by a token with a subject inherits it, whichever app it is issued for.
+  // docs/design.md: a token issued by a token with a subject inherits it, whichever app it is issued for.
   const inherited = actorSubject(actor)
   if (inherited === null) return subject
   if (subject !== null && subject !== inherited) throw badInput('subject', 'subject: a token acting for a subject can only issue tokens for that subject')

@@ -1,6 +1,6 @@
 import { badInput } from '../errors.js'
 
-/** The scope grammar of DESIGN.md: lowercase segments separated by ':'. */
+/** The scope grammar (docs/design.md): lowercase segments separated by ':'. */
 export const SCOPE_NAME_RE = /^[a-z][a-z0-9_-]*(:[a-z][a-z0-9_-]*)*$/
 export const MAX_SCOPE_NAME_LENGTH = 100
 
