@@ -26,9 +26,8 @@ export async function serve(flags: { db?: string; port?: string; host?: string }
   if (app.rootToken) {
     io.stderr.write(`\nScopeward initialised ${displayDb(config.db)}.\nRoot token (shown once, store it now; it expires in 90 days):\n\n  ${app.rootToken}\n\n`)
   }
-  const address = await app.http.listen(config.port, config.host)
-  io.stderr.write(`Scopeward database: ${displayDb(config.db)}\n`)
-  io.stderr.write(`Scopeward listening on http://${address.address}:${address.port}/graphql\n`)
+  // The signal handlers go in before the banner: a supervisor (or a test) that signals as soon as it reads
+  // "listening" must reach the graceful path, never the default disposition that kills the process outright.
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) return
@@ -46,4 +45,7 @@ export async function serve(flags: { db?: string; port?: string; host?: string }
   }
   process.on('SIGTERM', () => stop('SIGTERM'))
   process.on('SIGINT', () => stop('SIGINT'))
+  const address = await app.http.listen(config.port, config.host)
+  io.stderr.write(`Scopeward database: ${displayDb(config.db)}\n`)
+  io.stderr.write(`Scopeward listening on http://${address.address}:${address.port}/graphql\n`)
 }
