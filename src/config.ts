@@ -1,7 +1,7 @@
 import { ScopewardError } from './errors.js'
 import { formatDuration, parseDuration } from './domain/duration.js'
 import { DEFAULT_LIMITS, type AbuseLimits } from './graphql/abuse-limits.js'
-import { proxyEntryProblem } from './http/trusted-proxies.js'
+import { cidrProblem } from './cidr.js'
 
 /** Every setting of a running server, validated at start. */
 export interface Config {
@@ -145,7 +145,7 @@ function list(value: string | undefined, name: string, item: RegExp): ReadonlySe
 function proxies(value: string | undefined): ReadonlySet<string> {
   const items = list(value, 'SCOPEWARD_TRUSTED_PROXIES', /^[0-9a-fA-F.:/]+$/)
   for (const item of items) {
-    const problem = proxyEntryProblem(item)
+    const problem = cidrProblem(item)
     if (problem !== null) throw invalid('SCOPEWARD_TRUSTED_PROXIES', `${JSON.stringify(item)} ${problem}`)
   }
   return items

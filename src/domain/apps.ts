@@ -36,6 +36,7 @@ export async function createApp(domain: Domain, call: Call, input: AppInput): Pr
     isRoot: false,
     createdAt: domain.clock(),
     disabledAt: null,
+    tokenConstraints: null,
   }
   await domain.store.insertApp(
     app,
