@@ -54,6 +54,16 @@ export interface TokenConstraints {
   credits?: { refill: CreditRefill | null }
 }
 
+/**
+ * The state of a token's limits after an authentication (on the authentication result, `Principal.limits`):
+ * its rate limit as the RateLimit headers give it (`reset`: seconds until the window resets) and its
+ * credits left. Only the members the token is constrained by are present; introspection reports them without spending.
+ */
+export interface TokenLimits {
+  rateLimit?: { limit: number; remaining: number; reset: number }
+  credits?: { remaining: number }
+}
+
 /** An app's rules for the constraints of its tokens (docs/design.md-style narrowing: `maximum` is the widest any token may be). */
 export interface AppTokenConstraints {
   /** Applied to a new token for each member its issuer leaves unset (credits: the starting balance). */

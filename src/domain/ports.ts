@@ -125,6 +125,8 @@ export interface TokenStore {
    * when none was left (nothing spent) or the token spends no credits. Bookkeeping: not audited.
    */
   spendCredit(id: string, now: number): Promise<number | null>
+  /** Appends an audit event about a token that changes no row (a use refused by its allowlist). */
+  recordTokenEvent(audit: AuditEventInput): Promise<void>
 }
 
 /** One token's new constraints and balance, as `setTokenConstraints` writes them. */

@@ -1,7 +1,8 @@
 import { cidrContains, cidrProblem, parseCidr, type Cidr } from '../cidr.js'
 import { badInput, ScopewardError } from '../errors.js'
+import { creditsAt } from '../auth/policies/credits.js'
 import { parseDuration } from './duration.js'
-import type { AppRecord, ConstraintSet, CreditRefill, TokenConstraints, TokenRecord } from './model.js'
+import type { AppRecord, AppTokenConstraints, ConstraintSet, CreditRefill, TokenConstraints, TokenRecord } from './model.js'
 
 // A token's constraints (issue 15): an IP allowlist, a rate limit and credits. One rule, used by
 // issue, derive, updateTokenConstraints and app maxima: constraints only narrow. A set B lies within
@@ -87,22 +88,6 @@ export function constraintsOf(token: TokenRecord, now: number): ConstraintSet {
   return out
 }
 
-/** The token's balance at `now`, a refill due by then included (as the spend statement computes it); null: no credits. */
-export function creditsAt(token: TokenRecord, now: number): number | null {
-  if (token.creditsRemaining === null) return null
-  const refill = token.constraints?.credits?.refill
-  if (!refill || token.creditsRefilledAt === null || now < token.creditsRefilledAt + refill.intervalMs) return token.creditsRemaining
-  return Math.max(token.creditsRemaining, refill.amount)
-}
-
-/** When the next refill is due after `now`, or null without a refill. */
-export function nextRefillAt(token: TokenRecord, now: number): number | null {
-  const refill = token.constraints?.credits?.refill
-  if (!refill || token.creditsRefilledAt === null) return null
-  const periods = Math.max(0, Math.floor((now - token.creditsRefilledAt) / refill.intervalMs)) + 1
-  return token.creditsRefilledAt + periods * refill.intervalMs
-}
-
 /** The stored form of a set, and the balance columns, for a token whose balance is set at `now`. */
 export function storedConstraints(set: ConstraintSet, now: number): Pick<TokenRecord, 'constraints' | 'creditsRemaining' | 'creditsRefilledAt'> {
   const constraints: TokenConstraints = {}
@@ -144,7 +129,10 @@ export function widerMember(inner: ConstraintSet, outer: ConstraintSet): { membe
     const i = inner.rateLimit
     if (!i) return { member: 'rateLimit', detail: `a rate limit is required (at most ${o.limit} per ${o.windowMs / 1000} s)` }
     if (i.limit > o.limit || i.windowMs < o.windowMs)
-      return { member: 'rateLimit', detail: `${i.limit} per ${i.windowMs / 1000} s is not within ${o.limit} per ${o.windowMs / 1000} s (a limit no higher over a window no shorter)` }
+      return {
+        member: 'rateLimit',
+        detail: `${i.limit} per ${i.windowMs / 1000} s is not within ${o.limit} per ${o.windowMs / 1000} s (a limit no higher over a window no shorter)`,
+      }
   }
   if (outer.credits) {
     const o = outer.credits
@@ -231,4 +219,31 @@ function canonical(set: ConstraintSet): unknown {
 
 function cidrsOf(entries: readonly string[]): Cidr[] {
   return entries.map(parseCidr).filter((c): c is Cidr => c !== null)
+}
+
+/** An app's rules as a caller states them (GraphQL `AppTokenConstraintsInput`). */
+export interface AppConstraintsInput {
+  defaults?: ConstraintsInput | null | undefined
+  maximum?: ConstraintsInput | null | undefined
+}
+
+/**
+ * Validates an app's rules: each member its defaults set must lie within the same member of its
+ * maximum (a member the defaults leave out but the maximum requires makes every token state it).
+ * With `current` (the app's rules now) and `mayWiden` false, the new maximum must lie within the
+ * current one: an app's own tokens tighten it, only the root app (or the operator) loosens it.
+ */
+export function parseAppConstraints(input: AppConstraintsInput | null, current: AppTokenConstraints | null, mayWiden: boolean): AppTokenConstraints | null {
+  const defaults = input?.defaults != null ? parseConstraints(input.defaults, 'tokenConstraints.defaults') : null
+  const maximum = input?.maximum != null ? parseConstraints(input.maximum, 'tokenConstraints.maximum') : null
+  if (defaults && maximum) {
+    const shared: ConstraintSet = {
+      ...(defaults.allowedCidrs && maximum.allowedCidrs ? { allowedCidrs: maximum.allowedCidrs } : {}),
+      ...(defaults.rateLimit && maximum.rateLimit ? { rateLimit: maximum.rateLimit } : {}),
+      ...(defaults.credits && maximum.credits ? { credits: maximum.credits } : {}),
+    }
+    assertWithin(defaults, shared, `the app's maximum`)
+  }
+  if (!mayWiden && current?.maximum) assertWithin(maximum ?? {}, current.maximum, `the app's current maximum (only root-app tokens may loosen it)`)
+  return defaults || maximum ? { defaults, maximum } : null
 }

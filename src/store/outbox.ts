@@ -21,6 +21,7 @@ export type WriteEffect =
   | { write: 'revokeTokens'; revoked: readonly string[] }
   | { write: 'narrowTokenScopes'; changed: readonly string[] }
   | { write: 'setTokenConstraints'; changed: readonly string[] }
+  | { write: 'tokenEvent' }
   | { write: 'insertSigningKey'; revoked: readonly string[] }
   | { write: 'retireSigningKeys' }
   | { write: 'sealSigningKeys' }
@@ -39,6 +40,7 @@ export function noticesOf(effect: WriteEffect): StoreChange[] {
     case 'insertToken':
     case 'insertClientSecret':
     case 'revokeClientSecret':
+    case 'tokenEvent':
       return []
     case 'insertScope':
       return [{ kind: 'scopes' }]

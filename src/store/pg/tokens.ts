@@ -155,6 +155,10 @@ export function pgTokens(c: PgConnection, writes: WriteProtocol<Tx>): TokenStore
       return rows[0] ? Number(rows[0].left) : null
     },
 
+    recordTokenEvent(audit: AuditEventInput): Promise<void> {
+      return writes.run({ run: () => ({ value: undefined, audit: { event: audit, effect: { write: 'tokenEvent' } } }) })
+    },
+
     async listTokenFamily(id: string): Promise<{ id: string; parentId: string | null }[]> {
       const { rows } = await c.db.execute<{ id: string; parent_id: string | null }>(selectFamilySql(id))
       return rows.map((r) => ({ id: r.id, parentId: r.parent_id }))

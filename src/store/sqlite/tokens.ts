@@ -127,6 +127,10 @@ export function sqliteTokens(c: SqliteConnection, writes: WriteProtocol<Tx>): To
       })
     },
 
+    recordTokenEvent(audit: AuditEventInput): Promise<void> {
+      return writes.run({ run: () => ({ value: undefined, audit: { event: audit, effect: { write: 'tokenEvent' } } }) })
+    },
+
     async listTokenFamily(id: string): Promise<{ id: string; parentId: string | null }[]> {
       return c.db.all<{ id: string; parent_id: string | null }>(selectFamilySql(id)).map((r) => ({ id: r.id, parentId: r.parent_id }))
     },
