@@ -46,7 +46,6 @@ export async function deriveFromToken(domain: Domain, call: Call, parentId: stri
         scopes: normalizeScopes(input.scopes),
         expiresAt,
         parentId: parent.id,
-        parent,
         createdAt: now,
         constraints: parseConstraints(input.constraints ?? {}),
       },

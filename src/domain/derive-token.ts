@@ -54,7 +54,6 @@ async function deriveOnce(domain: Domain, call: Call<TokenActor>, input: DeriveT
       scopes,
       expiresAt,
       parentId: principal.token.id,
-      parent: principal.token,
       createdAt: now,
       constraints,
       ...(input.act ? { act: input.act } : {}),

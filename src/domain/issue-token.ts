@@ -111,8 +111,6 @@ export async function createToken(
     createdAt?: number
     /** The constraints asked for (validated); a derived token inherits its parent's, and the app's defaults and maximum apply (token-constraints.ts). */
     constraints?: ConstraintSet
-    /** The parent row as the caller read it (else read here when `parentId` is set). */
-    parent?: TokenRecord
   },
   action: string,
   guard: WriteGuard | null = null,
@@ -127,7 +125,8 @@ export async function createToken(
     )
   }
   const now = spec.createdAt ?? domain.clock()
-  const parent = spec.parentId === null ? null : (spec.parent ?? (await domain.store.getToken(spec.parentId)))
+  // Read now, not as authentication read it: the parent's balance already counts the request deriving it.
+  const parent = spec.parentId === null ? null : await domain.store.getToken(spec.parentId)
   if (spec.parentId !== null && !parent) throw new ScopewardError('UNAUTHENTICATED', 'the parent or issuing token is no longer active')
   const constraints = constraintsForNewToken(spec.app, spec.constraints ?? {}, parent ? { set: constraintsOf(parent, now), bound: 'the parent token' } : null)
   const opaque = generateOpaqueToken()

@@ -7,17 +7,7 @@ import { checkRequestedScopes } from './grant.js'
 import { mayAdministerApp, maySeeApp, maySeeToken } from './permissions.js'
 import { lookupToken } from './queries.js'
 import { currentStatus } from './token-status.js'
-import {
-  assertWithin,
-  constraintsOf,
-  narrowedTo,
-  parseConstraints,
-  sameConstraints,
-  storedConstraints,
-  widened,
-  widerMember,
-  type ConstraintsInput,
-} from './token-constraints.js'
+import { assertWithin, constraintsOf, narrowedTo, parseConstraints, sameConstraints, storedConstraints, widened, widerMember, type ConstraintsInput } from './token-constraints.js'
 import { StaleRead, allOf, callerGuard, retryStale, unchangedToken } from './write-guard.js'
 
 /**

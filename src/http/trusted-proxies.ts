@@ -29,4 +29,3 @@ export function trustedProxyTest(entries: Iterable<string>): ProxyTest {
     return family !== 0 && list.check(plain, family === 6 ? 'ipv6' : 'ipv4')
   }
 }
-

@@ -10,7 +10,17 @@ import * as t from '../sqlite-schema.js'
 
 /** A row as better-sqlite3 returns it: booleans as 0/1, JSON columns as their text. */
 export type Stored<Row> = {
-  [K in keyof Row]: Row[K] extends boolean ? number : Row[K] extends readonly unknown[] ? string : Row[K] extends readonly unknown[] | null ? string | null : Row[K] extends object ? string : Row[K] extends object | null ? string | null : Row[K]
+  [K in keyof Row]: Row[K] extends boolean
+    ? number
+    : Row[K] extends readonly unknown[]
+      ? string
+      : Row[K] extends readonly unknown[] | null
+        ? string | null
+        : Row[K] extends object
+          ? string
+          : Row[K] extends object | null
+            ? string | null
+            : Row[K]
 }
 
 type TokenRow = Stored<typeof t.tokens.$inferSelect>
