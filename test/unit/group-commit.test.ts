@@ -40,7 +40,17 @@ async function freshStore(): Promise<SqliteStore> {
   await store.migrate()
   await store.initialize({
     scopes: [{ name: 'apps:read', description: 'x', implies: [], builtIn: true, createdAt: 1 }],
-    rootApp: { id: 'root', name: 'root', description: null, allowedScopes: ['apps:read'], maxTokenLifetimeMs: null, isRoot: true, createdAt: 1, disabledAt: null, tokenConstraints: null },
+    rootApp: {
+      id: 'root',
+      name: 'root',
+      description: null,
+      allowedScopes: ['apps:read'],
+      maxTokenLifetimeMs: null,
+      isRoot: true,
+      createdAt: 1,
+      disabledAt: null,
+      tokenConstraints: null,
+    },
     rootToken: token('root0000000000000'),
     audit: audit('init'),
   })

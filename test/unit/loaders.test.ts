@@ -29,7 +29,17 @@ const token = (id: string, over: Partial<TokenRecord> = {}): TokenRecord => ({
   creditsRefilledAt: null,
   ...over,
 })
-const app = (id: string, isRoot = false): AppRecord => ({ id, name: id, description: null, allowedScopes: [], maxTokenLifetimeMs: null, isRoot, createdAt: 0, disabledAt: null, tokenConstraints: null })
+const app = (id: string, isRoot = false): AppRecord => ({
+  id,
+  name: id,
+  description: null,
+  allowedScopes: [],
+  maxTokenLifetimeMs: null,
+  isRoot,
+  createdAt: 0,
+  disabledAt: null,
+  tokenConstraints: null,
+})
 
 const ROWS = [
   token('own'),

@@ -8,11 +8,20 @@ import type { AppRecord, ConstraintSet, TokenRecord } from '../../src/domain/mod
 import { narrowedTo, parseAppConstraints, parseConstraints, widerMember } from '../../src/domain/token-constraints.js'
 
 const MIN = 60_000
-const parent: ConstraintSet = { allowedCidrs: ['10.0.0.0/8', '2001:db8::/32'], rateLimit: { limit: 100, windowMs: MIN }, credits: { remaining: 50, refill: { amount: 50, intervalMs: 24 * 60 * MIN } } }
+const without = (set: ConstraintSet, key: keyof ConstraintSet): ConstraintSet => Object.fromEntries(Object.entries(set).filter(([k]) => k !== key))
+const parent: ConstraintSet = {
+  allowedCidrs: ['10.0.0.0/8', '2001:db8::/32'],
+  rateLimit: { limit: 100, windowMs: MIN },
+  credits: { remaining: 50, refill: { amount: 50, intervalMs: 24 * 60 * MIN } },
+}
 
 describe('constraints only narrow', () => {
   test('a set within its bound passes: a subset of ranges, a lower limit over a longer window, fewer credits, a smaller rarer refill', () => {
-    const child: ConstraintSet = { allowedCidrs: ['10.1.0.0/16', '2001:db8:1::/48'], rateLimit: { limit: 10, windowMs: 60 * MIN }, credits: { remaining: 5, refill: { amount: 5, intervalMs: 48 * 60 * MIN } } }
+    const child: ConstraintSet = {
+      allowedCidrs: ['10.1.0.0/16', '2001:db8:1::/48'],
+      rateLimit: { limit: 10, windowMs: 60 * MIN },
+      credits: { remaining: 5, refill: { amount: 5, intervalMs: 48 * 60 * MIN } },
+    }
     assert.equal(widerMember(child, parent), null)
     assert.equal(widerMember(parent, parent), null)
     assert.equal(widerMember({}, {}), null)
@@ -21,19 +30,18 @@ describe('constraints only narrow', () => {
 
   test('each way of widening names its member', () => {
     const cases: [ConstraintSet, string][] = [
-      [{ ...parent, allowedCidrs: undefined } as ConstraintSet, 'allowedCidrs'],
+      [without(parent, 'allowedCidrs'), 'allowedCidrs'],
       [{ ...parent, allowedCidrs: ['10.0.0.0/7'] }, 'allowedCidrs'],
       [{ ...parent, allowedCidrs: ['10.0.0.0/8', '11.0.0.1'] }, 'allowedCidrs'],
-      [{ ...parent, rateLimit: undefined } as ConstraintSet, 'rateLimit'],
+      [without(parent, 'rateLimit'), 'rateLimit'],
       [{ ...parent, rateLimit: { limit: 101, windowMs: MIN } }, 'rateLimit'],
       [{ ...parent, rateLimit: { limit: 100, windowMs: MIN - 1000 } }, 'rateLimit'],
-      [{ ...parent, credits: undefined } as ConstraintSet, 'credits'],
+      [without(parent, 'credits'), 'credits'],
       [{ ...parent, credits: { remaining: 51, refill: null } }, 'credits'],
       [{ ...parent, credits: { remaining: 1, refill: { amount: 51, intervalMs: 24 * 60 * MIN } } }, 'credits'],
       [{ ...parent, credits: { remaining: 1, refill: { amount: 1, intervalMs: MIN } } }, 'credits'],
     ]
     for (const [child, member] of cases) {
-      for (const key of Object.keys(child) as (keyof ConstraintSet)[]) if (child[key] === undefined) delete child[key]
       assert.equal(widerMember(child, parent)?.member, member, JSON.stringify(child))
     }
     assert.equal(widerMember({ credits: { remaining: 1, refill: { amount: 1, intervalMs: MIN } } }, { credits: { remaining: 5, refill: null } })?.member, 'credits')
@@ -58,7 +66,10 @@ describe('constraints only narrow', () => {
 
   test("an app's own tokens may tighten its maximum, never loosen it; defaults must lie within it", () => {
     const current = { defaults: null, maximum: parent }
-    assert.throws(() => parseAppConstraints({ maximum: { allowedCidrs: ['0.0.0.0/0'], rateLimit: { limit: 100, window: '1m' }, credits: { remaining: 50 } } }, current, false), /ALLOWLIST|allowedCidrs/)
+    assert.throws(
+      () => parseAppConstraints({ maximum: { allowedCidrs: ['0.0.0.0/0'], rateLimit: { limit: 100, window: '1m' }, credits: { remaining: 50 } } }, current, false),
+      /ALLOWLIST|allowedCidrs/,
+    )
     assert.throws(() => parseAppConstraints(null, current, false), /allowedCidrs/)
     assert.ok(parseAppConstraints(null, current, true) === null)
     assert.throws(() => parseAppConstraints({ defaults: { credits: { remaining: 100 } }, maximum: { credits: { remaining: 10 } } }, null, true), /credits/)
