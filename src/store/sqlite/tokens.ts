@@ -170,7 +170,8 @@ function rawTokenFilter(f: TokenFilter): { where: string[]; params: Params } {
 
 /**
  * Spends one credit, refilling first when due: every `intervalMs` since `credits_refilled_at` the
- * balance is topped up to `amount`, and the refill time moves on by whole intervals. SQLite reads
+ * balance is topped up to `amount`, and the refill time moves on by whole intervals (CAST: a bound
+ * number may arrive as a REAL, and the division must truncate). SQLite reads
  * every SET expression on the row before the update, so `due` and the balance agree.
  */
 function spendCreditSql(now: number, id: string) {
@@ -179,7 +180,7 @@ function spendCreditSql(now: number, id: string) {
   const due = sql`(${interval} IS NOT NULL AND ${now} >= credits_refilled_at + ${interval})`
   const balance = sql`(CASE WHEN ${due} THEN max(credits_remaining, ${amount}) ELSE credits_remaining END)`
   return sql`UPDATE tokens SET credits_remaining = ${balance} - 1,
-    credits_refilled_at = CASE WHEN ${due} THEN credits_refilled_at + ((${now} - credits_refilled_at) / ${interval}) * ${interval} ELSE credits_refilled_at END
+    credits_refilled_at = CASE WHEN ${due} THEN credits_refilled_at + CAST((${now} - credits_refilled_at) / ${interval} AS INTEGER) * ${interval} ELSE credits_refilled_at END
     WHERE id = ${id} AND credits_remaining IS NOT NULL AND ${balance} > 0
     RETURNING credits_remaining AS "left"`
 }
