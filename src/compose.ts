@@ -96,7 +96,8 @@ export async function composeDomain(config: Config, deps: { logger: Logger; cloc
   try {
     await ring.refresh()
   } catch (error) {
-    // A key that cannot be opened (wrong or missing master key) stops the start; the store is not left open.
+    // A key that cannot be opened (wrong or missing master key) stops the start; the store (and a Redis client) are not left open.
+    await rateLimiter.close()
     await store.close()
     throw error
   }
