@@ -17,7 +17,7 @@ import { ScopewardError } from './errors.js'
 import { creditsPolicy } from './auth/policies/credits.js'
 import { ipAllowlist } from './auth/policies/ip-allowlist.js'
 import { rateLimitPolicy } from './auth/policies/rate-limit.js'
-import { memoryTokenRateLimiter, type TokenRateLimiter } from './auth/token-rate-limiter.js'
+import type { TokenRateLimiter } from './auth/token-rate-limiter.js'
 import type { Logger } from './logger.js'
 import { redactSecrets } from './text.js'
 import { auditKeyOf } from './store/audit-hash.js'
@@ -129,9 +129,12 @@ export async function composeDomain(config: Config, deps: { logger: Logger; cloc
   }
 }
 
-/** Per-token rate limits: shared through Redis when SCOPEWARD_REDIS_URL is set (its client loaded only then), else in memory per instance. */
+/**
+ * Per-token rate limits: shared through Redis when SCOPEWARD_REDIS_URL is set (its client loaded
+ * only then), else in memory per instance. Loaded here, not at import: a one-shot command never needs them.
+ */
 async function tokenRateLimiterFor(config: Config, logger: Logger): Promise<TokenRateLimiter> {
-  if (config.redisUrl === null) return memoryTokenRateLimiter()
+  if (config.redisUrl === null) return (await import('./auth/token-rate-limiter.js')).memoryTokenRateLimiter()
   const { redisTokenRateLimiter } = await import('./auth/redis-token-rate-limiter.js')
   return redisTokenRateLimiter({
     url: config.redisUrl,
