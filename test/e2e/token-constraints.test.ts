@@ -181,6 +181,23 @@ describe('token constraints', () => {
       assert.equal(c.credits.remaining, 6)
     })
 
+    test('on an OAuth route a spent token is answered 429 in RFC 6749 shape, with its own code', async () => {
+      const { secret } = await issue(server, { scopes: ['tokens:introspect'], constraints: { credits: { remaining: 1 }, rateLimit: { limit: 5, window: '1m' } } })
+      const introspect = () =>
+        fetch(`${server.url}/oauth/introspect`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${secret}` },
+          body: new URLSearchParams({ token: server.rootToken }).toString(),
+        })
+      const first = await introspect()
+      assert.equal(first.status, 200)
+      assert.equal(first.headers.get('ratelimit-remaining'), '4')
+      const spent = await introspect()
+      assert.equal(spent.status, 429)
+      assert.deepEqual(Object.keys((await spent.json()) as object).sort(), ['error', 'error_description'])
+      assert.equal(((await (await introspect()).json()) as { error: string }).error, 'USAGE_EXCEEDED')
+    })
+
     test('an unconstrained token reports none', async () => {
       const { id } = await issue(server, { scopes: ['tokens:read'] })
       assert.equal(dataOf(await server.gql(CONSTRAINTS, { variables: { id } })).token.constraints, null)
