@@ -14,6 +14,10 @@ import { initialize } from './domain/initialize.js'
 import { ScopeCatalogue } from './domain/scope-catalogue.js'
 import { commandUsage, UsageTracker } from './domain/usage-tracker.js'
 import { ScopewardError } from './errors.js'
+import { creditsPolicy } from './auth/policies/credits.js'
+import { ipAllowlist } from './auth/policies/ip-allowlist.js'
+import { rateLimitPolicy } from './auth/policies/rate-limit.js'
+import type { TokenRateLimiter } from './auth/token-rate-limiter.js'
 import type { Logger } from './logger.js'
 import { redactSecrets } from './text.js'
 import { auditKeyOf } from './store/audit-hash.js'
@@ -64,6 +68,7 @@ export async function composeDomain(config: Config, deps: { logger: Logger; cloc
   const authority = createTokenAuthority(config.issuer, config.host, deps.address)
   const usage = new UsageTracker(store, clock, { flushIntervalMs: config.usageFlushMs, maxEntries: 50_000, onError: (err) => deps.logger.error({ err }, 'usage flush failed') })
   const authFailures = new Map<AuthFailure, number>()
+  const rateLimiter = await tokenRateLimiterFor(config, deps.logger)
   // Frozen: no member is swapped or filled in after composition.
   const domain: Domain = Object.freeze({
     store,
@@ -74,7 +79,8 @@ export async function composeDomain(config: Config, deps: { logger: Logger; cloc
     authFailures,
     jwt: createJwtIssuer(ring, authority),
     jwtVerifier: createJwtVerifier(ring, authority),
-    requestPolicies: [],
+    // Issue 15, in this order (src/auth/policy.ts): the allowlist, the rate limit, then credits last so a refused request costs none.
+    requestPolicies: [ipAllowlist, rateLimitPolicy(rateLimiter), creditsPolicy(store, clock)],
     keys: ring,
   })
   let rootToken: string | null = null
@@ -90,7 +96,8 @@ export async function composeDomain(config: Config, deps: { logger: Logger; cloc
   try {
     await ring.refresh()
   } catch (error) {
-    // A key that cannot be opened (wrong or missing master key) stops the start; the store is not left open.
+    // A key that cannot be opened (wrong or missing master key) stops the start; the store (and a Redis client) are not left open.
+    await rateLimiter.close()
     await store.close()
     throw error
   }
@@ -116,9 +123,25 @@ export async function composeDomain(config: Config, deps: { logger: Logger; cloc
       ring.stop()
       clearInterval(catalogueTimer)
       await usage.stop()
+      await rateLimiter.close()
       await store.close()
     },
   }
+}
+
+/**
+ * Per-token rate limits: shared through Redis when SCOPEWARD_REDIS_URL is set (its client loaded
+ * only then), else in memory per instance. Loaded here, not at import: a one-shot command never needs them.
+ */
+async function tokenRateLimiterFor(config: Config, logger: Logger): Promise<TokenRateLimiter> {
+  if (config.redisUrl === null) return (await import('./auth/token-rate-limiter.js')).memoryTokenRateLimiter()
+  const { redisTokenRateLimiter } = await import('./auth/redis-token-rate-limiter.js')
+  return redisTokenRateLimiter({
+    url: config.redisUrl,
+    keyPrefix: config.redisPrefix,
+    failMode: config.rateLimitFail,
+    warn: (err, message) => logger.warn({ err: redactSecrets(String((err as Error)?.message ?? err)) }, message),
+  })
 }
 
 /** A domain opened for one command, and how to close it. */

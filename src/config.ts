@@ -1,7 +1,7 @@
 import { ScopewardError } from './errors.js'
 import { formatDuration, parseDuration } from './domain/duration.js'
 import { DEFAULT_LIMITS, type AbuseLimits } from './graphql/abuse-limits.js'
-import { proxyEntryProblem } from './http/trusted-proxies.js'
+import { cidrProblem } from './cidr.js'
 
 /** Every setting of a running server, validated at start. */
 export interface Config {
@@ -39,6 +39,12 @@ export interface Config {
   /** Open connections allowed per client address (trusted proxies exempt); more are closed at once. */
   maxConnectionsPerAddress: number
   metrics: boolean
+  /** Redis for per-token rate limits shared by every instance (SCOPEWARD_REDIS_URL); null: counted per instance, in memory. */
+  redisUrl: string | null
+  /** Prefix of every rate-limit key in Redis (SCOPEWARD_REDIS_PREFIX), so deployments can share one Redis. */
+  redisPrefix: string
+  /** While Redis cannot be asked: `open` lets requests through, `closed` refuses them with 429 (SCOPEWARD_RATE_LIMIT_FAIL). */
+  rateLimitFail: 'open' | 'closed'
 }
 
 export const DEFAULTS = {
@@ -107,7 +113,24 @@ export function loadConfig(flags: Partial<Record<'db' | 'port' | 'host', string>
     headersTimeoutMs: integer(env.SCOPEWARD_HEADERS_TIMEOUT_MS, 'SCOPEWARD_HEADERS_TIMEOUT_MS', 10_000, 100, 30_000),
     maxConnectionsPerAddress: integer(env.SCOPEWARD_MAX_CONNECTIONS_PER_ADDRESS, 'SCOPEWARD_MAX_CONNECTIONS_PER_ADDRESS', 100, 1, 1_000_000),
     metrics: boolean(env.SCOPEWARD_METRICS, 'SCOPEWARD_METRICS', true),
+    redisUrl: redisUrl(env.SCOPEWARD_REDIS_URL),
+    redisPrefix: env.SCOPEWARD_REDIS_PREFIX || 'scopeward:',
+    rateLimitFail: failMode(env.SCOPEWARD_RATE_LIMIT_FAIL),
   }
+}
+
+/** SCOPEWARD_REDIS_URL: redis:// or rediss:// (TLS); empty or unset: no Redis. */
+function redisUrl(value: string | undefined): string | null {
+  if (value === undefined || value === '') return null
+  if (!/^rediss?:\/\/\S+$/.test(value)) throw invalid('SCOPEWARD_REDIS_URL', 'must be a redis:// or rediss:// URL')
+  return value
+}
+
+/** SCOPEWARD_RATE_LIMIT_FAIL: open (default) or closed. */
+function failMode(value: string | undefined): 'open' | 'closed' {
+  if (value === undefined || value === '' || value === 'open') return 'open'
+  if (value === 'closed') return 'closed'
+  throw invalid('SCOPEWARD_RATE_LIMIT_FAIL', `must be open or closed, got ${JSON.stringify(value).slice(0, 40)}`)
 }
 
 function wrapDuration(text: string, name: string): number {
@@ -145,7 +168,7 @@ function list(value: string | undefined, name: string, item: RegExp): ReadonlySe
 function proxies(value: string | undefined): ReadonlySet<string> {
   const items = list(value, 'SCOPEWARD_TRUSTED_PROXIES', /^[0-9a-fA-F.:/]+$/)
   for (const item of items) {
-    const problem = proxyEntryProblem(item)
+    const problem = cidrProblem(item)
     if (problem !== null) throw invalid('SCOPEWARD_TRUSTED_PROXIES', `${JSON.stringify(item)} ${problem}`)
   }
   return items

@@ -1,5 +1,5 @@
 import { OperationTooLargeError, ScopeDirectiveBuildError } from './directives/index.js'
-import { ERROR_CODES, OAuthError, RateLimited, ScopewardError, type AnyErrorCode } from './errors.js'
+import { ERROR_CODES, OAuthError, RateLimited, ScopewardError, TokenLimitExceeded, type AnyErrorCode, type RateLimitState } from './errors.js'
 import { redactSecrets } from './text.js'
 
 /**
@@ -29,6 +29,12 @@ function masked(logCode: string): ErrorAnswer {
 
 /** RFC 6749 §5.2 / RFC 6750 §3.1 challenges, and RFC 6585 Retry-After. */
 function headersOf(error: ScopewardError): Record<string, string> {
+  if (error instanceof TokenLimitExceeded) {
+    return {
+      ...(error.retryAfterSeconds !== null ? { 'retry-after': String(Math.max(1, error.retryAfterSeconds)) } : {}),
+      ...(error.rateLimit ? rateLimitHeaders(error.rateLimit) : {}),
+    }
+  }
   if (error instanceof RateLimited) return { 'retry-after': String(Math.max(1, error.retryAfterSeconds)), pragma: 'no-cache' }
   if (!(error instanceof OAuthError)) return {}
   const headers: Record<string, string> = { pragma: 'no-cache' }
@@ -36,6 +42,11 @@ function headersOf(error: ScopewardError): Record<string, string> {
   // RFC 6750 §3.1: a bearer token lacking the scope is told which one it needs.
   if (error.code === 'insufficient_scope') headers['www-authenticate'] = 'Bearer error="insufficient_scope", scope="tokens:introspect"'
   return headers
+}
+
+/** The IETF RateLimit-Limit, -Remaining and -Reset headers of a token's rate limit (draft-ietf-httpapi-ratelimit-headers). */
+export function rateLimitHeaders(state: RateLimitState): Record<string, string> {
+  return { 'ratelimit-limit': String(state.limit), 'ratelimit-remaining': String(state.remaining), 'ratelimit-reset': String(state.reset) }
 }
 
 /**
@@ -82,8 +93,8 @@ export function graphqlErrorBody(answer: Pick<ErrorAnswer, 'code' | 'message' | 
  * refusals of a grant translated (scope problems are invalid_scope, a dead parent or unknown
  * object invalid_grant, other bad input invalid_request). Null: not a refusal (a bug, masked by the caller).
  */
-export function toOAuthError(error: unknown): OAuthError | RateLimited | null {
-  if (error instanceof OAuthError || error instanceof RateLimited) return error
+export function toOAuthError(error: unknown): OAuthError | RateLimited | TokenLimitExceeded | null {
+  if (error instanceof OAuthError || error instanceof RateLimited || error instanceof TokenLimitExceeded) return error
   if (!(error instanceof ScopewardError)) return null
   if (error.code === 'FORBIDDEN' || error.field === 'scope' || error.field === 'scopes') return new OAuthError('invalid_scope', error.message)
   if (error.code === 'UNAUTHENTICATED' || error.code === 'NOT_FOUND') return new OAuthError('invalid_grant', error.message)

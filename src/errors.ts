@@ -18,7 +18,27 @@ export const ERROR_CODES = {
   BAD_USER_INPUT: { status: 400, surface: 'graphql', meaning: 'an argument is invalid; extensions.field names it' },
   NOT_FOUND: { status: 404, surface: 'graphql', meaning: 'the object does not exist or the caller may not see it (the same answer for both)' },
   CONFLICT: { status: 409, surface: 'graphql', meaning: 'a concurrent write changed what this one relied on; nothing was written, retry' },
-  RATE_LIMITED: { status: 429, surface: 'graphql', meaning: 'reserved for limits decided inside GraphQL; the throttles of the HTTP front answer rate_limited' },
+  RATE_LIMITED: {
+    status: 429,
+    surface: 'graphql',
+    meaning: "the token's own rate limit is spent (on every route that authenticates it); Retry-After and RateLimit-Limit/-Remaining/-Reset say when it resets",
+  },
+  USAGE_EXCEEDED: { status: 429, surface: 'graphql', meaning: "the token's credits are spent; Retry-After says when the next refill is due (none without a refill)" },
+  ALLOWLIST_WIDENED: {
+    status: 403,
+    surface: 'graphql',
+    meaning: "the token's allowedCidrs would be wider than its parent's, its app's maximum, or what the caller may issue; nothing was written",
+  },
+  RATE_LIMIT_WIDENED: {
+    status: 403,
+    surface: 'graphql',
+    meaning: "the token's rate limit would be wider (a higher limit or a shorter window) than its parent's, its app's maximum, or what the caller may issue; nothing was written",
+  },
+  CREDITS_WIDENED: {
+    status: 403,
+    surface: 'graphql',
+    meaning: "the token's credits or refill would be more than its parent's, its app's maximum, or what the caller may issue; nothing was written",
+  },
   BAD_REQUEST: { status: 400, surface: 'graphql', meaning: 'the HTTP request is not a GraphQL request Scopeward accepts (bad JSON, query too long, APQ hash mismatch)' },
   PAYLOAD_TOO_LARGE: { status: 413, surface: 'graphql', meaning: 'the request body exceeds the limit' },
   GRAPHQL_PARSE_FAILED: { status: 400, surface: 'graphql', meaning: 'the document is not valid GraphQL syntax' },
@@ -55,7 +75,19 @@ type CodeOf<S extends string> = { [K in AnyErrorCode]: (typeof ERROR_CODES)[K]['
 
 /** Codes a domain error carries into a GraphQL answer. */
 export type ErrorCode =
-  'UNAUTHENTICATED' | 'FORBIDDEN' | 'BAD_USER_INPUT' | 'NOT_FOUND' | 'CONFLICT' | 'RATE_LIMITED' | 'INTERNAL_SERVER_ERROR' | 'BAD_REQUEST' | 'PAYLOAD_TOO_LARGE'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'RATE_LIMITED'
+  | 'USAGE_EXCEEDED'
+  | 'ALLOWLIST_WIDENED'
+  | 'RATE_LIMIT_WIDENED'
+  | 'CREDITS_WIDENED'
+  | 'INTERNAL_SERVER_ERROR'
+  | 'BAD_REQUEST'
+  | 'PAYLOAD_TOO_LARGE'
 /** RFC 6749 §5.2 codes of the token endpoint, plus what introspection, revocation and the throttles use. */
 export type OAuthErrorCode = CodeOf<'oauth'>
 /** Codes of errors that never reach a client as such. */
@@ -114,6 +146,33 @@ export class RateLimited extends ScopewardError {
     what = 'too many token requests for this client',
   ) {
     super('rate_limited', `${what}; retry in ${Math.max(1, retryAfterSeconds)} s`)
+  }
+}
+
+/** A token's RateLimit headers (draft-ietf-httpapi-ratelimit-headers): its limit, what is left, seconds until the window resets. */
+export interface RateLimitState {
+  limit: number
+  remaining: number
+  /** Seconds until the window resets. */
+  reset: number
+}
+
+/**
+ * A token's own limit is spent: its rate limit (RATE_LIMITED) or its credits (USAGE_EXCEEDED), 429
+ * on every route. Retry-After when a reset or refill is due (`retryAfterSeconds`, null: none), and
+ * the RateLimit headers of its rate limit when it has one.
+ */
+export class TokenLimitExceeded extends ScopewardError {
+  declare readonly code: 'RATE_LIMITED' | 'USAGE_EXCEEDED'
+
+  constructor(
+    code: 'RATE_LIMITED' | 'USAGE_EXCEEDED',
+    readonly retryAfterSeconds: number | null,
+    readonly rateLimit: RateLimitState | null,
+  ) {
+    super(code, code === 'RATE_LIMITED' ? "the token's rate limit is spent" : "the token's credits are spent", {
+      details: retryAfterSeconds !== null ? { retryAfter: Math.max(1, retryAfterSeconds) } : {},
+    })
   }
 }
 

@@ -1,4 +1,4 @@
-import type { AppRecord, TokenRecord } from '../domain/model.js'
+import type { AppRecord, TokenLimits, TokenRecord } from '../domain/model.js'
 import type { AuthFailure } from './failure.js'
 import type { Awaitable } from './rate-limiter.js'
 import type { AuthRequest, TokenUse } from './request.js'
@@ -36,6 +36,9 @@ export interface AuthSubject {
   readonly app: AppRecord
 }
 
+/** A request policy's answer: a refusal, a pass, or a pass with the state of a limit (merged into `Principal.limits`). */
+export type PolicyOutcome = AuthFailure | { readonly limits: TokenLimits } | null
+
 /**
  * A check that needs the request, run last, only on a token whose secret (or signature) was
  * verified and which is usable: so no request policy can tell a stranger whether a token id
@@ -45,20 +48,20 @@ export interface AuthSubject {
  * (RateLimited: 429 with Retry-After, src/error-responses.ts); any other throw is a 500, so a
  * policy decides fail-open or fail-closed inside and returns.
  *
- * The coming checks are one file each under src/auth/policies/, added to the list the
- * composition root hands `authenticate` (`requestPolicies`):
+ * The constraint checks (issue 15), in this order in the composition root's list:
  *
- * - IP allowlist: `check({ token }, request, use)` refuses when `use` is `bearer` (or a
- *   subject/actor token) and `request.ip` is outside the token's (or its app's) CIDR list;
- *   `introspected` and `revoked` tokens are not guarded by their holder's network.
- * - rate limit: built with a RateLimiter (src/auth/rate-limiter.ts), spends one unit per request
- *   keyed by token id (or app id) for `bearer`; a refusal must carry Retry-After, so it throws
- *   RateLimited (src/errors.ts) rather than returning a reason that would answer 401.
- * - credits: spends one credit of the token's app in the store, atomically, for `bearer`; put it
- *   last, after every check that can still refuse, so a refused request costs nothing.
+ * - policies/ip-allowlist.ts: refuses (`address_not_allowed`) a bearer, subject or actor token whose
+ *   `allowedCidrs` do not hold `request.ip`; introspected and revoked tokens are not guarded by
+ *   their holder's network.
+ * - policies/rate-limit.ts: spends one request of the token's window (token-rate-limiter.ts,
+ *   memory or Redis); past the limit throws TokenLimitExceeded (429 RATE_LIMITED + Retry-After).
+ * - policies/credits.ts: last, spends one credit atomically in the store; at zero throws
+ *   TokenLimitExceeded (429 USAGE_EXCEEDED).
+ *
+ * Introspection (`introspected`) spends nothing: the rate limit and credits report their state only.
  */
 export interface RequestPolicy {
   /** For logs and metrics. */
   readonly name: string
-  check(subject: AuthSubject, request: AuthRequest, use: TokenUse): Awaitable<AuthFailure | null>
+  check(subject: AuthSubject, request: AuthRequest, use: TokenUse): Awaitable<PolicyOutcome>
 }

@@ -29,6 +29,24 @@ export function tokenJson(token: TokenRecord, status: TokenStatus, app: AppRef |
     createdBy: token.createdBy !== null && credential === null ? { id: token.createdBy } : null,
     createdByCredential: credential,
     parent: token.parentId !== null ? { id: token.parentId } : null,
+    constraints: constraintsJson(token),
+  }
+}
+
+/** A token's constraints as the API's Token.constraints names them (the balance as stored; no rate-limit state: nothing serves here). */
+function constraintsJson(token: TokenRecord) {
+  const c = token.constraints
+  if (c === null && token.creditsRemaining === null) return null
+  return {
+    allowedCidrs: c?.allowedCidrs ?? null,
+    rateLimit: c?.rateLimit ? { limit: c.rateLimit.limit, window: formatDuration(c.rateLimit.windowMs) } : null,
+    credits:
+      token.creditsRemaining !== null
+        ? {
+            remaining: token.creditsRemaining,
+            refill: c?.credits?.refill ? { amount: c.credits.refill.amount, interval: formatDuration(c.credits.refill.intervalMs) } : null,
+          }
+        : null,
   }
 }
 export type TokenJson = ReturnType<typeof tokenJson>

@@ -9,12 +9,15 @@ import { assertHeld, grantableScopes } from './grant.js'
 import { assertScopeList, normalizeScopes } from './scope-rules.js'
 import { optionalText, requireText } from './validate.js'
 import { allOf, callerGuard, retryStale, unchangedApp } from './write-guard.js'
+import { parseAppConstraints, type AppConstraintsInput } from './token-constraints.js'
 
 export interface AppInput {
   name?: string | null | undefined
   description?: string | null | undefined
   allowedScopes?: readonly string[] | null | undefined
   maxTokenLifetime?: string | null | undefined
+  /** Default and maximum constraints of its tokens (src/domain/token-constraints.ts); null removes them. */
+  tokenConstraints?: AppConstraintsInput | null | undefined
 }
 
 /** An app's ceiling may only hold scopes its creator could grant: setting a ceiling is never an escalation. */
@@ -36,6 +39,7 @@ export async function createApp(domain: Domain, call: Call, input: AppInput): Pr
     isRoot: false,
     createdAt: domain.clock(),
     disabledAt: null,
+    tokenConstraints: parseAppConstraints(input.tokenConstraints ?? null, null, true),
   }
   await domain.store.insertApp(
     app,
@@ -43,7 +47,12 @@ export async function createApp(domain: Domain, call: Call, input: AppInput): Pr
       action: 'app.create',
       target: app.id,
       appId: app.id,
-      details: { name: app.name, allowedScopes: app.allowedScopes, maxTokenLifetimeMs: app.maxTokenLifetimeMs },
+      details: {
+        name: app.name,
+        allowedScopes: app.allowedScopes,
+        maxTokenLifetimeMs: app.maxTokenLifetimeMs,
+        ...(app.tokenConstraints ? { tokenConstraints: app.tokenConstraints } : {}),
+      },
     }),
     callerGuard(domain, call.actor),
   )
@@ -76,6 +85,7 @@ async function updateOnce(domain: Domain, call: Call, id: string, input: AppInpu
     }
     changes.maxTokenLifetimeMs = requested
   }
+  if (input.tokenConstraints !== undefined) changes.tokenConstraints = parseAppConstraints(input.tokenConstraints, app.tokenConstraints, actsAcrossApps(call.actor))
   const next: AppRecord = { ...app, ...changes }
   const audit = auditEvent(domain, call, { action: 'app.update', target: id, appId: id, details: { before: summary(app), after: summary(next) } })
   await domain.store.updateApp(id, changes, audit, allOf(callerGuard(domain, call.actor), unchangedApp(app)))
@@ -112,5 +122,5 @@ export async function administeredApp(domain: Domain, actor: Actor, id: string):
 }
 
 function summary(app: AppRecord): Record<string, unknown> {
-  return { name: app.name, description: app.description, allowedScopes: app.allowedScopes, maxTokenLifetimeMs: app.maxTokenLifetimeMs }
+  return { name: app.name, description: app.description, allowedScopes: app.allowedScopes, maxTokenLifetimeMs: app.maxTokenLifetimeMs, tokenConstraints: app.tokenConstraints }
 }

@@ -9,7 +9,7 @@ import type { AppPolicy, TokenPolicy } from '../auth/policy.js'
 import type { AuthRequest, TokenUse } from '../auth/request.js'
 import type { AppRecord, TokenRecord } from './model.js'
 import { NO_JWT_VERIFIER } from './disabled-features.js'
-import type { Domain, Principal } from './context.js'
+import { auditEvent, type Domain, type Principal } from './context.js'
 import { deadAncestor } from './token-status.js'
 
 export type { AuthFailure } from '../auth/failure.js'
@@ -39,11 +39,36 @@ export async function authenticate(domain: AuthDomain, presented: string, reques
   if (!found.ok) return found
   const usable = await checkUsable(domain, found.token)
   if (!usable.ok) return usable
+  let principal = usable.principal
   for (const policy of domain.requestPolicies) {
-    const reason = await policy.check(usable.principal, request, use)
-    if (reason !== null) return { ok: false, reason }
+    const outcome = await policy.check(principal, request, use)
+    if (outcome === null) continue
+    if (typeof outcome === 'string') {
+      if (outcome === 'address_not_allowed') await recordAddressRefusal(domain, principal, request)
+      return { ok: false, reason: outcome }
+    }
+    principal = { ...principal, limits: { ...principal.limits, ...outcome.limits } }
   }
-  return usable
+  return principal === usable.principal ? usable : { ok: true, principal }
+}
+
+/**
+ * A token used from outside its allowlist is audited (`token.address_refused`): its secret was
+ * right, so its holder (or a thief) is using it from where it must not be. The refusal stands
+ * whether or not the event is written; the request log and the failure metric record it anyway.
+ */
+async function recordAddressRefusal(domain: Domain, principal: Principal, request: AuthRequest): Promise<void> {
+  const event = auditEvent(
+    domain,
+    { actor: { kind: 'token', principal }, request: { requestId: request.requestId, ip: request.ip } },
+    {
+      action: 'token.address_refused',
+      target: principal.token.id,
+      appId: principal.token.appId,
+      details: { ip: request.ip, path: request.path },
+    },
+  )
+  await domain.store.recordTokenEvent(event).catch(() => undefined)
 }
 
 /** Policies 3-6 and the family check on a token row: what every token kind shares. */

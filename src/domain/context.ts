@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Clock } from '../clock.js'
-import type { AppRecord, AuditEventInput, TokenRecord } from './model.js'
+import type { AppRecord, AuditEventInput, TokenLimits, TokenRecord } from './model.js'
 import type { Store } from './ports.js'
 import { actorLabel, type Call } from './actor.js'
 import type { JwtVerifier } from './authenticate.js'
@@ -19,6 +19,8 @@ export interface Principal {
   scopes: ReadonlySet<string>
   /** The token's own scopes that lie within the ceiling, not closed: what usage is recorded against. */
   held: readonly string[]
+  /** The state of the token's rate limit and credits after this authentication (src/auth/README.md); absent: it has neither. */
+  limits?: TokenLimits
 }
 
 /** What a JWT issuer needs: provided by the tokens/ module once signing keys exist. */

@@ -11,6 +11,7 @@ import { lookupToken } from './queries.js'
 import { assertScopeList, normalizeScopes } from './scope-rules.js'
 import { currentStatus, lifetimeEnd } from './token-status.js'
 import { requireText } from './validate.js'
+import { parseConstraints } from './token-constraints.js'
 import { retryStale } from './write-guard.js'
 
 /**
@@ -37,7 +38,17 @@ export async function deriveFromToken(domain: Domain, call: Call, parentId: stri
     return createToken(
       domain,
       call,
-      { app, subject: parent.subject, name, kind, scopes: normalizeScopes(input.scopes), expiresAt, parentId: parent.id, createdAt: now },
+      {
+        app,
+        subject: parent.subject,
+        name,
+        kind,
+        scopes: normalizeScopes(input.scopes),
+        expiresAt,
+        parentId: parent.id,
+        createdAt: now,
+        constraints: parseConstraints(input.constraints ?? {}),
+      },
       'token.derive',
     )
   })

@@ -8,6 +8,7 @@ import { assertHeld } from './grant.js'
 import { assertScopeList, normalizeScopes } from './scope-rules.js'
 import { lifetimeEnd } from './token-status.js'
 import { requireText } from './validate.js'
+import { parseConstraints, type ConstraintsInput } from './token-constraints.js'
 import { retryStale } from './write-guard.js'
 
 export interface DeriveTokenInput {
@@ -17,6 +18,8 @@ export interface DeriveTokenInput {
   kind?: TokenKind | null | undefined
   /** RFC 8693 delegation: the actor the new JWT acts for (`act` claim). */
   act?: Record<string, unknown> | undefined
+  /** Stricter constraints than the parent's (each member left out is inherited). */
+  constraints?: ConstraintsInput | null | undefined
 }
 
 /**
@@ -39,10 +42,22 @@ async function deriveOnce(domain: Domain, call: Call<TokenActor>, input: DeriveT
   const now = domain.clock()
   const expiresAt = resolveExpiry(domain, { app, kind, expiresIn: input.expiresIn, parentExpiresAt: lifetimeEnd(domain, principal.token, principal.app), isDerived: true, now })
   const scopes = normalizeScopes(input.scopes)
+  const constraints = parseConstraints(input.constraints ?? {})
   return createToken(
     domain,
     call,
-    { app, subject: principal.token.subject, name, kind, scopes, expiresAt, parentId: principal.token.id, createdAt: now, ...(input.act ? { act: input.act } : {}) },
+    {
+      app,
+      subject: principal.token.subject,
+      name,
+      kind,
+      scopes,
+      expiresAt,
+      parentId: principal.token.id,
+      createdAt: now,
+      constraints,
+      ...(input.act ? { act: input.act } : {}),
+    },
     'token.derive',
   )
 }

@@ -29,6 +29,7 @@ export async function initialize(
     isRoot: true,
     createdAt: now,
     disabledAt: null,
+    tokenConstraints: null,
   }
   const token = rootTokenRecord(domain, names, options.noExpiry ?? false)
   const audit = auditEvent(domain, call, { action: 'instance.init', target: token.record.id, appId: ROOT_APP_ID })
@@ -61,6 +62,9 @@ export function rootTokenRecord(domain: Pick<Domain, 'clock' | 'policies'>, scop
       parentId: null,
       kid: null,
       boundTo: null,
+      constraints: null,
+      creditsRemaining: null,
+      creditsRefilledAt: null,
     },
   }
 }

@@ -1,5 +1,6 @@
 import { ScopewardError, badInput, notFound } from '../errors.js'
-import type { AppRecord, TokenKind, TokenRecord, WriteGuard } from './model.js'
+import type { AppRecord, ConstraintSet, TokenKind, TokenRecord, WriteGuard } from './model.js'
+import { constraintsForNewToken, constraintsOf, parseConstraints, storedConstraints, type ConstraintsInput } from './token-constraints.js'
 import { generateOpaqueToken, hashSecret } from '../tokens/opaque-token.js'
 import { unreachable, type Actor, type Call } from './actor.js'
 import { auditEvent, type Domain } from './context.js'
@@ -18,6 +19,8 @@ export interface IssueTokenInput {
   expiresIn?: string | null | undefined
   noExpiry?: boolean | null | undefined
   kind?: TokenKind | null | undefined
+  /** Its allowlist, rate limit and credits (src/domain/token-constraints.ts); the app's defaults fill what is left out. */
+  constraints?: ConstraintsInput | null | undefined
 }
 
 /** A new token and its plaintext: returned once, never stored. */
@@ -45,13 +48,14 @@ async function issueOnce(domain: Domain, call: Call, input: IssueTokenInput): Pr
   const kind = input.kind ?? 'OPAQUE'
   const name = requireText(input.name, 'name')
   const scopes = checkRequestedScopes(domain, actor, app, input.scopes, 'scopes')
+  const constraints = parseConstraints(input.constraints ?? {})
   const issuerEnd =
     issuerBinding(actor) !== null && actor.kind === 'token'
       ? { parentExpiresAt: lifetimeEnd(domain, actor.principal.token, actor.principal.app), isDerived: true, parentIs: 'issuer' as const }
       : {}
   const now = domain.clock()
   const expiresAt = resolveExpiry(domain, { app, kind, expiresIn: input.expiresIn, noExpiry: input.noExpiry, now, ...issuerEnd })
-  return createToken(domain, call, { app, subject, name, kind, scopes, expiresAt, parentId: null, createdAt: now }, 'token.issue')
+  return createToken(domain, call, { app, subject, name, kind, scopes, expiresAt, parentId: null, createdAt: now, constraints }, 'token.issue')
 }
 
 /**
@@ -105,6 +109,8 @@ export async function createToken(
     act?: Record<string, unknown>
     /** The instant its expiry was resolved from, so `expiresAt - createdAt` is exactly the lifetime asked for; default: now. */
     createdAt?: number
+    /** The constraints asked for (validated); a derived token inherits its parent's, and the app's defaults and maximum apply (token-constraints.ts). */
+    constraints?: ConstraintSet
   },
   action: string,
   guard: WriteGuard | null = null,
@@ -119,6 +125,10 @@ export async function createToken(
     )
   }
   const now = spec.createdAt ?? domain.clock()
+  // Read now, not as authentication read it: the parent's balance already counts the request deriving it.
+  const parent = spec.parentId === null ? null : await domain.store.getToken(spec.parentId)
+  if (spec.parentId !== null && !parent) throw new ScopewardError('UNAUTHENTICATED', 'the parent or issuing token is no longer active')
+  const constraints = constraintsForNewToken(spec.app, spec.constraints ?? {}, parent ? { set: constraintsOf(parent, now), bound: 'the parent token' } : null)
   const opaque = generateOpaqueToken()
   const token: TokenRecord = {
     id: opaque.id,
@@ -140,6 +150,7 @@ export async function createToken(
     kid: spec.kind === 'JWT' ? domain.jwt.signingKid() : null,
     // A derived token dies with its parent already; any other token issued by a family member is bound to it.
     boundTo: spec.parentId === null ? issuerBinding(call.actor) : null,
+    ...storedConstraints(constraints, now),
   }
   const audit = auditEvent(domain, call, {
     action,
@@ -153,6 +164,7 @@ export async function createToken(
       subject: token.subject,
       parentId: token.parentId,
       ...(token.boundTo !== null ? { boundTo: token.boundTo } : {}),
+      ...(Object.keys(constraints).length > 0 ? { constraints } : {}),
     },
   })
   const inserted = await domain.store.insertToken(

@@ -23,10 +23,61 @@ export interface AppRecord {
   isRoot: boolean
   createdAt: number
   disabledAt: number | null
+  /** Constraints its tokens get when the issuer sets none (`defaults`) and may never exceed (`maximum`); null: neither. */
+  tokenConstraints: AppTokenConstraints | null
 }
 
 /** The fields of an app a change may set: each is written on its own, never the whole row back. */
-export type AppChanges = Partial<Pick<AppRecord, 'name' | 'description' | 'allowedScopes' | 'maxTokenLifetimeMs' | 'disabledAt'>>
+export type AppChanges = Partial<Pick<AppRecord, 'name' | 'description' | 'allowedScopes' | 'maxTokenLifetimeMs' | 'disabledAt' | 'tokenConstraints'>>
+
+/** A rate limit: at most `limit` requests in each fixed window of `windowMs`. */
+export interface RateLimitRule {
+  limit: number
+  windowMs: number
+}
+
+/** A credit refill: every `intervalMs` since the last refill, the balance is topped up to `amount` (never lowered). */
+export interface CreditRefill {
+  amount: number
+  intervalMs: number
+}
+
+/**
+ * A token's constraints as stored (the `constraints` column, JSON): the CIDR ranges a request's
+ * client address must lie in, its rate limit, and whether it spends credits (`credits`: its
+ * refill, null without one). Absent members constrain nothing. The credit balance itself lives in
+ * the token's `creditsRemaining` column, spent atomically (src/domain/ports.ts `spendCredit`).
+ */
+export interface TokenConstraints {
+  allowedCidrs?: string[]
+  rateLimit?: RateLimitRule
+  credits?: { refill: CreditRefill | null }
+}
+
+/**
+ * The state of a token's limits after an authentication (on the authentication result, `Principal.limits`):
+ * its rate limit as the RateLimit headers give it (`reset`: seconds until the window resets) and its
+ * credits left. Only the members the token is constrained by are present; introspection reports them without spending.
+ */
+export interface TokenLimits {
+  rateLimit?: { limit: number; remaining: number; reset: number }
+  credits?: { remaining: number }
+}
+
+/** An app's rules for the constraints of its tokens (docs/design.md-style narrowing: `maximum` is the widest any token may be). */
+export interface AppTokenConstraints {
+  /** Applied to a new token for each member its issuer leaves unset (credits: the starting balance). */
+  defaults: ConstraintSet | null
+  /** Every token of the app must be at least this narrow: a member set here is required of each token. */
+  maximum: ConstraintSet | null
+}
+
+/** A full set of constraints as an issuer states them: a token's stored constraints plus its starting balance. */
+export interface ConstraintSet {
+  allowedCidrs?: string[]
+  rateLimit?: RateLimitRule
+  credits?: { remaining: number; refill: CreditRefill | null }
+}
 
 export interface TokenRecord {
   id: string
@@ -47,6 +98,12 @@ export interface TokenRecord {
   kid: string | null
   /** The issuer this token is bound to (lives no longer than it, revoked with its family); null: none. */
   boundTo: string | null
+  /** Its allowlist, rate limit and credit refill; null: unconstrained (the common case costs nothing at use). */
+  constraints: TokenConstraints | null
+  /** Credits left as of the last spend or refill; null: the token spends no credits. */
+  creditsRemaining: number | null
+  /** When the balance was last refilled (or set); the next refill is due one interval after it. */
+  creditsRefilledAt: number | null
 }
 
 /** The end a rotation gives the old token: a grace expiry, or revoked at once. */

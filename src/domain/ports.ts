@@ -19,6 +19,7 @@ import type {
   SigningKeyRecord,
   StoreChange,
   TokenFilter,
+  TokenConstraints,
   TokenRecord,
   WriteGuard,
 } from './model.js'
@@ -112,6 +113,28 @@ export interface TokenStore {
   narrowTokenScopes(id: string, scopes: string[], audit: AuditEventInput, close?: CloseScopes, guard?: WriteGuard): Promise<{ id: string; scopes: string[] }[]>
   /** A token and every token derived from it, transitively, parents first: the family a revocation reaches (read only). */
   listTokenFamily(id: string): Promise<{ id: string; parentId: string | null }[]>
+  /**
+   * Sets the constraints and credit balance of each token in `changes` (a token and the descendants
+   * narrowed with it) in one audited transaction.
+   */
+  setTokenConstraints(changes: readonly TokenConstraintChange[], audit: AuditEventInput, guard?: WriteGuard): Promise<void>
+  /**
+   * Spends one credit of a token at `now`, refilling first when a refill is due (computed from the
+   * last refill time in the same statement): one atomic statement, so N concurrent spends against M
+   * credits succeed exactly M times, on one instance or several. Returns the balance left, or null
+   * when none was left (nothing spent) or the token spends no credits. Bookkeeping: not audited.
+   */
+  spendCredit(id: string, now: number): Promise<number | null>
+  /** Appends an audit event about a token that changes no row (a use refused by its allowlist). */
+  recordTokenEvent(audit: AuditEventInput): Promise<void>
+}
+
+/** One token's new constraints and balance, as `setTokenConstraints` writes them. */
+export interface TokenConstraintChange {
+  id: string
+  constraints: TokenConstraints | null
+  creditsRemaining: number | null
+  creditsRefilledAt: number | null
 }
 
 export interface AuditStore {

@@ -140,5 +140,5 @@ export function activeClientSecret(id: string): WriteGuard {
 }
 
 const tokenState = (t: TokenRecord) => [t.revokedAt, t.expiresAt, t.scopes, t.parentId, t.appId, t.subject, t.boundTo]
-const appState = (a: AppRecord) => [a.disabledAt, a.allowedScopes, a.maxTokenLifetimeMs]
+const appState = (a: AppRecord) => [a.disabledAt, a.allowedScopes, a.maxTokenLifetimeMs, a.tokenConstraints]
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b)

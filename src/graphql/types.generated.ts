@@ -35,6 +35,97 @@ export type AuditChainStatus = {
   problem: Maybe<Scalars['String']['output']>;
 };
 
+/** Constraints of a token. A member left out constrains nothing; a derived token inherits each its parent has. */
+export type TokenConstraintsInput = {
+  /** IPv4/IPv6 addresses or CIDR ranges; the request's client address (after trusted proxies) must lie in one. */
+  allowedCidrs?: InputMaybe<Array<Scalars['String']['input']>>;
+  rateLimit?: InputMaybe<RateLimitInput>;
+  credits?: InputMaybe<CreditsInput>;
+};
+
+/** At most `limit` requests in each fixed window (whole seconds). */
+export type RateLimitInput = {
+  limit: Scalars['Int']['input'];
+  window: Scalars['Duration']['input'];
+};
+
+/** A balance of requests: each authenticated request spends one. */
+export type CreditsInput = {
+  remaining: Scalars['Int']['input'];
+  refill?: InputMaybe<CreditRefillInput>;
+};
+
+/** Every `interval` since the last refill, the balance is topped up to `amount` (never lowered). */
+export type CreditRefillInput = {
+  amount: Scalars['Int']['input'];
+  interval: Scalars['Duration']['input'];
+};
+
+/** An app's rules for its tokens' constraints: `defaults` fill what an issuer leaves out; every token must lie within `maximum` (a member set there is required). */
+export type AppTokenConstraintsInput = {
+  defaults?: InputMaybe<TokenConstraintsInput>;
+  maximum?: InputMaybe<TokenConstraintsInput>;
+};
+
+export type TokenConstraints = {
+  __typename?: 'TokenConstraints';
+  allowedCidrs: Maybe<Array<Scalars['String']['output']>>;
+  rateLimit: Maybe<RateLimitState>;
+  credits: Maybe<CreditsState>;
+};
+
+/** A rate limit and its window now (what the RateLimit headers say). */
+export type RateLimitState = {
+  __typename?: 'RateLimitState';
+  limit: Scalars['Int']['output'];
+  window: Scalars['Duration']['output'];
+  /** Requests left in the current window; null when the shared limiter cannot be asked. */
+  remaining: Maybe<Scalars['Int']['output']>;
+  /** Seconds until the current window resets; null when the shared limiter cannot be asked. */
+  reset: Maybe<Scalars['Int']['output']>;
+};
+
+export type CreditsState = {
+  __typename?: 'CreditsState';
+  /** Credits left now (a refill that is due counted). */
+  remaining: Scalars['Int']['output'];
+  refill: Maybe<CreditRefill>;
+  /** When the next refill is due. */
+  nextRefillAt: Maybe<Scalars['DateTime']['output']>;
+};
+
+export type CreditRefill = {
+  __typename?: 'CreditRefill';
+  amount: Scalars['Int']['output'];
+  interval: Scalars['Duration']['output'];
+};
+
+/** A set of constraints as an app states them for its tokens. */
+export type ConstraintSet = {
+  __typename?: 'ConstraintSet';
+  allowedCidrs: Maybe<Array<Scalars['String']['output']>>;
+  rateLimit: Maybe<RateLimitRule>;
+  credits: Maybe<CreditsRule>;
+};
+
+export type RateLimitRule = {
+  __typename?: 'RateLimitRule';
+  limit: Scalars['Int']['output'];
+  window: Scalars['Duration']['output'];
+};
+
+export type CreditsRule = {
+  __typename?: 'CreditsRule';
+  remaining: Scalars['Int']['output'];
+  refill: Maybe<CreditRefill>;
+};
+
+export type AppTokenConstraints = {
+  __typename?: 'AppTokenConstraints';
+  defaults: Maybe<ConstraintSet>;
+  maximum: Maybe<ConstraintSet>;
+};
+
 /** How often and when a token exercised one of its scopes. */
 export type ScopeUsage = {
   __typename?: 'ScopeUsage';
@@ -152,6 +243,8 @@ export type App = {
   tokens: Maybe<TokenConnection>;
   /** The app's client secrets for POST /oauth/token, as metadata (a secret itself is shown once, when created), oldest first. */
   clientCredentials: Maybe<Array<ClientSecret>>;
+  /** Default and maximum constraints of its tokens; null when none. */
+  tokenConstraints: Maybe<AppTokenConstraints>;
 };
 
 
@@ -189,6 +282,8 @@ export type Token = {
   unusedScopes: Array<Scalars['String']['output']>;
   /** Tokens derived from this one (its direct children), oldest first. */
   derivedTokens: Maybe<Array<Token>>;
+  /** Its allowlist, rate limit (with the current window's state) and credits (with the balance now); null when unconstrained. */
+  constraints: Maybe<TokenConstraints>;
   /** Per-scope usage counts and last use. */
   scopeUsage: Array<ScopeUsage>;
   /** True for a token without expiry (only ever issued when asked for explicitly). */
@@ -390,6 +485,7 @@ export type CreateAppInput = {
   description?: InputMaybe<Scalars['String']['input']>;
   allowedScopes: Array<Scalars['String']['input']>;
   maxTokenLifetime?: InputMaybe<Scalars['Duration']['input']>;
+  tokenConstraints?: InputMaybe<AppTokenConstraintsInput>;
 };
 
 export type UpdateAppInput = {
@@ -397,6 +493,8 @@ export type UpdateAppInput = {
   description?: InputMaybe<Scalars['String']['input']>;
   allowedScopes?: InputMaybe<Array<Scalars['String']['input']>>;
   maxTokenLifetime?: InputMaybe<Scalars['Duration']['input']>;
+  /** Replaces the app's rules; null removes them. Applies to tokens issued from now on. */
+  tokenConstraints?: InputMaybe<AppTokenConstraintsInput>;
 };
 
 export type CreateScopeInput = {
@@ -419,6 +517,8 @@ export type IssueTokenInput = {
   /** A token that never expires: only when asked for and no lifetime policy applies. */
   noExpiry?: InputMaybe<Scalars['Boolean']['input']>;
   kind?: InputMaybe<TokenKind>;
+  /** Within the app's maximum; the app's defaults fill what is left out. */
+  constraints?: InputMaybe<TokenConstraintsInput>;
 };
 
 export type DeriveTokenInput = {
@@ -427,6 +527,8 @@ export type DeriveTokenInput = {
   /** Lifetime; never beyond the calling token's own expiry. */
   expiresIn?: InputMaybe<Scalars['Duration']['input']>;
   kind?: InputMaybe<TokenKind>;
+  /** Only narrower than the calling token's (each member left out is inherited). */
+  constraints?: InputMaybe<TokenConstraintsInput>;
 };
 
 export type Mutation = {
@@ -444,6 +546,8 @@ export type Mutation = {
   revokeToken: Token;
   /** Enables a disabled app: its unexpired, unrevoked tokens work again. Root-app tokens only (disabling is the kill switch). */
   enableApp: App;
+  /** Replaces a token's constraints (a member left out is removed). Narrowing is open to tokens:write on the token; widening needs the power to issue such a token (ALLOWLIST_WIDENED, RATE_LIMIT_WIDENED, CREDITS_WIDENED otherwise). Derived tokens are narrowed with it. */
+  updateTokenConstraints: Token;
   /** Narrows a token (and its derived tokens) to the least scopes that covered its requests within `unusedFor` (default: ever). Never widens. Refused (BAD_USER_INPUT, usageGaps) when usage was lost to a crash within the window, unless allowUsageGaps. */
   trimToken: TrimResult;
   /** Revokes every active token matching all of the filter, with their derived tokens. */
@@ -507,6 +611,12 @@ export type MutationRevokeTokenArgs = {
 
 export type MutationEnableAppArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type MutationUpdateTokenConstraintsArgs = {
+  id: Scalars['ID']['input'];
+  constraints: TokenConstraintsInput;
 };
 
 
@@ -655,6 +765,19 @@ export type ResolversTypes = {
   AuditChainStatus: ResolverTypeWrapper<AuditChainStatus>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  TokenConstraintsInput: TokenConstraintsInput;
+  RateLimitInput: RateLimitInput;
+  CreditsInput: CreditsInput;
+  CreditRefillInput: CreditRefillInput;
+  AppTokenConstraintsInput: AppTokenConstraintsInput;
+  TokenConstraints: ResolverTypeWrapper<TokenConstraints>;
+  RateLimitState: ResolverTypeWrapper<RateLimitState>;
+  CreditsState: ResolverTypeWrapper<CreditsState>;
+  CreditRefill: ResolverTypeWrapper<CreditRefill>;
+  ConstraintSet: ResolverTypeWrapper<ConstraintSet>;
+  RateLimitRule: ResolverTypeWrapper<RateLimitRule>;
+  CreditsRule: ResolverTypeWrapper<CreditsRule>;
+  AppTokenConstraints: ResolverTypeWrapper<AppTokenConstraints>;
   ScopeUsage: ResolverTypeWrapper<ScopeUsage>;
   OverPermissionedToken: ResolverTypeWrapper<OverPermissionedTokenModel>;
   OverPermissionedTokenEdge: ResolverTypeWrapper<Omit<OverPermissionedTokenEdge, 'node'> & { node: ResolversTypes['OverPermissionedToken'] }>;
@@ -701,6 +824,19 @@ export type ResolversParentTypes = {
   AuditChainStatus: AuditChainStatus;
   Boolean: Scalars['Boolean']['output'];
   Int: Scalars['Int']['output'];
+  TokenConstraintsInput: TokenConstraintsInput;
+  RateLimitInput: RateLimitInput;
+  CreditsInput: CreditsInput;
+  CreditRefillInput: CreditRefillInput;
+  AppTokenConstraintsInput: AppTokenConstraintsInput;
+  TokenConstraints: TokenConstraints;
+  RateLimitState: RateLimitState;
+  CreditsState: CreditsState;
+  CreditRefill: CreditRefill;
+  ConstraintSet: ConstraintSet;
+  RateLimitRule: RateLimitRule;
+  CreditsRule: CreditsRule;
+  AppTokenConstraints: AppTokenConstraints;
   ScopeUsage: ScopeUsage;
   OverPermissionedToken: OverPermissionedTokenModel;
   OverPermissionedTokenEdge: Omit<OverPermissionedTokenEdge, 'node'> & { node: ResolversParentTypes['OverPermissionedToken'] };
@@ -759,6 +895,51 @@ export type AuditChainStatusResolvers<ContextType = GraphQLContext, ParentType e
   events?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   firstBadEvent?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   problem?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type TokenConstraintsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TokenConstraints'] = ResolversParentTypes['TokenConstraints']> = {
+  allowedCidrs?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+  rateLimit?: Resolver<Maybe<ResolversTypes['RateLimitState']>, ParentType, ContextType>;
+  credits?: Resolver<Maybe<ResolversTypes['CreditsState']>, ParentType, ContextType>;
+};
+
+export type RateLimitStateResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RateLimitState'] = ResolversParentTypes['RateLimitState']> = {
+  limit?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  window?: Resolver<ResolversTypes['Duration'], ParentType, ContextType>;
+  remaining?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  reset?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+};
+
+export type CreditsStateResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CreditsState'] = ResolversParentTypes['CreditsState']> = {
+  remaining?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  refill?: Resolver<Maybe<ResolversTypes['CreditRefill']>, ParentType, ContextType>;
+  nextRefillAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+};
+
+export type CreditRefillResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CreditRefill'] = ResolversParentTypes['CreditRefill']> = {
+  amount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  interval?: Resolver<ResolversTypes['Duration'], ParentType, ContextType>;
+};
+
+export type ConstraintSetResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ConstraintSet'] = ResolversParentTypes['ConstraintSet']> = {
+  allowedCidrs?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+  rateLimit?: Resolver<Maybe<ResolversTypes['RateLimitRule']>, ParentType, ContextType>;
+  credits?: Resolver<Maybe<ResolversTypes['CreditsRule']>, ParentType, ContextType>;
+};
+
+export type RateLimitRuleResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RateLimitRule'] = ResolversParentTypes['RateLimitRule']> = {
+  limit?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  window?: Resolver<ResolversTypes['Duration'], ParentType, ContextType>;
+};
+
+export type CreditsRuleResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CreditsRule'] = ResolversParentTypes['CreditsRule']> = {
+  remaining?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  refill?: Resolver<Maybe<ResolversTypes['CreditRefill']>, ParentType, ContextType>;
+};
+
+export type AppTokenConstraintsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AppTokenConstraints'] = ResolversParentTypes['AppTokenConstraints']> = {
+  defaults?: Resolver<Maybe<ResolversTypes['ConstraintSet']>, ParentType, ContextType>;
+  maximum?: Resolver<Maybe<ResolversTypes['ConstraintSet']>, ParentType, ContextType>;
 };
 
 export type ScopeUsageResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ScopeUsage'] = ResolversParentTypes['ScopeUsage']> = {
@@ -834,6 +1015,7 @@ export type AppResolvers<ContextType = GraphQLContext, ParentType extends Resolv
   disabledAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   tokens?: Resolver<Maybe<ResolversTypes['TokenConnection']>, ParentType, ContextType, Partial<AppTokensArgs>>;
   clientCredentials?: Resolver<Maybe<Array<ResolversTypes['ClientSecret']>>, ParentType, ContextType>;
+  tokenConstraints?: Resolver<Maybe<ResolversTypes['AppTokenConstraints']>, ParentType, ContextType>;
 };
 
 export type TokenResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Token'] = ResolversParentTypes['Token']> = {
@@ -855,6 +1037,7 @@ export type TokenResolvers<ContextType = GraphQLContext, ParentType extends Reso
   usedScopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   unusedScopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType, Partial<TokenUnusedScopesArgs>>;
   derivedTokens?: Resolver<Maybe<Array<ResolversTypes['Token']>>, ParentType, ContextType>;
+  constraints?: Resolver<Maybe<ResolversTypes['TokenConstraints']>, ParentType, ContextType>;
   scopeUsage?: Resolver<Array<ResolversTypes['ScopeUsage']>, ParentType, ContextType>;
   neverExpires?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   suggestedScopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType, Partial<TokenSuggestedScopesArgs>>;
@@ -951,6 +1134,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   rotateToken?: Resolver<ResolversTypes['IssuedToken'], ParentType, ContextType, RequireFields<MutationRotateTokenArgs, 'id'>>;
   revokeToken?: Resolver<ResolversTypes['Token'], ParentType, ContextType, RequireFields<MutationRevokeTokenArgs, 'id'>>;
   enableApp?: Resolver<ResolversTypes['App'], ParentType, ContextType, RequireFields<MutationEnableAppArgs, 'id'>>;
+  updateTokenConstraints?: Resolver<ResolversTypes['Token'], ParentType, ContextType, RequireFields<MutationUpdateTokenConstraintsArgs, 'id' | 'constraints'>>;
   trimToken?: Resolver<ResolversTypes['TrimResult'], ParentType, ContextType, RequireFields<MutationTrimTokenArgs, 'id' | 'dryRun' | 'allowUsageGaps'>>;
   revokeTokens?: Resolver<ResolversTypes['BulkRevocation'], ParentType, ContextType, RequireFields<MutationRevokeTokensArgs, 'filter' | 'dryRun'>>;
   createClientSecret?: Resolver<ResolversTypes['IssuedClientSecret'], ParentType, ContextType, RequireFields<MutationCreateClientSecretArgs, 'appId'>>;
@@ -986,6 +1170,14 @@ export type SigningKeyResolvers<ContextType = GraphQLContext, ParentType extends
 
 export type Resolvers<ContextType = GraphQLContext> = {
   AuditChainStatus?: AuditChainStatusResolvers<ContextType>;
+  TokenConstraints?: TokenConstraintsResolvers<ContextType>;
+  RateLimitState?: RateLimitStateResolvers<ContextType>;
+  CreditsState?: CreditsStateResolvers<ContextType>;
+  CreditRefill?: CreditRefillResolvers<ContextType>;
+  ConstraintSet?: ConstraintSetResolvers<ContextType>;
+  RateLimitRule?: RateLimitRuleResolvers<ContextType>;
+  CreditsRule?: CreditsRuleResolvers<ContextType>;
+  AppTokenConstraints?: AppTokenConstraintsResolvers<ContextType>;
   ScopeUsage?: ScopeUsageResolvers<ContextType>;
   OverPermissionedToken?: OverPermissionedTokenResolvers<ContextType>;
   OverPermissionedTokenEdge?: OverPermissionedTokenEdgeResolvers<ContextType>;

@@ -11,6 +11,8 @@ import { authRequestOf, type RouteContext } from './route.js'
 
 /** RFC 6750 §3.1: an invalid token is refused whole, whatever the operation asks. */
 const INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token", error_description="The access token is invalid, expired or revoked"'
+/** A token outside its allowlist: its holder may learn why (its secret was right), never a stranger. */
+const WRONG_ADDRESS_CHALLENGE = 'Bearer error="invalid_token", error_description="The access token is not valid from this address"'
 
 /**
  * POST/GET /graphql: authenticates the bearer token (401 for any invalid one), then hands the
@@ -24,6 +26,10 @@ export function graphqlRoute(apollo: ApolloServer<GraphQLContext>, schema: Graph
       const result = presented === null ? { ok: false as const, reason: 'malformed' as AuthFailure } : await authenticate(rc.domain, presented, authRequestOf(req, rc))
       if (!result.ok) {
         rc.onAuthFailure(result.reason, presented ?? undefined)
+        if (result.reason === 'address_not_allowed') {
+          sendGraphQLError(res, 401, 'UNAUTHENTICATED', 'Invalid token: not valid from this address', { 'www-authenticate': WRONG_ADDRESS_CHALLENGE })
+          return
+        }
         sendGraphQLError(res, 401, 'UNAUTHENTICATED', 'Invalid token: it is malformed, unknown, expired or revoked, or its app is disabled', {
           'www-authenticate': INVALID_TOKEN_CHALLENGE,
         })

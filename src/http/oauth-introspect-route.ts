@@ -29,6 +29,17 @@ function clientMayIntrospect(domain: Domain, client: AuthenticatedClient): boole
 }
 
 /**
+ * The token's constraints as RFC 7662 §2.2 extension members: `allowed_cidrs`, `rate_limit`
+ * ({limit, remaining, reset}: the state now, nothing spent) and `credits` ({remaining}). Absent
+ * when the token has none.
+ */
+function constraintMembers(principal: Principal): Record<string, unknown> {
+  const cidrs = principal.token.constraints?.allowedCidrs
+  const { rateLimit, credits } = principal.limits ?? {}
+  return { ...(cidrs ? { allowed_cidrs: cidrs } : {}), ...(rateLimit ? { rate_limit: rateLimit } : {}), ...(credits ? { credits } : {}) }
+}
+
+/**
  * POST /oauth/introspect (RFC 7662). The caller authenticates as an app (client secret) or with a
  * bearer token holding `tokens:introspect` (§2.1: unauthenticated callers could scan for tokens).
  * Any token that is not active — unknown, malformed, expired, revoked, of a disabled app, or one
@@ -69,6 +80,7 @@ export function oauthIntrospectRoute(authority: TokenAuthority) {
       iss: authority.issuer(),
       ...(token.kind === 'JWT' ? { aud: authority.audience() } : {}),
       token_type: 'Bearer',
+      ...constraintMembers(result.principal),
     })
   })
 }

@@ -4,7 +4,7 @@ import type { AddressInfo, Socket } from 'node:net'
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type InjectOptions, type LightMyRequestResponse } from 'fastify'
 import type { AuthFailure } from '../domain/authenticate.js'
 import type { Logger } from '../logger.js'
-import { answerFor, graphqlErrorBody, oauthErrorBody } from '../error-responses.js'
+import { answerFor, graphqlErrorBody, oauthErrorBody, rateLimitHeaders } from '../error-responses.js'
 import { RateLimited } from '../errors.js'
 import type { Metrics } from '../metrics.js'
 import { redactSecrets } from '../text.js'
@@ -256,6 +256,9 @@ export class HttpServer {
       // Once a caller is known, every later line of this request names its token.
       set principal(value) {
         principal = value
+        // The token's rate limit, within it, as IETF RateLimit headers (a 429 carries them from its error).
+        const rateLimit = value?.limits?.rateLimit
+        if (rateLimit) for (const [name, v] of Object.entries(rateLimitHeaders(rateLimit))) res.setHeader(name, v)
         if (value && rc.logger.level !== 'silent') rc.logger = requestLogger(request).child({ tokenId: value.token.id })
       },
       onAuthFailure: (reason, presented) => {
@@ -315,7 +318,10 @@ export class HttpServer {
     if (allowed) {
       res.setHeader('access-control-allow-origin', origin)
       res.setHeader('vary', 'Origin')
-      res.setHeader('access-control-expose-headers', 'x-request-id, x-oauth-scopes, x-accepted-oauth-scopes, www-authenticate, retry-after')
+      res.setHeader(
+        'access-control-expose-headers',
+        'x-request-id, x-oauth-scopes, x-accepted-oauth-scopes, www-authenticate, retry-after, ratelimit-limit, ratelimit-remaining, ratelimit-reset',
+      )
     }
     if (request.method !== 'OPTIONS') return false
     if (allowed && this.#hasPath(request)) {

@@ -1,4 +1,7 @@
 import { BlockList, isIP } from 'node:net'
+import { unmapped } from '../cidr.js'
+
+export { unmapped }
 
 /**
  * Trusted proxies as a membership test over addresses and CIDR ranges (`10.0.0.0/8`, `::1`,
@@ -7,18 +10,7 @@ import { BlockList, isIP } from 'node:net'
  */
 export type ProxyTest = (address: string) => boolean
 
-/** Why `entry` is not an address or a CIDR range, or null when it is one. */
-export function proxyEntryProblem(entry: string): string | null {
-  const [address = '', prefix, extra] = entry.split('/')
-  const family = isIP(address)
-  if (family === 0 || extra !== undefined) return 'is not an IP address or CIDR range'
-  if (prefix === undefined) return null
-  const bits = Number(prefix)
-  if (!/^\d{1,3}$/.test(prefix) || bits > (family === 4 ? 32 : 128)) return `has a prefix length out of range for IPv${family}`
-  return null
-}
-
-/** A test that is true for an address inside any of `entries` (validated by `proxyEntryProblem`). */
+/** A test that is true for an address inside any of `entries` (validated by `cidrProblem`, src/cidr.ts). */
 export function trustedProxyTest(entries: Iterable<string>): ProxyTest {
   const list = new BlockList()
   let empty = true
@@ -36,9 +28,4 @@ export function trustedProxyTest(entries: Iterable<string>): ProxyTest {
     const family = isIP(plain)
     return family !== 0 && list.check(plain, family === 6 ? 'ipv6' : 'ipv4')
   }
-}
-
-/** An IPv4-mapped IPv6 address as its IPv4 form; any other address unchanged. */
-export function unmapped(address: string): string {
-  return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address
 }

@@ -20,7 +20,20 @@ import type {
   TokenRecord,
   WriteGuard,
 } from '../domain/model.js'
-import type { AppStore, AuditStore, ClientSecretStore, MetaStore, OutboxFeed, ScopeStore, SigningKeyStore, Store, StoreLifecycle, TokenStore, UsageStore } from '../domain/ports.js'
+import type {
+  AppStore,
+  AuditStore,
+  ClientSecretStore,
+  MetaStore,
+  OutboxFeed,
+  ScopeStore,
+  SigningKeyStore,
+  Store,
+  StoreLifecycle,
+  TokenConstraintChange,
+  TokenStore,
+  UsageStore,
+} from '../domain/ports.js'
 
 /** One dialect's implementation, aggregate by aggregate. */
 export interface StoreParts {
@@ -135,6 +148,15 @@ export class ComposedStore implements Store {
   }
   listTokenFamily(id: string): Promise<{ id: string; parentId: string | null }[]> {
     return this.#p.tokens.listTokenFamily(id)
+  }
+  setTokenConstraints(changes: readonly TokenConstraintChange[], audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
+    return this.#p.tokens.setTokenConstraints(changes, audit, guard)
+  }
+  spendCredit(id: string, now: number): Promise<number | null> {
+    return this.#p.tokens.spendCredit(id, now)
+  }
+  recordTokenEvent(audit: AuditEventInput): Promise<void> {
+    return this.#p.tokens.recordTokenEvent(audit)
   }
 
   listAuditEvents(options: AuditFilter & { after?: number | undefined; limit: number }): Promise<Page<AuditEventRecord>> {

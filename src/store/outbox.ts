@@ -20,6 +20,8 @@ export type WriteEffect =
   | { write: 'rotateToken'; oldId: string }
   | { write: 'revokeTokens'; revoked: readonly string[] }
   | { write: 'narrowTokenScopes'; changed: readonly string[] }
+  | { write: 'setTokenConstraints'; changed: readonly string[] }
+  | { write: 'tokenEvent' }
   | { write: 'insertSigningKey'; revoked: readonly string[] }
   | { write: 'retireSigningKeys' }
   | { write: 'sealSigningKeys' }
@@ -38,6 +40,7 @@ export function noticesOf(effect: WriteEffect): StoreChange[] {
     case 'insertToken':
     case 'insertClientSecret':
     case 'revokeClientSecret':
+    case 'tokenEvent':
       return []
     case 'insertScope':
       return [{ kind: 'scopes' }]
@@ -48,6 +51,7 @@ export function noticesOf(effect: WriteEffect): StoreChange[] {
     case 'revokeTokens':
       return effect.revoked.length > 0 ? [{ kind: 'token', ids: effect.revoked }] : []
     case 'narrowTokenScopes':
+    case 'setTokenConstraints':
       return effect.changed.length > 0 ? [{ kind: 'token', ids: effect.changed }] : []
     case 'insertSigningKey':
       // An emergency rotation revoked JWTs (and what derives from them) besides changing the keys: every cache starts over.

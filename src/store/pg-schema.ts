@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { bigint, bigserial, boolean, index, json, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core'
+import type { AppTokenConstraints, TokenConstraints } from '../domain/model.js'
 
 // Tables of the PostgreSQL store, column for column those of sqlite-schema.ts: the one source of
 // truth for its migrations (drizzle-kit generate --config drizzle.pg.config.ts). Times are epoch
@@ -25,6 +26,8 @@ export const apps = pgTable('apps', {
   isRoot: boolean('is_root').notNull().default(false),
   createdAt: ms('created_at').notNull(),
   disabledAt: ms('disabled_at'),
+  /** Default and maximum constraints of its tokens (src/domain/token-constraints.ts); null: none. */
+  tokenConstraints: jsonb('token_constraints').$type<AppTokenConstraints>(),
 })
 
 export const tokens = pgTable(
@@ -54,6 +57,12 @@ export const tokens = pgTable(
      * the issuer and is revoked with the issuer's family. Null: bound to nothing.
      */
     boundTo: text('bound_to'),
+    /** Allowlist, rate limit and credit refill (src/domain/model.ts TokenConstraints); null: unconstrained. */
+    constraints: jsonb('constraints').$type<TokenConstraints>(),
+    /** The credit balance, spent by one atomic UPDATE per request; null: the token spends no credits. */
+    creditsRemaining: bigint('credits_remaining', { mode: 'number' }),
+    /** When the balance was last refilled or set: the lazy refill counts intervals from it. */
+    creditsRefilledAt: ms('credits_refilled_at'),
   },
   (t) => [
     index('tokens_created_idx').on(t.createdAt, t.id),

@@ -27,6 +27,7 @@ export const appRecord = (r: AppRow): AppRecord => ({
   isRoot: r.isRoot,
   createdAt: r.createdAt,
   disabledAt: r.disabledAt,
+  tokenConstraints: r.tokenConstraints,
 })
 
 export const tokenRecord = (r: TokenRow): TokenRecord => ({
@@ -46,6 +47,9 @@ export const tokenRecord = (r: TokenRow): TokenRecord => ({
   parentId: r.parentId,
   kid: r.kid,
   boundTo: r.boundTo,
+  constraints: r.constraints,
+  creditsRemaining: r.creditsRemaining,
+  creditsRefilledAt: r.creditsRefilledAt,
 })
 
 export const signingKeyRecord = (r: SigningKeyRow): SigningKeyRecord => ({

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+import type { AppTokenConstraints, TokenConstraints } from '../domain/model.js'
 
 // Tables of the SQLite store: the one source of truth for its migrations (drizzle-kit generate).
 // Times are epoch milliseconds; lists of scopes are JSON arrays of strings.
@@ -21,6 +22,8 @@ export const apps = sqliteTable('apps', {
   isRoot: integer('is_root', { mode: 'boolean' }).notNull().default(false),
   createdAt: integer('created_at').notNull(),
   disabledAt: integer('disabled_at'),
+  /** Default and maximum constraints of its tokens (src/domain/token-constraints.ts); null: none. */
+  tokenConstraints: text('token_constraints', { mode: 'json' }).$type<AppTokenConstraints>(),
 })
 
 export const tokens = sqliteTable(
@@ -50,6 +53,12 @@ export const tokens = sqliteTable(
      * the issuer and is revoked with the issuer's family. Null: bound to nothing.
      */
     boundTo: text('bound_to'),
+    /** Allowlist, rate limit and credit refill (src/domain/model.ts TokenConstraints); null: unconstrained. */
+    constraints: text('constraints', { mode: 'json' }).$type<TokenConstraints>(),
+    /** The credit balance, spent by one atomic UPDATE per request; null: the token spends no credits. */
+    creditsRemaining: integer('credits_remaining'),
+    /** When the balance was last refilled or set: the lazy refill counts intervals from it. */
+    creditsRefilledAt: integer('credits_refilled_at'),
   },
   (t) => [
     index('tokens_created_idx').on(t.createdAt, t.id),

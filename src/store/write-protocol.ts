@@ -73,8 +73,8 @@ export class WriteProtocol<Tx> {
   }
 
   /** A write without an audit event (bookkeeping: usage counts, heartbeats): same transaction, nothing published. */
-  async bookkeeping(run: (tx: Tx) => Step<unknown>): Promise<void> {
-    await this.#dialect.transaction(run)
+  async bookkeeping<T>(run: (tx: Tx) => Step<T>): Promise<T> {
+    return this.#dialect.transaction(run)
   }
 
   #inside<T>(tx: Tx, write: Write<Tx, T>): Step<{ value: T; committed: { event: AuditEventRecord; notices: StoreChange[] } | null }> {

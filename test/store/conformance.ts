@@ -34,6 +34,7 @@ const app = (id: string, over: Partial<AppRecord> = {}): AppRecord => ({
   isRoot: false,
   createdAt: T0,
   disabledAt: null,
+  tokenConstraints: null,
   ...over,
 })
 const token = (id: string, over: Partial<TokenRecord> = {}): TokenRecord => ({
@@ -53,6 +54,9 @@ const token = (id: string, over: Partial<TokenRecord> = {}): TokenRecord => ({
   parentId: null,
   kid: null,
   boundTo: null,
+  constraints: null,
+  creditsRemaining: null,
+  creditsRefilledAt: null,
   ...over,
 })
 let auditSerial = 0
@@ -108,6 +112,60 @@ export function defineStoreConformance(name: string, makeStore: MakeStore, optio
         await cleanup()
       }
     }
+
+    test(
+      'spends credits atomically: 40 concurrent spends against 15 succeed exactly 15 times, and none below zero',
+      withStore(async (store) => {
+        await store.insertToken(token('cr', { constraints: { credits: { refill: null } }, creditsRemaining: 15, creditsRefilledAt: T0 }), audit('token.issue'))
+        const results = await Promise.all(Array.from({ length: 40 }, () => store.spendCredit('cr', T0 + 1)))
+        assert.equal(results.filter((r) => r !== null).length, 15)
+        assert.deepEqual(
+          results.filter((r): r is number => r !== null).sort((a, b) => a - b),
+          Array.from({ length: 15 }, (_, i) => i),
+        )
+        assert.equal((await store.getToken('cr'))?.creditsRemaining, 0)
+        assert.equal(await store.spendCredit('root-token', T0), null, 'a token without credits spends none')
+      }),
+    )
+
+    test(
+      'refills lazily in the spending statement: topped up to the amount once per elapsed interval, never lowered',
+      withStore(async (store) => {
+        const refill = { amount: 5, intervalMs: HOUR }
+        await store.insertToken(token('rf', { constraints: { credits: { refill } }, creditsRemaining: 1, creditsRefilledAt: T0 }), audit('token.issue'))
+        assert.equal(await store.spendCredit('rf', T0 + 10), 0)
+        assert.equal(await store.spendCredit('rf', T0 + HOUR - 1), null)
+        // Two and a half intervals later: one top-up (not three), the refill time moved on by two whole intervals.
+        assert.equal(await store.spendCredit('rf', T0 + 2.5 * HOUR), 4)
+        assert.equal((await store.getToken('rf'))?.creditsRefilledAt, T0 + 2 * HOUR)
+        await store.insertToken(token('big', { constraints: { credits: { refill } }, creditsRemaining: 100, creditsRefilledAt: T0 }), audit('token.issue'))
+        assert.equal(await store.spendCredit('big', T0 + 3 * HOUR), 99, 'a refill never lowers a larger balance')
+      }),
+    )
+
+    test(
+      'sets constraints of several tokens in one audited write, and reads them back on the token row',
+      withStore(async (store) => {
+        await store.insertToken(token('c1'), audit('token.issue'))
+        await store.insertToken(token('c2', { parentId: 'c1' }), audit('token.issue'))
+        const constraints = { allowedCidrs: ['10.0.0.0/8'], rateLimit: { limit: 5, windowMs: 60_000 } }
+        await store.setTokenConstraints(
+          [
+            { id: 'c1', constraints, creditsRemaining: 3, creditsRefilledAt: T0 },
+            { id: 'c2', constraints: null, creditsRemaining: null, creditsRefilledAt: null },
+          ],
+          audit('token.constraints', { target: 'c1' }),
+        )
+        const c1 = await store.getToken('c1')
+        assert.deepEqual([c1?.constraints, c1?.creditsRemaining, c1?.creditsRefilledAt], [constraints, 3, T0])
+        assert.deepEqual(
+          (await store.getTokens(['c1'])).map((t) => t.constraints),
+          [constraints],
+        )
+        assert.equal((await store.getToken('c2'))?.constraints, null)
+        assert.equal((await store.listAuditEvents({ action: 'token.constraints', limit: 10 })).rows.length, 1)
+      }),
+    )
 
     test('migrates, reports ready, and initialises once', async () => {
       const { store, cleanup } = await makeStore()

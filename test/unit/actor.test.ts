@@ -18,6 +18,7 @@ const app = (id: string, isRoot = false): AppRecord => ({
   isRoot,
   createdAt: 0,
   disabledAt: null,
+  tokenConstraints: null,
 })
 const token = (id: string, appId: string, subject: string | null = null): TokenRecord => ({
   id,
@@ -36,6 +37,9 @@ const token = (id: string, appId: string, subject: string | null = null): TokenR
   parentId: null,
   kid: null,
   boundTo: null,
+  constraints: null,
+  creditsRemaining: null,
+  creditsRefilledAt: null,
 })
 const principal = (t: TokenRecord, a: AppRecord): Principal => ({ token: t, app: a, scopes: new Set(t.scopes), held: t.scopes })
 

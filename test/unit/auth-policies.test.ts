@@ -33,6 +33,7 @@ const app = (over: Partial<AppRecord> = {}): AppRecord => ({
   isRoot: false,
   createdAt: NOW - 10 * DAY,
   disabledAt: null,
+  tokenConstraints: null,
   ...over,
 })
 
@@ -54,6 +55,9 @@ function token(over: Partial<TokenRecord> = {}): TokenRecord {
     parentId: null,
     kid: null,
     boundTo: null,
+    constraints: null,
+    creditsRemaining: null,
+    creditsRefilledAt: null,
     ...over,
   }
 }

@@ -25,6 +25,9 @@ function token(id: string): TokenRecord {
     parentId: null,
     kid: null,
     boundTo: null,
+    constraints: null,
+    creditsRemaining: null,
+    creditsRefilledAt: null,
   }
 }
 
@@ -37,7 +40,17 @@ async function freshStore(): Promise<SqliteStore> {
   await store.migrate()
   await store.initialize({
     scopes: [{ name: 'apps:read', description: 'x', implies: [], builtIn: true, createdAt: 1 }],
-    rootApp: { id: 'root', name: 'root', description: null, allowedScopes: ['apps:read'], maxTokenLifetimeMs: null, isRoot: true, createdAt: 1, disabledAt: null },
+    rootApp: {
+      id: 'root',
+      name: 'root',
+      description: null,
+      allowedScopes: ['apps:read'],
+      maxTokenLifetimeMs: null,
+      isRoot: true,
+      createdAt: 1,
+      disabledAt: null,
+      tokenConstraints: null,
+    },
     rootToken: token('root0000000000000'),
     audit: audit('init'),
   })

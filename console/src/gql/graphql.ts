@@ -4,6 +4,38 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+/** Constraints of a token. A member left out constrains nothing; a derived token inherits each its parent has. */
+export type TokenConstraintsInput = {
+  /** IPv4/IPv6 addresses or CIDR ranges; the request's client address (after trusted proxies) must lie in one. */
+  allowedCidrs?: Array<string> | null | undefined;
+  rateLimit?: RateLimitInput | null | undefined;
+  credits?: CreditsInput | null | undefined;
+};
+
+/** At most `limit` requests in each fixed window (whole seconds). */
+export type RateLimitInput = {
+  limit: number;
+  window: string;
+};
+
+/** A balance of requests: each authenticated request spends one. */
+export type CreditsInput = {
+  remaining: number;
+  refill?: CreditRefillInput | null | undefined;
+};
+
+/** Every `interval` since the last refill, the balance is topped up to `amount` (never lowered). */
+export type CreditRefillInput = {
+  amount: number;
+  interval: string;
+};
+
+/** An app's rules for its tokens' constraints: `defaults` fill what an issuer leaves out; every token must lie within `maximum` (a member set there is required). */
+export type AppTokenConstraintsInput = {
+  defaults?: TokenConstraintsInput | null | undefined;
+  maximum?: TokenConstraintsInput | null | undefined;
+};
+
 export type TokenKind =
   /** A swt_ token: a public id and a secret, checked against its SHA-256 hash. */
   | 'OPAQUE'
@@ -25,6 +57,7 @@ export type CreateAppInput = {
   description?: string | null | undefined;
   allowedScopes: Array<string>;
   maxTokenLifetime?: string | null | undefined;
+  tokenConstraints?: AppTokenConstraintsInput | null | undefined;
 };
 
 export type UpdateAppInput = {
@@ -32,6 +65,8 @@ export type UpdateAppInput = {
   description?: string | null | undefined;
   allowedScopes?: Array<string> | null | undefined;
   maxTokenLifetime?: string | null | undefined;
+  /** Replaces the app's rules; null removes them. Applies to tokens issued from now on. */
+  tokenConstraints?: AppTokenConstraintsInput | null | undefined;
 };
 
 export type IssueTokenInput = {
@@ -48,6 +83,8 @@ export type IssueTokenInput = {
   /** A token that never expires: only when asked for and no lifetime policy applies. */
   noExpiry?: boolean | null | undefined;
   kind?: TokenKind | null | undefined;
+  /** Within the app's maximum; the app's defaults fill what is left out. */
+  constraints?: TokenConstraintsInput | null | undefined;
 };
 
 export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;

@@ -17,6 +17,7 @@ import { operatorActor, operatorCall } from '../operator.js'
 import { asFlags, choiceOption, collect, dbOption, durationOption, examples, jsonOption } from '../options.js'
 import { createOutput, when, type Output, type Style } from '../output.js'
 import { gapJson, type TokenJson } from '../present.js'
+import { CONSTRAINT_FIELDS, constraintsOfFlags, withConstraintFlags, type ConstraintFlags } from '../constraint-flags.js'
 
 const FIELDS = {
   appId: '--app',
@@ -30,6 +31,7 @@ const FIELDS = {
   reason: '--reason',
   parent: '<parent>',
   id: '<token>',
+  ...CONSTRAINT_FIELDS,
 }
 
 /** `scopeward token issue|list|show|rotate|derive|trim|revoke`. */
@@ -37,8 +39,7 @@ export function tokenCommands(io: CliIo): Command {
   const token = new Command('token').description('issue, inspect, rotate, derive, trim and revoke tokens')
 
   examples(
-    token
-      .command('issue')
+    withConstraintFlags(token.command('issue'))
       .description('issue a token: the secret is printed once on stdout, its id, expiry and a warning on stderr')
       .addOption(dbOption())
       .option('--app <app>', 'app of the token, by id or name', 'root')
@@ -51,18 +52,30 @@ export function tokenCommands(io: CliIo): Command {
       .addOption(jsonOption()),
     [
       'scopeward token issue --app billing --name ci-deploy --scope tokens:read --expires-in 30d',
+      'scopeward token issue --app billing --name partner --scope tokens:read --allow-cidr 203.0.113.0/24 --rate-limit 100/1m --credits 1000 --refill 1000/1d',
       'TOKEN=$(scopeward token issue --app billing --name ci --scope tokens:read)',
       'scopeward token issue --root --name break-glass',
     ],
   ).action(
     async (
-      opts: { db?: string; app: string; name?: string; scope?: string[]; subject?: string; expiresIn?: string; expiry: boolean; root?: boolean; json?: boolean },
+      opts: { db?: string; app: string; name?: string; scope?: string[]; subject?: string; expiresIn?: string; expiry: boolean; root?: boolean; json?: boolean } & ConstraintFlags,
       command: Command,
     ) => {
       if (opts.root) {
         // Break glass mints exactly one thing; a flag it would ignore must not silently widen what the operator asked for.
-        const ignored = (['scope', 'subject', 'expiresIn', 'app'] as const).filter((flag) => command.getOptionValueSource(flag) === 'cli')
-        const names = { scope: '--scope', subject: '--subject', expiresIn: '--expires-in', app: '--app' }
+        const ignored = (['scope', 'subject', 'expiresIn', 'app', 'allowCidr', 'rateLimit', 'credits', 'refill'] as const).filter(
+          (flag) => command.getOptionValueSource(flag) === 'cli',
+        )
+        const names = {
+          scope: '--scope',
+          subject: '--subject',
+          expiresIn: '--expires-in',
+          app: '--app',
+          allowCidr: '--allow-cidr',
+          rateLimit: '--rate-limit',
+          credits: '--credits',
+          refill: '--refill',
+        }
         if (ignored.length > 0)
           command.error(
             `scopeward: --root mints a token holding every built-in scope and cannot be combined with ${ignored.map((f) => names[f]).join(', ')}; for a narrower root-app token use: scopeward token issue --app root --scope ...`,
@@ -86,6 +99,7 @@ export function tokenCommands(io: CliIo): Command {
             subject: opts.subject,
             expiresIn: opts.expiresIn,
             noExpiry: !opts.expiry,
+            constraints: constraintsOfFlags(opts),
           })
         })
         const notes: string[] = []
@@ -169,20 +183,27 @@ export function tokenCommands(io: CliIo): Command {
   })
 
   examples(
-    token
-      .command('derive')
-      .description("derive a narrower child of a token: same app and subject, scopes within the parent's, never outliving it, revoked with it")
-      .argument('<parent>', 'the parent token: id or the full token')
-      .addOption(dbOption())
-      .requiredOption('--name <name>', 'name of the child (required)')
-      .requiredOption('--scope <scopes>', 'scope of the child (required; repeat, or comma-separated)', collect)
-      .addOption(durationOption('--expires-in <duration>', "lifetime (default: the parent's remaining lifetime, at most 90d)"))
-      .addOption(jsonOption()),
-    ['scopeward token derive Ab3dEf6hIj9kLm2n --name ci-readonly --scope tokens:read --expires-in 1h'],
-  ).action(async (parent: string, opts: { db?: string; name: string; scope: string[]; expiresIn?: string; json?: boolean }) => {
+    withConstraintFlags(
+      token
+        .command('derive')
+        .description("derive a narrower child of a token: same app and subject, scopes within the parent's, never outliving it, revoked with it")
+        .argument('<parent>', 'the parent token: id or the full token')
+        .addOption(dbOption())
+        .requiredOption('--name <name>', 'name of the child (required)')
+        .requiredOption('--scope <scopes>', 'scope of the child (required; repeat, or comma-separated)', collect)
+        .addOption(durationOption('--expires-in <duration>', "lifetime (default: the parent's remaining lifetime, at most 90d)"))
+        .addOption(jsonOption()),
+    ),
+    [
+      'scopeward token derive Ab3dEf6hIj9kLm2n --name ci-readonly --scope tokens:read --expires-in 1h',
+      'scopeward token derive Ab3dEf6hIj9kLm2n --name office --scope tokens:read --allow-cidr 10.0.0.0/8 --rate-limit 10/1m',
+    ],
+  ).action(async (parent: string, opts: { db?: string; name: string; scope: string[]; expiresIn?: string; json?: boolean } & ConstraintFlags) => {
     const out = createOutput(io, !!opts.json)
     await withDomain(io, { db: opts.db }, async ({ domain }) => {
-      const issued = await asFlags(FIELDS, () => deriveFromToken(domain, operatorCall(), parent, { name: opts.name, scopes: opts.scope, expiresIn: opts.expiresIn }))
+      const issued = await asFlags(FIELDS, () =>
+        deriveFromToken(domain, operatorCall(), parent, { name: opts.name, scopes: opts.scope, expiresIn: opts.expiresIn, constraints: constraintsOfFlags(opts) }),
+      )
       printIssued(out, await presentToken(domain, issued.token, appCache(domain)), issued.secret, [])
     })
   })

@@ -30,5 +30,8 @@ export function tokenFromWire(r: TokenWire): TokenRecord {
     parentId: r.parentId,
     kid: r.kid,
     boundTo: r.boundTo,
+    constraints: r.constraints,
+    creditsRemaining: msOrNull(r.creditsRemaining),
+    creditsRefilledAt: msOrNull(r.creditsRefilledAt),
   }
 }

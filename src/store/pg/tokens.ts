@@ -1,4 +1,4 @@
-import { eq, inArray } from 'drizzle-orm'
+import { eq, inArray, sql } from 'drizzle-orm'
 import {
   rotatedKey,
   type AuditEventInput,
@@ -10,7 +10,7 @@ import {
   type TokenRecord,
   type WriteGuard,
 } from '../../domain/model.js'
-import type { TokenStore } from '../../domain/ports.js'
+import type { TokenConstraintChange, TokenStore } from '../../domain/ports.js'
 import { narrowFamily } from '../narrow-family.js'
 import { page } from '../page.js'
 import * as t from '../pg-schema.js'
@@ -134,6 +134,31 @@ export function pgTokens(c: PgConnection, writes: WriteProtocol<Tx>): TokenStore
       })
     },
 
+    setTokenConstraints(changes: readonly TokenConstraintChange[], audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
+      return writes.run({
+        guard,
+        run: async (tx) => {
+          for (const ch of changes) {
+            await tx
+              .update(t.tokens)
+              .set({ constraints: ch.constraints, creditsRemaining: ch.creditsRemaining, creditsRefilledAt: ch.creditsRefilledAt })
+              .where(eq(t.tokens.id, ch.id))
+          }
+          return { value: undefined, audit: { event: audit, effect: { write: 'setTokenConstraints', changed: changes.map((ch) => ch.id) } } }
+        },
+      })
+    },
+
+    // One statement, outside any transaction: the row lock it takes serialises concurrent spends across instances.
+    async spendCredit(id: string, now: number): Promise<number | null> {
+      const { rows } = await c.db.execute<{ left: string }>(spendCreditSql(now, id))
+      return rows[0] ? Number(rows[0].left) : null
+    },
+
+    recordTokenEvent(audit: AuditEventInput): Promise<void> {
+      return writes.run({ run: () => ({ value: undefined, audit: { event: audit, effect: { write: 'tokenEvent' } } }) })
+    },
+
     async listTokenFamily(id: string): Promise<{ id: string; parentId: string | null }[]> {
       const { rows } = await c.db.execute<{ id: string; parent_id: string | null }>(selectFamilySql(id))
       return rows.map((r) => ({ id: r.id, parentId: r.parent_id }))
@@ -146,4 +171,22 @@ function rawTokenFilter(f: TokenFilter): { where: string[]; params: (string | nu
   const params: (string | number)[] = []
   const where = tokenConditions(f, { bind: (value) => `$${params.push(value)}`, hasScope: (ph) => `scopes ? ${ph}` })
   return { where, params }
+}
+
+/**
+ * Spends one credit, refilling first when due: every `intervalMs` since `credits_refilled_at` the
+ * balance is topped up to `amount`, and the refill time moves on by whole intervals. PostgreSQL
+ * re-evaluates the WHERE on the latest row version after waiting on a concurrent spend's lock
+ * (READ COMMITTED), so no two spends take the same last credit.
+ */
+function spendCreditSql(now: number, id: string) {
+  const interval = sql`((constraints->'credits'->'refill'->>'intervalMs')::bigint)`
+  const amount = sql`((constraints->'credits'->'refill'->>'amount')::bigint)`
+  const at = sql`${now}::bigint`
+  const due = sql`(${interval} IS NOT NULL AND ${at} >= credits_refilled_at + ${interval})`
+  const balance = sql`(CASE WHEN ${due} THEN greatest(credits_remaining, ${amount}) ELSE credits_remaining END)`
+  return sql`UPDATE tokens SET credits_remaining = ${balance} - 1,
+    credits_refilled_at = CASE WHEN ${due} THEN credits_refilled_at + ((${at} - credits_refilled_at) / ${interval}) * ${interval} ELSE credits_refilled_at END
+    WHERE id = ${id} AND credits_remaining IS NOT NULL AND ${balance} > 0
+    RETURNING credits_remaining AS "left"`
 }

@@ -5,12 +5,22 @@
 // come from it, and each field is read at the position the same list gives it, never a literal index.
 
 import { getTableColumns, type Table } from 'drizzle-orm'
-import type { AppRecord, TokenRecord } from '../../domain/model.js'
+import type { AppRecord, AppTokenConstraints, TokenConstraints, TokenRecord } from '../../domain/model.js'
 import * as t from '../sqlite-schema.js'
 
 /** A row as better-sqlite3 returns it: booleans as 0/1, JSON columns as their text. */
 export type Stored<Row> = {
-  [K in keyof Row]: Row[K] extends boolean ? number : Row[K] extends readonly unknown[] ? string : Row[K] extends readonly unknown[] | null ? string | null : Row[K]
+  [K in keyof Row]: Row[K] extends boolean
+    ? number
+    : Row[K] extends readonly unknown[]
+      ? string
+      : Row[K] extends readonly unknown[] | null
+        ? string | null
+        : Row[K] extends object
+          ? string
+          : Row[K] extends object | null
+            ? string | null
+            : Row[K]
 }
 
 type TokenRow = Stored<typeof t.tokens.$inferSelect>
@@ -59,6 +69,9 @@ const TOKEN_FIELDS = [
   'parentId',
   'kid',
   'boundTo',
+  'constraints',
+  'creditsRemaining',
+  'creditsRefilledAt',
 ] as const
 const tokenFields: Every<TokenRow, typeof TOKEN_FIELDS> = TOKEN_FIELDS
 export type TokenTuple = Tuple<TokenRow, typeof TOKEN_FIELDS>
@@ -84,10 +97,13 @@ export function tokenFromRow(r: TokenTuple): TokenRecord {
     parentId: r[token.parentId],
     kid: r[token.kid],
     boundTo: r[token.boundTo],
+    constraints: jsonOrNull<TokenConstraints>(r[token.constraints]),
+    creditsRemaining: r[token.creditsRemaining],
+    creditsRefilledAt: r[token.creditsRefilledAt],
   }
 }
 
-const APP_FIELDS = ['id', 'name', 'description', 'allowedScopes', 'maxTokenLifetimeMs', 'isRoot', 'createdAt', 'disabledAt'] as const
+const APP_FIELDS = ['id', 'name', 'description', 'allowedScopes', 'maxTokenLifetimeMs', 'isRoot', 'createdAt', 'disabledAt', 'tokenConstraints'] as const
 const appFields: Every<AppRow, typeof APP_FIELDS> = APP_FIELDS
 export type AppTuple = Tuple<AppRow, typeof APP_FIELDS>
 /** The SELECT list appFromRow reads. */
@@ -104,5 +120,11 @@ export function appFromRow(r: AppTuple): AppRecord {
     isRoot: r[app.isRoot] === 1,
     createdAt: r[app.createdAt],
     disabledAt: r[app.disabledAt],
+    tokenConstraints: jsonOrNull<AppTokenConstraints>(r[app.tokenConstraints]),
   }
+}
+
+/** A nullable JSON column as better-sqlite3 returns it (its text), parsed. */
+function jsonOrNull<T>(text: string | null): T | null {
+  return text === null ? null : (JSON.parse(text) as T)
 }

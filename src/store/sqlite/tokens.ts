@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import {
   rotatedKey,
   type AuditEventInput,
@@ -10,7 +10,7 @@ import {
   type TokenRecord,
   type WriteGuard,
 } from '../../domain/model.js'
-import type { TokenStore } from '../../domain/ports.js'
+import type { TokenConstraintChange, TokenStore } from '../../domain/ports.js'
 import { narrowFamily } from '../narrow-family.js'
 import { page } from '../page.js'
 import * as t from '../sqlite-schema.js'
@@ -127,8 +127,33 @@ export function sqliteTokens(c: SqliteConnection, writes: WriteProtocol<Tx>): To
       })
     },
 
+    recordTokenEvent(audit: AuditEventInput): Promise<void> {
+      return writes.run({ run: () => ({ value: undefined, audit: { event: audit, effect: { write: 'tokenEvent' } } }) })
+    },
+
     async listTokenFamily(id: string): Promise<{ id: string; parentId: string | null }[]> {
       return c.db.all<{ id: string; parent_id: string | null }>(selectFamilySql(id)).map((r) => ({ id: r.id, parentId: r.parent_id }))
+    },
+
+    setTokenConstraints(changes: readonly TokenConstraintChange[], audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
+      return writes.run({
+        guard,
+        run: (tx) => {
+          for (const ch of changes) {
+            tx.update(t.tokens)
+              .set({ constraints: ch.constraints, creditsRemaining: ch.creditsRemaining, creditsRefilledAt: ch.creditsRefilledAt })
+              .where(eq(t.tokens.id, ch.id))
+              .run()
+          }
+          return { value: undefined, audit: { event: audit, effect: { write: 'setTokenConstraints', changed: changes.map((ch) => ch.id) } } }
+        },
+      })
+    },
+
+    // One statement: the refill (computed from the last refill time) and the spend are decided on the row as it is now.
+    async spendCredit(id: string, now: number): Promise<number | null> {
+      const row = await writes.bookkeeping((tx) => tx.get<{ left: number } | undefined>(spendCreditSql(now, id)))
+      return row?.left ?? null
     },
   }
 }
@@ -141,4 +166,21 @@ function rawTokenFilter(f: TokenFilter): { where: string[]; params: Params } {
     hasScope: (ph) => `EXISTS (SELECT 1 FROM json_each(tokens.scopes) WHERE json_each.value = ${ph})`,
   })
   return { where, params }
+}
+
+/**
+ * Spends one credit, refilling first when due: every `intervalMs` since `credits_refilled_at` the
+ * balance is topped up to `amount`, and the refill time moves on by whole intervals (CAST: a bound
+ * number may arrive as a REAL, and the division must truncate). SQLite reads
+ * every SET expression on the row before the update, so `due` and the balance agree.
+ */
+function spendCreditSql(now: number, id: string) {
+  const interval = sql`json_extract(constraints, '$.credits.refill.intervalMs')`
+  const amount = sql`json_extract(constraints, '$.credits.refill.amount')`
+  const due = sql`(${interval} IS NOT NULL AND ${now} >= credits_refilled_at + ${interval})`
+  const balance = sql`(CASE WHEN ${due} THEN max(credits_remaining, ${amount}) ELSE credits_remaining END)`
+  return sql`UPDATE tokens SET credits_remaining = ${balance} - 1,
+    credits_refilled_at = CASE WHEN ${due} THEN credits_refilled_at + CAST((${now} - credits_refilled_at) / ${interval} AS INTEGER) * ${interval} ELSE credits_refilled_at END
+    WHERE id = ${id} AND credits_remaining IS NOT NULL AND ${balance} > 0
+    RETURNING credits_remaining AS "left"`
 }
