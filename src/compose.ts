@@ -26,6 +26,8 @@ import { masterKeyBytes } from './tokens/seal-private-key.js'
 import { createJwtIssuer } from './tokens/sign-access-token.js'
 import { createTokenAuthority, type TokenAuthority } from './tokens/token-authority.js'
 import { createJwtVerifier } from './tokens/verify-access-token.js'
+import { WebhookDispatcher } from './webhooks/dispatcher.js'
+import { ExpirySweeper } from './webhooks/expiry-sweeper.js'
 
 /** A serving domain and what the server around it wires to it (the key ring for the JWKS, the authority for metadata). */
 export interface ServingDomain {
@@ -76,6 +78,7 @@ export async function composeDomain(config: Config, deps: { logger: Logger; cloc
     jwtVerifier: createJwtVerifier(ring, authority),
     requestPolicies: [],
     keys: ring,
+    webhooks: { allowHttp: config.webhooks.allowHttp, masterKey },
   })
   let rootToken: string | null = null
   if ((await store.getMeta('initialized_at')) === null) {
@@ -104,6 +107,11 @@ export async function composeDomain(config: Config, deps: { logger: Logger; cloc
     if (change.kind === 'keys' || change.kind === 'all') ring.refresh().catch((err: unknown) => deps.logger.error({ err, change }, 'signing key refresh failed'))
   })
   await usage.start()
+  // Webhooks: deliveries are rows, so what a previous process left (or another instance) is picked up here.
+  const dispatcher = new WebhookDispatcher(domain, config.webhooks, deps.logger)
+  const sweeper = new ExpirySweeper(domain, config.webhooks, deps.logger)
+  dispatcher.start()
+  sweeper.start()
   return {
     domain,
     store,
@@ -115,6 +123,8 @@ export async function composeDomain(config: Config, deps: { logger: Logger; cloc
     async close() {
       ring.stop()
       clearInterval(catalogueTimer)
+      await sweeper.stop()
+      await dispatcher.stop()
       await usage.stop()
       await store.close()
     },
@@ -188,6 +198,7 @@ export async function composeCommandDomain(config: Config, options: { create?: b
     jwtVerifier: NO_JWT_VERIFIER,
     keys,
     requestPolicies: [],
+    webhooks: { allowHttp: config.webhooks.allowHttp, masterKey },
   })
   return { domain, auditKey, label, migrated, close: () => store.close() }
 }

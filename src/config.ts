@@ -2,6 +2,7 @@ import { ScopewardError } from './errors.js'
 import { formatDuration, parseDuration } from './domain/duration.js'
 import { DEFAULT_LIMITS, type AbuseLimits } from './graphql/abuse-limits.js'
 import { proxyEntryProblem } from './http/trusted-proxies.js'
+import { webhookConfig, type WebhookConfig } from './webhooks/settings.js'
 
 /** Every setting of a running server, validated at start. */
 export interface Config {
@@ -39,6 +40,8 @@ export interface Config {
   /** Open connections allowed per client address (trusted proxies exempt); more are closed at once. */
   maxConnectionsPerAddress: number
   metrics: boolean
+  /** Webhook delivery and expiry warnings (SCOPEWARD_WEBHOOK_*, SCOPEWARD_EXPIRY_WARNINGS): webhooks/settings.ts. */
+  webhooks: WebhookConfig
 }
 
 export const DEFAULTS = {
@@ -107,6 +110,7 @@ export function loadConfig(flags: Partial<Record<'db' | 'port' | 'host', string>
     headersTimeoutMs: integer(env.SCOPEWARD_HEADERS_TIMEOUT_MS, 'SCOPEWARD_HEADERS_TIMEOUT_MS', 10_000, 100, 30_000),
     maxConnectionsPerAddress: integer(env.SCOPEWARD_MAX_CONNECTIONS_PER_ADDRESS, 'SCOPEWARD_MAX_CONNECTIONS_PER_ADDRESS', 100, 1, 1_000_000),
     metrics: boolean(env.SCOPEWARD_METRICS, 'SCOPEWARD_METRICS', true),
+    webhooks: webhookConfig(env),
   }
 }
 

@@ -9,6 +9,7 @@ import { packageRoot } from '../package-root.js'
 import type { GraphQLContext } from './context.js'
 import { consoleResolvers } from './console-resolvers.js'
 import { leastPrivilegeResolvers } from './least-privilege-resolvers.js'
+import { webhookResolvers } from './webhook-resolvers.js'
 import { resolvers } from './resolvers.js'
 import { validateStringArguments } from './validate-arguments.js'
 
@@ -47,5 +48,5 @@ export function buildScopewardSchema(options: {
  * ratio (bench/lib/scopeward-server.ts). Never served: every field would be open.
  */
 export function buildUnguardedSchema(): GraphQLSchema {
-  return validateStringArguments(makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: [resolvers, leastPrivilegeResolvers, consoleResolvers] as never }))
+  return validateStringArguments(makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: [resolvers, leastPrivilegeResolvers, consoleResolvers, webhookResolvers] as never }))
 }

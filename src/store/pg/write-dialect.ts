@@ -3,7 +3,7 @@
 // transaction (PostgreSQL delivers a NOTIFY on commit, never on rollback).
 
 import { desc, inArray, sql } from 'drizzle-orm'
-import type { AuditEventInput, GuardRows, StoreChange, WriteGuard } from '../../domain/model.js'
+import type { AuditEventInput, GuardRows, StoreChange, WebhookEventInput, WriteGuard } from '../../domain/model.js'
 import { CHANGE_CHANNEL, noticePayload } from '../pg-change-listener.js'
 import * as t from '../pg-schema.js'
 import type { WriteDialect } from '../write-protocol.js'
@@ -73,6 +73,10 @@ export class PgWriteDialect implements WriteDialect<Tx> {
       .returning({ seq: t.auditEvents.seq })
     if (!row) throw new Error('the audit event insert returned no row')
     return row.seq
+  }
+
+  async insertWebhookEvents(tx: Tx, events: readonly WebhookEventInput[]): Promise<void> {
+    await tx.insert(t.webhookEvents).values([...events])
   }
 
   async putMeta(tx: Tx, key: string, value: string): Promise<void> {

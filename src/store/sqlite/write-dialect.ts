@@ -5,7 +5,7 @@
 // of its own.
 
 import { desc, inArray } from 'drizzle-orm'
-import type { AppRecord, AuditEventInput, GuardRows, TokenRecord, WriteGuard } from '../../domain/model.js'
+import type { AppRecord, AuditEventInput, GuardRows, TokenRecord, WebhookEventInput, WriteGuard } from '../../domain/model.js'
 import * as t from '../sqlite-schema.js'
 import type { Step, WriteDialect } from '../write-protocol.js'
 import type { SqliteConnection, Tx } from './connection.js'
@@ -123,6 +123,12 @@ export class SqliteWriteDialect implements WriteDialect<Tx> {
       .values({ ...event, hash })
       .returning({ seq: t.auditEvents.seq })
       .get().seq
+  }
+
+  insertWebhookEvents(tx: Tx, events: readonly WebhookEventInput[]): void {
+    tx.insert(t.webhookEvents)
+      .values([...events])
+      .run()
   }
 
   putMeta(tx: Tx, key: string, value: string): void {
