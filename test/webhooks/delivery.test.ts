@@ -7,20 +7,10 @@ import { randomBytes } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
 import { createApp, databaseText, dataOf, DERIVE, issue, REVOKE, ROTATE, startServer, type TestServer } from '../e2e/harness.js'
 import { waitFor } from '../wait-for.js'
+import { CREATE_WEBHOOK, DELIVERIES, FAST } from './helpers.js'
 import { Receiver } from './receiver.js'
 
 const ALL = ['TOKEN_ISSUED', 'TOKEN_ROTATED', 'TOKEN_REVOKED', 'TOKEN_EXPIRING', 'TOKEN_EXPIRED', 'TOKEN_TRIMMED', 'APP_DISABLED', 'APP_ENABLED', 'KEY_ROTATED']
-export const CREATE_WEBHOOK = `mutation C($input: CreateWebhookInput!) { createWebhook(input: $input) { secret webhook { id appId url events status } } }`
-export const DELIVERIES = `query D($webhookId: ID, $status: WebhookDeliveryStatus) { webhookDeliveries(webhookId: $webhookId, status: $status, first: 500) { id eventId eventType status attempts lastResponseCode lastError lastResponseBody } }`
-
-/** Fast delivery timing for tests: poll and sweep every 20 ms, retries within tens of ms. */
-export const FAST = {
-  SCOPEWARD_WEBHOOK_ALLOW_HTTP: 'true',
-  SCOPEWARD_WEBHOOK_POLL: '20',
-  SCOPEWARD_WEBHOOK_SWEEP: '20',
-  SCOPEWARD_WEBHOOK_RETRY_SCHEDULE: ['0', ...Array.from({ length: 40 }, () => '30')].join(','),
-}
-
 async function deliveries(server: TestServer, status?: string): Promise<any[]> {
   return dataOf(await server.gql(DELIVERIES, { variables: status ? { status } : {} })).webhookDeliveries
 }
