@@ -42,6 +42,9 @@ export class Receiver {
   /** Extra response headers (a redirect's Location). */
   headers: Record<string, string> = {}
   secret = ''
+  /** When true, requests are recorded in `held` and never answered (a delivery in flight). */
+  hold = false
+  readonly held: string[] = []
   #server: Server | null = null
   port = 0
 
@@ -55,6 +58,10 @@ export class Receiver {
       req.on('data', (c: Buffer) => chunks.push(c))
       req.on('end', () => {
         const raw = Buffer.concat(chunks).toString('utf8')
+        if (this.hold) {
+          this.held.push(raw)
+          return
+        }
         if (this.status >= 200 && this.status < 300) {
           this.received.push({
             id: String(req.headers['webhook-id']),
