@@ -38,7 +38,7 @@ const generated = await codegen({
       TrimResult: '../domain/trim-token.js#TrimResult as TrimResultModel',
       BulkRevocation: '../domain/bulk-revoke.js#BulkRevocationResult',
       Webhook: '../domain/model.js#WebhookRecord',
-      WebhookWithSecret: '../domain/webhooks.js#WebhookWithSecret as WebhookWithSecretModel',
+      IssuedWebhook: '../domain/webhooks.js#WebhookWithSecret',
       WebhookDelivery: '../domain/model.js#WebhookDeliveryRecord',
     },
     scalars: { DateTime: 'string', Duration: 'string' },

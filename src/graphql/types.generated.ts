@@ -7,7 +7,7 @@ import type { ConnectionParent } from './connections.js';
 import type { OverPermissionedToken as OverPermissionedTokenModel, OverPermissionedPage } from '../domain/usage-report.js';
 import type { TrimResult as TrimResultModel } from '../domain/trim-token.js';
 import type { BulkRevocationResult } from '../domain/bulk-revoke.js';
-import type { WebhookWithSecret as WebhookWithSecretModel } from '../domain/webhooks.js';
+import type { WebhookWithSecret } from '../domain/webhooks.js';
 import type { GraphQLContext } from './context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null;
@@ -476,11 +476,11 @@ export type Mutation = {
    * signed is revoked. Root app only.
    */
   rotateSigningKey: SigningKey;
-  createWebhook: WebhookWithSecret;
+  createWebhook: IssuedWebhook;
   updateWebhook: Webhook;
   deleteWebhook: Webhook;
   /** A new signing secret, shown once; the old one stops signing at once. */
-  rotateWebhookSecret: WebhookWithSecret;
+  rotateWebhookSecret: IssuedWebhook;
   /** Attempts a delivery again now, its attempts counted from zero. */
   retryWebhookDelivery: WebhookDelivery;
 };
@@ -674,8 +674,8 @@ export type Webhook = {
 };
 
 /** A webhook and its signing secret (whsec_...): shown this once, never again. */
-export type WebhookWithSecret = {
-  __typename?: 'WebhookWithSecret';
+export type IssuedWebhook = {
+  __typename?: 'IssuedWebhook';
   webhook: Webhook;
   secret: Scalars['String']['output'];
 };
@@ -834,7 +834,7 @@ export type ResolversTypes = {
   WebhookStatus: WebhookStatus;
   WebhookDeliveryStatus: WebhookDeliveryStatus;
   Webhook: ResolverTypeWrapper<WebhookRecord>;
-  WebhookWithSecret: ResolverTypeWrapper<WebhookWithSecretModel>;
+  IssuedWebhook: ResolverTypeWrapper<WebhookWithSecret>;
   WebhookDelivery: ResolverTypeWrapper<WebhookDeliveryRecord>;
   CreateWebhookInput: CreateWebhookInput;
   UpdateWebhookInput: UpdateWebhookInput;
@@ -882,7 +882,7 @@ export type ResolversParentTypes = {
   IssuedClientSecret: IssuedClientSecret;
   SigningKey: SigningKey;
   Webhook: WebhookRecord;
-  WebhookWithSecret: WebhookWithSecretModel;
+  IssuedWebhook: WebhookWithSecret;
   WebhookDelivery: WebhookDeliveryRecord;
   CreateWebhookInput: CreateWebhookInput;
   UpdateWebhookInput: UpdateWebhookInput;
@@ -1108,10 +1108,10 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   createClientSecret?: Resolver<ResolversTypes['IssuedClientSecret'], ParentType, ContextType, RequireFields<MutationCreateClientSecretArgs, 'appId'>>;
   revokeClientSecret?: Resolver<ResolversTypes['ClientSecret'], ParentType, ContextType, RequireFields<MutationRevokeClientSecretArgs, 'id'>>;
   rotateSigningKey?: Resolver<ResolversTypes['SigningKey'], ParentType, ContextType, RequireFields<MutationRotateSigningKeyArgs, 'revokeOld'>>;
-  createWebhook?: Resolver<ResolversTypes['WebhookWithSecret'], ParentType, ContextType, RequireFields<MutationCreateWebhookArgs, 'input'>>;
+  createWebhook?: Resolver<ResolversTypes['IssuedWebhook'], ParentType, ContextType, RequireFields<MutationCreateWebhookArgs, 'input'>>;
   updateWebhook?: Resolver<ResolversTypes['Webhook'], ParentType, ContextType, RequireFields<MutationUpdateWebhookArgs, 'id' | 'input'>>;
   deleteWebhook?: Resolver<ResolversTypes['Webhook'], ParentType, ContextType, RequireFields<MutationDeleteWebhookArgs, 'id'>>;
-  rotateWebhookSecret?: Resolver<ResolversTypes['WebhookWithSecret'], ParentType, ContextType, RequireFields<MutationRotateWebhookSecretArgs, 'id'>>;
+  rotateWebhookSecret?: Resolver<ResolversTypes['IssuedWebhook'], ParentType, ContextType, RequireFields<MutationRotateWebhookSecretArgs, 'id'>>;
   retryWebhookDelivery?: Resolver<ResolversTypes['WebhookDelivery'], ParentType, ContextType, RequireFields<MutationRetryWebhookDeliveryArgs, 'id'>>;
 };
 
@@ -1154,7 +1154,7 @@ export type WebhookResolvers<ContextType = GraphQLContext, ParentType extends Re
   disabledReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
-export type WebhookWithSecretResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['WebhookWithSecret'] = ResolversParentTypes['WebhookWithSecret']> = {
+export type IssuedWebhookResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['IssuedWebhook'] = ResolversParentTypes['IssuedWebhook']> = {
   webhook?: Resolver<ResolversTypes['Webhook'], ParentType, ContextType>;
   secret?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
@@ -1207,7 +1207,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   IssuedClientSecret?: IssuedClientSecretResolvers<ContextType>;
   SigningKey?: SigningKeyResolvers<ContextType>;
   Webhook?: WebhookResolvers<ContextType>;
-  WebhookWithSecret?: WebhookWithSecretResolvers<ContextType>;
+  IssuedWebhook?: IssuedWebhookResolvers<ContextType>;
   WebhookDelivery?: WebhookDeliveryResolvers<ContextType>;
 };
 
