@@ -17,6 +17,8 @@ import { webhookHeaders } from './sign.js'
 
 const BATCH = 20
 const FAN_OUT_BATCH = 500
+/** The least time between two rounds that writes (not work found) started. */
+const MIN_ROUND_GAP_MS = 20
 
 /** The delay before the next attempt after `attempts` attempts, with up to 10% jitter; null: no attempt left. */
 export function nextDelay(schedule: readonly number[], attempts: number, random: () => number = Math.random): number | null {
@@ -33,6 +35,7 @@ export class WebhookDispatcher {
   #running: Promise<void> | null = null
   #again = false
   #stopped = true
+  #lastRoundEnd = 0
 
   constructor(domain: Domain, config: WebhookConfig, logger: Logger) {
     this.#domain = domain
@@ -42,7 +45,7 @@ export class WebhookDispatcher {
 
   start(): void {
     this.#stopped = false
-    this.#domain.store.outbox.subscribe(() => this.wake())
+    this.#domain.store.outbox.subscribe(() => this.#committed())
     this.wake()
   }
 
@@ -52,6 +55,23 @@ export class WebhookDispatcher {
     if (this.#timer) clearTimeout(this.#timer)
     this.#timer = null
     await this.#running
+  }
+
+  /**
+   * A local write committed: a round soon. Under a burst of writes rounds are at least
+   * MIN_ROUND_GAP_MS apart, so the worker's own transactions stay few beside the writes.
+   */
+  #committed(): void {
+    if (this.#stopped) return
+    if (this.#running) {
+      this.#again = true
+      return
+    }
+    const wait = this.#lastRoundEnd + MIN_ROUND_GAP_MS - Date.now()
+    if (wait <= 0) return this.wake()
+    if (this.#timer) clearTimeout(this.#timer)
+    this.#timer = setTimeout(() => this.wake(), wait)
+    this.#timer.unref()
   }
 
   /** Starts a round now, or right after the one under way. */
@@ -67,10 +87,12 @@ export class WebhookDispatcher {
       .catch((err: unknown) => this.#logger.error({ err }, 'webhook delivery round failed'))
       .then((busy) => {
         this.#running = null
+        this.#lastRoundEnd = Date.now()
         if (this.#stopped) return
         if (busy === true || this.#again) {
           this.#again = false
-          setImmediate(() => this.wake())
+          this.#timer = setTimeout(() => this.wake(), busy === true ? 0 : MIN_ROUND_GAP_MS)
+          this.#timer.unref()
         } else {
           this.#timer = setTimeout(() => this.wake(), this.#config.pollMs)
           this.#timer.unref()

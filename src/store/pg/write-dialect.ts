@@ -75,8 +75,16 @@ export class PgWriteDialect implements WriteDialect<Tx> {
     return row.seq
   }
 
+  /**
+   * Inserts the events only while some webhook is ACTIVE (one statement, one round trip): fan-out
+   * gives an event only to webhooks active and existing when it happened, so an event recorded with
+   * none could never be delivered. Under the write lock no webhook appears between check and commit.
+   */
   async insertWebhookEvents(tx: Tx, events: readonly WebhookEventInput[]): Promise<void> {
-    await tx.insert(t.webhookEvents).values([...events])
+    await tx.execute(sql`
+      INSERT INTO webhook_events (id, type, at, subject, data)
+      SELECT x.id, x.type, x.at, x.subject, x.data FROM jsonb_to_recordset(${JSON.stringify(events)}::jsonb) AS x(id text, type text, at bigint, subject text, data jsonb)
+      WHERE EXISTS (SELECT 1 FROM webhooks WHERE status = 'ACTIVE')`)
   }
 
   async putMeta(tx: Tx, key: string, value: string): Promise<void> {
