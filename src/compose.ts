@@ -30,6 +30,8 @@ import { masterKeyBytes } from './tokens/seal-private-key.js'
 import { createJwtIssuer } from './tokens/sign-access-token.js'
 import { createTokenAuthority, type TokenAuthority } from './tokens/token-authority.js'
 import { createJwtVerifier } from './tokens/verify-access-token.js'
+import { WebhookDispatcher } from './webhooks/dispatcher.js'
+import { ExpirySweeper } from './webhooks/expiry-sweeper.js'
 
 /** A serving domain and what the server around it wires to it (the key ring for the JWKS, the authority for metadata). */
 export interface ServingDomain {
@@ -82,6 +84,7 @@ export async function composeDomain(config: Config, deps: { logger: Logger; cloc
     // Issue 15, in this order (src/auth/policy.ts): the allowlist, the rate limit, then credits last so a refused request costs none.
     requestPolicies: [ipAllowlist, rateLimitPolicy(rateLimiter), creditsPolicy(store, clock)],
     keys: ring,
+    webhooks: { allowHttp: config.webhooks.allowHttp, masterKey },
   })
   let rootToken: string | null = null
   if ((await store.getMeta('initialized_at')) === null) {
@@ -111,6 +114,11 @@ export async function composeDomain(config: Config, deps: { logger: Logger; cloc
     if (change.kind === 'keys' || change.kind === 'all') ring.refresh().catch((err: unknown) => deps.logger.error({ err, change }, 'signing key refresh failed'))
   })
   await usage.start()
+  // Webhooks: deliveries are rows, so what a previous process left (or another instance) is picked up here.
+  const dispatcher = new WebhookDispatcher(domain, config.webhooks, deps.logger)
+  const sweeper = new ExpirySweeper(domain, config.webhooks, deps.logger)
+  dispatcher.start()
+  sweeper.start()
   return {
     domain,
     store,
@@ -122,6 +130,8 @@ export async function composeDomain(config: Config, deps: { logger: Logger; cloc
     async close() {
       ring.stop()
       clearInterval(catalogueTimer)
+      await sweeper.stop()
+      await dispatcher.stop()
       await usage.stop()
       await rateLimiter.close()
       await store.close()
@@ -211,6 +221,7 @@ export async function composeCommandDomain(config: Config, options: { create?: b
     jwtVerifier: NO_JWT_VERIFIER,
     keys,
     requestPolicies: [],
+    webhooks: { allowHttp: config.webhooks.allowHttp, masterKey },
   })
   return { domain, auditKey, label, migrated, close: () => store.close() }
 }

@@ -2,6 +2,7 @@ import { ScopewardError } from './errors.js'
 import { formatDuration, parseDuration } from './domain/duration.js'
 import { DEFAULT_LIMITS, type AbuseLimits } from './graphql/abuse-limits.js'
 import { cidrProblem } from './cidr.js'
+import { webhookConfig, type WebhookConfig } from './webhooks/settings.js'
 
 /** Every setting of a running server, validated at start. */
 export interface Config {
@@ -45,6 +46,8 @@ export interface Config {
   redisPrefix: string
   /** While Redis cannot be asked: `open` lets requests through, `closed` refuses them with 429 (SCOPEWARD_RATE_LIMIT_FAIL). */
   rateLimitFail: 'open' | 'closed'
+  /** Webhook delivery and expiry warnings (SCOPEWARD_WEBHOOK_*, SCOPEWARD_EXPIRY_WARNINGS): webhooks/settings.ts. */
+  webhooks: WebhookConfig
 }
 
 export const DEFAULTS = {
@@ -116,6 +119,7 @@ export function loadConfig(flags: Partial<Record<'db' | 'port' | 'host', string>
     redisUrl: redisUrl(env.SCOPEWARD_REDIS_URL),
     redisPrefix: env.SCOPEWARD_REDIS_PREFIX || 'scopeward:',
     rateLimitFail: failMode(env.SCOPEWARD_RATE_LIMIT_FAIL),
+    webhooks: webhookConfig(env),
   }
 }
 

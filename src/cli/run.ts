@@ -10,6 +10,7 @@ import { lifecycleCommands } from './commands/lifecycle.js'
 import { reportCommand } from './commands/report.js'
 import { scopeCommands } from './commands/scope.js'
 import { tokenCommands } from './commands/token.js'
+import { webhookCommands } from './commands/webhook.js'
 import type { CliIo } from './io.js'
 import { DEFAULTS } from '../config.js'
 
@@ -44,6 +45,7 @@ export function buildProgram(io: CliIo, writeErr: (text: string) => void): Comma
     clientSecretCommands(io),
     keysCommands(io),
     auditCommands(io),
+    webhookCommands(io),
     reportCommand(io),
     completionCommand(io, () => program),
   ]) {

@@ -7,6 +7,7 @@ import type { JwtVerifier } from './authenticate.js'
 import type { RequestPolicy } from '../auth/policy.js'
 import type { ScopeCatalogue } from './scope-catalogue.js'
 import type { SigningKeys } from './signing-keys.js'
+import type { WebhookSettings } from './webhooks.js'
 
 /**
  * The authenticated caller: its token, its app, and its effective scopes — the token's scopes
@@ -85,6 +86,8 @@ export interface Domain {
   readonly keys: SigningKeys
   /** Checks on every authentication after the token's own (src/auth/policy.ts): IP allowlists, rate limits, credits. */
   readonly requestPolicies: readonly RequestPolicy[]
+  /** Webhook URL rules and the key their secrets are sealed under (domain/webhooks.ts). */
+  readonly webhooks: WebhookSettings
 }
 
 export interface RequestInfo {

@@ -187,6 +187,8 @@ export interface TokenFilter {
   createdBy?: string | undefined
   /** Only tokens with an expiry at or before this instant. */
   expiresBefore?: number | undefined
+  /** Only tokens with an expiry after this instant (the expiry sweeper's window). */
+  expiresAfter?: number | undefined
   /** Only tokens that never expire. */
   neverExpires?: boolean | undefined
   /** Evaluates `status` against this instant. */
@@ -244,4 +246,95 @@ export interface WriteGuard {
   signingKeys?: readonly string[]
   meta?: readonly string[]
   check(rows: GuardRows): void
+}
+
+/** The events a webhook may subscribe to (docs/webhooks.md). */
+export const WEBHOOK_EVENT_TYPES = [
+  'token.issued',
+  'token.rotated',
+  'token.revoked',
+  'token.expiring',
+  'token.expired',
+  'token.trimmed',
+  'app.disabled',
+  'app.enabled',
+  'key.rotated',
+] as const
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number]
+
+export type WebhookStatus = 'ACTIVE' | 'DISABLED'
+
+export interface WebhookRecord {
+  id: string
+  /** The app whose events it receives; the root app's webhooks receive every app's events. */
+  appId: string
+  url: string
+  events: WebhookEventType[]
+  /** The signing secret `whsec_...`: a compact JWE under the master key, or the plain secret without one. */
+  secret: string
+  status: WebhookStatus
+  createdAt: number
+  updatedAt: number
+  /** Since when every attempt has failed (null: the last attempt succeeded, or none was made). */
+  failingSince: number | null
+  disabledAt: number | null
+  disabledReason: string | null
+  createdBy: string | null
+}
+
+/** The fields of a webhook a change may set. */
+export type WebhookChanges = Partial<Pick<WebhookRecord, 'url' | 'events' | 'secret' | 'status' | 'failingSince' | 'disabledAt' | 'disabledReason' | 'updatedAt'>>
+
+/**
+ * A webhook event as the write that caused it records it, in the write's own transaction (the
+ * webhook outbox): its type, what it is about (a token id, an app id, a key id) and extra data.
+ * The fan-out turns it into one delivery per webhook that wants it.
+ */
+export interface WebhookEventInput {
+  id: string
+  type: WebhookEventType
+  at: number
+  /** The token, app or key the event is about: deliveries of one subject keep their order. */
+  subject: string
+  data: Record<string, unknown>
+}
+
+export type WebhookDeliveryStatus = 'PENDING' | 'DELIVERED' | 'FAILED'
+
+export interface WebhookDeliveryRecord {
+  id: string
+  webhookId: string
+  eventId: string
+  eventType: WebhookEventType
+  /** The JSON body sent, byte for byte the same on every attempt (the signature covers it). */
+  payload: string
+  status: WebhookDeliveryStatus
+  attempts: number
+  nextAttemptAt: number
+  createdAt: number
+  lastAttemptAt: number | null
+  lastStatusCode: number | null
+  lastError: string | null
+  /** At most the first 1 KB of the last response body. */
+  lastResponseBody: string | null
+  deliveredAt: number | null
+}
+
+/** A delivery claimed by one instance until `leaseUntil`, with what it needs to send it. */
+export interface ClaimedDelivery {
+  delivery: WebhookDeliveryRecord
+  webhook: WebhookRecord
+  /** The claim's fencing token: the outcome is recorded only while it still holds. */
+  lease: string
+}
+
+/** What one attempt gave. */
+export interface DeliveryOutcome {
+  at: number
+  ok: boolean
+  statusCode: number | null
+  error: string | null
+  responseBody: string | null
+  /** When to try again after a failure; null: give up (FAILED). */
+  retryAt: number | null
 }

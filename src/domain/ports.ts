@@ -22,6 +22,13 @@ import type {
   TokenConstraints,
   TokenRecord,
   WriteGuard,
+  ClaimedDelivery,
+  DeliveryOutcome,
+  WebhookChanges,
+  WebhookDeliveryRecord,
+  WebhookDeliveryStatus,
+  WebhookEventInput,
+  WebhookRecord,
 } from './model.js'
 
 /** A committed audit event with the change notices derived from it (docs/outbox.md). */
@@ -185,5 +192,51 @@ export interface UsageStore {
   listUsage(tokenIds: readonly string[]): Promise<ScopeUsage[]>
 }
 
+/**
+ * Webhooks, their webhook events and deliveries (docs/webhooks.md). Webhook events are written by
+ * the audited writes themselves, in their own transaction (write-protocol.ts); `fanOutWebhookEvents`
+ * turns them into deliveries, and deliveries are claimed under a lease by one instance at a time.
+ */
+export interface WebhookStore {
+  insertWebhook(webhook: WebhookRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<void>
+  /** Sets only the given fields; false (nothing written) when the webhook does not exist. */
+  updateWebhook(id: string, changes: WebhookChanges, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean>
+  /** Deletes a webhook and its deliveries; false when it did not exist. */
+  deleteWebhook(id: string, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean>
+  getWebhook(id: string): Promise<WebhookRecord | null>
+  /** Every webhook, or those of one app, oldest first. */
+  listWebhooks(options: { appId?: string | undefined }): Promise<WebhookRecord[]>
+  /**
+   * Turns pending webhook events (oldest first, at most `limit`) into one delivery per ACTIVE webhook
+   * that subscribes to the type, belongs to the event's app or to the root app, and existed when it
+   * happened; removes them, all in one transaction that one instance at a time runs. Returns how many
+   * events it took.
+   */
+  fanOutWebhookEvents(now: number, limit: number): Promise<number>
+  /**
+   * Records webhook events that are not a write's (the expiry sweeper's), each once: an event whose
+   * `announcement` key was recorded before is skipped. Returns the events recorded now.
+   */
+  announceWebhookEvents(events: { announcement: string; event: WebhookEventInput }[]): Promise<number>
+  /**
+   * Claims up to `limit` deliveries due at `now` whose webhook is ACTIVE and that no earlier
+   * PENDING delivery of the same webhook and subject precedes; each is leased to this claim until
+   * `leaseUntil` (PostgreSQL: FOR UPDATE SKIP LOCKED) and its attempt counted.
+   */
+  claimWebhookDeliveries(now: number, leaseUntil: number, limit: number): Promise<ClaimedDelivery[]>
+  /** Records an attempt's outcome, if the lease still holds; updates the webhook's failingSince. False when the lease was lost. */
+  completeWebhookDelivery(claim: ClaimedDelivery, outcome: DeliveryOutcome): Promise<boolean>
+  getWebhookDelivery(id: string): Promise<WebhookDeliveryRecord | null>
+  /** Deliveries, newest first. */
+  listWebhookDeliveries(options: {
+    webhookId?: string | undefined
+    appId?: string | undefined
+    status?: WebhookDeliveryStatus | undefined
+    limit: number
+  }): Promise<WebhookDeliveryRecord[]>
+  /** Makes a delivery PENDING and due at `at` again (its attempts start over); false when it does not exist. */
+  retryWebhookDelivery(id: string, at: number, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean>
+}
+
 /** The whole storage contract: every aggregate's port plus the store's lifecycle. */
-export interface Store extends StoreLifecycle, MetaStore, ScopeStore, AppStore, TokenStore, AuditStore, SigningKeyStore, ClientSecretStore, UsageStore {}
+export interface Store extends StoreLifecycle, MetaStore, ScopeStore, AppStore, TokenStore, AuditStore, SigningKeyStore, ClientSecretStore, UsageStore, WebhookStore {}

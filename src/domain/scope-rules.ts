@@ -18,6 +18,8 @@ export const BUILT_IN_SCOPES: readonly { name: string; description: string; impl
   { name: 'keys:read', description: 'Read signing keys', implies: [] },
   { name: 'keys:write', description: 'Rotate signing keys', implies: ['keys:read'] },
   { name: 'audit:read', description: 'Read the audit log', implies: [] },
+  { name: 'webhooks:read', description: "Read webhooks and their deliveries (of the token's app; root: all)", implies: [] },
+  { name: 'webhooks:write', description: 'Create, update, delete webhooks, rotate their secrets and retry deliveries', implies: ['webhooks:read'] },
 ]
 
 /** The scopes held by whoever holds `held`: `held` closed transitively under `implies`. */

@@ -10,6 +10,7 @@ import type { GraphQLContext } from './context.js'
 import { consoleResolvers } from './console-resolvers.js'
 import { leastPrivilegeResolvers } from './least-privilege-resolvers.js'
 import { constraintResolvers } from './constraint-resolvers.js'
+import { webhookResolvers } from './webhook-resolvers.js'
 import { resolvers } from './resolvers.js'
 import { validateStringArguments } from './validate-arguments.js'
 
@@ -49,6 +50,6 @@ export function buildScopewardSchema(options: {
  */
 export function buildUnguardedSchema(): GraphQLSchema {
   return validateStringArguments(
-    makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: [resolvers, leastPrivilegeResolvers, consoleResolvers, constraintResolvers] as never }),
+    makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: [resolvers, leastPrivilegeResolvers, consoleResolvers, constraintResolvers, webhookResolvers] as never }),
   )
 }

@@ -19,6 +19,13 @@ import type {
   TokenFilter,
   TokenRecord,
   WriteGuard,
+  ClaimedDelivery,
+  DeliveryOutcome,
+  WebhookChanges,
+  WebhookDeliveryRecord,
+  WebhookDeliveryStatus,
+  WebhookEventInput,
+  WebhookRecord,
 } from '../domain/model.js'
 import type {
   AppStore,
@@ -33,6 +40,7 @@ import type {
   TokenConstraintChange,
   TokenStore,
   UsageStore,
+  WebhookStore,
 } from '../domain/ports.js'
 
 /** One dialect's implementation, aggregate by aggregate. */
@@ -46,6 +54,7 @@ export interface StoreParts {
   signingKeys: SigningKeyStore
   clientSecrets: ClientSecretStore
   usage: UsageStore
+  webhooks: WebhookStore
 }
 
 export class ComposedStore implements Store {
@@ -206,5 +215,47 @@ export class ComposedStore implements Store {
   }
   listUsage(tokenIds: readonly string[]): Promise<ScopeUsage[]> {
     return this.#p.usage.listUsage(tokenIds)
+  }
+
+  insertWebhook(webhook: WebhookRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
+    return this.#p.webhooks.insertWebhook(webhook, audit, guard)
+  }
+  updateWebhook(id: string, changes: WebhookChanges, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean> {
+    return this.#p.webhooks.updateWebhook(id, changes, audit, guard)
+  }
+  deleteWebhook(id: string, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean> {
+    return this.#p.webhooks.deleteWebhook(id, audit, guard)
+  }
+  getWebhook(id: string): Promise<WebhookRecord | null> {
+    return this.#p.webhooks.getWebhook(id)
+  }
+  listWebhooks(options: { appId?: string | undefined }): Promise<WebhookRecord[]> {
+    return this.#p.webhooks.listWebhooks(options)
+  }
+  fanOutWebhookEvents(now: number, limit: number): Promise<number> {
+    return this.#p.webhooks.fanOutWebhookEvents(now, limit)
+  }
+  announceWebhookEvents(events: { announcement: string; event: WebhookEventInput }[]): Promise<number> {
+    return this.#p.webhooks.announceWebhookEvents(events)
+  }
+  claimWebhookDeliveries(now: number, leaseUntil: number, limit: number): Promise<ClaimedDelivery[]> {
+    return this.#p.webhooks.claimWebhookDeliveries(now, leaseUntil, limit)
+  }
+  completeWebhookDelivery(claim: ClaimedDelivery, outcome: DeliveryOutcome): Promise<boolean> {
+    return this.#p.webhooks.completeWebhookDelivery(claim, outcome)
+  }
+  getWebhookDelivery(id: string): Promise<WebhookDeliveryRecord | null> {
+    return this.#p.webhooks.getWebhookDelivery(id)
+  }
+  listWebhookDeliveries(options: {
+    webhookId?: string | undefined
+    appId?: string | undefined
+    status?: WebhookDeliveryStatus | undefined
+    limit: number
+  }): Promise<WebhookDeliveryRecord[]> {
+    return this.#p.webhooks.listWebhookDeliveries(options)
+  }
+  retryWebhookDelivery(id: string, at: number, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean> {
+    return this.#p.webhooks.retryWebhookDelivery(id, at, audit, guard)
   }
 }

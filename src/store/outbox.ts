@@ -15,18 +15,19 @@ export type WriteEffect =
   | { write: 'initialize' }
   | { write: 'insertScope' }
   | { write: 'insertApp' }
-  | { write: 'updateApp'; appId: string }
-  | { write: 'insertToken' }
-  | { write: 'rotateToken'; oldId: string }
+  | { write: 'updateApp'; appId: string; /** Set when the change disabled (a time) or enabled (null) the app. */ disabledAt?: number | null | undefined }
+  | { write: 'insertToken'; tokenId: string }
+  | { write: 'rotateToken'; oldId: string; successorId: string }
   | { write: 'revokeTokens'; revoked: readonly string[] }
-  | { write: 'narrowTokenScopes'; changed: readonly string[] }
+  | { write: 'narrowTokenScopes'; changed: readonly string[]; scopes: readonly { id: string; scopes: string[] }[] }
   | { write: 'setTokenConstraints'; changed: readonly string[] }
   | { write: 'tokenEvent' }
-  | { write: 'insertSigningKey'; revoked: readonly string[] }
+  | { write: 'insertSigningKey'; revoked: readonly string[]; kid: string }
   | { write: 'retireSigningKeys' }
   | { write: 'sealSigningKeys' }
   | { write: 'insertClientSecret' }
   | { write: 'revokeClientSecret' }
+  | { write: 'webhook' }
 
 /**
  * The change notices of a committed write: the one derivation both dialects use (PostgreSQL then
@@ -41,6 +42,7 @@ export function noticesOf(effect: WriteEffect): StoreChange[] {
     case 'insertClientSecret':
     case 'revokeClientSecret':
     case 'tokenEvent':
+    case 'webhook':
       return []
     case 'insertScope':
       return [{ kind: 'scopes' }]

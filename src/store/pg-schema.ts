@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { bigint, bigserial, boolean, index, json, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core'
+import { bigint, bigserial, boolean, index, integer, json, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core'
 import type { AppTokenConstraints, TokenConstraints } from '../domain/model.js'
 
 // Tables of the PostgreSQL store, column for column those of sqlite-schema.ts: the one source of
@@ -151,4 +151,73 @@ export const tokenScopeNeeds = pgTable(
 export const meta = pgTable('meta', {
   key: text('key').primaryKey(),
   value: text('value').notNull(),
+})
+
+/** Webhooks (docs/webhooks.md): where an app's token lifecycle events are sent, signed with `secret`. */
+export const webhooks = pgTable(
+  'webhooks',
+  {
+    id: text('id').primaryKey(),
+    appId: text('app_id')
+      .notNull()
+      .references(() => apps.id),
+    url: text('url').notNull(),
+    events: jsonb('events').$type<string[]>().notNull(),
+    /** The signing secret: a compact JWE (dir + A256GCM) when SCOPEWARD_MASTER_KEY is set, else the secret itself. */
+    secret: text('secret').notNull(),
+    status: text('status', { enum: ['ACTIVE', 'DISABLED'] }).notNull(),
+    createdAt: ms('created_at').notNull(),
+    updatedAt: ms('updated_at').notNull(),
+    failingSince: ms('failing_since'),
+    disabledAt: ms('disabled_at'),
+    disabledReason: text('disabled_reason'),
+    createdBy: text('created_by'),
+  },
+  (t) => [index('webhooks_app_idx').on(t.appId)],
+)
+
+/** The webhook outbox: events written by the write that caused them, in its transaction; removed once fanned out to deliveries. */
+export const webhookEvents = pgTable('webhook_events', {
+  seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+  id: text('id').notNull().unique(),
+  type: text('type').notNull(),
+  at: ms('at').notNull(),
+  subject: text('subject').notNull(),
+  data: jsonb('data').$type<Record<string, unknown>>().notNull(),
+})
+
+/** One event for one webhook: claimed under a lease, attempted until delivered or out of retries. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+    id: text('id').notNull().unique(),
+    webhookId: text('webhook_id')
+      .notNull()
+      .references(() => webhooks.id, { onDelete: 'cascade' }),
+    appId: text('app_id').notNull(),
+    eventId: text('event_id').notNull(),
+    eventType: text('event_type').notNull(),
+    /** The token, app or key the event is about: deliveries of one subject to one webhook keep their order. */
+    subject: text('subject').notNull(),
+    payload: text('payload').notNull(),
+    status: text('status', { enum: ['PENDING', 'DELIVERED', 'FAILED'] }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: ms('next_attempt_at').notNull(),
+    leaseUntil: ms('lease_until'),
+    leaseId: text('lease_id'),
+    createdAt: ms('created_at').notNull(),
+    lastAttemptAt: ms('last_attempt_at'),
+    lastStatusCode: integer('last_status_code'),
+    lastError: text('last_error'),
+    lastResponseBody: text('last_response_body'),
+    deliveredAt: ms('delivered_at'),
+  },
+  (t) => [index('webhook_deliveries_due_idx').on(t.status, t.nextAttemptAt), index('webhook_deliveries_order_idx').on(t.webhookId, t.subject, t.seq)],
+)
+
+/** What the expiry sweeper has announced (`expiring:<token>:<threshold>`, `expired:<token>`): each once. */
+export const webhookAnnouncements = pgTable('webhook_announcements', {
+  key: text('key').primaryKey(),
+  at: ms('at').notNull(),
 })

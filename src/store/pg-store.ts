@@ -17,6 +17,7 @@ import { pgMeta } from './pg/meta.js'
 import { pgScopes } from './pg/scopes.js'
 import { pgSigningKeys } from './pg/signing-keys.js'
 import { pgTokens } from './pg/tokens.js'
+import { pgWebhooks } from './pg/webhooks.js'
 import { pgUsage } from './pg/usage.js'
 import { PgWriteDialect } from './pg/write-dialect.js'
 import { PgChangeListener } from './pg-change-listener.js'
@@ -50,6 +51,7 @@ export class PgStore extends ComposedStore {
       signingKeys: pgSigningKeys(connection, writes),
       clientSecrets: pgClientSecrets(connection, writes),
       usage: pgUsage(connection, writes),
+      webhooks: pgWebhooks(connection, writes),
     })
     this.#listener = listener
     return refuseMalformedText(this)

@@ -147,3 +147,72 @@ export const meta = sqliteTable('meta', {
   key: text('key').primaryKey(),
   value: text('value').notNull(),
 })
+
+/** Webhooks (docs/webhooks.md): where an app's token lifecycle events are sent, signed with `secret`. */
+export const webhooks = sqliteTable(
+  'webhooks',
+  {
+    id: text('id').primaryKey(),
+    appId: text('app_id')
+      .notNull()
+      .references(() => apps.id),
+    url: text('url').notNull(),
+    events: text('events', { mode: 'json' }).$type<string[]>().notNull(),
+    /** The signing secret: a compact JWE (dir + A256GCM) when SCOPEWARD_MASTER_KEY is set, else the secret itself. */
+    secret: text('secret').notNull(),
+    status: text('status', { enum: ['ACTIVE', 'DISABLED'] }).notNull(),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+    failingSince: integer('failing_since'),
+    disabledAt: integer('disabled_at'),
+    disabledReason: text('disabled_reason'),
+    createdBy: text('created_by'),
+  },
+  (t) => [index('webhooks_app_idx').on(t.appId)],
+)
+
+/** The webhook outbox: events written by the write that caused them, in its transaction; removed once fanned out to deliveries. */
+export const webhookEvents = sqliteTable('webhook_events', {
+  seq: integer('seq').primaryKey({ autoIncrement: true }),
+  id: text('id').notNull().unique(),
+  type: text('type').notNull(),
+  at: integer('at').notNull(),
+  subject: text('subject').notNull(),
+  data: text('data', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+})
+
+/** One event for one webhook: claimed under a lease, attempted until delivered or out of retries. */
+export const webhookDeliveries = sqliteTable(
+  'webhook_deliveries',
+  {
+    seq: integer('seq').primaryKey({ autoIncrement: true }),
+    id: text('id').notNull().unique(),
+    webhookId: text('webhook_id')
+      .notNull()
+      .references(() => webhooks.id, { onDelete: 'cascade' }),
+    appId: text('app_id').notNull(),
+    eventId: text('event_id').notNull(),
+    eventType: text('event_type').notNull(),
+    /** The token, app or key the event is about: deliveries of one subject to one webhook keep their order. */
+    subject: text('subject').notNull(),
+    payload: text('payload').notNull(),
+    status: text('status', { enum: ['PENDING', 'DELIVERED', 'FAILED'] }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: integer('next_attempt_at').notNull(),
+    leaseUntil: integer('lease_until'),
+    leaseId: text('lease_id'),
+    createdAt: integer('created_at').notNull(),
+    lastAttemptAt: integer('last_attempt_at'),
+    lastStatusCode: integer('last_status_code'),
+    lastError: text('last_error'),
+    lastResponseBody: text('last_response_body'),
+    deliveredAt: integer('delivered_at'),
+  },
+  (t) => [index('webhook_deliveries_due_idx').on(t.status, t.nextAttemptAt), index('webhook_deliveries_order_idx').on(t.webhookId, t.subject, t.seq)],
+)
+
+/** What the expiry sweeper has announced (`expiring:<token>:<threshold>`, `expired:<token>`): each once. */
+export const webhookAnnouncements = sqliteTable('webhook_announcements', {
+  key: text('key').primaryKey(),
+  at: integer('at').notNull(),
+})

@@ -16,6 +16,7 @@ import { sqliteMeta } from './sqlite/meta.js'
 import { sqliteScopes } from './sqlite/scopes.js'
 import { sqliteSigningKeys } from './sqlite/signing-keys.js'
 import { sqliteTokens } from './sqlite/tokens.js'
+import { sqliteWebhooks } from './sqlite/webhooks.js'
 import { sqliteUsage } from './sqlite/usage.js'
 import { SqliteWriteDialect } from './sqlite/write-dialect.js'
 import * as t from './sqlite-schema.js'
@@ -45,6 +46,7 @@ export class SqliteStore extends ComposedStore {
       signingKeys: sqliteSigningKeys(connection, writes),
       clientSecrets: sqliteClientSecrets(connection, writes),
       usage: sqliteUsage(connection, writes),
+      webhooks: sqliteWebhooks(connection, writes),
     })
     this.#connection = connection
     return refuseMalformedText(this)

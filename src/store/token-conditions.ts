@@ -24,6 +24,7 @@ export function tokenConditions(f: TokenFilter, dialect: Dialect): string[] {
   if (f.createdBefore !== undefined) where.push(`created_at < ${dialect.bind(f.createdBefore)}`)
   if (f.createdBy !== undefined) where.push(`created_by = ${dialect.bind(f.createdBy)}`)
   if (f.expiresBefore !== undefined) where.push(`expires_at <= ${dialect.bind(f.expiresBefore)}`)
+  if (f.expiresAfter !== undefined) where.push(`expires_at > ${dialect.bind(f.expiresAfter)}`)
   if (f.neverExpires) where.push('expires_at IS NULL')
   return where
 }

@@ -1,13 +1,14 @@
 // The one write protocol of both stores: begin the write transaction (holding the write lock),
 // re-read and check what the write relies on (WriteGuard), write, append the audit event to the
-// hash chain, announce the derived notices to other instances, commit, then publish to the outbox.
+// hash chain, record its webhook events (webhook-events.ts), announce the derived notices to other instances, commit, then publish to the outbox.
 // A dialect supplies only its SQL for each step (WriteDialect). SQLite's steps are synchronous
 // (better-sqlite3 cannot await inside a transaction) and PostgreSQL's are promises: the protocol is
 // written over `Step`, which stays synchronous for the one and chains promises for the other.
 
-import type { AuditEventInput, AuditEventRecord, GuardRows, StoreChange, WriteGuard } from '../domain/model.js'
+import type { AuditEventInput, AuditEventRecord, GuardRows, StoreChange, WebhookEventInput, WriteGuard } from '../domain/model.js'
 import { auditHash, auditHeadTag, GENESIS_HASH } from './audit-hash.js'
 import { noticesOf, type Outbox, type WriteEffect } from './outbox.js'
+import { webhookEventsOf } from './webhook-events.js'
 
 /** A value now (SQLite) or later (PostgreSQL). */
 export type Step<T> = T | Promise<T>
@@ -32,6 +33,8 @@ export interface WriteDialect<Tx> {
   insertAuditEvent(tx: Tx, event: AuditEventInput, hash: string): Step<number>
   /** Sets a meta entry inside the transaction. */
   putMeta(tx: Tx, key: string, value: string): Step<void>
+  /** Inserts the write's webhook events (docs/webhooks.md), inside its transaction. */
+  insertWebhookEvents(tx: Tx, events: readonly WebhookEventInput[]): Step<void>
   /** Tells other instances, inside the transaction, what changed (PostgreSQL: NOTIFY, delivered on commit only). */
   announce?(tx: Tx, notices: readonly StoreChange[]): Step<void>
 }
@@ -85,8 +88,11 @@ export class WriteProtocol<Tx> {
       then(write.run(tx), ({ value, audit }) => {
         if (!audit) return { value, committed: null }
         const notices = noticesOf(audit.effect)
+        const hooks = webhookEventsOf(audit.event, audit.effect)
         return then(this.#append(tx, audit.event), (event) =>
-          then(notices.length > 0 ? this.#dialect.announce?.(tx, notices) : undefined, () => ({ value, committed: { event, notices } })),
+          then(hooks.length > 0 ? this.#dialect.insertWebhookEvents(tx, hooks) : undefined, () =>
+            then(notices.length > 0 ? this.#dialect.announce?.(tx, notices) : undefined, () => ({ value, committed: { event, notices } })),
+          ),
         )
       }),
     )

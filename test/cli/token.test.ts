@@ -90,7 +90,7 @@ describe('scopeward token', () => {
     const out = await cliJson(['token', 'issue', ...db, '--root', '--name', 'break-glass'])
     assert.equal(out.token.app.id, 'root')
     assert.equal(out.token.name, 'break-glass')
-    assert.equal(out.token.scopes.length, 10)
+    assert.equal(out.token.scopes.length, 12)
     for (const extra of [
       ['--scope', 'tokens:read'],
       ['--subject', 'alice'],

@@ -18,6 +18,7 @@ import {
 import type { Store } from '../../src/domain/ports.js'
 import { KeyWriteRefused } from '../../src/store/store.js'
 import { defineOutboxConformance, type MakeOutboxStore } from './outbox-conformance.js'
+import { defineWebhookConformance } from './webhook-conformance.js'
 
 export type MakeStore = MakeOutboxStore
 
@@ -101,6 +102,7 @@ const ids = (rows: { id: string }[]): string[] => rows.map((r) => r.id)
 export function defineStoreConformance(name: string, makeStore: MakeStore, options: { skip?: string | false } = {}): void {
   describe(`${name} store conformance`, { skip: options.skip ?? false }, () => {
     defineOutboxConformance(seeded, makeStore)
+    defineWebhookConformance(seeded, makeStore)
 
     /** Runs `body` on a fresh, seeded store and cleans up whatever happens. */
     const withStore = (body: (store: Store) => Promise<void>) => async () => {

@@ -86,6 +86,7 @@ function fakeDomain(rows: { tokens?: TokenRecord[]; apps?: AppRecord[] }, extra:
     jwtVerifier: NO_JWT_VERIFIER,
     keys: NO_SIGNING_KEYS,
     requestPolicies: [],
+    webhooks: { allowHttp: false, masterKey: null },
   }
   const domain: AuthDomain = { ...base, ...extra }
   return { domain, reads }

@@ -25,7 +25,8 @@ const event = (seq: number, action = 'test'): AuditEventRecord => ({
 
 describe('notice derivation (noticesOf)', () => {
   test('writes no cache holds announce nothing: initialise, a new app, token or client secret, a revoked client secret', () => {
-    for (const write of ['initialize', 'insertApp', 'insertToken', 'insertClientSecret', 'revokeClientSecret'] as const) assert.deepEqual(noticesOf({ write }), [], write)
+    for (const write of ['initialize', 'insertApp', 'insertClientSecret', 'revokeClientSecret', 'webhook'] as const) assert.deepEqual(noticesOf({ write }), [], write)
+    assert.deepEqual(noticesOf({ write: 'insertToken', tokenId: 't1' }), [])
   })
 
   test('a new scope refreshes the scope catalogue', () => {
@@ -37,7 +38,7 @@ describe('notice derivation (noticesOf)', () => {
   })
 
   test('a rotation names the old token (its end, its children and its bound tokens moved)', () => {
-    assert.deepEqual(noticesOf({ write: 'rotateToken', oldId: 'old' }), [{ kind: 'token', ids: ['old'] }])
+    assert.deepEqual(noticesOf({ write: 'rotateToken', oldId: 'old', successorId: 'new' }), [{ kind: 'token', ids: ['old'] }])
   })
 
   test('a revocation names every token revoked now, and announces nothing when none was', () => {
@@ -46,13 +47,13 @@ describe('notice derivation (noticesOf)', () => {
   })
 
   test('a narrowing names the tokens whose scopes changed, and announces nothing when none did', () => {
-    assert.deepEqual(noticesOf({ write: 'narrowTokenScopes', changed: ['p', 'c'] }), [{ kind: 'token', ids: ['p', 'c'] }])
-    assert.deepEqual(noticesOf({ write: 'narrowTokenScopes', changed: [] }), [])
+    assert.deepEqual(noticesOf({ write: 'narrowTokenScopes', changed: ['p', 'c'], scopes: [] }), [{ kind: 'token', ids: ['p', 'c'] }])
+    assert.deepEqual(noticesOf({ write: 'narrowTokenScopes', changed: [], scopes: [] }), [])
   })
 
   test('a new signing key changes the keys; an emergency rotation that revoked tokens drops every cache', () => {
-    assert.deepEqual(noticesOf({ write: 'insertSigningKey', revoked: [] }), [{ kind: 'keys' }])
-    assert.deepEqual(noticesOf({ write: 'insertSigningKey', revoked: ['jwt1'] }), [{ kind: 'all' }])
+    assert.deepEqual(noticesOf({ write: 'insertSigningKey', revoked: [], kid: 'k1' }), [{ kind: 'keys' }])
+    assert.deepEqual(noticesOf({ write: 'insertSigningKey', revoked: ['jwt1'], kid: 'k1' }), [{ kind: 'all' }])
   })
 
   test('retiring and sealing keys change the keys', () => {
@@ -138,6 +139,7 @@ function fakeDialect(options: { commitFails?: boolean } = {}) {
     lastAuditHash: () => null,
     insertAuditEvent: (tx, e) => (tx.push(`audit ${e.action}`), 1),
     putMeta: (tx, k) => void tx.push(`meta ${k}`),
+    insertWebhookEvents: (tx, events) => void tx.push(`webhook ${events.map((e) => `${e.type} ${e.subject}`).join()}`),
     announce: (tx, notices) => void tx.push(`announce ${notices.map((n) => n.kind).join()}`),
   }
   return { dialect, log }
@@ -146,7 +148,7 @@ function fakeDialect(options: { commitFails?: boolean } = {}) {
 const input = (action: string): AuditEventInput => ({ id: action, at: 1, actor: null, appId: null, action, target: null, requestId: null, ip: null, details: {} })
 
 describe('write protocol', () => {
-  test('guard, write, audit event, head, announcement: in that order inside the transaction; published after it', async () => {
+  test('guard, write, audit event, head, webhook events, announcement: in that order inside the transaction; published after it', async () => {
     const { dialect, log } = fakeDialect()
     const outbox = new Outbox()
     const published: string[] = []
@@ -157,8 +159,8 @@ describe('write protocol', () => {
       run: (tx) => (tx.push('sql'), { value: 42, audit: { event: input('token.revoke'), effect: { write: 'revokeTokens', revoked: ['t'] } } }),
     })
     assert.equal(value, 42)
-    assert.deepEqual(log, ['checked', 'sql', 'audit token.revoke', 'meta audit_head', 'announce token'])
-    assert.deepEqual(published, ['token.revoke after 5 committed steps'])
+    assert.deepEqual(log, ['checked', 'sql', 'audit token.revoke', 'meta audit_head', 'webhook token.revoked t', 'announce token'])
+    assert.deepEqual(published, ['token.revoke after 6 committed steps'])
   })
 
   test('a write whose commit fails publishes nothing', async () => {
@@ -189,8 +191,8 @@ describe('write protocol', () => {
     const { dialect, log } = fakeDialect()
     const protocol = new WriteProtocol(dialect, new Outbox(), null)
     await protocol.run({ run: () => ({ value: false, audit: null }) })
-    await protocol.run({ run: () => ({ value: true, audit: { event: input('token.issue'), effect: { write: 'insertToken' } } }) })
-    assert.deepEqual(log, ['audit token.issue', 'meta audit_head'])
+    await protocol.run({ run: () => ({ value: true, audit: { event: input('token.issue'), effect: { write: 'insertToken', tokenId: 't1' } } }) })
+    assert.deepEqual(log, ['audit token.issue', 'meta audit_head', 'webhook token.issued t1'])
   })
 
   test('with an audit key, the head carries its tag', async () => {

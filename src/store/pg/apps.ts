@@ -60,7 +60,7 @@ export function pgApps(c: PgConnection, writes: WriteProtocol<Tx>): AppStore {
         guard,
         run: async (tx) => {
           if (Object.keys(changes).length > 0) await tx.update(t.apps).set(changes).where(eq(t.apps.id, id))
-          return { value: undefined, audit: { event: audit, effect: { write: 'updateApp', appId: id } } }
+          return { value: undefined, audit: { event: audit, effect: { write: 'updateApp', appId: id, disabledAt: changes.disabledAt } } }
         },
       })
     },

@@ -35,7 +35,7 @@ export function pgSigningKeys(c: PgConnection, writes: WriteProtocol<Tx>): Signi
           }
           await tx.insert(t.signingKeys).values(key)
           if (!isPlaintextKey(key.privateKey)) await markSealed(tx)
-          return { value: revoked, audit: { event, effect: { write: 'insertSigningKey', revoked } } }
+          return { value: revoked, audit: { event, effect: { write: 'insertSigningKey', revoked, kid: key.kid } } }
         },
       })
     },

@@ -91,7 +91,7 @@ export function pgTokens(c: PgConnection, writes: WriteProtocol<Tx>): TokenStore
             if (!parent || parent.revokedAt !== null || (parent.expiresAt !== null && parent.expiresAt <= activeParentAt)) return { value: false, audit: null }
           }
           await tx.insert(t.tokens).values(token)
-          return { value: true, audit: { event: audit, effect: { write: 'insertToken' } } }
+          return { value: true, audit: { event: audit, effect: { write: 'insertToken', tokenId: token.id } } }
         },
       })
     },
@@ -111,7 +111,7 @@ export function pgTokens(c: PgConnection, writes: WriteProtocol<Tx>): TokenStore
           await tx.update(t.tokens).set({ boundTo: successor.id }).where(eq(t.tokens.boundTo, oldId))
           await tx.update(t.tokens).set(oldEnd).where(eq(t.tokens.id, oldId))
           await tx.insert(t.meta).values({ key: rotatedKey(oldId), value: successor.id })
-          return { value: undefined, audit: { event: audit, effect: { write: 'rotateToken', oldId } } }
+          return { value: undefined, audit: { event: audit, effect: { write: 'rotateToken', oldId, successorId: successor.id } } }
         },
       })
     },
@@ -129,7 +129,7 @@ export function pgTokens(c: PgConnection, writes: WriteProtocol<Tx>): TokenStore
           )
           for (const ch of changed) await tx.update(t.tokens).set({ scopes: ch.scopes }).where(eq(t.tokens.id, ch.id))
           const event = { ...audit, details: { ...audit.details, changed } }
-          return { value: changed, audit: { event, effect: { write: 'narrowTokenScopes', changed: changed.map((ch) => ch.id) } } }
+          return { value: changed, audit: { event, effect: { write: 'narrowTokenScopes', changed: changed.map((ch) => ch.id), scopes: changed } } }
         },
       })
     },

@@ -3,7 +3,7 @@
 // transaction (PostgreSQL delivers a NOTIFY on commit, never on rollback).
 
 import { desc, inArray, sql } from 'drizzle-orm'
-import type { AuditEventInput, GuardRows, StoreChange, WriteGuard } from '../../domain/model.js'
+import type { AuditEventInput, GuardRows, StoreChange, WebhookEventInput, WriteGuard } from '../../domain/model.js'
 import { CHANGE_CHANNEL, noticePayload } from '../pg-change-listener.js'
 import * as t from '../pg-schema.js'
 import type { WriteDialect } from '../write-protocol.js'
@@ -73,6 +73,18 @@ export class PgWriteDialect implements WriteDialect<Tx> {
       .returning({ seq: t.auditEvents.seq })
     if (!row) throw new Error('the audit event insert returned no row')
     return row.seq
+  }
+
+  /**
+   * Inserts the events only while some webhook is ACTIVE (one statement, one round trip): fan-out
+   * gives an event only to webhooks active and existing when it happened, so an event recorded with
+   * none could never be delivered. Under the write lock no webhook appears between check and commit.
+   */
+  async insertWebhookEvents(tx: Tx, events: readonly WebhookEventInput[]): Promise<void> {
+    await tx.execute(sql`
+      INSERT INTO webhook_events (id, type, at, subject, data)
+      SELECT x.id, x.type, x.at, x.subject, x.data FROM jsonb_to_recordset(${JSON.stringify(events)}::jsonb) AS x(id text, type text, at bigint, subject text, data jsonb)
+      WHERE EXISTS (SELECT 1 FROM webhooks WHERE status = 'ACTIVE')`)
   }
 
   async putMeta(tx: Tx, key: string, value: string): Promise<void> {

@@ -61,7 +61,7 @@ export function sqliteApps(c: SqliteConnection, writes: WriteProtocol<Tx>): AppS
         guard,
         run: (tx) => {
           if (Object.keys(changes).length > 0) tx.update(t.apps).set(changes).where(eq(t.apps.id, id)).run()
-          return { value: undefined, audit: { event: audit, effect: { write: 'updateApp', appId: id } } }
+          return { value: undefined, audit: { event: audit, effect: { write: 'updateApp', appId: id, disabledAt: changes.disabledAt } } }
         },
       })
     },

@@ -40,7 +40,7 @@ export function sqliteSigningKeys(c: SqliteConnection, writes: WriteProtocol<Tx>
           }
           tx.insert(t.signingKeys).values(key).run()
           if (!isPlaintextKey(key.privateKey)) markSealed(tx)
-          return { value: revoked, audit: { event, effect: { write: 'insertSigningKey', revoked } } }
+          return { value: revoked, audit: { event, effect: { write: 'insertSigningKey', revoked, kid: key.kid } } }
         },
       })
     },

@@ -82,7 +82,7 @@ export function sqliteTokens(c: SqliteConnection, writes: WriteProtocol<Tx>): To
             if (!parent || parent.revokedAt !== null || (parent.expiresAt !== null && parent.expiresAt <= activeParentAt)) return { value: false, audit: null }
           }
           tx.insert(t.tokens).values(token).run()
-          return { value: true, audit: { event: audit, effect: { write: 'insertToken' } } }
+          return { value: true, audit: { event: audit, effect: { write: 'insertToken', tokenId: token.id } } }
         },
       })
     },
@@ -104,7 +104,7 @@ export function sqliteTokens(c: SqliteConnection, writes: WriteProtocol<Tx>): To
           tx.insert(t.meta)
             .values({ key: rotatedKey(oldId), value: successor.id })
             .run()
-          return { value: undefined, audit: { event: audit, effect: { write: 'rotateToken', oldId } } }
+          return { value: undefined, audit: { event: audit, effect: { write: 'rotateToken', oldId, successorId: successor.id } } }
         },
       })
     },
@@ -122,7 +122,7 @@ export function sqliteTokens(c: SqliteConnection, writes: WriteProtocol<Tx>): To
           )
           for (const ch of changed) tx.update(t.tokens).set({ scopes: ch.scopes }).where(eq(t.tokens.id, ch.id)).run()
           const event = { ...audit, details: { ...audit.details, changed } }
-          return { value: changed, audit: { event, effect: { write: 'narrowTokenScopes', changed: changed.map((ch) => ch.id) } } }
+          return { value: changed, audit: { event, effect: { write: 'narrowTokenScopes', changed: changed.map((ch) => ch.id), scopes: changed } } }
         },
       })
     },

@@ -4,8 +4,9 @@
 // promise settles after the commit, so an acknowledged write is durable exactly as with a transaction
 // of its own.
 
+import type Database from 'better-sqlite3'
 import { desc, inArray } from 'drizzle-orm'
-import type { AppRecord, AuditEventInput, GuardRows, TokenRecord, WriteGuard } from '../../domain/model.js'
+import type { AppRecord, AuditEventInput, GuardRows, TokenRecord, WebhookEventInput, WriteGuard } from '../../domain/model.js'
 import * as t from '../sqlite-schema.js'
 import type { Step, WriteDialect } from '../write-protocol.js'
 import type { SqliteConnection, Tx } from './connection.js'
@@ -23,6 +24,7 @@ export class SqliteWriteDialect implements WriteDialect<Tx> {
   readonly #connection: SqliteConnection
   #pending: PendingWrite[] = []
   #lastHash: ReturnType<typeof prepareLastHash> | undefined
+  #anyWebhook: Database.Statement<[], { one: number }> | undefined
 
   constructor(connection: SqliteConnection) {
     this.#connection = connection
@@ -123,6 +125,19 @@ export class SqliteWriteDialect implements WriteDialect<Tx> {
       .values({ ...event, hash })
       .returning({ seq: t.auditEvents.seq })
       .get().seq
+  }
+
+  /**
+   * Inserts the events only while some webhook is ACTIVE: fan-out gives an event only to webhooks
+   * active and existing when it happened, so an event recorded with none could never be delivered
+   * (checked under the write lock, so no webhook can appear between the check and the commit).
+   */
+  insertWebhookEvents(tx: Tx, events: readonly WebhookEventInput[]): void {
+    this.#anyWebhook ??= this.#connection.sqlite.prepare<[], { one: number }>("SELECT 1 AS one FROM webhooks WHERE status = 'ACTIVE' LIMIT 1")
+    if (!this.#anyWebhook.get()) return
+    tx.insert(t.webhookEvents)
+      .values([...events])
+      .run()
   }
 
   putMeta(tx: Tx, key: string, value: string): void {

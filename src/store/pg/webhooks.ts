@@ -1,0 +1,203 @@
+import { randomUUID } from 'node:crypto'
+import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm'
+import type {
+  AppRecord,
+  AuditEventInput,
+  ClaimedDelivery,
+  DeliveryOutcome,
+  TokenRecord,
+  WebhookChanges,
+  WebhookDeliveryRecord,
+  WebhookDeliveryStatus,
+  WebhookEventInput,
+  WebhookRecord,
+  WriteGuard,
+} from '../../domain/model.js'
+import type { WebhookStore } from '../../domain/ports.js'
+import * as t from '../pg-schema.js'
+import { appRecord, tokenRecord } from '../records.js'
+import { deliveriesOf, deliveryRecord, webhookRecord } from '../webhook-fan-out.js'
+import type { WriteProtocol } from '../write-protocol.js'
+import { WRITE_LOCK, type PgConnection, type Tx } from './connection.js'
+
+/** The lock of the fan-out: one instance at a time turns webhook events into deliveries, so their order is the events' order. */
+const FAN_OUT_LOCK = WRITE_LOCK + 2
+
+/**
+ * Webhooks, their outbox and deliveries on PostgreSQL. Several instances share the deliveries: a
+ * claim locks due rows FOR UPDATE SKIP LOCKED and leases them, so each is attempted by one instance
+ * at a time; the outcome is recorded only while the lease still holds.
+ */
+export function pgWebhooks(c: PgConnection, writes: WriteProtocol<Tx>): WebhookStore {
+  return {
+    insertWebhook(webhook: WebhookRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
+      return writes.run({
+        guard,
+        run: async (tx) => {
+          await tx.insert(t.webhooks).values(webhook)
+          return { value: undefined, audit: { event: audit, effect: { write: 'webhook' } } }
+        },
+      })
+    },
+
+    updateWebhook(id: string, changes: WebhookChanges, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean> {
+      return writes.run({
+        guard,
+        run: async (tx) => {
+          const n = await tx.update(t.webhooks).set(changes).where(eq(t.webhooks.id, id)).returning({ id: t.webhooks.id })
+          return n.length === 0 ? { value: false, audit: null } : { value: true, audit: { event: audit, effect: { write: 'webhook' } } }
+        },
+      })
+    },
+
+    deleteWebhook(id: string, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean> {
+      return writes.run({
+        guard,
+        run: async (tx) => {
+          await tx.delete(t.webhookDeliveries).where(eq(t.webhookDeliveries.webhookId, id))
+          const n = await tx.delete(t.webhooks).where(eq(t.webhooks.id, id)).returning({ id: t.webhooks.id })
+          return n.length === 0 ? { value: false, audit: null } : { value: true, audit: { event: audit, effect: { write: 'webhook' } } }
+        },
+      })
+    },
+
+    async getWebhook(id: string): Promise<WebhookRecord | null> {
+      const [row] = await c.db.select().from(t.webhooks).where(eq(t.webhooks.id, id))
+      return row ? webhookRecord(row) : null
+    },
+
+    async listWebhooks(options: { appId?: string | undefined }): Promise<WebhookRecord[]> {
+      const rows = await c.db
+        .select()
+        .from(t.webhooks)
+        .where(options.appId === undefined ? undefined : eq(t.webhooks.appId, options.appId))
+        .orderBy(asc(t.webhooks.createdAt), asc(t.webhooks.id))
+      return rows.map(webhookRecord)
+    },
+
+    fanOutWebhookEvents(now: number, limit: number): Promise<number> {
+      return c.db.transaction(async (tx) => {
+        // Another instance is fanning out: it takes these events; waiting would only find none left.
+        const { rows } = await tx.execute<{ locked: boolean }>(sql`SELECT pg_try_advisory_xact_lock(${FAN_OUT_LOCK}) AS locked`)
+        if (!rows[0]?.locked) return 0
+        const events = await tx.select().from(t.webhookEvents).orderBy(asc(t.webhookEvents.seq)).limit(limit)
+        const last = events.at(-1)
+        if (!last) return 0
+        const webhooks = (await tx.select().from(t.webhooks).where(eq(t.webhooks.status, 'ACTIVE'))).map(webhookRecord)
+        if (webhooks.length > 0) {
+          const tokenIds = [...new Set(events.filter((e) => e.type.startsWith('token.')).map((e) => e.subject))]
+          const appIds = [...new Set([...webhooks.map((w) => w.appId), ...events.filter((e) => e.type.startsWith('app.')).map((e) => e.subject)])]
+          const tokens = new Map<string, TokenRecord>(
+            tokenIds.length ? (await tx.select().from(t.tokens).where(inArray(t.tokens.id, tokenIds))).map((r) => [r.id, tokenRecord(r)] as const) : [],
+          )
+          const apps = new Map<string, AppRecord>((await tx.select().from(t.apps).where(inArray(t.apps.id, appIds))).map((r) => [r.id, appRecord(r)] as const))
+          const deliveries = deliveriesOf(events, { webhooks, tokens, apps }, now)
+          for (let i = 0; i < deliveries.length; i += 100) await tx.insert(t.webhookDeliveries).values(deliveries.slice(i, i + 100))
+        }
+        await tx.delete(t.webhookEvents).where(lte(t.webhookEvents.seq, last.seq))
+        return events.length
+      })
+    },
+
+    async announceWebhookEvents(events: { announcement: string; event: WebhookEventInput }[]): Promise<number> {
+      if (events.length === 0) return 0
+      let n = 0
+      // Under the write lock, as a write's events are: the outbox's seq order stays commit order.
+      await writes.bookkeeping(async (tx) => {
+        for (const { announcement, event } of events) {
+          const added = await tx.insert(t.webhookAnnouncements).values({ key: announcement, at: event.at }).onConflictDoNothing().returning({ key: t.webhookAnnouncements.key })
+          if (added.length === 0) continue
+          await tx.insert(t.webhookEvents).values(event)
+          n++
+        }
+      })
+      return n
+    },
+
+    claimWebhookDeliveries(now: number, leaseUntil: number, limit: number): Promise<ClaimedDelivery[]> {
+      return c.db.transaction(async (tx) => {
+        const { rows: due } = await tx.execute<{ id: string }>(sql`
+          SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+          WHERE d.status = 'PENDING' AND w.status = 'ACTIVE' AND d.next_attempt_at <= ${now}
+            AND (d.lease_until IS NULL OR d.lease_until < ${now})
+            AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
+              WHERE e.webhook_id = d.webhook_id AND e.subject = d.subject AND e.status = 'PENDING' AND e.seq < d.seq)
+          ORDER BY d.seq LIMIT ${limit}
+          FOR UPDATE OF d SKIP LOCKED`)
+        const out: ClaimedDelivery[] = []
+        for (const { id } of due) {
+          const lease = randomUUID()
+          const [row] = await tx
+            .update(t.webhookDeliveries)
+            .set({ leaseUntil, leaseId: lease, attempts: sql`${t.webhookDeliveries.attempts} + 1` })
+            .where(eq(t.webhookDeliveries.id, id))
+            .returning()
+          if (!row) continue
+          const [webhook] = await tx.select().from(t.webhooks).where(eq(t.webhooks.id, row.webhookId))
+          if (webhook) out.push({ delivery: deliveryRecord(row), webhook: webhookRecord(webhook), lease })
+        }
+        return out
+      })
+    },
+
+    completeWebhookDelivery(claim: ClaimedDelivery, o: DeliveryOutcome): Promise<boolean> {
+      return c.db.transaction(async (tx) => {
+        const status: WebhookDeliveryStatus = o.ok ? 'DELIVERED' : o.retryAt === null ? 'FAILED' : 'PENDING'
+        const changed = await tx
+          .update(t.webhookDeliveries)
+          .set({
+            status,
+            nextAttemptAt: o.retryAt ?? o.at,
+            leaseUntil: null,
+            leaseId: null,
+            lastAttemptAt: o.at,
+            lastStatusCode: o.statusCode,
+            lastError: o.error,
+            lastResponseBody: o.responseBody,
+            deliveredAt: o.ok ? o.at : null,
+          })
+          .where(and(eq(t.webhookDeliveries.id, claim.delivery.id), eq(t.webhookDeliveries.leaseId, claim.lease)))
+          .returning({ id: t.webhookDeliveries.id })
+        if (changed.length === 0) return false
+        await tx
+          .update(t.webhooks)
+          .set({ failingSince: o.ok ? null : sql`coalesce(${t.webhooks.failingSince}, ${o.at})` })
+          .where(eq(t.webhooks.id, claim.webhook.id))
+        return true
+      })
+    },
+
+    async getWebhookDelivery(id: string): Promise<WebhookDeliveryRecord | null> {
+      const [row] = await c.db.select().from(t.webhookDeliveries).where(eq(t.webhookDeliveries.id, id))
+      return row ? deliveryRecord(row) : null
+    },
+
+    async listWebhookDeliveries(options: {
+      webhookId?: string | undefined
+      appId?: string | undefined
+      status?: WebhookDeliveryStatus | undefined
+      limit: number
+    }): Promise<WebhookDeliveryRecord[]> {
+      const where = and(
+        options.webhookId === undefined ? undefined : eq(t.webhookDeliveries.webhookId, options.webhookId),
+        options.appId === undefined ? undefined : eq(t.webhookDeliveries.appId, options.appId),
+        options.status === undefined ? undefined : eq(t.webhookDeliveries.status, options.status),
+      )
+      return (await c.db.select().from(t.webhookDeliveries).where(where).orderBy(desc(t.webhookDeliveries.seq)).limit(options.limit)).map(deliveryRecord)
+    },
+
+    retryWebhookDelivery(id: string, at: number, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean> {
+      return writes.run({
+        guard,
+        run: async (tx) => {
+          const n = await tx
+            .update(t.webhookDeliveries)
+            .set({ status: 'PENDING', attempts: 0, nextAttemptAt: at, deliveredAt: null })
+            .where(eq(t.webhookDeliveries.id, id))
+            .returning({ id: t.webhookDeliveries.id })
+          return n.length === 0 ? { value: false, audit: null } : { value: true, audit: { event: audit, effect: { write: 'webhook' } } }
+        },
+      })
+    },
+  }
+}

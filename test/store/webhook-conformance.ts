@@ -1,0 +1,220 @@
+// The webhook part of the Store contract, on both dialects (called from conformance.ts): a write's
+// webhook events commit with it (and a refused write records none), fan-out respects the app
+// boundary and the webhook's creation, deliveries of one subject keep their order, a claim is a
+// lease (fenced: an outcome from a lapsed claim is not recorded), announcements are recorded once.
+import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import { test } from 'node:test'
+import type { AppRecord, AuditEventInput, TokenRecord, WebhookRecord } from '../../src/domain/model.js'
+import type { Store } from '../../src/domain/ports.js'
+import type { MakeOutboxStore } from './outbox-conformance.js'
+
+const T0 = 1_700_000_000_000
+let serial = 0
+const audit = (action: string): AuditEventInput => ({
+  id: `ev-${randomUUID()}`,
+  at: T0 + 1000 + serial++,
+  actor: 'operator',
+  appId: null,
+  action,
+  target: null,
+  requestId: null,
+  ip: null,
+  details: { reason: 'because' },
+})
+const app = (id: string): AppRecord => ({
+  id,
+  name: id,
+  description: null,
+  allowedScopes: ['a:read'],
+  maxTokenLifetimeMs: null,
+  isRoot: false,
+  createdAt: T0,
+  disabledAt: null,
+  tokenConstraints: null,
+})
+const token = (id: string, over: Partial<TokenRecord> = {}): TokenRecord => ({
+  id,
+  appId: 'root',
+  subject: null,
+  name: id,
+  kind: 'OPAQUE',
+  scopes: ['a:read'],
+  secretHash: `secret-hash-of-${id}`,
+  createdAt: T0,
+  expiresAt: null,
+  revokedAt: null,
+  revokeReason: null,
+  lastUsedAt: null,
+  createdBy: null,
+  parentId: null,
+  kid: null,
+  boundTo: null,
+  constraints: null,
+  creditsRemaining: null,
+  creditsRefilledAt: null,
+  ...over,
+})
+const webhook = (id: string, over: Partial<WebhookRecord> = {}): WebhookRecord => ({
+  id,
+  appId: 'root',
+  url: 'https://example.test/hook',
+  events: ['token.issued', 'token.revoked', 'app.disabled'],
+  secret: 'whsec_c2VjcmV0',
+  status: 'ACTIVE',
+  createdAt: T0,
+  updatedAt: T0,
+  failingSince: null,
+  disabledAt: null,
+  disabledReason: null,
+  createdBy: null,
+  ...over,
+})
+
+export function defineWebhookConformance(seeded: (store: Store) => Promise<void>, makeStore: MakeOutboxStore): void {
+  const withStore = (body: (store: Store) => Promise<void>) => async () => {
+    const { store, cleanup } = await makeStore()
+    try {
+      await seeded(store)
+      await body(store)
+    } finally {
+      await cleanup()
+    }
+  }
+  const NOW = T0 + 10_000
+
+  test(
+    'webhooks: a write records its events in its transaction, one per token revoked; fan-out builds the payloads, without secrets',
+    withStore(async (store) => {
+      await store.insertWebhook(webhook('wh1'), audit('webhook.create'))
+      await store.insertToken(token('p'), audit('token.issue'))
+      await store.insertToken(token('c', { parentId: 'p' }), audit('token.issue'))
+      await store.revokeTokenCascade('p', T0 + 2000, 'because', audit('token.revoke'))
+      // A refused write (its guard throws) records no event.
+      await assert.rejects(
+        store.insertToken(token('refused'), audit('token.issue'), undefined, {
+          check: () => {
+            throw new Error('refused')
+          },
+        }),
+      )
+      assert.equal(await store.fanOutWebhookEvents(NOW, 100), 4)
+      assert.equal(await store.fanOutWebhookEvents(NOW, 100), 0, 'each event is fanned out once')
+      const deliveries = (await store.listWebhookDeliveries({ limit: 10 })).reverse()
+      assert.deepEqual(
+        deliveries.map((d) => [d.eventType, JSON.parse(d.payload).data.token.id]),
+        [
+          ['token.issued', 'p'],
+          ['token.issued', 'c'],
+          ['token.revoked', 'p'],
+          ['token.revoked', 'c'],
+        ],
+      )
+      for (const d of deliveries) {
+        const body = JSON.parse(d.payload)
+        assert.deepEqual(Object.keys(body).sort(), ['data', 'id', 'timestamp', 'type'])
+        assert.equal(body.id, d.eventId)
+        assert.ok(!d.payload.includes('secret-hash-of'), 'no secret hash in a payload')
+        assert.equal(d.status, 'PENDING')
+      }
+      assert.equal(JSON.parse(deliveries[2]?.payload as string).data.reason, 'because')
+    }),
+  )
+
+  test(
+    "webhooks: an app's webhook receives its app's events only, the root app's every app's, and none from before it existed",
+    withStore(async (store) => {
+      await store.insertApp(app('a1'), audit('app.create'))
+      await store.insertApp(app('a2'), audit('app.create'))
+      await store.insertWebhook(webhook('root-hook'), audit('webhook.create'))
+      await store.insertWebhook(webhook('a1-hook', { appId: 'a1' }), audit('webhook.create'))
+      await store.insertWebhook(webhook('late', { createdAt: T0 + 1_000_000 }), audit('webhook.create'))
+      await store.insertToken(token('t1', { appId: 'a1' }), audit('token.issue'))
+      await store.insertToken(token('t2', { appId: 'a2' }), audit('token.issue'))
+      await store.updateApp('a2', { disabledAt: T0 + 3000 }, audit('app.disable'))
+      await store.fanOutWebhookEvents(NOW, 100)
+      const of = async (id: string) =>
+        (await store.listWebhookDeliveries({ webhookId: id, limit: 10 }))
+          .map((d) => `${d.eventType} ${JSON.parse(d.payload).data.token?.id ?? JSON.parse(d.payload).data.app.id}`)
+          .sort()
+      assert.deepEqual(await of('root-hook'), ['app.disabled a2', 'token.issued t1', 'token.issued t2'])
+      assert.deepEqual(await of('a1-hook'), ['token.issued t1'])
+      assert.deepEqual(await of('late'), [])
+      assert.deepEqual((await store.listWebhookDeliveries({ appId: 'a1', limit: 10 })).length, 1)
+    }),
+  )
+
+  test(
+    'webhooks: deliveries of one token keep their order; a claim is a lease, fenced; failures set failingSince and a success clears it',
+    withStore(async (store) => {
+      await store.insertWebhook(webhook('wh'), audit('webhook.create'))
+      await store.insertToken(token('t'), audit('token.issue'))
+      await store.revokeTokenCascade('t', T0 + 2000, null, audit('token.revoke'))
+      await store.insertToken(token('u'), audit('token.issue'))
+      await store.fanOutWebhookEvents(NOW, 100)
+      const first = await store.claimWebhookDeliveries(NOW, NOW + 1000, 10)
+      assert.deepEqual(
+        first.map((c) => [c.delivery.eventType, c.delivery.attempts]),
+        [
+          ['token.issued', 1],
+          ['token.issued', 1],
+        ],
+        "t's revocation waits for t's issue; u's issue does not",
+      )
+      assert.deepEqual(await store.claimWebhookDeliveries(NOW + 500, NOW + 1500, 10), [], 'leased deliveries are not claimed again')
+      const [ofT] = first.filter((c) => JSON.parse(c.delivery.payload).data.token.id === 't')
+      assert.ok(ofT)
+      // The lease lapses: claimed again (attempt 2); the first claim's outcome is refused.
+      const again = await store.claimWebhookDeliveries(NOW + 2000, NOW + 3000, 10)
+      assert.equal(again.length, 2)
+      const ofTAgain = again.find((c) => c.delivery.id === ofT.delivery.id)
+      assert.equal(ofTAgain?.delivery.attempts, 2)
+      assert.equal(await store.completeWebhookDelivery(ofT, { at: NOW + 2100, ok: true, statusCode: 200, error: null, responseBody: '', retryAt: null }), false)
+      assert.equal(
+        await store.completeWebhookDelivery(ofTAgain as never, { at: NOW + 2100, ok: false, statusCode: 500, error: 'status 500', responseBody: 'no', retryAt: NOW + 2500 }),
+        true,
+      )
+      assert.equal((await store.getWebhook('wh'))?.failingSince, NOW + 2100)
+      assert.deepEqual(await store.claimWebhookDeliveries(NOW + 2200, NOW + 3200, 10), [], 'not due before its retry time')
+      const retried = await store.claimWebhookDeliveries(NOW + 3100, NOW + 4000, 10)
+      const ofT3 = retried.find((c) => c.delivery.id === ofT.delivery.id)
+      assert.ok(ofT3)
+      assert.equal(await store.completeWebhookDelivery(ofT3, { at: NOW + 3200, ok: true, statusCode: 204, error: null, responseBody: '', retryAt: null }), true)
+      assert.equal((await store.getWebhook('wh'))?.failingSince, null)
+      const next = await store.claimWebhookDeliveries(NOW + 3300, NOW + 4300, 10)
+      assert.ok(
+        next.some((c) => c.delivery.eventType === 'token.revoked'),
+        "t's revocation is claimable once its issue was delivered",
+      )
+      const done = await store.getWebhookDelivery(ofT.delivery.id)
+      assert.equal(done?.status, 'DELIVERED')
+      assert.equal(done?.lastStatusCode, 204)
+    }),
+  )
+
+  test(
+    'webhooks: announcements are recorded once; a FAILED delivery can be retried (audited); deleting a webhook removes its deliveries',
+    withStore(async (store) => {
+      await store.insertWebhook(webhook('wh', { events: ['token.expired'] }), audit('webhook.create'))
+      await store.insertToken(token('t', { expiresAt: T0 + 5000 }), audit('token.issue'))
+      const event = { id: 'evt_1', type: 'token.expired' as const, at: T0 + 6000, subject: 't', data: {} }
+      assert.equal(await store.announceWebhookEvents([{ announcement: 'expired:t', event }]), 1)
+      assert.equal(await store.announceWebhookEvents([{ announcement: 'expired:t', event: { ...event, id: 'evt_2' } }]), 0)
+      await store.fanOutWebhookEvents(NOW, 100)
+      const [claim] = await store.claimWebhookDeliveries(NOW, NOW + 1000, 10)
+      assert.ok(claim)
+      assert.equal(claim.delivery.eventId, 'evt_1')
+      await store.completeWebhookDelivery(claim, { at: NOW, ok: false, statusCode: null, error: 'connection failed', responseBody: null, retryAt: null })
+      assert.equal((await store.getWebhookDelivery(claim.delivery.id))?.status, 'FAILED')
+      const events = await store.countAuditEvents({})
+      assert.equal(await store.retryWebhookDelivery(claim.delivery.id, NOW + 10, audit('webhook.retry_delivery')), true)
+      assert.equal(await store.countAuditEvents({}), events + 1)
+      assert.equal((await store.getWebhookDelivery(claim.delivery.id))?.status, 'PENDING')
+      assert.equal(await store.retryWebhookDelivery('nope', NOW, audit('webhook.retry_delivery')), false)
+      assert.equal(await store.countAuditEvents({}), events + 1, 'nothing audited for a delivery that does not exist')
+      assert.equal(await store.deleteWebhook('wh', audit('webhook.delete')), true)
+      assert.equal(await store.getWebhookDelivery(claim.delivery.id), null)
+      assert.deepEqual(await store.listWebhooks({}), [])
+    }),
+  )
+}
