@@ -110,7 +110,7 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
     .route('POST', '/oauth/token', oauthTokenRoute, { body: 'form' })
     .route('POST', '/oauth/introspect', oauthIntrospectRoute(authority), { body: 'form' })
     .route('POST', '/oauth/revoke', oauthRevokeRoute, { body: 'form' })
-    .route('POST', '/v1/verify', verifyRoute)
+    .route('POST', '/v1/verify', verifyRoute(authority))
     .route('GET', '/.well-known/jwks.json', jwksRoute(ring))
     .route('GET', '/.well-known/oauth-authorization-server', authorizationServerMetadataRoute(authority))
   http.route('GET', '/', redirectToConsole).route('GET', '/console', redirectToConsole)

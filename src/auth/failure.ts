@@ -4,7 +4,7 @@
  * (or invalid_client / invalid_grant) whatever the reason. A new policy that refuses for a new
  * reason adds it here; existing reasons never change (dashboards and alerts key on them).
  */
-export type AuthFailure = 'malformed' | 'bad_checksum' | 'unknown' | 'wrong_secret' | 'expired' | 'revoked' | 'app_disabled' | 'bad_signature' | 'bad_claims'
+export type AuthFailure = 'malformed' | 'bad_checksum' | 'unknown' | 'wrong_secret' | 'expired' | 'revoked' | 'app_disabled' | 'bad_signature' | 'bad_claims' | 'wrong_audience'
 
 /** A step's refusal, or its result to hand on to the next step. */
 export type Checked<T> = ({ ok: true } & T) | { ok: false; reason: AuthFailure }

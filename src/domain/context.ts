@@ -26,7 +26,8 @@ export interface JwtIssuer {
   /** The kid of the key that signs now: recorded on the token row before it is signed. */
   signingKid(): string
   /** Signs with the key `token.kid` names (refused if that key may no longer sign). */
-  sign(token: TokenRecord, options: { audience?: string | undefined; act?: Record<string, unknown> | undefined }): Promise<string>
+  /** `aud` is the row's `audiences`, or Scopeward's own when null. */
+  sign(token: TokenRecord, options: { act?: Record<string, unknown> | undefined }): Promise<string>
 }
 
 /** The policies an operator sets for the whole instance. */

@@ -29,6 +29,7 @@ export async function initialize(
     isRoot: true,
     createdAt: now,
     disabledAt: null,
+    audiences: [],
   }
   const token = rootTokenRecord(domain, names, options.noExpiry ?? false)
   const audit = auditEvent(domain, call, { action: 'instance.init', target: token.record.id, appId: ROOT_APP_ID })
@@ -61,6 +62,7 @@ export function rootTokenRecord(domain: Pick<Domain, 'clock' | 'policies'>, scop
       parentId: null,
       kid: null,
       boundTo: null,
+      audiences: null,
     },
   }
 }

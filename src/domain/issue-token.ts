@@ -18,6 +18,8 @@ export interface IssueTokenInput {
   expiresIn?: string | null | undefined
   noExpiry?: boolean | null | undefined
   kind?: TokenKind | null | undefined
+  /** RFC 8707: the resources a JWT is for (its `aud`), each declared by the app; absent: Scopeward's own. */
+  audience?: readonly string[] | null | undefined
 }
 
 /** A new token and its plaintext: returned once, never stored. */
@@ -51,7 +53,7 @@ async function issueOnce(domain: Domain, call: Call, input: IssueTokenInput): Pr
       : {}
   const now = domain.clock()
   const expiresAt = resolveExpiry(domain, { app, kind, expiresIn: input.expiresIn, noExpiry: input.noExpiry, now, ...issuerEnd })
-  return createToken(domain, call, { app, subject, name, kind, scopes, expiresAt, parentId: null, createdAt: now }, 'token.issue')
+  return createToken(domain, call, { app, subject, name, kind, scopes, expiresAt, parentId: null, createdAt: now, audiences: input.audience ?? null }, 'token.issue')
 }
 
 /**
@@ -101,7 +103,8 @@ export async function createToken(
     scopes: string[]
     expiresAt: number | null
     parentId: string | null
-    audience?: string
+    /** RFC 8707 audiences of a JWT; null or absent: Scopeward's own. Each must be declared by the app. */
+    audiences?: readonly string[] | null
     act?: Record<string, unknown>
     /** The instant its expiry was resolved from, so `expiresAt - createdAt` is exactly the lifetime asked for; default: now. */
     createdAt?: number
@@ -118,6 +121,7 @@ export async function createToken(
       `subject: ${JSON.stringify(spec.subject)} is reserved: "root" and names starting with "app_" are app ids, which sub uses for tokens without a subject`,
     )
   }
+  const audiences = checkAudiences(spec.app, spec.kind, spec.audiences ?? null)
   const now = spec.createdAt ?? domain.clock()
   const opaque = generateOpaqueToken()
   const token: TokenRecord = {
@@ -140,6 +144,7 @@ export async function createToken(
     kid: spec.kind === 'JWT' ? domain.jwt.signingKid() : null,
     // A derived token dies with its parent already; any other token issued by a family member is bound to it.
     boundTo: spec.parentId === null ? issuerBinding(call.actor) : null,
+    audiences,
   }
   const audit = auditEvent(domain, call, {
     action,
@@ -153,6 +158,7 @@ export async function createToken(
       subject: token.subject,
       parentId: token.parentId,
       ...(token.boundTo !== null ? { boundTo: token.boundTo } : {}),
+      ...(token.audiences !== null ? { audiences: token.audiences } : {}),
     },
   })
   const inserted = await domain.store.insertToken(
@@ -162,6 +168,29 @@ export async function createToken(
     allOf(callerGuard(domain, call.actor), unchangedApp(spec.app), guard),
   )
   if (!inserted) throw new ScopewardError('UNAUTHENTICATED', 'the parent or issuing token is no longer active')
-  const secret = spec.kind === 'JWT' ? await domain.jwt.sign(token, { audience: spec.audience, act: spec.act }) : opaque.plaintext
+  const secret = spec.kind === 'JWT' ? await domain.jwt.sign(token, { act: spec.act }) : opaque.plaintext
   return { token, secret }
+}
+
+/** Most audiences one JWT may name. */
+export const MAX_TOKEN_AUDIENCES = 10
+
+/**
+ * The audiences a new token names (RFC 8707), or null for Scopeward's own: only a JWT carries
+ * them, and each must be one the app declared (an app names the resources its tokens may be for),
+ * so a token cannot be minted for a resource its app was never meant to reach.
+ */
+export function checkAudiences(app: AppRecord, kind: TokenKind, requested: readonly string[] | null): string[] | null {
+  if (requested === null || requested.length === 0) return null
+  if (kind !== 'JWT') throw badInput('audience', 'audience: only a JWT names an audience; use kind: JWT')
+  if (requested.length > MAX_TOKEN_AUDIENCES) throw badInput('audience', `audience: at most ${MAX_TOKEN_AUDIENCES}`)
+  const undeclared = [...new Set(requested.filter((a) => !app.audiences.includes(a)))]
+  if (undeclared.length > 0) {
+    throw badInput(
+      'audience',
+      `audience: ${undeclared.map((a) => JSON.stringify(a.slice(0, 200))).join(', ')} ${undeclared.length > 1 ? 'are' : 'is'} not among the audiences app ${JSON.stringify(app.id)} declares`,
+      { undeclaredAudiences: undeclared.map((a) => a.slice(0, 200)) },
+    )
+  }
+  return [...new Set(requested)]
 }

@@ -23,10 +23,12 @@ export interface AppRecord {
   isRoot: boolean
   createdAt: number
   disabledAt: number | null
+  /** RFC 8707 resource URIs this app's JWTs may name as `aud` (besides Scopeward's own, the default). */
+  audiences: string[]
 }
 
 /** The fields of an app a change may set: each is written on its own, never the whole row back. */
-export type AppChanges = Partial<Pick<AppRecord, 'name' | 'description' | 'allowedScopes' | 'maxTokenLifetimeMs' | 'disabledAt'>>
+export type AppChanges = Partial<Pick<AppRecord, 'name' | 'description' | 'allowedScopes' | 'maxTokenLifetimeMs' | 'disabledAt' | 'audiences'>>
 
 export interface TokenRecord {
   id: string
@@ -47,6 +49,8 @@ export interface TokenRecord {
   kid: string | null
   /** The issuer this token is bound to (lives no longer than it, revoked with its family); null: none. */
   boundTo: string | null
+  /** For a JWT bound to other resources (RFC 8707): its `aud`, one of its app's audiences or more; null: Scopeward's own. */
+  audiences: string[] | null
 }
 
 /** The end a rotation gives the old token: a grace expiry, or revoked at once. */

@@ -36,7 +36,7 @@ export interface AuthLimits {
  * spent) is its reason in upper case.
  */
 export type VerifyCode =
-  'VALID' | 'TOKEN_MALFORMED' | 'TOKEN_UNKNOWN' | 'TOKEN_EXPIRED' | 'TOKEN_REVOKED' | 'APP_DISABLED' | 'INSUFFICIENT_SCOPE' | 'RATE_LIMITED' | Uppercase<string>
+  'VALID' | 'TOKEN_MALFORMED' | 'TOKEN_UNKNOWN' | 'TOKEN_EXPIRED' | 'TOKEN_REVOKED' | 'APP_DISABLED' | 'WRONG_AUDIENCE' | 'INSUFFICIENT_SCOPE' | 'RATE_LIMITED' | Uppercase<string>
 
 export interface VerifyResult {
   valid: boolean
@@ -71,11 +71,18 @@ export async function verifyToken(
   domain: Domain,
   inspector: Inspector,
   presented: string,
-  options: { requiredScopes: readonly (readonly string[])[] | null; request: AuthRequest },
+  options: {
+    requiredScopes: readonly (readonly string[])[] | null
+    request: AuthRequest
+    /** The resource server's own audience: a JWT must name it (opaque tokens carry none). */
+    audience?: string | null
+    /** Scopeward's own audience, what a JWT without RFC 8707 audiences names. */
+    ownAudience: string
+  },
 ): Promise<VerifyResult> {
   let result
   try {
-    result = await authenticate(domain, presented, options.request, 'bearer')
+    result = await authenticate(domain, presented, options.request, 'bearer', { forResourceServer: true })
   } catch (error) {
     // A rate limit of the token (a request policy) throws to carry Retry-After: for a resource server it is an answer, not a failure of this call.
     if (error instanceof RateLimited) return { ...NOT_VALID, code: 'RATE_LIMITED', retryAfter: Math.max(1, error.retryAfterSeconds) }
@@ -84,6 +91,9 @@ export async function verifyToken(
   if (!result.ok) return { ...NOT_VALID, code: await refusalCode(domain, inspector, presented, result.reason) }
   const { principal } = result
   if (!inspectorMaySee(inspector, principal.token)) return { ...NOT_VALID, code: 'TOKEN_UNKNOWN' }
+  // RFC 8707: a JWT is for the audiences it names; a resource server that says which it is accepts only those naming it.
+  if (options.audience != null && principal.token.kind === 'JWT' && !(principal.token.audiences ?? [options.ownAudience]).includes(options.audience))
+    return { ...NOT_VALID, code: 'WRONG_AUDIENCE' }
   recordResourceServerUse(domain, principal)
   const missing = missingScopes(principal.scopes, options.requiredScopes)
   const limits = (result as { limits?: AuthLimits }).limits
@@ -131,6 +141,8 @@ async function refusalCode(domain: Domain, inspector: Inspector, presented: stri
       return 'TOKEN_REVOKED'
     case 'app_disabled':
       return 'APP_DISABLED'
+    case 'wrong_audience':
+      return 'WRONG_AUDIENCE'
     default:
       return reason.toUpperCase() as Uppercase<string>
   }

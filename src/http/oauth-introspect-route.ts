@@ -38,7 +38,7 @@ export function oauthIntrospectRoute(authority: TokenAuthority) {
       nbf: iat,
       jti: token.id,
       iss: authority.issuer(),
-      ...(token.kind === 'JWT' ? { aud: authority.audience() } : {}),
+      ...(token.kind === 'JWT' ? { aud: token.audiences ?? authority.audience() } : {}),
       token_type: 'Bearer',
     })
   })

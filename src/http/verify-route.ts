@@ -7,26 +7,30 @@ import { authenticateIntrospector } from './introspector-auth.js'
 import { readJsonObject, V1Error, withV1Errors } from './v1-errors.js'
 import { sendJson } from './respond.js'
 import { authRequestOf, type RouteContext } from './route.js'
+import type { TokenAuthority } from '../tokens/token-authority.js'
 
 /** Bounds on `requiredScopes`: enough for any real requirement, small enough that checking it is free. */
 const MAX_ALTERNATIVES = 20
 const MAX_SCOPES_PER_ALTERNATIVE = 20
-const FIELDS = new Set(['token', 'requiredScopes', 'clientAddress'])
+const FIELDS = new Set(['token', 'requiredScopes', 'clientAddress', 'audience'])
 
 interface VerifyRequest {
   token: string
   requiredScopes: string[][] | null
   clientAddress: string | null
+  audience: string | null
 }
 
 /** The body of POST /v1/verify, checked field by field: anything malformed is a 400 naming the field. */
 export function parseVerifyRequest(req: IncomingMessage, body: string): VerifyRequest {
   const input = readJsonObject(req, body)
   for (const key of Object.keys(input)) if (!FIELDS.has(key)) throw new V1Error('invalid_request', `${key.slice(0, 50)}: unknown field`, key.slice(0, 50))
-  const { token, requiredScopes, clientAddress } = input
+  const { token, requiredScopes, clientAddress, audience } = input
   if (typeof token !== 'string' || token.length === 0) throw new V1Error('invalid_request', 'token: required, a non-empty string', 'token')
   if (token.length > MAX_TOKEN_LENGTH) throw new V1Error('invalid_request', `token: longer than ${MAX_TOKEN_LENGTH} characters`, 'token')
-  return { token, requiredScopes: parseRequiredScopes(requiredScopes), clientAddress: parseAddress(clientAddress) }
+  if (audience !== undefined && audience !== null && (typeof audience !== 'string' || audience.length === 0 || audience.length > 200))
+    throw new V1Error('invalid_request', 'audience: a non-empty string of at most 200 characters (your resource URI)', 'audience')
+  return { token, requiredScopes: parseRequiredScopes(requiredScopes), clientAddress: parseAddress(clientAddress), audience: typeof audience === 'string' ? audience : null }
 }
 
 function parseRequiredScopes(value: unknown): string[][] | null {
@@ -57,10 +61,17 @@ function parseAddress(value: unknown): string | null {
  * whole authentication chain as a bearer use, from `clientAddress` (src/domain/verify-token.ts).
  * A bad token is a 200 with `valid: false` and a stable code; a bad caller 401/403; a bad body 400.
  */
-export const verifyRoute = withV1Errors(async (req: IncomingMessage, res: ServerResponse, rc: RouteContext): Promise<void> => {
-  const inspector = await authenticateIntrospector(req, rc, new Map(), 'verification')
-  const input = parseVerifyRequest(req, rc.body)
-  const request = { ...authRequestOf(req, rc), ip: input.clientAddress }
-  const result = await verifyToken(rc.domain, inspector, input.token, { requiredScopes: input.requiredScopes, request })
-  sendJson(res, 200, result)
-})
+export function verifyRoute(authority: TokenAuthority) {
+  return withV1Errors(async (req: IncomingMessage, res: ServerResponse, rc: RouteContext): Promise<void> => {
+    const inspector = await authenticateIntrospector(req, rc, new Map(), 'verification')
+    const input = parseVerifyRequest(req, rc.body)
+    const request = { ...authRequestOf(req, rc), ip: input.clientAddress }
+    const result = await verifyToken(rc.domain, inspector, input.token, {
+      requiredScopes: input.requiredScopes,
+      request,
+      audience: input.audience,
+      ownAudience: authority.audience(),
+    })
+    sendJson(res, 200, result)
+  })
+}

@@ -25,6 +25,8 @@ export const apps = pgTable('apps', {
   isRoot: boolean('is_root').notNull().default(false),
   createdAt: ms('created_at').notNull(),
   disabledAt: ms('disabled_at'),
+  /** RFC 8707 resource URIs its JWTs may name as `aud` (empty: only Scopeward's own). */
+  audiences: jsonb('audiences').$type<string[]>().notNull().default([]),
 })
 
 export const tokens = pgTable(
@@ -54,6 +56,8 @@ export const tokens = pgTable(
      * the issuer and is revoked with the issuer's family. Null: bound to nothing.
      */
     boundTo: text('bound_to'),
+    /** For a JWT bound to other resources (RFC 8707): its `aud` list; null: Scopeward's own audience. */
+    audiences: jsonb('audiences').$type<string[]>(),
   },
   (t) => [
     index('tokens_created_idx').on(t.createdAt, t.id),

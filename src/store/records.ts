@@ -27,6 +27,7 @@ export const appRecord = (r: AppRow): AppRecord => ({
   isRoot: r.isRoot,
   createdAt: r.createdAt,
   disabledAt: r.disabledAt,
+  audiences: r.audiences,
 })
 
 export const tokenRecord = (r: TokenRow): TokenRecord => ({
@@ -46,6 +47,7 @@ export const tokenRecord = (r: TokenRow): TokenRecord => ({
   parentId: r.parentId,
   kid: r.kid,
   boundTo: r.boundTo,
+  audiences: r.audiences,
 })
 
 export const signingKeyRecord = (r: SigningKeyRow): SigningKeyRecord => ({

@@ -21,6 +21,8 @@ export const apps = sqliteTable('apps', {
   isRoot: integer('is_root', { mode: 'boolean' }).notNull().default(false),
   createdAt: integer('created_at').notNull(),
   disabledAt: integer('disabled_at'),
+  /** RFC 8707 resource URIs its JWTs may name as `aud` (JSON array; empty: only Scopeward's own). */
+  audiences: text('audiences', { mode: 'json' }).$type<string[]>().notNull().default([]),
 })
 
 export const tokens = sqliteTable(
@@ -50,6 +52,8 @@ export const tokens = sqliteTable(
      * the issuer and is revoked with the issuer's family. Null: bound to nothing.
      */
     boundTo: text('bound_to'),
+    /** For a JWT bound to other resources (RFC 8707): its `aud` list; null: Scopeward's own audience. */
+    audiences: text('audiences', { mode: 'json' }).$type<string[]>(),
   },
   (t) => [
     index('tokens_created_idx').on(t.createdAt, t.id),

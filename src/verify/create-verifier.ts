@@ -98,8 +98,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
       res = await doFetch(`${issuer}/v1/verify`, {
         method: 'POST',
         headers: { authorization, 'content-type': 'application/json' },
+        // Our audience too: a JWT sent here must name it, as locally (opaque tokens carry none).
         body: JSON.stringify({
           token,
+          audience,
           ...(opts.requiredScopes ? { requiredScopes: opts.requiredScopes } : {}),
           ...(opts.clientAddress ? { clientAddress: opts.clientAddress } : {}),
         }),

@@ -9,6 +9,7 @@ import express from 'express'
 import { createVerifier, requireToken, type Verifier } from '../../src/verify/index.js'
 import { createApp, dataOf, issue, REVOKE, startServer, type TestServer } from './harness.js'
 
+const BILLING = 'https://billing.example/api'
 const SECRET = 'mutation($appId: ID!, $scopes: [String!]) { createClientSecret(appId: $appId, scopes: $scopes) { secret } }'
 
 /** A resource server: GET /read needs tokens:read, GET /audit needs audit:read; both answer what the verifier said. */
@@ -45,7 +46,7 @@ describe('scopeward/verify with Express', () => {
 
   before(async () => {
     scopeward = await startServer()
-    appId = (await createApp(scopeward, { name: 'billing', allowedScopes: ['tokens:read', 'tokens:write', 'audit:read', 'tokens:introspect'] })).id
+    appId = (await createApp(scopeward, { name: 'billing', allowedScopes: ['tokens:read', 'tokens:write', 'audit:read', 'tokens:introspect'], audiences: [BILLING] })).id
     clientSecret = dataOf(await scopeward.gql(SECRET, { variables: { appId, scopes: ['tokens:introspect'] } })).createClientSecret.secret
     verifier = createVerifier({ issuer: scopeward.url, credentials: { clientId: appId, clientSecret }, cacheTtlMs: 5000, now: () => now })
     api = await resourceServer(verifier)
@@ -104,14 +105,38 @@ describe('scopeward/verify with Express', () => {
     for (const bad of ['garbage', 'a.b.c', `swt_${'x'.repeat(54)}`]) assert.equal((await call(api.url, '/read', bad)).status, 401, bad)
   })
 
-  test('a JWT is refused by a verifier expecting another audience', async () => {
-    const jwt = await issue(scopeward, { appId, scopes: ['tokens:read'], kind: 'JWT' })
+  test('an audience-bound JWT passes the verifier of its audience and is refused by one expecting another', async () => {
+    const bound = await issue(scopeward, { appId, scopes: ['tokens:read'], kind: 'JWT', audience: [BILLING] })
+    const plain = await issue(scopeward, { appId, scopes: ['tokens:read'], kind: 'JWT' })
+    const billing = await resourceServer(createVerifier({ issuer: scopeward.url, credentials: { clientId: appId, clientSecret }, audience: BILLING }))
     const elsewhere = await resourceServer(createVerifier({ issuer: scopeward.url, credentials: { clientId: appId, clientSecret }, audience: 'https://other.example/api' }))
     try {
-      const answer = await call(elsewhere.url, '/read', jwt.secret)
-      assert.equal(answer.status, 401)
-      assert.match(answer.body.error_description, /TOKEN_UNKNOWN/)
+      const accepted = await call(billing.url, '/read', bound.secret)
+      assert.deepEqual([accepted.status, accepted.body.auth.source], [200, 'jwt'])
+      for (const [base, token] of [
+        [elsewhere.url, bound.secret],
+        [api.url, bound.secret],
+        [billing.url, plain.secret],
+      ] as const) {
+        const refused = await call(base, '/read', token)
+        assert.equal(refused.status, 401)
+        assert.match(refused.body.error_description, /TOKEN_UNKNOWN/)
+      }
+      // Sent to /v1/verify (a scope only Scopeward can resolve through implies), the audience is still checked, there.
+      const writer = await issue(scopeward, { appId, scopes: ['tokens:write'], kind: 'JWT', audience: [BILLING] })
+      assert.equal((await call(billing.url, '/read', writer.secret)).status, 200)
+      const viaRemote = await resourceServer(
+        createVerifier({ issuer: scopeward.url, credentials: { clientId: appId, clientSecret }, audience: 'https://other.example/api', jwt: 'remote' }),
+      )
+      try {
+        const refused = await call(viaRemote.url, '/read', writer.secret)
+        assert.equal(refused.status, 401)
+        assert.match(refused.body.error_description, /WRONG_AUDIENCE/)
+      } finally {
+        await viaRemote.close()
+      }
     } finally {
+      await billing.close()
       await elsewhere.close()
     }
   })

@@ -204,13 +204,13 @@ describe('POST /v1/verify', () => {
     const root: Inspector = { kind: 'client', app: (await server.app.store.getApp('root'))! }
     const ofA: Inspector = { kind: 'client', app: (await server.app.store.getApp(appA.id))! }
     const request = { ...localRequest('/v1/verify'), ip: '203.0.113.9' }
-    assert.equal((await verifyToken(domain, root, tokenB.secret, { requiredScopes: null, request })).code, 'VALID')
+    assert.equal((await verifyToken(domain, root, tokenB.secret, { requiredScopes: null, request, ownAudience: 'x' })).code, 'VALID')
     assert.deepEqual(seen, [{ ip: '203.0.113.9', use: 'bearer' }])
     refuse = 'ip_not_allowed'
-    assert.equal((await verifyToken(domain, root, tokenB.secret, { requiredScopes: null, request })).code, 'IP_NOT_ALLOWED')
-    assert.equal((await verifyToken(domain, ofA, tokenB.secret, { requiredScopes: null, request })).code, 'TOKEN_UNKNOWN')
+    assert.equal((await verifyToken(domain, root, tokenB.secret, { requiredScopes: null, request, ownAudience: 'x' })).code, 'IP_NOT_ALLOWED')
+    assert.equal((await verifyToken(domain, ofA, tokenB.secret, { requiredScopes: null, request, ownAudience: 'x' })).code, 'TOKEN_UNKNOWN')
     refuse = 'rate'
-    const limited = await verifyToken(domain, root, tokenB.secret, { requiredScopes: null, request })
+    const limited = await verifyToken(domain, root, tokenB.secret, { requiredScopes: null, request, ownAudience: 'x' })
     assert.deepEqual([limited.valid, limited.code, limited.retryAfter], [false, 'RATE_LIMITED', 7])
   })
 

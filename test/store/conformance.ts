@@ -34,6 +34,7 @@ const app = (id: string, over: Partial<AppRecord> = {}): AppRecord => ({
   isRoot: false,
   createdAt: T0,
   disabledAt: null,
+  audiences: [],
   ...over,
 })
 const token = (id: string, over: Partial<TokenRecord> = {}): TokenRecord => ({
@@ -53,6 +54,7 @@ const token = (id: string, over: Partial<TokenRecord> = {}): TokenRecord => ({
   parentId: null,
   kid: null,
   boundTo: null,
+  audiences: null,
   ...over,
 })
 let auditSerial = 0

@@ -18,7 +18,17 @@ const T0 = 1_700_000_000_000
 const HOUR = 3_600_000
 
 const scope = (name: string): ScopeRecord => ({ name, description: name, implies: [], builtIn: false, createdAt: T0 })
-const app = (id: string): AppRecord => ({ id, name: id, description: null, allowedScopes: ['a:read'], maxTokenLifetimeMs: null, isRoot: false, createdAt: T0, disabledAt: null })
+const app = (id: string): AppRecord => ({
+  id,
+  name: id,
+  description: null,
+  allowedScopes: ['a:read'],
+  maxTokenLifetimeMs: null,
+  isRoot: false,
+  createdAt: T0,
+  disabledAt: null,
+  audiences: [],
+})
 const token = (id: string, over: Partial<TokenRecord> = {}): TokenRecord => ({
   id,
   appId: 'root',
@@ -36,6 +46,7 @@ const token = (id: string, over: Partial<TokenRecord> = {}): TokenRecord => ({
   parentId: null,
   kid: null,
   boundTo: null,
+  audiences: null,
   ...over,
 })
 const key = (kid: string, over: Partial<SigningKeyRecord> = {}): SigningKeyRecord => ({

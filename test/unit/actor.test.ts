@@ -18,6 +18,7 @@ const app = (id: string, isRoot = false): AppRecord => ({
   isRoot,
   createdAt: 0,
   disabledAt: null,
+  audiences: [],
 })
 const token = (id: string, appId: string, subject: string | null = null): TokenRecord => ({
   id,
@@ -36,6 +37,7 @@ const token = (id: string, appId: string, subject: string | null = null): TokenR
   parentId: null,
   kid: null,
   boundTo: null,
+  audiences: null,
 })
 const principal = (t: TokenRecord, a: AppRecord): Principal => ({ token: t, app: a, scopes: new Set(t.scopes), held: t.scopes })
 

@@ -33,6 +33,7 @@ const app = (over: Partial<AppRecord> = {}): AppRecord => ({
   isRoot: false,
   createdAt: NOW - 10 * DAY,
   disabledAt: null,
+  audiences: [],
   ...over,
 })
 
@@ -54,6 +55,7 @@ function token(over: Partial<TokenRecord> = {}): TokenRecord {
     parentId: null,
     kid: null,
     boundTo: null,
+    audiences: null,
     ...over,
   }
 }
@@ -141,16 +143,27 @@ describe('policy 2: lookup', () => {
     const jwt = { kind: 'jwt' as const, presented: 'h.p.s' }
     assert.deepEqual(await lookupToken(jwt, { getToken: counted, jwtVerifier: verifier({ ok: false, reason: 'bad_signature' }) }), { ok: false, reason: 'bad_signature' })
     assert.equal(reads, 0, 'a forged JWT costs no read')
-    assert.deepEqual(await lookupToken(jwt, { getToken: counted, jwtVerifier: verifier({ ok: true, tokenId: 'Missing000000000', clientId: 'app_a' }) }), {
+    assert.deepEqual(await lookupToken(jwt, { getToken: counted, jwtVerifier: verifier({ ok: true, tokenId: 'Missing000000000', clientId: 'app_a', audiences: null }) }), {
       ok: false,
       reason: 'unknown',
     })
-    assert.deepEqual(await lookupToken(jwt, { getToken: counted, jwtVerifier: verifier({ ok: true, tokenId: 'OpaqueRow0000000', clientId: 'app_a' }) }), {
+    assert.deepEqual(await lookupToken(jwt, { getToken: counted, jwtVerifier: verifier({ ok: true, tokenId: 'OpaqueRow0000000', clientId: 'app_a', audiences: null }) }), {
       ok: false,
       reason: 'unknown',
     })
-    assert.deepEqual(await lookupToken(jwt, { getToken: counted, jwtVerifier: verifier({ ok: true, tokenId: row.id, clientId: 'app_b' }) }), { ok: false, reason: 'bad_claims' })
-    assert.deepEqual(await lookupToken(jwt, { getToken: counted, jwtVerifier: verifier({ ok: true, tokenId: row.id, clientId: 'app_a' }) }), { ok: true, token: row })
+    assert.deepEqual(await lookupToken(jwt, { getToken: counted, jwtVerifier: verifier({ ok: true, tokenId: row.id, clientId: 'app_b', audiences: null }) }), {
+      ok: false,
+      reason: 'bad_claims',
+    })
+    assert.deepEqual(await lookupToken(jwt, { getToken: counted, jwtVerifier: verifier({ ok: true, tokenId: row.id, clientId: 'app_a', audiences: null }) }), {
+      ok: true,
+      token: row,
+    })
+    // The signed aud must be the one the row recorded at issuance (RFC 8707 audiences).
+    assert.deepEqual(await lookupToken(jwt, { getToken: counted, jwtVerifier: verifier({ ok: true, tokenId: row.id, clientId: 'app_a', audiences: ['https://api.example'] }) }), {
+      ok: false,
+      reason: 'bad_claims',
+    })
     assert.deepEqual(await lookupToken(jwt, { getToken: counted }), { ok: false, reason: 'malformed' }, 'no verifier: JWTs are off')
   })
 })

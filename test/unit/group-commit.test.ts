@@ -25,6 +25,7 @@ function token(id: string): TokenRecord {
     parentId: null,
     kid: null,
     boundTo: null,
+    audiences: null,
   }
 }
 
@@ -37,7 +38,7 @@ async function freshStore(): Promise<SqliteStore> {
   await store.migrate()
   await store.initialize({
     scopes: [{ name: 'apps:read', description: 'x', implies: [], builtIn: true, createdAt: 1 }],
-    rootApp: { id: 'root', name: 'root', description: null, allowedScopes: ['apps:read'], maxTokenLifetimeMs: null, isRoot: true, createdAt: 1, disabledAt: null },
+    rootApp: { id: 'root', name: 'root', description: null, allowedScopes: ['apps:read'], maxTokenLifetimeMs: null, isRoot: true, createdAt: 1, disabledAt: null, audiences: [] },
     rootToken: token('root0000000000000'),
     audit: audit('init'),
   })

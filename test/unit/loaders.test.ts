@@ -24,9 +24,20 @@ const token = (id: string, over: Partial<TokenRecord> = {}): TokenRecord => ({
   parentId: null,
   kid: null,
   boundTo: null,
+  audiences: null,
   ...over,
 })
-const app = (id: string, isRoot = false): AppRecord => ({ id, name: id, description: null, allowedScopes: [], maxTokenLifetimeMs: null, isRoot, createdAt: 0, disabledAt: null })
+const app = (id: string, isRoot = false): AppRecord => ({
+  id,
+  name: id,
+  description: null,
+  allowedScopes: [],
+  maxTokenLifetimeMs: null,
+  isRoot,
+  createdAt: 0,
+  disabledAt: null,
+  audiences: [],
+})
 
 const ROWS = [
   token('own'),

@@ -30,5 +30,6 @@ export function tokenFromWire(r: TokenWire): TokenRecord {
     parentId: r.parentId,
     kid: r.kid,
     boundTo: r.boundTo,
+    audiences: r.audiences,
   }
 }

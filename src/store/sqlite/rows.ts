@@ -59,6 +59,7 @@ const TOKEN_FIELDS = [
   'parentId',
   'kid',
   'boundTo',
+  'audiences',
 ] as const
 const tokenFields: Every<TokenRow, typeof TOKEN_FIELDS> = TOKEN_FIELDS
 export type TokenTuple = Tuple<TokenRow, typeof TOKEN_FIELDS>
@@ -84,10 +85,11 @@ export function tokenFromRow(r: TokenTuple): TokenRecord {
     parentId: r[token.parentId],
     kid: r[token.kid],
     boundTo: r[token.boundTo],
+    audiences: jsonListOrNull(r[token.audiences]),
   }
 }
 
-const APP_FIELDS = ['id', 'name', 'description', 'allowedScopes', 'maxTokenLifetimeMs', 'isRoot', 'createdAt', 'disabledAt'] as const
+const APP_FIELDS = ['id', 'name', 'description', 'allowedScopes', 'maxTokenLifetimeMs', 'isRoot', 'createdAt', 'disabledAt', 'audiences'] as const
 const appFields: Every<AppRow, typeof APP_FIELDS> = APP_FIELDS
 export type AppTuple = Tuple<AppRow, typeof APP_FIELDS>
 /** The SELECT list appFromRow reads. */
@@ -104,5 +106,10 @@ export function appFromRow(r: AppTuple): AppRecord {
     isRoot: r[app.isRoot] === 1,
     createdAt: r[app.createdAt],
     disabledAt: r[app.disabledAt],
+    audiences: JSON.parse(r[app.audiences]) as string[],
   }
+}
+
+function jsonListOrNull(text: string | null): string[] | null {
+  return text === null ? null : (JSON.parse(text) as string[])
 }
