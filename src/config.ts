@@ -2,6 +2,7 @@ import { ScopewardError } from './errors.js'
 import { formatDuration, parseDuration } from './domain/duration.js'
 import { DEFAULT_LIMITS, type AbuseLimits } from './graphql/abuse-limits.js'
 import { proxyEntryProblem } from './http/trusted-proxies.js'
+import { DEFAULT_TOKEN_PREFIX, TOKEN_PREFIX_RE } from './tokens/opaque-token.js'
 
 /** Every setting of a running server, validated at start. */
 export interface Config {
@@ -39,6 +40,8 @@ export interface Config {
   /** Open connections allowed per client address (trusted proxies exempt); more are closed at once. */
   maxConnectionsPerAddress: number
   metrics: boolean
+  /** The prefix of the opaque tokens this instance issues and accepts (SCOPEWARD_TOKEN_PREFIX), without its `_`. */
+  tokenPrefix: string
 }
 
 export const DEFAULTS = {
@@ -107,7 +110,20 @@ export function loadConfig(flags: Partial<Record<'db' | 'port' | 'host', string>
     headersTimeoutMs: integer(env.SCOPEWARD_HEADERS_TIMEOUT_MS, 'SCOPEWARD_HEADERS_TIMEOUT_MS', 10_000, 100, 30_000),
     maxConnectionsPerAddress: integer(env.SCOPEWARD_MAX_CONNECTIONS_PER_ADDRESS, 'SCOPEWARD_MAX_CONNECTIONS_PER_ADDRESS', 100, 1, 1_000_000),
     metrics: boolean(env.SCOPEWARD_METRICS, 'SCOPEWARD_METRICS', true),
+    tokenPrefix: tokenPrefix(env.SCOPEWARD_TOKEN_PREFIX),
   }
+}
+
+/** SCOPEWARD_TOKEN_PREFIX: 2-10 lowercase letters and digits, starting with a letter (src/tokens/opaque-token.ts). */
+function tokenPrefix(value: string | undefined): string {
+  if (value === undefined || value === '') return DEFAULT_TOKEN_PREFIX
+  if (!TOKEN_PREFIX_RE.test(value))
+    throw invalid(
+      'SCOPEWARD_TOKEN_PREFIX',
+      `must be 2 to 10 lowercase letters and digits starting with a letter, without the "_" (e.g. "acme"), got ${JSON.stringify(value.slice(0, 40))}`,
+    )
+  if (value === 'sws') throw invalid('SCOPEWARD_TOKEN_PREFIX', '"sws" is the prefix of client secrets')
+  return value
 }
 
 function wrapDuration(text: string, name: string): number {

@@ -40,7 +40,7 @@ export async function authenticate(
   use: TokenUse = 'bearer',
   options: { forResourceServer?: boolean } = {},
 ): Promise<AuthResult> {
-  const format = checkFormat(presented, domain.jwtVerifier !== NO_JWT_VERIFIER)
+  const format = checkFormat(presented, domain.jwtVerifier !== NO_JWT_VERIFIER, domain.tokenFormat)
   if (!format.ok) return format
   const found = await lookupToken(format.credential, { getToken: (id) => domain.store.getToken(id), jwtVerifier: domain.jwtVerifier })
   if (!found.ok) return found

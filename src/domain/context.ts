@@ -7,6 +7,7 @@ import type { JwtVerifier } from './authenticate.js'
 import type { RequestPolicy } from '../auth/policy.js'
 import type { ScopeCatalogue } from './scope-catalogue.js'
 import type { SigningKeys } from './signing-keys.js'
+import type { OpaqueFormat } from '../tokens/opaque-token.js'
 
 /**
  * The authenticated caller: its token, its app, and its effective scopes — the token's scopes
@@ -84,6 +85,8 @@ export interface Domain {
   readonly keys: SigningKeys
   /** Checks on every authentication after the token's own (src/auth/policy.ts): IP allowlists, rate limits, credits. */
   readonly requestPolicies: readonly RequestPolicy[]
+  /** This instance's opaque token format (SCOPEWARD_TOKEN_PREFIX): what it issues and the only opaque tokens it accepts. */
+  readonly tokenFormat: OpaqueFormat
 }
 
 export interface RequestInfo {

@@ -1,6 +1,6 @@
 import { ScopewardError, badInput, notFound } from '../errors.js'
 import type { AppRecord, TokenKind, TokenRecord, WriteGuard } from './model.js'
-import { generateOpaqueToken, hashSecret } from '../tokens/opaque-token.js'
+import { hashSecret } from '../tokens/opaque-token.js'
 import { unreachable, type Actor, type Call } from './actor.js'
 import { auditEvent, type Domain } from './context.js'
 import { actorSubject, createdByOf, maySeeApp } from './permissions.js'
@@ -123,7 +123,7 @@ export async function createToken(
   }
   const audiences = checkAudiences(spec.app, spec.kind, spec.audiences ?? null)
   const now = spec.createdAt ?? domain.clock()
-  const opaque = generateOpaqueToken()
+  const opaque = domain.tokenFormat.generate()
   const token: TokenRecord = {
     id: opaque.id,
     appId: spec.app.id,

@@ -131,7 +131,7 @@ async function refusalCode(domain: Domain, inspector: Inspector, presented: stri
   if (reason === 'malformed' || reason === 'bad_checksum') return 'TOKEN_MALFORMED'
   if (BEFORE_ROW.has(reason)) return 'TOKEN_UNKNOWN'
   // The chain got past the secret (or the signature, which jose checks before exp), so the claimed id is the token's own.
-  const id = presentedTokenId(presented)
+  const id = presentedTokenId(presented, domain.tokenFormat)
   const token = id ? await domain.store.getToken(id) : null
   if (!token || !inspectorMaySee(inspector, token)) return 'TOKEN_UNKNOWN'
   switch (reason) {

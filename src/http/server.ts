@@ -261,7 +261,7 @@ export class HttpServer {
       onAuthFailure: (reason, presented) => {
         base.onAuthFailure(reason)
         base.metrics?.authFailures.inc({ reason })
-        rc.logger.info({ reason, tokenId: presentedTokenId(presented), ip }, 'authentication refused')
+        rc.logger.info({ reason, tokenId: presentedTokenId(presented, base.domain.tokenFormat), ip }, 'authentication refused')
         // Spent in the background: the refusal is answered without waiting on a shared backend.
         if (ip !== null && limiter) void Promise.resolve(limiter.take(ip)).catch((err: unknown) => rc.logger.error({ err }, 'rate limiter failed'))
       },

@@ -17,7 +17,7 @@ import { DEFAULT_POLICIES } from '../../src/domain/context.js'
 import { ScopeCatalogue } from '../../src/domain/scope-catalogue.js'
 import type { AppRecord, TokenRecord } from '../../src/domain/model.js'
 import type { Store } from '../../src/domain/ports.js'
-import { generateOpaqueToken, hashSecret } from '../../src/tokens/opaque-token.js'
+import { DEFAULT_OPAQUE_FORMAT, generateOpaqueToken, hashSecret } from '../../src/tokens/opaque-token.js'
 
 const NOW = 1_800_000_000_000
 const DAY = 86_400_000
@@ -84,6 +84,7 @@ function fakeDomain(rows: { tokens?: TokenRecord[]; apps?: AppRecord[] }, extra:
     jwtVerifier: NO_JWT_VERIFIER,
     keys: NO_SIGNING_KEYS,
     requestPolicies: [],
+    tokenFormat: DEFAULT_OPAQUE_FORMAT,
   }
   const domain: AuthDomain = { ...base, ...extra }
   return { domain, reads }
