@@ -2,6 +2,7 @@ import { ScopewardError } from './errors.js'
 import { formatDuration, parseDuration } from './domain/duration.js'
 import { DEFAULT_LIMITS, type AbuseLimits } from './graphql/abuse-limits.js'
 import { proxyEntryProblem } from './http/trusted-proxies.js'
+import { readLeakReportKeys, type LeakReportKeys } from './http/leak-report-keys.js'
 import { DEFAULT_TOKEN_PREFIX, TOKEN_PREFIX_RE } from './tokens/opaque-token.js'
 
 /** Every setting of a running server, validated at start. */
@@ -42,6 +43,8 @@ export interface Config {
   metrics: boolean
   /** The prefix of the opaque tokens this instance issues and accepts (SCOPEWARD_TOKEN_PREFIX), without its `_`. */
   tokenPrefix: string
+  /** Public keys that sign GitHub secret-scanning leak reports (SCOPEWARD_LEAK_REPORT_KEYS), by identifier; empty: such reports are refused. */
+  leakReportKeys: LeakReportKeys
 }
 
 export const DEFAULTS = {
@@ -111,6 +114,7 @@ export function loadConfig(flags: Partial<Record<'db' | 'port' | 'host', string>
     maxConnectionsPerAddress: integer(env.SCOPEWARD_MAX_CONNECTIONS_PER_ADDRESS, 'SCOPEWARD_MAX_CONNECTIONS_PER_ADDRESS', 100, 1, 1_000_000),
     metrics: boolean(env.SCOPEWARD_METRICS, 'SCOPEWARD_METRICS', true),
     tokenPrefix: tokenPrefix(env.SCOPEWARD_TOKEN_PREFIX),
+    leakReportKeys: leakKeys(env.SCOPEWARD_LEAK_REPORT_KEYS),
   }
 }
 
@@ -124,6 +128,16 @@ function tokenPrefix(value: string | undefined): string {
     )
   if (value === 'sws') throw invalid('SCOPEWARD_TOKEN_PREFIX', '"sws" is the prefix of client secrets')
   return value
+}
+
+/** SCOPEWARD_LEAK_REPORT_KEYS: a PEM or JWKS file of ECDSA P-256 public keys (src/http/leak-report-keys.ts). */
+function leakKeys(path: string | undefined): LeakReportKeys {
+  if (path === undefined || path === '') return new Map()
+  try {
+    return readLeakReportKeys(path)
+  } catch (error) {
+    throw invalid('SCOPEWARD_LEAK_REPORT_KEYS', (error as Error).message)
+  }
 }
 
 function wrapDuration(text: string, name: string): number {

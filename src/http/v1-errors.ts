@@ -10,6 +10,8 @@ export class V1Error extends OAuthError {
     code: OAuthErrorCode,
     description: string,
     readonly param?: string,
+    /** For insufficient_scope: the scope the RFC 6750 §3.1 challenge names (default tokens:introspect). */
+    readonly scope?: string,
   ) {
     super(code, description)
   }
@@ -31,7 +33,8 @@ export function withV1Errors(route: (req: IncomingMessage, res: ServerResponse, 
       req.resume()
       const answer = answerFor(error)
       const field = error instanceof V1Error && error.param !== undefined ? { field: error.param } : {}
-      sendJson(res, answer.status, { ...oauthErrorBody(answer), ...field }, answer.headers)
+      const challenge = error instanceof V1Error && error.scope !== undefined ? { 'www-authenticate': `Bearer error="insufficient_scope", scope="${error.scope}"` } : {}
+      sendJson(res, answer.status, { ...oauthErrorBody(answer), ...field }, { ...answer.headers, ...challenge })
     }
   }
 }
