@@ -10,6 +10,7 @@ import { operatorCall } from './domain/actor.js'
 import type { AuthFailure } from './domain/authenticate.js'
 import { DEFAULT_POLICIES, type Domain, type Policies } from './domain/context.js'
 import { NO_JWT_ISSUER, NO_JWT_VERIFIER, NO_SIGNING_KEYS } from './domain/disabled-features.js'
+import { createOpaqueFormat } from './tokens/opaque-token.js'
 import { initialize } from './domain/initialize.js'
 import { ScopeCatalogue } from './domain/scope-catalogue.js'
 import { commandUsage, UsageTracker } from './domain/usage-tracker.js'
@@ -85,6 +86,7 @@ export async function composeDomain(config: Config, deps: { logger: Logger; cloc
     requestPolicies: [ipAllowlist, rateLimitPolicy(rateLimiter), creditsPolicy(store, clock)],
     keys: ring,
     webhooks: { allowHttp: config.webhooks.allowHttp, masterKey },
+    tokenFormat: createOpaqueFormat(config.tokenPrefix),
   })
   let rootToken: string | null = null
   if ((await store.getMeta('initialized_at')) === null) {
@@ -222,6 +224,7 @@ export async function composeCommandDomain(config: Config, options: { create?: b
     keys,
     requestPolicies: [],
     webhooks: { allowHttp: config.webhooks.allowHttp, masterKey },
+    tokenFormat: createOpaqueFormat(config.tokenPrefix),
   })
   return { domain, auditKey, label, migrated, close: () => store.close() }
 }

@@ -3,6 +3,8 @@ import { formatDuration, parseDuration } from './domain/duration.js'
 import { DEFAULT_LIMITS, type AbuseLimits } from './graphql/abuse-limits.js'
 import { cidrProblem } from './cidr.js'
 import { webhookConfig, type WebhookConfig } from './webhooks/settings.js'
+import { readLeakReportKeys, type LeakReportKeys } from './http/leak-report-keys.js'
+import { DEFAULT_TOKEN_PREFIX, TOKEN_PREFIX_RE } from './tokens/opaque-token.js'
 
 /** Every setting of a running server, validated at start. */
 export interface Config {
@@ -48,6 +50,10 @@ export interface Config {
   rateLimitFail: 'open' | 'closed'
   /** Webhook delivery and expiry warnings (SCOPEWARD_WEBHOOK_*, SCOPEWARD_EXPIRY_WARNINGS): webhooks/settings.ts. */
   webhooks: WebhookConfig
+  /** The prefix of the opaque tokens this instance issues and accepts (SCOPEWARD_TOKEN_PREFIX), without its `_`. */
+  tokenPrefix: string
+  /** Public keys that sign GitHub secret-scanning leak reports (SCOPEWARD_LEAK_REPORT_KEYS), by identifier; empty: such reports are refused. */
+  leakReportKeys: LeakReportKeys
 }
 
 export const DEFAULTS = {
@@ -120,6 +126,30 @@ export function loadConfig(flags: Partial<Record<'db' | 'port' | 'host', string>
     redisPrefix: env.SCOPEWARD_REDIS_PREFIX || 'scopeward:',
     rateLimitFail: failMode(env.SCOPEWARD_RATE_LIMIT_FAIL),
     webhooks: webhookConfig(env),
+    tokenPrefix: tokenPrefix(env.SCOPEWARD_TOKEN_PREFIX),
+    leakReportKeys: leakKeys(env.SCOPEWARD_LEAK_REPORT_KEYS),
+  }
+}
+
+/** SCOPEWARD_TOKEN_PREFIX: 2-10 lowercase letters and digits, starting with a letter (src/tokens/opaque-token.ts). */
+function tokenPrefix(value: string | undefined): string {
+  if (value === undefined || value === '') return DEFAULT_TOKEN_PREFIX
+  if (!TOKEN_PREFIX_RE.test(value))
+    throw invalid(
+      'SCOPEWARD_TOKEN_PREFIX',
+      `must be 2 to 10 lowercase letters and digits starting with a letter, without the "_" (e.g. "acme"), got ${JSON.stringify(value.slice(0, 40))}`,
+    )
+  if (value === 'sws') throw invalid('SCOPEWARD_TOKEN_PREFIX', '"sws" is the prefix of client secrets')
+  return value
+}
+
+/** SCOPEWARD_LEAK_REPORT_KEYS: a PEM or JWKS file of ECDSA P-256 public keys (src/http/leak-report-keys.ts). */
+function leakKeys(path: string | undefined): LeakReportKeys {
+  if (path === undefined || path === '') return new Map()
+  try {
+    return readLeakReportKeys(path)
+  } catch (error) {
+    throw invalid('SCOPEWARD_LEAK_REPORT_KEYS', (error as Error).message)
   }
 }
 

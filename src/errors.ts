@@ -54,6 +54,7 @@ export const ERROR_CODES = {
   invalid_scope: { status: 400, surface: 'oauth', meaning: 'the scope is missing, malformed, or beyond what the client or subject token may grant' },
   unauthorized_client: { status: 400, surface: 'oauth', meaning: 'the client may not use this grant type' },
   unsupported_grant_type: { status: 400, surface: 'oauth', meaning: 'grant_type is neither client_credentials nor token exchange' },
+  invalid_target: { status: 400, surface: 'oauth', meaning: 'the resource (RFC 8707) is not one the client’s app declares in its audiences' },
   insufficient_scope: { status: 403, surface: 'oauth', meaning: 'the credential does not hold tokens:introspect (RFC 6750 §3.1)' },
   rate_limited: {
     status: 429,

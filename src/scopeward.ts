@@ -17,6 +17,8 @@ import { healthz, readyz } from './http/health-routes.js'
 import { oauthIntrospectRoute } from './http/oauth-introspect-route.js'
 import { oauthRevokeRoute } from './http/oauth-revoke-route.js'
 import { oauthTokenRoute } from './http/oauth-token-route.js'
+import { verifyRoute } from './http/verify-route.js'
+import { leaksRoute } from './http/leaks-route.js'
 import { HttpServer } from './http/server.js'
 import { metricsRoute } from './http/metrics-route.js'
 import { MemoryRateLimiter } from './auth/rate-limiter.js'
@@ -109,6 +111,8 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
     .route('POST', '/oauth/token', oauthTokenRoute, { body: 'form' })
     .route('POST', '/oauth/introspect', oauthIntrospectRoute(authority), { body: 'form' })
     .route('POST', '/oauth/revoke', oauthRevokeRoute, { body: 'form' })
+    .route('POST', '/v1/verify', verifyRoute(authority))
+    .route('POST', '/v1/leaks', leaksRoute(config.leakReportKeys))
     .route('GET', '/.well-known/jwks.json', jwksRoute(ring))
     .route('GET', '/.well-known/oauth-authorization-server', authorizationServerMetadataRoute(authority))
   http.route('GET', '/', redirectToConsole).route('GET', '/console', redirectToConsole)

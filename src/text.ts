@@ -34,8 +34,12 @@ export function findMalformedText(value: unknown, path: string, depth = 0): { pa
   return null
 }
 
-/** An opaque token or client secret (prefix, 16-character public id, then secret material), or a JWT. */
-const SECRETS = /\b(sw[ts]_[0-9A-Za-z]{16})[0-9A-Za-z]+|\beyJ[0-9A-Za-z_-]+\.[0-9A-Za-z_-]+\.[0-9A-Za-z_-]*/g
+/**
+ * An opaque token or client secret (prefix, 16-character public id, then secret material), an
+ * opaque token of any prefix an instance may be configured with (SCOPEWARD_TOKEN_PREFIX: exactly
+ * 54 base62 characters after it), or a JWT.
+ */
+const SECRETS = /\b(sw[ts]_[0-9A-Za-z]{16})[0-9A-Za-z]+|\b([a-z][a-z0-9]{1,9}_[0-9A-Za-z]{16})[0-9A-Za-z]{38}\b|\beyJ[0-9A-Za-z_-]+\.[0-9A-Za-z_-]+\.[0-9A-Za-z_-]*/g
 
 /**
  * `text` with every credential in it cut down to what is public: an opaque token or client secret
@@ -43,5 +47,8 @@ const SECRETS = /\b(sw[ts]_[0-9A-Za-z]{16})[0-9A-Za-z]+|\beyJ[0-9A-Za-z_-]+\.[0-
  * a log or a terminal may show: messages echoing an input must never echo a pasted secret.
  */
 export function redactSecrets(text: string): string {
-  return text.replace(SECRETS, (_match, publicPart: string | undefined) => (publicPart ? `${publicPart}…[redacted]` : '[redacted JWT]'))
+  return text.replace(SECRETS, (_match, known: string | undefined, custom: string | undefined) => {
+    const publicPart = known ?? custom
+    return publicPart ? `${publicPart}…[redacted]` : '[redacted JWT]'
+  })
 }

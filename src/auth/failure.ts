@@ -5,7 +5,7 @@
  * reason adds it here; existing reasons never change (dashboards and alerts key on them).
  */
 export type AuthFailure =
-  'malformed' | 'bad_checksum' | 'unknown' | 'wrong_secret' | 'expired' | 'revoked' | 'app_disabled' | 'bad_signature' | 'bad_claims' | 'address_not_allowed'
+  'malformed' | 'bad_checksum' | 'unknown' | 'wrong_secret' | 'expired' | 'revoked' | 'app_disabled' | 'bad_signature' | 'bad_claims' | 'address_not_allowed' | 'wrong_audience'
 
 /** A step's refusal, or its result to hand on to the next step. */
 export type Checked<T> = ({ ok: true } & T) | { ok: false; reason: AuthFailure }

@@ -61,6 +61,7 @@ export function appJson(app: AppRecord) {
     isRoot: app.isRoot,
     createdAt: iso(app.createdAt),
     disabledAt: iso(app.disabledAt),
+    audiences: app.audiences,
   }
 }
 

@@ -18,6 +18,8 @@ export interface AppInput {
   maxTokenLifetime?: string | null | undefined
   /** Default and maximum constraints of its tokens (src/domain/token-constraints.ts); null removes them. */
   tokenConstraints?: AppConstraintsInput | null | undefined
+  /** RFC 8707 resource URIs its JWTs may name as `aud`; replaces the list. */
+  audiences?: readonly string[] | null | undefined
 }
 
 /** An app's ceiling may only hold scopes its creator could grant: setting a ceiling is never an escalation. */
@@ -40,6 +42,7 @@ export async function createApp(domain: Domain, call: Call, input: AppInput): Pr
     createdAt: domain.clock(),
     disabledAt: null,
     tokenConstraints: parseAppConstraints(input.tokenConstraints ?? null, null, true),
+    audiences: checkAppAudiences(input.audiences ?? []),
   }
   await domain.store.insertApp(
     app,
@@ -51,6 +54,7 @@ export async function createApp(domain: Domain, call: Call, input: AppInput): Pr
         name: app.name,
         allowedScopes: app.allowedScopes,
         maxTokenLifetimeMs: app.maxTokenLifetimeMs,
+        audiences: app.audiences,
         ...(app.tokenConstraints ? { tokenConstraints: app.tokenConstraints } : {}),
       },
     }),
@@ -77,6 +81,7 @@ async function updateOnce(domain: Domain, call: Call, id: string, input: AppInpu
     if (app.isRoot) throw badInput('allowedScopes', 'allowedScopes: the root app allows every declared scope; its ceiling cannot be changed')
     changes.allowedScopes = checkCeiling(domain, call.actor, input.allowedScopes)
   }
+  if (input.audiences != null) changes.audiences = checkAppAudiences(input.audiences)
   if (input.maxTokenLifetime !== undefined) {
     const requested = input.maxTokenLifetime === null ? null : parseDuration(input.maxTokenLifetime, 'maxTokenLifetime')
     // An app's own tokens may tighten its lifetime ceiling, never loosen or remove it: like the scope ceiling, it is set from above.
@@ -122,5 +127,42 @@ export async function administeredApp(domain: Domain, actor: Actor, id: string):
 }
 
 function summary(app: AppRecord): Record<string, unknown> {
-  return { name: app.name, description: app.description, allowedScopes: app.allowedScopes, maxTokenLifetimeMs: app.maxTokenLifetimeMs, tokenConstraints: app.tokenConstraints }
+  return {
+    name: app.name,
+    description: app.description,
+    allowedScopes: app.allowedScopes,
+    maxTokenLifetimeMs: app.maxTokenLifetimeMs,
+    tokenConstraints: app.tokenConstraints,
+    audiences: app.audiences,
+  }
+}
+
+/** Most audiences an app declares, and the longest one. */
+export const MAX_APP_AUDIENCES = 20
+const MAX_AUDIENCE_LENGTH = 200
+
+/**
+ * An app's audiences, checked: each an absolute URI without a fragment (RFC 8707 §2: a resource
+ * indicator), at most 200 characters, at most 20, duplicates dropped, in order.
+ */
+export function checkAppAudiences(audiences: readonly string[]): string[] {
+  if (audiences.length > MAX_APP_AUDIENCES) throw badInput('audiences', `audiences: at most ${MAX_APP_AUDIENCES}`)
+  audiences.forEach((audience, i) => {
+    const field = `audiences[${i}]`
+    if (audience.length === 0 || audience.length > MAX_AUDIENCE_LENGTH || !isResourceUri(audience))
+      throw badInput(
+        'audiences',
+        `${field}: ${JSON.stringify(audience.slice(0, MAX_AUDIENCE_LENGTH))} is not an absolute URI without a fragment (RFC 8707), at most ${MAX_AUDIENCE_LENGTH} characters`,
+      )
+  })
+  return [...new Set(audiences)]
+}
+
+function isResourceUri(value: string): boolean {
+  if (value.includes('#') || /\s/.test(value)) return false
+  try {
+    return /^[a-z][a-z0-9+.-]*:/i.test(value) && new URL(value).protocol.length > 1
+  } catch {
+    return false
+  }
 }

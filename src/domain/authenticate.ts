@@ -29,16 +29,25 @@ export type AuthDomain = Domain
 /**
  * Authenticates a presented token by running the policies of src/auth/policy.ts in order, the
  * first refusal winning: format, lookup (constant-time secret check, or JWT signature then row),
- * status, expiry, app disabled, lifetime policy, the token's family, then every request policy
- * with `request`. `use`: in what role the token came (request policies decide by it).
+ * status, expiry, app disabled, lifetime policy, the token's family, the audience, then every
+ * request policy with `request`. `use`: in what role the token came (request policies decide by
+ * it). `forResourceServer`: the token was presented to a resource server, which asks (/v1/verify).
  */
-export async function authenticate(domain: AuthDomain, presented: string, request: AuthRequest, use: TokenUse = 'bearer'): Promise<AuthResult> {
-  const format = checkFormat(presented, domain.jwtVerifier !== NO_JWT_VERIFIER)
+export async function authenticate(
+  domain: AuthDomain,
+  presented: string,
+  request: AuthRequest,
+  use: TokenUse = 'bearer',
+  options: { forResourceServer?: boolean } = {},
+): Promise<AuthResult> {
+  const format = checkFormat(presented, domain.jwtVerifier !== NO_JWT_VERIFIER, domain.tokenFormat)
   if (!format.ok) return format
   const found = await lookupToken(format.credential, { getToken: (id) => domain.store.getToken(id), jwtVerifier: domain.jwtVerifier })
   if (!found.ok) return found
   const usable = await checkUsable(domain, found.token)
   if (!usable.ok) return usable
+  const audience = audienceReason(usable.principal, use, options.forResourceServer ?? false)
+  if (audience !== null) return { ok: false, reason: audience }
   let principal = usable.principal
   for (const policy of domain.requestPolicies) {
     const outcome = await policy.check(principal, request, use)
@@ -89,6 +98,19 @@ export async function checkUsable(domain: Domain, token: TokenRecord): Promise<A
   }
   const scopes = effectiveScopes(domain, token, app)
   return { ok: true, principal: { token, app, scopes, held: heldScopes(domain, token.scopes, scopes) } }
+}
+
+/**
+ * RFC 8707: a JWT bound to other resources is for them, not for Scopeward's own API, so it is
+ * refused there (`wrong_audience`); introspection and revocation still take it (they speak of the
+ * token, not for it). For a resource server each of its audiences must still be one its app
+ * declares: removing an audience from an app stops the JWTs that name it.
+ */
+function audienceReason(principal: Principal, use: TokenUse, forResourceServer: boolean): AuthFailure | null {
+  const audiences = principal.token.audiences
+  if (audiences === null || use === 'introspected' || use === 'revoked') return null
+  if (!forResourceServer) return 'wrong_audience'
+  return audiences.every((a) => principal.app.audiences.includes(a)) ? null : 'wrong_audience'
 }
 
 function appReason(token: TokenRecord, app: AppRecord | null, now: number): AuthFailure | null {

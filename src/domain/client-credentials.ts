@@ -13,7 +13,13 @@ import { retryStale } from './write-guard.js'
  * app's current one: a secret never grants more than its creator could. The secret is recorded as the
  * token's creator and the audit actor; the write re-checks that it is still unrevoked (callerGuard).
  */
-export async function issueClientCredentialsToken(domain: Domain, client: AuthenticatedClient, request: RequestInfo, scopes: readonly string[]): Promise<IssuedToken> {
+export async function issueClientCredentialsToken(
+  domain: Domain,
+  client: AuthenticatedClient,
+  request: RequestInfo,
+  scopes: readonly string[],
+  audiences: readonly string[] | null = null,
+): Promise<IssuedToken> {
   const { secret } = client
   const call: Call<ClientActor> = { actor: { kind: 'client', secretId: secret.id, appId: client.app.id }, request }
   return retryStale(async () => {
@@ -22,7 +28,7 @@ export async function issueClientCredentialsToken(domain: Domain, client: Authen
     if (!app || app.disabledAt !== null) throw new ScopewardError('UNAUTHENTICATED', 'client authentication failed')
     const granted = checkScopesWithin(domain, clientSecretScopes(domain, secret), 'the client secret does not allow', app, scopes, 'scope')
     const expiresAt = resolveExpiry(domain, { app, kind: 'JWT' })
-    const spec = { app, subject: null, name: 'client_credentials', kind: 'JWT' as const, scopes: granted, expiresAt, parentId: null }
+    const spec = { app, subject: null, name: 'client_credentials', kind: 'JWT' as const, scopes: granted, expiresAt, parentId: null, audiences }
     return createToken(domain, call, spec, 'token.client_credentials')
   })
 }

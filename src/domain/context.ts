@@ -8,6 +8,7 @@ import type { RequestPolicy } from '../auth/policy.js'
 import type { ScopeCatalogue } from './scope-catalogue.js'
 import type { SigningKeys } from './signing-keys.js'
 import type { WebhookSettings } from './webhooks.js'
+import type { OpaqueFormat } from '../tokens/opaque-token.js'
 
 /**
  * The authenticated caller: its token, its app, and its effective scopes — the token's scopes
@@ -29,7 +30,8 @@ export interface JwtIssuer {
   /** The kid of the key that signs now: recorded on the token row before it is signed. */
   signingKid(): string
   /** Signs with the key `token.kid` names (refused if that key may no longer sign). */
-  sign(token: TokenRecord, options: { audience?: string | undefined; act?: Record<string, unknown> | undefined }): Promise<string>
+  /** `aud` is the row's `audiences`, or Scopeward's own when null. */
+  sign(token: TokenRecord, options: { act?: Record<string, unknown> | undefined }): Promise<string>
 }
 
 /** The policies an operator sets for the whole instance. */
@@ -88,6 +90,8 @@ export interface Domain {
   readonly requestPolicies: readonly RequestPolicy[]
   /** Webhook URL rules and the key their secrets are sealed under (domain/webhooks.ts). */
   readonly webhooks: WebhookSettings
+  /** This instance's opaque token format (SCOPEWARD_TOKEN_PREFIX): what it issues and the only opaque tokens it accepts. */
+  readonly tokenFormat: OpaqueFormat
 }
 
 export interface RequestInfo {

@@ -1,6 +1,6 @@
 import { ScopewardError } from '../errors.js'
 import type { AppRecord, ScopeRecord, TokenRecord } from './model.js'
-import { generateOpaqueToken, hashSecret } from '../tokens/opaque-token.js'
+import { hashSecret } from '../tokens/opaque-token.js'
 import type { Call } from './actor.js'
 import { auditEvent, type Domain } from './context.js'
 import { BUILT_IN_SCOPES } from './scope-rules.js'
@@ -13,7 +13,7 @@ export const ROOT_APP_ID = 'root'
  * token expires like any other unless `noExpiry`. Refuses an initialised database.
  */
 export async function initialize(
-  domain: Pick<Domain, 'store' | 'catalogue' | 'clock' | 'policies'>,
+  domain: Pick<Domain, 'store' | 'catalogue' | 'clock' | 'policies' | 'tokenFormat'>,
   call: Call,
   options: { noExpiry?: boolean } = {},
 ): Promise<{ rootToken: string; token: TokenRecord }> {
@@ -30,6 +30,7 @@ export async function initialize(
     createdAt: now,
     disabledAt: null,
     tokenConstraints: null,
+    audiences: [],
   }
   const token = rootTokenRecord(domain, names, options.noExpiry ?? false)
   const audit = auditEvent(domain, call, { action: 'instance.init', target: token.record.id, appId: ROOT_APP_ID })
@@ -40,9 +41,9 @@ export async function initialize(
 }
 
 /** A root token record (every built-in scope) and its plaintext; used by init and by `token issue --root`. */
-export function rootTokenRecord(domain: Pick<Domain, 'clock' | 'policies'>, scopes: string[], noExpiry: boolean): { record: TokenRecord; plaintext: string } {
+export function rootTokenRecord(domain: Pick<Domain, 'clock' | 'policies' | 'tokenFormat'>, scopes: string[], noExpiry: boolean): { record: TokenRecord; plaintext: string } {
   const now = domain.clock()
-  const opaque = generateOpaqueToken()
+  const opaque = domain.tokenFormat.generate()
   return {
     plaintext: opaque.plaintext,
     record: {
@@ -65,6 +66,7 @@ export function rootTokenRecord(domain: Pick<Domain, 'clock' | 'policies'>, scop
       constraints: null,
       creditsRemaining: null,
       creditsRefilledAt: null,
+      audiences: null,
     },
   }
 }

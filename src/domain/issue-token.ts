@@ -1,7 +1,7 @@
 import { ScopewardError, badInput, notFound } from '../errors.js'
 import type { AppRecord, ConstraintSet, TokenKind, TokenRecord, WriteGuard } from './model.js'
 import { constraintsForNewToken, constraintsOf, parseConstraints, storedConstraints, type ConstraintsInput } from './token-constraints.js'
-import { generateOpaqueToken, hashSecret } from '../tokens/opaque-token.js'
+import { hashSecret } from '../tokens/opaque-token.js'
 import { unreachable, type Actor, type Call } from './actor.js'
 import { auditEvent, type Domain } from './context.js'
 import { actorSubject, createdByOf, maySeeApp } from './permissions.js'
@@ -21,6 +21,8 @@ export interface IssueTokenInput {
   kind?: TokenKind | null | undefined
   /** Its allowlist, rate limit and credits (src/domain/token-constraints.ts); the app's defaults fill what is left out. */
   constraints?: ConstraintsInput | null | undefined
+  /** RFC 8707: the resources a JWT is for (its `aud`), each declared by the app; absent: Scopeward's own. */
+  audience?: readonly string[] | null | undefined
 }
 
 /** A new token and its plaintext: returned once, never stored. */
@@ -55,7 +57,7 @@ async function issueOnce(domain: Domain, call: Call, input: IssueTokenInput): Pr
       : {}
   const now = domain.clock()
   const expiresAt = resolveExpiry(domain, { app, kind, expiresIn: input.expiresIn, noExpiry: input.noExpiry, now, ...issuerEnd })
-  return createToken(domain, call, { app, subject, name, kind, scopes, expiresAt, parentId: null, createdAt: now, constraints }, 'token.issue')
+  return createToken(domain, call, { app, subject, name, kind, scopes, expiresAt, parentId: null, createdAt: now, constraints, audiences: input.audience ?? null }, 'token.issue')
 }
 
 /**
@@ -105,7 +107,8 @@ export async function createToken(
     scopes: string[]
     expiresAt: number | null
     parentId: string | null
-    audience?: string
+    /** RFC 8707 audiences of a JWT; null or absent: Scopeward's own. Each must be declared by the app. */
+    audiences?: readonly string[] | null
     act?: Record<string, unknown>
     /** The instant its expiry was resolved from, so `expiresAt - createdAt` is exactly the lifetime asked for; default: now. */
     createdAt?: number
@@ -124,12 +127,13 @@ export async function createToken(
       `subject: ${JSON.stringify(spec.subject)} is reserved: "root" and names starting with "app_" are app ids, which sub uses for tokens without a subject`,
     )
   }
+  const audiences = checkAudiences(spec.app, spec.kind, spec.audiences ?? null)
   const now = spec.createdAt ?? domain.clock()
   // Read now, not as authentication read it: the parent's balance already counts the request deriving it.
   const parent = spec.parentId === null ? null : await domain.store.getToken(spec.parentId)
   if (spec.parentId !== null && !parent) throw new ScopewardError('UNAUTHENTICATED', 'the parent or issuing token is no longer active')
   const constraints = constraintsForNewToken(spec.app, spec.constraints ?? {}, parent ? { set: constraintsOf(parent, now), bound: 'the parent token' } : null)
-  const opaque = generateOpaqueToken()
+  const opaque = domain.tokenFormat.generate()
   const token: TokenRecord = {
     id: opaque.id,
     appId: spec.app.id,
@@ -151,6 +155,7 @@ export async function createToken(
     // A derived token dies with its parent already; any other token issued by a family member is bound to it.
     boundTo: spec.parentId === null ? issuerBinding(call.actor) : null,
     ...storedConstraints(constraints, now),
+    audiences,
   }
   const audit = auditEvent(domain, call, {
     action,
@@ -165,6 +170,7 @@ export async function createToken(
       parentId: token.parentId,
       ...(token.boundTo !== null ? { boundTo: token.boundTo } : {}),
       ...(Object.keys(constraints).length > 0 ? { constraints } : {}),
+      ...(token.audiences !== null ? { audiences: token.audiences } : {}),
     },
   })
   const inserted = await domain.store.insertToken(
@@ -174,6 +180,29 @@ export async function createToken(
     allOf(callerGuard(domain, call.actor), unchangedApp(spec.app), guard),
   )
   if (!inserted) throw new ScopewardError('UNAUTHENTICATED', 'the parent or issuing token is no longer active')
-  const secret = spec.kind === 'JWT' ? await domain.jwt.sign(token, { audience: spec.audience, act: spec.act }) : opaque.plaintext
+  const secret = spec.kind === 'JWT' ? await domain.jwt.sign(token, { act: spec.act }) : opaque.plaintext
   return { token, secret }
+}
+
+/** Most audiences one JWT may name. */
+export const MAX_TOKEN_AUDIENCES = 10
+
+/**
+ * The audiences a new token names (RFC 8707), or null for Scopeward's own: only a JWT carries
+ * them, and each must be one the app declared (an app names the resources its tokens may be for),
+ * so a token cannot be minted for a resource its app was never meant to reach.
+ */
+export function checkAudiences(app: AppRecord, kind: TokenKind, requested: readonly string[] | null): string[] | null {
+  if (requested === null || requested.length === 0) return null
+  if (kind !== 'JWT') throw badInput('audience', 'audience: only a JWT names an audience; use kind: JWT')
+  if (requested.length > MAX_TOKEN_AUDIENCES) throw badInput('audience', `audience: at most ${MAX_TOKEN_AUDIENCES}`)
+  const undeclared = [...new Set(requested.filter((a) => !app.audiences.includes(a)))]
+  if (undeclared.length > 0) {
+    throw badInput(
+      'audience',
+      `audience: ${undeclared.map((a) => JSON.stringify(a.slice(0, 200))).join(', ')} ${undeclared.length > 1 ? 'are' : 'is'} not among the audiences app ${JSON.stringify(app.id)} declares`,
+      { undeclaredAudiences: undeclared.map((a) => a.slice(0, 200)) },
+    )
+  }
+  return [...new Set(requested)]
 }

@@ -25,10 +25,12 @@ export interface AppRecord {
   disabledAt: number | null
   /** Constraints its tokens get when the issuer sets none (`defaults`) and may never exceed (`maximum`); null: neither. */
   tokenConstraints: AppTokenConstraints | null
+  /** RFC 8707 resource URIs this app's JWTs may name as `aud` (besides Scopeward's own, the default). */
+  audiences: string[]
 }
 
 /** The fields of an app a change may set: each is written on its own, never the whole row back. */
-export type AppChanges = Partial<Pick<AppRecord, 'name' | 'description' | 'allowedScopes' | 'maxTokenLifetimeMs' | 'disabledAt' | 'tokenConstraints'>>
+export type AppChanges = Partial<Pick<AppRecord, 'name' | 'description' | 'allowedScopes' | 'maxTokenLifetimeMs' | 'disabledAt' | 'tokenConstraints' | 'audiences'>>
 
 /** A rate limit: at most `limit` requests in each fixed window of `windowMs`. */
 export interface RateLimitRule {
@@ -104,6 +106,8 @@ export interface TokenRecord {
   creditsRemaining: number | null
   /** When the balance was last refilled (or set); the next refill is due one interval after it. */
   creditsRefilledAt: number | null
+  /** For a JWT bound to other resources (RFC 8707): its `aud`, one of its app's audiences or more; null: Scopeward's own. */
+  audiences: string[] | null
 }
 
 /** The end a rotation gives the old token: a grace expiry, or revoked at once. */

@@ -2,7 +2,7 @@ import type { AppRecord, AuditEventRecord, AuditFilter, Page, ScopeUsage, TokenF
 import { unreachable, type Actor } from './actor.js'
 import type { Domain } from './context.js'
 import { maySeeApp, maySeeToken } from './permissions.js'
-import { looksLikeOpaqueToken, parseOpaqueToken, secretMatches } from '../tokens/opaque-token.js'
+import { secretMatches } from '../tokens/opaque-token.js'
 import { parseInstant } from './validate.js'
 import { decodeCursor, decodeSeqCursor, encodeCursor, pageSize } from './pagination.js'
 
@@ -12,8 +12,8 @@ import { decodeCursor, decodeSeqCursor, encodeCursor, pageSize } from './paginat
  * error must not echo the secret back.
  */
 export async function lookupToken(domain: Domain, idOrToken: string): Promise<TokenRecord | null> {
-  if (looksLikeOpaqueToken(idOrToken)) {
-    const parsed = parseOpaqueToken(idOrToken)
+  if (domain.tokenFormat.looksLike(idOrToken)) {
+    const parsed = domain.tokenFormat.parse(idOrToken)
     const token = parsed ? await domain.store.getToken(parsed.id) : null
     return parsed && token?.secretHash != null && secretMatches(parsed.secret, token.secretHash) ? token : null
   }

@@ -1,6 +1,6 @@
 import { ScopewardError, badInput, notFound } from '../errors.js'
 import { rotatedKey, type AppRecord, type TokenRecord } from './model.js'
-import { generateOpaqueToken, hashSecret } from '../tokens/opaque-token.js'
+import { hashSecret } from '../tokens/opaque-token.js'
 import type { Call } from './actor.js'
 import { auditEvent, type Domain, type Principal } from './context.js'
 import { createdByOf, maySeeToken } from './permissions.js'
@@ -50,7 +50,7 @@ async function rotateOnce(domain: Domain, call: Call, id: string, graceMs: numbe
   if (binding !== null && old.boundTo !== null && old.boundTo !== binding) {
     throw new ScopewardError('FORBIDDEN', 'a derived or exchanged token cannot rotate a token bound to another issuer')
   }
-  const fresh = generateOpaqueToken()
+  const fresh = domain.tokenFormat.generate()
   const successor: TokenRecord = {
     ...old,
     id: fresh.id,

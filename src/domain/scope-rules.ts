@@ -13,6 +13,7 @@ export const BUILT_IN_SCOPES: readonly { name: string; description: string; impl
   { name: 'tokens:read', description: 'Read token metadata', implies: [] },
   { name: 'tokens:write', description: 'Issue, rotate and revoke tokens', implies: ['tokens:read'] },
   { name: 'tokens:introspect', description: 'Introspect tokens (RFC 7662)', implies: [] },
+  { name: 'tokens:report-leak', description: 'Report leaked tokens to POST /v1/leaks, which revokes them', implies: [] },
   { name: 'scopes:read', description: 'Read the scope catalogue', implies: [] },
   { name: 'scopes:write', description: 'Declare new scopes', implies: ['scopes:read'] },
   { name: 'keys:read', description: 'Read signing keys', implies: [] },

@@ -242,6 +242,8 @@ export type App = {
   createdAt: Scalars['DateTime']['output'];
   disabledAt: Maybe<Scalars['DateTime']['output']>;
   tokens: Maybe<TokenConnection>;
+  /** RFC 8707 resource URIs this app's JWTs may name as their `aud` (issueToken `audience`, /oauth/token `resource`). Scopeward's own (ISSUER/graphql) is the default and needs no declaration. */
+  audiences: Array<Scalars['String']['output']>;
   /** The app's client secrets for POST /oauth/token, as metadata (a secret itself is shown once, when created), oldest first. */
   clientCredentials: Maybe<Array<ClientSecret>>;
   /** Default and maximum constraints of its tokens; null when none. */
@@ -281,6 +283,8 @@ export type Token = {
   usedScopes: Array<Scalars['String']['output']>;
   /** Scopes this token holds but has not exercised since `since` ago (default: ever): candidates to drop. */
   unusedScopes: Array<Scalars['String']['output']>;
+  /** For a JWT bound to other resources (RFC 8707): its `aud`. Null: Scopeward's own audience. Such a JWT is refused by Scopeward's own API; resource servers verify it. */
+  audiences: Maybe<Array<Scalars['String']['output']>>;
   /** Tokens derived from this one (its direct children), oldest first. */
   derivedTokens: Maybe<Array<Token>>;
   /** Its allowlist, rate limit (with the current window's state) and credits (with the balance now); null when unconstrained. */
@@ -502,6 +506,8 @@ export type CreateAppInput = {
   description?: InputMaybe<Scalars['String']['input']>;
   allowedScopes: Array<Scalars['String']['input']>;
   maxTokenLifetime?: InputMaybe<Scalars['Duration']['input']>;
+  /** RFC 8707 resource URIs (absolute, no fragment; at most 20) its JWTs may name as their `aud`. */
+  audiences?: InputMaybe<Array<Scalars['String']['input']>>;
   tokenConstraints?: InputMaybe<AppTokenConstraintsInput>;
 };
 
@@ -510,6 +516,8 @@ export type UpdateAppInput = {
   description?: InputMaybe<Scalars['String']['input']>;
   allowedScopes?: InputMaybe<Array<Scalars['String']['input']>>;
   maxTokenLifetime?: InputMaybe<Scalars['Duration']['input']>;
+  /** Replaces the app's audiences. Tokens already issued keep theirs until they expire, but /v1/verify refuses an audience the app no longer declares. */
+  audiences?: InputMaybe<Array<Scalars['String']['input']>>;
   /** Replaces the app's rules; null removes them. Applies to tokens issued from now on. */
   tokenConstraints?: InputMaybe<AppTokenConstraintsInput>;
 };
@@ -534,6 +542,8 @@ export type IssueTokenInput = {
   /** A token that never expires: only when asked for and no lifetime policy applies. */
   noExpiry?: InputMaybe<Scalars['Boolean']['input']>;
   kind?: InputMaybe<TokenKind>;
+  /** kind JWT only: the resources (RFC 8707) the token is for, its `aud`; each declared in the app's `audiences`. Default: Scopeward's own. */
+  audience?: InputMaybe<Array<Scalars['String']['input']>>;
   /** Within the app's maximum; the app's defaults fill what is left out. */
   constraints?: InputMaybe<TokenConstraintsInput>;
 };
@@ -1164,6 +1174,7 @@ export type AppResolvers<ContextType = GraphQLContext, ParentType extends Resolv
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   disabledAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   tokens?: Resolver<Maybe<ResolversTypes['TokenConnection']>, ParentType, ContextType, Partial<AppTokensArgs>>;
+  audiences?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   clientCredentials?: Resolver<Maybe<Array<ResolversTypes['ClientSecret']>>, ParentType, ContextType>;
   tokenConstraints?: Resolver<Maybe<ResolversTypes['AppTokenConstraints']>, ParentType, ContextType>;
 };
@@ -1186,6 +1197,7 @@ export type TokenResolvers<ContextType = GraphQLContext, ParentType extends Reso
   parent?: Resolver<Maybe<ResolversTypes['Token']>, ParentType, ContextType>;
   usedScopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   unusedScopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType, Partial<TokenUnusedScopesArgs>>;
+  audiences?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
   derivedTokens?: Resolver<Maybe<Array<ResolversTypes['Token']>>, ParentType, ContextType>;
   constraints?: Resolver<Maybe<ResolversTypes['TokenConstraints']>, ParentType, ContextType>;
   scopeUsage?: Resolver<Array<ResolversTypes['ScopeUsage']>, ParentType, ContextType>;

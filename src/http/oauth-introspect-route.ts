@@ -1,32 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { authenticate } from '../domain/authenticate.js'
-import { canSeeToken, type Domain, type Principal } from '../domain/context.js'
-import type { AuthenticatedClient } from '../domain/client-secrets.js'
+import { inspectorMaySee } from '../domain/verify-token.js'
 import { recordResourceServerUse } from '../domain/usage-tracker.js'
 import { requiredTokenParameter } from '../auth/credentials.js'
-import { authenticateCaller, type Caller } from './client-auth.js'
-import { OAuthError, withOAuthErrors } from './oauth-error.js'
+import { authenticateIntrospector } from './introspector-auth.js'
+import { withOAuthErrors } from './oauth-error.js'
 import { readForm } from './read-form.js'
 import { sendJson } from './respond.js'
 import { authRequestOf, type RouteContext } from './route.js'
 import type { TokenAuthority } from '../tokens/token-authority.js'
+import type { Principal } from '../domain/context.js'
 
 const INACTIVE = { active: false } as const
-
-/** Whether the caller may learn about this token: the root app sees all, an app its own, a bearer token what it could query. */
-function mayInspect(caller: Caller, callerPrincipal: Principal | null, token: Principal): boolean {
-  if (callerPrincipal) return canSeeToken(callerPrincipal, token.token)
-  return caller.kind === 'client' && (caller.app.isRoot || caller.app.id === token.app.id)
-}
-
-/** A client secret introspects only when its own ceiling and its app's both hold tokens:introspect, as a token would need to. */
-function clientMayIntrospect(domain: Domain, client: AuthenticatedClient): boolean {
-  return (
-    client.secret.scopes !== null &&
-    domain.catalogue.close(client.secret.scopes).has('tokens:introspect') &&
-    domain.catalogue.close(client.app.allowedScopes).has('tokens:introspect')
-  )
-}
 
 /**
  * The token's constraints as RFC 7662 §2.2 extension members: `allowed_cidrs`, `rate_limit`
@@ -48,23 +33,10 @@ function constraintMembers(principal: Principal): Record<string, unknown> {
 export function oauthIntrospectRoute(authority: TokenAuthority) {
   return withOAuthErrors(async (req: IncomingMessage, res: ServerResponse, rc: RouteContext): Promise<void> => {
     const form = readForm(req, rc.body)
-    const caller = await authenticateCaller(rc.domain, req, form, { allowBearer: true })
-    let callerPrincipal: Principal | null = null
-    if (caller.kind === 'none') throw new OAuthError('invalid_client', 'introspection requires client authentication or a bearer token holding tokens:introspect')
-    if (caller.kind === 'client' && !clientMayIntrospect(rc.domain, caller)) throw new OAuthError('insufficient_scope', 'the client secret does not allow tokens:introspect')
-    if (caller.kind === 'bearer') {
-      const result = await authenticate(rc.domain, caller.presented, authRequestOf(req, rc))
-      if (!result.ok) {
-        rc.onAuthFailure(result.reason, caller.presented)
-        throw new OAuthError('invalid_client', 'the bearer token is invalid, expired or revoked')
-      }
-      if (!result.principal.scopes.has('tokens:introspect')) throw new OAuthError('insufficient_scope', 'the bearer token does not hold tokens:introspect')
-      callerPrincipal = result.principal
-      rc.principal = result.principal
-    }
+    const inspector = await authenticateIntrospector(req, rc, form, 'introspection')
     const presented = requiredTokenParameter(form, 'token')
     const result = await authenticate(rc.domain, presented, authRequestOf(req, rc), 'introspected')
-    if (!result.ok || !mayInspect(caller, callerPrincipal, result.principal)) return sendJson(res, 200, INACTIVE)
+    if (!result.ok || !inspectorMaySee(inspector, result.principal.token)) return sendJson(res, 200, INACTIVE)
     const { token, app } = result.principal
     recordResourceServerUse(rc.domain, result.principal)
     const iat = Math.floor(token.createdAt / 1000)
@@ -78,7 +50,7 @@ export function oauthIntrospectRoute(authority: TokenAuthority) {
       nbf: iat,
       jti: token.id,
       iss: authority.issuer(),
-      ...(token.kind === 'JWT' ? { aud: authority.audience() } : {}),
+      ...(token.kind === 'JWT' ? { aud: token.audiences ?? authority.audience() } : {}),
       token_type: 'Bearer',
       ...constraintMembers(result.principal),
     })

@@ -66,9 +66,13 @@ export const oauthTokenRoute = withOAuthErrors(async (req: IncomingMessage, res:
     if (caller.kind !== 'client') throw new OAuthError('invalid_client', 'client authentication is required for client_credentials')
     const scopes = parseScope(form.get('scope'))
     if (scopes.length === 0) throw new OAuthError('invalid_scope', 'scope is required: name the scopes the token needs')
-    const issued = await issueClientCredentialsToken(rc.domain, caller, request, scopes).catch((error: unknown) => {
+    // RFC 8707 §2: the resource the token is for becomes its aud; it must be one the app declares (else invalid_target).
+    const resource = form.get('resource')
+    if (form.has('audience')) throw new OAuthError('invalid_request', 'audience is not a client_credentials parameter: name the resource (RFC 8707)')
+    const issued = await issueClientCredentialsToken(rc.domain, caller, request, scopes, resource !== undefined ? [resource] : null).catch((error: unknown) => {
       // The secret revoked (or the app disabled) between authentication and the write: the client's credentials failed.
       if (error instanceof ScopewardError && error.code === 'UNAUTHENTICATED') throw new OAuthError('invalid_client', 'client authentication failed', caller.basic)
+      if (error instanceof ScopewardError && error.field === 'audience') throw new OAuthError('invalid_target', error.message.replace(/^audience:/, 'resource:'))
       return asOAuthError(error)
     })
     return tokenResponse(res, issued, rc.domain.clock())
@@ -80,7 +84,8 @@ export const oauthTokenRoute = withOAuthErrors(async (req: IncomingMessage, res:
   if (!TOKEN_TYPES.includes(subjectType)) throw new OAuthError('invalid_request', 'subject_token_type must be an access_token or jwt token type')
   const requestedType = form.get('requested_token_type') ?? TYPE_ACCESS_TOKEN
   if (!TOKEN_TYPES.includes(requestedType)) throw new OAuthError('invalid_request', 'requested_token_type must be an access_token or jwt token type')
-  if (form.has('resource') || form.has('audience')) throw new OAuthError('invalid_request', 'resource and audience are not supported: tokens are for this server')
+  if (form.has('resource') || form.has('audience'))
+    throw new OAuthError('invalid_request', 'resource and audience are not supported in a token exchange: its tokens are for this server')
   const subject = await authenticate(rc.domain, subjectToken, authRequestOf(req, rc), 'subject_token')
   if (!subject.ok) {
     rc.onAuthFailure(subject.reason, subjectToken)

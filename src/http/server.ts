@@ -9,7 +9,7 @@ import { RateLimited } from '../errors.js'
 import type { Metrics } from '../metrics.js'
 import { redactSecrets } from '../text.js'
 import { OAuthError, sendOAuthError } from './oauth-error.js'
-import { presentedTokenId } from './presented-token-id.js'
+import { presentedTokenId } from '../tokens/presented-token-id.js'
 import type { RateLimiter } from '../auth/rate-limiter.js'
 import { BodyError } from './read-body.js'
 import { FORM_LIMIT_BYTES } from './read-form.js'
@@ -19,7 +19,7 @@ import { trustedProxyTest, unmapped, type ProxyTest } from './trusted-proxies.js
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,64}$/
 /** Routes that authenticate a credential: the ones the failed-authentication throttle guards. */
-const AUTHENTICATING = /^\/(graphql|oauth\/)/
+const AUTHENTICATING = /^\/(graphql|oauth\/|v1\/)/
 
 export interface HttpServerOptions extends Pick<RouteContext, 'domain' | 'logger' | 'bodyLimitBytes' | 'tokenLimiter'> {
   /** Counts a refusal (the server logs it on the request's logger and feeds the throttle). */
@@ -264,7 +264,7 @@ export class HttpServer {
       onAuthFailure: (reason, presented) => {
         base.onAuthFailure(reason)
         base.metrics?.authFailures.inc({ reason })
-        rc.logger.info({ reason, tokenId: presentedTokenId(presented), ip }, 'authentication refused')
+        rc.logger.info({ reason, tokenId: presentedTokenId(presented, base.domain.tokenFormat), ip }, 'authentication refused')
         // Spent in the background: the refusal is answered without waiting on a shared backend.
         if (ip !== null && limiter) void Promise.resolve(limiter.take(ip)).catch((err: unknown) => rc.logger.error({ err }, 'rate limiter failed'))
       },

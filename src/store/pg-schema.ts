@@ -28,6 +28,8 @@ export const apps = pgTable('apps', {
   disabledAt: ms('disabled_at'),
   /** Default and maximum constraints of its tokens (src/domain/token-constraints.ts); null: none. */
   tokenConstraints: jsonb('token_constraints').$type<AppTokenConstraints>(),
+  /** RFC 8707 resource URIs its JWTs may name as `aud` (empty: only Scopeward's own). */
+  audiences: jsonb('audiences').$type<string[]>().notNull().default([]),
 })
 
 export const tokens = pgTable(
@@ -63,6 +65,8 @@ export const tokens = pgTable(
     creditsRemaining: bigint('credits_remaining', { mode: 'number' }),
     /** When the balance was last refilled or set: the lazy refill counts intervals from it. */
     creditsRefilledAt: ms('credits_refilled_at'),
+    /** For a JWT bound to other resources (RFC 8707): its `aud` list; null: Scopeward's own audience. */
+    audiences: jsonb('audiences').$type<string[]>(),
   },
   (t) => [
     index('tokens_created_idx').on(t.createdAt, t.id),

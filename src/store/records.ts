@@ -28,6 +28,7 @@ export const appRecord = (r: AppRow): AppRecord => ({
   createdAt: r.createdAt,
   disabledAt: r.disabledAt,
   tokenConstraints: r.tokenConstraints,
+  audiences: r.audiences,
 })
 
 export const tokenRecord = (r: TokenRow): TokenRecord => ({
@@ -50,6 +51,7 @@ export const tokenRecord = (r: TokenRow): TokenRecord => ({
   constraints: r.constraints,
   creditsRemaining: r.creditsRemaining,
   creditsRefilledAt: r.creditsRefilledAt,
+  audiences: r.audiences,
 })
 
 export const signingKeyRecord = (r: SigningKeyRow): SigningKeyRecord => ({

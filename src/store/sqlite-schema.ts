@@ -24,6 +24,8 @@ export const apps = sqliteTable('apps', {
   disabledAt: integer('disabled_at'),
   /** Default and maximum constraints of its tokens (src/domain/token-constraints.ts); null: none. */
   tokenConstraints: text('token_constraints', { mode: 'json' }).$type<AppTokenConstraints>(),
+  /** RFC 8707 resource URIs its JWTs may name as `aud` (JSON array; empty: only Scopeward's own). */
+  audiences: text('audiences', { mode: 'json' }).$type<string[]>().notNull().default([]),
 })
 
 export const tokens = sqliteTable(
@@ -59,6 +61,8 @@ export const tokens = sqliteTable(
     creditsRemaining: integer('credits_remaining'),
     /** When the balance was last refilled or set: the lazy refill counts intervals from it. */
     creditsRefilledAt: integer('credits_refilled_at'),
+    /** For a JWT bound to other resources (RFC 8707): its `aud` list; null: Scopeward's own audience. */
+    audiences: text('audiences', { mode: 'json' }).$type<string[]>(),
   },
   (t) => [
     index('tokens_created_idx').on(t.createdAt, t.id),

@@ -23,7 +23,7 @@ export function createJwtIssuer(ring: KeyRing, authority: TokenAuthority): JwtIs
         .setProtectedHeader({ alg, typ: ACCESS_TOKEN_TYP, kid })
         .setIssuer(authority.issuer())
         .setSubject(token.subject ?? token.appId)
-        .setAudience(options.audience ?? authority.audience())
+        .setAudience(token.audiences ?? authority.audience())
         .setIssuedAt(iat)
         .setNotBefore(iat)
         .setExpirationTime(Math.floor(token.expiresAt / 1000))

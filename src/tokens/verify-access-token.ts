@@ -19,12 +19,12 @@ const KEY_REFERENCE_HEADERS = ['jku', 'x5u', 'jwk', 'x5c', 'x5t', 'x5t#S256'] as
 /** Claims every Scopeward JWT carries; jose checks `exp`/`nbf` only if present, so presence is required here. */
 const REQUIRED_CLAIMS = ['iss', 'aud', 'exp', 'iat', 'nbf', 'jti', 'sub', 'client_id', 'scope']
 
-type Outcome = { ok: true; tokenId: string; clientId: string } | { ok: false; reason: AuthFailure }
+type Outcome = { ok: true; tokenId: string; clientId: string; audiences: string[] | null } | { ok: false; reason: AuthFailure }
 
 /**
  * Verifies a Scopeward access token: shape and size first, then the signature with a key found by
- * `kid` in the in-memory ring only, with every jose option pinned (algorithms, typ, iss, aud,
- * required claims, clock tolerance). The caller then checks the `jti` row (revocation, expiry, app).
+ * `kid` in the in-memory ring only, with every jose option pinned (algorithms, typ, iss, required
+ * claims, clock tolerance); `aud` is returned (null: Scopeward's own) for the caller to compare with the row. The caller then checks the `jti` row (revocation, expiry, app).
  */
 export function createJwtVerifier(ring: KeyRing, authority: TokenAuthority): JwtVerifier {
   // Verified tokens by their exact text: the same bytes carry the same signature, so only the key
@@ -32,25 +32,27 @@ export function createJwtVerifier(ring: KeyRing, authority: TokenAuthority): Jwt
   // a TTL where an entry goes stale; this one's TTL is the token's own exp (plus the clock
   // tolerance jose allows), on the wall clock jose checks exp against, so an expired JWT is never a hit.
   // Revocation is never cached: the caller reads the jti row on every request.
-  const verified = new LRUCache<string, { tokenId: string; clientId: string; kid: string }>({ max: MAX_CACHED, perf: Date })
+  const verified = new LRUCache<string, { tokenId: string; clientId: string; kid: string; audiences: string[] | null }>({ max: MAX_CACHED, perf: Date })
   return {
     async verify(presented: string): Promise<Outcome> {
       const hit = verified.get(presented)
       if (hit) {
-        if (ring.verificationKey(hit.kid)) return { ok: true, tokenId: hit.tokenId, clientId: hit.clientId }
+        if (ring.verificationKey(hit.kid)) return { ok: true, tokenId: hit.tokenId, clientId: hit.clientId, audiences: hit.audiences }
         verified.delete(presented)
       }
       const outcome = await verifyUncached(presented)
       if (outcome.ok) {
         const ttl = outcome.expMs + CLOCK_TOLERANCE_S * 1000 - Date.now()
-        if (ttl > 0) verified.set(presented, { tokenId: outcome.tokenId, clientId: outcome.clientId, kid: outcome.kid }, { ttl })
-        return { ok: true, tokenId: outcome.tokenId, clientId: outcome.clientId }
+        if (ttl > 0) verified.set(presented, { tokenId: outcome.tokenId, clientId: outcome.clientId, kid: outcome.kid, audiences: outcome.audiences }, { ttl })
+        return { ok: true, tokenId: outcome.tokenId, clientId: outcome.clientId, audiences: outcome.audiences }
       }
       return outcome
     },
   }
 
-  async function verifyUncached(presented: string): Promise<{ ok: true; tokenId: string; clientId: string; expMs: number; kid: string } | { ok: false; reason: AuthFailure }> {
+  async function verifyUncached(
+    presented: string,
+  ): Promise<{ ok: true; tokenId: string; clientId: string; expMs: number; kid: string; audiences: string[] | null } | { ok: false; reason: AuthFailure }> {
     if (presented.length > MAX_TOKEN_LENGTH || !JWS_SHAPE.test(presented)) return { ok: false, reason: 'malformed' }
     let header: JWTHeaderParameters
     try {
@@ -74,13 +76,16 @@ export function createJwtVerifier(ring: KeyRing, authority: TokenAuthority): Jwt
           algorithms: ring.algorithms(),
           typ: ACCESS_TOKEN_TYP,
           issuer: authority.issuer(),
-          audience: authority.audience(),
           requiredClaims: REQUIRED_CLAIMS,
           clockTolerance: CLOCK_TOLERANCE_S,
         },
       )
       if (typeof payload.jti !== 'string' || typeof payload.client_id !== 'string' || typeof payload.scope !== 'string') return { ok: false, reason: 'bad_claims' }
-      return { ok: true, tokenId: payload.jti, clientId: payload.client_id, expMs: (payload.exp as number) * 1000, kid: header.kid as string }
+      // aud is Scopeward's own, or (RFC 8707) the resources the row records: the caller compares it with the row, and Scopeward's API refuses the latter.
+      const aud = typeof payload.aud === 'string' ? [payload.aud] : payload.aud
+      if (!Array.isArray(aud) || aud.length === 0 || !aud.every((a) => typeof a === 'string')) return { ok: false, reason: 'bad_claims' }
+      const audiences = aud.length === 1 && aud[0] === authority.audience() ? null : aud
+      return { ok: true, tokenId: payload.jti, clientId: payload.client_id, expMs: (payload.exp as number) * 1000, kid: header.kid as string, audiences }
     } catch (error) {
       return { ok: false, reason: failureOf(error) }
     }

@@ -34,6 +34,16 @@ describe('scopeward app', () => {
     assert.equal(jsonError(blank).field, '--name')
   })
 
+  test('--audience declares the RFC 8707 audiences of create and update ("none" clears them); a bad one is refused naming the flag', async () => {
+    const app = await cliJson(['app', 'create', ...db, '--name', 'api', '--audience', 'https://api.example.com,https://b.example'])
+    assert.deepEqual(app.audiences, ['https://api.example.com', 'https://b.example'])
+    const changed = await cliJson(['app', 'update', app.id, ...db, '--audience', 'https://c.example'])
+    assert.deepEqual(changed.audiences, ['https://c.example'])
+    assert.deepEqual((await cliJson(['app', 'update', app.id, ...db, '--audience', 'none'])).audiences, [])
+    const bad = await cliFails(1, ['app', 'create', ...db, '--name', 'bad', '--audience', 'not-a-uri', '--json'])
+    assert.equal(jsonError(bad).field, '--audience')
+  })
+
   test('list pages through every app; the table shows names, status and max lifetime', async () => {
     for (let i = 0; i < 101; i++) await cli(['app', 'create', ...db, '--name', `many-${i}`])
     const apps = await cliJson<any[]>(['app', 'list', ...db])

@@ -36,6 +36,7 @@ const app = (id: string, over: Partial<AppRecord> = {}): AppRecord => ({
   createdAt: T0,
   disabledAt: null,
   tokenConstraints: null,
+  audiences: [],
   ...over,
 })
 const token = (id: string, over: Partial<TokenRecord> = {}): TokenRecord => ({
@@ -58,6 +59,7 @@ const token = (id: string, over: Partial<TokenRecord> = {}): TokenRecord => ({
   constraints: null,
   creditsRemaining: null,
   creditsRefilledAt: null,
+  audiences: null,
   ...over,
 })
 let auditSerial = 0

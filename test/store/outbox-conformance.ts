@@ -28,6 +28,7 @@ const app = (id: string): AppRecord => ({
   createdAt: T0,
   disabledAt: null,
   tokenConstraints: null,
+  audiences: [],
 })
 const token = (id: string, over: Partial<TokenRecord> = {}): TokenRecord => ({
   id,
@@ -49,6 +50,7 @@ const token = (id: string, over: Partial<TokenRecord> = {}): TokenRecord => ({
   constraints: null,
   creditsRemaining: null,
   creditsRefilledAt: null,
+  audiences: null,
   ...over,
 })
 const key = (kid: string, over: Partial<SigningKeyRecord> = {}): SigningKeyRecord => ({

@@ -32,6 +32,7 @@ const app = (id: string): AppRecord => ({
   createdAt: T0,
   disabledAt: null,
   tokenConstraints: null,
+  audiences: [],
 })
 const token = (id: string, over: Partial<TokenRecord> = {}): TokenRecord => ({
   id,
@@ -53,6 +54,7 @@ const token = (id: string, over: Partial<TokenRecord> = {}): TokenRecord => ({
   constraints: null,
   creditsRemaining: null,
   creditsRefilledAt: null,
+  audiences: null,
   ...over,
 })
 const webhook = (id: string, over: Partial<WebhookRecord> = {}): WebhookRecord => ({

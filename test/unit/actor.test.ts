@@ -19,6 +19,7 @@ const app = (id: string, isRoot = false): AppRecord => ({
   createdAt: 0,
   disabledAt: null,
   tokenConstraints: null,
+  audiences: [],
 })
 const token = (id: string, appId: string, subject: string | null = null): TokenRecord => ({
   id,
@@ -40,6 +41,7 @@ const token = (id: string, appId: string, subject: string | null = null): TokenR
   constraints: null,
   creditsRemaining: null,
   creditsRefilledAt: null,
+  audiences: null,
 })
 const principal = (t: TokenRecord, a: AppRecord): Principal => ({ token: t, app: a, scopes: new Set(t.scopes), held: t.scopes })
 

@@ -16,6 +16,8 @@ const edges = importGraph()
 const DRIVER = /^(drizzle-orm|better-sqlite3|pg)(\/|$)/
 /** What the directive engine may load: graphql-js, graphql-tools' schema helpers, the Apollo plugin API, its cache. */
 const DIRECTIVE_PACKAGES = /^(graphql|@graphql-tools\/utils|@apollo\/server|lru-cache)(\/|$)/
+/** What scopeward/verify, the resource servers' library, may load besides Node built-ins. */
+const VERIFY_PACKAGES = /^(jose|lru-cache)(\/|$)/
 const isBuiltin = (specifier: string): boolean => specifier.startsWith('node:') || builtinModules.includes(specifier)
 
 interface Rule {
@@ -27,6 +29,10 @@ const RULES: Rule[] = [
   {
     name: 'the directive engine imports nothing outside src/directives, and no driver or Node built-in',
     breaks: (e) => folderOf(e.from) === 'directives' && (e.local ? folderOf(e.to) !== 'directives' : !DIRECTIVE_PACKAGES.test(e.to) || isBuiltin(e.to)),
+  },
+  {
+    name: 'scopeward/verify imports nothing outside src/verify: only jose, lru-cache and Node built-ins',
+    breaks: (e) => folderOf(e.from) === 'verify' && (e.local ? folderOf(e.to) !== 'verify' : !VERIFY_PACKAGES.test(e.to) && !isBuiltin(e.to)),
   },
   {
     name: 'auth/, tokens/, graphql/, http/ and cli/ reach the store only through the domain',
@@ -98,14 +104,19 @@ describe('module boundaries', () => {
       [RULES[0], { from: 'directives/x.ts', to: 'domain/context.ts', local: true }],
       [RULES[0], { from: 'directives/x.ts', to: 'pg', local: false }],
       [RULES[0], { from: 'directives/x.ts', to: 'node:fs', local: false }],
-      [RULES[1], { from: 'http/x.ts', to: 'store/sqlite-store.ts', local: true }],
-      [RULES[2], { from: 'domain/x.ts', to: 'graphql/context.ts', local: true }],
-      [RULES[3], { from: 'store/x.ts', to: 'http/server.ts', local: true }],
-      [RULES[4], { from: 'scopeward.ts', to: 'cli/main.ts', local: true }],
-      [RULES[5], { from: 'domain/x.ts', to: 'drizzle-orm/sqlite-core', local: false }],
+      [RULES[1], { from: 'verify/x.ts', to: 'tokens/opaque-token.ts', local: true }],
+      [RULES[1], { from: 'verify/x.ts', to: 'errors.ts', local: true }],
+      [RULES[1], { from: 'verify/x.ts', to: 'fastify', local: false }],
+      [RULES[2], { from: 'http/x.ts', to: 'store/sqlite-store.ts', local: true }],
+      [RULES[3], { from: 'domain/x.ts', to: 'graphql/context.ts', local: true }],
+      [RULES[4], { from: 'store/x.ts', to: 'http/server.ts', local: true }],
+      [RULES[5], { from: 'scopeward.ts', to: 'cli/main.ts', local: true }],
+      [RULES[6], { from: 'domain/x.ts', to: 'drizzle-orm/sqlite-core', local: false }],
     ]
     for (const [rule, edge] of probes) assert.equal(rule?.breaks(edge), true, `${rule?.name}: ${show(edge)}`)
     assert.equal(RULES[0]?.breaks({ from: 'directives/x.ts', to: 'graphql', local: false }), false)
+    assert.equal(RULES[1]?.breaks({ from: 'verify/x.ts', to: 'jose', local: false }), false)
+    assert.equal(RULES[1]?.breaks({ from: 'verify/x.ts', to: 'node:crypto', local: false }), false)
   })
 
   test('18.18 scopeward/directives loads without a database driver (better-sqlite3, pg, drizzle)', () => {
@@ -128,6 +139,13 @@ describe('module boundaries', () => {
       ) as string[]
     const drivers = (files: string[]) => files.filter((f) => /node_modules\/(better-sqlite3|pg|drizzle-orm)\//.test(f))
     assert.deepEqual(drivers(loaded(join(SRC, 'directives', 'index.ts'))), [])
+    // Nor does scopeward/verify, nor anything of the server (Fastify, Apollo).
+    const verifyLoads = loaded(join(SRC, 'verify', 'index.ts'))
+    assert.deepEqual(drivers(verifyLoads), [])
+    assert.deepEqual(
+      verifyLoads.filter((f) => /node_modules\/(fastify|@apollo\/server|pino)\//.test(f)),
+      [],
+    )
     // The probe sees a driver when one is loaded.
     assert.ok(drivers(loaded(join(SRC, 'store', 'sqlite-store.ts'))).length > 0)
   })

@@ -17,7 +17,7 @@ import { DEFAULT_POLICIES } from '../../src/domain/context.js'
 import { ScopeCatalogue } from '../../src/domain/scope-catalogue.js'
 import type { AppRecord, TokenRecord } from '../../src/domain/model.js'
 import type { Store } from '../../src/domain/ports.js'
-import { generateOpaqueToken, hashSecret } from '../../src/tokens/opaque-token.js'
+import { DEFAULT_OPAQUE_FORMAT, generateOpaqueToken, hashSecret } from '../../src/tokens/opaque-token.js'
 
 const NOW = 1_800_000_000_000
 const DAY = 86_400_000
@@ -34,6 +34,7 @@ const app = (over: Partial<AppRecord> = {}): AppRecord => ({
   createdAt: NOW - 10 * DAY,
   disabledAt: null,
   tokenConstraints: null,
+  audiences: [],
   ...over,
 })
 
@@ -58,6 +59,7 @@ function token(over: Partial<TokenRecord> = {}): TokenRecord {
     constraints: null,
     creditsRemaining: null,
     creditsRefilledAt: null,
+    audiences: null,
     ...over,
   }
 }
@@ -87,6 +89,7 @@ function fakeDomain(rows: { tokens?: TokenRecord[]; apps?: AppRecord[] }, extra:
     keys: NO_SIGNING_KEYS,
     requestPolicies: [],
     webhooks: { allowHttp: false, masterKey: null },
+    tokenFormat: DEFAULT_OPAQUE_FORMAT,
   }
   const domain: AuthDomain = { ...base, ...extra }
   return { domain, reads }
@@ -146,16 +149,27 @@ describe('policy 2: lookup', () => {
     const jwt = { kind: 'jwt' as const, presented: 'h.p.s' }
     assert.deepEqual(await lookupToken(jwt, { getToken: counted, jwtVerifier: verifier({ ok: false, reason: 'bad_signature' }) }), { ok: false, reason: 'bad_signature' })
     assert.equal(reads, 0, 'a forged JWT costs no read')
-    assert.deepEqual(await lookupToken(jwt, { getToken: counted, jwtVerifier: verifier({ ok: true, tokenId: 'Missing000000000', clientId: 'app_a' }) }), {
+    assert.deepEqual(await lookupToken(jwt, { getToken: counted, jwtVerifier: verifier({ ok: true, tokenId: 'Missing000000000', clientId: 'app_a', audiences: null }) }), {
       ok: false,
       reason: 'unknown',
     })
-    assert.deepEqual(await lookupToken(jwt, { getToken: counted, jwtVerifier: verifier({ ok: true, tokenId: 'OpaqueRow0000000', clientId: 'app_a' }) }), {
+    assert.deepEqual(await lookupToken(jwt, { getToken: counted, jwtVerifier: verifier({ ok: true, tokenId: 'OpaqueRow0000000', clientId: 'app_a', audiences: null }) }), {
       ok: false,
       reason: 'unknown',
     })
-    assert.deepEqual(await lookupToken(jwt, { getToken: counted, jwtVerifier: verifier({ ok: true, tokenId: row.id, clientId: 'app_b' }) }), { ok: false, reason: 'bad_claims' })
-    assert.deepEqual(await lookupToken(jwt, { getToken: counted, jwtVerifier: verifier({ ok: true, tokenId: row.id, clientId: 'app_a' }) }), { ok: true, token: row })
+    assert.deepEqual(await lookupToken(jwt, { getToken: counted, jwtVerifier: verifier({ ok: true, tokenId: row.id, clientId: 'app_b', audiences: null }) }), {
+      ok: false,
+      reason: 'bad_claims',
+    })
+    assert.deepEqual(await lookupToken(jwt, { getToken: counted, jwtVerifier: verifier({ ok: true, tokenId: row.id, clientId: 'app_a', audiences: null }) }), {
+      ok: true,
+      token: row,
+    })
+    // The signed aud must be the one the row recorded at issuance (RFC 8707 audiences).
+    assert.deepEqual(await lookupToken(jwt, { getToken: counted, jwtVerifier: verifier({ ok: true, tokenId: row.id, clientId: 'app_a', audiences: ['https://api.example'] }) }), {
+      ok: false,
+      reason: 'bad_claims',
+    })
     assert.deepEqual(await lookupToken(jwt, { getToken: counted }), { ok: false, reason: 'malformed' }, 'no verifier: JWTs are off')
   })
 })

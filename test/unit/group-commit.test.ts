@@ -28,6 +28,7 @@ function token(id: string): TokenRecord {
     constraints: null,
     creditsRemaining: null,
     creditsRefilledAt: null,
+    audiences: null,
   }
 }
 
@@ -50,6 +51,7 @@ async function freshStore(): Promise<SqliteStore> {
       createdAt: 1,
       disabledAt: null,
       tokenConstraints: null,
+      audiences: [],
     },
     rootToken: token('root0000000000000'),
     audit: audit('init'),

@@ -27,6 +27,7 @@ const token = (id: string, over: Partial<TokenRecord> = {}): TokenRecord => ({
   constraints: null,
   creditsRemaining: null,
   creditsRefilledAt: null,
+  audiences: null,
   ...over,
 })
 const app = (id: string, isRoot = false): AppRecord => ({
@@ -39,6 +40,7 @@ const app = (id: string, isRoot = false): AppRecord => ({
   createdAt: 0,
   disabledAt: null,
   tokenConstraints: null,
+  audiences: [],
 })
 
 const ROWS = [

@@ -57,6 +57,8 @@ export type CreateAppInput = {
   description?: string | null | undefined;
   allowedScopes: Array<string>;
   maxTokenLifetime?: string | null | undefined;
+  /** RFC 8707 resource URIs (absolute, no fragment; at most 20) its JWTs may name as their `aud`. */
+  audiences?: Array<string> | null | undefined;
   tokenConstraints?: AppTokenConstraintsInput | null | undefined;
 };
 
@@ -65,6 +67,8 @@ export type UpdateAppInput = {
   description?: string | null | undefined;
   allowedScopes?: Array<string> | null | undefined;
   maxTokenLifetime?: string | null | undefined;
+  /** Replaces the app's audiences. Tokens already issued keep theirs until they expire, but /v1/verify refuses an audience the app no longer declares. */
+  audiences?: Array<string> | null | undefined;
   /** Replaces the app's rules; null removes them. Applies to tokens issued from now on. */
   tokenConstraints?: AppTokenConstraintsInput | null | undefined;
 };
@@ -83,6 +87,8 @@ export type IssueTokenInput = {
   /** A token that never expires: only when asked for and no lifetime policy applies. */
   noExpiry?: boolean | null | undefined;
   kind?: TokenKind | null | undefined;
+  /** kind JWT only: the resources (RFC 8707) the token is for, its `aud`; each declared in the app's `audiences`. Default: Scopeward's own. */
+  audience?: Array<string> | null | undefined;
   /** Within the app's maximum; the app's defaults fill what is left out. */
   constraints?: TokenConstraintsInput | null | undefined;
 };

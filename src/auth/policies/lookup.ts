@@ -5,7 +5,8 @@ import type { Credential } from './format.js'
 
 /** Verifies JWT access tokens; supplied by tokens/ when signing keys are configured. */
 export interface JwtVerifier {
-  verify(presented: string): Promise<{ ok: true; tokenId: string; clientId: string } | { ok: false; reason: AuthFailure }>
+  /** `audiences`: the JWT's `aud` when it names resources other than Scopeward (RFC 8707); null: Scopeward's own. */
+  verify(presented: string): Promise<{ ok: true; tokenId: string; clientId: string; audiences: string[] | null } | { ok: false; reason: AuthFailure }>
 }
 
 export interface LookupDeps {
@@ -37,5 +38,7 @@ export async function lookupToken(credential: Credential, deps: LookupDeps): Pro
   if (!token || token.kind !== 'JWT') return { ok: false, reason: 'unknown' }
   // Defence in depth: the signed client_id must name the app the jti row belongs to.
   if (token.appId !== verified.clientId) return { ok: false, reason: 'bad_claims' }
+  // And the signed aud the audiences recorded at issuance.
+  if (JSON.stringify(token.audiences) !== JSON.stringify(verified.audiences)) return { ok: false, reason: 'bad_claims' }
   return { ok: true, token }
 }

@@ -13,7 +13,7 @@ import { asFlags, collect, dbOption, durationOption, examples, jsonOption } from
 import { createOutput, when, type Output } from '../output.js'
 import { appJson } from '../present.js'
 
-const FIELDS = { name: '--name', description: '--description', allowedScopes: '--scope', maxTokenLifetime: '--max-lifetime', id: '<app>' }
+const FIELDS = { name: '--name', description: '--description', allowedScopes: '--scope', maxTokenLifetime: '--max-lifetime', audiences: '--audience', id: '<app>' }
 
 /** `scopeward app create|list|show|update|disable|enable`; apps are named by id or by (unique) name. */
 export function appCommands(io: CliIo): Command {
@@ -28,13 +28,20 @@ export function appCommands(io: CliIo): Command {
       .option('--description <text>', 'what the app is')
       .option('--scope <scopes>', 'allowed scope (repeat, or comma-separated)', collect)
       .addOption(durationOption('--max-lifetime <duration>', 'longest lifetime of its tokens'))
+      .option('--audience <uris>', 'RFC 8707 resource URI its JWTs may name as aud (repeat, or comma-separated)', collect)
       .addOption(jsonOption()),
     ['scopeward app create --name billing --scope tokens:read,tokens:write --max-lifetime 30d'],
-  ).action(async (opts: { db?: string; name: string; description?: string; scope?: string[]; maxLifetime?: string; json?: boolean }) => {
+  ).action(async (opts: { db?: string; name: string; description?: string; scope?: string[]; maxLifetime?: string; audience?: string[]; json?: boolean }) => {
     const out = createOutput(io, !!opts.json)
     await withDomain(io, { db: opts.db }, async ({ domain }) => {
       const created = await asFlags(FIELDS, () =>
-        createApp(domain, operatorCall(), { name: opts.name, description: opts.description, allowedScopes: opts.scope ?? [], maxTokenLifetime: opts.maxLifetime }),
+        createApp(domain, operatorCall(), {
+          name: opts.name,
+          description: opts.description,
+          allowedScopes: opts.scope ?? [],
+          maxTokenLifetime: opts.maxLifetime,
+          audiences: opts.audience ?? [],
+        }),
       )
       out.result(appJson(created), () => created.id)
       if (!out.json) out.note(`Created app ${created.id} "${created.name}".`)
@@ -80,9 +87,10 @@ export function appCommands(io: CliIo): Command {
       .option('--description <text>', 'new description ("" clears it)')
       .option('--scope <scopes>', 'the new ceiling, replacing the old (repeat, or comma-separated)', collect)
       .option('--max-lifetime <duration>', 'longest lifetime of its tokens (e.g. 30d, P30D), or "none"', maxLifetime)
+      .option('--audience <uris>', 'the RFC 8707 audiences its JWTs may name, replacing the old (repeat, or comma-separated; "none" clears them)', collect)
       .addOption(jsonOption()),
     ['scopeward app update billing --max-lifetime 7d', 'scopeward app update app_0123456789abcdef --scope tokens:read --name billing-ro'],
-  ).action(async (idOrName: string, opts: { db?: string; name?: string; description?: string; scope?: string[]; maxLifetime?: string; json?: boolean }) => {
+  ).action(async (idOrName: string, opts: { db?: string; name?: string; description?: string; scope?: string[]; maxLifetime?: string; audience?: string[]; json?: boolean }) => {
     const out = createOutput(io, !!opts.json)
     await withDomain(io, { db: opts.db }, async ({ domain }) => {
       const input: AppInput = {}
@@ -90,6 +98,7 @@ export function appCommands(io: CliIo): Command {
       if (opts.description !== undefined) input.description = opts.description
       if (opts.scope !== undefined) input.allowedScopes = opts.scope
       if (opts.maxLifetime !== undefined) input.maxTokenLifetime = opts.maxLifetime === 'none' ? null : opts.maxLifetime
+      if (opts.audience !== undefined) input.audiences = opts.audience.length === 1 && opts.audience[0] === 'none' ? [] : opts.audience
       const updated = await asFlags(FIELDS, async () => updateApp(domain, operatorCall(), (await resolveApp(domain, operatorActor(), idOrName)).id, input))
       out.result(appJson(updated), () => appDetails(out, updated))
     })

@@ -33,5 +33,6 @@ export function tokenFromWire(r: TokenWire): TokenRecord {
     constraints: r.constraints,
     creditsRemaining: msOrNull(r.creditsRemaining),
     creditsRefilledAt: msOrNull(r.creditsRefilledAt),
+    audiences: r.audiences,
   }
 }

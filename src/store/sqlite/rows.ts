@@ -72,6 +72,7 @@ const TOKEN_FIELDS = [
   'constraints',
   'creditsRemaining',
   'creditsRefilledAt',
+  'audiences',
 ] as const
 const tokenFields: Every<TokenRow, typeof TOKEN_FIELDS> = TOKEN_FIELDS
 export type TokenTuple = Tuple<TokenRow, typeof TOKEN_FIELDS>
@@ -100,10 +101,11 @@ export function tokenFromRow(r: TokenTuple): TokenRecord {
     constraints: jsonOrNull<TokenConstraints>(r[token.constraints]),
     creditsRemaining: r[token.creditsRemaining],
     creditsRefilledAt: r[token.creditsRefilledAt],
+    audiences: jsonListOrNull(r[token.audiences]),
   }
 }
 
-const APP_FIELDS = ['id', 'name', 'description', 'allowedScopes', 'maxTokenLifetimeMs', 'isRoot', 'createdAt', 'disabledAt', 'tokenConstraints'] as const
+const APP_FIELDS = ['id', 'name', 'description', 'allowedScopes', 'maxTokenLifetimeMs', 'isRoot', 'createdAt', 'disabledAt', 'tokenConstraints', 'audiences'] as const
 const appFields: Every<AppRow, typeof APP_FIELDS> = APP_FIELDS
 export type AppTuple = Tuple<AppRow, typeof APP_FIELDS>
 /** The SELECT list appFromRow reads. */
@@ -121,10 +123,15 @@ export function appFromRow(r: AppTuple): AppRecord {
     createdAt: r[app.createdAt],
     disabledAt: r[app.disabledAt],
     tokenConstraints: jsonOrNull<AppTokenConstraints>(r[app.tokenConstraints]),
+    audiences: JSON.parse(r[app.audiences]) as string[],
   }
 }
 
 /** A nullable JSON column as better-sqlite3 returns it (its text), parsed. */
 function jsonOrNull<T>(text: string | null): T | null {
   return text === null ? null : (JSON.parse(text) as T)
+}
+
+function jsonListOrNull(text: string | null): string[] | null {
+  return text === null ? null : (JSON.parse(text) as string[])
 }

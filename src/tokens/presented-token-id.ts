@@ -1,5 +1,5 @@
 import { decodeJwt } from 'jose'
-import { parseOpaqueToken } from '../tokens/opaque-token.js'
+import { DEFAULT_OPAQUE_FORMAT, type OpaqueFormat } from './opaque-token.js'
 
 const TOKEN_ID = /^[0-9A-Za-z]{16}$/
 
@@ -9,9 +9,9 @@ const TOKEN_ID = /^[0-9A-Za-z]{16}$/
  * the public lookup key (not the secret), and anything not shaped like an id is dropped, so an
  * attacker cannot write arbitrary text into the log through it.
  */
-export function presentedTokenId(presented: string | null | undefined): string | undefined {
+export function presentedTokenId(presented: string | null | undefined, format: OpaqueFormat = DEFAULT_OPAQUE_FORMAT): string | undefined {
   if (!presented) return undefined
-  const opaque = parseOpaqueToken(presented)
+  const opaque = format.parse(presented)
   if (opaque) return opaque.id
   if (presented.split('.').length !== 3) return undefined
   try {
