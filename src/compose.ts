@@ -148,7 +148,7 @@ export async function composeDomain(config: Config, deps: { logger: Logger; cloc
 async function tokenRateLimiterFor(config: Config, logger: Logger): Promise<TokenRateLimiter> {
   if (config.redisUrl === null) return (await import('./auth/token-rate-limiter.js')).memoryTokenRateLimiter()
   const { redisTokenRateLimiter } = await import('./auth/redis-token-rate-limiter.js')
-  return redisTokenRateLimiter({
+  return await redisTokenRateLimiter({
     url: config.redisUrl,
     keyPrefix: config.redisPrefix,
     failMode: config.rateLimitFail,

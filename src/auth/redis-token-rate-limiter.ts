@@ -18,6 +18,8 @@ export interface RedisLimiterOptions {
 const COMMAND_TIMEOUT_MS = 500
 /** Seconds a refusal under `closed` asks the client to wait. */
 const CLOSED_RETRY_SECONDS = 5
+/** How long a start waits for the first connection, so a fresh instance does not answer its first requests by the fail mode; a Redis that is down does not stop the start. */
+const CONNECT_WAIT_MS = 2000
 
 /**
  * The shared backend (RateLimiterRedis over ioredis; this module is imported only when
@@ -26,7 +28,7 @@ const CLOSED_RETRY_SECONDS = 5
  * queue, `rejectIfRedisNotReady`) or after COMMAND_TIMEOUT_MS, and the request is answered by the
  * fail mode, never with a 5xx; a warning is logged.
  */
-export function redisTokenRateLimiter(options: RedisLimiterOptions): TokenRateLimiter {
+export async function redisTokenRateLimiter(options: RedisLimiterOptions): Promise<TokenRateLimiter> {
   const client = new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: COMMAND_TIMEOUT_MS, lazyConnect: false })
   let warnedAt = -Infinity
   const warn = (err: unknown): void => {
@@ -37,6 +39,10 @@ export function redisTokenRateLimiter(options: RedisLimiterOptions): TokenRateLi
   }
   // Without a listener ioredis would report each failed reconnect as an unhandled 'error' event.
   client.on('error', warn)
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, CONNECT_WAIT_MS)
+    client.once('ready', () => (clearTimeout(timer), resolve()))
+  })
   const limiterFor = limiterPerRule(
     (points, duration, keyPrefix) => new RateLimiterRedis({ storeClient: client, points, duration, keyPrefix: `${options.keyPrefix}${keyPrefix}`, rejectIfRedisNotReady: true }),
   )
