@@ -10,6 +10,7 @@ import type { GraphQLContext } from './context.js'
 import { consoleResolvers } from './console-resolvers.js'
 import { leastPrivilegeResolvers } from './least-privilege-resolvers.js'
 import { resolvers } from './resolvers.js'
+import { subscriptionResolvers } from './subscription-resolvers.js'
 import { validateStringArguments } from './validate-arguments.js'
 
 /** The SDL of schema/*.graphql: the one place Scopeward's GraphQL types are declared. */
@@ -47,5 +48,7 @@ export function buildScopewardSchema(options: {
  * ratio (bench/lib/scopeward-server.ts). Never served: every field would be open.
  */
 export function buildUnguardedSchema(): GraphQLSchema {
-  return validateStringArguments(makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: [resolvers, leastPrivilegeResolvers, consoleResolvers] as never }))
+  return validateStringArguments(
+    makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: [resolvers, leastPrivilegeResolvers, consoleResolvers, subscriptionResolvers] as never }),
+  )
 }

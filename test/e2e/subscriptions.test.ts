@@ -1,0 +1,255 @@
+// GraphQL subscriptions over WebSocket (graphql-ws on /graphql), black-box against a real server
+// on a random port: token events as they commit, the app boundary, authentication at
+// connection_init, the 4403 close when the subscriber's own token dies or loses its scope, the
+// socket limits, the Origin check and a clean shutdown (docs/subscriptions.md).
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import { createApp, dataOf, DERIVE, issue, REVOKE, startServer, type TestServer } from './harness.js'
+import { eventsOf, openLive, TOKEN_EVENTS, type LiveSocket } from './live-client.js'
+import { waitFor } from '../wait-for.js'
+
+const WAIT = { timeoutMs: 10_000 }
+
+/**
+ * Issues probe tokens (with `probe`) until subscription `id` has received one: from then on the
+ * subscription is listening, so every later write reaches it. Returns the probes' ids.
+ */
+async function primed(socket: LiveSocket, id: string, probe: () => Promise<string>): Promise<Set<string>> {
+  const probes = new Set<string>()
+  await waitFor(
+    async () => {
+      probes.add(await probe())
+      return eventsOf(socket.received(id)).some((e) => probes.has(e.data.tokenId))
+    },
+    { ...WAIT, intervalMs: 50, what: `subscription ${id} listening` },
+  )
+  return probes
+}
+
+/** The events of subscription `id` about tokens other than the probes. */
+const eventsBesides = (socket: LiveSocket, id: string, probes: Set<string>) => eventsOf(socket.received(id)).filter((e) => !probes.has(e.data.tokenId))
+
+describe('tokenEvents over WebSocket', () => {
+  let server: TestServer
+  const sockets: LiveSocket[] = []
+  const live = async (...args: Parameters<typeof openLive> extends [unknown, ...infer R] ? R : never) => {
+    const socket = await openLive(server, ...args)
+    sockets.push(socket)
+    return socket
+  }
+
+  before(async () => {
+    server = await startServer({ env: { SCOPEWARD_SUBSCRIPTIONS_PER_TOKEN: '2', SCOPEWARD_SUBSCRIPTIONS_PER_ADDRESS: '1000', SCOPEWARD_CORS_ORIGINS: 'https://console.example' } })
+  })
+  after(async () => {
+    for (const s of sockets) await s.close()
+    await server.stop()
+  })
+
+  test('a root subscriber receives issue and revoke events, one TOKEN_REVOKED per token of a cascade, and no secret', async () => {
+    const watcher = await issue(server, { name: 'watcher', scopes: ['tokens:read'] })
+    const socket = await live({ authorization: `Bearer ${watcher.secret}` })
+    socket.subscribe('1', TOKEN_EVENTS)
+    const probes = await primed(socket, '1', async () => (await issue(server, { name: 'probe', scopes: ['tokens:read'] })).id)
+
+    const parent = await issue(server, { name: 'parent', scopes: ['tokens:read', 'tokens:write'] })
+    const child = dataOf(await server.gql(DERIVE, { token: parent.secret, variables: { input: { name: 'child', scopes: ['tokens:read'] } } })).deriveToken
+    dataOf(await server.gql(REVOKE, { variables: { id: parent.id, reason: 'leaked' } }))
+    const events: any[] = await waitFor(
+      () => {
+        const seen = eventsBesides(socket, '1', probes)
+        return seen.filter((e) => e.type === 'TOKEN_REVOKED').length >= 2 ? seen : null
+      },
+      { ...WAIT, what: 'the cascade events' },
+    )
+
+    assert.deepEqual(
+      events.map((e) => [e.type, e.data.tokenId]),
+      [
+        ['TOKEN_ISSUED', parent.id],
+        ['TOKEN_ISSUED', child.token.id],
+        ['TOKEN_REVOKED', parent.id],
+        ['TOKEN_REVOKED', child.token.id],
+      ],
+    )
+    const revoked = events.filter((e) => e.type === 'TOKEN_REVOKED')
+    for (const e of revoked) {
+      assert.equal(e.data.reason, 'leaked')
+      assert.equal(e.data.revokedWith, parent.id)
+    }
+    // One audit event, two token events: distinct ids, the same audit event and seq.
+    assert.notEqual(revoked[0].id, revoked[1].id)
+    assert.equal(revoked[0].data.auditEventId, revoked[1].data.auditEventId)
+    assert.ok(!Number.isNaN(Date.parse(events[0].timestamp)))
+    const text = JSON.stringify(socket.messages)
+    for (const secret of [parent.secret, child.secret, watcher.secret]) assert.ok(!text.includes(secret), 'no secret in any message')
+  })
+
+  test('an app token sees only its own app’s events; types narrows them; another app’s id is NOT_FOUND', async () => {
+    const mine = await createApp(server, { name: 'mine', allowedScopes: ['tokens:read', 'tokens:write'] })
+    const other = await createApp(server, { name: 'other', allowedScopes: ['tokens:read', 'tokens:write'] })
+    const reader = await issue(server, { appId: mine.id, name: 'reader', scopes: ['tokens:read'] })
+    const socket = await live({ token: reader.secret })
+    socket.subscribe('all', TOKEN_EVENTS)
+    socket.subscribe('revocations', TOKEN_EVENTS, { types: ['TOKEN_REVOKED'] })
+    socket.subscribe('theirs', TOKEN_EVENTS, { appId: other.id })
+    const probe = async () => (await issue(server, { appId: mine.id, name: 'probe', scopes: ['tokens:read'] })).id
+    const probes = await primed(socket, 'all', probe)
+
+    const theirs = await issue(server, { appId: other.id, name: 'theirs', scopes: ['tokens:read'] })
+    dataOf(await server.gql(REVOKE, { variables: { id: theirs.id } }))
+    const ours = await issue(server, { appId: mine.id, name: 'ours', scopes: ['tokens:read'] })
+    dataOf(await server.gql(REVOKE, { variables: { id: ours.id } }))
+    // Events arrive in commit order: once ours is revoked, theirs would have arrived before it.
+    await waitFor(() => eventsOf(socket.received('revocations')).some((e) => e.data.tokenId === ours.id), { ...WAIT, what: 'our revocation' })
+    await waitFor(() => eventsBesides(socket, 'all', probes).some((e) => e.type === 'TOKEN_REVOKED'), { ...WAIT, what: 'our revocation on all' })
+
+    assert.deepEqual(
+      eventsBesides(socket, 'all', probes).map((e) => [e.type, e.data.tokenId, e.data.appId]),
+      [
+        ['TOKEN_ISSUED', ours.id, mine.id],
+        ['TOKEN_REVOKED', ours.id, mine.id],
+      ],
+    )
+    assert.deepEqual(
+      eventsOf(socket.received('revocations')).map((e) => [e.type, e.data.tokenId]),
+      [['TOKEN_REVOKED', ours.id]],
+    )
+    const refused = socket.received('theirs')
+    assert.equal(refused[0]?.type, 'next')
+    assert.equal(refused[0]?.payload.errors[0].extensions.code, 'NOT_FOUND')
+    assert.equal(refused[0]?.payload.data, null)
+    assert.ok(!JSON.stringify(socket.messages).includes(theirs.id), 'nothing of the other app')
+  })
+
+  test('a token without tokens:read is refused by the directive engine, and nothing opens', async () => {
+    const writer = await issue(server, { name: 'apps only', scopes: ['apps:read'] })
+    const socket = await live({ authorization: `Bearer ${writer.secret}` })
+    assert.ok(socket.messages.some((m) => m.type === 'connection_ack'))
+    socket.subscribe('1', TOKEN_EVENTS)
+    const answer = await waitFor(() => socket.received('1')[0], { ...WAIT, what: 'the refusal' })
+    assert.equal(answer.type, 'error')
+    assert.equal(answer.payload[0].extensions.code, 'FORBIDDEN')
+    assert.deepEqual(answer.payload[0].extensions.missingScopes, ['tokens:read'])
+    // Refused whole: a later event is not delivered to it.
+    await issue(server, { name: 'after', scopes: ['tokens:read'] })
+    assert.equal(socket.received('1').length, 1)
+  })
+
+  test('queries and mutations are not served over the socket; a malformed document is a clear error', async () => {
+    const socket = await live({ authorization: `Bearer ${server.rootToken}` })
+    socket.subscribe('q', '{ viewer { id } }')
+    socket.subscribe('bad', 'subscription { tokenEvents { nope } }')
+    const q = await waitFor(() => socket.received('q')[0], { ...WAIT, what: 'the query refusal' })
+    const bad = await waitFor(() => socket.received('bad')[0], { ...WAIT, what: 'the validation error' })
+    assert.equal(q.type, 'error')
+    assert.match(q.payload[0].message, /only subscriptions are served over WebSocket/)
+    assert.equal(bad.type, 'error')
+    assert.equal(bad.payload[0].extensions.code, 'GRAPHQL_VALIDATION_FAILED')
+  })
+
+  test('a bad, missing or malformed token is refused at connection_init with 4401', async () => {
+    const cases: [string, Record<string, unknown>][] = [
+      ['unknown token', { token: 'sw_live_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ_000000' }],
+      ['garbage bearer', { authorization: 'Bearer not a token' }],
+      ['no credential', {}],
+      ['non-string token', { token: 42 }],
+      ['basic scheme', { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` }],
+    ]
+    for (const [what, init] of cases) {
+      const socket = await live(init)
+      const closed = await socket.closed
+      assert.equal(closed.code, 4401, what)
+      assert.ok(!socket.messages.some((m) => m.type === 'connection_ack'), what)
+    }
+  })
+
+  test('a subscriber whose token is revoked is disconnected with 4403', async () => {
+    const token = await issue(server, { name: 'doomed', scopes: ['tokens:read', 'tokens:write'] })
+    const socket = await live({ token: token.secret })
+    socket.subscribe('1', TOKEN_EVENTS)
+    await primed(socket, '1', async () => (await issue(server, { name: 'probe', scopes: ['tokens:read'] })).id)
+    dataOf(await server.gql(REVOKE, { variables: { id: token.id } }))
+    assert.deepEqual(await socket.closed, { code: 4403, reason: 'Forbidden' })
+    // It never hears of its own revocation: the socket closes before the event would be delivered.
+    assert.ok(!eventsOf(socket.received('1')).some((e) => e.data.tokenId === token.id && e.type === 'TOKEN_REVOKED'))
+  })
+
+  test('a subscriber whose token expires, or whose app loses tokens:read, is disconnected with 4403', async () => {
+    const shortLived = await issue(server, { name: 'short', scopes: ['tokens:read'], expiresIn: 'PT1H' })
+    const expiring = await live({ token: shortLived.secret })
+    expiring.subscribe('1', TOKEN_EVENTS)
+    const app = await createApp(server, { name: 'narrowed', allowedScopes: ['tokens:read', 'apps:read'] })
+    const member = await issue(server, { appId: app.id, name: 'member', scopes: ['tokens:read'] })
+    const narrowed = await live({ token: member.secret })
+    narrowed.subscribe('1', TOKEN_EVENTS)
+    await primed(narrowed, '1', async () => (await issue(server, { appId: app.id, name: 'probe', scopes: ['tokens:read'] })).id)
+
+    server.advance(2 * 3_600_000)
+    assert.equal((await expiring.closed).code, 4403)
+    server.advance(-2 * 3_600_000)
+    dataOf(await server.gql('mutation ($id: ID!) { updateApp(id: $id, input: { allowedScopes: ["apps:read"] }) { id } }', { variables: { id: app.id } }))
+    assert.equal((await narrowed.closed).code, 4403)
+  })
+
+  test('past SCOPEWARD_SUBSCRIPTIONS_PER_TOKEN sockets, the next is closed with 4429; closing one frees its place', async () => {
+    const token = await issue(server, { name: 'busy', scopes: ['tokens:read'] })
+    const first = await live({ token: token.secret })
+    await live({ token: token.secret })
+    const third = await live({ token: token.secret })
+    assert.equal((await third.closed).code, 4429)
+    await first.close()
+    const again = await waitFor(
+      async () => {
+        const s = await live({ token: token.secret })
+        return s.messages.some((m) => m.type === 'connection_ack') && s
+      },
+      { ...WAIT, what: 'a place freed' },
+    )
+    assert.ok(again)
+  })
+
+  test('a browser page of a foreign Origin is refused before any WebSocket opens; an allowed one is served', async () => {
+    const foreign = await live(undefined, { headers: { origin: 'https://evil.example' } })
+    await foreign.closed
+    assert.equal(foreign.refusedWith(), 403)
+    const allowed = await live({ token: server.rootToken }, { headers: { origin: 'https://console.example' } })
+    assert.ok(allowed.messages.some((m) => m.type === 'connection_ack'))
+  })
+
+  test('an upgrade on another path is refused with 404', async () => {
+    const url = server.url.replace(/^http/, 'ws') + '/oauth/token'
+    const { default: WebSocket } = await import('ws')
+    const ws = new WebSocket(url, 'graphql-transport-ws')
+    const status = await new Promise<number>((done) => {
+      ws.on('unexpected-response', (_req, res) => done(res.statusCode ?? 0))
+      ws.on('error', () => undefined)
+    })
+    assert.equal(status, 404)
+  })
+})
+
+describe('socket limits per address and shutdown', () => {
+  test('past SCOPEWARD_SUBSCRIPTIONS_PER_ADDRESS, an upgrade is refused with 429', async () => {
+    const server = await startServer({ env: { SCOPEWARD_SUBSCRIPTIONS_PER_ADDRESS: '2' } })
+    const sockets: LiveSocket[] = []
+    try {
+      sockets.push(await openLive(server, { token: server.rootToken }), await openLive(server, { token: server.rootToken }))
+      const third = await openLive(server)
+      sockets.push(third)
+      await third.closed
+      assert.equal(third.refusedWith(), 429)
+    } finally {
+      for (const s of sockets) await s.close()
+      await server.stop()
+    }
+  })
+
+  test('close() ends open sockets with 1001 and returns', async () => {
+    const server = await startServer()
+    const socket = await openLive(server, { token: server.rootToken })
+    socket.subscribe('1', TOKEN_EVENTS)
+    await server.stop()
+    assert.deepEqual(await socket.closed, { code: 1001, reason: 'Server shutting down' })
+  })
+})
