@@ -168,7 +168,7 @@ function parseExportLine(text: string): { seq: number; hash: string; previousHas
   return {
     seq: seq as number,
     hash,
-    previousHash: previousHash as string | null,
+    previousHash: previousHash,
     input: {
       id,
       at: instant,
