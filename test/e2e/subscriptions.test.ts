@@ -4,7 +4,7 @@
 // socket limits, the Origin check and a clean shutdown (docs/subscriptions.md).
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { createApp, dataOf, DERIVE, issue, REVOKE, startServer, type TestServer } from './harness.js'
+import { createApp, dataOf, DERIVE, issue, REVOKE, ROTATE, startServer, type TestServer } from './harness.js'
 import { eventsOf, openLive, TOKEN_EVENTS, type LiveSocket } from './live-client.js'
 import { waitFor } from '../wait-for.js'
 
@@ -83,6 +83,39 @@ describe('tokenEvents over WebSocket', () => {
     assert.ok(!Number.isNaN(Date.parse(events[0].timestamp)))
     const text = JSON.stringify(socket.messages)
     for (const secret of [parent.secret, child.secret, watcher.secret]) assert.ok(!text.includes(secret), 'no secret in any message')
+  })
+
+  test('rotation, app disable and enable, and a key rotation arrive as their events; an emergency rotation revokes each JWT by name', async () => {
+    const socket = await live({ token: server.rootToken })
+    socket.subscribe('1', TOKEN_EVENTS, { types: ['TOKEN_ROTATED', 'APP_DISABLED', 'APP_ENABLED', 'KEY_ROTATED', 'TOKEN_REVOKED', 'TOKEN_ISSUED'] })
+    const probes = await primed(socket, '1', async () => (await issue(server, { name: 'probe', scopes: ['tokens:read'] })).id)
+    const old = await issue(server, { name: 'old', scopes: ['tokens:read'] })
+    const successor = dataOf(await server.gql(ROTATE, { variables: { id: old.id } })).rotateToken
+    const app = await createApp(server, { name: 'toggled', allowedScopes: ['tokens:read'] })
+    dataOf(await server.gql('mutation ($id: ID!) { disableApp(id: $id) { id } }', { variables: { id: app.id } }))
+    dataOf(await server.gql('mutation ($id: ID!) { enableApp(id: $id) { id } }', { variables: { id: app.id } }))
+    const jwt = await issue(server, { name: 'jwt', scopes: ['tokens:read'], kind: 'JWT' })
+    dataOf(await server.gql('mutation { rotateSigningKey(revokeOld: true) { kid } }'))
+    const events = await waitFor(
+      () => {
+        const seen = eventsBesides(socket, '1', probes)
+        return seen.some((e) => e.type === 'KEY_ROTATED') && seen.some((e) => e.type === 'TOKEN_REVOKED') ? seen : null
+      },
+      { ...WAIT, what: 'the key rotation' },
+    )
+    assert.deepEqual(
+      events.map((e) => [e.type, e.data.tokenId, e.data.appId]),
+      [
+        ['TOKEN_ISSUED', old.id, old.token.app.id],
+        ['TOKEN_ROTATED', old.id, old.token.app.id],
+        ['APP_DISABLED', null, app.id],
+        ['APP_ENABLED', null, app.id],
+        ['TOKEN_ISSUED', jwt.id, jwt.token.app.id],
+        ['KEY_ROTATED', null, null],
+        ['TOKEN_REVOKED', jwt.id, jwt.token.app.id],
+      ],
+    )
+    assert.equal(events[1].data.successorId, successor.token.id)
   })
 
   test('an app token sees only its own app’s events; types narrows them; another app’s id is NOT_FOUND', async () => {
