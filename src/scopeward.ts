@@ -19,6 +19,7 @@ import { oauthRevokeRoute } from './http/oauth-revoke-route.js'
 import { oauthTokenRoute } from './http/oauth-token-route.js'
 import { HttpServer } from './http/server.js'
 import { attachSubscriptions } from './http/subscriptions.js'
+import { refuseSubscriptionsOverHttp } from './graphql/live-operation.js'
 import { TokenEventFeed } from './domain/token-event-feed.js'
 import { metricsRoute } from './http/metrics-route.js'
 import { MemoryRateLimiter } from './auth/rate-limiter.js'
@@ -67,6 +68,7 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
     schema,
     plugins: [
       ...(engine ? [scopeAuthorizationPlugin()] : []),
+      refuseSubscriptionsOverHttp(),
       ...limits.plugins,
       ...(metrics ? [metrics.plugin()] : []),
       // Cache-control hints are unused here (responses are no-store) and the plugin costs ~27% of throughput (measured: bench/RESULTS.md).

@@ -1,3 +1,4 @@
+import type { ApolloServerPlugin } from '@apollo/server'
 import { GraphQLError, OperationTypeNode, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql'
 import { checkOperation, forbiddenError } from '../directives/index.js'
 import type { GraphQLContext } from './context.js'
@@ -58,4 +59,22 @@ export function deniedFields(schema: GraphQLSchema, operation: LiveOperation, co
     contextValue,
   })
   return check.denied.map(forbiddenError)
+}
+
+/** Apollo plugin: a subscription sent over HTTP is refused with 400 before it executes (it is served over WebSocket only). */
+export function refuseSubscriptionsOverHttp(): ApolloServerPlugin<GraphQLContext> {
+  return {
+    // eslint-disable-next-line @typescript-eslint/require-await -- Apollo types this hook as promise-returning
+    async requestDidStart() {
+      return {
+        // eslint-disable-next-line @typescript-eslint/require-await -- Apollo types this hook as promise-returning
+        async didResolveOperation({ operation }) {
+          if (operation?.operation !== OperationTypeNode.SUBSCRIPTION) return
+          throw new GraphQLError('subscriptions are served over WebSocket only (graphql-ws protocol on /graphql)', {
+            extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+          })
+        },
+      }
+    },
+  }
 }
