@@ -17,6 +17,8 @@ export interface LiveSocket {
   closed: Promise<{ code: number; reason: string }>
   /** The HTTP status of a refused upgrade (null while none). */
   refusedWith: () => number | null
+  /** The headers of a refused upgrade's answer. */
+  refusedHeaders: () => Record<string, string | string[] | undefined>
   send(message: LiveMessage): void
   /** Starts subscription `id`. */
   subscribe(id: string, query: string, variables?: Record<string, unknown>): void
@@ -31,10 +33,12 @@ export async function openLive(server: TestServer, init?: Record<string, unknown
   const ws = new WebSocket(url, options.protocol ?? 'graphql-transport-ws', { headers: options.headers ?? {} })
   const messages: LiveMessage[] = []
   let refused: number | null = null
+  let refusedHeaders: Record<string, string | string[] | undefined> = {}
   const closed = new Promise<{ code: number; reason: string }>((done) => {
     ws.on('close', (code, reason) => done({ code, reason: reason.toString('utf8') }))
     ws.on('unexpected-response', (_req, res) => {
       refused = res.statusCode ?? 0
+      refusedHeaders = res.headers
       res.resume()
       done({ code: 0, reason: `HTTP ${refused}` })
     })
@@ -47,6 +51,7 @@ export async function openLive(server: TestServer, init?: Record<string, unknown
     messages,
     closed,
     refusedWith: () => refused,
+    refusedHeaders: () => refusedHeaders,
     send: (message) => ws.send(JSON.stringify(message)),
     subscribe(id, query, variables) {
       socket.send({ type: 'subscribe', id, payload: { query, ...(variables ? { variables } : {}) } })

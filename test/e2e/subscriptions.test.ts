@@ -246,7 +246,8 @@ describe('tokenEvents over WebSocket', () => {
     const foreign = await live(undefined, { headers: { origin: 'https://evil.example' } })
     await foreign.closed
     assert.equal(foreign.refusedWith(), 403)
-    const allowed = await live({ token: server.rootToken }, { headers: { origin: 'https://console.example' } })
+    const browser = await issue(server, { name: 'browser', scopes: ['tokens:read'] })
+    const allowed = await live({ token: browser.secret }, { headers: { origin: 'https://console.example' } })
     assert.ok(allowed.messages.some((m) => m.type === 'connection_ack'))
   })
 
@@ -274,6 +275,54 @@ describe('socket limits per address and shutdown', () => {
       assert.equal(third.refusedWith(), 429)
     } finally {
       for (const s of sockets) await s.close()
+      await server.stop()
+    }
+  })
+
+  test('the per-address limit counts the client behind a trusted proxy, and ignores X-Forwarded-For from anyone else', async () => {
+    const behindProxy = await startServer({ env: { SCOPEWARD_SUBSCRIPTIONS_PER_ADDRESS: '1', SCOPEWARD_TRUSTED_PROXIES: '127.0.0.1' } })
+    const direct = await startServer({ env: { SCOPEWARD_SUBSCRIPTIONS_PER_ADDRESS: '1' } })
+    const sockets: LiveSocket[] = []
+    const open = async (server: TestServer, forwarded: string) => {
+      const socket = await openLive(server, undefined, { headers: { 'x-forwarded-for': forwarded } })
+      sockets.push(socket)
+      return socket
+    }
+    try {
+      // Through the trusted proxy: two clients are two addresses; the same client twice is over its limit.
+      assert.equal((await open(behindProxy, '203.0.113.1')).refusedWith(), null)
+      assert.equal((await open(behindProxy, '203.0.113.2')).refusedWith(), null)
+      const again = await open(behindProxy, '198.51.100.9, 203.0.113.1')
+      await again.closed
+      assert.equal(again.refusedWith(), 429)
+      // Not a trusted proxy: the header is anyone's to write, so both come from 127.0.0.1.
+      assert.equal((await open(direct, '203.0.113.1')).refusedWith(), null)
+      const spoofed = await open(direct, '203.0.113.2')
+      await spoofed.closed
+      assert.equal(spoofed.refusedWith(), 429)
+    } finally {
+      for (const s of sockets) await s.close()
+      await behindProxy.stop()
+      await direct.stop()
+    }
+  })
+
+  test('refused connection_inits spend the failed-authentication budget: then the upgrade itself is refused with 429 and Retry-After', async () => {
+    const server = await startServer({ env: { SCOPEWARD_AUTH_FAILURES_PER_MINUTE: '2' } })
+    try {
+      for (let i = 0; i < 2; i++) assert.equal((await (await openLive(server, { token: 'nope' })).closed).code, 4401)
+      const refused = await waitFor(
+        async () => {
+          const socket = await openLive(server)
+          await socket.close()
+          return socket.refusedWith() === 429 && socket
+        },
+        { ...WAIT, what: 'the throttle' },
+      )
+      assert.match(String(refused.refusedHeaders()['retry-after']), /^[1-9]\d*$/)
+      // HTTP shares the budget: the same address is throttled on POST /graphql too.
+      assert.equal((await server.gql('{ viewer { id } }')).status, 429)
+    } finally {
       await server.stop()
     }
   })
