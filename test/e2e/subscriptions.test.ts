@@ -312,10 +312,10 @@ describe('socket limits per address and shutdown', () => {
     try {
       for (let i = 0; i < 2; i++) assert.equal((await (await openLive(server, { token: 'nope' })).closed).code, 4401)
       const refused = await waitFor(
-        async () => {
+        async (): Promise<LiveSocket | null> => {
           const socket = await openLive(server)
           await socket.close()
-          return socket.refusedWith() === 429 && socket
+          return socket.refusedWith() === 429 ? socket : null
         },
         { ...WAIT, what: 'the throttle' },
       )
