@@ -19,7 +19,6 @@ import { oauthRevokeRoute } from './http/oauth-revoke-route.js'
 import { oauthTokenRoute } from './http/oauth-token-route.js'
 import { HttpServer } from './http/server.js'
 import { attachSubscriptions } from './http/subscriptions.js'
-import { refuseSubscriptionsOverHttp } from './graphql/live-operation.js'
 import { TokenEventFeed } from './domain/token-event-feed.js'
 import { metricsRoute } from './http/metrics-route.js'
 import { MemoryRateLimiter } from './auth/rate-limiter.js'
@@ -53,13 +52,13 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
   const { domain, store, usage, ring, authority, authFailures, rootToken } = composed
   const { catalogue, clock } = domain
   const engine = deps.directiveEngine ?? true
-  const schema = engine
-    ? buildScopewardSchema({
-        catalogue,
-        publicScopeRequirements: config.publicScopeRequirements,
-        onAuthorized: (ctx, used, required) => ctx.principal && usage.record(ctx.principal.token.id, used, required),
-      })
-    : buildUnguardedSchema()
+  const schemaOptions = {
+    catalogue,
+    publicScopeRequirements: config.publicScopeRequirements,
+    onAuthorized: (ctx: GraphQLContext, used: readonly string[], required: readonly string[]) => ctx.principal && usage.record(ctx.principal.token.id, used, required),
+  }
+  // Over HTTP without the Subscription root; the WebSocket endpoint gets its own schema with it.
+  const schema = engine ? buildScopewardSchema({ ...schemaOptions, subscriptions: false }) : buildUnguardedSchema()
   const metrics = config.metrics ? new Metrics(store, clock) : undefined
   const limits = abuseProtection(config.limits, { blockFieldSuggestions: !config.introspection })
   // Documents that arrive inside arguments (requiredScopes, issueToken forOperations) meet the same limits as /graphql.
@@ -68,7 +67,6 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
     schema,
     plugins: [
       ...(engine ? [scopeAuthorizationPlugin()] : []),
-      refuseSubscriptionsOverHttp(),
       ...limits.plugins,
       ...(metrics ? [metrics.plugin()] : []),
       // Cache-control hints are unused here (responses are no-store) and the plugin costs ~27% of throughput (measured: bench/RESULTS.md).
@@ -112,10 +110,10 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
   const subscriptions = engine
     ? attachSubscriptions(http.nodeServer, {
         domain,
+        schema: buildScopewardSchema(schemaOptions),
         feed: new TokenEventFeed(store, { pollMs: config.subscriptions.pollMs, onError: (err) => deps.logger.error({ err }, 'token event feed read failed') }),
         logger: deps.logger,
         settings: config.subscriptions,
-        schema,
         validationRules: limits.validationRules,
         maxTokens: config.limits.maxTokens,
         maxQueryLength: config.limits.maxQueryLength,

@@ -1,4 +1,3 @@
-import type { ApolloServerPlugin } from '@apollo/server'
 import { GraphQLError, OperationTypeNode, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql'
 import { checkOperation, forbiddenError } from '../directives/index.js'
 import type { GraphQLContext } from './context.js'
@@ -38,7 +37,13 @@ export function prepareLiveOperation(
   } catch (error) {
     return [error instanceof GraphQLError ? new GraphQLError(error.message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } }) : bad('the query cannot be parsed')[0]!]
   }
-  const errors = validate(policy.schema, document, [...specifiedRules, ...policy.validationRules])
+  let errors: readonly GraphQLError[]
+  try {
+    errors = validate(policy.schema, document, [...specifiedRules, ...policy.validationRules])
+  } catch (error) {
+    // graphql-js 16 throws on `@include(if: $var)` at a subscription's root (SingleFieldSubscriptionsRule) instead of reporting it.
+    return [new GraphQLError(error instanceof GraphQLError ? error.message : 'the document does not validate', { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })]
+  }
   if (errors.length > 0) return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes ?? null, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }))
   const operationName = payload.operationName ?? undefined
   const operation = getOperationAST(document, operationName)
@@ -59,22 +64,4 @@ export function deniedFields(schema: GraphQLSchema, operation: LiveOperation, co
     contextValue,
   })
   return check.denied.map(forbiddenError)
-}
-
-/** Apollo plugin: a subscription sent over HTTP is refused with 400 before it executes (it is served over WebSocket only). */
-export function refuseSubscriptionsOverHttp(): ApolloServerPlugin<GraphQLContext> {
-  return {
-    // eslint-disable-next-line @typescript-eslint/require-await -- Apollo types this hook as promise-returning
-    async requestDidStart() {
-      return {
-        // eslint-disable-next-line @typescript-eslint/require-await -- Apollo types this hook as promise-returning
-        async didResolveOperation({ operation }) {
-          if (operation?.operation !== OperationTypeNode.SUBSCRIPTION) return
-          throw new GraphQLError('subscriptions are served over WebSocket only (graphql-ws protocol on /graphql)', {
-            extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
-          })
-        },
-      }
-    },
-  }
 }

@@ -173,12 +173,16 @@ describe('tokenEvents over WebSocket', () => {
     const socket = await live({ authorization: `Bearer ${server.rootToken}` })
     socket.subscribe('q', '{ viewer { id } }')
     socket.subscribe('bad', 'subscription { tokenEvents { nope } }')
+    socket.subscribe('skip', 'subscription { a: tokenEvents @include(if: $x) { type } }')
     const q = await waitFor(() => socket.received('q')[0], { ...WAIT, what: 'the query refusal' })
     const bad = await waitFor(() => socket.received('bad')[0], { ...WAIT, what: 'the validation error' })
     assert.equal(q.type, 'error')
     assert.match(q.payload[0].message, /only subscriptions are served over WebSocket/)
     assert.equal(bad.type, 'error')
     assert.equal(bad.payload[0].extensions.code, 'GRAPHQL_VALIDATION_FAILED')
+    const skip = await waitFor(() => socket.received('skip')[0], { ...WAIT, what: 'the @include refusal' })
+    assert.equal(skip.type, 'error')
+    assert.equal(skip.payload[0].extensions.code, 'GRAPHQL_VALIDATION_FAILED')
   })
 
   test('a bad, missing or malformed token is refused at connection_init with 4401', async () => {
