@@ -29,6 +29,7 @@ const generated = await codegen({
       App: '../domain/model.js#AppRecord',
       Scope: '../domain/model.js#ScopeRecord',
       AuditEvent: '../domain/model.js#AuditEventRecord',
+      TokenEvent: '../domain/token-events.js#TokenEvent as TokenEventModel',
       IssuedToken: '../domain/issue-token.js#IssuedToken as IssuedTokenModel',
       TokenConnection: './connections.js#ConnectionParent<TokenRecord>',
       AppConnection: './connections.js#ConnectionParent<AppRecord>',

@@ -54,6 +54,20 @@ export interface Config {
   tokenPrefix: string
   /** Public keys that sign GitHub secret-scanning leak reports (SCOPEWARD_LEAK_REPORT_KEYS), by identifier; empty: such reports are refused. */
   leakReportKeys: LeakReportKeys
+  /** GraphQL subscriptions over WebSocket (docs/subscriptions.md). */
+  subscriptions: SubscriptionSettings
+}
+
+/** Limits and timers of the WebSocket subscriptions (SCOPEWARD_SUBSCRIPTION*). */
+export interface SubscriptionSettings {
+  /** Open subscription sockets per token; the next is closed with 4429. */
+  perToken: number
+  /** Open subscription sockets per client address (trusted proxies resolved); the next upgrade is refused with 429. */
+  perAddress: number
+  /** How often each socket's token is checked again (revoked, expired, scope lost: closed with 4403). */
+  recheckMs: number
+  /** How often the audit log is read for events no notice announced (another instance's issuance, the command line). */
+  pollMs: number
 }
 
 export const DEFAULTS = {
@@ -128,6 +142,12 @@ export function loadConfig(flags: Partial<Record<'db' | 'port' | 'host', string>
     webhooks: webhookConfig(env),
     tokenPrefix: tokenPrefix(env.SCOPEWARD_TOKEN_PREFIX),
     leakReportKeys: leakKeys(env.SCOPEWARD_LEAK_REPORT_KEYS),
+    subscriptions: {
+      perToken: integer(env.SCOPEWARD_SUBSCRIPTIONS_PER_TOKEN, 'SCOPEWARD_SUBSCRIPTIONS_PER_TOKEN', 5, 1, 10_000),
+      perAddress: integer(env.SCOPEWARD_SUBSCRIPTIONS_PER_ADDRESS, 'SCOPEWARD_SUBSCRIPTIONS_PER_ADDRESS', 20, 1, 1_000_000),
+      recheckMs: integer(env.SCOPEWARD_SUBSCRIPTION_RECHECK_MS, 'SCOPEWARD_SUBSCRIPTION_RECHECK_MS', 500, 50, 1000),
+      pollMs: integer(env.SCOPEWARD_SUBSCRIPTION_POLL_MS, 'SCOPEWARD_SUBSCRIPTION_POLL_MS', 1000, 50, 60_000),
+    },
   }
 }
 

@@ -64,6 +64,8 @@ export const ERROR_CODES = {
 
   not_found: { status: 404, surface: 'http', meaning: 'no route for this path' },
   method_not_allowed: { status: 405, surface: 'http', meaning: 'the route exists, not for this method' },
+  forbidden_origin: { status: 403, surface: 'http', meaning: 'a WebSocket upgrade from a browser Origin that is neither allowed (SCOPEWARD_CORS_ORIGINS) nor this host' },
+  unavailable: { status: 503, surface: 'http', meaning: 'a WebSocket upgrade while the server shuts down' },
 
   EMPTIED_TOKENS: { status: 400, surface: 'internal', meaning: 'narrowing would leave derived tokens with no scope: answered as BAD_USER_INPUT with extensions.emptiedTokens' },
   KEY_WRITE_REFUSED: { status: 500, surface: 'internal', meaning: 'a plaintext signing key would be written to a database whose keys are sealed under a master key' },

@@ -20,6 +20,8 @@ import { oauthTokenRoute } from './http/oauth-token-route.js'
 import { verifyRoute } from './http/verify-route.js'
 import { leaksRoute } from './http/leaks-route.js'
 import { HttpServer } from './http/server.js'
+import { attachSubscriptions } from './http/subscriptions.js'
+import { TokenEventFeed } from './domain/token-event-feed.js'
 import { metricsRoute } from './http/metrics-route.js'
 import { MemoryRateLimiter } from './auth/rate-limiter.js'
 import { abuseProtection } from './graphql/abuse-limits.js'
@@ -52,13 +54,13 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
   const { domain, store, usage, ring, authority, authFailures, rootToken } = composed
   const { catalogue, clock } = domain
   const engine = deps.directiveEngine ?? true
-  const schema = engine
-    ? buildScopewardSchema({
-        catalogue,
-        publicScopeRequirements: config.publicScopeRequirements,
-        onAuthorized: (ctx, used, required) => ctx.principal && usage.record(ctx.principal.token.id, used, required),
-      })
-    : buildUnguardedSchema()
+  const schemaOptions = {
+    catalogue,
+    publicScopeRequirements: config.publicScopeRequirements,
+    onAuthorized: (ctx: GraphQLContext, used: readonly string[], required: readonly string[]) => ctx.principal && usage.record(ctx.principal.token.id, used, required),
+  }
+  // Over HTTP without the Subscription root; the WebSocket endpoint gets its own schema with it.
+  const schema = engine ? buildScopewardSchema({ ...schemaOptions, subscriptions: false }) : buildUnguardedSchema()
   const metrics = config.metrics ? new Metrics(store, clock) : undefined
   const limits = abuseProtection(config.limits, { blockFieldSuggestions: !config.introspection })
   // Documents that arrive inside arguments (requiredScopes, issueToken forOperations) meet the same limits as /graphql.
@@ -88,6 +90,10 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
   })
   await apollo.start()
 
+  const authFailureLimiter = new MemoryRateLimiter({ capacity: config.authFailuresPerMinute, perMinute: config.authFailuresPerMinute, maxKeys: 100_000 }, clock)
+  const countAuthFailure = (reason: AuthFailure): void => {
+    authFailures.set(reason, (authFailures.get(reason) ?? 0) + 1)
+  }
   const http = new HttpServer({
     domain,
     logger: deps.logger,
@@ -96,14 +102,31 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
     corsOrigins: config.corsOrigins,
     headersTimeoutMs: config.headersTimeoutMs,
     maxConnectionsPerAddress: config.maxConnectionsPerAddress,
-    authFailureLimiter: new MemoryRateLimiter({ capacity: config.authFailuresPerMinute, perMinute: config.authFailuresPerMinute, maxKeys: 100_000 }, clock),
+    authFailureLimiter,
     tokenLimiter: new MemoryRateLimiter({ capacity: config.tokenRequestsPerMinute, perMinute: config.tokenRequestsPerMinute, maxKeys: 100_000 }, clock),
     ...(metrics ? { metrics } : {}),
     // The server logs each refusal on the request's logger (request id, and the token id the credential names).
-    onAuthFailure: (reason) => {
-      authFailures.set(reason, (authFailures.get(reason) ?? 0) + 1)
-    },
+    onAuthFailure: countAuthFailure,
   })
+  // GraphQL subscriptions over WebSocket on /graphql (docs/subscriptions.md); never on the unguarded benchmark schema.
+  const subscriptions = engine
+    ? attachSubscriptions(http.nodeServer, {
+        domain,
+        schema: buildScopewardSchema(schemaOptions),
+        feed: new TokenEventFeed(store, { pollMs: config.subscriptions.pollMs, onError: (err) => deps.logger.error({ err }, 'token event feed read failed') }),
+        logger: deps.logger,
+        settings: config.subscriptions,
+        validationRules: limits.validationRules,
+        maxTokens: config.limits.maxTokens,
+        maxQueryLength: config.limits.maxQueryLength,
+        trustedProxies: config.trustedProxies,
+        corsOrigins: config.corsOrigins,
+        authFailureLimiter,
+        onAuthFailure: countAuthFailure,
+        formatError: formatError(deps.logger, { suggestions: config.introspection }),
+        maxPayloadBytes: config.bodyLimitBytes,
+      })
+    : null
   const graphql = graphqlRoute(apollo, schema, config.limits.maxQueryLength)
   if (metrics) http.route('GET', '/metrics', metricsRoute(metrics))
   http.route('POST', '/graphql', graphql).route('GET', '/graphql', graphql).route('GET', '/healthz', healthz).route('GET', '/readyz', readyz)
@@ -127,6 +150,7 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
     authFailures,
     rootToken,
     async close() {
+      await subscriptions?.close()
       await http.close()
       await apollo.stop()
       await composed.close()

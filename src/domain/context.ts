@@ -100,13 +100,13 @@ export interface RequestInfo {
 }
 
 /** Tokens of the root app act across apps; others stay inside their app, and inside their subject when they have one. */
-export function canSeeToken(principal: Principal, token: TokenRecord): boolean {
+export function canSeeToken(principal: Principal, token: Pick<TokenRecord, 'appId' | 'subject'>): boolean {
   // A subject confines its token to that subject's tokens of its own app, in the root app too (docs/design.md: the subject boundary).
   if (principal.token.subject !== null) return token.appId === principal.app.id && token.subject === principal.token.subject
   return principal.app.isRoot || token.appId === principal.app.id
 }
 
-export function canSeeApp(principal: Principal, app: AppRecord): boolean {
+export function canSeeApp(principal: Principal, app: Pick<AppRecord, 'id'>): boolean {
   return principal.app.isRoot || app.id === principal.app.id
 }
 

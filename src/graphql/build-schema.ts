@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { makeExecutableSchema } from '@graphql-tools/schema'
-import type { GraphQLSchema } from 'graphql'
+import { GraphQLSchema } from 'graphql'
 import { applyScopeDirectives } from '../directives/index.js'
 import { BUILT_IN_SCOPES } from '../domain/scope-rules.js'
 import type { ScopeCatalogue } from '../domain/scope-catalogue.js'
@@ -12,6 +12,7 @@ import { leastPrivilegeResolvers } from './least-privilege-resolvers.js'
 import { constraintResolvers } from './constraint-resolvers.js'
 import { webhookResolvers } from './webhook-resolvers.js'
 import { resolvers } from './resolvers.js'
+import { subscriptionResolvers } from './subscription-resolvers.js'
 import { validateStringArguments } from './validate-arguments.js'
 
 /** The SDL of schema/*.graphql: the one place Scopeward's GraphQL types are declared. */
@@ -32,8 +33,15 @@ export function buildScopewardSchema(options: {
   onAuthorized?: (context: GraphQLContext, used: readonly string[], required: readonly string[]) => void
   /** Opens `scopeRequirements` and `requiredScopes` to callers without a token (the SDL asks for one). */
   publicScopeRequirements?: boolean
+  /**
+   * With the Subscription root (the WebSocket endpoint's schema, the default), or without it (the
+   * HTTP schema: subscriptions are served over WebSocket only, and a subscription sent over HTTP is
+   * then answered 400 before validation, where graphql-js 16 would throw on some documents).
+   */
+  subscriptions?: boolean
 }): GraphQLSchema {
-  return applyScopeDirectives(buildUnguardedSchema(), {
+  const unguarded = buildUnguardedSchema()
+  return applyScopeDirectives(options.subscriptions === false ? withoutSubscriptions(unguarded) : unguarded, {
     scopesOf: (context) => (context as GraphQLContext).principal?.held ?? null,
     implies: () => options.catalogue.implies,
     declaredScopes: BUILT_IN_SCOPES.map((s) => s.name),
@@ -50,6 +58,16 @@ export function buildScopewardSchema(options: {
  */
 export function buildUnguardedSchema(): GraphQLSchema {
   return validateStringArguments(
-    makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: [resolvers, leastPrivilegeResolvers, consoleResolvers, constraintResolvers, webhookResolvers] as never }),
+    makeExecutableSchema({
+      typeDefs: loadTypeDefs(),
+      resolvers: [resolvers, leastPrivilegeResolvers, consoleResolvers, constraintResolvers, webhookResolvers, subscriptionResolvers] as never,
+    }),
   )
+}
+
+/** The schema without its Subscription root type. */
+function withoutSubscriptions(schema: GraphQLSchema): GraphQLSchema {
+  const config = schema.toConfig()
+  const root = schema.getSubscriptionType()
+  return new GraphQLSchema({ ...config, subscription: null, types: config.types.filter((t) => t !== root) })
 }

@@ -193,6 +193,11 @@ export class HttpServer {
     return this
   }
 
+  /** The Node server under Fastify (made with it): for what is not HTTP requests, the WebSocket upgrade of src/http/subscriptions.ts. */
+  get nodeServer(): Server {
+    return this.#server as Server
+  }
+
   /** The address listened on, once listening: the default issuer is derived from it. */
   get address(): AddressInfo | null {
     const address = this.#server?.address()
