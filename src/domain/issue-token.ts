@@ -10,10 +10,15 @@ import { checkRequestedScopes } from './grant.js'
 import { optionalText, requireText } from './validate.js'
 import { allOf, callerGuard, retryStale, unchangedApp } from './write-guard.js'
 
+/** The longest token description accepted. */
+export const DESCRIPTION_MAX = 500
+
 export interface IssueTokenInput {
   appId?: string | null | undefined
   subject?: string | null | undefined
   name: string
+  /** What the token is for (at most 500 characters); shown beside its name. */
+  description?: string | null | undefined
   scopes: readonly string[]
   expiresIn?: string | null | undefined
   noExpiry?: boolean | null | undefined
@@ -44,6 +49,7 @@ async function issueOnce(domain: Domain, call: Call, input: IssueTokenInput): Pr
   const subject = resolveSubject(actor, input.subject)
   const kind = input.kind ?? 'OPAQUE'
   const name = requireText(input.name, 'name')
+  const description = optionalText(input.description, 'description', DESCRIPTION_MAX)
   const scopes = checkRequestedScopes(domain, actor, app, input.scopes, 'scopes')
   const issuerEnd =
     issuerBinding(actor) !== null && actor.kind === 'token'
@@ -51,7 +57,7 @@ async function issueOnce(domain: Domain, call: Call, input: IssueTokenInput): Pr
       : {}
   const now = domain.clock()
   const expiresAt = resolveExpiry(domain, { app, kind, expiresIn: input.expiresIn, noExpiry: input.noExpiry, now, ...issuerEnd })
-  return createToken(domain, call, { app, subject, name, kind, scopes, expiresAt, parentId: null, createdAt: now }, 'token.issue')
+  return createToken(domain, call, { app, subject, name, description, kind, scopes, expiresAt, parentId: null, createdAt: now }, 'token.issue')
 }
 
 /**
@@ -97,6 +103,8 @@ export async function createToken(
     app: AppRecord
     subject: string | null
     name: string
+    /** Null or absent: none. */
+    description?: string | null
     kind: TokenKind
     scopes: string[]
     expiresAt: number | null
@@ -125,6 +133,7 @@ export async function createToken(
     appId: spec.app.id,
     subject: spec.subject,
     name: spec.name,
+    description: spec.description ?? null,
     kind: spec.kind,
     scopes: spec.scopes,
     secretHash: spec.kind === 'OPAQUE' ? hashSecret(opaque.secret) : null,
@@ -147,6 +156,7 @@ export async function createToken(
     appId: token.appId,
     details: {
       name: token.name,
+      ...(token.description ? { description: token.description } : {}),
       kind: token.kind,
       scopes: token.scopes,
       expiresAt: token.expiresAt,

@@ -71,7 +71,10 @@ export const resolvers: Resolvers = {
     scopes: (_p, _a, ctx) => [...ctx.domain.catalogue.all],
     apps: async (_p, args, ctx) => connection(await listApps(ctx.domain, actorOf(ctx), args), appCursor),
     app: (_p, args, ctx) => findApp(ctx.domain, actorOf(ctx), args.id),
-    tokens: async (_p, args, ctx) => connection(await listTokens(ctx.domain, actorOf(ctx), args), tokenCursor),
+    tokens: async (_p, args, ctx) => {
+      const page = await listTokens(ctx.domain, actorOf(ctx), args)
+      return connection(page, page.cursorOf)
+    },
     token: (_p, args, ctx) => findToken(ctx.domain, actorOf(ctx), args.id),
     auditEvents: async (_p, args, ctx) => connection(await listAuditEvents(ctx.domain, actorOf(ctx), args), auditCursor),
     scopeRequirements: (_p, _a, ctx) => scopeRequirements(ctx.schema).map((r) => ({ ...r, requiredScopes: r.requiredScopes.map((alt) => [...alt]) })),

@@ -35,6 +35,21 @@ export type AuditChainStatus = {
   problem: Maybe<Scalars['String']['output']>;
 };
 
+/** The columns a token list sorts by. Never used sorts before any use; never expiring after any expiry. */
+export type TokenSort =
+  | 'CREATED'
+  | 'LAST_USED'
+  | 'EXPIRES';
+
+/** How many requests of a token exercised a scope on one UTC day (a request exercising two scopes counts once for each). */
+export type DailyUsage = {
+  __typename?: 'DailyUsage';
+  /** The UTC day, ISO 8601 (YYYY-MM-DD). */
+  day: Scalars['String']['output'];
+  scope: Scalars['String']['output'];
+  count: Scalars['Int']['output'];
+};
+
 /** How often and when a token exercised one of its scopes. */
 export type ScopeUsage = {
   __typename?: 'ScopeUsage';
@@ -189,6 +204,13 @@ export type Token = {
   unusedScopes: Array<Scalars['String']['output']>;
   /** Tokens derived from this one (its direct children), oldest first. */
   derivedTokens: Maybe<Array<Token>>;
+  /** What the token is for, as its issuer wrote it; null: none given. */
+  description: Maybe<Scalars['String']['output']>;
+  /**
+   * Requests per UTC day and scope over the last `days` days (1 to 90, today included), oldest first;
+   * days and scopes without a request are left out. Counted in memory and written in batches, like scopeUsage.
+   */
+  usageByDay: Maybe<Array<DailyUsage>>;
   /** Per-scope usage counts and last use. */
   scopeUsage: Array<ScopeUsage>;
   /** True for a token without expiry (only ever issued when asked for explicitly). */
@@ -200,6 +222,11 @@ export type Token = {
 
 export type TokenUnusedScopesArgs = {
   since?: InputMaybe<Scalars['Duration']['input']>;
+};
+
+
+export type TokenUsageByDayArgs = {
+  days?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -293,6 +320,7 @@ export type Query = {
   scopes: Maybe<Array<Scope>>;
   apps: Maybe<AppConnection>;
   app: Maybe<App>;
+  /** Tokens the caller may see. search: name contains (ignoring ASCII case) or id is exactly; sort (ties by id) with descending; keyset paging (a cursor continues only the order it came from). */
   tokens: Maybe<TokenConnection>;
   token: Maybe<Token>;
   /** The audit log, oldest first; filters combine (AND); from is inclusive, to exclusive. */
@@ -335,6 +363,9 @@ export type QueryTokensArgs = {
   appId?: InputMaybe<Scalars['ID']['input']>;
   subject?: InputMaybe<Scalars['String']['input']>;
   status?: InputMaybe<TokenStatus>;
+  search?: InputMaybe<Scalars['String']['input']>;
+  sort?: InputMaybe<TokenSort>;
+  descending?: InputMaybe<Scalars['Boolean']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   after?: InputMaybe<Scalars['String']['input']>;
 };
@@ -419,6 +450,8 @@ export type IssueTokenInput = {
   /** A token that never expires: only when asked for and no lifetime policy applies. */
   noExpiry?: InputMaybe<Scalars['Boolean']['input']>;
   kind?: InputMaybe<TokenKind>;
+  /** What the token is for (at most 500 characters), shown beside its name. */
+  description?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type DeriveTokenInput = {
@@ -427,6 +460,8 @@ export type DeriveTokenInput = {
   /** Lifetime; never beyond the calling token's own expiry. */
   expiresIn?: InputMaybe<Scalars['Duration']['input']>;
   kind?: InputMaybe<TokenKind>;
+  /** What the child is for (at most 500 characters), shown beside its name. */
+  description?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type Mutation = {
@@ -655,6 +690,8 @@ export type ResolversTypes = {
   AuditChainStatus: ResolverTypeWrapper<AuditChainStatus>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  TokenSort: TokenSort;
+  DailyUsage: ResolverTypeWrapper<DailyUsage>;
   ScopeUsage: ResolverTypeWrapper<ScopeUsage>;
   OverPermissionedToken: ResolverTypeWrapper<OverPermissionedTokenModel>;
   OverPermissionedTokenEdge: ResolverTypeWrapper<Omit<OverPermissionedTokenEdge, 'node'> & { node: ResolversTypes['OverPermissionedToken'] }>;
@@ -701,6 +738,7 @@ export type ResolversParentTypes = {
   AuditChainStatus: AuditChainStatus;
   Boolean: Scalars['Boolean']['output'];
   Int: Scalars['Int']['output'];
+  DailyUsage: DailyUsage;
   ScopeUsage: ScopeUsage;
   OverPermissionedToken: OverPermissionedTokenModel;
   OverPermissionedTokenEdge: Omit<OverPermissionedTokenEdge, 'node'> & { node: ResolversParentTypes['OverPermissionedToken'] };
@@ -759,6 +797,12 @@ export type AuditChainStatusResolvers<ContextType = GraphQLContext, ParentType e
   events?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   firstBadEvent?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   problem?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type DailyUsageResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['DailyUsage'] = ResolversParentTypes['DailyUsage']> = {
+  day?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  scope?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type ScopeUsageResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ScopeUsage'] = ResolversParentTypes['ScopeUsage']> = {
@@ -855,6 +899,8 @@ export type TokenResolvers<ContextType = GraphQLContext, ParentType extends Reso
   usedScopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   unusedScopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType, Partial<TokenUnusedScopesArgs>>;
   derivedTokens?: Resolver<Maybe<Array<ResolversTypes['Token']>>, ParentType, ContextType>;
+  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  usageByDay?: Resolver<Maybe<Array<ResolversTypes['DailyUsage']>>, ParentType, ContextType, RequireFields<TokenUsageByDayArgs, 'days'>>;
   scopeUsage?: Resolver<Array<ResolversTypes['ScopeUsage']>, ParentType, ContextType>;
   neverExpires?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   suggestedScopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType, Partial<TokenSuggestedScopesArgs>>;
@@ -927,7 +973,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   scopes?: Resolver<Maybe<Array<ResolversTypes['Scope']>>, ParentType, ContextType>;
   apps?: Resolver<Maybe<ResolversTypes['AppConnection']>, ParentType, ContextType, Partial<QueryAppsArgs>>;
   app?: Resolver<Maybe<ResolversTypes['App']>, ParentType, ContextType, RequireFields<QueryAppArgs, 'id'>>;
-  tokens?: Resolver<Maybe<ResolversTypes['TokenConnection']>, ParentType, ContextType, Partial<QueryTokensArgs>>;
+  tokens?: Resolver<Maybe<ResolversTypes['TokenConnection']>, ParentType, ContextType, RequireFields<QueryTokensArgs, 'sort' | 'descending'>>;
   token?: Resolver<Maybe<ResolversTypes['Token']>, ParentType, ContextType, RequireFields<QueryTokenArgs, 'id'>>;
   auditEvents?: Resolver<Maybe<ResolversTypes['AuditEventConnection']>, ParentType, ContextType, Partial<QueryAuditEventsArgs>>;
   scopeRequirements?: Resolver<Maybe<Array<ResolversTypes['FieldRequirement']>>, ParentType, ContextType>;
@@ -986,6 +1032,7 @@ export type SigningKeyResolvers<ContextType = GraphQLContext, ParentType extends
 
 export type Resolvers<ContextType = GraphQLContext> = {
   AuditChainStatus?: AuditChainStatusResolvers<ContextType>;
+  DailyUsage?: DailyUsageResolvers<ContextType>;
   ScopeUsage?: ScopeUsageResolvers<ContextType>;
   OverPermissionedToken?: OverPermissionedTokenResolvers<ContextType>;
   OverPermissionedTokenEdge?: OverPermissionedTokenEdgeResolvers<ContextType>;

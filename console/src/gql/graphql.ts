@@ -48,6 +48,8 @@ export type IssueTokenInput = {
   /** A token that never expires: only when asked for and no lifetime policy applies. */
   noExpiry?: boolean | null | undefined;
   kind?: TokenKind | null | undefined;
+  /** What the token is for (at most 500 characters), shown beside its name. */
+  description?: string | null | undefined;
 };
 
 export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
