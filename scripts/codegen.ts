@@ -38,7 +38,7 @@ const generated = await codegen({
       TrimResult: '../domain/trim-token.js#TrimResult as TrimResultModel',
       BulkRevocation: '../domain/bulk-revoke.js#BulkRevocationResult',
     },
-    scalars: { DateTime: 'string', Duration: 'string' },
+    scalars: { DateTime: 'string', Duration: 'string', JSON: 'Record<string, unknown>' },
     avoidOptionals: { field: true, inputValue: false },
     maybeValue: 'T | null',
   },

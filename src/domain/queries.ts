@@ -1,4 +1,17 @@
-import { tokenSortKey, utcDay, type AppRecord, type DailyUsage, type AuditEventRecord, type AuditFilter, type Page, type ScopeUsage, type TokenFilter, type TokenRecord, type TokenSort, type TokenStatus } from './model.js'
+import {
+  tokenSortKey,
+  utcDay,
+  type AppRecord,
+  type DailyUsage,
+  type AuditEventRecord,
+  type AuditFilter,
+  type Page,
+  type ScopeUsage,
+  type TokenFilter,
+  type TokenRecord,
+  type TokenSort,
+  type TokenStatus,
+} from './model.js'
 import { badInput } from '../errors.js'
 import { unreachable, type Actor } from './actor.js'
 import type { Domain } from './context.js'

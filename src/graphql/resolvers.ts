@@ -129,6 +129,17 @@ export const resolvers: Resolvers = {
   AuditEventConnection: connectionResolvers<AuditEventRecord>(),
   AuditEvent: {
     at: (e) => iso(e.at) as string,
-    details: (e) => JSON.stringify(e.details),
+    details: (e) => withIsoInstants(e.details),
   },
+}
+
+/** Audit details as the API shows them: every number under a key ending in `At` (epoch ms in the store) as an ISO 8601 instant, at any depth. */
+export function withIsoInstants(details: Record<string, unknown>): Record<string, unknown> {
+  const convert = (key: string, value: unknown): unknown => {
+    if (typeof value === 'number' && key.endsWith('At') && Number.isFinite(value)) return new Date(value).toISOString()
+    if (Array.isArray(value)) return value.map((v) => convert(key, v))
+    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, convert(k, v)]))
+    return value
+  }
+  return convert('', details) as Record<string, unknown>
 }

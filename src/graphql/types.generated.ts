@@ -23,6 +23,8 @@ export type Scalars = {
   DateTime: { input: string; output: string; }
   /** A duration: ISO 8601 (PT15M, P30D; years count 365 days, months 30) or the short form 15m, 12h, 30d, 2w, 1h30m. Outputs are ISO 8601. */
   Duration: { input: string; output: string; }
+  /** Any JSON value (output only). */
+  JSON: { input: Record<string, unknown>; output: Record<string, unknown>; }
 };
 
 /** The audit log's hash chain, recomputed from the first event. */
@@ -137,6 +139,15 @@ export type TokenStatus =
   | 'ACTIVE'
   | 'EXPIRED'
   | 'REVOKED';
+
+/** The algorithms Scopeward makes signing keys for (RFC 7518 names). */
+export type SigningAlgorithm =
+  /** Ed25519 (RFC 8037): the default. */
+  | 'EdDSA'
+  /** ECDSA with P-256 and SHA-256. */
+  | 'ES256'
+  /** RSASSA-PKCS1-v1_5 with SHA-256: the RFC 9068 interoperability floor. */
+  | 'RS256';
 
 export type SigningKeyStatus =
   | 'ACTIVE'
@@ -284,8 +295,8 @@ export type AuditEvent = {
   target: Maybe<Scalars['String']['output']>;
   requestId: Maybe<Scalars['String']['output']>;
   ip: Maybe<Scalars['String']['output']>;
-  /** JSON object with the change's particulars (never a secret). */
-  details: Scalars['String']['output'];
+  /** The change's particulars as a JSON object (never a secret); instants (keys ending in At) are ISO 8601 strings. */
+  details: Scalars['JSON']['output'];
 };
 
 export type AuditEventEdge = {
@@ -338,8 +349,8 @@ export type Query = {
   auditChainStatus: Maybe<AuditChainStatus>;
   /** Active tokens that could do more than their requests of the last `unusedFor` needed, with the least scopes that would do. */
   overPermissionedTokens: Maybe<OverPermissionedTokenConnection>;
-  /** Active tokens expiring within the window, soonest first. */
-  expiringTokens: Maybe<Array<Token>>;
+  /** Active tokens expiring within the window, soonest first (ties by id), by keyset like every list. */
+  expiringTokens: Maybe<TokenConnection>;
   /** Active tokens that never expire. */
   neverExpiringTokens: Maybe<TokenConnection>;
   authenticationFailures: Maybe<Array<AuthenticationFailureCount>>;
@@ -408,6 +419,7 @@ export type QueryOverPermissionedTokensArgs = {
 export type QueryExpiringTokensArgs = {
   within: Scalars['Duration']['input'];
   first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -572,7 +584,7 @@ export type MutationRevokeClientSecretArgs = {
 
 
 export type MutationRotateSigningKeyArgs = {
-  alg?: InputMaybe<Scalars['String']['input']>;
+  alg?: InputMaybe<SigningAlgorithm>;
   revokeOld?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
@@ -605,7 +617,7 @@ export type IssuedClientSecret = {
 export type SigningKey = {
   __typename?: 'SigningKey';
   kid: Scalars['ID']['output'];
-  alg: Scalars['String']['output'];
+  alg: SigningAlgorithm;
   status: SigningKeyStatus;
   createdAt: Scalars['DateTime']['output'];
   /** When RETIRING: the instant it stops verifying and becomes RETIRED (no unrevoked JWT it signed is usable after it). */
@@ -704,8 +716,10 @@ export type ResolversTypes = {
   AuthenticationFailureCount: ResolverTypeWrapper<AuthenticationFailureCount>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Duration: ResolverTypeWrapper<Scalars['Duration']['output']>;
+  JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   TokenKind: TokenKind;
   TokenStatus: TokenStatus;
+  SigningAlgorithm: SigningAlgorithm;
   SigningKeyStatus: SigningKeyStatus;
   Scope: ResolverTypeWrapper<ScopeRecord>;
   App: ResolverTypeWrapper<AppRecord>;
@@ -751,6 +765,7 @@ export type ResolversParentTypes = {
   AuthenticationFailureCount: AuthenticationFailureCount;
   DateTime: Scalars['DateTime']['output'];
   Duration: Scalars['Duration']['output'];
+  JSON: Scalars['JSON']['output'];
   Scope: ScopeRecord;
   App: AppRecord;
   Token: TokenRecord;
@@ -860,6 +875,10 @@ export interface DurationScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'Duration';
 }
 
+export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
+  name: 'JSON';
+}
+
 export type ScopeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Scope'] = ResolversParentTypes['Scope']> = {
   name?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -947,7 +966,7 @@ export type AuditEventResolvers<ContextType = GraphQLContext, ParentType extends
   target?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   requestId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   ip?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  details?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  details?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
 };
 
 export type AuditEventEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AuditEventEdge'] = ResolversParentTypes['AuditEventEdge']> = {
@@ -981,7 +1000,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   revocationPreview?: Resolver<Maybe<Array<ResolversTypes['Token']>>, ParentType, ContextType, RequireFields<QueryRevocationPreviewArgs, 'id'>>;
   auditChainStatus?: Resolver<Maybe<ResolversTypes['AuditChainStatus']>, ParentType, ContextType>;
   overPermissionedTokens?: Resolver<Maybe<ResolversTypes['OverPermissionedTokenConnection']>, ParentType, ContextType, RequireFields<QueryOverPermissionedTokensArgs, 'unusedFor'>>;
-  expiringTokens?: Resolver<Maybe<Array<ResolversTypes['Token']>>, ParentType, ContextType, RequireFields<QueryExpiringTokensArgs, 'within'>>;
+  expiringTokens?: Resolver<Maybe<ResolversTypes['TokenConnection']>, ParentType, ContextType, RequireFields<QueryExpiringTokensArgs, 'within'>>;
   neverExpiringTokens?: Resolver<Maybe<ResolversTypes['TokenConnection']>, ParentType, ContextType, Partial<QueryNeverExpiringTokensArgs>>;
   authenticationFailures?: Resolver<Maybe<Array<ResolversTypes['AuthenticationFailureCount']>>, ParentType, ContextType>;
   signingKeys?: Resolver<Maybe<Array<ResolversTypes['SigningKey']>>, ParentType, ContextType>;
@@ -1023,7 +1042,7 @@ export type IssuedClientSecretResolvers<ContextType = GraphQLContext, ParentType
 
 export type SigningKeyResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SigningKey'] = ResolversParentTypes['SigningKey']> = {
   kid?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  alg?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  alg?: Resolver<ResolversTypes['SigningAlgorithm'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['SigningKeyStatus'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   retireAfter?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
@@ -1043,6 +1062,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   AuthenticationFailureCount?: AuthenticationFailureCountResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Duration?: GraphQLScalarType;
+  JSON?: GraphQLScalarType;
   Scope?: ScopeResolvers<ContextType>;
   App?: AppResolvers<ContextType>;
   Token?: TokenResolvers<ContextType>;

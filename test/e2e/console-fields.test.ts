@@ -184,4 +184,16 @@ describe('console API fields', () => {
     const same = await server.gql('mutation($id: ID!) { updateApp(id: $id, input: { name: "unique-other" }) { name } }', { variables: { id: second.id } })
     assert.equal(dataOf(same).updateApp.name, 'unique-other')
   })
+
+  test('13 signing keys name their algorithm by the SigningAlgorithm enum: a string or an unknown name is refused before anything runs', async () => {
+    const keys = dataOf(await server.gql('{ signingKeys { alg } }')).signingKeys
+    assert.ok(keys.every((k: { alg: string }) => ['EdDSA', 'ES256', 'RS256'].includes(k.alg)))
+    for (const alg of ['"ES256"', 'HS256']) {
+      const before = await server.app.store.listSigningKeys()
+      const result = await server.gql(`mutation { rotateSigningKey(alg: ${alg}) { kid } }`)
+      assert.equal(result.status, 400)
+      assert.equal(result.body.errors?.[0]?.extensions?.code, 'GRAPHQL_VALIDATION_FAILED')
+      assert.equal((await server.app.store.listSigningKeys()).length, before.length)
+    }
+  })
 })

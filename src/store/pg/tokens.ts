@@ -150,6 +150,10 @@ export function pgTokens(c: PgConnection, writes: WriteProtocol<Tx>): TokenStore
 /** The token filter as SQL text and $n parameters, in a fixed clause order so equal shapes share one prepared statement. */
 function rawTokenFilter(f: TokenFilter): { where: string[]; params: (string | number)[] } {
   const params: (string | number)[] = []
-  const where = tokenConditions(f, { bind: (value) => `$${params.push(value)}`, hasScope: (ph) => `scopes ? ${ph}`, contains: (column, ph) => `strpos(lower(${column}), lower(${ph})) > 0` })
+  const where = tokenConditions(f, {
+    bind: (value) => `$${params.push(value)}`,
+    hasScope: (ph) => `scopes ? ${ph}`,
+    contains: (column, ph) => `strpos(lower(${column}), lower(${ph})) > 0`,
+  })
   return { where, params }
 }

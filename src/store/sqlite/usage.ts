@@ -16,7 +16,10 @@ export function sqliteUsage(c: SqliteConnection, writes: WriteProtocol<Tx>): Usa
           if (d.scope === '') continue
           tx.insert(t.tokenUsageDaily)
             .values(d)
-            .onConflictDoUpdate({ target: [t.tokenUsageDaily.tokenId, t.tokenUsageDaily.day, t.tokenUsageDaily.scope], set: { count: sql`${t.tokenUsageDaily.count} + ${d.count}` } })
+            .onConflictDoUpdate({
+              target: [t.tokenUsageDaily.tokenId, t.tokenUsageDaily.day, t.tokenUsageDaily.scope],
+              set: { count: sql`${t.tokenUsageDaily.count} + ${d.count}` },
+            })
             .run()
         }
         for (const u of needs) {
