@@ -31,9 +31,10 @@ function TokenLink({ token }: { token: { id: string; name: string; status?: stri
 }
 
 export function TokenPage({ caller, id }: { caller: Caller; id: string }) {
-  const page = useQuery(() => request(TokenPageDocument, { id }), [id])
-  const audit = useQuery(() => (caller.can.readAudit ? request(TokenAuditDocument, { id }) : Promise.resolve(null)), [id])
   const usage = useQuery(() => (caller.can.readTokens ? request(TokenUsageDocument, { id }) : Promise.resolve(null)), [id])
+  // usageByDay writes the usage held in memory first: read the token after it, so last use and used scopes agree with the chart.
+  const page = useQuery(() => (usage.loading ? new Promise<never>(() => undefined) : request(TokenPageDocument, { id })), [id, usage.loading])
+  const audit = useQuery(() => (caller.can.readAudit ? request(TokenAuditDocument, { id }) : Promise.resolve(null)), [id])
   const [revoking, setRevoking] = useState(false)
   const [rotated, setRotated] = useState<{ secret: string; id: string } | null>(null)
   const [error, setError] = useState<string | null>(null)
