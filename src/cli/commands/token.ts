@@ -21,6 +21,7 @@ import { gapJson, type TokenJson } from '../present.js'
 const FIELDS = {
   appId: '--app',
   name: '--name',
+  description: '--description',
   scopes: '--scope',
   subject: '--subject',
   expiresIn: '--expires-in',
@@ -43,6 +44,7 @@ export function tokenCommands(io: CliIo): Command {
       .addOption(dbOption())
       .option('--app <app>', 'app of the token, by id or name', 'root')
       .option('--name <name>', 'token name (required, except with --root)')
+      .option('--description <text>', 'what the token is for (at most 500 characters)')
       .option('--scope <scopes>', 'scope to grant (repeat, or comma-separated)', collect)
       .option('--subject <id>', 'the user the token acts for')
       .addOption(durationOption('--expires-in <duration>', "lifetime (default 90d, within the app's maximum)"))
@@ -56,7 +58,18 @@ export function tokenCommands(io: CliIo): Command {
     ],
   ).action(
     async (
-      opts: { db?: string; app: string; name?: string; scope?: string[]; subject?: string; expiresIn?: string; expiry: boolean; root?: boolean; json?: boolean },
+      opts: {
+        db?: string
+        app: string
+        name?: string
+        description?: string
+        scope?: string[]
+        subject?: string
+        expiresIn?: string
+        expiry: boolean
+        root?: boolean
+        json?: boolean
+      },
       command: Command,
     ) => {
       if (opts.root) {
@@ -82,6 +95,7 @@ export function tokenCommands(io: CliIo): Command {
           return issueToken(domain, operatorCall(), {
             appId: app.id,
             name: opts.name as string,
+            description: opts.description,
             scopes: opts.scope ?? [],
             subject: opts.subject,
             expiresIn: opts.expiresIn,
@@ -175,14 +189,17 @@ export function tokenCommands(io: CliIo): Command {
       .argument('<parent>', 'the parent token: id or the full token')
       .addOption(dbOption())
       .requiredOption('--name <name>', 'name of the child (required)')
+      .option('--description <text>', 'what the child is for (at most 500 characters)')
       .requiredOption('--scope <scopes>', 'scope of the child (required; repeat, or comma-separated)', collect)
       .addOption(durationOption('--expires-in <duration>', "lifetime (default: the parent's remaining lifetime, at most 90d)"))
       .addOption(jsonOption()),
     ['scopeward token derive Ab3dEf6hIj9kLm2n --name ci-readonly --scope tokens:read --expires-in 1h'],
-  ).action(async (parent: string, opts: { db?: string; name: string; scope: string[]; expiresIn?: string; json?: boolean }) => {
+  ).action(async (parent: string, opts: { db?: string; name: string; description?: string; scope: string[]; expiresIn?: string; json?: boolean }) => {
     const out = createOutput(io, !!opts.json)
     await withDomain(io, { db: opts.db }, async ({ domain }) => {
-      const issued = await asFlags(FIELDS, () => deriveFromToken(domain, operatorCall(), parent, { name: opts.name, scopes: opts.scope, expiresIn: opts.expiresIn }))
+      const issued = await asFlags(FIELDS, () =>
+        deriveFromToken(domain, operatorCall(), parent, { name: opts.name, description: opts.description, scopes: opts.scope, expiresIn: opts.expiresIn }),
+      )
       printIssued(out, await presentToken(domain, issued.token, appCache(domain)), issued.secret, [])
     })
   })
