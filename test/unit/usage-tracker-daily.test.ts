@@ -11,9 +11,10 @@ function recordingStore(failures = 0) {
   const calls: { usage: ScopeUsage[]; needs: ScopeUsage[]; daily: DailyUsage[] }[] = []
   let left = failures
   const store = {
-    recordUsage: async (usage: ScopeUsage[], needs: ScopeUsage[] = [], daily: DailyUsage[] = []) => {
-      if (left-- > 0) throw new Error('database down')
+    recordUsage: (usage: ScopeUsage[], needs: ScopeUsage[] = [], daily: DailyUsage[] = []): Promise<void> => {
+      if (left-- > 0) return Promise.reject(new Error('database down'))
       calls.push({ usage, needs, daily })
+      return Promise.resolve()
     },
   } as unknown as Store
   return { store, calls }
