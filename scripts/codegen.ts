@@ -42,7 +42,7 @@ const generated = await codegen({
       IssuedWebhook: '../domain/webhooks.js#WebhookWithSecret',
       WebhookDelivery: '../domain/model.js#WebhookDeliveryRecord',
     },
-    scalars: { DateTime: 'string', Duration: 'string' },
+    scalars: { DateTime: 'string', Duration: 'string', JSON: 'Record<string, unknown>' },
     avoidOptionals: { field: true, inputValue: false },
     maybeValue: 'T | null',
   },

@@ -25,7 +25,7 @@ const sections = await preset.buildGeneratesSection({
   schema: parse(printSchema(schema)),
   schemaAst: schema,
   documents: [{ location: 'operations.graphql', document, rawSDL }],
-  config: { useTypeImports: true, enumsAsTypes: true, documentMode: 'string', scalars: { DateTime: 'string', Duration: 'string' } },
+  config: { useTypeImports: true, enumsAsTypes: true, documentMode: 'string', scalars: { DateTime: 'string', Duration: 'string', JSON: 'Record<string, unknown>' } },
   presetConfig: { fragmentMasking: false },
   plugins: [],
   pluginMap: {},

@@ -17,7 +17,11 @@ export const ERROR_CODES = {
   },
   BAD_USER_INPUT: { status: 400, surface: 'graphql', meaning: 'an argument is invalid; extensions.field names it' },
   NOT_FOUND: { status: 404, surface: 'graphql', meaning: 'the object does not exist or the caller may not see it (the same answer for both)' },
-  CONFLICT: { status: 409, surface: 'graphql', meaning: 'a concurrent write changed what this one relied on; nothing was written, retry' },
+  CONFLICT: {
+    status: 409,
+    surface: 'graphql',
+    meaning: 'a concurrent write changed what this one relied on (retry), or the name of a new scope or app is taken (extensions.field names it); nothing was written',
+  },
   RATE_LIMITED: {
     status: 429,
     surface: 'graphql',

@@ -83,35 +83,42 @@ export function expiryProblem(value: string, maxLifetime: string | null): string
   return null
 }
 
-export interface TokenRow {
-  id: string
-  name: string
-  createdAt: string
-  expiresAt: string | null
-  lastUsedAt: string | null
-}
-
-/** Tokens whose name or id contains `query` (case-insensitive). */
-export function searchTokens<T extends TokenRow>(rows: readonly T[], query: string): T[] {
-  const q = query.trim().toLowerCase()
-  if (q === '') return [...rows]
-  return rows.filter((r) => r.name.toLowerCase().includes(q) || r.id.toLowerCase().includes(q))
-}
-
 export type SortKey = 'created' | 'lastUsed' | 'expires'
 
-/** Newest first for created and last used; soonest first for expiry; missing values last. */
-export function sortTokens<T extends TokenRow>(rows: readonly T[], key: SortKey): T[] {
-  const value = (r: T): string | null => (key === 'created' ? r.createdAt : key === 'lastUsed' ? r.lastUsedAt : r.expiresAt)
-  const direction = key === 'expires' ? 1 : -1
-  return [...rows].sort((a, b) => {
-    const va = value(a)
-    const vb = value(b)
-    if (va === vb) return a.id < b.id ? -1 : 1
-    if (va === null) return 1
-    if (vb === null) return -1
-    return (va < vb ? -1 : 1) * direction
-  })
+/**
+ * The server-side order of the tokens table for a sort choice: created and last used newest first,
+ * expiry soonest first (the server pages by keyset in that order, never-used and never-expiring last).
+ */
+export function tokenOrder(key: SortKey): { sort: 'CREATED' | 'LAST_USED' | 'EXPIRES'; descending: boolean } {
+  if (key === 'lastUsed') return { sort: 'LAST_USED', descending: true }
+  if (key === 'expires') return { sort: 'EXPIRES', descending: false }
+  return { sort: 'CREATED', descending: true }
+}
+
+/** One day of the usage chart: its UTC date and the requests per scope (0 where none). */
+export interface UsageDay {
+  day: string
+  counts: Record<string, number>
+  total: number
+}
+
+/**
+ * The `days` UTC days up to and including the day of `now`, oldest first, each with its count per
+ * scope from `rows` (the API leaves quiet days out; the chart shows them as zero). Scopes sorted.
+ */
+export function usageSeries(rows: readonly { day: string; scope: string; count: number }[], days: number, now: number): { days: UsageDay[]; scopes: string[] } {
+  const window: string[] = []
+  for (let i = days - 1; i >= 0; i--) window.push(new Date(now - i * 86_400_000).toISOString().slice(0, 10))
+  const inWindow = rows.filter((r) => window.includes(r.day))
+  const scopes = [...new Set(inWindow.map((r) => r.scope))].sort()
+  const out: UsageDay[] = window.map((day) => ({ day, counts: Object.fromEntries(scopes.map((s) => [s, 0])), total: 0 }))
+  const byDay = new Map(out.map((d) => [d.day, d]))
+  for (const r of inWindow) {
+    const d = byDay.get(r.day) as UsageDay
+    d.counts[r.scope] = (d.counts[r.scope] ?? 0) + r.count
+    d.total += r.count
+  }
+  return { days: out, scopes }
 }
 
 /** A time for a table cell: the date and time in UTC, or a dash. */

@@ -16,6 +16,7 @@ export function tokenJson(token: TokenRecord, status: TokenStatus, app: AppRef |
   return {
     id: token.id,
     name: token.name,
+    description: token.description ?? null,
     app: app ?? { id: token.appId, name: null },
     subject: token.subject,
     kind: token.kind,

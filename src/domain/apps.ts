@@ -44,7 +44,7 @@ export async function createApp(domain: Domain, call: Call, input: AppInput): Pr
     tokenConstraints: parseAppConstraints(input.tokenConstraints ?? null, null, true),
     audiences: checkAppAudiences(input.audiences ?? []),
   }
-  await domain.store.insertApp(
+  const inserted = await domain.store.insertApp(
     app,
     auditEvent(domain, call, {
       action: 'app.create',
@@ -60,8 +60,12 @@ export async function createApp(domain: Domain, call: Call, input: AppInput): Pr
     }),
     callerGuard(domain, call.actor),
   )
+  if (!inserted) throw nameTaken(app.name)
   return app
 }
+
+/** App names are unique (the console and the command line address apps by name): a taken one is a CONFLICT naming `name`. */
+const nameTaken = (name: string): ScopewardError => new ScopewardError('CONFLICT', `name: an app named ${JSON.stringify(name)} already exists`, { field: 'name' })
 
 /**
  * Changes an app's name, description, ceiling or maximum lifetime. The root app's ceiling is fixed.
@@ -93,7 +97,7 @@ async function updateOnce(domain: Domain, call: Call, id: string, input: AppInpu
   if (input.tokenConstraints !== undefined) changes.tokenConstraints = parseAppConstraints(input.tokenConstraints, app.tokenConstraints, actsAcrossApps(call.actor))
   const next: AppRecord = { ...app, ...changes }
   const audit = auditEvent(domain, call, { action: 'app.update', target: id, appId: id, details: { before: summary(app), after: summary(next) } })
-  await domain.store.updateApp(id, changes, audit, allOf(callerGuard(domain, call.actor), unchangedApp(app)))
+  if (!(await domain.store.updateApp(id, changes, audit, allOf(callerGuard(domain, call.actor), unchangedApp(app))))) throw nameTaken(next.name)
   return next
 }
 

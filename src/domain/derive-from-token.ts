@@ -6,11 +6,11 @@ import { maySeeToken } from './permissions.js'
 import type { DeriveTokenInput } from './derive-token.js'
 import { resolveExpiry } from './expiry.js'
 import { assertHeld } from './grant.js'
-import { createToken, type IssuedToken } from './issue-token.js'
+import { createToken, DESCRIPTION_MAX, type IssuedToken } from './issue-token.js'
 import { lookupToken } from './queries.js'
 import { assertScopeList, normalizeScopes } from './scope-rules.js'
 import { currentStatus, lifetimeEnd } from './token-status.js'
-import { requireText } from './validate.js'
+import { optionalText, requireText } from './validate.js'
 import { parseConstraints } from './token-constraints.js'
 import { retryStale } from './write-guard.js'
 
@@ -29,6 +29,7 @@ export async function deriveFromToken(domain: Domain, call: Call, parentId: stri
     const status = app.disabledAt === null ? await currentStatus(domain, parent) : 'DISABLED'
     if (status !== 'ACTIVE') throw badInput('parent', `parent: token ${JSON.stringify(parent.id)} is ${status.toLowerCase()}; only an active token can be derived from`)
     const name = requireText(input.name, 'name')
+    const description = optionalText(input.description, 'description', DESCRIPTION_MAX)
     if (input.scopes.length === 0) throw badInput('scopes', 'scopes: at least one scope is required')
     assertScopeList(input.scopes, domain.catalogue.implies, 'scopes')
     assertHeld(input.scopes, effectiveScopes(domain, parent, app), 'a derived token can only narrow its parent; the parent does not hold', 'scopes')
@@ -42,6 +43,7 @@ export async function deriveFromToken(domain: Domain, call: Call, parentId: stri
         app,
         subject: parent.subject,
         name,
+        description,
         kind,
         scopes: normalizeScopes(input.scopes),
         expiresAt,

@@ -3,16 +3,18 @@ import type { TokenKind } from './model.js'
 import type { Call, TokenActor } from './actor.js'
 import type { Domain } from './context.js'
 import { resolveExpiry } from './expiry.js'
-import { createToken, type IssuedToken } from './issue-token.js'
+import { createToken, DESCRIPTION_MAX, type IssuedToken } from './issue-token.js'
 import { assertHeld } from './grant.js'
 import { assertScopeList, normalizeScopes } from './scope-rules.js'
 import { lifetimeEnd } from './token-status.js'
-import { requireText } from './validate.js'
+import { optionalText, requireText } from './validate.js'
 import { parseConstraints, type ConstraintsInput } from './token-constraints.js'
 import { retryStale } from './write-guard.js'
 
 export interface DeriveTokenInput {
   name: string
+  /** What the child is for (at most 500 characters). */
+  description?: string | null | undefined
   scopes: readonly string[]
   expiresIn?: string | null | undefined
   kind?: TokenKind | null | undefined
@@ -33,6 +35,7 @@ export async function deriveToken(domain: Domain, call: Call<TokenActor>, input:
 async function deriveOnce(domain: Domain, call: Call<TokenActor>, input: DeriveTokenInput): Promise<IssuedToken> {
   const { principal } = call.actor
   const name = requireText(input.name, 'name')
+  const description = optionalText(input.description, 'description', DESCRIPTION_MAX)
   if (input.scopes.length === 0) throw badInput('scopes', 'scopes: at least one scope is required')
   assertScopeList(input.scopes, domain.catalogue.implies, 'scopes')
   assertHeld(input.scopes, principal.scopes, 'a derived token can only narrow its parent; the calling token does not hold', 'scopes')
@@ -50,6 +53,7 @@ async function deriveOnce(domain: Domain, call: Call<TokenActor>, input: DeriveT
       app,
       subject: principal.token.subject,
       name,
+      description,
       kind,
       scopes,
       expiresAt,

@@ -11,10 +11,15 @@ import { checkRequestedScopes } from './grant.js'
 import { optionalText, requireText } from './validate.js'
 import { allOf, callerGuard, retryStale, unchangedApp } from './write-guard.js'
 
+/** The longest token description accepted. */
+export const DESCRIPTION_MAX = 500
+
 export interface IssueTokenInput {
   appId?: string | null | undefined
   subject?: string | null | undefined
   name: string
+  /** What the token is for (at most 500 characters); shown beside its name. */
+  description?: string | null | undefined
   scopes: readonly string[]
   expiresIn?: string | null | undefined
   noExpiry?: boolean | null | undefined
@@ -49,6 +54,7 @@ async function issueOnce(domain: Domain, call: Call, input: IssueTokenInput): Pr
   const subject = resolveSubject(actor, input.subject)
   const kind = input.kind ?? 'OPAQUE'
   const name = requireText(input.name, 'name')
+  const description = optionalText(input.description, 'description', DESCRIPTION_MAX)
   const scopes = checkRequestedScopes(domain, actor, app, input.scopes, 'scopes')
   const constraints = parseConstraints(input.constraints ?? {})
   const issuerEnd =
@@ -57,7 +63,12 @@ async function issueOnce(domain: Domain, call: Call, input: IssueTokenInput): Pr
       : {}
   const now = domain.clock()
   const expiresAt = resolveExpiry(domain, { app, kind, expiresIn: input.expiresIn, noExpiry: input.noExpiry, now, ...issuerEnd })
-  return createToken(domain, call, { app, subject, name, kind, scopes, expiresAt, parentId: null, createdAt: now, constraints, audiences: input.audience ?? null }, 'token.issue')
+  return createToken(
+    domain,
+    call,
+    { app, subject, name, description, kind, scopes, expiresAt, parentId: null, createdAt: now, constraints, audiences: input.audience ?? null },
+    'token.issue',
+  )
 }
 
 /**
@@ -103,6 +114,8 @@ export async function createToken(
     app: AppRecord
     subject: string | null
     name: string
+    /** Null or absent: none. */
+    description?: string | null
     kind: TokenKind
     scopes: string[]
     expiresAt: number | null
@@ -139,6 +152,7 @@ export async function createToken(
     appId: spec.app.id,
     subject: spec.subject,
     name: spec.name,
+    description: spec.description ?? null,
     kind: spec.kind,
     scopes: spec.scopes,
     secretHash: spec.kind === 'OPAQUE' ? hashSecret(opaque.secret) : null,
@@ -163,6 +177,7 @@ export async function createToken(
     appId: token.appId,
     details: {
       name: token.name,
+      ...(token.description ? { description: token.description } : {}),
       kind: token.kind,
       scopes: token.scopes,
       expiresAt: token.expiresAt,

@@ -86,6 +86,8 @@ export interface TokenRecord {
   appId: string
   subject: string | null
   name: string
+  /** What the token is for, as its issuer wrote it; null or absent: none given. */
+  description?: string | null
   kind: TokenKind
   scopes: string[]
   secretHash: string | null
@@ -180,6 +182,33 @@ export interface Position {
   id: string
 }
 
+/** The columns a token list may be sorted by. */
+export type TokenSort = 'CREATED' | 'LAST_USED' | 'EXPIRES'
+
+/** A keyset position in a token list under a TokenOrder: the last row's sort key (tokenSortKey) and id. */
+export interface SortPosition {
+  key: number
+  id: string
+}
+
+/** A token list's order other than the default (created, oldest first), with its keyset position. */
+export interface TokenOrder {
+  sort: TokenSort
+  descending: boolean
+  after?: SortPosition | undefined
+}
+
+/** Never used sorts before any use; never expiring after any expiry. */
+export const NEVER_USED = -1
+export const NEVER_EXPIRES = Number.MAX_SAFE_INTEGER
+
+/** A token's value under a sort, with null mapped as the store maps it (tokenOrderSql), so keyset pages stay exact. */
+export function tokenSortKey(token: Pick<TokenRecord, 'createdAt' | 'lastUsedAt' | 'expiresAt'>, sort: TokenSort): number {
+  if (sort === 'LAST_USED') return token.lastUsedAt ?? NEVER_USED
+  if (sort === 'EXPIRES') return token.expiresAt ?? NEVER_EXPIRES
+  return token.createdAt
+}
+
 export interface TokenFilter {
   appId?: string | undefined
   subject?: string | undefined
@@ -195,6 +224,8 @@ export interface TokenFilter {
   expiresAfter?: number | undefined
   /** Only tokens that never expire. */
   neverExpires?: boolean | undefined
+  /** Only tokens whose name contains this text (case-insensitive, ASCII) or whose id is exactly it. */
+  search?: string | undefined
   /** Evaluates `status` against this instant. */
   now: number
   /** The instance-wide maximum lifetime, applied by `status` as apps' own maximum is. */
@@ -214,6 +245,17 @@ export interface Page<T> {
   rows: T[]
   hasNextPage: boolean
 }
+
+/** How many requests of a token exercised a scope on one UTC day (`day`: YYYY-MM-DD). */
+export interface DailyUsage {
+  tokenId: string
+  day: string
+  scope: string
+  count: number
+}
+
+/** The UTC day (YYYY-MM-DD) of an instant: the bucket of daily usage. */
+export const utcDay = (at: number): string => new Date(at).toISOString().slice(0, 10)
 
 export interface ScopeUsage {
   tokenId: string

@@ -1,5 +1,5 @@
 import { badInput } from '../errors.js'
-import type { Position } from './model.js'
+import type { Position, SortPosition, TokenSort } from './model.js'
 
 export const DEFAULT_PAGE_SIZE = 20
 export const MAX_PAGE_SIZE = 100
@@ -32,4 +32,17 @@ export function decodeSeqCursor(cursor: string | null | undefined): number | und
   const match = /^seq:(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'))
   if (!match) throw badInput('after', 'after: not a cursor returned by this API')
   return Number(match[1])
+}
+
+/** The cursor of a token list under another order than the default: it names the order, so it only continues that one. */
+export function encodeSortCursor(sort: TokenSort, descending: boolean, position: SortPosition): string {
+  return Buffer.from(`o:${sort}:${descending ? 'd' : 'a'}:${position.key}:${position.id}`).toString('base64url')
+}
+
+export function decodeSortCursor(cursor: string | null | undefined, sort: TokenSort, descending: boolean): SortPosition | undefined {
+  if (cursor == null) return undefined
+  const match = /^o:(CREATED|LAST_USED|EXPIRES):([ad]):(-?\d{1,16}):([A-Za-z0-9_-]{1,64})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'))
+  if (!match) throw badInput('after', 'after: not a cursor returned by this API')
+  if (match[1] !== sort || (match[2] === 'd') !== descending) throw badInput('after', 'after: the cursor belongs to a list in another order; keep sort and descending as they were')
+  return { key: Number(match[3]), id: match[4] as string }
 }

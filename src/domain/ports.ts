@@ -11,6 +11,7 @@ import type {
   AuditFilter,
   ClientSecretRecord,
   CloseScopes,
+  DailyUsage,
   Page,
   Position,
   RotatedEnd,
@@ -20,6 +21,7 @@ import type {
   StoreChange,
   TokenFilter,
   TokenConstraints,
+  TokenOrder,
   TokenRecord,
   WriteGuard,
   ClaimedDelivery,
@@ -84,9 +86,10 @@ export interface AppStore {
   getApps(ids: readonly string[]): Promise<AppRecord[]>
   listApps(options: { appId?: string | undefined; after?: Position | undefined; limit: number }): Promise<Page<AppRecord>>
   countApps(options: { appId?: string | undefined }): Promise<number>
-  insertApp(app: AppRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<void>
-  /** Sets only the given fields of an app (a concurrent change to another field survives). */
-  updateApp(id: string, changes: AppChanges, audit: AuditEventInput, guard?: WriteGuard): Promise<void>
+  /** Inserts an app; false (nothing written) when another app has its name: app names are unique. */
+  insertApp(app: AppRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean>
+  /** Sets only the given fields of an app (a concurrent change to another field survives); false (nothing written) when the new name is another app's. */
+  updateApp(id: string, changes: AppChanges, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean>
 }
 
 export interface TokenStore {
@@ -95,7 +98,8 @@ export interface TokenStore {
   getTokens(ids: readonly string[]): Promise<TokenRecord[]>
   /** The tokens derived directly from any of `parentIds` (their children, not further descendants), in no particular order. */
   listChildTokens(parentIds: readonly string[]): Promise<TokenRecord[]>
-  listTokens(filter: TokenFilter, options: { after?: Position | undefined; limit: number }): Promise<Page<TokenRecord>>
+  /** Tokens matching `filter`, by (created_at, id) from `after`; or, with `order`, by its sort key then id from `order.after`. */
+  listTokens(filter: TokenFilter, options: { after?: Position | undefined; limit: number; order?: TokenOrder | undefined }): Promise<Page<TokenRecord>>
   countTokens(filter: TokenFilter): Promise<number>
   /**
    * Inserts a token. When `activeParentAt` is given, the insert happens only if the parent is
@@ -182,9 +186,12 @@ export interface ClientSecretStore {
 export interface UsageStore {
   /**
    * Adds usage counts (from the in-memory aggregator) and advances each token's lastUsedAt; an entry
-   * with scope '' only advances lastUsedAt. `needs` adds to the required-scope counts the same way.
+   * with scope '' only advances lastUsedAt. `needs` adds to the required-scope counts the same way,
+   * and `daily` to the per-day counts (an entry with scope '' is ignored there too).
    */
-  recordUsage(usage: ScopeUsage[], needs?: ScopeUsage[]): Promise<void>
+  recordUsage(usage: ScopeUsage[], needs?: ScopeUsage[], daily?: DailyUsage[]): Promise<void>
+  /** A token's per-day counts from `fromDay` (YYYY-MM-DD, inclusive) on, by day then scope. */
+  listDailyUsage(tokenId: string, fromDay: string): Promise<DailyUsage[]>
   /** The scopes tokens' requests required (the narrowest that would have sufficed), per token and scope. */
   listNeeds(tokenIds: readonly string[]): Promise<ScopeUsage[]>
   getUsage(tokenId: string): Promise<ScopeUsage[]>

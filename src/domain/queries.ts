@@ -1,10 +1,24 @@
-import type { AppRecord, AuditEventRecord, AuditFilter, Page, ScopeUsage, TokenFilter, TokenRecord, TokenStatus } from './model.js'
+import {
+  tokenSortKey,
+  utcDay,
+  type AppRecord,
+  type DailyUsage,
+  type AuditEventRecord,
+  type AuditFilter,
+  type Page,
+  type ScopeUsage,
+  type TokenFilter,
+  type TokenRecord,
+  type TokenSort,
+  type TokenStatus,
+} from './model.js'
+import { badInput } from '../errors.js'
 import { unreachable, type Actor } from './actor.js'
 import type { Domain } from './context.js'
 import { maySeeApp, maySeeToken } from './permissions.js'
 import { secretMatches } from '../tokens/opaque-token.js'
-import { parseInstant } from './validate.js'
-import { decodeCursor, decodeSeqCursor, encodeCursor, pageSize } from './pagination.js'
+import { optionalText, parseInstant } from './validate.js'
+import { decodeCursor, decodeSeqCursor, decodeSortCursor, encodeCursor, encodeSortCursor, pageSize } from './pagination.js'
 
 /**
  * The token an id names. A full opaque token pasted where its id is expected is resolved by its
@@ -53,12 +67,16 @@ export interface TokenListArgs {
   appId?: string | null | undefined
   subject?: string | null | undefined
   status?: TokenStatus | null | undefined
+  /** Name contains (ignoring ASCII case), or id is exactly. */
+  search?: string | null | undefined
+  sort?: TokenSort | null | undefined
+  descending?: boolean | null | undefined
   first?: number | null | undefined
   after?: string | null | undefined
 }
 
 /**
- * Tokens the caller may see, oldest first, by keyset. A non-root token's list is confined to its
+ * Tokens the caller may see, oldest first (or in `sort` order, ties by id), by keyset. A non-root token's list is confined to its
  * app (and subject); asking for another app's tokens answers an empty list, as if it had none.
  */
 export async function listTokens(
@@ -66,17 +84,24 @@ export async function listTokens(
   actor: Actor,
   args: TokenListArgs,
   extra: Omit<TokenFilter, 'appId' | 'subject' | 'status' | 'now'> = {},
-): Promise<Page<TokenRecord> & { totalCount: () => Promise<number>; endCursor: string | null }> {
+): Promise<Page<TokenRecord> & { cursorOf: (t: TokenRecord) => string; totalCount: () => Promise<number>; endCursor: string | null }> {
   const limit = pageSize(args.first)
-  const after = decodeCursor(args.after)
-  const empty = { rows: [], hasNextPage: false, totalCount: () => Promise.resolve(0), endCursor: null }
+  const sort = args.sort ?? 'CREATED'
+  const descending = args.descending ?? false
+  // The default order keeps its historic cursors; any other names its order in the cursor.
+  const sorted = sort !== 'CREATED' || descending
+  const after = sorted ? undefined : decodeCursor(args.after)
+  const order = sorted ? { sort, descending, after: decodeSortCursor(args.after, sort, descending) } : undefined
+  const search = optionalText(args.search, 'search', 200) || undefined
+  const empty = { rows: [], hasNextPage: false, cursorOf: encodeCursor, totalCount: () => Promise.resolve(0), endCursor: null }
   const confined = confine(actor, { appId: args.appId ?? undefined, subject: args.subject ?? undefined })
   if (confined === null) return empty
   const { appId, subject } = confined
-  const filter = { ...extra, appId, subject, status: args.status ?? undefined, now: domain.clock(), maxLifetimeMs: domain.policies.maxTokenLifetimeMs ?? undefined }
-  const page = await domain.store.listTokens(filter, { after, limit })
+  const filter = { ...extra, appId, subject, search, status: args.status ?? undefined, now: domain.clock(), maxLifetimeMs: domain.policies.maxTokenLifetimeMs ?? undefined }
+  const page = await domain.store.listTokens(filter, { after, limit, order })
+  const cursorOf = (t: TokenRecord): string => (sorted ? encodeSortCursor(sort, descending, { key: tokenSortKey(t, sort), id: t.id }) : encodeCursor(t))
   const last = page.rows[page.rows.length - 1]
-  return { ...page, totalCount: () => domain.store.countTokens(filter), endCursor: last ? encodeCursor(last) : null }
+  return { ...page, cursorOf, totalCount: () => domain.store.countTokens(filter), endCursor: last ? cursorOf(last) : null }
 }
 
 /**
@@ -168,4 +193,18 @@ export async function derivedTokens(domain: Domain, actor: Actor, token: Pick<To
 /** Whether the database answers and every migration is applied (readiness probes). */
 export function isReady(domain: Domain): Promise<boolean> {
   return domain.store.ready()
+}
+
+/** The most days usageByDay reports. */
+export const MAX_USAGE_DAYS = 90
+
+/**
+ * Requests per UTC day and scope of a token the caller already sees, over the last `days` days
+ * (today included), after writing what the usage tracker holds (as the reports do).
+ */
+export async function dailyUsageOf(domain: Domain, token: Pick<TokenRecord, 'id'>, days: number): Promise<DailyUsage[]> {
+  if (!Number.isInteger(days) || days < 1 || days > MAX_USAGE_DAYS) throw badInput('days', `days: must be an integer from 1 to ${MAX_USAGE_DAYS}`)
+  await domain.usage.flush()
+  const from = utcDay(domain.clock() - (days - 1) * 86_400_000)
+  return domain.store.listDailyUsage(token.id, from)
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Clock } from '../clock.js'
-import type { ScopeUsage } from './model.js'
+import { utcDay, type DailyUsage, type ScopeUsage } from './model.js'
 import type { Store } from './ports.js'
 import type { Domain, Principal, UsageRecorder } from './context.js'
 
@@ -8,6 +8,7 @@ import type { Domain, Principal, UsageRecorder } from './context.js'
 export const LAST_USED_ONLY = ''
 
 type Tally = Map<string, ScopeUsage>
+type DailyTally = Map<string, DailyUsage>
 
 /** Meta key prefix of each running instance's usage heartbeat. */
 export const HEARTBEAT_PREFIX = 'usage_heartbeat:'
@@ -41,6 +42,7 @@ export function recordResourceServerUse(domain: Pick<Domain, 'usage'>, principal
 export class UsageTracker implements UsageRecorder {
   #used: Tally = new Map()
   #needed: Tally = new Map()
+  #daily: DailyTally = new Map()
   #timer: NodeJS.Timeout | undefined
   #flushing: Promise<void> = Promise.resolve()
   readonly #instance = randomUUID()
@@ -86,6 +88,7 @@ export class UsageTracker implements UsageRecorder {
     const now = this.clock()
     tally(this.#used, tokenId, used, now)
     tally(this.#needed, tokenId, required, now)
+    tallyDaily(this.#daily, tokenId, used, now)
     if (this.#used.size + this.#needed.size >= this.options.maxEntries) this.#background()
   }
 
@@ -102,13 +105,20 @@ export class UsageTracker implements UsageRecorder {
         if (this.#used.size === 0 && this.#needed.size === 0) return
         const used = this.#used
         const needed = this.#needed
+        const daily = this.#daily
         this.#used = new Map()
         this.#needed = new Map()
+        this.#daily = new Map()
         try {
-          await this.store.recordUsage([...used.values()], [...needed.values()])
+          await this.store.recordUsage([...used.values()], [...needed.values()], [...daily.values()])
         } catch (error) {
           mergeBack(this.#used, used)
           mergeBack(this.#needed, needed)
+          for (const [key, d] of daily) {
+            const entry = this.#daily.get(key)
+            if (entry) entry.count += d.count
+            else this.#daily.set(key, d)
+          }
           throw error
         }
       })
@@ -147,6 +157,18 @@ function tally(into: Tally, tokenId: string, scopes: readonly string[], now: num
     } else {
       into.set(key, { tokenId, scope, count: 1, lastUsedAt: now })
     }
+  }
+}
+
+/** Counts each exercised scope once on the UTC day of `now` (the token page's requests-per-day chart). */
+function tallyDaily(into: DailyTally, tokenId: string, scopes: readonly string[], now: number): void {
+  const day = utcDay(now)
+  for (const scope of scopes) {
+    if (scope === LAST_USED_ONLY) continue
+    const key = `${tokenId} ${day} ${scope}`
+    const entry = into.get(key)
+    if (entry) entry.count++
+    else into.set(key, { tokenId, day, scope, count: 1 })
   }
 }
 

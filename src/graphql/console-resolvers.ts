@@ -1,5 +1,6 @@
 import { listClientSecrets } from '../domain/client-secrets.js'
 import { enableApp } from '../domain/enable-app.js'
+import { dailyUsageOf } from '../domain/queries.js'
 import { revocationPreview } from '../domain/revocation-preview.js'
 import { auditChainStatus } from '../domain/verify-audit.js'
 import { clientSecret } from './oauth-resolvers.js'
@@ -26,5 +27,7 @@ export const consoleResolvers: Resolvers = {
   Token: {
     // The children the caller may see (the loader applies its boundary), one read per page.
     derivedTokens: (t, _a, ctx) => ctx.loaders.derivedTokens.load(t.id),
+    description: (t) => t.description ?? null,
+    usageByDay: async (t, args, ctx) => (await dailyUsageOf(ctx.domain, t, args.days ?? 30)).map(({ day, scope, count }) => ({ day, scope, count })),
   },
 }

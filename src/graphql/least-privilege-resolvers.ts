@@ -1,10 +1,9 @@
 import { revokeTokens } from '../domain/bulk-revoke.js'
 import { parseDuration } from '../domain/duration.js'
-import { encodeCursor, pageSize } from '../domain/pagination.js'
+import { encodeCursor } from '../domain/pagination.js'
 import { listTokens } from '../domain/queries.js'
 import { trimToken } from '../domain/trim-token.js'
 import { overPermissionedTokens, suggestedScopes, unusedSince } from '../domain/usage-report.js'
-import type { TokenRecord } from '../domain/model.js'
 import { actorOf, callOf } from './context.js'
 import type { Resolvers } from './types.generated.js'
 
@@ -15,18 +14,9 @@ export const leastPrivilegeResolvers: Resolvers = {
   Query: {
     overPermissionedTokens: (_p, args, ctx) => overPermissionedTokens(ctx.domain, actorOf(ctx), args),
     expiringTokens: async (_p, args, ctx) => {
-      const now = ctx.domain.clock()
-      const limit = pageSize(args.first)
-      const out: TokenRecord[] = []
-      let after: string | null = null
-      const expiresBefore = now + parseDuration(args.within, 'within')
-      for (;;) {
-        const page = await listTokens(ctx.domain, actorOf(ctx), { status: 'ACTIVE', first: 100, after }, { expiresBefore })
-        out.push(...page.rows)
-        if (!page.hasNextPage || out.length > 10_000) break
-        after = page.endCursor
-      }
-      return out.sort((a, b) => (a.expiresAt as number) - (b.expiresAt as number)).slice(0, limit)
+      const expiresBefore = ctx.domain.clock() + parseDuration(args.within, 'within')
+      const page = await listTokens(ctx.domain, actorOf(ctx), { status: 'ACTIVE', sort: 'EXPIRES', first: args.first, after: args.after }, { expiresBefore })
+      return page
     },
     neverExpiringTokens: async (_p, args, ctx) => {
       const page = await listTokens(ctx.domain, actorOf(ctx), { status: 'ACTIVE', first: args.first, after: args.after }, { neverExpires: true })

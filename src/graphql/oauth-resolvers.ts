@@ -2,13 +2,14 @@ import { createClientSecret, revokeClientSecret } from '../domain/client-secrets
 import { listSigningKeys, rotateSigningKey, type SigningKeyInfo } from '../domain/signing-keys.js'
 import type { ClientSecretRecord } from '../domain/model.js'
 import { callOf } from './context.js'
-import type { MutationResolvers, QueryResolvers } from './types.generated.js'
+import type { MutationResolvers, QueryResolvers, SigningAlgorithm } from './types.generated.js'
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
 
 const signingKey = (k: SigningKeyInfo) => ({
   kid: k.kid,
-  alg: k.alg,
+  // Keys are only ever made for the enum's algorithms (tokens/generate-signing-key.ts, SIGNING_ALGORITHMS).
+  alg: k.alg as SigningAlgorithm,
   status: k.status,
   createdAt: iso(k.createdAt) as string,
   retireAfter: iso(k.retireAfter),

@@ -71,7 +71,10 @@ export const resolvers: Resolvers = {
     scopes: (_p, _a, ctx) => [...ctx.domain.catalogue.all],
     apps: async (_p, args, ctx) => connection(await listApps(ctx.domain, actorOf(ctx), args), appCursor),
     app: (_p, args, ctx) => findApp(ctx.domain, actorOf(ctx), args.id),
-    tokens: async (_p, args, ctx) => connection(await listTokens(ctx.domain, actorOf(ctx), args), tokenCursor),
+    tokens: async (_p, args, ctx) => {
+      const page = await listTokens(ctx.domain, actorOf(ctx), args)
+      return connection(page, page.cursorOf)
+    },
     token: (_p, args, ctx) => findToken(ctx.domain, actorOf(ctx), args.id),
     auditEvents: async (_p, args, ctx) => connection(await listAuditEvents(ctx.domain, actorOf(ctx), args), auditCursor),
     scopeRequirements: (_p, _a, ctx) => scopeRequirements(ctx.schema).map((r) => ({ ...r, requiredScopes: r.requiredScopes.map((alt) => [...alt]) })),
@@ -126,6 +129,17 @@ export const resolvers: Resolvers = {
   AuditEventConnection: connectionResolvers<AuditEventRecord>(),
   AuditEvent: {
     at: (e) => iso(e.at) as string,
-    details: (e) => JSON.stringify(e.details),
+    details: (e) => withIsoInstants(e.details),
   },
+}
+
+/** Audit details as the API shows them: every number under a key ending in `At` (epoch ms in the store) as an ISO 8601 instant, at any depth. */
+export function withIsoInstants(details: Record<string, unknown>): Record<string, unknown> {
+  const convert = (key: string, value: unknown): unknown => {
+    if (typeof value === 'number' && key.endsWith('At') && Number.isFinite(value)) return new Date(value).toISOString()
+    if (Array.isArray(value)) return value.map((v) => convert(key, v))
+    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, convert(k, v)]))
+    return value
+  }
+  return convert('', details) as Record<string, unknown>
 }

@@ -25,6 +25,8 @@ export type Scalars = {
   DateTime: { input: string; output: string; }
   /** A duration: ISO 8601 (PT15M, P30D; years count 365 days, months 30) or the short form 15m, 12h, 30d, 2w, 1h30m. Outputs are ISO 8601. */
   Duration: { input: string; output: string; }
+  /** Any JSON value (output only). */
+  JSON: { input: Record<string, unknown>; output: Record<string, unknown>; }
 };
 
 /** The audit log's hash chain, recomputed from the first event. */
@@ -35,6 +37,21 @@ export type AuditChainStatus = {
   /** The sequence number of the first event at fault, when not ok. */
   firstBadEvent: Maybe<Scalars['Int']['output']>;
   problem: Maybe<Scalars['String']['output']>;
+};
+
+/** The columns a token list sorts by. Never used sorts before any use; never expiring after any expiry. */
+export type TokenSort =
+  | 'CREATED'
+  | 'LAST_USED'
+  | 'EXPIRES';
+
+/** How many requests of a token exercised a scope on one UTC day (a request exercising two scopes counts once for each). */
+export type DailyUsage = {
+  __typename?: 'DailyUsage';
+  /** The UTC day, ISO 8601 (YYYY-MM-DD). */
+  day: Scalars['String']['output'];
+  scope: Scalars['String']['output'];
+  count: Scalars['Int']['output'];
 };
 
 /** Constraints of a token. A member left out constrains nothing; a derived token inherits each its parent has. */
@@ -216,6 +233,15 @@ export type TokenStatus =
   | 'EXPIRED'
   | 'REVOKED';
 
+/** The algorithms Scopeward makes signing keys for (RFC 7518 names). */
+export type SigningAlgorithm =
+  /** Ed25519 (RFC 8037): the default. */
+  | 'EdDSA'
+  /** ECDSA with P-256 and SHA-256. */
+  | 'ES256'
+  /** RSASSA-PKCS1-v1_5 with SHA-256: the RFC 9068 interoperability floor. */
+  | 'RS256';
+
 export type SigningKeyStatus =
   | 'ACTIVE'
   | 'RETIRING'
@@ -288,6 +314,13 @@ export type Token = {
   audiences: Maybe<Array<Scalars['String']['output']>>;
   /** Tokens derived from this one (its direct children), oldest first. */
   derivedTokens: Maybe<Array<Token>>;
+  /** What the token is for, as its issuer wrote it; null: none given. */
+  description: Maybe<Scalars['String']['output']>;
+  /**
+   * Requests per UTC day and scope over the last `days` days (1 to 90, today included), oldest first;
+   * days and scopes without a request are left out. Counted in memory and written in batches, like scopeUsage.
+   */
+  usageByDay: Maybe<Array<DailyUsage>>;
   /** Its allowlist, rate limit (with the current window's state) and credits (with the balance now); null when unconstrained. */
   constraints: Maybe<TokenConstraints>;
   /** Per-scope usage counts and last use. */
@@ -301,6 +334,11 @@ export type Token = {
 
 export type TokenUnusedScopesArgs = {
   since?: InputMaybe<Scalars['Duration']['input']>;
+};
+
+
+export type TokenUsageByDayArgs = {
+  days?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -358,8 +396,8 @@ export type AuditEvent = {
   target: Maybe<Scalars['String']['output']>;
   requestId: Maybe<Scalars['String']['output']>;
   ip: Maybe<Scalars['String']['output']>;
-  /** JSON object with the change's particulars (never a secret). */
-  details: Scalars['String']['output'];
+  /** The change's particulars as a JSON object (never a secret); instants (keys ending in At) are ISO 8601 strings. */
+  details: Scalars['JSON']['output'];
   /** The event's place in the chain (1, 2, ...). */
   seq: Scalars['Int']['output'];
   /** The event's link in the audit chain: SHA-256 (or, under a master key, HMAC-SHA-256) over the previous link and this event (`scopeward audit verify`). */
@@ -398,6 +436,7 @@ export type Query = {
   scopes: Maybe<Array<Scope>>;
   apps: Maybe<AppConnection>;
   app: Maybe<App>;
+  /** Tokens the caller may see. search: name contains (ignoring ASCII case) or id is exactly; sort (ties by id) with descending; keyset paging (a cursor continues only the order it came from). */
   tokens: Maybe<TokenConnection>;
   token: Maybe<Token>;
   /** The audit log, oldest first; filters combine (AND); from is inclusive, to exclusive. */
@@ -415,8 +454,8 @@ export type Query = {
   auditChainStatus: Maybe<AuditChainStatus>;
   /** Active tokens that could do more than their requests of the last `unusedFor` needed, with the least scopes that would do. */
   overPermissionedTokens: Maybe<OverPermissionedTokenConnection>;
-  /** Active tokens expiring within the window, soonest first. */
-  expiringTokens: Maybe<Array<Token>>;
+  /** Active tokens expiring within the window, soonest first (ties by id), by keyset like every list. */
+  expiringTokens: Maybe<TokenConnection>;
   /** Active tokens that never expire. */
   neverExpiringTokens: Maybe<TokenConnection>;
   authenticationFailures: Maybe<Array<AuthenticationFailureCount>>;
@@ -444,6 +483,9 @@ export type QueryTokensArgs = {
   appId?: InputMaybe<Scalars['ID']['input']>;
   subject?: InputMaybe<Scalars['String']['input']>;
   status?: InputMaybe<TokenStatus>;
+  search?: InputMaybe<Scalars['String']['input']>;
+  sort?: InputMaybe<TokenSort>;
+  descending?: InputMaybe<Scalars['Boolean']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   after?: InputMaybe<Scalars['String']['input']>;
 };
@@ -486,6 +528,7 @@ export type QueryOverPermissionedTokensArgs = {
 export type QueryExpiringTokensArgs = {
   within: Scalars['Duration']['input'];
   first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -549,6 +592,8 @@ export type IssueTokenInput = {
   kind?: InputMaybe<TokenKind>;
   /** kind JWT only: the resources (RFC 8707) the token is for, its `aud`; each declared in the app's `audiences`. Default: Scopeward's own. */
   audience?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** What the token is for (at most 500 characters), shown beside its name. */
+  description?: InputMaybe<Scalars['String']['input']>;
   /** Within the app's maximum; the app's defaults fill what is left out. */
   constraints?: InputMaybe<TokenConstraintsInput>;
 };
@@ -559,6 +604,8 @@ export type DeriveTokenInput = {
   /** Lifetime; never beyond the calling token's own expiry. */
   expiresIn?: InputMaybe<Scalars['Duration']['input']>;
   kind?: InputMaybe<TokenKind>;
+  /** What the child is for (at most 500 characters), shown beside its name. */
+  description?: InputMaybe<Scalars['String']['input']>;
   /** Only narrower than the calling token's (each member left out is inherited). */
   constraints?: InputMaybe<TokenConstraintsInput>;
 };
@@ -686,7 +733,7 @@ export type MutationRevokeClientSecretArgs = {
 
 
 export type MutationRotateSigningKeyArgs = {
-  alg?: InputMaybe<Scalars['String']['input']>;
+  alg?: InputMaybe<SigningAlgorithm>;
   revokeOld?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
@@ -745,7 +792,7 @@ export type IssuedClientSecret = {
 export type SigningKey = {
   __typename?: 'SigningKey';
   kid: Scalars['ID']['output'];
-  alg: Scalars['String']['output'];
+  alg: SigningAlgorithm;
   status: SigningKeyStatus;
   createdAt: Scalars['DateTime']['output'];
   /** When RETIRING: the instant it stops verifying and becomes RETIRED (no unrevoked JWT it signed is usable after it). */
@@ -993,6 +1040,8 @@ export type ResolversTypes = {
   AuditChainStatus: ResolverTypeWrapper<AuditChainStatus>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  TokenSort: TokenSort;
+  DailyUsage: ResolverTypeWrapper<DailyUsage>;
   TokenConstraintsInput: TokenConstraintsInput;
   RateLimitInput: RateLimitInput;
   CreditsInput: CreditsInput;
@@ -1018,8 +1067,10 @@ export type ResolversTypes = {
   AuthenticationFailureCount: ResolverTypeWrapper<AuthenticationFailureCount>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Duration: ResolverTypeWrapper<Scalars['Duration']['output']>;
+  JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   TokenKind: TokenKind;
   TokenStatus: TokenStatus;
+  SigningAlgorithm: SigningAlgorithm;
   SigningKeyStatus: SigningKeyStatus;
   Scope: ResolverTypeWrapper<ScopeRecord>;
   App: ResolverTypeWrapper<AppRecord>;
@@ -1064,6 +1115,7 @@ export type ResolversParentTypes = {
   AuditChainStatus: AuditChainStatus;
   Boolean: Scalars['Boolean']['output'];
   Int: Scalars['Int']['output'];
+  DailyUsage: DailyUsage;
   TokenConstraintsInput: TokenConstraintsInput;
   RateLimitInput: RateLimitInput;
   CreditsInput: CreditsInput;
@@ -1089,6 +1141,7 @@ export type ResolversParentTypes = {
   AuthenticationFailureCount: AuthenticationFailureCount;
   DateTime: Scalars['DateTime']['output'];
   Duration: Scalars['Duration']['output'];
+  JSON: Scalars['JSON']['output'];
   Scope: ScopeRecord;
   App: AppRecord;
   Token: TokenRecord;
@@ -1143,6 +1196,12 @@ export type AuditChainStatusResolvers<ContextType = GraphQLContext, ParentType e
   events?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   firstBadEvent?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   problem?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type DailyUsageResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['DailyUsage'] = ResolversParentTypes['DailyUsage']> = {
+  day?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  scope?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type TokenConstraintsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TokenConstraints'] = ResolversParentTypes['TokenConstraints']> = {
@@ -1245,6 +1304,10 @@ export interface DurationScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'Duration';
 }
 
+export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
+  name: 'JSON';
+}
+
 export type ScopeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Scope'] = ResolversParentTypes['Scope']> = {
   name?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1287,6 +1350,8 @@ export type TokenResolvers<ContextType = GraphQLContext, ParentType extends Reso
   unusedScopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType, Partial<TokenUnusedScopesArgs>>;
   audiences?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
   derivedTokens?: Resolver<Maybe<Array<ResolversTypes['Token']>>, ParentType, ContextType>;
+  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  usageByDay?: Resolver<Maybe<Array<ResolversTypes['DailyUsage']>>, ParentType, ContextType, RequireFields<TokenUsageByDayArgs, 'days'>>;
   constraints?: Resolver<Maybe<ResolversTypes['TokenConstraints']>, ParentType, ContextType>;
   scopeUsage?: Resolver<Array<ResolversTypes['ScopeUsage']>, ParentType, ContextType>;
   neverExpires?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -1334,7 +1399,7 @@ export type AuditEventResolvers<ContextType = GraphQLContext, ParentType extends
   target?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   requestId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   ip?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  details?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  details?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
   seq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   hash?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
@@ -1362,7 +1427,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   scopes?: Resolver<Maybe<Array<ResolversTypes['Scope']>>, ParentType, ContextType>;
   apps?: Resolver<Maybe<ResolversTypes['AppConnection']>, ParentType, ContextType, Partial<QueryAppsArgs>>;
   app?: Resolver<Maybe<ResolversTypes['App']>, ParentType, ContextType, RequireFields<QueryAppArgs, 'id'>>;
-  tokens?: Resolver<Maybe<ResolversTypes['TokenConnection']>, ParentType, ContextType, Partial<QueryTokensArgs>>;
+  tokens?: Resolver<Maybe<ResolversTypes['TokenConnection']>, ParentType, ContextType, RequireFields<QueryTokensArgs, 'sort' | 'descending'>>;
   token?: Resolver<Maybe<ResolversTypes['Token']>, ParentType, ContextType, RequireFields<QueryTokenArgs, 'id'>>;
   auditEvents?: Resolver<Maybe<ResolversTypes['AuditEventConnection']>, ParentType, ContextType, Partial<QueryAuditEventsArgs>>;
   scopeRequirements?: Resolver<Maybe<Array<ResolversTypes['FieldRequirement']>>, ParentType, ContextType>;
@@ -1370,7 +1435,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   revocationPreview?: Resolver<Maybe<Array<ResolversTypes['Token']>>, ParentType, ContextType, RequireFields<QueryRevocationPreviewArgs, 'id'>>;
   auditChainStatus?: Resolver<Maybe<ResolversTypes['AuditChainStatus']>, ParentType, ContextType>;
   overPermissionedTokens?: Resolver<Maybe<ResolversTypes['OverPermissionedTokenConnection']>, ParentType, ContextType, RequireFields<QueryOverPermissionedTokensArgs, 'unusedFor'>>;
-  expiringTokens?: Resolver<Maybe<Array<ResolversTypes['Token']>>, ParentType, ContextType, RequireFields<QueryExpiringTokensArgs, 'within'>>;
+  expiringTokens?: Resolver<Maybe<ResolversTypes['TokenConnection']>, ParentType, ContextType, RequireFields<QueryExpiringTokensArgs, 'within'>>;
   neverExpiringTokens?: Resolver<Maybe<ResolversTypes['TokenConnection']>, ParentType, ContextType, Partial<QueryNeverExpiringTokensArgs>>;
   authenticationFailures?: Resolver<Maybe<Array<ResolversTypes['AuthenticationFailureCount']>>, ParentType, ContextType>;
   signingKeys?: Resolver<Maybe<Array<ResolversTypes['SigningKey']>>, ParentType, ContextType>;
@@ -1420,7 +1485,7 @@ export type IssuedClientSecretResolvers<ContextType = GraphQLContext, ParentType
 
 export type SigningKeyResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SigningKey'] = ResolversParentTypes['SigningKey']> = {
   kid?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  alg?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  alg?: Resolver<ResolversTypes['SigningAlgorithm'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['SigningKeyStatus'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   retireAfter?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
@@ -1489,6 +1554,7 @@ export type WebhookDeliveryResolvers<ContextType = GraphQLContext, ParentType ex
 
 export type Resolvers<ContextType = GraphQLContext> = {
   AuditChainStatus?: AuditChainStatusResolvers<ContextType>;
+  DailyUsage?: DailyUsageResolvers<ContextType>;
   TokenConstraints?: TokenConstraintsResolvers<ContextType>;
   RateLimitState?: RateLimitStateResolvers<ContextType>;
   CreditsState?: CreditsStateResolvers<ContextType>;
@@ -1507,6 +1573,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   AuthenticationFailureCount?: AuthenticationFailureCountResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Duration?: GraphQLScalarType;
+  JSON?: GraphQLScalarType;
   Scope?: ScopeResolvers<ContextType>;
   App?: AppResolvers<ContextType>;
   Token?: TokenResolvers<ContextType>;

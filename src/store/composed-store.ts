@@ -14,9 +14,11 @@ import type {
   RotatedEnd,
   ScopeRecord,
   ScopeUsage,
+  DailyUsage,
   SigningKeyRecord,
   StoreChange,
   TokenFilter,
+  TokenOrder,
   TokenRecord,
   WriteGuard,
   ClaimedDelivery,
@@ -118,10 +120,10 @@ export class ComposedStore implements Store {
   countApps(options: { appId?: string | undefined }): Promise<number> {
     return this.#p.apps.countApps(options)
   }
-  insertApp(app: AppRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
+  insertApp(app: AppRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean> {
     return this.#p.apps.insertApp(app, audit, guard)
   }
-  updateApp(id: string, changes: AppChanges, audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
+  updateApp(id: string, changes: AppChanges, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean> {
     return this.#p.apps.updateApp(id, changes, audit, guard)
   }
 
@@ -134,7 +136,7 @@ export class ComposedStore implements Store {
   listChildTokens(parentIds: readonly string[]): Promise<TokenRecord[]> {
     return this.#p.tokens.listChildTokens(parentIds)
   }
-  listTokens(filter: TokenFilter, options: { after?: Position | undefined; limit: number }): Promise<Page<TokenRecord>> {
+  listTokens(filter: TokenFilter, options: { after?: Position | undefined; limit: number; order?: TokenOrder | undefined }): Promise<Page<TokenRecord>> {
     return this.#p.tokens.listTokens(filter, options)
   }
   countTokens(filter: TokenFilter): Promise<number> {
@@ -204,8 +206,11 @@ export class ComposedStore implements Store {
     return this.#p.clientSecrets.revokeClientSecret(id, at, audit, guard)
   }
 
-  recordUsage(usage: ScopeUsage[], needs?: ScopeUsage[]): Promise<void> {
-    return this.#p.usage.recordUsage(usage, needs)
+  recordUsage(usage: ScopeUsage[], needs?: ScopeUsage[], daily?: DailyUsage[]): Promise<void> {
+    return this.#p.usage.recordUsage(usage, needs, daily)
+  }
+  listDailyUsage(tokenId: string, fromDay: string): Promise<DailyUsage[]> {
+    return this.#p.usage.listDailyUsage(tokenId, fromDay)
   }
   listNeeds(tokenIds: readonly string[]): Promise<ScopeUsage[]> {
     return this.#p.usage.listNeeds(tokenIds)

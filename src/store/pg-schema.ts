@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { bigint, bigserial, boolean, index, integer, json, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core'
+import { bigint, bigserial, boolean, index, integer, json, jsonb, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core'
 import type { AppTokenConstraints, TokenConstraints } from '../domain/model.js'
 
 // Tables of the PostgreSQL store, column for column those of sqlite-schema.ts: the one source of
@@ -17,20 +17,25 @@ export const scopes = pgTable('scopes', {
   createdAt: ms('created_at').notNull(),
 })
 
-export const apps = pgTable('apps', {
-  id: text('id').primaryKey(),
-  name: text('name').notNull(),
-  description: text('description'),
-  allowedScopes: jsonb('allowed_scopes').$type<string[]>().notNull(),
-  maxTokenLifetimeMs: ms('max_token_lifetime_ms'),
-  isRoot: boolean('is_root').notNull().default(false),
-  createdAt: ms('created_at').notNull(),
-  disabledAt: ms('disabled_at'),
-  /** Default and maximum constraints of its tokens (src/domain/token-constraints.ts); null: none. */
-  tokenConstraints: jsonb('token_constraints').$type<AppTokenConstraints>(),
-  /** RFC 8707 resource URIs its JWTs may name as `aud` (empty: only Scopeward's own). */
-  audiences: jsonb('audiences').$type<string[]>().notNull().default([]),
-})
+export const apps = pgTable(
+  'apps',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    description: text('description'),
+    allowedScopes: jsonb('allowed_scopes').$type<string[]>().notNull(),
+    maxTokenLifetimeMs: ms('max_token_lifetime_ms'),
+    isRoot: boolean('is_root').notNull().default(false),
+    createdAt: ms('created_at').notNull(),
+    disabledAt: ms('disabled_at'),
+    /** Default and maximum constraints of its tokens (src/domain/token-constraints.ts); null: none. */
+    tokenConstraints: jsonb('token_constraints').$type<AppTokenConstraints>(),
+    /** RFC 8707 resource URIs its JWTs may name as `aud` (empty: only Scopeward's own). */
+    audiences: jsonb('audiences').$type<string[]>().notNull().default([]),
+  },
+  // App names are unique: the console and the command line address an app by its name.
+  (t) => [uniqueIndex('apps_name_unique').on(t.name)],
+)
 
 export const tokens = pgTable(
   'tokens',
@@ -41,6 +46,8 @@ export const tokens = pgTable(
       .references(() => apps.id),
     subject: text('subject'),
     name: text('name').notNull(),
+    /** What the token is for, in the words of whoever issued it; null: none given. */
+    description: text('description'),
     kind: text('kind', { enum: ['OPAQUE', 'JWT'] }).notNull(),
     scopes: jsonb('scopes').$type<string[]>().notNull(),
     /** SHA-256 (hex) of the secret; null for JWTs, which carry no secret. */
@@ -225,3 +232,15 @@ export const webhookAnnouncements = pgTable('webhook_announcements', {
   key: text('key').primaryKey(),
   at: ms('at').notNull(),
 })
+
+/** Per token, day (UTC, YYYY-MM-DD) and exercised scope, how many requests used it: the token page's chart. */
+export const tokenUsageDaily = pgTable(
+  'token_usage_daily',
+  {
+    tokenId: text('token_id').notNull(),
+    day: text('day').notNull(),
+    scope: text('scope').notNull(),
+    count: bigint('count', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tokenId, t.day, t.scope] })],
+)

@@ -3,7 +3,7 @@
 // so a column renamed or retyped in a schema fails to compile here, and a column the domain does not
 // know never leaks into a record. Raw-SQL hot reads have their own mappers (sqlite/rows.ts, pg/rows.ts).
 
-import type { AppRecord, AuditEventRecord, ClientSecretRecord, ScopeRecord, ScopeUsage, SigningKeyRecord, TokenRecord } from '../domain/model.js'
+import type { AppRecord, AuditEventRecord, ClientSecretRecord, DailyUsage, ScopeRecord, ScopeUsage, SigningKeyRecord, TokenRecord } from '../domain/model.js'
 import type * as pg from './pg-schema.js'
 import type * as lite from './sqlite-schema.js'
 
@@ -36,6 +36,7 @@ export const tokenRecord = (r: TokenRow): TokenRecord => ({
   appId: r.appId,
   subject: r.subject,
   name: r.name,
+  description: r.description,
   kind: r.kind,
   scopes: r.scopes,
   secretHash: r.secretHash,
@@ -91,3 +92,7 @@ export const auditEventRecord = (r: AuditEventRow): AuditEventRecord => ({
 })
 
 export const usageRecord = (r: UsageRow): ScopeUsage => ({ tokenId: r.tokenId, scope: r.scope, count: r.count, lastUsedAt: r.lastUsedAt })
+
+type DailyUsageRow = typeof lite.tokenUsageDaily.$inferSelect | typeof pg.tokenUsageDaily.$inferSelect
+
+export const dailyUsageRecord = (r: DailyUsageRow): DailyUsage => ({ tokenId: r.tokenId, day: r.day, scope: r.scope, count: r.count })

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 import type { AppTokenConstraints, TokenConstraints } from '../domain/model.js'
 
 // Tables of the SQLite store: the one source of truth for its migrations (drizzle-kit generate).
@@ -13,20 +13,25 @@ export const scopes = sqliteTable('scopes', {
   createdAt: integer('created_at').notNull(),
 })
 
-export const apps = sqliteTable('apps', {
-  id: text('id').primaryKey(),
-  name: text('name').notNull(),
-  description: text('description'),
-  allowedScopes: text('allowed_scopes', { mode: 'json' }).$type<string[]>().notNull(),
-  maxTokenLifetimeMs: integer('max_token_lifetime_ms'),
-  isRoot: integer('is_root', { mode: 'boolean' }).notNull().default(false),
-  createdAt: integer('created_at').notNull(),
-  disabledAt: integer('disabled_at'),
-  /** Default and maximum constraints of its tokens (src/domain/token-constraints.ts); null: none. */
-  tokenConstraints: text('token_constraints', { mode: 'json' }).$type<AppTokenConstraints>(),
-  /** RFC 8707 resource URIs its JWTs may name as `aud` (JSON array; empty: only Scopeward's own). */
-  audiences: text('audiences', { mode: 'json' }).$type<string[]>().notNull().default([]),
-})
+export const apps = sqliteTable(
+  'apps',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    description: text('description'),
+    allowedScopes: text('allowed_scopes', { mode: 'json' }).$type<string[]>().notNull(),
+    maxTokenLifetimeMs: integer('max_token_lifetime_ms'),
+    isRoot: integer('is_root', { mode: 'boolean' }).notNull().default(false),
+    createdAt: integer('created_at').notNull(),
+    disabledAt: integer('disabled_at'),
+    /** Default and maximum constraints of its tokens (src/domain/token-constraints.ts); null: none. */
+    tokenConstraints: text('token_constraints', { mode: 'json' }).$type<AppTokenConstraints>(),
+    /** RFC 8707 resource URIs its JWTs may name as `aud` (JSON array; empty: only Scopeward's own). */
+    audiences: text('audiences', { mode: 'json' }).$type<string[]>().notNull().default([]),
+  },
+  // App names are unique: the console and the command line address an app by its name.
+  (t) => [uniqueIndex('apps_name_unique').on(t.name)],
+)
 
 export const tokens = sqliteTable(
   'tokens',
@@ -37,6 +42,8 @@ export const tokens = sqliteTable(
       .references(() => apps.id),
     subject: text('subject'),
     name: text('name').notNull(),
+    /** What the token is for, in the words of whoever issued it; null: none given. */
+    description: text('description'),
     kind: text('kind', { enum: ['OPAQUE', 'JWT'] }).notNull(),
     scopes: text('scopes', { mode: 'json' }).$type<string[]>().notNull(),
     /** SHA-256 (hex) of the secret; null for JWTs, which carry no secret. */
@@ -220,3 +227,15 @@ export const webhookAnnouncements = sqliteTable('webhook_announcements', {
   key: text('key').primaryKey(),
   at: integer('at').notNull(),
 })
+
+/** Per token, day (UTC, YYYY-MM-DD) and exercised scope, how many requests used it: the token page's chart. */
+export const tokenUsageDaily = sqliteTable(
+  'token_usage_daily',
+  {
+    tokenId: text('token_id').notNull(),
+    day: text('day').notNull(),
+    scope: text('scope').notNull(),
+    count: integer('count').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tokenId, t.day, t.scope] })],
+)

@@ -1,4 +1,11 @@
-import type { TokenFilter } from '../domain/model.js'
+import { NEVER_EXPIRES, NEVER_USED, type TokenFilter, type TokenOrder, type TokenSort } from '../domain/model.js'
+
+/** The SQL of a sort key: the column, with null mapped as tokenSortKey (domain/model.ts) maps it. */
+const SORT_KEY_SQL: Record<TokenSort, string> = {
+  CREATED: 'created_at',
+  LAST_USED: `coalesce(last_used_at, ${NEVER_USED})`,
+  EXPIRES: `coalesce(expires_at, ${NEVER_EXPIRES})`,
+}
 
 /** How a dialect writes a bound parameter and the "token was granted this scope" test. */
 export interface Dialect {
@@ -6,6 +13,8 @@ export interface Dialect {
   bind(value: string | number): string
   /** SQL testing that the `scopes` column holds the scope behind `placeholder`. */
   hasScope(placeholder: string): string
+  /** SQL testing that text `column` contains the text behind `placeholder`, ignoring ASCII case. */
+  contains(column: string, placeholder: string): string
 }
 
 /**
@@ -26,6 +35,7 @@ export function tokenConditions(f: TokenFilter, dialect: Dialect): string[] {
   if (f.expiresBefore !== undefined) where.push(`expires_at <= ${dialect.bind(f.expiresBefore)}`)
   if (f.expiresAfter !== undefined) where.push(`expires_at > ${dialect.bind(f.expiresAfter)}`)
   if (f.neverExpires) where.push('expires_at IS NULL')
+  if (f.search !== undefined) where.push(`(${dialect.contains('name', dialect.bind(f.search))} OR id = ${dialect.bind(f.search)})`)
   return where
 }
 
@@ -33,4 +43,15 @@ export function tokenConditions(f: TokenFilter, dialect: Dialect): string[] {
 function livesUnderPolicy(f: TokenFilter, dialect: Dialect): string {
   const app = `NOT EXISTS (SELECT 1 FROM apps WHERE apps.id = tokens.app_id AND apps.max_token_lifetime_ms IS NOT NULL AND tokens.created_at + apps.max_token_lifetime_ms <= ${dialect.bind(f.now)})`
   return f.maxLifetimeMs !== undefined ? `(tokens.created_at + ${dialect.bind(f.maxLifetimeMs)} > ${dialect.bind(f.now)} AND ${app})` : `(${app})`
+}
+
+/**
+ * The ORDER BY of a sorted token list and the keyset condition of its next page: (key, id) past the
+ * last row's, in the order's direction, so a page is stable while rows are inserted.
+ */
+export function tokenOrderSql(order: TokenOrder, dialect: Pick<Dialect, 'bind'>): { after: string | null; orderBy: string } {
+  const key = SORT_KEY_SQL[order.sort]
+  const dir = order.descending ? 'DESC' : 'ASC'
+  const after = order.after ? `(${key}, id) ${order.descending ? '<' : '>'} (${dialect.bind(order.after.key)}, ${dialect.bind(order.after.id)})` : null
+  return { after, orderBy: `${key} ${dir}, id ${dir}` }
 }

@@ -287,3 +287,132 @@ test('13 apps, audit log and signing keys pages: create an app, disable and enab
   assert.deepEqual(await seriousA11yViolations(page), [])
   await assertClean(w)
 })
+
+test('13 a description given at issue shows on the token page, with the chart of requests per day per scope and its table', { skip }, async () => {
+  const app = await createApp(server, { name: 'charted', allowedScopes: ['tokens:read', 'apps:read'] })
+  const w = await open()
+  const { page } = w
+  await signIn(page, server.rootToken)
+  await page.getByRole('link', { name: 'Issue token' }).first().click()
+  await page.getByLabel('App', { exact: true }).selectOption({ label: 'charted' })
+  await page.getByLabel('Name', { exact: true }).fill('dashboard reader')
+  await page.getByLabel('Description').fill('Reads tokens for the ops dashboard')
+  await page.getByLabel('tokens:read', { exact: true }).check()
+  await page.getByLabel('apps:read', { exact: true }).check()
+  await page.getByRole('button', { name: 'Issue' }).click()
+  const secret = await page.getByLabel('Secret').inputValue()
+  const stored = dataOf(await server.gql('{ viewer { id description app { id } } }', { token: secret })).viewer
+  assert.deepEqual({ description: stored.description, app: stored.app.id }, { description: 'Reads tokens for the ops dashboard', app: app.id })
+  // Three requests today, two of them also reading apps: recorded in memory, written by the batch.
+  for (const query of [
+    '{ tokens(first: 1) { totalCount } }',
+    '{ tokens(first: 1) { totalCount } apps(first: 1) { totalCount } }',
+    '{ apps(first: 1) { totalCount } tokens(first: 1) { totalCount } }',
+  ])
+    assert.equal((await server.gql(query, { token: secret })).status, 200)
+  await page.getByRole('link', { name: 'dashboard reader' }).click()
+  await page.getByRole('heading', { name: 'dashboard reader' }).waitFor()
+  await page.getByText('Reads tokens for the ops dashboard', { exact: true }).waitFor()
+  const chart = page.getByRole('img', { name: /Requests per day over the last 30 days, per scope, of dashboard reader/ })
+  await chart.waitFor()
+  const label = (await chart.getAttribute('aria-label')) ?? ''
+  assert.match(label, /5 requests over 30 days/)
+  assert.match(label, /apps:read 2, tokens:read 3/)
+  await page.getByText('Requests per day as a table').click()
+  const today = new Date(Date.now()).toISOString().slice(0, 10)
+  const row = page.getByRole('table', { name: /Requests per day over/ }).getByRole('row', { name: new RegExp(today) })
+  assert.deepEqual(
+    (await row.locator('td').allTextContents()).map((c) => c.trim()),
+    ['2', '3', '5'],
+  )
+  await screenshot(page, '14-token-usage-chart')
+  assert.deepEqual(await seriousA11yViolations(page), [])
+  await assertClean(w)
+})
+
+test('13 Derive on the signed-in token’s page makes a narrower child whose secret works with only the chosen scope', { skip }, async () => {
+  const parent = await issue(server, { name: 'deriving parent', scopes: ['tokens:write', 'apps:read'] })
+  const w = await open()
+  const { page } = w
+  await signIn(page, parent.secret)
+  await page.goto(`${server.url}/console/token?id=${parent.id}`)
+  await page.getByRole('heading', { name: 'deriving parent' }).waitFor()
+  // Derive is offered only on the page of the token signed in with (deriveToken narrows the caller).
+  await page.getByLabel('Derived name').fill('narrow child')
+  await page.getByLabel('Derived description').fill('only reads apps')
+  await page.getByLabel('apps:read', { exact: true }).check()
+  await page.getByLabel('Derived expires in').selectOption({ label: '1 hour' })
+  await page.getByRole('button', { name: 'Derive', exact: true }).click()
+  const secret = await page.getByLabel('Secret', { exact: true }).inputValue()
+  assert.match(secret, /^swt_/)
+  await page.getByRole('link', { name: 'narrow child' }).waitFor()
+  await screenshot(page, '15-derive')
+  assert.deepEqual(await seriousA11yViolations(page), [])
+  const childId = dataOf(await server.gql('{ viewer { id } }', { token: secret })).viewer.id
+  const child = dataOf(await server.gql('query($id: ID!) { token(id: $id) { scopes description parent { id } } }', { variables: { id: childId } })).token
+  assert.deepEqual(child, { scopes: ['apps:read'], description: 'only reads apps', parent: { id: parent.id } })
+  const denied = await server.gql('{ tokens(first: 1) { totalCount } }', { token: secret })
+  assert.equal(denied.body.errors?.[0]?.extensions?.code, 'FORBIDDEN')
+  // Another token's page offers no Derive: it would derive from the signed-in token, not that one.
+  const other = await issue(server, { name: 'not mine', scopes: ['tokens:read'] })
+  await page.goto(`${server.url}/console/token?id=${other.id}`)
+  await page.getByRole('heading', { name: 'not mine' }).waitFor()
+  assert.equal(await page.getByRole('button', { name: 'Derive', exact: true }).count(), 0)
+  await assertClean(w)
+})
+
+test('13 the tokens table searches and sorts on the server: a match beyond the first page is found, the soonest expiry comes first', { skip }, async () => {
+  const app = await createApp(server, { name: 'crowded', allowedScopes: ['tokens:read'] })
+  const soonest = await issue(server, { appId: app.id, name: 'needle soonest', scopes: ['tokens:read'], expiresIn: 'PT2H' })
+  for (let i = 0; i < 26; i++) await issue(server, { appId: app.id, name: `hay ${i}`, scopes: ['tokens:read'], expiresIn: 'P20D' })
+  const w = await open()
+  const { page } = w
+  await signIn(page, server.rootToken)
+  await page.getByRole('combobox', { name: /^App/ }).selectOption({ label: 'crowded' })
+  await page.getByText('27 tokens').waitFor()
+  // Newest first: the oldest token is on the second page, not the first.
+  assert.equal(await page.getByRole('link', { name: 'needle soonest' }).count(), 0)
+  await page.getByLabel('Sort by').selectOption('expires')
+  const first = page.locator('tbody tr').first().getByRole('link')
+  await page.getByRole('link', { name: 'needle soonest' }).waitFor()
+  assert.equal(await first.textContent(), 'needle soonest')
+  await page.getByLabel('Sort by').selectOption('created')
+  await page.getByRole('searchbox', { name: 'Search' }).fill('NEEDLE')
+  await page.getByText('1 tokens').waitFor()
+  assert.equal(await page.locator('tbody tr').count(), 1)
+  await page.getByRole('searchbox', { name: 'Search' }).fill(soonest.id)
+  await page.getByRole('link', { name: 'needle soonest' }).waitFor()
+  await screenshot(page, '16-tokens-search')
+  assert.deepEqual(await seriousA11yViolations(page), [])
+  await assertClean(w)
+})
+
+test('13 a client secret is created with the ceiling typed in, shown in the list, and grants no more', { skip }, async () => {
+  const app = await createApp(server, { name: 'ceilinged', allowedScopes: ['tokens:read', 'apps:read'] })
+  const w = await open()
+  const { page } = w
+  await signIn(page, server.rootToken)
+  await page.getByRole('link', { name: 'Apps' }).click()
+  const card = page.getByRole('article', { name: /ceilinged/ })
+  await card.getByLabel('Client secret ceiling for ceilinged').fill('apps:read')
+  await card.getByRole('button', { name: 'New client secret for ceilinged' }).click()
+  const secret = await card.getByLabel('Client secret', { exact: true }).inputValue()
+  await card
+    .getByRole('list', { name: /Ceiling of client secret/ })
+    .getByText('apps:read')
+    .waitFor()
+  const listed = dataOf(await server.gql('query($id: ID!) { app(id: $id) { clientCredentials { scopes } } }', { variables: { id: app.id } })).app.clientCredentials
+  assert.deepEqual(listed, [{ scopes: ['apps:read'] }])
+  const grant = async (scope: string) =>
+    server.request('/oauth/token', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: app.id, client_secret: secret, scope }).toString(),
+    })
+  assert.equal((await grant('apps:read')).status, 200)
+  const beyond = await grant('tokens:read')
+  assert.equal(beyond.status, 400)
+  assert.equal(((await beyond.json()) as { error: string }).error, 'invalid_scope')
+  await screenshot(page, '17-client-secret-ceiling')
+  await assertClean(w)
+})

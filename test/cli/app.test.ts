@@ -62,15 +62,18 @@ describe('scopeward app', () => {
     assert.equal(jsonError(missing).code, 'NOT_FOUND')
   })
 
-  test('a name several apps share is refused, listing their ids; the ids still work', async () => {
+  test('app names are unique: a second app of the same name is refused naming --name, and the name still addresses the first', async () => {
     const a = await cliJson(['app', 'create', ...db, '--name', 'twin'])
-    const b = await cliJson(['app', 'create', ...db, '--name', 'twin'])
-    const run = await cliFails(1, ['app', 'show', ...db, 'twin', '--json'])
-    const error = jsonError(run)
+    const twice = await cliFails(1, ['app', 'create', ...db, '--name', 'twin', '--json'])
+    const error = jsonError(twice)
     assert.equal(error.code, 'CONFLICT')
-    assert.match(error.message, new RegExp(`${a.id}.*${b.id}`))
-    assert.equal((await cliJson(['app', 'show', ...db, a.id])).id, a.id)
-    await cliFails(1, ['token', 'issue', ...db, '--app', 'twin', '--name', 'x', '--scope', 'tokens:read'])
+    assert.equal(error.field, '--name')
+    assert.match(error.message, /twin/)
+    const other = await cliJson(['app', 'create', ...db, '--name', 'twin-2'])
+    const rename = await cliFails(1, ['app', 'update', ...db, other.id, '--name', 'twin', '--json'])
+    assert.equal(jsonError(rename).code, 'CONFLICT')
+    assert.equal((await cliJson(['app', 'show', ...db, 'twin'])).id, a.id)
+    assert.equal((await cliJson(['app', 'show', ...db, 'twin-2'])).id, other.id)
   })
 
   test('update changes only the options given; --max-lifetime none removes the ceiling', async () => {

@@ -41,6 +41,19 @@ describe('scopeward token', () => {
     assertIsoTimes(out)
   })
 
+  test('issue and derive take --description; one too long is an error naming --description, and issues nothing', async () => {
+    const out = await issue('described', '--description', 'nightly export job')
+    assert.equal(out.token.description, 'nightly export job')
+    const shown = await cliJson(['token', 'show', ...db, out.token.id])
+    assert.equal(shown.description, 'nightly export job')
+    const child = await cliJson(['token', 'derive', ...db, out.token.id, '--name', 'child', '--scope', 'tokens:read', '--description', 'the child'])
+    assert.equal(child.token.description, 'the child')
+    const before = (await listed()).length
+    const tooLong = await cliFails(1, ['token', 'issue', ...db, '--name', 'x', '--scope', 'tokens:read', '--description', 'x'.repeat(501), '--json'])
+    assert.equal(jsonError(tooLong).field, '--description')
+    assert.equal((await listed()).length, before)
+  })
+
   test('issue takes human and ISO durations alike: 12h, 15m, 1h30m, PT2H', async () => {
     for (const [text, ms] of [
       ['12h', 12 * 3_600_000],

@@ -12,7 +12,7 @@ interface AuditRow {
   target: string | null
   requestId: string | null
   ip: string | null
-  details: string
+  details: Record<string, any>
 }
 
 describe('audit log', () => {
@@ -64,7 +64,10 @@ describe('audit log', () => {
       { actor: rootId, appId: app.id, action: 'token.issue', target: data.issueToken.token.id, requestId: 'test-123' },
     )
     assert.ok(event.ip, 'the client address is recorded')
-    assert.deepEqual(JSON.parse(event.details).scopes, ['tokens:read'])
+    assert.deepEqual(event.details.scopes, ['tokens:read'])
+    // A JSON object, its instants ISO 8601 like every DateTime of the API.
+    assert.equal(event.details.expiresAt, data.issueToken.token.expiresAt)
+    assert.match(event.details.expiresAt, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/)
   })
 
   test('a refused issueToken writes no event', async () => {
@@ -112,7 +115,7 @@ describe('audit log', () => {
     const t = await issue(server, { appId: app.id, scopes: ['tokens:read'] })
     const { data, event } = await audited('rotate-1', ROTATE, { id: t.id }, writer.secret)
     assert.deepEqual([event.action, event.target, event.actor], ['token.rotate', t.id, writer.id])
-    assert.equal(JSON.parse(event.details).successor, data.rotateToken.token.id)
+    assert.equal(event.details.successor, data.rotateToken.token.id)
   })
 
   test('revokeToken writes one event listing the cascade', async () => {
@@ -120,7 +123,7 @@ describe('audit log', () => {
     const child = dataOf(await server.gql(DERIVE, { token: parent.secret, variables: { input: { name: 'c', scopes: ['tokens:read'] } } })).deriveToken.token.id
     const { event } = await audited('revoke-1', REVOKE, { id: parent.id, reason: 'gone' }, writer.secret)
     assert.deepEqual([event.action, event.target, event.actor], ['token.revoke', parent.id, writer.id])
-    assert.deepEqual(new Set(JSON.parse(event.details).revoked), new Set([parent.id, child]))
+    assert.deepEqual(new Set(event.details.revoked), new Set([parent.id, child]))
   })
 
   test('an x-request-id that is not a safe token is replaced by a generated id, never stored as sent', async () => {

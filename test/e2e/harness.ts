@@ -186,8 +186,11 @@ export async function issue(server: TestServer, input: Record<string, unknown>, 
   return { secret: data.issueToken.secret, id: data.issueToken.token.id, token: data.issueToken.token }
 }
 
+let appNumber = 0
+
 export async function createApp(server: TestServer, input: Record<string, unknown>, token?: string): Promise<any> {
-  return dataOf(await server.gql(CREATE_APP, { token, variables: { input: { name: 'app', ...input } } })).createApp
+  // App names are unique: each app gets its own unless the test names it.
+  return dataOf(await server.gql(CREATE_APP, { token, variables: { input: { name: `app-${++appNumber}`, ...input } } })).createApp
 }
 
 /** Rows of the audit log: to prove a refusal wrote nothing. */

@@ -154,18 +154,32 @@ describe('lifetime policies and bulk revocation', () => {
     server.advance(-2 * DAY)
   })
 
-  test('expiringTokens lists active tokens expiring within the window, soonest first', async () => {
+  test('expiringTokens lists active tokens expiring within the window, soonest first, as a connection paged by keyset', async () => {
     const app = await createApp(server, { name: 'exp', allowedScopes: ['apps:read'] })
     const a = await issue(server, { appId: app.id, scopes: ['apps:read'], expiresIn: 'P2D' })
     const b = await issue(server, { appId: app.id, scopes: ['apps:read'], expiresIn: 'P1D' })
-    const data = dataOf(await server.gql('{ expiringTokens(within: "P3D", first: 100) { id } }'))
-    const ids = data.expiringTokens.map((t: any) => t.id)
-    assert.ok(ids.indexOf(b.id) >= 0 && ids.indexOf(b.id) < ids.indexOf(a.id))
-    const none = dataOf(await server.gql('{ expiringTokens(within: "PT1H", first: 100) { id } }'))
+    const c = await issue(server, { appId: app.id, scopes: ['apps:read'], expiresIn: 'P1DT1H' })
+    const EXPIRING =
+      'query($within: Duration!, $after: String) { expiringTokens(within: $within, first: 1, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { id expiresAt } } } }'
+    const ids: string[] = []
+    let after: string | null = null
+    for (;;) {
+      const page: any = dataOf(await server.gql(EXPIRING, { variables: { within: 'P3D', after } })).expiringTokens
+      ids.push(...page.edges.map((e: any) => e.node.id))
+      assert.ok(page.totalCount >= 3)
+      if (!page.pageInfo.hasNextPage) break
+      after = page.pageInfo.endCursor
+    }
+    const mine = ids.filter((id) => [a.id, b.id, c.id].includes(id))
+    assert.deepEqual(mine, [b.id, c.id, a.id])
+    assert.equal(new Set(ids).size, ids.length, 'each token once')
+    const none = dataOf(await server.gql(EXPIRING, { variables: { within: 'PT1H' } }))
     assert.equal(
-      none.expiringTokens.some((t: any) => t.id === a.id || t.id === b.id),
+      none.expiringTokens.edges.some((e: any) => [a.id, b.id, c.id].includes(e.node.id)),
       false,
     )
+    const bad = await server.gql(EXPIRING, { variables: { within: 'soon' } })
+    assert.equal(bad.body.errors?.[0]?.extensions?.field, 'within')
   })
 
   test('revokeTokens hits exactly its filter; a dry run lists and changes nothing', async () => {

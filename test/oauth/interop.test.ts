@@ -83,7 +83,7 @@ describe('a resource server verifying offline, across key rotation', () => {
     assert.equal((await resourceServerVerify(old)).payload.client_id, client.appId)
     const oldKid = decodeProtectedHeader(old).kid
 
-    const rotated = await gqlData(server, server.rootToken, 'mutation { rotateSigningKey(alg: "RS256") { kid alg status } }')
+    const rotated = await gqlData(server, server.rootToken, 'mutation { rotateSigningKey(alg: RS256) { kid alg status } }')
     assert.equal(rotated.rotateSigningKey.status, 'ACTIVE')
     const fresh = (await oidc.clientCredentialsGrant(config, { scope: 'tokens:read' })).access_token
     assert.equal(decodeProtectedHeader(fresh).kid, rotated.rotateSigningKey.kid)

@@ -7,6 +7,7 @@ import { verifyAuditChain } from '../../src/domain/verify-audit.js'
 import { EmptiedTokensError } from '../../src/store/narrow-family.js'
 import {
   rotatedKey,
+  tokenSortKey,
   type AppRecord,
   type AuditEventInput,
   type GuardRows,
@@ -44,6 +45,7 @@ const token = (id: string, over: Partial<TokenRecord> = {}): TokenRecord => ({
   appId: 'root',
   subject: null,
   name: id,
+  description: null,
   kind: 'OPAQUE',
   scopes: ['a:read'],
   secretHash: `hash-${id}`,
@@ -443,6 +445,71 @@ export function defineStoreConformance(name: string, makeStore: MakeStore, optio
         assert.equal((await store.listAuditEvents({ after: 2, limit: 1 })).hasNextPage, true)
         assert.equal(await store.countAuditEvents({ appId: 'x' }), 3)
         assert.equal(await store.countAuditEvents({ action: 'nothing' }), 0)
+      }),
+    )
+
+    test(
+      "adds up per-day usage across batches and lists a token's days from the one asked for, by day then scope",
+      withStore(async (store) => {
+        await store.insertToken(token('d'), audit('token.issue'))
+        await store.recordUsage([], [], [{ tokenId: 'd', day: '2026-12-01', scope: 'a:read', count: 2 }])
+        await store.recordUsage(
+          [],
+          [],
+          [
+            { tokenId: 'd', day: '2026-12-01', scope: 'a:read', count: 3 },
+            { tokenId: 'd', day: '2026-12-01', scope: 'a:read', count: 1 },
+            { tokenId: 'd', day: '2026-11-30', scope: 'a:write', count: 1 },
+            { tokenId: 'd', day: '2026-12-02', scope: '', count: 9 },
+            { tokenId: 'e', day: '2026-12-01', scope: 'a:read', count: 4 },
+          ],
+        )
+        assert.deepEqual(await store.listDailyUsage('d', '2026-11-01'), [
+          { tokenId: 'd', day: '2026-11-30', scope: 'a:write', count: 1 },
+          { tokenId: 'd', day: '2026-12-01', scope: 'a:read', count: 6 },
+        ])
+        assert.deepEqual(await store.listDailyUsage('d', '2026-12-01'), [{ tokenId: 'd', day: '2026-12-01', scope: 'a:read', count: 6 }])
+        assert.deepEqual(await store.listDailyUsage('nobody', '2000-01-01'), [])
+      }),
+    )
+
+    test(
+      'searches tokens by name (ASCII case ignored, wildcards literal) or exact id, and sorts by a key with nulls mapped, paging by keyset',
+      withStore(async (store) => {
+        const rows: [string, string, number | null, number | null][] = [
+          ['k1', 'Billing Export', T0 + 3 * HOUR, null],
+          ['k2', 'billing_import', null, T0 + 5],
+          ['k3', '100% done', T0 + HOUR, T0 + 9],
+          ['k4', 'other', T0 + 3 * HOUR, T0 + 1],
+        ]
+        for (const [id, name, expiresAt, lastUsedAt] of rows) await store.insertToken(token(id, { name, expiresAt, lastUsedAt }), audit('token.issue'))
+        const now = T0
+        const names = async (search: string) => ids((await store.listTokens({ now, search }, { limit: 10 })).rows)
+        assert.deepEqual(await names('BILLING'), ['k1', 'k2'])
+        assert.deepEqual(await names('_'), ['k2'], '_ is a character, not a wildcard')
+        assert.deepEqual(await names('%'), ['k3'], '% is a character, not a wildcard')
+        assert.deepEqual(await names('k4'), ['k4'], 'an exact id')
+        assert.deepEqual(await names('k4x'), [], 'an id matches only whole')
+        assert.equal(await store.countTokens({ now, search: 'billing' }), 2)
+        const walk = async (order: { sort: 'CREATED' | 'LAST_USED' | 'EXPIRES'; descending: boolean }) => {
+          const out: string[] = []
+          let after: { key: number; id: string } | undefined
+          for (;;) {
+            const page = await store.listTokens({ now, search: undefined }, { limit: 1, order: { ...order, after } })
+            out.push(...ids(page.rows))
+            const last = page.rows[page.rows.length - 1]
+            if (!page.hasNextPage || !last) return out
+            after = { key: tokenSortKey(last, order.sort), id: last.id }
+          }
+        }
+        const all = ids((await store.listTokens({ now }, { limit: 10 })).rows).filter((id) => id.startsWith('k'))
+        assert.deepEqual(all, ['k1', 'k2', 'k3', 'k4'])
+        const mine = (list: string[]) => list.filter((id) => id.startsWith('k'))
+        assert.deepEqual(mine(await walk({ sort: 'EXPIRES', descending: false })), ['k3', 'k1', 'k4', 'k2'], 'ties by id; never expiring last')
+        assert.deepEqual(mine(await walk({ sort: 'EXPIRES', descending: true })), ['k2', 'k4', 'k1', 'k3'])
+        assert.deepEqual(mine(await walk({ sort: 'LAST_USED', descending: false })), ['k1', 'k4', 'k2', 'k3'], 'never used first')
+        assert.deepEqual(mine(await walk({ sort: 'LAST_USED', descending: true })), ['k3', 'k2', 'k4', 'k1'])
+        assert.deepEqual(mine(await walk({ sort: 'CREATED', descending: true })).length, 4)
       }),
     )
 

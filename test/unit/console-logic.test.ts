@@ -13,17 +13,11 @@ import {
   formatTime,
   grantableScopes,
   pageOf,
-  searchTokens,
   signInMessage,
-  sortTokens,
+  tokenOrder,
   trimDiff,
+  usageSeries,
 } from '../../console/src/logic.js'
-
-const rows = [
-  { id: 'aaaa1111bbbb2222', name: 'ci deploy', createdAt: '2026-01-02T00:00:00.000Z', expiresAt: '2026-03-01T00:00:00.000Z', lastUsedAt: null },
-  { id: 'cccc3333dddd4444', name: 'Billing reader', createdAt: '2026-01-03T00:00:00.000Z', expiresAt: null, lastUsedAt: '2026-01-05T00:00:00.000Z' },
-  { id: 'eeee5555ffff6666', name: 'backup', createdAt: '2026-01-01T00:00:00.000Z', expiresAt: '2026-02-01T00:00:00.000Z', lastUsedAt: '2026-01-04T00:00:00.000Z' },
-]
 
 test('13 abilities: write implies read, and an action is offered only with its scope', () => {
   const readOnly = abilities(closeScopes(['tokens:read'], BUILT_IN_IMPLIES))
@@ -56,31 +50,35 @@ test('13 durations and the app ceiling: presets within it, a longer custom lifet
   assert.match(expiryProblem('soon', null) ?? '', /ISO 8601/)
 })
 
-test('13 token search by name or id, case-insensitive', () => {
-  assert.deepEqual(
-    searchTokens(rows, 'billing').map((r) => r.name),
-    ['Billing reader'],
-  )
-  assert.deepEqual(
-    searchTokens(rows, 'EEEE5555').map((r) => r.name),
-    ['backup'],
-  )
-  assert.equal(searchTokens(rows, '  ').length, 3)
+test('13 token sort choices map to the server order: created and last used newest first, expiry soonest first', () => {
+  assert.deepEqual(tokenOrder('created'), { sort: 'CREATED', descending: true })
+  assert.deepEqual(tokenOrder('lastUsed'), { sort: 'LAST_USED', descending: true })
+  assert.deepEqual(tokenOrder('expires'), { sort: 'EXPIRES', descending: false })
 })
 
-test('13 token sort: created and last used newest first, expiry soonest first, missing values last', () => {
-  assert.deepEqual(
-    sortTokens(rows, 'created').map((r) => r.name),
-    ['Billing reader', 'ci deploy', 'backup'],
+test('13 usage series: every day of the window oldest first, quiet days and scopes as zero, days outside dropped', () => {
+  const now = Date.parse('2026-12-06T15:00:00Z')
+  const { days, scopes } = usageSeries(
+    [
+      { day: '2026-12-04', scope: 'tokens:read', count: 3 },
+      { day: '2026-12-06', scope: 'apps:read', count: 1 },
+      { day: '2026-12-06', scope: 'tokens:read', count: 2 },
+      { day: '2026-11-01', scope: 'audit:read', count: 9 },
+    ],
+    3,
+    now,
   )
+  assert.deepEqual(scopes, ['apps:read', 'tokens:read'], 'a scope used only outside the window is not drawn')
   assert.deepEqual(
-    sortTokens(rows, 'lastUsed').map((r) => r.name),
-    ['Billing reader', 'backup', 'ci deploy'],
+    days.map((d) => [d.day, d.total, d.counts['tokens:read'], d.counts['apps:read']]),
+    [
+      ['2026-12-04', 3, 3, 0],
+      ['2026-12-05', 0, 0, 0],
+      ['2026-12-06', 3, 2, 1],
+    ],
   )
-  assert.deepEqual(
-    sortTokens(rows, 'expires').map((r) => r.name),
-    ['backup', 'ci deploy', 'Billing reader'],
-  )
+  assert.equal(usageSeries([], 30, now).days.length, 30)
+  assert.equal(usageSeries([], 30, now).days[29]?.day, '2026-12-06')
 })
 
 test('13 pages from paths, times for cells, sign-in messages', () => {

@@ -86,6 +86,7 @@ export function AppsPage({ caller }: { caller: Caller }) {
               <thead>
                 <tr>
                   <th scope="col">Id</th>
+                  <th scope="col">Ceiling</th>
                   <th scope="col">Created</th>
                   <th scope="col">Last used</th>
                   <th scope="col">Revoked</th>
@@ -97,6 +98,13 @@ export function AppsPage({ caller }: { caller: Caller }) {
                   <tr key={s.id}>
                     <td>
                       <code>{s.id}</code>
+                    </td>
+                    <td>
+                      {s.scopes === null || s.scopes === undefined ? (
+                        <span className="muted">none (grants nothing)</span>
+                      ) : (
+                        <ScopeList scopes={s.scopes} label={`Ceiling of client secret ${s.id}`} />
+                      )}
                     </td>
                     <td>{formatTime(s.createdAt)}</td>
                     <td>{formatTime(s.lastUsedAt)}</td>
@@ -127,19 +135,7 @@ export function AppsPage({ caller }: { caller: Caller }) {
               <p className="warning">Copy it now: it is shown only this once.</p>
             </div>
           )}
-          {canWrite && (
-            <button
-              type="button"
-              onClick={() =>
-                void act(async () => {
-                  const d = await request(CreateClientSecretDocument, { appId: app.id })
-                  setSecret({ appId: app.id, id: d.createClientSecret.id, secret: d.createClientSecret.secret })
-                })
-              }
-            >
-              New client secret for {app.name}
-            </button>
-          )}
+          {canWrite && <NewClientSecret app={app} act={act} onCreated={(id, value) => setSecret({ appId: app.id, id, secret: value })} />}
         </article>
       ))}
     </section>
@@ -203,5 +199,41 @@ function EditApp({ app, onSaved, onError }: { app: App; onSaved: () => void; onE
       <input id={`edit-lifetime-${app.id}`} value={lifetime} size={8} onChange={(e) => setLifetime(e.target.value)} />
       <button type="submit">Save {app.name}</button>
     </form>
+  )
+}
+
+/**
+ * Creates a client secret with a ceiling: the scopes a client_credentials grant may carry at most.
+ * Left empty, the server gives it what the caller could grant for the app.
+ */
+function NewClientSecret({
+  app,
+  act,
+  onCreated,
+}: {
+  app: { id: string; name: string; allowedScopes: string[] }
+  act: (work: () => Promise<unknown>) => Promise<void>
+  onCreated: (id: string, secret: string) => void
+}) {
+  const [ceiling, setCeiling] = useState('')
+  const fieldId = `ceiling-${app.id}`
+  return (
+    <div className="inline-form">
+      <label htmlFor={fieldId}>Client secret ceiling for {app.name}</label>
+      <input id={fieldId} value={ceiling} placeholder={app.allowedScopes.join(' ') || 'scopes, space-separated'} onChange={(e) => setCeiling(e.target.value)} />
+      <button
+        type="button"
+        onClick={() =>
+          void act(async () => {
+            const scopes = scopeList(ceiling)
+            const d = await request(CreateClientSecretDocument, { appId: app.id, ...(scopes.length > 0 ? { scopes } : {}) })
+            setCeiling('')
+            onCreated(d.createClientSecret.id, d.createClientSecret.secret)
+          })
+        }
+      >
+        New client secret for {app.name}
+      </button>
+    </div>
   )
 }

@@ -1,7 +1,7 @@
 import { useState } from 'react'
 import { request } from '../api'
 import type { Caller } from '../app'
-import { AuditChainDocument, AuditLogDocument, RotateSigningKeyDocument, SigningKeysDocument } from '../gql/graphql'
+import { AuditChainDocument, AuditLogDocument, RotateSigningKeyDocument, SigningKeysDocument, type SigningAlgorithm } from '../gql/graphql'
 import { formatTime } from '../logic'
 import { errorText, useCursors, useQuery } from './common'
 
@@ -100,7 +100,7 @@ export function AuditPage({ caller }: { caller: Caller }) {
                     <code>{node.target ?? '—'}</code>
                   </td>
                   <td>
-                    <code className="details">{node.details}</code>
+                    <code className="details">{JSON.stringify(node.details)}</code>
                   </td>
                 </tr>
               ))}
@@ -115,7 +115,7 @@ export function AuditPage({ caller }: { caller: Caller }) {
 
 export function KeysPage({ caller }: { caller: Caller }) {
   const keys = useQuery(() => request(SigningKeysDocument), [])
-  const [alg, setAlg] = useState('EdDSA')
+  const [alg, setAlg] = useState<SigningAlgorithm>('EdDSA')
   const [error, setError] = useState<string | null>(null)
   const rotate = async () => {
     setError(null)
@@ -168,7 +168,7 @@ export function KeysPage({ caller }: { caller: Caller }) {
       {caller.held.has('keys:write') && caller.viewer.app.isRoot && (
         <div className="inline-form">
           <label htmlFor="key-alg">Algorithm</label>
-          <select id="key-alg" value={alg} onChange={(e) => setAlg(e.target.value)}>
+          <select id="key-alg" value={alg} onChange={(e) => setAlg(e.target.value as SigningAlgorithm)}>
             <option value="EdDSA">EdDSA</option>
             <option value="ES256">ES256</option>
             <option value="RS256">RS256</option>

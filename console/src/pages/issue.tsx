@@ -45,6 +45,7 @@ export function IssuePage({ caller }: { caller: Caller }) {
   }, [caller])
   const [appId, setAppId] = useState('')
   const [name, setName] = useState('')
+  const [description, setDescription] = useState('')
   const [scopes, setScopes] = useState<Set<string>>(new Set())
   const [chosenExpiry, setExpiry] = useState('P30D')
   const [custom, setCustom] = useState('')
@@ -78,6 +79,7 @@ export function IssuePage({ caller }: { caller: Caller }) {
           onClick={() => {
             setIssued(null)
             setName('')
+            setDescription('')
             setScopes(new Set())
           }}
         >
@@ -98,7 +100,9 @@ export function IssuePage({ caller }: { caller: Caller }) {
     if (problem) return setError(problem)
     setBusy(true)
     try {
-      const data = await request(IssueTokenDocument, { input: { appId: app.id, name: name.trim(), scopes: [...scopes].sort(), expiresIn, kind } })
+      const data = await request(IssueTokenDocument, {
+        input: { appId: app.id, name: name.trim(), ...(description.trim() ? { description: description.trim() } : {}), scopes: [...scopes].sort(), expiresIn, kind },
+      })
       setIssued(data.issueToken)
     } catch (e) {
       setError(errorText(e))
@@ -133,6 +137,8 @@ export function IssuePage({ caller }: { caller: Caller }) {
         </select>
         <label htmlFor="issue-name">Name</label>
         <input id="issue-name" value={name} maxLength={200} onChange={(e) => setName(e.target.value)} />
+        <label htmlFor="issue-description">Description</label>
+        <textarea id="issue-description" value={description} maxLength={500} placeholder="What the token is for (optional)" onChange={(e) => setDescription(e.target.value)} />
         <fieldset>
           <legend>Scopes</legend>
           {grantable.length === 0 && <p className="muted">You can grant no scope of this app.</p>}

@@ -29,6 +29,7 @@ export function LeastPrivilegePage({ caller }: { caller: Caller }) {
   const lifetimes = useQuery(() => request(LifetimesDocument), [])
   const [trimming, setTrimming] = useState<{ id: string; name: string; scopes: string[] } | null>(null)
   const now = Date.now()
+  const expiring = lifetimes.data?.expiring.edges.map((e) => e.node) ?? []
 
   return (
     <section aria-labelledby="lp-title">
@@ -106,7 +107,7 @@ export function LeastPrivilegePage({ caller }: { caller: Caller }) {
             <BarChart
               title="Active tokens by expiry week (next 12 weeks)"
               bars={expiryWeeks(
-                lifetimes.data.expiring.map((t) => t.expiresAt),
+                expiring.map((t) => t.expiresAt),
                 now,
                 12,
               ).map((value, i) => ({ label: `W${i + 1}`, value }))}
@@ -122,7 +123,7 @@ export function LeastPrivilegePage({ caller }: { caller: Caller }) {
             />
           </div>
           {[7, 30].map((days) => {
-            const rows = expiringWithin(lifetimes.data?.expiring ?? [], now, days)
+            const rows = expiringWithin(expiring, now, days)
             return (
               <div key={days}>
                 <h3>

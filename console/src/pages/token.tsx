@@ -1,8 +1,18 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react'
 import { request } from '../api'
 import type { Caller } from '../app'
-import { RevocationPreviewDocument, RevokeTokenDocument, RotateTokenDocument, TokenAuditDocument, TokenPageDocument, type RevocationPreviewQuery } from '../gql/graphql'
-import { formatTime } from '../logic'
+import {
+  DeriveTokenDocument,
+  RevocationPreviewDocument,
+  RevokeTokenDocument,
+  RotateTokenDocument,
+  TokenAuditDocument,
+  TokenPageDocument,
+  TokenUsageDocument,
+  type RevocationPreviewQuery,
+} from '../gql/graphql'
+import { closeScopes, formatTime, usageSeries } from '../logic'
+import { UsageChart } from './chart'
 import { linkHandler } from '../router'
 import { errorText, ScopeList, Status, useQuery } from './common'
 import { SecretOnce } from './issue'
@@ -21,7 +31,9 @@ function TokenLink({ token }: { token: { id: string; name: string; status?: stri
 }
 
 export function TokenPage({ caller, id }: { caller: Caller; id: string }) {
-  const page = useQuery(() => request(TokenPageDocument, { id }), [id])
+  const usage = useQuery(() => (caller.can.readTokens ? request(TokenUsageDocument, { id }) : Promise.resolve(null)), [id])
+  // usageByDay writes the usage held in memory first: read the token after it, so last use and used scopes agree with the chart.
+  const page = useQuery(() => (usage.loading ? new Promise<never>(() => undefined) : request(TokenPageDocument, { id })), [id, usage.loading])
   const audit = useQuery(() => (caller.can.readAudit ? request(TokenAuditDocument, { id }) : Promise.resolve(null)), [id])
   const [revoking, setRevoking] = useState(false)
   const [rotated, setRotated] = useState<{ secret: string; id: string } | null>(null)
@@ -71,6 +83,7 @@ export function TokenPage({ caller, id }: { caller: Caller; id: string }) {
         </p>
       )}
       {rotated && <SecretOnce secret={rotated.secret} note={`The successor ${rotated.id} replaces this token.`} />}
+      {t.description && <p className="description">{t.description}</p>}
       <dl className="facts">
         <dt>Id</dt>
         <dd>
@@ -113,6 +126,21 @@ export function TokenPage({ caller, id }: { caller: Caller; id: string }) {
           <ScopeList scopes={t.unusedScopes} label="Unused scopes" />
         </dd>
       </dl>
+      <h2>Requests per day</h2>
+      {usage.error && (
+        <p role="alert" className="error">
+          {usage.error}
+        </p>
+      )}
+      {usage.data?.token?.usageByDay &&
+        (() => {
+          const series = usageSeries(usage.data.token.usageByDay, 30, Date.now())
+          return series.scopes.length === 0 ? (
+            <p className="muted">No request in the last 30 days.</p>
+          ) : (
+            <UsageChart days={series.days} scopes={series.scopes} title={`Requests per day over the last 30 days, per scope, of ${t.name}`} />
+          )
+        })()}
       <h2>Family</h2>
       <dl className="facts">
         <dt>Derived from</dt>
@@ -154,6 +182,7 @@ export function TokenPage({ caller, id }: { caller: Caller; id: string }) {
           </div>
         </>
       )}
+      {t.id === caller.viewer.id && t.status === 'ACTIVE' && <DeriveForm parentScopes={t.scopes} implies={caller.implies} onDerived={() => page.reload()} />}
       {audit.data && (
         <>
           <h2>Audit trail</h2>
@@ -175,7 +204,7 @@ export function TokenPage({ caller, id }: { caller: Caller; id: string }) {
                     <code>{node.actor ?? 'command line'}</code>
                   </td>
                   <td>
-                    <code className="details">{node.details}</code>
+                    <code className="details">{JSON.stringify(node.details)}</code>
                   </td>
                 </tr>
               ))}
@@ -269,5 +298,82 @@ function RevokeDialog({ id, name, onClose }: { id: string; name: string; onClose
         </div>
       </form>
     </dialog>
+  )
+}
+
+/**
+ * Derives a child of the signed-in token (deriveToken narrows the calling token): a subset of its
+ * scopes, a name and description, a lifetime never beyond its own. The secret is shown once.
+ */
+function DeriveForm({ parentScopes, implies, onDerived }: { parentScopes: string[]; implies: Record<string, string[]>; onDerived: () => void }) {
+  const held = [...closeScopes(parentScopes, implies)].sort()
+  const [name, setName] = useState('')
+  const [description, setDescription] = useState('')
+  const [scopes, setScopes] = useState<Set<string>>(new Set())
+  const [expiresIn, setExpiresIn] = useState('P1D')
+  const [error, setError] = useState<string | null>(null)
+  const [derived, setDerived] = useState<{ secret: string; id: string } | null>(null)
+  const submit = async (event: FormEvent) => {
+    event.preventDefault()
+    setError(null)
+    if (name.trim() === '') return setError('Name is required.')
+    if (scopes.size === 0) return setError('Choose at least one scope.')
+    try {
+      const data = await request(DeriveTokenDocument, {
+        input: { name: name.trim(), ...(description.trim() ? { description: description.trim() } : {}), scopes: [...scopes].sort(), expiresIn },
+      })
+      setDerived({ secret: data.deriveToken.secret, id: data.deriveToken.token.id })
+      setName('')
+      setDescription('')
+      setScopes(new Set())
+      onDerived()
+    } catch (e) {
+      setError(errorText(e))
+    }
+  }
+  return (
+    <>
+      <h2>Derive</h2>
+      <p className="muted">A child of this token (the one you signed in with): never more scopes, never a longer life, revoked with it.</p>
+      {derived && <SecretOnce secret={derived.secret} note={`The derived token is ${derived.id}.`} />}
+      <form className="card form" onSubmit={submit} noValidate aria-label="Derive a token">
+        <label htmlFor="derive-name">Derived name</label>
+        <input id="derive-name" value={name} maxLength={200} onChange={(e) => setName(e.target.value)} />
+        <label htmlFor="derive-description">Derived description</label>
+        <textarea id="derive-description" value={description} maxLength={500} onChange={(e) => setDescription(e.target.value)} />
+        <fieldset>
+          <legend>Derived scopes</legend>
+          {held.map((s) => (
+            <div key={s} className="check">
+              <input
+                type="checkbox"
+                id={`derive-scope-${s}`}
+                checked={scopes.has(s)}
+                onChange={(e) => {
+                  const next = new Set(scopes)
+                  if (e.target.checked) next.add(s)
+                  else next.delete(s)
+                  setScopes(next)
+                }}
+              />
+              <label htmlFor={`derive-scope-${s}`}>{s}</label>
+            </div>
+          ))}
+        </fieldset>
+        <label htmlFor="derive-expires">Derived expires in</label>
+        <select id="derive-expires" value={expiresIn} onChange={(e) => setExpiresIn(e.target.value)}>
+          <option value="PT1H">1 hour</option>
+          <option value="P1D">1 day</option>
+          <option value="P7D">7 days</option>
+          <option value="P30D">30 days</option>
+        </select>
+        {error && (
+          <p role="alert" className="error">
+            {error}
+          </p>
+        )}
+        <button type="submit">Derive</button>
+      </form>
+    </>
   )
 }

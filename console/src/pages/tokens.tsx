@@ -2,7 +2,7 @@ import { useState } from 'react'
 import { request } from '../api'
 import type { Caller } from '../app'
 import { AppsDocument, TokensDocument, type TokenKind, type TokenStatus } from '../gql/graphql'
-import { formatTime, searchTokens, sortTokens, type SortKey } from '../logic'
+import { formatTime, tokenOrder, type SortKey } from '../logic'
 import { linkHandler } from '../router'
 import { ScopeList, Status, useCursors, useQuery } from './common'
 
@@ -17,19 +17,21 @@ export function TokensPage({ caller }: { caller: Caller }) {
   const [sort, setSort] = useState<SortKey>('created')
   const { after, reset: resetPaging, pager } = useCursors()
   const apps = useQuery(() => (caller.can.readApps ? request(AppsDocument) : Promise.resolve(null)), [caller])
+  // Search and sort run on the server, so they cover every page, not just the one shown.
   const tokens = useQuery(
-    () => request(TokensDocument, { first: PAGE, after, ...(appId ? { appId } : {}), ...(status ? { status } : {}), ...(subject.trim() ? { subject: subject.trim() } : {}) }),
-    [after, appId, status, subject],
+    () =>
+      request(TokensDocument, {
+        first: PAGE,
+        after,
+        ...tokenOrder(sort),
+        ...(search.trim() ? { search: search.trim() } : {}),
+        ...(appId ? { appId } : {}),
+        ...(status ? { status } : {}),
+        ...(subject.trim() ? { subject: subject.trim() } : {}),
+      }),
+    [after, appId, status, subject, search, sort],
   )
-  const rows = tokens.data
-    ? sortTokens(
-        searchTokens(
-          tokens.data.tokens.edges.map((e) => e.node).filter((t) => kind === '' || t.kind === kind),
-          search,
-        ),
-        sort,
-      )
-    : []
+  const rows = tokens.data ? tokens.data.tokens.edges.map((e) => e.node).filter((t) => kind === '' || t.kind === kind) : []
 
   return (
     <section aria-labelledby="tokens-title">
@@ -44,7 +46,15 @@ export function TokensPage({ caller }: { caller: Caller }) {
       <form className="filters" role="search" onSubmit={(e) => e.preventDefault()}>
         <label>
           Search
-          <input type="search" value={search} placeholder="name or id" onChange={(e) => setSearch(e.target.value)} />
+          <input
+            type="search"
+            value={search}
+            placeholder="name or id"
+            onChange={(e) => {
+              setSearch(e.target.value)
+              resetPaging()
+            }}
+          />
         </label>
         {apps.data && (
           <label>
@@ -100,7 +110,13 @@ export function TokensPage({ caller }: { caller: Caller }) {
         </label>
         <label>
           Sort by
-          <select value={sort} onChange={(e) => setSort(e.target.value as SortKey)}>
+          <select
+            value={sort}
+            onChange={(e) => {
+              setSort(e.target.value as SortKey)
+              resetPaging()
+            }}
+          >
             <option value="created">Created (newest)</option>
             <option value="lastUsed">Last used (latest)</option>
             <option value="expires">Expires (soonest)</option>

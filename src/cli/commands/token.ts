@@ -22,6 +22,7 @@ import { CONSTRAINT_FIELDS, constraintsOfFlags, withConstraintFlags, type Constr
 const FIELDS = {
   appId: '--app',
   name: '--name',
+  description: '--description',
   scopes: '--scope',
   subject: '--subject',
   expiresIn: '--expires-in',
@@ -44,6 +45,7 @@ export function tokenCommands(io: CliIo): Command {
       .addOption(dbOption())
       .option('--app <app>', 'app of the token, by id or name', 'root')
       .option('--name <name>', 'token name (required, except with --root)')
+      .option('--description <text>', 'what the token is for (at most 500 characters)')
       .option('--scope <scopes>', 'scope to grant (repeat, or comma-separated)', collect)
       .option('--subject <id>', 'the user the token acts for')
       .addOption(durationOption('--expires-in <duration>', "lifetime (default 90d, within the app's maximum)"))
@@ -58,7 +60,18 @@ export function tokenCommands(io: CliIo): Command {
     ],
   ).action(
     async (
-      opts: { db?: string; app: string; name?: string; scope?: string[]; subject?: string; expiresIn?: string; expiry: boolean; root?: boolean; json?: boolean } & ConstraintFlags,
+      opts: {
+        db?: string
+        app: string
+        name?: string
+        description?: string
+        scope?: string[]
+        subject?: string
+        expiresIn?: string
+        expiry: boolean
+        root?: boolean
+        json?: boolean
+      } & ConstraintFlags,
       command: Command,
     ) => {
       if (opts.root) {
@@ -95,6 +108,7 @@ export function tokenCommands(io: CliIo): Command {
           return issueToken(domain, operatorCall(), {
             appId: app.id,
             name: opts.name as string,
+            description: opts.description,
             scopes: opts.scope ?? [],
             subject: opts.subject,
             expiresIn: opts.expiresIn,
@@ -190,6 +204,7 @@ export function tokenCommands(io: CliIo): Command {
         .argument('<parent>', 'the parent token: id or the full token')
         .addOption(dbOption())
         .requiredOption('--name <name>', 'name of the child (required)')
+        .option('--description <text>', 'what the child is for (at most 500 characters)')
         .requiredOption('--scope <scopes>', 'scope of the child (required; repeat, or comma-separated)', collect)
         .addOption(durationOption('--expires-in <duration>', "lifetime (default: the parent's remaining lifetime, at most 90d)"))
         .addOption(jsonOption()),
@@ -198,11 +213,17 @@ export function tokenCommands(io: CliIo): Command {
       'scopeward token derive Ab3dEf6hIj9kLm2n --name ci-readonly --scope tokens:read --expires-in 1h',
       'scopeward token derive Ab3dEf6hIj9kLm2n --name office --scope tokens:read --allow-cidr 10.0.0.0/8 --rate-limit 10/1m',
     ],
-  ).action(async (parent: string, opts: { db?: string; name: string; scope: string[]; expiresIn?: string; json?: boolean } & ConstraintFlags) => {
+  ).action(async (parent: string, opts: { db?: string; name: string; description?: string; scope: string[]; expiresIn?: string; json?: boolean } & ConstraintFlags) => {
     const out = createOutput(io, !!opts.json)
     await withDomain(io, { db: opts.db }, async ({ domain }) => {
       const issued = await asFlags(FIELDS, () =>
-        deriveFromToken(domain, operatorCall(), parent, { name: opts.name, scopes: opts.scope, expiresIn: opts.expiresIn, constraints: constraintsOfFlags(opts) }),
+        deriveFromToken(domain, operatorCall(), parent, {
+          name: opts.name,
+          description: opts.description,
+          scopes: opts.scope,
+          expiresIn: opts.expiresIn,
+          constraints: constraintsOfFlags(opts),
+        }),
       )
       printIssued(out, await presentToken(domain, issued.token, appCache(domain)), issued.secret, [])
     })

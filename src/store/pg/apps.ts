@@ -1,4 +1,4 @@
-import { and, asc, count, eq, inArray, sql } from 'drizzle-orm'
+import { and, asc, count, eq, inArray, ne, sql } from 'drizzle-orm'
 import type { AppChanges, AppRecord, AuditEventInput, Page, Position, WriteGuard } from '../../domain/model.js'
 import type { AppStore } from '../../domain/ports.js'
 import { page } from '../page.js'
@@ -45,22 +45,32 @@ export function pgApps(c: PgConnection, writes: WriteProtocol<Tx>): AppStore {
       return row?.n ?? 0
     },
 
-    insertApp(app: AppRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
+    insertApp(app: AppRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean> {
       return writes.run({
         guard,
         run: async (tx) => {
+          // Under the write lock: no other write can take the name between this read and the insert.
+          const [taken] = await tx.select({ id: t.apps.id }).from(t.apps).where(eq(t.apps.name, app.name))
+          if (taken) return { value: false, audit: null }
           await tx.insert(t.apps).values(app)
-          return { value: undefined, audit: { event: audit, effect: { write: 'insertApp' } } }
+          return { value: true, audit: { event: audit, effect: { write: 'insertApp' } } }
         },
       })
     },
 
-    updateApp(id: string, changes: AppChanges, audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
+    updateApp(id: string, changes: AppChanges, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean> {
       return writes.run({
         guard,
         run: async (tx) => {
+          if (changes.name !== undefined) {
+            const [taken] = await tx
+              .select({ id: t.apps.id })
+              .from(t.apps)
+              .where(and(eq(t.apps.name, changes.name), ne(t.apps.id, id)))
+            if (taken) return { value: false, audit: null }
+          }
           if (Object.keys(changes).length > 0) await tx.update(t.apps).set(changes).where(eq(t.apps.id, id))
-          return { value: undefined, audit: { event: audit, effect: { write: 'updateApp', appId: id, disabledAt: changes.disabledAt } } }
+          return { value: true, audit: { event: audit, effect: { write: 'updateApp', appId: id, disabledAt: changes.disabledAt } } }
         },
       })
     },

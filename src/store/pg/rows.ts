@@ -18,6 +18,7 @@ export function tokenFromWire(r: TokenWire): TokenRecord {
     appId: r.appId,
     subject: r.subject,
     name: r.name,
+    description: r.description,
     kind: r.kind,
     scopes: r.scopes,
     secretHash: r.secretHash,

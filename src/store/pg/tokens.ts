@@ -7,6 +7,7 @@ import {
   type Position,
   type RotatedEnd,
   type TokenFilter,
+  type TokenOrder,
   type TokenRecord,
   type WriteGuard,
 } from '../../domain/model.js'
@@ -14,7 +15,7 @@ import type { TokenConstraintChange, TokenStore } from '../../domain/ports.js'
 import { narrowFamily } from '../narrow-family.js'
 import { page } from '../page.js'
 import * as t from '../pg-schema.js'
-import { tokenConditions } from '../token-conditions.js'
+import { tokenConditions, tokenOrderSql } from '../token-conditions.js'
 import { revokeFamilySql, selectFamilySql } from '../token-family-sql.js'
 import type { WriteProtocol } from '../write-protocol.js'
 import type { PgConnection, Tx } from './connection.js'
@@ -61,15 +62,20 @@ export function pgTokens(c: PgConnection, writes: WriteProtocol<Tx>): TokenStore
         .where(inArray(t.tokens.parentId, [...parentIds]))
     },
 
-    async listTokens(filter: TokenFilter, options: { after?: Position | undefined; limit: number }): Promise<Page<TokenRecord>> {
+    async listTokens(filter: TokenFilter, options: { after?: Position | undefined; limit: number; order?: TokenOrder | undefined }): Promise<Page<TokenRecord>> {
       const { where, params } = rawTokenFilter(filter)
-      if (options.after) {
+      let orderBy = 'created_at, id'
+      if (options.order) {
+        const order = tokenOrderSql(options.order, { bind: (value) => `$${params.push(value)}` })
+        if (order.after) where.push(order.after)
+        orderBy = order.orderBy
+      } else if (options.after) {
         // A row-value comparison lets PostgreSQL seek the (created_at, id) index: a deep page costs what the first does.
         params.push(options.after.createdAt, options.after.id)
         where.push(`(created_at, id) > ($${params.length - 1}, $${params.length})`)
       }
       params.push(options.limit + 1)
-      const text = `SELECT ${TOKEN_COLUMNS} FROM tokens ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id LIMIT $${params.length}`
+      const text = `SELECT ${TOKEN_COLUMNS} FROM tokens ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${orderBy} LIMIT $${params.length}`
       const { rows } = await c.pool.query<TokenWire>({ name: c.statementName('scopeward_list_tokens', text), text, values: params })
       return page(rows.map(tokenFromWire), options.limit)
     },
@@ -169,7 +175,11 @@ export function pgTokens(c: PgConnection, writes: WriteProtocol<Tx>): TokenStore
 /** The token filter as SQL text and $n parameters, in a fixed clause order so equal shapes share one prepared statement. */
 function rawTokenFilter(f: TokenFilter): { where: string[]; params: (string | number)[] } {
   const params: (string | number)[] = []
-  const where = tokenConditions(f, { bind: (value) => `$${params.push(value)}`, hasScope: (ph) => `scopes ? ${ph}` })
+  const where = tokenConditions(f, {
+    bind: (value) => `$${params.push(value)}`,
+    hasScope: (ph) => `scopes ? ${ph}`,
+    contains: (column, ph) => `strpos(lower(${column}), lower(${ph})) > 0`,
+  })
   return { where, params }
 }
 

@@ -1,16 +1,17 @@
-import { asc, eq, inArray, sql } from 'drizzle-orm'
-import type { ScopeUsage } from '../../domain/model.js'
+import { and, asc, eq, gte, inArray, sql } from 'drizzle-orm'
+import type { DailyUsage, ScopeUsage } from '../../domain/model.js'
 import type { UsageStore } from '../../domain/ports.js'
 import * as t from '../pg-schema.js'
 import type { WriteProtocol } from '../write-protocol.js'
 import type { PgConnection, Tx } from './connection.js'
-import { usageRecord } from '../records.js'
+import { dailyUsageRecord, usageRecord } from '../records.js'
 
 /** Usage counts on PostgreSQL: bookkeeping, written without an audit event. */
 export function pgUsage(c: PgConnection, writes: WriteProtocol<Tx>): UsageStore {
   return {
-    async recordUsage(usage: ScopeUsage[], needs: ScopeUsage[] = []): Promise<void> {
-      if (usage.length === 0 && needs.length === 0) return
+    async recordUsage(usage: ScopeUsage[], needs: ScopeUsage[] = [], daily: DailyUsage[] = []): Promise<void> {
+      if (usage.length === 0 && needs.length === 0 && daily.length === 0) return
+      const days = mergeByDay(daily.filter((d) => d.scope !== ''))
       // One statement per table over arrays; several instances' counts add up (count + excluded.count).
       const perToken = new Map<string, number>()
       for (const u of usage) perToken.set(u.tokenId, Math.max(perToken.get(u.tokenId) ?? 0, u.lastUsedAt))
@@ -22,6 +23,12 @@ export function pgUsage(c: PgConnection, writes: WriteProtocol<Tx>): UsageStore 
             INSERT INTO token_scope_needs (token_id, scope, count, last_used_at)
             SELECT * FROM unnest(${sql.param(needed.map((u) => u.tokenId))}::text[], ${sql.param(needed.map((u) => u.scope))}::text[], ${sql.param(needed.map((u) => u.count))}::bigint[], ${sql.param(needed.map((u) => u.lastUsedAt))}::bigint[])
             ON CONFLICT (token_id, scope) DO UPDATE SET count = token_scope_needs.count + excluded.count, last_used_at = greatest(token_scope_needs.last_used_at, excluded.last_used_at)`)
+        }
+        if (days.length > 0) {
+          await tx.execute(sql`
+            INSERT INTO token_usage_daily (token_id, day, scope, count)
+            SELECT * FROM unnest(${sql.param(days.map((d) => d.tokenId))}::text[], ${sql.param(days.map((d) => d.day))}::text[], ${sql.param(days.map((d) => d.scope))}::text[], ${sql.param(days.map((d) => d.count))}::bigint[])
+            ON CONFLICT (token_id, day, scope) DO UPDATE SET count = token_usage_daily.count + excluded.count`)
         }
         if (scoped.length > 0) {
           await tx.execute(sql`
@@ -45,6 +52,16 @@ export function pgUsage(c: PgConnection, writes: WriteProtocol<Tx>): UsageStore 
           .from(t.tokenScopeNeeds)
           .where(inArray(t.tokenScopeNeeds.tokenId, [...tokenIds]))
       ).map(usageRecord)
+    },
+
+    async listDailyUsage(tokenId: string, fromDay: string): Promise<DailyUsage[]> {
+      return (
+        await c.db
+          .select()
+          .from(t.tokenUsageDaily)
+          .where(and(eq(t.tokenUsageDaily.tokenId, tokenId), gte(t.tokenUsageDaily.day, fromDay)))
+          .orderBy(asc(t.tokenUsageDaily.day), asc(t.tokenUsageDaily.scope))
+      ).map(dailyUsageRecord)
     },
 
     async getUsage(tokenId: string): Promise<ScopeUsage[]> {
@@ -72,4 +89,16 @@ function mergeByScope(entries: readonly ScopeUsage[]): ScopeUsage[] {
     merged.set(key, seen ? { ...seen, count: seen.count + u.count, lastUsedAt: Math.max(seen.lastUsedAt, u.lastUsedAt) } : u)
   }
   return [...merged.values()]
+}
+
+/** One entry per (token, day, scope): a single INSERT … ON CONFLICT must not touch a row twice. */
+function mergeByDay(daily: DailyUsage[]): DailyUsage[] {
+  const out = new Map<string, DailyUsage>()
+  for (const d of daily) {
+    const key = `${d.tokenId} ${d.day} ${d.scope}`
+    const entry = out.get(key)
+    if (entry) entry.count += d.count
+    else out.set(key, { ...d })
+  }
+  return [...out.values()]
 }

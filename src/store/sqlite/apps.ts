@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, inArray, or } from 'drizzle-orm'
+import { and, asc, count, eq, gt, inArray, ne, or } from 'drizzle-orm'
 import type { AppChanges, AppRecord, AuditEventInput, Page, Position, WriteGuard } from '../../domain/model.js'
 import type { AppStore } from '../../domain/ports.js'
 import { page } from '../page.js'
@@ -46,22 +46,33 @@ export function sqliteApps(c: SqliteConnection, writes: WriteProtocol<Tx>): AppS
       return c.db.select({ n: count() }).from(t.apps).where(where).get()?.n ?? 0
     },
 
-    insertApp(app: AppRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
+    insertApp(app: AppRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean> {
       return writes.run({
         guard,
         run: (tx) => {
+          // Under the write lock (BEGIN IMMEDIATE): no other write can take the name between this read and the insert.
+          if (tx.select({ id: t.apps.id }).from(t.apps).where(eq(t.apps.name, app.name)).get()) return { value: false, audit: null }
           tx.insert(t.apps).values(app).run()
-          return { value: undefined, audit: { event: audit, effect: { write: 'insertApp' } } }
+          return { value: true, audit: { event: audit, effect: { write: 'insertApp' } } }
         },
       })
     },
 
-    updateApp(id: string, changes: AppChanges, audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
+    updateApp(id: string, changes: AppChanges, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean> {
       return writes.run({
         guard,
         run: (tx) => {
+          if (
+            changes.name !== undefined &&
+            tx
+              .select({ id: t.apps.id })
+              .from(t.apps)
+              .where(and(eq(t.apps.name, changes.name), ne(t.apps.id, id)))
+              .get()
+          )
+            return { value: false, audit: null }
           if (Object.keys(changes).length > 0) tx.update(t.apps).set(changes).where(eq(t.apps.id, id)).run()
-          return { value: undefined, audit: { event: audit, effect: { write: 'updateApp', appId: id, disabledAt: changes.disabledAt } } }
+          return { value: true, audit: { event: audit, effect: { write: 'updateApp', appId: id, disabledAt: changes.disabledAt } } }
         },
       })
     },

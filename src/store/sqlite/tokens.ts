@@ -7,6 +7,7 @@ import {
   type Position,
   type RotatedEnd,
   type TokenFilter,
+  type TokenOrder,
   type TokenRecord,
   type WriteGuard,
 } from '../../domain/model.js'
@@ -14,7 +15,7 @@ import type { TokenConstraintChange, TokenStore } from '../../domain/ports.js'
 import { narrowFamily } from '../narrow-family.js'
 import { page } from '../page.js'
 import * as t from '../sqlite-schema.js'
-import { tokenConditions } from '../token-conditions.js'
+import { tokenConditions, tokenOrderSql } from '../token-conditions.js'
 import { revokeFamilySql, selectFamilySql } from '../token-family-sql.js'
 import type { WriteProtocol } from '../write-protocol.js'
 import type { Params, SqliteConnection, Tx } from './connection.js'
@@ -49,14 +50,19 @@ export function sqliteTokens(c: SqliteConnection, writes: WriteProtocol<Tx>): To
       return c.tokenList(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE parent_id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(parentIds)).map(tokenFromRow)
     },
 
-    async listTokens(filter: TokenFilter, options: { after?: Position | undefined; limit: number }): Promise<Page<TokenRecord>> {
+    async listTokens(filter: TokenFilter, options: { after?: Position | undefined; limit: number; order?: TokenOrder | undefined }): Promise<Page<TokenRecord>> {
       const { where, params } = rawTokenFilter(filter)
-      if (options.after) {
+      let orderBy = 'created_at, id'
+      if (options.order) {
+        const order = tokenOrderSql(options.order, { bind: (value) => (params.push(value), '?') })
+        if (order.after) where.push(order.after)
+        orderBy = order.orderBy
+      } else if (options.after) {
         // A row-value comparison lets SQLite seek the (created_at, id) index: a page deep in the list costs what the first does.
         where.push('(created_at, id) > (?, ?)')
         params.push(options.after.createdAt, options.after.id)
       }
-      const text = `SELECT ${TOKEN_COLUMNS} FROM tokens ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id LIMIT ?`
+      const text = `SELECT ${TOKEN_COLUMNS} FROM tokens ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${orderBy} LIMIT ?`
       return page(
         c
           .tokenList(text)
@@ -164,6 +170,7 @@ function rawTokenFilter(f: TokenFilter): { where: string[]; params: Params } {
   const where = tokenConditions(f, {
     bind: (value) => (params.push(value), '?'),
     hasScope: (ph) => `EXISTS (SELECT 1 FROM json_each(tokens.scopes) WHERE json_each.value = ${ph})`,
+    contains: (column, ph) => `instr(lower(${column}), lower(${ph})) > 0`,
   })
   return { where, params }
 }

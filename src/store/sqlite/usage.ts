@@ -1,17 +1,27 @@
-import { asc, eq, inArray, sql } from 'drizzle-orm'
-import type { ScopeUsage } from '../../domain/model.js'
+import { and, asc, eq, gte, inArray, sql } from 'drizzle-orm'
+import type { DailyUsage, ScopeUsage } from '../../domain/model.js'
 import type { UsageStore } from '../../domain/ports.js'
 import * as t from '../sqlite-schema.js'
 import type { WriteProtocol } from '../write-protocol.js'
 import type { SqliteConnection, Tx } from './connection.js'
-import { usageRecord } from '../records.js'
+import { dailyUsageRecord, usageRecord } from '../records.js'
 
 /** Usage counts on SQLite: bookkeeping, written without an audit event. */
 export function sqliteUsage(c: SqliteConnection, writes: WriteProtocol<Tx>): UsageStore {
   return {
-    async recordUsage(usage: ScopeUsage[], needs: ScopeUsage[] = []): Promise<void> {
-      if (usage.length === 0 && needs.length === 0) return
+    async recordUsage(usage: ScopeUsage[], needs: ScopeUsage[] = [], daily: DailyUsage[] = []): Promise<void> {
+      if (usage.length === 0 && needs.length === 0 && daily.length === 0) return
       await writes.bookkeeping((tx) => {
+        for (const d of daily) {
+          if (d.scope === '') continue
+          tx.insert(t.tokenUsageDaily)
+            .values(d)
+            .onConflictDoUpdate({
+              target: [t.tokenUsageDaily.tokenId, t.tokenUsageDaily.day, t.tokenUsageDaily.scope],
+              set: { count: sql`${t.tokenUsageDaily.count} + ${d.count}` },
+            })
+            .run()
+        }
         for (const u of needs) {
           tx.insert(t.tokenScopeNeeds)
             .values(u)
@@ -46,6 +56,16 @@ export function sqliteUsage(c: SqliteConnection, writes: WriteProtocol<Tx>): Usa
         .where(inArray(t.tokenScopeNeeds.tokenId, [...tokenIds]))
         .all()
         .map(usageRecord)
+    },
+
+    async listDailyUsage(tokenId: string, fromDay: string): Promise<DailyUsage[]> {
+      return c.db
+        .select()
+        .from(t.tokenUsageDaily)
+        .where(and(eq(t.tokenUsageDaily.tokenId, tokenId), gte(t.tokenUsageDaily.day, fromDay)))
+        .orderBy(asc(t.tokenUsageDaily.day), asc(t.tokenUsageDaily.scope))
+        .all()
+        .map(dailyUsageRecord)
     },
 
     async getUsage(tokenId: string): Promise<ScopeUsage[]> {
