@@ -4,6 +4,12 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+/** The columns a token list sorts by. Never used sorts before any use; never expiring after any expiry. */
+export type TokenSort =
+  | 'CREATED'
+  | 'LAST_USED'
+  | 'EXPIRES';
+
 /** Constraints of a token. A member left out constrains nothing; a derived token inherits each its parent has. */
 export type TokenConstraintsInput = {
   /** IPv4/IPv6 addresses or CIDR ranges; the request's client address (after trusted proxies) must lie in one. */
@@ -47,6 +53,15 @@ export type TokenStatus =
   | 'EXPIRED'
   | 'REVOKED';
 
+/** The algorithms Scopeward makes signing keys for (RFC 7518 names). */
+export type SigningAlgorithm =
+  /** Ed25519 (RFC 8037): the default. */
+  | 'EdDSA'
+  /** ECDSA with P-256 and SHA-256. */
+  | 'ES256'
+  /** RSASSA-PKCS1-v1_5 with SHA-256: the RFC 9068 interoperability floor. */
+  | 'RS256';
+
 export type SigningKeyStatus =
   | 'ACTIVE'
   | 'RETIRING'
@@ -89,7 +104,21 @@ export type IssueTokenInput = {
   kind?: TokenKind | null | undefined;
   /** kind JWT only: the resources (RFC 8707) the token is for, its `aud`; each declared in the app's `audiences`. Default: Scopeward's own. */
   audience?: Array<string> | null | undefined;
+  /** What the token is for (at most 500 characters), shown beside its name. */
+  description?: string | null | undefined;
   /** Within the app's maximum; the app's defaults fill what is left out. */
+  constraints?: TokenConstraintsInput | null | undefined;
+};
+
+export type DeriveTokenInput = {
+  name: string;
+  scopes: Array<string>;
+  /** Lifetime; never beyond the calling token's own expiry. */
+  expiresIn?: string | null | undefined;
+  kind?: TokenKind | null | undefined;
+  /** What the child is for (at most 500 characters), shown beside its name. */
+  description?: string | null | undefined;
+  /** Only narrower than the calling token's (each member left out is inherited). */
   constraints?: TokenConstraintsInput | null | undefined;
 };
 
@@ -112,6 +141,9 @@ export type TokensQueryVariables = Exact<{
   appId?: string | number | null | undefined;
   subject?: string | null | undefined;
   status?: TokenStatus | null | undefined;
+  search?: string | null | undefined;
+  sort?: TokenSort | null | undefined;
+  descending?: boolean | null | undefined;
   first?: number | null | undefined;
   after?: string | null | undefined;
 }>;
@@ -124,14 +156,28 @@ export type TokenPageQueryVariables = Exact<{
 }>;
 
 
-export type TokenPageQuery = { token: { id: string, name: string, kind: TokenKind, status: TokenStatus, scopes: Array<string>, subject: string | null, createdAt: string, expiresAt: string | null, revokedAt: string | null, revokeReason: string | null, lastUsedAt: string | null, usedScopes: Array<string>, unusedScopes: Array<string>, app: { id: string, name: string }, parent: { id: string, name: string, status: TokenStatus } | null, createdBy: { id: string, name: string } | null, derivedTokens: Array<{ id: string, name: string, status: TokenStatus }> | null } | null };
+export type TokenPageQuery = { token: { id: string, name: string, description: string | null, kind: TokenKind, status: TokenStatus, scopes: Array<string>, subject: string | null, createdAt: string, expiresAt: string | null, revokedAt: string | null, revokeReason: string | null, lastUsedAt: string | null, usedScopes: Array<string>, unusedScopes: Array<string>, app: { id: string, name: string }, parent: { id: string, name: string, status: TokenStatus } | null, createdBy: { id: string, name: string } | null, derivedTokens: Array<{ id: string, name: string, status: TokenStatus }> | null } | null };
+
+export type TokenUsageQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type TokenUsageQuery = { token: { id: string, usageByDay: Array<{ day: string, scope: string, count: number }> | null } | null };
+
+export type DeriveTokenMutationVariables = Exact<{
+  input: DeriveTokenInput;
+}>;
+
+
+export type DeriveTokenMutation = { deriveToken: { secret: string, token: { id: string, name: string, scopes: Array<string>, expiresAt: string | null } } };
 
 export type TokenAuditQueryVariables = Exact<{
   id: string;
 }>;
 
 
-export type TokenAuditQuery = { auditEvents: { edges: Array<{ node: { id: string, at: string, actor: string | null, action: string, details: string } }> } | null };
+export type TokenAuditQuery = { auditEvents: { edges: Array<{ node: { id: string, at: string, actor: string | null, action: string, details: Record<string, unknown> } }> } | null };
 
 export type RevocationPreviewQueryVariables = Exact<{
   id: string | number;
@@ -174,7 +220,7 @@ export type OverPermissionedQuery = { overPermissionedTokens: { pageInfo: { hasN
 export type LifetimesQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type LifetimesQuery = { expiring: Array<{ id: string, name: string, expiresAt: string | null, app: { name: string } }> | null, neverExpiringTokens: { totalCount: number, edges: Array<{ node: { id: string, name: string, createdAt: string, app: { name: string } } }> } | null, active: { totalCount: number } | null, expired: { totalCount: number } | null, revoked: { totalCount: number } | null };
+export type LifetimesQuery = { expiring: { totalCount: number, edges: Array<{ node: { id: string, name: string, expiresAt: string | null, app: { name: string } } }> } | null, neverExpiringTokens: { totalCount: number, edges: Array<{ node: { id: string, name: string, createdAt: string, app: { name: string } } }> } | null, active: { totalCount: number } | null, expired: { totalCount: number } | null, revoked: { totalCount: number } | null };
 
 export type TrimTokenMutationVariables = Exact<{
   id: string | number;
@@ -188,7 +234,7 @@ export type TrimTokenMutation = { trimToken: { removedScopes: Array<string>, kep
 export type AppsPageQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type AppsPageQuery = { apps: { edges: Array<{ node: { id: string, name: string, description: string | null, allowedScopes: Array<string>, maxTokenLifetime: string | null, isRoot: boolean, createdAt: string, disabledAt: string | null, clientCredentials: Array<{ id: string, createdAt: string, revokedAt: string | null, lastUsedAt: string | null }> | null } }> } | null };
+export type AppsPageQuery = { apps: { edges: Array<{ node: { id: string, name: string, description: string | null, allowedScopes: Array<string>, maxTokenLifetime: string | null, isRoot: boolean, createdAt: string, disabledAt: string | null, clientCredentials: Array<{ id: string, scopes: Array<string> | null, createdAt: string, revokedAt: string | null, lastUsedAt: string | null }> | null } }> } | null };
 
 export type CreateAppMutationVariables = Exact<{
   input: CreateAppInput;
@@ -221,10 +267,11 @@ export type EnableAppMutation = { enableApp: { id: string, disabledAt: string | 
 
 export type CreateClientSecretMutationVariables = Exact<{
   appId: string | number;
+  scopes?: Array<string> | string | null | undefined;
 }>;
 
 
-export type CreateClientSecretMutation = { createClientSecret: { id: string, secret: string, createdAt: string } };
+export type CreateClientSecretMutation = { createClientSecret: { id: string, secret: string, scopes: Array<string>, createdAt: string } };
 
 export type RevokeClientSecretMutationVariables = Exact<{
   id: string | number;
@@ -243,7 +290,7 @@ export type AuditLogQueryVariables = Exact<{
 }>;
 
 
-export type AuditLogQuery = { auditEvents: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, at: string, actor: string | null, appId: string | null, action: string, target: string | null, details: string } }> } | null };
+export type AuditLogQuery = { auditEvents: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, at: string, actor: string | null, appId: string | null, action: string, target: string | null, details: Record<string, unknown> } }> } | null };
 
 export type AuditChainQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -253,14 +300,14 @@ export type AuditChainQuery = { auditChainStatus: { ok: boolean, events: number,
 export type SigningKeysQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type SigningKeysQuery = { signingKeys: Array<{ kid: string, alg: string, status: SigningKeyStatus, createdAt: string, retireAfter: string | null }> | null };
+export type SigningKeysQuery = { signingKeys: Array<{ kid: string, alg: SigningAlgorithm, status: SigningKeyStatus, createdAt: string, retireAfter: string | null }> | null };
 
 export type RotateSigningKeyMutationVariables = Exact<{
-  alg?: string | null | undefined;
+  alg?: SigningAlgorithm | null | undefined;
 }>;
 
 
-export type RotateSigningKeyMutation = { rotateSigningKey: { kid: string, alg: string, status: SigningKeyStatus } };
+export type RotateSigningKeyMutation = { rotateSigningKey: { kid: string, alg: SigningAlgorithm, status: SigningKeyStatus } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -325,11 +372,14 @@ export const AppsDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<AppsQuery, AppsQueryVariables>;
 export const TokensDocument = new TypedDocumentString(`
-    query Tokens($appId: ID, $subject: String, $status: TokenStatus, $first: Int, $after: String) {
+    query Tokens($appId: ID, $subject: String, $status: TokenStatus, $search: String, $sort: TokenSort, $descending: Boolean, $first: Int, $after: String) {
   tokens(
     appId: $appId
     subject: $subject
     status: $status
+    search: $search
+    sort: $sort
+    descending: $descending
     first: $first
     after: $after
   ) {
@@ -363,6 +413,7 @@ export const TokenPageDocument = new TypedDocumentString(`
   token(id: $id) {
     id
     name
+    description
     kind
     status
     scopes
@@ -395,6 +446,31 @@ export const TokenPageDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<TokenPageQuery, TokenPageQueryVariables>;
+export const TokenUsageDocument = new TypedDocumentString(`
+    query TokenUsage($id: ID!) {
+  token(id: $id) {
+    id
+    usageByDay(days: 30) {
+      day
+      scope
+      count
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<TokenUsageQuery, TokenUsageQueryVariables>;
+export const DeriveTokenDocument = new TypedDocumentString(`
+    mutation DeriveToken($input: DeriveTokenInput!) {
+  deriveToken(input: $input) {
+    secret
+    token {
+      id
+      name
+      scopes
+      expiresAt
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<DeriveTokenMutation, DeriveTokenMutationVariables>;
 export const TokenAuditDocument = new TypedDocumentString(`
     query TokenAudit($id: String!) {
   auditEvents(target: $id, first: 50) {
@@ -482,11 +558,16 @@ export const OverPermissionedDocument = new TypedDocumentString(`
 export const LifetimesDocument = new TypedDocumentString(`
     query Lifetimes {
   expiring: expiringTokens(within: "P84D", first: 100) {
-    id
-    name
-    expiresAt
-    app {
-      name
+    totalCount
+    edges {
+      node {
+        id
+        name
+        expiresAt
+        app {
+          name
+        }
+      }
     }
   }
   neverExpiringTokens(first: 100) {
@@ -541,6 +622,7 @@ export const AppsPageDocument = new TypedDocumentString(`
         disabledAt
         clientCredentials {
           id
+          scopes
           createdAt
           revokedAt
           lastUsedAt
@@ -584,10 +666,11 @@ export const EnableAppDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<EnableAppMutation, EnableAppMutationVariables>;
 export const CreateClientSecretDocument = new TypedDocumentString(`
-    mutation CreateClientSecret($appId: ID!) {
-  createClientSecret(appId: $appId) {
+    mutation CreateClientSecret($appId: ID!, $scopes: [String!]) {
+  createClientSecret(appId: $appId, scopes: $scopes) {
     id
     secret
+    scopes
     createdAt
   }
 }
@@ -652,7 +735,7 @@ export const SigningKeysDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<SigningKeysQuery, SigningKeysQueryVariables>;
 export const RotateSigningKeyDocument = new TypedDocumentString(`
-    mutation RotateSigningKey($alg: String) {
+    mutation RotateSigningKey($alg: SigningAlgorithm) {
   rotateSigningKey(alg: $alg) {
     kid
     alg
