@@ -50,7 +50,8 @@ export function graphqlRoute(apollo: ApolloServer<GraphQLContext>, schema: Graph
       httpGraphQLRequest: {
         method: req.method ?? 'GET',
         headers,
-        search: rc.url.search,
+        // A target without a query string has an empty search: no URL is parsed for it.
+        search: req.url?.includes('?') ? rc.url.search : '',
         body: parsedBody,
       },
       // eslint-disable-next-line @typescript-eslint/require-await -- Apollo's context function returns a promise
