@@ -11,7 +11,9 @@ import { copyFileSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import type { Readable } from 'node:stream'
 import autocannon, { type Options, type Result } from 'autocannon'
+import { readAnnounce } from './lib/child.js'
 
 interface Announced {
   port: number
@@ -44,14 +46,8 @@ async function start(name: string, cwd: string): Promise<{ proc: ChildProcess; i
     env: { ...process.env, NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   })
-  const info = await new Promise<Announced>((resolve) => {
-    let buffered = ''
-    proc.stdout?.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString()
-      const nl = buffered.indexOf('\n')
-      if (nl >= 0) resolve(JSON.parse(buffered.slice(0, nl)) as Announced)
-    })
-  })
+  // The server's log follows on stdout (Scopeward logs as `scopeward serve` does): read and dropped.
+  const info = await readAnnounce<Announced>(proc.stdout as Readable, name)
   return { proc, info }
 }
 
