@@ -38,5 +38,6 @@ async function cost(name: string, make: (dest: pino.DestinationStream) => pino.L
 await cost('logging off (the loop alone)', (dest) => createLogger('silent', dest as never), true)
 await cost('Scopeward logger, sync destination', (dest) => createLogger('info', dest as never), true)
 await cost('Scopeward logger, async destination', (dest) => createLogger('info', dest as never), false)
+await cost('access logger (src/http/server.ts), async', (dest) => createLogger('info', dest as never).child({}, { redact: { paths: [] } }), false)
 await cost('bare pino, sync destination', (dest) => pino({ level: 'info' }, dest), true)
 await cost('bare pino, async destination', (dest) => pino({ level: 'info' }, dest), false)
