@@ -16,7 +16,7 @@ import { commandUsage, UsageTracker } from './domain/usage-tracker.js'
 import { ScopewardError } from './errors.js'
 import type { Logger } from './logger.js'
 import { redactSecrets } from './text.js'
-import { auditKeyOf } from './store/audit-hash.js'
+import { auditKeyOf } from './domain/audit-hash.js'
 import { displayDb, openStore } from './store/open-store.js'
 
 export { displayDb }

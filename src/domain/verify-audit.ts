@@ -1,4 +1,4 @@
-import { auditHash, auditHeadTag, GENESIS_HASH } from '../store/audit-hash.js'
+import { auditHash, auditHeadTag, GENESIS_HASH } from './audit-hash.js'
 import type { Store } from './ports.js'
 import type { Actor } from './actor.js'
 import type { Domain } from './context.js'
