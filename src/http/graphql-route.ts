@@ -6,11 +6,19 @@ import { createGraphQLContext, type GraphQLContext } from '../graphql/context.js
 import type { GraphQLSchema } from 'graphql'
 import { parseBearer } from '../auth/credentials.js'
 import { parseJson } from './read-body.js'
-import { SECURITY_HEADERS, sendGraphQLError } from './respond.js'
+import { SECURITY_HEADERS, sendJson } from './respond.js'
+import { answerFor, graphqlErrorBody } from '../error-responses.js'
+import { ScopewardError } from '../errors.js'
 import { authRequestOf, type RouteContext } from './route.js'
 
 /** RFC 6750 §3.1: an invalid token is refused whole, whatever the operation asks. */
 const INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token", error_description="The access token is invalid, expired or revoked"'
+
+/** A refusal decided before Apollo runs, answered as GraphQL errors are: status and body from `answerFor` (src/error-responses.ts). */
+function refuse(res: ServerResponse, error: ScopewardError, headers: Record<string, string> = {}): void {
+  const answer = answerFor(error)
+  sendJson(res, answer.status, graphqlErrorBody(answer), { ...answer.headers, ...headers })
+}
 
 /**
  * POST/GET /graphql: authenticates the bearer token (401 for any invalid one), then hands the
@@ -24,7 +32,7 @@ export function graphqlRoute(apollo: ApolloServer<GraphQLContext>, schema: Graph
       const result = presented === null ? { ok: false as const, reason: 'malformed' as AuthFailure } : await authenticate(rc.domain, presented, authRequestOf(req, rc))
       if (!result.ok) {
         rc.onAuthFailure(result.reason, presented ?? undefined)
-        sendGraphQLError(res, 401, 'UNAUTHENTICATED', 'Invalid token: it is malformed, unknown, expired or revoked, or its app is disabled', {
+        refuse(res, new ScopewardError('UNAUTHENTICATED', 'Invalid token: it is malformed, unknown, expired or revoked, or its app is disabled'), {
           'www-authenticate': INVALID_TOKEN_CHALLENGE,
         })
         return
@@ -43,7 +51,7 @@ export function graphqlRoute(apollo: ApolloServer<GraphQLContext>, schema: Graph
     const query = req.method === 'POST' ? (parsedBody as { query?: unknown } | null)?.query : rc.url.searchParams.get('query')
     // Checked before parsing: the parser's work grows with the text.
     if (typeof query === 'string' && query.length > maxQueryLength) {
-      sendGraphQLError(res, 400, 'BAD_REQUEST', `query is ${query.length} characters; the limit is ${maxQueryLength}`)
+      refuse(res, new ScopewardError('BAD_REQUEST', `query is ${query.length} characters; the limit is ${maxQueryLength}`))
       return
     }
     const response = await apollo.executeHTTPGraphQLRequest({
