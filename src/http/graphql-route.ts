@@ -44,7 +44,9 @@ export function graphqlRoute(apollo: ApolloServer<GraphQLContext>, schema: Graph
     const body = req.method === 'POST' ? rc.body : ''
     const contentType = req.headers['content-type'] ?? ''
     const headers = new HeaderMap()
-    for (const [key, value] of Object.entries(req.headers)) {
+    const incoming = req.headers
+    for (const key in incoming) {
+      const value = incoming[key]
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value)
     }
     const parsedBody = req.method === 'POST' && /json/i.test(contentType) ? parseJson(body) : body
@@ -65,15 +67,20 @@ export function graphqlRoute(apollo: ApolloServer<GraphQLContext>, schema: Graph
       // eslint-disable-next-line @typescript-eslint/require-await -- Apollo's context function returns a promise
       context: async () => createGraphQLContext({ domain: rc.domain, principal, request: { requestId: rc.requestId, ip: rc.ip }, schema }),
     })
-    const out: Record<string, string> = { ...SECURITY_HEADERS }
+    const out: Record<string, string | number> = { ...SECURITY_HEADERS }
     for (const [key, value] of response.headers) out[key] = value
     // The scopes the token can exercise now (its own within the app's current ceiling), as GitHub does.
     if (principal) out['x-oauth-scopes'] = principal.held.join(', ')
-    res.statusCode = response.status ?? 200
-    for (const [key, value] of Object.entries(out)) res.setHeader(key, value)
+    const status = response.status ?? 200
     if (response.body.kind === 'complete') {
-      res.end(response.body.string)
+      // One writeHead (merged with the headers the server set: request id, CORS) rather than a setHeader per header.
+      const text = response.body.string
+      out['content-length'] = Buffer.byteLength(text)
+      res.writeHead(status, out)
+      res.end(text)
     } else {
+      res.statusCode = status
+      for (const [key, value] of Object.entries(out)) res.setHeader(key, value)
       for await (const chunk of response.body.asyncIterator) res.write(chunk)
       res.end()
     }
