@@ -251,23 +251,24 @@ export class HttpServer {
     const rc = request.rc
     const ip = rc.ip
     if (!meta.throttled || !limiter || ip === null) return done()
-    const refuse = (wait: number): void => {
-      if (wait <= 0) return
-      this.base.metrics?.rateLimited.inc({ limiter: 'auth_failures' })
-      reply.hijack()
-      const answer = answerFor(new RateLimited(wait, 'too many failed authentications from this address'))
-      sendJson(reply.raw, answer.status, oauthErrorBody(answer), answer.headers)
-    }
     const wait = limiter.retryAfter(ip)
     // The in-memory limiter answers at once; a shared backend answers later (and, failing, lets the request through: fail open, logged).
     if (typeof wait === 'number') {
-      refuse(wait)
+      if (wait > 0) this.#throttled(reply, wait)
       return done()
     }
     wait.then(
-      (w) => (refuse(w), done()),
+      (w) => (w > 0 && this.#throttled(reply, w), done()),
       (err: unknown) => (rc.logger.error({ err }, 'rate limiter failed'), done()),
     )
+  }
+
+  /** 429 with Retry-After: this address spent its failed authentications. */
+  #throttled(reply: FastifyReply, wait: number): void {
+    this.base.metrics?.rateLimited.inc({ limiter: 'auth_failures' })
+    reply.hijack()
+    const answer = answerFor(new RateLimited(wait, 'too many failed authentications from this address'))
+    sendJson(reply.raw, answer.status, oauthErrorBody(answer), answer.headers)
   }
 
   /** Whether any route, of any method, serves this request's path (as the router sees it, parameters included). */
