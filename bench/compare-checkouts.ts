@@ -5,13 +5,18 @@
  * machine's noise falls on both alike. Reports req/s, p99 and the server's CPU µs per request.
  *
  *   node --import tsx bench/compare-checkouts.ts --base <dir> --head <dir> [--server scopeward-opaque] [--rounds 6] [--duration 8] [--target list|healthz]
+ *     [--base-env KEY=VALUE ...] [--head-env KEY=VALUE ...]
+ * Both sides may be the same checkout with different settings: `--base <dir> --head <dir> --base-env LOG_LEVEL=silent`
+ * gives logging on ÷ off. Scopeward's bench servers log as `scopeward serve` does (LOG_LEVEL, default info).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import { copyFileSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import type { Readable } from 'node:stream'
 import autocannon, { type Options, type Result } from 'autocannon'
+import { readAnnounce } from './lib/child.js'
 
 interface Announced {
   port: number
@@ -26,6 +31,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '6' },
     duration: { type: 'string', default: '8' },
     target: { type: 'string', default: 'list' },
+    'base-env': { type: 'string', multiple: true, default: [] },
+    'head-env': { type: 'string', multiple: true, default: [] },
   },
 })
 if (!values.base) throw new Error('--base <dir> is required: a checkout of the commit to compare against')
@@ -36,22 +43,20 @@ const dir = mkdtempSync(join(tmpdir(), 'sw-compare-'))
 const seed = join(dir, 'seed.db')
 execFileSync(process.execPath, ['--import', 'tsx', 'bench/seed.ts', seed, '10000'], { cwd: trees.head, stdio: 'ignore' })
 
-async function start(name: string, cwd: string): Promise<{ proc: ChildProcess; info: Announced }> {
+/** `KEY=VALUE` settings for one side's server process (e.g. `--head-env LOG_LEVEL=silent`). */
+const envOf = (pairs: string[]): Record<string, string> => Object.fromEntries(pairs.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]))
+const extraEnv = { base: envOf(values['base-env']), head: envOf(values['head-env']) }
+
+async function start(name: 'base' | 'head', cwd: string): Promise<{ proc: ChildProcess; info: Announced }> {
   const db = join(dir, `${name}.db`)
   copyFileSync(seed, db)
   const proc = spawn(process.execPath, ['--import', 'tsx', '--min-semi-space-size=16', `bench/servers/${values.server}.ts`, '--db', db, '--count', '10000'], {
     cwd,
-    env: { ...process.env, NODE_ENV: 'production' },
+    env: { ...process.env, NODE_ENV: 'production', ...extraEnv[name] },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   })
-  const info = await new Promise<Announced>((resolve) => {
-    let buffered = ''
-    proc.stdout?.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString()
-      const nl = buffered.indexOf('\n')
-      if (nl >= 0) resolve(JSON.parse(buffered.slice(0, nl)) as Announced)
-    })
-  })
+  // The server's log follows on stdout (Scopeward logs as `scopeward serve` does): read and dropped.
+  const info = await readAnnounce<Announced>(proc.stdout as Readable, name)
   return { proc, info }
 }
 

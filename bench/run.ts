@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
-import { procStatusKb } from './lib/child.js'
+import { procStatusKb, readAnnounce } from './lib/child.js'
 import { summarizeProfile } from './profile-summary.js'
 import { seedId } from './seed.js'
 import { createBenchDatabase, pgUnavailable } from './seed-pg.js'
@@ -56,11 +56,18 @@ interface ServerDef {
   what: string
   /** Server processes sharing the database (P2: 2); the load of one run is split across them. */
   instances?: number
+  /** Environment of the server process on top of the orchestrator's (SQ: LOG_LEVEL=silent). */
+  env?: Record<string, string>
 }
 const SERVERS: ServerDef[] = [
   { key: 'A', file: 'apollo.ts', db: 'small', what: 'bare Apollo Server 5 (startStandaloneServer, default plugins), no auth, 10k tokens' },
   { key: 'D', file: 'apollo-shield.ts', db: 'small', what: 'A + opaque bearer check in context + graphql-shield rule (tokens:read) via graphql-middleware' },
-  { key: 'S', file: 'scopeward-opaque.ts', db: 'small', what: 'Scopeward (createScopeward), opaque tokens:read token, 10k tokens' },
+  {
+    key: 'S',
+    file: 'scopeward-opaque.ts',
+    db: 'small',
+    what: 'Scopeward as `scopeward serve` runs it (default settings, access log to stdout), opaque tokens:read token, 10k tokens',
+  },
   { key: 'S0', file: 'scopeward-noengine.ts', db: 'small', what: 'Scopeward composition without the directive engine (no wrapping, no plugin), opaque token' },
   { key: 'J', file: 'scopeward-jwt.ts', db: 'small', what: 'Scopeward, EdDSA JWT (issueToken kind: JWT)' },
   { key: 'I', file: 'scopeward-introspect.ts', db: 'small', what: 'Scopeward POST /oauth/introspect (token=<opaque>)' },
@@ -76,6 +83,7 @@ const SERVERS: ServerDef[] = [
     instances: 2,
     what: 'two S processes on the same PostgreSQL database, load split: 2 autocannon × half the connections, concurrently',
   },
+  { key: 'SQ', file: 'scopeward-opaque.ts', db: 'small', env: { LOG_LEVEL: 'silent' }, what: 'S with logging off (LOG_LEVEL=silent): logging on ÷ off = S ÷ SQ' },
 ]
 
 interface RunDef {
@@ -115,6 +123,7 @@ const RUNS: RunDef[] = [
   { key: 'A', server: 'A', kind: 'http', what: SERVERS[0]!.what },
   { key: 'D', server: 'D', kind: 'http', what: SERVERS[1]!.what },
   { key: 'S', server: 'S', kind: 'http', what: SERVERS[2]!.what },
+  { key: 'SQ', server: 'SQ', kind: 'http', what: SERVERS[12]!.what },
   { key: 'P1', server: 'P1', kind: 'http', what: SERVERS[10]!.what },
   { key: 'P2', server: 'P2', kind: 'http', what: SERVERS[11]!.what },
   { key: 'S0', server: 'S0', kind: 'http', what: SERVERS[3]!.what },
@@ -155,7 +164,7 @@ class Child {
   async start(): Promise<ServerInfo> {
     const args = ['--import', 'tsx', '--min-semi-space-size=16', ...this.extraFlags, join(BENCH, 'servers', this.def.file), '--db', this.dbFile]
     if (this.def.file.startsWith('scopeward')) args.push('--count', String(this.count))
-    this.proc = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
+    this.proc = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, NODE_ENV: 'production', ...this.def.env }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
     this.proc.on('message', (msg: any) => {
       const resolve = this.#waiting.get(msg.id)
       if (resolve) {
@@ -163,24 +172,11 @@ class Child {
         resolve(msg)
       }
     })
+    // The first non-log JSON line on stdout; the server's log after it (Scopeward logs to stdout, as `scopeward serve` does) is read and dropped.
     this.info = await new Promise<ServerInfo>((resolve, reject) => {
-      let buf = ''
-      const onData = (chunk: Buffer) => {
-        buf += chunk.toString()
-        const nl = buf.indexOf('\n')
-        if (nl >= 0) {
-          this.proc.stdout!.off('data', onData)
-          try {
-            resolve(JSON.parse(buf.slice(0, nl)))
-          } catch {
-            reject(new Error(`${this.def.key}: bad first line ${buf.slice(0, nl)}`))
-          }
-        }
-      }
-      this.proc.stdout!.on('data', onData)
+      readAnnounce<ServerInfo>(this.proc.stdout!, this.def.key).then(resolve, reject)
       this.proc.once('exit', (code) => reject(new Error(`${this.def.key} exited with ${code} before announcing`)))
     })
-    this.proc.stdout!.resume()
     return this.info
   }
 
@@ -671,6 +667,14 @@ function buildReport(runs: RunDef[], samples: Sample[], skipped: Map<string, str
   lines.push(target('Scopeward JWT ÷ bare Apollo, req/s (÷ bracket)', ratio('J', 'bracket', rps), '>=', 1.1, skipNote('J')))
   lines.push(target('Scopeward opaque ÷ Apollo+shield, req/s', ratio('S', 'D', rps), '>=', 1.5, skipNote('D')))
   lines.push(target('directive engine on ÷ off, server CPU/request (S ÷ S0)', ratio('S', 'S0', cpu), '<=', 1.03, skipNote('S0')))
+  lines.push(target('(info) logging on ÷ off, req/s (S ÷ SQ)', ratio('S', 'SQ', rps), '>=', 0.95, skipNote('SQ')))
+  const logUs: number[] = []
+  for (let r = 1; r <= ROUNDS; r++) {
+    const on = inRound('S', r)
+    const off = inRound('SQ', r)
+    if (on && off) logUs.push(on.cpuUsPerReq - off.cpuUsPerReq)
+  }
+  lines.push(target('logging cost, server CPU µs/request (S − SQ)', logUs, '<=', 10, skipNote('SQ')))
   lines.push(target('token check 1M ÷ 10k, in-process authenticate() µs/op', ratio('M-auth', 'S-auth', mean), '<=', 1.2, skipNote('M-auth')))
   lines.push(target('(info) token check 1M ÷ 10k, HTTP { viewer } mean latency', ratio('M-viewer', 'S-viewer', mean), '<=', 1.2, skipNote('M-viewer')))
   lines.push(target('deep page (after 900,000) ÷ first page, mean latency, 1M, 1 connection', ratio('M-deep', 'M-list', mean), '<=', 1.2, skipNote('M-deep')))

@@ -21,7 +21,7 @@ import { rateLimitPolicy } from './auth/policies/rate-limit.js'
 import type { TokenRateLimiter } from './auth/token-rate-limiter.js'
 import type { Logger } from './logger.js'
 import { redactSecrets } from './text.js'
-import { auditKeyOf } from './store/audit-hash.js'
+import { auditKeyOf } from './domain/audit-hash.js'
 import { displayDb, openStore } from './store/open-store.js'
 
 export { displayDb }

@@ -200,3 +200,10 @@ export const badInput = (field: string, message: string, details?: Record<string
   new ScopewardError('BAD_USER_INPUT', message, details ? { field, details } : { field })
 
 export const notFound = (what: string, id: string): ScopewardError => new ScopewardError('NOT_FOUND', `${what} ${JSON.stringify(id)} not found`)
+
+/** A narrowing would leave derived tokens with no scope at all: refused, nothing written. */
+export class EmptiedTokensError extends ScopewardError {
+  constructor(readonly ids: string[]) {
+    super('EMPTIED_TOKENS', `narrowing would leave ${ids.join(', ')} with no scope`)
+  }
+}

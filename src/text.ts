@@ -11,6 +11,23 @@ export function malformedText(text: string): string | null {
   return match[0] === '\u0000' ? 'contains a NUL character' : 'contains an unpaired UTF-16 surrogate (not valid Unicode)'
 }
 
+/** Whether any string inside `value` (as findMalformedText walks it) is malformed: the same walk, building no paths. */
+export function holdsMalformedText(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return MALFORMED.test(value)
+  if (depth > 6 || value === null || typeof value !== 'object') return false
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (holdsMalformedText(value[i], depth + 1)) return true
+    return false
+  }
+  const proto = Object.getPrototypeOf(value) as unknown
+  if (proto !== Object.prototype && proto !== null) return false
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue
+    if (holdsMalformedText((value as Record<string, unknown>)[key], depth + 1) || MALFORMED.test(key)) return true
+  }
+  return false
+}
+
 /** The first malformed string inside `value` (strings, arrays and plain objects, a few levels deep), as `{ path, problem }`. */
 export function findMalformedText(value: unknown, path: string, depth = 0): { path: string; problem: string } | null {
   if (typeof value === 'string') {

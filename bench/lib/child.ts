@@ -7,6 +7,7 @@
  *   parent → {type:'exit'}: exit(0) (flushes --cpu-prof).
  */
 import { readFileSync } from 'node:fs'
+import type { Readable } from 'node:stream'
 
 /** A task's answer, or a promise of it. */
 export type TaskHandler = (msg: Record<string, unknown>) => unknown
@@ -48,3 +49,36 @@ export function announce(info: Record<string, unknown>, tasks: Record<string, Ta
 
 /** The one query every GraphQL variant serves (Scopeward's connection shape). */
 export const LIST_QUERY = '{ tokens(first: 20) { edges { node { id name scopes createdAt expiresAt app { id name } } } } }'
+
+/**
+ * The announce line of a server child, read from its stdout: the first JSON line that is not a
+ * pino log line (Scopeward logs to stdout, as `scopeward serve` does). Everything after it (the
+ * server's log) is read and dropped, so the pipe never fills and stalls the server.
+ */
+export function readAnnounce<T>(stdout: Readable, name: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let buffered = ''
+    let done = false
+    stdout.on('data', (chunk: Buffer) => {
+      if (done) return
+      buffered += chunk.toString()
+      let nl: number
+      while (!done && (nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl)
+        buffered = buffered.slice(nl + 1)
+        let parsed: Record<string, unknown>
+        try {
+          parsed = JSON.parse(line) as Record<string, unknown>
+        } catch {
+          done = true
+          reject(new Error(`${name}: not a JSON line on stdout: ${line.slice(0, 200)}`))
+          return
+        }
+        if (typeof parsed.level === 'number' && typeof parsed.msg === 'string') continue
+        done = true
+        buffered = ''
+        resolve(parsed as T)
+      }
+    })
+  })
+}

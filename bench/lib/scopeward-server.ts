@@ -1,6 +1,8 @@
 /**
- * Starts Scopeward programmatically on an already seeded database (bench/seed.ts) and prepares the
- * credential a variant needs. Modes:
+ * Starts Scopeward programmatically on an already seeded database (bench/seed.ts), the way
+ * `scopeward serve` does (src/cli/serve.ts: loadConfig over the environment, createLogger(LOG_LEVEL)
+ * writing to stdout), and prepares the credential a variant needs. The announce line is the first
+ * line on stdout that is not a log line (bench/lib/child.ts `readAnnounce`). Modes:
  *   opaque     createScopeward as shipped; a tokens:read opaque token of the bench app
  *   jwt        same, but a tokens:read JWT (issueToken kind JWT); {"skip"} if JWTs are unavailable
  *   introspect same server; POST /oauth/introspect with token=<opaque>; {"skip"} if the route 404s
@@ -40,7 +42,10 @@ export async function startScopewardVariant(mode: Mode): Promise<void> {
   const { values } = parseArgs({ options: { db: { type: 'string' }, count: { type: 'string', default: '10000' } } })
   if (!values.db) throw new Error('--db required')
   const count = Number(values.count)
-  const running: Running = await createScopeward(loadConfig({ db: values.db, port: '0' }), { logger: createLogger('silent'), directiveEngine: mode !== 'noengine' })
+  // Built as `scopeward serve` builds it (src/cli/serve.ts): settings from the environment over the defaults,
+  // the default logger (LOG_LEVEL, default info: one access line per request, to stdout). LOG_LEVEL=silent turns logging off.
+  const config = loadConfig({ db: values.db, port: '0', host: '127.0.0.1' }, process.env)
+  const running: Running = await createScopeward(config, { logger: createLogger(config.logLevel), directiveEngine: mode !== 'noengine' })
   const { domain } = running
   const address = await running.http.listen(0, '127.0.0.1')
   const port = address.port

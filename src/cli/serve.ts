@@ -1,5 +1,5 @@
 import { loadConfig } from '../config.js'
-import { createLogger } from '../logger.js'
+import { createLogger, flushLogger } from '../logger.js'
 import { createScopeward } from '../scopeward.js'
 import { ScopewardError } from '../errors.js'
 import { displayDb } from '../compose.js'
@@ -35,11 +35,12 @@ export async function serve(flags: { db?: string; port?: string; host?: string }
     logger.info({ signal }, 'shutting down')
     const force = setTimeout(() => process.exit(1), 10_000)
     force.unref()
+    // The log is asynchronous: what is buffered is written before the process exits.
     app.close().then(
-      () => process.exit(0),
+      () => flushLogger(logger).then(() => process.exit(0)),
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed')
-        process.exit(1)
+        void flushLogger(logger).then(() => process.exit(1))
       },
     )
   }

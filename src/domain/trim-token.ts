@@ -1,5 +1,5 @@
 import { badInput, notFound } from '../errors.js'
-import { EmptiedTokensError } from '../store/narrow-family.js'
+import { EmptiedTokensError } from '../errors.js'
 import { rotatedKey, type TokenRecord } from './model.js'
 import type { Call } from './actor.js'
 import { auditEvent, type Domain } from './context.js'

@@ -1,4 +1,4 @@
-import { auditHash, auditHeadTag, auditKeyOf, GENESIS_HASH } from '../store/audit-hash.js'
+import { auditHash, auditHeadTag, auditKeyOf, GENESIS_HASH } from './audit-hash.js'
 import { masterKeyBytes } from '../tokens/seal-private-key.js'
 import type { AuditEventInput } from './model.js'
 import type { Store } from './ports.js'

@@ -20,7 +20,9 @@ export interface GraphQLContext {
 /** A fresh context for one GraphQL request (the caller's own app is known already). */
 export function createGraphQLContext(args: { domain: Domain; principal: Principal | null; request: RequestInfo; schema: GraphQLSchema }): GraphQLContext {
   const { domain, principal } = args
-  return { ...args, apps: new Map(principal ? [[principal.app.id, principal.app]] : []), loaders: createLoaders(domain, principal) }
+  const apps: GraphQLContext['apps'] = new Map()
+  if (principal) apps.set(principal.app.id, principal.app)
+  return { domain, principal, request: args.request, schema: args.schema, apps, loaders: createLoaders(domain, principal) }
 }
 
 /** The calling token's scopes for the directive engine; null means no caller. */

@@ -35,40 +35,49 @@ const MAX_BATCH = 500
 
 /** The loaders of one request made by `principal` (null: no caller, and every guarded load fails UNAUTHENTICATED). */
 export function createLoaders(domain: Domain, principal: Principal | null): Loaders {
-  const caller = (): Principal => {
-    if (!principal) throw new ScopewardError('UNAUTHENTICATED', 'a token is required')
-    return principal
+  return new RequestLoaders(domain, principal)
+}
+
+const OPTIONS = { cache: false, maxBatchSize: MAX_BATCH }
+
+/**
+ * Each loader is made on first use: most requests (`{ viewer { id } }`, a plain list) never need
+ * one, so a request that reads no per-token field pays for one small object, not six loaders.
+ */
+class RequestLoaders implements Loaders {
+  #visibleToken: DataLoader<string, TokenRecord | null> | undefined
+  #derivedTokens: DataLoader<string, TokenRecord[]> | undefined
+  #tokenRecord: DataLoader<string, TokenRecord | null> | undefined
+  #app: DataLoader<string, AppRecord | null> | undefined
+  #usage: DataLoader<string, ScopeUsage[]> | undefined
+  #needs: DataLoader<string, ScopeUsage[]> | undefined
+
+  constructor(
+    readonly domain: Domain,
+    readonly principal: Principal | null,
+  ) {}
+
+  #caller(): Principal {
+    if (!this.principal) throw new ScopewardError('UNAUTHENTICATED', 'a token is required')
+    return this.principal
   }
-  const options = { cache: false, maxBatchSize: MAX_BATCH }
-  // Each loader is made on first use: most requests (`{ viewer { id } }`) never need one.
-  const lazy = <K, V>(batch: (keys: readonly K[]) => Promise<V[]>): (() => DataLoader<K, V>) => {
-    let loader: DataLoader<K, V> | undefined
-    return () => (loader ??= new DataLoader(batch, options))
+
+  get visibleToken(): DataLoader<string, TokenRecord | null> {
+    return (this.#visibleToken ??= new DataLoader(async (ids: readonly string[]) => findTokens(this.domain, this.#caller(), ids), OPTIONS))
   }
-  const visibleToken = lazy(async (ids: readonly string[]) => findTokens(domain, caller(), ids))
-  const derivedTokens = lazy(async (ids: readonly string[]) => findDerivedTokens(domain, caller(), ids))
-  const tokenRecord = lazy(async (ids: readonly string[]) => readTokens(domain, ids))
-  const app = lazy(async (ids: readonly string[]) => readApps(domain, ids))
-  const usage = lazy(async (ids: readonly string[]) => readUsage(domain, ids))
-  const needs = lazy(async (ids: readonly string[]) => readNeeds(domain, ids))
-  return {
-    get visibleToken() {
-      return visibleToken()
-    },
-    get derivedTokens() {
-      return derivedTokens()
-    },
-    get tokenRecord() {
-      return tokenRecord()
-    },
-    get app() {
-      return app()
-    },
-    get usage() {
-      return usage()
-    },
-    get needs() {
-      return needs()
-    },
+  get derivedTokens(): DataLoader<string, TokenRecord[]> {
+    return (this.#derivedTokens ??= new DataLoader(async (ids: readonly string[]) => findDerivedTokens(this.domain, this.#caller(), ids), OPTIONS))
+  }
+  get tokenRecord(): DataLoader<string, TokenRecord | null> {
+    return (this.#tokenRecord ??= new DataLoader(async (ids: readonly string[]) => readTokens(this.domain, ids), OPTIONS))
+  }
+  get app(): DataLoader<string, AppRecord | null> {
+    return (this.#app ??= new DataLoader(async (ids: readonly string[]) => readApps(this.domain, ids), OPTIONS))
+  }
+  get usage(): DataLoader<string, ScopeUsage[]> {
+    return (this.#usage ??= new DataLoader(async (ids: readonly string[]) => readUsage(this.domain, ids), OPTIONS))
+  }
+  get needs(): DataLoader<string, ScopeUsage[]> {
+    return (this.#needs ??= new DataLoader(async (ids: readonly string[]) => readNeeds(this.domain, ids), OPTIONS))
   }
 }

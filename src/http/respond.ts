@@ -1,5 +1,4 @@
 import type { ServerResponse } from 'node:http'
-import { redactSecrets } from '../text.js'
 
 /** Headers every response carries: no caching of credentials-bearing answers, no sniffing, no framing. */
 export const SECURITY_HEADERS: Record<string, string> = {
@@ -14,9 +13,4 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   const text = JSON.stringify(body)
   res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers })
   res.end(text)
-}
-
-/** A GraphQL-shaped error response, for failures decided before the GraphQL engine runs. */
-export function sendGraphQLError(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
-  sendJson(res, status, { errors: [{ message: redactSecrets(message), extensions: { code } }] }, headers)
 }

@@ -30,9 +30,16 @@ export interface RouteContext {
 /** A route handler: it writes the Node response itself (the server hands it over from Fastify). */
 export type Route = (req: IncomingMessage, res: ServerResponse, rc: RouteContext) => void | Promise<void>
 
-/** The request as authentication policies see it (src/auth/request.ts). */
+/** The request as authentication policies see it (src/auth/request.ts); the path is read from the URL only if a policy asks. */
 export function authRequestOf(req: IncomingMessage, rc: RouteContext): AuthRequest {
-  return { ip: rc.ip, requestId: rc.requestId, method: req.method ?? 'GET', path: rc.url.pathname }
+  return {
+    ip: rc.ip,
+    requestId: rc.requestId,
+    method: req.method ?? 'GET',
+    get path() {
+      return rc.url.pathname
+    },
+  }
 }
 
 /** How a route reads its body: JSON/any text within the server's limit, or an OAuth form (16 KiB, refusals as RFC 6749 errors). */

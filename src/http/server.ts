@@ -1,19 +1,20 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
+import { performance } from 'node:perf_hooks'
 import type { AddressInfo, Socket } from 'node:net'
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type InjectOptions, type LightMyRequestResponse } from 'fastify'
 import type { AuthFailure } from '../domain/authenticate.js'
-import type { Logger } from '../logger.js'
-import { answerFor, graphqlErrorBody, oauthErrorBody, rateLimitHeaders } from '../error-responses.js'
+import { answerFor, graphqlErrorBody, oauthErrorBody } from '../error-responses.js'
 import { RateLimited } from '../errors.js'
+import type { Logger } from '../logger.js'
 import type { Metrics } from '../metrics.js'
 import { redactSecrets } from '../text.js'
 import { OAuthError, sendOAuthError } from './oauth-error.js'
-import { presentedTokenId } from '../tokens/presented-token-id.js'
 import type { RateLimiter } from '../auth/rate-limiter.js'
 import { BodyError } from './read-body.js'
 import { FORM_LIMIT_BYTES } from './read-form.js'
 import { sendJson } from './respond.js'
+import { RequestContext } from './request-context.js'
 import type { Route, RouteContext, RouteOptions } from './route.js'
 import { trustedProxyTest, unmapped, type ProxyTest } from './trusted-proxies.js'
 
@@ -40,36 +41,30 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** This request's route context, made in onRequest. */
     rc: RouteContext
-    /** process.hrtime.bigint() at onRequest, for the latency histogram and the access log. */
-    startedAt: bigint
+    /** performance.now() at onRequest, for the latency histogram and the access log. */
+    startedAt: number
+    /** The matched route (null: no route matched), set by the route's own onRequest hook. */
+    routeMeta: RouteMeta | null
     /** The access line is written (once, whichever of response or error path gets there first). */
     accessLogged: boolean
   }
-  interface FastifyContextConfig {
-    /** The path pattern as registered: the metrics label (bounded, whatever clients send). */
-    label?: string
-    body?: RouteOptions['body']
-  }
+}
+
+/** What the server needs to know of a matched route on every request (read once, at registration). */
+interface RouteMeta {
+  /** The path pattern as registered: the metrics label (bounded, whatever clients send). */
+  readonly label: string
+  /** The label is the path itself (no parameters): the access line logs it as is. */
+  readonly fixed: boolean
+  readonly form: boolean
+  /** The route authenticates a credential: the failed-authentication throttle guards it. */
+  readonly throttled: boolean
 }
 
 /** The path of a request target, without its query. */
 function pathOf(target: string): string {
   const query = target.indexOf('?')
   return query < 0 ? target : target.slice(0, query)
-}
-
-/** A request target as a URL (its query string for routes that read one); an unparsable one is the root. */
-function parseUrl(target: string | undefined): URL {
-  try {
-    return new URL(target ?? '/', 'http://localhost')
-  } catch {
-    return new URL('http://localhost/')
-  }
-}
-
-/** The request's logger: a pino child of the server's logger (loggerInstance), bound to the request id. */
-function requestLogger(request: FastifyRequest): Logger {
-  return request.log as unknown as Logger
 }
 
 /**
@@ -87,19 +82,27 @@ export class HttpServer {
   readonly #isTrustedProxy: ProxyTest
   /** The methods routes are registered for: where a 405 looks for the path. */
   readonly #methods = new Set<string>()
+  /**
+   * The access line's logger: the server's, without path redaction (its wildcard costs ~1.5 µs a
+   * line, bench/log-cost.ts). Safe because the line holds only fields made safe before they get there:
+   * a request id (checked or generated), a token id, the method, a fixed label or redacted path, numbers, an address.
+   */
+  readonly #accessLog: Logger
 
   constructor(private readonly base: HttpServerOptions) {
     const headersTimeout = base.headersTimeoutMs ?? 10_000
+    this.#accessLog = base.logger.level === 'silent' ? base.logger : base.logger.child({}, { redact: { paths: [] } })
     const trusted = base.trustedProxies ?? new Set<string>()
     this.#isTrustedProxy = trustedProxyTest(trusted)
     const isTrustedProxy = this.#isTrustedProxy
-    // Typed with Fastify's base logger: the instance is our pino logger, so every request logger is a pino child (`requestLogger`).
+    // Typed with Fastify's base logger: the instance is our pino logger.
     this.#app = Fastify({
       loggerInstance: base.logger,
       // Fastify's own two lines per request cost CPU and say less than ours: one line is logged on response (#logResponse).
       logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
-      // A logger that writes nothing needs no per-request child (binding a child serialises its fields on every request).
-      childLoggerFactory: (logger, bindings, options) => (logger.level === 'silent' ? logger : logger.child(bindings, options)),
+      // No per-request child logger (binding one serialises its fields on every request): the access line names the
+      // request id and token id itself, and the route context makes a bound child only when a request logs more (request-context.ts).
+      childLoggerFactory: (logger) => logger,
       // A caller's id is kept when it is safe to echo and log; anything else gets a fresh one.
       genReqId: (req: IncomingMessage) => {
         const header = req.headers['x-request-id']
@@ -136,7 +139,8 @@ export class HttpServer {
       },
     }) as unknown as FastifyInstance
     this.#app.decorateRequest('rc', null as unknown as RouteContext)
-    this.#app.decorateRequest('startedAt', 0n)
+    this.#app.decorateRequest('startedAt', 0)
+    this.#app.decorateRequest('routeMeta', null)
     this.#app.decorateRequest('accessLogged', false)
     // Every body is read as text within the route's limit; each route parses it as its protocol says (JSON for /graphql, RFC 6749 forms for OAuth).
     this.#app.removeAllContentTypeParsers()
@@ -171,11 +175,12 @@ export class HttpServer {
   /** Registers a route; `path` may hold parameters (`/things/:id`), handed to the route as `rc.params`. */
   route(method: string, path: string, handler: Route, options: RouteOptions = {}): this {
     const form = options.body === 'form'
+    const meta: RouteMeta = { label: path, fixed: !path.includes(':'), form, throttled: AUTHENTICATING.test(path) }
     this.#methods.add(method)
     this.#app.route({
       method,
       url: path,
-      config: { label: path, body: options.body ?? 'text' },
+      onRequest: (request, reply, done) => this.#onRoutedRequest(request, reply, done, meta),
       // OAuth bodies are small (a token and a few parameters): a larger one is refused before it is buffered.
       ...(form ? { bodyLimit: FORM_LIMIT_BYTES } : {}),
       handler: async (request, reply) => {
@@ -231,78 +236,44 @@ export class HttpServer {
     }
   }
 
+  /** Every request, routed or not: start time, request id header, the route context, CORS. */
   #onRequest(request: FastifyRequest, reply: FastifyReply, done: () => void): void {
-    request.startedAt = process.hrtime.bigint()
-    const req = request.raw
-    const res = reply.raw
+    request.startedAt = performance.now()
     const requestId = String(request.id)
-    res.setHeader('x-request-id', requestId)
-    let url: URL | undefined
-    const ip = request.ip ? unmapped(request.ip) : null
+    reply.raw.setHeader('x-request-id', requestId)
+    request.rc = new RequestContext(this.base, requestId, request.ip ? unmapped(request.ip) : null, request.raw.url, reply.raw)
+    if (this.#cors(request, reply)) reply.hijack()
+    done()
+  }
+
+  /**
+   * A routed request (after #onRequest): which route it is, for the access line and the body
+   * errors, and the failed-authentication throttle on the routes that authenticate.
+   */
+  #onRoutedRequest(request: FastifyRequest, reply: FastifyReply, done: () => void, meta: RouteMeta): void {
+    request.routeMeta = meta
     const limiter = this.base.authFailureLimiter
-    const base = this.base
-    let principal: RouteContext['principal'] = null
-    const rc: RouteContext = {
-      domain: base.domain,
-      bodyLimitBytes: base.bodyLimitBytes,
-      tokenLimiter: base.tokenLimiter,
-      // Parsed on first use: most routes never read the query string.
-      get url() {
-        return (url ??= parseUrl(req.url))
-      },
-      params: {},
-      body: '',
-      requestId,
-      ip,
-      logger: requestLogger(request),
-      get principal() {
-        return principal
-      },
-      // Once a caller is known, every later line of this request names its token.
-      set principal(value) {
-        principal = value
-        // The token's rate limit, within it, as IETF RateLimit headers (a 429 carries them from its error).
-        const rateLimit = value?.limits?.rateLimit
-        if (rateLimit) for (const [name, v] of Object.entries(rateLimitHeaders(rateLimit))) res.setHeader(name, v)
-        if (value && rc.logger.level !== 'silent') rc.logger = requestLogger(request).child({ tokenId: value.token.id })
-      },
-      onAuthFailure: (reason, presented) => {
-        base.onAuthFailure(reason)
-        base.metrics?.authFailures.inc({ reason })
-        rc.logger.info({ reason, tokenId: presentedTokenId(presented, base.domain.tokenFormat), ip }, 'authentication refused')
-        // Spent in the background: the refusal is answered without waiting on a shared backend.
-        if (ip !== null && limiter) void Promise.resolve(limiter.take(ip)).catch((err: unknown) => rc.logger.error({ err }, 'rate limiter failed'))
-      },
-    }
-    request.rc = rc
-    if (this.#cors(request, reply)) {
-      reply.hijack()
+    const rc = request.rc
+    const ip = rc.ip
+    if (!meta.throttled || !limiter || ip === null) return done()
+    const wait = limiter.retryAfter(ip)
+    // The in-memory limiter answers at once; a shared backend answers later (and, failing, lets the request through: fail open, logged).
+    if (typeof wait === 'number') {
+      if (wait > 0) this.#throttled(reply, wait)
       return done()
     }
-    // Only a matched route is throttled (routing precedes onRequest): an unknown path authenticates nothing.
-    const label = reply.routeOptions.config.label
-    if (limiter && ip !== null && label !== undefined && AUTHENTICATING.test(label)) {
-      const refuse = (wait: number): boolean => {
-        if (wait <= 0) return false
-        base.metrics?.rateLimited.inc({ limiter: 'auth_failures' })
-        reply.hijack()
-        const answer = answerFor(new RateLimited(wait, 'too many failed authentications from this address'))
-        sendJson(res, answer.status, oauthErrorBody(answer), answer.headers)
-        return true
-      }
-      const wait = limiter.retryAfter(ip)
-      // The in-memory limiter answers at once; a shared backend answers later (and, failing, lets the request through: fail open, logged).
-      if (typeof wait === 'number') {
-        refuse(wait)
-        return done()
-      }
-      wait.then(
-        (w) => (refuse(w), done()),
-        (err: unknown) => (rc.logger.error({ err }, 'rate limiter failed'), done()),
-      )
-      return
-    }
-    done()
+    wait.then(
+      (w) => (w > 0 && this.#throttled(reply, w), done()),
+      (err: unknown) => (rc.logger.error({ err }, 'rate limiter failed'), done()),
+    )
+  }
+
+  /** 429 with Retry-After: this address spent its failed authentications. */
+  #throttled(reply: FastifyReply, wait: number): void {
+    this.base.metrics?.rateLimited.inc({ limiter: 'auth_failures' })
+    reply.hijack()
+    const answer = answerFor(new RateLimited(wait, 'too many failed authentications from this address'))
+    sendJson(reply.raw, answer.status, oauthErrorBody(answer), answer.headers)
   }
 
   /** Whether any route, of any method, serves this request's path (as the router sees it, parameters included). */
@@ -361,7 +332,7 @@ export class HttpServer {
 
   /** Fastify's refusals of a body in this server's terms: on OAuth routes an RFC 6749 invalid_request, elsewhere 413/400. */
   #asClientError(reply: FastifyReply, error: FastifyError): unknown {
-    const form = reply.routeOptions.config.body === 'form'
+    const form = reply.request.routeMeta?.form ?? false
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       const message = `request body exceeds ${form ? FORM_LIMIT_BYTES : this.base.bodyLimitBytes} bytes`
       return form ? new OAuthError('invalid_request', message) : new BodyError(413, message)
@@ -396,16 +367,20 @@ export class HttpServer {
   #logResponse(request: FastifyRequest, reply: FastifyReply): void {
     if (request.accessLogged) return
     request.accessLogged = true
-    const rc = request.rc
-    const ms = Number(process.hrtime.bigint() - request.startedAt) / 1e6
-    const matched = reply.routeOptions.config.label
-    const label = matched ?? 'unknown'
+    const rc = request.rc as RequestContext | null
+    const ms = performance.now() - request.startedAt
+    const meta = request.routeMeta
+    const label = meta?.label ?? 'unknown'
     const status = reply.raw.statusCode
-    this.base.metrics?.requests.inc({ route: label, status: String(status) })
-    this.base.metrics?.latency.observe({ route: label }, ms / 1000)
+    const metrics = this.base.metrics
+    if (metrics) {
+      metrics.requests.inc({ route: label, status: String(status) })
+      metrics.latency.observe({ route: label }, ms / 1000)
+    }
+    const logger = this.#accessLog
+    if (!rc || !logger.isLevelEnabled('info')) return
     // A fixed route logs its own path; a parameterised or unknown one the path sent, with any credential pasted into it cut.
-    const path = matched !== undefined && !matched.includes(':') ? matched : redactSecrets(pathOf(request.url))
-    // The request id (and the token id, once authenticated) come from the request logger's bindings.
-    rc?.logger.info({ method: request.method, path, status, ms: Math.round(ms * 100) / 100, ip: rc.ip }, 'request')
+    const path = meta?.fixed ? meta.label : redactSecrets(pathOf(request.url))
+    logger.info({ requestId: rc.requestId, tokenId: rc.principal?.token.id, method: request.method, path, status, ms: Math.round(ms * 100) / 100, ip: rc.ip }, 'request')
   }
 }

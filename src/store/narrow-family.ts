@@ -1,5 +1,5 @@
 import type { CloseScopes } from '../domain/model.js'
-import { ScopewardError } from '../errors.js'
+import { EmptiedTokensError } from '../errors.js'
 
 export type { CloseScopes }
 
@@ -11,13 +11,6 @@ export interface FamilyMember {
 }
 
 const noImplies: CloseScopes = (scopes) => new Set(scopes)
-
-/** A narrowing would leave derived tokens with no scope at all: refused, nothing written. */
-export class EmptiedTokensError extends ScopewardError {
-  constructor(readonly ids: string[]) {
-    super('EMPTIED_TOKENS', `narrowing would leave ${ids.join(', ')} with no scope`)
-  }
-}
 
 /**
  * The new scopes of a token narrowed to `scopes` (sorted; within what it held, closed under implies)

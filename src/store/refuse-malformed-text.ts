@@ -1,5 +1,5 @@
 import { badInput } from '../errors.js'
-import { findMalformedText } from '../text.js'
+import { findMalformedText, holdsMalformedText } from '../text.js'
 
 /**
  * Wraps a store so that every method refuses, as BAD_USER_INPUT, an argument holding NUL or an
@@ -17,7 +17,8 @@ export function refuseMalformedText<T extends object>(store: T): T {
       if (guarded === undefined) {
         const method = value as (...args: unknown[]) => unknown
         guarded = (...args: unknown[]): unknown => {
-          const bad = findMalformedText(args, '')
+          // The common case (nothing malformed) is checked without building a path per value.
+          const bad = holdsMalformedText(args) ? findMalformedText(args, '') : null
           if (bad) return Promise.reject(badInput('input', `input: a value ${bad.problem}`))
           return method.apply(target, args)
         }

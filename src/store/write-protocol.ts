@@ -6,7 +6,7 @@
 // written over `Step`, which stays synchronous for the one and chains promises for the other.
 
 import type { AuditEventInput, AuditEventRecord, GuardRows, StoreChange, WebhookEventInput, WriteGuard } from '../domain/model.js'
-import { auditHash, auditHeadTag, GENESIS_HASH } from './audit-hash.js'
+import { auditHash, auditHeadTag, GENESIS_HASH } from '../domain/audit-hash.js'
 import { noticesOf, type Outbox, type WriteEffect } from './outbox.js'
 import { webhookEventsOf } from './webhook-events.js'
 

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { auditHash } from '../../src/store/audit-hash.js'
+import { auditHash } from '../../src/domain/audit-hash.js'
 import { runSql } from '../e2e/harness.js'
 import { assertIsoTimes, cli, cliFails, cliJson, freshDatabase, jsonError, type CliDatabase } from './harness.js'
 

@@ -2,7 +2,7 @@
 // through auditEvents can recompute the links itself; subscriptions are refused over HTTP.
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { auditHash, GENESIS_HASH } from '../../src/store/audit-hash.js'
+import { auditHash, GENESIS_HASH } from '../../src/domain/audit-hash.js'
 import { dataOf, issue, startServer, type TestServer } from './harness.js'
 
 const PAGE = `query Page($after: String, $from: DateTime, $to: DateTime) {

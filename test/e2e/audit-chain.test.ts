@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { describe, test } from 'node:test'
-import { auditHash, GENESIS_HASH } from '../../src/store/audit-hash.js'
+import { auditHash, GENESIS_HASH } from '../../src/domain/audit-hash.js'
 import { openStore } from '../../src/store/open-store.js'
 import { issue, runSql, startServer } from './harness.js'
 import { runCli } from './run-cli.js'

@@ -11,18 +11,22 @@ export interface ChildServer {
   /** Null when the database was already initialised. */
   rootToken: string | null
   stderr: () => string
+  /** What the process wrote to stdout (its log), when started with `{ stdout: true }`; else ''. */
+  stdout: () => string
   /** Resolves with the exit code (or the signal's name) once the process has exited. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 }
 
 /** Starts `scopeward serve --db <db> --port 0` and waits until it listens (up to 20 s). */
-export async function startChildServer(db: string, env: Record<string, string> = {}): Promise<ChildServer> {
+export async function startChildServer(db: string, env: Record<string, string> = {}, options: { stdout?: boolean } = {}): Promise<ChildServer> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--db', db, '--port', '0', '--host', '127.0.0.1'], {
     cwd: ROOT,
     env: { ...process.env, SCOPEWARD_DB: '', PORT: '', LOG_LEVEL: 'silent', SCOPEWARD_AUTH_FAILURES_PER_MINUTE: '1000000', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', options.stdout ? 'pipe' : 'ignore', 'pipe'],
   })
   let stderr = ''
+  let stdout = ''
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')))
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('exit', (code, signal) => done({ code, signal })))
   const listening = new Promise<string>((done, fail) => {
     // A child that did not start is killed: left running, it would hold the test file open forever.
@@ -44,7 +48,7 @@ export async function startChildServer(db: string, env: Record<string, string> =
     })
   })
   const url = await listening
-  return { child, url, rootToken: /(swt_[A-Za-z0-9]{54})/.exec(stderr)?.[1] ?? null, stderr: () => stderr, exited }
+  return { child, url, rootToken: /(swt_[A-Za-z0-9]{54})/.exec(stderr)?.[1] ?? null, stderr: () => stderr, stdout: () => stdout, exited }
 }
 
 /** POSTs a GraphQL operation; network errors (a killed server) resolve to status 0. */

@@ -5,7 +5,7 @@ import { request } from 'node:http'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { test } from 'node:test'
+import { after, test } from 'node:test'
 import Database from 'better-sqlite3'
 import { ISSUE } from '../e2e/harness.js'
 import { post, startChildServer } from './child-server.js'
@@ -95,6 +95,48 @@ test('SIGTERM: in-flight requests complete with 200, usage recorded before it is
     } finally {
       sqlite.close()
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('the log is written asynchronously yet complete: every access line of a burst reaches stdout before SIGTERM exits the process', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'scopeward-log-flush-'))
+  try {
+    const server = await startChildServer(join(dir, 'log.db'), { LOG_LEVEL: 'info' }, { stdout: true })
+    // A failed assertion must not leave the server running (it would hold the test file open).
+    after(() => server.child.kill('SIGKILL'))
+    const root = server.rootToken as string
+    const ids = Array.from({ length: 200 }, (_, i) => `flush-${i}`)
+    // Bursts of 40 (under the per-address connection cap): the last answers arrive while their lines may still sit in the logger's buffer.
+    for (let i = 0; i < ids.length; i += 40) {
+      const answers = await Promise.all(ids.slice(i, i + 40).map((id) => fetch(`${server.url}/healthz`, { headers: { 'x-request-id': id } })))
+      for (const a of answers) assert.equal(a.status, 200)
+    }
+    const viewer = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${root}`, 'x-request-id': 'flush-viewer' },
+      body: JSON.stringify({ query: '{ viewer { id } }' }),
+    })
+    assert.equal(viewer.status, 200)
+    const rootId = ((await viewer.json()) as { data: { viewer: { id: string } } }).data.viewer.id
+    server.child.kill('SIGTERM')
+    assert.deepEqual(await server.exited, { code: 0, signal: null })
+
+    const lines = server
+      .stdout()
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+    const access = new Map(lines.filter((l) => l.msg === 'request').map((l) => [l.requestId, l]))
+    for (const id of ids) assert.equal(access.get(id)?.status, 200, `access line of ${id}`)
+    assert.equal(access.get('flush-viewer')?.tokenId, rootId, 'the access line names the authenticated token')
+    assert.equal(access.get('flush-viewer')?.path, '/graphql')
+    assert.ok(!server.stdout().includes(root.slice(20)), 'no secret in the log')
+    assert.ok(
+      lines.some((l) => l.msg === 'shutting down'),
+      'the shutdown line is written too',
+    )
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

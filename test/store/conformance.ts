@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { describe, test } from 'node:test'
 import { verifyAuditChain } from '../../src/domain/verify-audit.js'
-import { EmptiedTokensError } from '../../src/store/narrow-family.js'
+import { EmptiedTokensError } from '../../src/errors.js'
 import {
   rotatedKey,
   tokenSortKey,

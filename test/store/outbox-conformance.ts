@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import { test } from 'node:test'
 import type { AppRecord, AuditEventInput, ClientSecretRecord, ScopeRecord, SigningKeyRecord, StoreChange, TokenRecord } from '../../src/domain/model.js'
 import type { CommittedEvent, Store } from '../../src/domain/ports.js'
-import { EmptiedTokensError } from '../../src/store/narrow-family.js'
+import { EmptiedTokensError } from '../../src/errors.js'
 import { KeyWriteRefused } from '../../src/store/store.js'
 
 /** A fresh store, plus (PostgreSQL) a second instance on the same database. */

@@ -7,7 +7,7 @@ import { OperationTooLargeError, ScopeDirectiveBuildError } from '../../src/dire
 import { answerFor, graphqlErrorBody, isClientGraphQLCode, oauthErrorBody, toOAuthError } from '../../src/error-responses.js'
 import { BodyError, ERROR_CODES, OAuthError, RateLimited, ScopewardError, badInput, notFound, type AnyErrorCode } from '../../src/errors.js'
 import { StaleRead } from '../../src/domain/write-guard.js'
-import { EmptiedTokensError } from '../../src/store/narrow-family.js'
+import { EmptiedTokensError } from '../../src/errors.js'
 import { KeyWriteRefused } from '../../src/store/store.js'
 import { SealedKeyError } from '../../src/tokens/seal-private-key.js'
 

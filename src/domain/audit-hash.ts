@@ -1,5 +1,5 @@
 import { createHash, createHmac, hkdfSync } from 'node:crypto'
-import type { AuditEventInput } from '../domain/model.js'
+import type { AuditEventInput } from './model.js'
 
 /**
  * The hash that chains an audit event to its predecessor: any edit or deletion of a row breaks every
