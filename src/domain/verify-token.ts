@@ -1,6 +1,6 @@
 import type { AuthFailure } from '../auth/failure.js'
 import type { AuthRequest } from '../auth/request.js'
-import { RateLimited } from '../errors.js'
+import { RateLimited, TokenLimitExceeded } from '../errors.js'
 import { presentedTokenId } from '../tokens/presented-token-id.js'
 import { authenticate } from './authenticate.js'
 import { canSeeToken, type Domain, type Principal } from './context.js'
@@ -20,15 +20,6 @@ export function inspectorMaySee(inspector: Inspector, token: TokenRecord): boole
 }
 
 /**
- * What request policies (rate limits, credits) report about the budget a successful
- * authentication spent, when they report it: the optional `limits` of an authentication result.
- */
-export interface AuthLimits {
-  rateLimit?: { limit: number; remaining: number; reset: number }
-  credits?: { remaining: number }
-}
-
-/**
  * The stable codes of a verification. `VALID`: usable and holding one alternative of
  * `requiredScopes`. Token refusals are told apart only where it leaks nothing: a wrong secret is
  * `TOKEN_UNKNOWN` like an unknown id, and a token outside the inspector's boundary is `TOKEN_UNKNOWN`
@@ -36,7 +27,17 @@ export interface AuthLimits {
  * spent) is its reason in upper case.
  */
 export type VerifyCode =
-  'VALID' | 'TOKEN_MALFORMED' | 'TOKEN_UNKNOWN' | 'TOKEN_EXPIRED' | 'TOKEN_REVOKED' | 'APP_DISABLED' | 'WRONG_AUDIENCE' | 'INSUFFICIENT_SCOPE' | 'RATE_LIMITED' | Uppercase<string>
+  | 'VALID'
+  | 'TOKEN_MALFORMED'
+  | 'TOKEN_UNKNOWN'
+  | 'TOKEN_EXPIRED'
+  | 'TOKEN_REVOKED'
+  | 'APP_DISABLED'
+  | 'WRONG_AUDIENCE'
+  | 'INSUFFICIENT_SCOPE'
+  | 'RATE_LIMITED'
+  | 'USAGE_EXCEEDED'
+  | Uppercase<string>
 
 export interface VerifyResult {
   valid: boolean
@@ -86,6 +87,15 @@ export async function verifyToken(
   } catch (error) {
     // A rate limit of the token (a request policy) throws to carry Retry-After: for a resource server it is an answer, not a failure of this call.
     if (error instanceof RateLimited) return { ...NOT_VALID, code: 'RATE_LIMITED', retryAfter: Math.max(1, error.retryAfterSeconds) }
+    // The token's own rate limit or credits (src/auth/policies/): spent, so not valid now; the state says when it will be.
+    if (error instanceof TokenLimitExceeded)
+      return {
+        ...NOT_VALID,
+        code: error.code,
+        ratelimit: error.rateLimit,
+        ...(error.code === 'USAGE_EXCEEDED' ? { credits: { remaining: 0 } } : {}),
+        ...(error.retryAfterSeconds !== null ? { retryAfter: Math.max(1, error.retryAfterSeconds) } : {}),
+      }
     throw error
   }
   if (!result.ok) return { ...NOT_VALID, code: await refusalCode(domain, inspector, presented, result.reason) }
@@ -96,7 +106,7 @@ export async function verifyToken(
     return { ...NOT_VALID, code: 'WRONG_AUDIENCE' }
   recordResourceServerUse(domain, principal)
   const missing = missingScopes(principal.scopes, options.requiredScopes)
-  const limits = (result as { limits?: AuthLimits }).limits
+  const limits = principal.limits
   return {
     valid: missing.length === 0,
     code: missing.length === 0 ? 'VALID' : 'INSUFFICIENT_SCOPE',
