@@ -31,6 +31,7 @@ import type {
   WebhookDeliveryStatus,
   WebhookEventInput,
   WebhookRecord,
+  WebhookStatus,
 } from './model.js'
 
 /** A committed audit event with the change notices derived from it (docs/outbox.md). */
@@ -206,8 +207,12 @@ export interface UsageStore {
  */
 export interface WebhookStore {
   insertWebhook(webhook: WebhookRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<void>
-  /** Sets only the given fields; false (nothing written) when the webhook does not exist. */
-  updateWebhook(id: string, changes: WebhookChanges, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean>
+  /**
+   * Sets only the given fields; false (nothing written, nothing audited) when the webhook does not
+   * exist, or is no longer in `expectStatus` when one is given (checked under the write lock: two
+   * instances disabling one failing webhook disable it once).
+   */
+  updateWebhook(id: string, changes: WebhookChanges, audit: AuditEventInput, guard?: WriteGuard, expectStatus?: WebhookStatus): Promise<boolean>
   /** Deletes a webhook and its deliveries; false when it did not exist. */
   deleteWebhook(id: string, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean>
   getWebhook(id: string): Promise<WebhookRecord | null>

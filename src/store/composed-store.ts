@@ -28,6 +28,7 @@ import type {
   WebhookDeliveryStatus,
   WebhookEventInput,
   WebhookRecord,
+  WebhookStatus,
 } from '../domain/model.js'
 import type {
   AppStore,
@@ -225,8 +226,8 @@ export class ComposedStore implements Store {
   insertWebhook(webhook: WebhookRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
     return this.#p.webhooks.insertWebhook(webhook, audit, guard)
   }
-  updateWebhook(id: string, changes: WebhookChanges, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean> {
-    return this.#p.webhooks.updateWebhook(id, changes, audit, guard)
+  updateWebhook(id: string, changes: WebhookChanges, audit: AuditEventInput, guard?: WriteGuard, expectStatus?: WebhookStatus): Promise<boolean> {
+    return this.#p.webhooks.updateWebhook(id, changes, audit, guard, expectStatus)
   }
   deleteWebhook(id: string, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean> {
     return this.#p.webhooks.deleteWebhook(id, audit, guard)

@@ -156,6 +156,9 @@ export class WebhookDispatcher {
       id,
       { status: 'DISABLED', disabledAt: now, disabledReason: reason, updatedAt: now },
       auditEvent(this.#domain, call, { action: 'webhook.disable', target: id, appId: webhook.appId, details: { reason } }),
+      undefined,
+      // Several failed attempts (of this instance or another) may decide at once: only the first disables and audits.
+      'ACTIVE',
     )
     if (disabled) this.#logger.warn({ webhook: id, url: webhook.url, failingSince: webhook.failingSince }, `webhook disabled: ${reason}`)
   }

@@ -86,6 +86,19 @@ export function defineWebhookConformance(seeded: (store: Store) => Promise<void>
   const NOW = T0 + 10_000
 
   test(
+    'webhooks: concurrent disables of one failing webhook (expectStatus ACTIVE) disable and audit it once',
+    withStore(async (store) => {
+      await store.insertWebhook(webhook('failing'), audit('webhook.create'))
+      const disable = () =>
+        store.updateWebhook('failing', { status: 'DISABLED', disabledAt: NOW, disabledReason: 'failing', updatedAt: NOW }, audit('webhook.disable'), undefined, 'ACTIVE')
+      const results = await Promise.all([disable(), disable(), disable()])
+      assert.deepEqual(results.filter(Boolean).length, 1)
+      assert.equal((await store.getWebhook('failing'))?.status, 'DISABLED')
+      assert.equal((await store.listAuditEvents({ action: 'webhook.disable', limit: 10 })).rows.length, 1)
+    }),
+  )
+
+  test(
     'webhooks: a write records its events in its transaction, one per token revoked; fan-out builds the payloads, without secrets',
     withStore(async (store) => {
       await store.insertWebhook(webhook('wh1'), audit('webhook.create'))

@@ -11,6 +11,7 @@ import type {
   WebhookDeliveryStatus,
   WebhookEventInput,
   WebhookRecord,
+  WebhookStatus,
   WriteGuard,
 } from '../../domain/model.js'
 import type { WebhookStore } from '../../domain/ports.js'
@@ -40,11 +41,12 @@ export function pgWebhooks(c: PgConnection, writes: WriteProtocol<Tx>): WebhookS
       })
     },
 
-    updateWebhook(id: string, changes: WebhookChanges, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean> {
+    updateWebhook(id: string, changes: WebhookChanges, audit: AuditEventInput, guard?: WriteGuard, expectStatus?: WebhookStatus): Promise<boolean> {
       return writes.run({
         guard,
         run: async (tx) => {
-          const n = await tx.update(t.webhooks).set(changes).where(eq(t.webhooks.id, id)).returning({ id: t.webhooks.id })
+          const where = expectStatus === undefined ? eq(t.webhooks.id, id) : and(eq(t.webhooks.id, id), eq(t.webhooks.status, expectStatus))
+          const n = await tx.update(t.webhooks).set(changes).where(where).returning({ id: t.webhooks.id })
           return n.length === 0 ? { value: false, audit: null } : { value: true, audit: { event: audit, effect: { write: 'webhook' } } }
         },
       })

@@ -11,6 +11,7 @@ import type {
   WebhookDeliveryStatus,
   WebhookEventInput,
   WebhookRecord,
+  WebhookStatus,
   WriteGuard,
 } from '../../domain/model.js'
 import type { WebhookStore } from '../../domain/ports.js'
@@ -47,11 +48,12 @@ export function sqliteWebhooks(c: SqliteConnection, writes: WriteProtocol<Tx>): 
       })
     },
 
-    updateWebhook(id: string, changes: WebhookChanges, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean> {
+    updateWebhook(id: string, changes: WebhookChanges, audit: AuditEventInput, guard?: WriteGuard, expectStatus?: WebhookStatus): Promise<boolean> {
       return writes.run({
         guard,
         run: (tx) => {
-          const n = tx.update(t.webhooks).set(changes).where(eq(t.webhooks.id, id)).run().changes
+          const where = expectStatus === undefined ? eq(t.webhooks.id, id) : and(eq(t.webhooks.id, id), eq(t.webhooks.status, expectStatus))
+          const n = tx.update(t.webhooks).set(changes).where(where).run().changes
           return n === 0 ? { value: false, audit: null } : { value: true, audit: { event: audit, effect: { write: 'webhook' } } }
         },
       })
