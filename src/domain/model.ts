@@ -213,6 +213,8 @@ export interface TokenFilter {
   appId?: string | undefined
   subject?: string | undefined
   status?: TokenStatus | undefined
+  /** Only opaque tokens, or only JWTs. */
+  kind?: TokenKind | undefined
   /** Only tokens holding this scope (as granted, not through implies). */
   scope?: string | undefined
   createdBefore?: number | undefined

@@ -8,6 +8,7 @@ import {
   type Page,
   type ScopeUsage,
   type TokenFilter,
+  type TokenKind,
   type TokenRecord,
   type TokenSort,
   type TokenStatus,
@@ -67,6 +68,7 @@ export interface TokenListArgs {
   appId?: string | null | undefined
   subject?: string | null | undefined
   status?: TokenStatus | null | undefined
+  kind?: TokenKind | null | undefined
   /** Name contains (ignoring ASCII case), or id is exactly. */
   search?: string | null | undefined
   sort?: TokenSort | null | undefined
@@ -83,7 +85,7 @@ export async function listTokens(
   domain: Domain,
   actor: Actor,
   args: TokenListArgs,
-  extra: Omit<TokenFilter, 'appId' | 'subject' | 'status' | 'now'> = {},
+  extra: Omit<TokenFilter, 'appId' | 'subject' | 'status' | 'kind' | 'now'> = {},
 ): Promise<Page<TokenRecord> & { cursorOf: (t: TokenRecord) => string; totalCount: () => Promise<number>; endCursor: string | null }> {
   const limit = pageSize(args.first)
   const sort = args.sort ?? 'CREATED'
@@ -97,7 +99,16 @@ export async function listTokens(
   const confined = confine(actor, { appId: args.appId ?? undefined, subject: args.subject ?? undefined })
   if (confined === null) return empty
   const { appId, subject } = confined
-  const filter = { ...extra, appId, subject, search, status: args.status ?? undefined, now: domain.clock(), maxLifetimeMs: domain.policies.maxTokenLifetimeMs ?? undefined }
+  const filter = {
+    ...extra,
+    appId,
+    subject,
+    search,
+    status: args.status ?? undefined,
+    kind: args.kind ?? undefined,
+    now: domain.clock(),
+    maxLifetimeMs: domain.policies.maxTokenLifetimeMs ?? undefined,
+  }
   const page = await domain.store.listTokens(filter, { after, limit, order })
   const cursorOf = (t: TokenRecord): string => (sorted ? encodeSortCursor(sort, descending, { key: tokenSortKey(t, sort), id: t.id }) : encodeCursor(t))
   const last = page.rows[page.rows.length - 1]

@@ -483,6 +483,7 @@ export type QueryTokensArgs = {
   appId?: InputMaybe<Scalars['ID']['input']>;
   subject?: InputMaybe<Scalars['String']['input']>;
   status?: InputMaybe<TokenStatus>;
+  kind?: InputMaybe<TokenKind>;
   search?: InputMaybe<Scalars['String']['input']>;
   sort?: InputMaybe<TokenSort>;
   descending?: InputMaybe<Scalars['Boolean']['input']>;

@@ -25,6 +25,7 @@ export function tokenConditions(f: TokenFilter, dialect: Dialect): string[] {
   const where: string[] = []
   if (f.appId !== undefined) where.push(`app_id = ${dialect.bind(f.appId)}`)
   if (f.subject !== undefined) where.push(`subject = ${dialect.bind(f.subject)}`)
+  if (f.kind !== undefined) where.push(`kind = ${dialect.bind(f.kind)}`)
   if (f.status === 'REVOKED') where.push('revoked_at IS NOT NULL')
   // A token dead under a lifetime policy (the instance's, or its app's, counted from creation) is EXPIRED, not ACTIVE.
   if (f.status === 'EXPIRED') where.push(`revoked_at IS NULL AND (expires_at <= ${dialect.bind(f.now)} OR NOT ${livesUnderPolicy(f, dialect)})`)

@@ -383,6 +383,12 @@ test('13 the tokens table searches and sorts on the server: a match beyond the f
   await page.getByRole('searchbox', { name: 'Search' }).fill(soonest.id)
   await page.getByRole('link', { name: 'needle soonest' }).waitFor()
   await screenshot(page, '16-tokens-search')
+  // Kind filters on the server too: the one JWT among 28 tokens, counted as one.
+  await issue(server, { appId: app.id, name: 'the jwt', kind: 'JWT', scopes: ['tokens:read'], expiresIn: 'PT30M' })
+  await page.getByRole('searchbox', { name: 'Search' }).fill('')
+  await page.getByLabel('Kind').selectOption('JWT')
+  await page.getByText('1 tokens').waitFor()
+  assert.deepEqual(await page.locator('tbody tr').getByRole('link').allTextContents(), ['the jwt'])
   assert.deepEqual(await seriousA11yViolations(page), [])
   await assertClean(w)
 })

@@ -91,6 +91,20 @@ describe('console API fields', () => {
     assert.equal(tooLong.body.errors?.[0]?.extensions?.field, 'search')
   })
 
+  test('13 kind filters the list on the server (every page, with its count); a kind that is not one is refused', async () => {
+    const kinds = await createApp(server, { allowedScopes: ['tokens:read'] })
+    const opaque = await issue(server, { appId: kinds.id, name: 'k-opaque', scopes: ['tokens:read'] })
+    const jwt = await issue(server, { appId: kinds.id, name: 'k-jwt', kind: 'JWT', scopes: ['tokens:read'] })
+    const KIND = 'query($appId: ID, $kind: TokenKind) { tokens(appId: $appId, kind: $kind) { edges { node { id kind } } totalCount } }'
+    const of = async (kind: string | null) => dataOf(await server.gql(KIND, { variables: { appId: kinds.id, kind } })).tokens
+    assert.deepEqual(await of('JWT'), { edges: [{ node: { id: jwt.id, kind: 'JWT' } }], totalCount: 1 })
+    assert.deepEqual(await of('OPAQUE'), { edges: [{ node: { id: opaque.id, kind: 'OPAQUE' } }], totalCount: 1 })
+    assert.equal((await of(null)).totalCount, 2)
+    const refused = await server.gql(KIND, { variables: { appId: kinds.id, kind: 'PASETO' } })
+    assert.equal(refused.body.data, undefined)
+    assert.match(refused.body.errors?.[0]?.message ?? '', /kind/)
+  })
+
   test('13 sort by last used and by expiry pages by keyset in order, nulls where they belong, each token once', async () => {
     const sorted = await createApp(server, { name: 'sorted', allowedScopes: ['tokens:read'] })
     const issued: { id: string; secret: string }[] = []

@@ -141,6 +141,7 @@ export type TokensQueryVariables = Exact<{
   appId?: string | number | null | undefined;
   subject?: string | null | undefined;
   status?: TokenStatus | null | undefined;
+  kind?: TokenKind | null | undefined;
   search?: string | null | undefined;
   sort?: TokenSort | null | undefined;
   descending?: boolean | null | undefined;
@@ -372,11 +373,12 @@ export const AppsDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<AppsQuery, AppsQueryVariables>;
 export const TokensDocument = new TypedDocumentString(`
-    query Tokens($appId: ID, $subject: String, $status: TokenStatus, $search: String, $sort: TokenSort, $descending: Boolean, $first: Int, $after: String) {
+    query Tokens($appId: ID, $subject: String, $status: TokenStatus, $kind: TokenKind, $search: String, $sort: TokenSort, $descending: Boolean, $first: Int, $after: String) {
   tokens(
     appId: $appId
     subject: $subject
     status: $status
+    kind: $kind
     search: $search
     sort: $sort
     descending: $descending

@@ -27,11 +27,12 @@ export function TokensPage({ caller }: { caller: Caller }) {
         ...(search.trim() ? { search: search.trim() } : {}),
         ...(appId ? { appId } : {}),
         ...(status ? { status } : {}),
+        ...(kind ? { kind } : {}),
         ...(subject.trim() ? { subject: subject.trim() } : {}),
       }),
-    [after, appId, status, subject, search, sort],
+    [after, appId, status, kind, subject, search, sort],
   )
-  const rows = tokens.data ? tokens.data.tokens.edges.map((e) => e.node).filter((t) => kind === '' || t.kind === kind) : []
+  const rows = tokens.data ? tokens.data.tokens.edges.map((e) => e.node) : []
 
   return (
     <section aria-labelledby="tokens-title">
@@ -102,7 +103,13 @@ export function TokensPage({ caller }: { caller: Caller }) {
         </label>
         <label>
           Kind
-          <select value={kind} onChange={(e) => setKind(e.target.value as TokenKind | '')}>
+          <select
+            value={kind}
+            onChange={(e) => {
+              setKind(e.target.value as TokenKind | '')
+              resetPaging()
+            }}
+          >
             <option value="">Any</option>
             <option value="OPAQUE">Opaque</option>
             <option value="JWT">JWT</option>
