@@ -20,6 +20,7 @@ import type { Store } from '../../src/domain/ports.js'
 import { KeyWriteRefused } from '../../src/store/store.js'
 import { defineOutboxConformance, type MakeOutboxStore } from './outbox-conformance.js'
 import { defineWebhookConformance } from './webhook-conformance.js'
+import { appRecord, tokenRecord } from '../fixtures/records.js'
 
 export type MakeStore = MakeOutboxStore
 
@@ -27,43 +28,8 @@ const T0 = 1_700_000_000_000
 const HOUR = 3_600_000
 
 const scope = (name: string, implies: string[] = []): ScopeRecord => ({ name, description: name, implies, builtIn: true, createdAt: T0 })
-const app = (id: string, over: Partial<AppRecord> = {}): AppRecord => ({
-  id,
-  name: id,
-  description: null,
-  allowedScopes: ['a:read', 'a:write'],
-  maxTokenLifetimeMs: null,
-  isRoot: false,
-  createdAt: T0,
-  disabledAt: null,
-  tokenConstraints: null,
-  audiences: [],
-  ...over,
-})
-const token = (id: string, over: Partial<TokenRecord> = {}): TokenRecord => ({
-  id,
-  appId: 'root',
-  subject: null,
-  name: id,
-  description: null,
-  kind: 'OPAQUE',
-  scopes: ['a:read'],
-  secretHash: `hash-${id}`,
-  createdAt: T0,
-  expiresAt: T0 + 24 * HOUR,
-  revokedAt: null,
-  revokeReason: null,
-  lastUsedAt: null,
-  createdBy: null,
-  parentId: null,
-  kid: null,
-  boundTo: null,
-  constraints: null,
-  creditsRemaining: null,
-  creditsRefilledAt: null,
-  audiences: null,
-  ...over,
-})
+const app = (id: string, over: Partial<AppRecord> = {}): AppRecord => appRecord(id, { allowedScopes: ['a:read', 'a:write'], createdAt: T0, ...over })
+const token = (id: string, over: Partial<TokenRecord> = {}): TokenRecord => tokenRecord(id, { scopes: ['a:read'], createdAt: T0, expiresAt: T0 + 24 * HOUR, ...over })
 let auditSerial = 0
 const audit = (action: string, over: Partial<AuditEventInput> = {}): AuditEventInput => ({
   id: `ev-${randomUUID()}`,

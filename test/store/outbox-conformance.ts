@@ -8,6 +8,7 @@ import type { AppRecord, AuditEventInput, ClientSecretRecord, ScopeRecord, Signi
 import type { CommittedEvent, Store } from '../../src/domain/ports.js'
 import { EmptiedTokensError } from '../../src/errors.js'
 import { KeyWriteRefused } from '../../src/store/store.js'
+import { appRecord, tokenRecord } from '../fixtures/records.js'
 
 /** A fresh store, plus (PostgreSQL) a second instance on the same database. */
 export type MakePeer = () => (Store & { listening?(): Promise<void> }) | Promise<Store & { listening?(): Promise<void> }>
@@ -18,41 +19,8 @@ const T0 = 1_700_000_000_000
 const HOUR = 3_600_000
 
 const scope = (name: string): ScopeRecord => ({ name, description: name, implies: [], builtIn: false, createdAt: T0 })
-const app = (id: string): AppRecord => ({
-  id,
-  name: id,
-  description: null,
-  allowedScopes: ['a:read'],
-  maxTokenLifetimeMs: null,
-  isRoot: false,
-  createdAt: T0,
-  disabledAt: null,
-  tokenConstraints: null,
-  audiences: [],
-})
-const token = (id: string, over: Partial<TokenRecord> = {}): TokenRecord => ({
-  id,
-  appId: 'root',
-  subject: null,
-  name: id,
-  kind: 'OPAQUE',
-  scopes: ['a:read'],
-  secretHash: `hash-${id}`,
-  createdAt: T0,
-  expiresAt: T0 + 24 * HOUR,
-  revokedAt: null,
-  revokeReason: null,
-  lastUsedAt: null,
-  createdBy: null,
-  parentId: null,
-  kid: null,
-  boundTo: null,
-  constraints: null,
-  creditsRemaining: null,
-  creditsRefilledAt: null,
-  audiences: null,
-  ...over,
-})
+const app = (id: string): AppRecord => appRecord(id, { allowedScopes: ['a:read'], createdAt: T0 })
+const token = (id: string, over: Partial<TokenRecord> = {}): TokenRecord => tokenRecord(id, { scopes: ['a:read'], createdAt: T0, expiresAt: T0 + 24 * HOUR, ...over })
 const key = (kid: string, over: Partial<SigningKeyRecord> = {}): SigningKeyRecord => ({
   kid,
   alg: 'EdDSA',

@@ -8,6 +8,7 @@ import { test } from 'node:test'
 import type { AppRecord, AuditEventInput, TokenRecord, WebhookRecord } from '../../src/domain/model.js'
 import type { Store } from '../../src/domain/ports.js'
 import type { MakeOutboxStore } from './outbox-conformance.js'
+import { appRecord, tokenRecord } from '../fixtures/records.js'
 
 const T0 = 1_700_000_000_000
 let serial = 0
@@ -22,41 +23,8 @@ const audit = (action: string): AuditEventInput => ({
   ip: null,
   details: { reason: 'because' },
 })
-const app = (id: string): AppRecord => ({
-  id,
-  name: id,
-  description: null,
-  allowedScopes: ['a:read'],
-  maxTokenLifetimeMs: null,
-  isRoot: false,
-  createdAt: T0,
-  disabledAt: null,
-  tokenConstraints: null,
-  audiences: [],
-})
-const token = (id: string, over: Partial<TokenRecord> = {}): TokenRecord => ({
-  id,
-  appId: 'root',
-  subject: null,
-  name: id,
-  kind: 'OPAQUE',
-  scopes: ['a:read'],
-  secretHash: `secret-hash-of-${id}`,
-  createdAt: T0,
-  expiresAt: null,
-  revokedAt: null,
-  revokeReason: null,
-  lastUsedAt: null,
-  createdBy: null,
-  parentId: null,
-  kid: null,
-  boundTo: null,
-  constraints: null,
-  creditsRemaining: null,
-  creditsRefilledAt: null,
-  audiences: null,
-  ...over,
-})
+const app = (id: string): AppRecord => appRecord(id, { allowedScopes: ['a:read'], createdAt: T0 })
+const token = (id: string, over: Partial<TokenRecord> = {}): TokenRecord => tokenRecord(id, { scopes: ['a:read'], secretHash: `secret-hash-of-${id}`, createdAt: T0, ...over })
 const webhook = (id: string, over: Partial<WebhookRecord> = {}): WebhookRecord => ({
   id,
   appId: 'root',

@@ -6,30 +6,10 @@ import { describe, test } from 'node:test'
 import { verifyAuditChain } from '../../src/domain/verify-audit.js'
 import { SqliteStore } from '../../src/store/sqlite-store.js'
 import type { AuditEventInput, TokenRecord } from '../../src/domain/model.js'
+import { tokenRecord } from '../fixtures/records.js'
 
 function token(id: string): TokenRecord {
-  return {
-    id,
-    appId: 'root',
-    subject: null,
-    name: id,
-    kind: 'OPAQUE',
-    scopes: ['apps:read'],
-    secretHash: 'a'.repeat(64),
-    createdAt: 1,
-    expiresAt: null,
-    revokedAt: null,
-    revokeReason: null,
-    lastUsedAt: null,
-    createdBy: null,
-    parentId: null,
-    kid: null,
-    boundTo: null,
-    constraints: null,
-    creditsRemaining: null,
-    creditsRefilledAt: null,
-    audiences: null,
-  }
+  return tokenRecord(id, { scopes: ['apps:read'], secretHash: 'a'.repeat(64), createdAt: 1 })
 }
 
 function audit(id: string): AuditEventInput {

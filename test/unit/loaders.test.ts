@@ -6,42 +6,10 @@ import type { Domain, Principal } from '../../src/domain/context.js'
 import { ScopewardError } from '../../src/errors.js'
 import { createLoaders } from '../../src/graphql/loaders.js'
 import type { AppRecord, TokenRecord } from '../../src/domain/model.js'
+import { appRecord, tokenRecord } from '../fixtures/records.js'
 
-const token = (id: string, over: Partial<TokenRecord> = {}): TokenRecord => ({
-  id,
-  appId: 'a',
-  subject: null,
-  name: id,
-  kind: 'OPAQUE',
-  scopes: ['tokens:read'],
-  secretHash: null,
-  createdAt: 0,
-  expiresAt: null,
-  revokedAt: null,
-  revokeReason: null,
-  lastUsedAt: null,
-  createdBy: null,
-  parentId: null,
-  kid: null,
-  boundTo: null,
-  constraints: null,
-  creditsRemaining: null,
-  creditsRefilledAt: null,
-  audiences: null,
-  ...over,
-})
-const app = (id: string, isRoot = false): AppRecord => ({
-  id,
-  name: id,
-  description: null,
-  allowedScopes: [],
-  maxTokenLifetimeMs: null,
-  isRoot,
-  createdAt: 0,
-  disabledAt: null,
-  tokenConstraints: null,
-  audiences: [],
-})
+const token = (id: string, over: Partial<TokenRecord> = {}): TokenRecord => tokenRecord(id, { appId: 'a', scopes: ['tokens:read'], secretHash: null, ...over })
+const app = (id: string, isRoot = false): AppRecord => appRecord(id, { isRoot })
 
 const ROWS = [
   token('own'),
