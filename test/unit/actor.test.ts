@@ -8,41 +8,10 @@ import { actorLabel, clientSecretOfActor, operatorActor, type Actor } from '../.
 import type { Principal } from '../../src/domain/context.js'
 import { actsAcrossApps, actorSubject, assertInstanceAdmin, createdByOf, mayAdministerApp, maySeeApp, maySeeToken } from '../../src/domain/permissions.js'
 import type { AppRecord, TokenRecord } from '../../src/domain/model.js'
+import { appRecord, tokenRecord } from '../fixtures/records.js'
 
-const app = (id: string, isRoot = false): AppRecord => ({
-  id,
-  name: id,
-  description: null,
-  allowedScopes: ['tokens:read'],
-  maxTokenLifetimeMs: null,
-  isRoot,
-  createdAt: 0,
-  disabledAt: null,
-  tokenConstraints: null,
-  audiences: [],
-})
-const token = (id: string, appId: string, subject: string | null = null): TokenRecord => ({
-  id,
-  appId,
-  subject,
-  name: id,
-  kind: 'OPAQUE',
-  scopes: ['tokens:read'],
-  secretHash: null,
-  createdAt: 0,
-  expiresAt: null,
-  revokedAt: null,
-  revokeReason: null,
-  lastUsedAt: null,
-  createdBy: null,
-  parentId: null,
-  kid: null,
-  boundTo: null,
-  constraints: null,
-  creditsRemaining: null,
-  creditsRefilledAt: null,
-  audiences: null,
-})
+const app = (id: string, isRoot = false): AppRecord => appRecord(id, { allowedScopes: ['tokens:read'], isRoot })
+const token = (id: string, appId: string, subject: string | null = null): TokenRecord => tokenRecord(id, { appId, subject, scopes: ['tokens:read'], secretHash: null })
 const principal = (t: TokenRecord, a: AppRecord): Principal => ({ token: t, app: a, scopes: new Set(t.scopes), held: t.scopes })
 
 /** One actor of every kind: the Record type fails to compile when a kind is added and not listed here. */

@@ -16,6 +16,7 @@ import { authenticate, unusableReason, type AuthDomain } from '../../src/domain/
 import { DEFAULT_POLICIES } from '../../src/domain/context.js'
 import { ScopeCatalogue } from '../../src/domain/scope-catalogue.js'
 import type { AppRecord, TokenRecord } from '../../src/domain/model.js'
+import { appRecord, tokenRecord } from '../fixtures/records.js'
 import type { Store } from '../../src/domain/ports.js'
 import { DEFAULT_OPAQUE_FORMAT, generateOpaqueToken, hashSecret } from '../../src/tokens/opaque-token.js'
 
@@ -24,44 +25,10 @@ const DAY = 86_400_000
 const LIMITS = { maxTokenLifetimeMs: null, maxJwtLifetimeMs: 3_600_000 }
 const REQUEST: AuthRequest = { ip: '203.0.113.7', requestId: 'req-1', method: 'POST', path: '/graphql' }
 
-const app = (over: Partial<AppRecord> = {}): AppRecord => ({
-  id: 'app_a',
-  name: 'a',
-  description: null,
-  allowedScopes: ['tokens:read'],
-  maxTokenLifetimeMs: null,
-  isRoot: false,
-  createdAt: NOW - 10 * DAY,
-  disabledAt: null,
-  tokenConstraints: null,
-  audiences: [],
-  ...over,
-})
+const app = (over: Partial<AppRecord> = {}): AppRecord => appRecord('app_a', { name: 'a', allowedScopes: ['tokens:read'], createdAt: NOW - 10 * DAY, ...over })
 
 function token(over: Partial<TokenRecord> = {}): TokenRecord {
-  return {
-    id: 'Aa0Aa0Aa0Aa0Aa0A',
-    appId: 'app_a',
-    subject: null,
-    name: 't',
-    kind: 'OPAQUE',
-    scopes: ['tokens:read'],
-    secretHash: null,
-    createdAt: NOW - DAY,
-    expiresAt: NOW + DAY,
-    revokedAt: null,
-    revokeReason: null,
-    lastUsedAt: null,
-    createdBy: null,
-    parentId: null,
-    kid: null,
-    boundTo: null,
-    constraints: null,
-    creditsRemaining: null,
-    creditsRefilledAt: null,
-    audiences: null,
-    ...over,
-  }
+  return tokenRecord('Aa0Aa0Aa0Aa0Aa0A', { appId: 'app_a', name: 't', scopes: ['tokens:read'], secretHash: null, createdAt: NOW - DAY, expiresAt: NOW + DAY, ...over })
 }
 
 /** An opaque token and its row. */
