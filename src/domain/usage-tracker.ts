@@ -160,9 +160,21 @@ function tally(into: Tally, tokenId: string, scopes: readonly string[], now: num
   }
 }
 
+const DAY_MS = 86_400_000
+/** The UTC day last formatted, with its bounds: a request formats no date unless the day changed. */
+let today = { from: 0, to: 0, day: '' }
+
+function dayOf(now: number): string {
+  if (now < today.from || now >= today.to) {
+    const from = now - (now % DAY_MS)
+    today = { from, to: from + DAY_MS, day: utcDay(now) }
+  }
+  return today.day
+}
+
 /** Counts each exercised scope once on the UTC day of `now` (the token page's requests-per-day chart). */
 function tallyDaily(into: DailyTally, tokenId: string, scopes: readonly string[], now: number): void {
-  const day = utcDay(now)
+  const day = dayOf(now)
   for (const scope of scopes) {
     if (scope === LAST_USED_ONLY) continue
     const key = `${tokenId} ${day} ${scope}`
