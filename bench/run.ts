@@ -84,6 +84,12 @@ const SERVERS: ServerDef[] = [
     what: 'two S processes on the same PostgreSQL database, load split: 2 autocannon × half the connections, concurrently',
   },
   { key: 'SQ', file: 'scopeward-opaque.ts', db: 'small', env: { LOG_LEVEL: 'silent' }, what: 'S with logging off (LOG_LEVEL=silent): logging on ÷ off = S ÷ SQ' },
+  {
+    key: 'SC',
+    file: 'scopeward-constrained.ts',
+    db: 'small',
+    what: 'S with a token carrying all three constraints (allowlist holding 127.0.0.1, rate limit 1e9/min, 1e9 credits): constraints cost = SC ÷ S',
+  },
 ]
 
 interface RunDef {
@@ -124,6 +130,7 @@ const RUNS: RunDef[] = [
   { key: 'D', server: 'D', kind: 'http', what: SERVERS[1]!.what },
   { key: 'S', server: 'S', kind: 'http', what: SERVERS[2]!.what },
   { key: 'SQ', server: 'SQ', kind: 'http', what: SERVERS[12]!.what },
+  { key: 'SC', server: 'SC', kind: 'http', what: SERVERS[13]!.what },
   { key: 'P1', server: 'P1', kind: 'http', what: SERVERS[10]!.what },
   { key: 'P2', server: 'P2', kind: 'http', what: SERVERS[11]!.what },
   { key: 'S0', server: 'S0', kind: 'http', what: SERVERS[3]!.what },
@@ -514,7 +521,7 @@ async function main() {
         const text = await res.text()
         if (res.status !== 200 || text.includes('"errors"')) throw new Error(`${r.key}: check request answered ${res.status} ${text.slice(0, 300)}`)
         if (r.key === 'M-deep' && !text.includes(`"id":"${seedId(900_000)}"`)) throw new Error(`M-deep: first row is not seeded row 900,000: ${text.slice(0, 200)}`)
-        if (r.key.endsWith('list') || ['S', 'A', 'P1', 'P2'].includes(r.key)) {
+        if (r.key.endsWith('list') || ['S', 'SC', 'A', 'P1', 'P2'].includes(r.key)) {
           const edges = (JSON.parse(text) as { data: { tokens: { edges: unknown[] } } }).data.tokens.edges
           if (edges.length !== 20) throw new Error(`${r.key}: ${edges.length} edges, expected 20`)
         }
@@ -668,6 +675,8 @@ function buildReport(runs: RunDef[], samples: Sample[], skipped: Map<string, str
   lines.push(target('Scopeward opaque ÷ Apollo+shield, req/s', ratio('S', 'D', rps), '>=', 1.5, skipNote('D')))
   lines.push(target('directive engine on ÷ off, server CPU/request (S ÷ S0)', ratio('S', 'S0', cpu), '<=', 1.03, skipNote('S0')))
   lines.push(target('(info) logging on ÷ off, req/s (S ÷ SQ)', ratio('S', 'SQ', rps), '>=', 0.95, skipNote('SQ')))
+  lines.push(target('all three constraints ÷ none, server CPU/request (SC ÷ S)', ratio('SC', 'S', cpu), '<=', 1.1, skipNote('SC')))
+  lines.push(target('(info) all three constraints ÷ none, req/s (SC ÷ S)', ratio('SC', 'S', rps), '>=', 0.9, skipNote('SC')))
   const logUs: number[] = []
   for (let r = 1; r <= ROUNDS; r++) {
     const on = inRound('S', r)

@@ -9,6 +9,9 @@
  *   issue      same server; a tokens:read+tokens:write opaque token for issueToken mutations
  *   noengine   createScopeward with `directiveEngine: false`: the same composition minus the directive
  *              engine (no applyScopeDirectives wrapping, no scopeAuthorizationPlugin, so no usage recording)
+ *   constrained  opaque, the token carrying all three constraints (README "Token constraints"): an
+ *              allowlist holding 127.0.0.1 among other ranges, a rate limit never reached and credits
+ *              never spent out (CONSTRAINED), so each request checks the address, counts the window and spends a credit
  * Usage: node --import tsx --min-semi-space-size=16 bench/servers/scopeward-<mode>.ts --db <file> --count <seeded rows>
  */
 import { parseArgs } from 'node:util'
@@ -25,7 +28,14 @@ import type { Domain } from '../../src/domain/context.js'
 import { announce, LIST_QUERY } from './child.js'
 import { BENCH_APP_ID, seedCursorAfter, seedPlaintext } from '../seed.js'
 
-export type Mode = 'opaque' | 'jwt' | 'introspect' | 'issue' | 'noengine'
+export type Mode = 'opaque' | 'jwt' | 'introspect' | 'issue' | 'noengine' | 'constrained'
+
+/** The constrained variant's token: every check runs and passes, none refuses during a run. */
+export const CONSTRAINED = {
+  allowedCidrs: ['10.0.0.0/8', '192.168.0.0/16', '172.16.0.0/12', '127.0.0.0/8', '2001:db8::/32'],
+  rateLimit: { limit: 1_000_000_000, window: '1m' },
+  credits: { remaining: 1_000_000_000 },
+}
 
 interface Running {
   domain: Domain
@@ -51,7 +61,12 @@ export async function startScopewardVariant(mode: Mode): Promise<void> {
   const port = address.port
 
   const scopes = mode === 'issue' ? ['tokens:read', 'tokens:write'] : mode === 'introspect' ? ['tokens:introspect', 'tokens:read'] : ['tokens:read']
-  const opaque = await issueToken(domain, operatorCall(), { appId: BENCH_APP_ID, name: `bench ${mode}`, scopes })
+  const opaque = await issueToken(domain, operatorCall(), {
+    appId: BENCH_APP_ID,
+    name: `bench ${mode}`,
+    scopes,
+    ...(mode === 'constrained' ? { constraints: CONSTRAINED } : {}),
+  })
   let token = opaque.secret
   const info: Record<string, unknown> = { port, mode, count }
   const json = { 'content-type': 'application/json' }
