@@ -54,6 +54,16 @@ export interface TokenConstraints {
   allowedCidrs?: string[]
   rateLimit?: RateLimitRule
   credits?: { refill: CreditRefill | null }
+  /**
+   * The key its rate-limit window is counted under, when not its own id: a rotation's successor
+   * counts in its predecessor's window (src/domain/rotate-token.ts), so the two secrets share one limit.
+   */
+  rateLimitKey?: string
+  /**
+   * Set on a rotated token for its grace period: its own balance is 0 and it spends from this
+   * token's, its successor's (src/auth/policies/credits.ts), so the two secrets share one balance.
+   */
+  creditsFrom?: string
 }
 
 /**
@@ -112,8 +122,13 @@ export interface TokenRecord {
   audiences: string[] | null
 }
 
-/** The end a rotation gives the old token: a grace expiry, or revoked at once. */
-export type RotatedEnd = { expiresAt: number | null } | { revokedAt: number; revokeReason: string }
+/**
+ * The end a rotation gives the old token: a grace expiry, or revoked at once. During a grace the
+ * old token's limits are handed to the successor: its constraints (`creditsFrom`), and a zero
+ * balance that never refills, when it spends credits.
+ */
+export type RotatedEnd =
+  ({ expiresAt: number | null } & Partial<Pick<TokenRecord, 'constraints' | 'creditsRemaining' | 'creditsRefilledAt'>>) | { revokedAt: number; revokeReason: string }
 
 /** Closes a scope list under `implies`; without one, a scope implies only itself. */
 export type CloseScopes = (scopes: readonly string[]) => ReadonlySet<string>

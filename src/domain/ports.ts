@@ -114,6 +114,8 @@ export interface TokenStore {
   /**
    * Inserts the successor of a rotated token, moves the old token's children to it, sets the old
    * token's end (only the fields given) and records the rotation under meta key `rotatedKey(oldId)`.
+   * A successor that spends credits takes the old token's balance (and refill time) as the
+   * transaction finds it, never as read before: a credit spent meanwhile is not spent twice.
    */
   rotateToken(oldId: string, successor: TokenRecord, oldEnd: RotatedEnd, audit: AuditEventInput, guard?: WriteGuard): Promise<void>
   /**

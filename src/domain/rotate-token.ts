@@ -1,5 +1,5 @@
 import { ScopewardError, badInput, notFound } from '../errors.js'
-import { rotatedKey, type AppRecord, type TokenRecord } from './model.js'
+import { rotatedKey, type AppRecord, type RotatedEnd, type TokenConstraints, type TokenRecord } from './model.js'
 import { hashSecret } from '../tokens/opaque-token.js'
 import type { Call } from './actor.js'
 import { auditEvent, type Domain, type Principal } from './context.js'
@@ -21,6 +21,8 @@ export const MAX_GRACE_MS = 24 * 3600_000
  * grant every scope of the token, or rotation would hand it a secret more powerful than its own.
  * A token is rotated at most once: exactly one of concurrent rotations wins, and none after a
  * revocation of the token or its family (the write re-checks the token in its transaction).
+ * Rotation never widens what the token may consume: during a grace both secrets count in one
+ * rate-limit window and spend one credit balance (`sharedLimits`, `handedOver`).
  */
 export async function rotateToken(domain: Domain, call: Call, id: string, gracePeriod?: string | null): Promise<IssuedToken> {
   const graceMs = gracePeriod != null ? parseDuration(gracePeriod, 'gracePeriod') : 0
@@ -60,6 +62,7 @@ async function rotateOnce(domain: Domain, call: Call, id: string, graceMs: numbe
     lastUsedAt: null,
     createdBy: createdByOf(actor),
     boundTo: binding ?? old.boundTo,
+    constraints: sharedLimits(old),
   }
   // Never beyond the parent it is derived from, nor the issuer it is bound to (whose end counts its policies too).
   for (const livesBy of [old.parentId, successor.boundTo]) {
@@ -70,7 +73,8 @@ async function rotateOnce(domain: Domain, call: Call, id: string, graceMs: numbe
   }
   const parent = old.parentId !== null ? await domain.store.getToken(old.parentId) : null
   // Only the old token's end is written: a concurrent revocation (caught by the guard) is never overwritten.
-  const oldEnd = graceMs > 0 ? { expiresAt: Math.min(old.expiresAt ?? Infinity, now + graceMs) } : { revokedAt: now, revokeReason: 'rotated' }
+  const oldEnd: RotatedEnd =
+    graceMs > 0 ? { expiresAt: Math.min(old.expiresAt ?? Infinity, now + graceMs), ...handedOver(old, successor.id) } : { revokedAt: now, revokeReason: 'rotated' }
   const audit = auditEvent(domain, call, {
     action: 'token.rotate',
     target: old.id,
@@ -92,4 +96,20 @@ function successorExpiry(domain: Domain, old: TokenRecord, app: AppRecord, now: 
   const lifetime = old.expiresAt === null ? null : old.expiresAt - old.createdAt
   if (limits.length === 0) return lifetime === null ? null : now + lifetime
   return now + Math.min(lifetime ?? Infinity, ...limits)
+}
+
+/** The successor's constraints: the old token's, its rate limit counted in the old token's window (`rateLimitKey`), not a fresh one. */
+function sharedLimits(old: TokenRecord): TokenConstraints | null {
+  const c = old.constraints
+  return c?.rateLimit ? { ...c, rateLimitKey: c.rateLimitKey ?? old.id } : c
+}
+
+/**
+ * What a grace period leaves the old token of its credits: none of its own (0, never refilled)
+ * and its spends drawn from the successor's balance, which the store hands the old one over to
+ * in the rotation's transaction (ports.ts `rotateToken`). Two secrets, one balance.
+ */
+function handedOver(old: TokenRecord, successorId: string): Partial<TokenRecord> {
+  if (old.creditsRemaining === null) return {}
+  return { constraints: { ...old.constraints, creditsFrom: successorId }, creditsRemaining: 0, creditsRefilledAt: null }
 }

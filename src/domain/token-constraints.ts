@@ -88,11 +88,16 @@ export function constraintsOf(token: TokenRecord, now: number): ConstraintSet {
   return out
 }
 
-/** The stored form of a set, and the balance columns, for a token whose balance is set at `now`. */
-export function storedConstraints(set: ConstraintSet, now: number): Pick<TokenRecord, 'constraints' | 'creditsRemaining' | 'creditsRefilledAt'> {
+/**
+ * The stored form of a set, and the balance columns, for a token whose balance is set at `now`.
+ * `was`: the token's row before (a change), whose rate-limit window it keeps counting in; a balance
+ * set anew is its own (a rotated token's `creditsFrom` ends).
+ */
+export function storedConstraints(set: ConstraintSet, now: number, was?: TokenRecord): Pick<TokenRecord, 'constraints' | 'creditsRemaining' | 'creditsRefilledAt'> {
   const constraints: TokenConstraints = {}
   if (set.allowedCidrs) constraints.allowedCidrs = set.allowedCidrs
   if (set.rateLimit) constraints.rateLimit = set.rateLimit
+  if (set.rateLimit && was?.constraints?.rateLimitKey) constraints.rateLimitKey = was.constraints.rateLimitKey
   if (set.credits) constraints.credits = { refill: set.credits.refill }
   const empty = Object.keys(constraints).length === 0
   return {

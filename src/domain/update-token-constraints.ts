@@ -65,7 +65,7 @@ async function familyChanges(domain: Domain, token: TokenRecord, next: Constrain
   const family = await domain.store.listTokenFamily(token.id)
   const rows = new Map((await domain.store.getTokens(family.map((f) => f.id))).map((t) => [t.id, t]))
   const sets = new Map<string, ConstraintSet>([[token.id, next]])
-  const out: (TokenConstraintChange & { row: TokenRecord })[] = [{ id: token.id, ...storedConstraints(next, now), row: token }]
+  const out: (TokenConstraintChange & { row: TokenRecord })[] = [{ id: token.id, ...storedConstraints(next, now, token), row: token }]
   // The balance keeps its refill clock unless the balance itself was set anew.
   const first = out[0] as TokenConstraintChange
   if (next.credits && token.creditsRemaining !== null && next.credits.remaining === constraintsOf(token, now).credits?.remaining) first.creditsRefilledAt = token.creditsRefilledAt
@@ -78,7 +78,7 @@ async function familyChanges(domain: Domain, token: TokenRecord, next: Constrain
     const narrowed = narrowedTo(own, parentSet)
     sets.set(member.id, narrowed)
     if (sameConstraints(own, narrowed)) continue
-    const stored = storedConstraints(narrowed, now)
+    const stored = storedConstraints(narrowed, now, row)
     if (own.credits && narrowed.credits?.remaining === own.credits.remaining) stored.creditsRefilledAt = row.creditsRefilledAt
     out.push({ id: member.id, ...stored, row })
   }

@@ -4,7 +4,7 @@
 // what widened and changes nothing), and what introspection and Token.constraints report.
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { auditCount, createApp, dataOf, DERIVE, errorCodes, issue, startServer, tokenCount, type TestServer } from './harness.js'
+import { auditCount, createApp, dataOf, DERIVE, errorCodes, issue, ROTATE, startServer, tokenCount, type TestServer } from './harness.js'
 
 const VIEWER = '{ viewer { id } }'
 const CONSTRAINTS = `query($id: ID!) { token(id: $id) { constraints { allowedCidrs rateLimit { limit window remaining reset } credits { remaining refill { amount interval } nextRefillAt } } } }`
@@ -201,6 +201,79 @@ describe('token constraints', () => {
     test('an unconstrained token reports none', async () => {
       const { id } = await issue(server, { scopes: ['tokens:read'] })
       assert.equal(dataOf(await server.gql(CONSTRAINTS, { variables: { id } })).token.constraints, null)
+    })
+  })
+
+  describe('rotation', () => {
+    const rotate = async (id: string, grace: string | null) =>
+      dataOf(await server.gql(ROTATE, { variables: { id, grace } })).rotateToken as { secret: string; token: { id: string } }
+    const remaining = async (id: string) => dataOf(await server.gql(CONSTRAINTS, { variables: { id } })).token.constraints.credits.remaining as number
+
+    test('during a grace period both secrets spend one balance: 40 concurrent requests through both against the 15 left succeed exactly 15 times', async () => {
+      const old = await issue(server, { scopes: ['tokens:read'], constraints: { credits: { remaining: 18, refill: { amount: 18, interval: '1d' } } } })
+      for (let i = 0; i < 3; i++) assert.equal((await server.gql(VIEWER, { token: old.secret })).status, 200)
+      const next = await rotate(old.id, 'PT1H')
+      assert.equal(await remaining(next.token.id), 15)
+      assert.equal(await remaining(old.id), 15)
+      const statuses = await Promise.all(Array.from({ length: 40 }, (_, i) => server.gql(VIEWER, { token: i % 2 === 0 ? old.secret : next.secret }).then((r) => r.status)))
+      assert.equal(statuses.filter((s) => s === 200).length, 15)
+      assert.equal(statuses.filter((s) => s === 429).length, 25)
+      assert.equal(await remaining(next.token.id), 0)
+      assert.equal(await remaining(old.id), 0)
+    })
+
+    test('the old secret never refills a balance of its own during the grace', async () => {
+      const old = await issue(server, { scopes: ['tokens:read'], constraints: { credits: { remaining: 1, refill: { amount: 4, interval: '1m' } } } })
+      const next = await rotate(old.id, 'PT1H')
+      assert.equal((await server.gql(VIEWER, { token: next.secret })).status, 200)
+      assert.deepEqual(errorCodes(await server.gql(VIEWER, { token: old.secret })), ['USAGE_EXCEEDED'])
+      server.advance(60_000)
+      try {
+        // One refill, of the one balance: 4 requests in all, through either secret.
+        const statuses = await Promise.all(Array.from({ length: 10 }, (_, i) => server.gql(VIEWER, { token: i % 2 === 0 ? old.secret : next.secret }).then((r) => r.status)))
+        assert.equal(statuses.filter((s) => s === 200).length, 4)
+      } finally {
+        server.advance(-60_000)
+      }
+    })
+
+    test('requests racing the rotation spend each credit once: 60 through both secrets around it against 20 credits succeed exactly 20 times', async () => {
+      const old = await issue(server, { scopes: ['tokens:read', 'tokens:write'], constraints: { credits: { remaining: 20 } } })
+      const before = Array.from({ length: 30 }, () => server.gql(VIEWER, { token: old.secret }).then((r) => r.status))
+      const next = await rotate(old.id, 'PT1H')
+      const after = Array.from({ length: 30 }, (_, i) => server.gql(VIEWER, { token: i % 2 === 0 ? old.secret : next.secret }).then((r) => r.status))
+      const statuses = await Promise.all([...before, ...after])
+      assert.equal(statuses.filter((s) => s === 200).length, 20)
+      assert.equal(await remaining(next.token.id), 0)
+    })
+
+    test('during a grace period both secrets count in one rate-limit window', async () => {
+      const old = await issue(server, { scopes: ['tokens:read'], constraints: { rateLimit: { limit: 5, window: '1h' } } })
+      for (let i = 0; i < 2; i++) assert.equal((await server.gql(VIEWER, { token: old.secret })).status, 200)
+      const next = await rotate(old.id, 'PT1H')
+      const statuses = []
+      for (let i = 0; i < 6; i++) statuses.push((await server.gql(VIEWER, { token: i % 2 === 0 ? next.secret : old.secret })).status)
+      assert.deepEqual(statuses, [200, 200, 200, 429, 429, 429])
+      const c = dataOf(await server.gql(CONSTRAINTS, { variables: { id: next.token.id } })).token.constraints
+      assert.equal(c.rateLimit.remaining, 0)
+    })
+
+    test("changing the successor's other constraints keeps both secrets in the shared window", async () => {
+      const old = await issue(server, { scopes: ['tokens:read'], constraints: { rateLimit: { limit: 4, window: '1h' } } })
+      for (let i = 0; i < 2; i++) assert.equal((await server.gql(VIEWER, { token: old.secret })).status, 200)
+      const next = await rotate(old.id, 'PT1H')
+      dataOf(await server.gql(UPDATE, { variables: { id: next.token.id, c: { rateLimit: { limit: 4, window: '1h' }, allowedCidrs: ['127.0.0.0/8'] } } }))
+      const statuses = []
+      for (let i = 0; i < 4; i++) statuses.push((await server.gql(VIEWER, { token: i % 2 === 0 ? next.secret : old.secret })).status)
+      assert.deepEqual(statuses, [200, 200, 429, 429])
+    })
+
+    test('without a grace period the successor takes the whole balance and the old secret is refused', async () => {
+      const old = await issue(server, { scopes: ['tokens:read'], constraints: { credits: { remaining: 3 } } })
+      assert.equal((await server.gql(VIEWER, { token: old.secret })).status, 200)
+      const next = await rotate(old.id, null)
+      assert.equal((await server.gql(VIEWER, { token: old.secret })).status, 401)
+      assert.equal(await remaining(next.token.id), 2)
     })
   })
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { createConnection } from 'node:net'
 import { after, before, describe, test } from 'node:test'
-import { dataOf, issue, startServer, type TestServer } from '../e2e/harness.js'
+import { dataOf, issue, ROTATE, startServer, type TestServer } from '../e2e/harness.js'
 import { createTestDatabase, pgUnavailable } from '../store/fresh-pg-database.js'
 
 const VIEWER = '{ viewer { id } }'
@@ -57,6 +57,15 @@ describe('credits across two instances on PostgreSQL', { skip: pgMissing ?? fals
   test('60 concurrent requests split over both instances against 25 credits succeed exactly 25 times', async () => {
     const { secret } = await issue(pair.a, { scopes: ['tokens:read'], constraints: { credits: { remaining: 25 } } })
     const statuses = await statusesOf([pair.a, pair.b], secret, 60)
+    assert.equal(statuses.filter((s) => s === 200).length, 25)
+    assert.equal(statuses.filter((s) => s === 429).length, 35)
+  })
+
+  test('a rotated token and its successor share one balance across both instances: 60 requests through both secrets against 25 credits succeed exactly 25 times', async () => {
+    const old = await issue(pair.a, { scopes: ['tokens:read'], constraints: { credits: { remaining: 25 } } })
+    const racing = statusesOf([pair.a, pair.b], old.secret, 20)
+    const next = dataOf(await pair.b.gql(ROTATE, { variables: { id: old.id, grace: 'PT1H' } })).rotateToken.secret as string
+    const statuses = (await Promise.all([racing, statusesOf([pair.b, pair.a], next, 20), statusesOf([pair.a, pair.b], old.secret, 20)])).flat()
     assert.equal(statuses.filter((s) => s === 200).length, 25)
     assert.equal(statuses.filter((s) => s === 429).length, 35)
   })

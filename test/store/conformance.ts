@@ -349,6 +349,28 @@ export function defineStoreConformance(name: string, makeStore: MakeStore, optio
     )
 
     test(
+      "rotation hands the successor the old token's balance as the transaction finds it, not as the caller read it",
+      withStore(async (store) => {
+        const credits = { constraints: { credits: { refill: { amount: 9, intervalMs: HOUR } } }, creditsRemaining: 10, creditsRefilledAt: T0 }
+        await store.insertToken(token('cold', credits), audit('token.issue'))
+        const read = await store.getToken('cold')
+        assert.equal(await store.spendCredit('cold', T0 + 1), 9, 'a credit spent after the caller read the row')
+        const handedOver = { constraints: { ...credits.constraints, creditsFrom: 'cnew' }, creditsRemaining: 0, creditsRefilledAt: null }
+        await store.rotateToken(
+          'cold',
+          token('cnew', { ...credits, creditsRemaining: read?.creditsRemaining ?? null }),
+          { expiresAt: T0 + HOUR, ...handedOver },
+          audit('token.rotate'),
+        )
+        const successor = await store.getToken('cnew')
+        assert.deepEqual([successor?.creditsRemaining, successor?.creditsRefilledAt], [9, T0])
+        const old = await store.getToken('cold')
+        assert.deepEqual([old?.creditsRemaining, old?.creditsRefilledAt, old?.constraints?.creditsFrom], [0, null, 'cnew'])
+        assert.equal(await store.spendCredit('cold', T0 + 2 * HOUR), null, 'the old row neither spends nor refills')
+      }),
+    )
+
+    test(
       'narrows a token and its descendants to what their parents keep',
       withStore(async (store) => {
         await store.insertToken(token('p', { scopes: ['a:read', 'a:write', 'b'] }), audit('token.issue'))

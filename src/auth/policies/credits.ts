@@ -2,9 +2,10 @@ import { TokenLimitExceeded } from '../../errors.js'
 import type { TokenRecord } from '../../domain/model.js'
 import type { RequestPolicy } from '../policy.js'
 
-/** What the credits policy needs of the store: the atomic spend (src/domain/ports.ts `spendCredit`). */
+/** What the credits policy needs of the store: the atomic spend (src/domain/ports.ts `spendCredit`) and a row, to follow a rotated token to its successor's balance. */
 export interface CreditLedger {
   spendCredit(id: string, now: number): Promise<number | null>
+  getToken(id: string): Promise<TokenRecord | null>
 }
 
 /**
@@ -12,7 +13,8 @@ export interface CreditLedger {
  * in one atomic statement (refill included); at zero, 429 USAGE_EXCEEDED with Retry-After when a
  * refill is due. Run last, after every check that can still refuse, so a refused request costs
  * nothing. Introspection reports the balance as of now without spending. A token without credits
- * costs nothing (the balance is on the row authentication already read).
+ * costs nothing (the balance is on the row authentication already read). A token rotated with a
+ * grace period spends from its successor's balance (`constraints.creditsFrom`).
  */
 export function creditsPolicy(ledger: CreditLedger, clock: () => number): RequestPolicy {
   return {
@@ -20,15 +22,54 @@ export function creditsPolicy(ledger: CreditLedger, clock: () => number): Reques
     async check({ token }, _request, use) {
       if (token.creditsRemaining === null || use === 'revoked') return null
       const now = clock()
-      if (use === 'introspected') return { limits: { credits: { remaining: creditsAt(token, now) ?? 0 } } }
-      const left = await ledger.spendCredit(token.id, now)
-      if (left === null) {
-        const next = nextRefillAt(token, now)
+      if (use === 'introspected') {
+        const from = token.constraints?.creditsFrom ? await ledgerOf(ledger, token) : token
+        return { limits: { credits: { remaining: creditsAt(from, now) ?? 0 } } }
+      }
+      const spent = await spend(ledger, token, now)
+      if (spent.left === null) {
+        const next = nextRefillAt(spent.from, now)
         throw new TokenLimitExceeded('USAGE_EXCEEDED', next === null ? null : Math.ceil((next - now) / 1000), null)
       }
-      return { limits: { credits: { remaining: left } } }
+      return { limits: { credits: { remaining: spent.left } } }
     },
   }
+}
+
+/**
+ * Spends one credit from the token's balance or, when it has none left and was rotated, from its
+ * successor's (and on down a chain of rotations). The rotation zeroes the old balance in the same
+ * transaction that hands it over, so a spend that raced it fails on the old row and follows: every
+ * credit is spent exactly once. Only a refused spend reads a row.
+ */
+async function spend(ledger: CreditLedger, token: TokenRecord, now: number): Promise<{ left: number | null; from: TokenRecord }> {
+  let from = token
+  let id = token.constraints?.creditsFrom ?? token.id
+  const seen = new Set<string>()
+  while (!seen.has(id)) {
+    seen.add(id)
+    const left = await ledger.spendCredit(id, now)
+    if (left !== null) return { left, from }
+    const row = await ledger.getToken(id)
+    if (!row) break
+    from = row
+    if (!row.constraints?.creditsFrom) break
+    id = row.constraints.creditsFrom
+  }
+  return { left: null, from }
+}
+
+/** The row whose balance a token spends: its own, or (rotated, in its grace) its successor's, or the end of a chain of them. */
+async function ledgerOf(ledger: CreditLedger, token: TokenRecord): Promise<TokenRecord> {
+  let row = token
+  const seen = new Set<string>([token.id])
+  while (row.constraints?.creditsFrom && !seen.has(row.constraints.creditsFrom)) {
+    seen.add(row.constraints.creditsFrom)
+    const next = await ledger.getToken(row.constraints.creditsFrom)
+    if (!next) break
+    row = next
+  }
+  return row
 }
 
 /** The token's balance at `now`, a due refill counted (as the spend statement computes it); null: it spends no credits. */

@@ -14,11 +14,13 @@ export function rateLimitPolicy(limiter: TokenRateLimiter): RequestPolicy {
     async check({ token }, _request, use) {
       const rule = token.constraints?.rateLimit
       if (!rule || use === 'revoked') return null
+      // A rotation's successor counts in its predecessor's window: both secrets share one limit.
+      const key = token.constraints?.rateLimitKey ?? token.id
       if (use === 'introspected') {
-        const state = await limiter.peek(token.id, rule)
+        const state = await limiter.peek(key, rule)
         return state ? { limits: { rateLimit: state } } : null
       }
-      const decision = await limiter.consume(token.id, rule)
+      const decision = await limiter.consume(key, rule)
       if (!decision.allowed) throw new TokenLimitExceeded('RATE_LIMITED', decision.retryAfterSeconds, decision.state)
       return decision.state ? { limits: { rateLimit: decision.state } } : null
     },

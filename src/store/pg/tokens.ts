@@ -112,7 +112,13 @@ export function pgTokens(c: PgConnection, writes: WriteProtocol<Tx>): TokenStore
       return writes.run({
         guard,
         run: async (tx) => {
-          await tx.insert(t.tokens).values(successor)
+          // Locked: a concurrent spend waits, then finds the old row handed over (balance 0) and follows `creditsFrom`.
+          const [balance] = await tx
+            .select({ creditsRemaining: t.tokens.creditsRemaining, creditsRefilledAt: t.tokens.creditsRefilledAt })
+            .from(t.tokens)
+            .where(eq(t.tokens.id, oldId))
+            .for('update')
+          await tx.insert(t.tokens).values(successor.creditsRemaining !== null && balance ? { ...successor, ...balance } : successor)
           await tx.update(t.tokens).set({ parentId: successor.id }).where(eq(t.tokens.parentId, oldId))
           await tx.update(t.tokens).set({ boundTo: successor.id }).where(eq(t.tokens.boundTo, oldId))
           await tx.update(t.tokens).set(oldEnd).where(eq(t.tokens.id, oldId))

@@ -103,7 +103,14 @@ export function sqliteTokens(c: SqliteConnection, writes: WriteProtocol<Tx>): To
       return writes.run({
         guard,
         run: (tx) => {
-          tx.insert(t.tokens).values(successor).run()
+          const balance = tx
+            .select({ creditsRemaining: t.tokens.creditsRemaining, creditsRefilledAt: t.tokens.creditsRefilledAt })
+            .from(t.tokens)
+            .where(eq(t.tokens.id, oldId))
+            .get()
+          tx.insert(t.tokens)
+            .values(successor.creditsRemaining !== null && balance ? { ...successor, ...balance } : successor)
+            .run()
           tx.update(t.tokens).set({ parentId: successor.id }).where(eq(t.tokens.parentId, oldId)).run()
           tx.update(t.tokens).set({ boundTo: successor.id }).where(eq(t.tokens.boundTo, oldId)).run()
           tx.update(t.tokens).set(oldEnd).where(eq(t.tokens.id, oldId)).run()
