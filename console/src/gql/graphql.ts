@@ -135,7 +135,7 @@ export type ScopeCatalogueQuery = { scopes: Array<{ name: string, description: s
 export type AppsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type AppsQuery = { apps: { edges: Array<{ node: { id: string, name: string, allowedScopes: Array<string>, maxTokenLifetime: string | null, isRoot: boolean, disabledAt: string | null } }> } | null };
+export type AppsQuery = { apps: { edges: Array<{ node: { id: string, name: string, allowedScopes: Array<string>, maxTokenLifetime: string | null, isRoot: boolean, disabledAt: string | null, audiences: Array<string> } }> } | null };
 
 export type TokensQueryVariables = Exact<{
   appId?: string | number | null | undefined;
@@ -157,7 +157,7 @@ export type TokenPageQueryVariables = Exact<{
 }>;
 
 
-export type TokenPageQuery = { token: { id: string, name: string, description: string | null, kind: TokenKind, status: TokenStatus, scopes: Array<string>, subject: string | null, createdAt: string, expiresAt: string | null, revokedAt: string | null, revokeReason: string | null, lastUsedAt: string | null, usedScopes: Array<string>, unusedScopes: Array<string>, app: { id: string, name: string }, parent: { id: string, name: string, status: TokenStatus } | null, createdBy: { id: string, name: string } | null, derivedTokens: Array<{ id: string, name: string, status: TokenStatus }> | null } | null };
+export type TokenPageQuery = { token: { id: string, name: string, description: string | null, kind: TokenKind, status: TokenStatus, scopes: Array<string>, subject: string | null, createdAt: string, expiresAt: string | null, revokedAt: string | null, revokeReason: string | null, lastUsedAt: string | null, usedScopes: Array<string>, unusedScopes: Array<string>, audiences: Array<string> | null, constraints: { allowedCidrs: Array<string> | null, rateLimit: { limit: number, window: string, remaining: number | null, reset: number | null } | null, credits: { remaining: number, nextRefillAt: string | null, refill: { amount: number, interval: string } | null } | null } | null, app: { id: string, name: string }, parent: { id: string, name: string, status: TokenStatus } | null, createdBy: { id: string, name: string } | null, derivedTokens: Array<{ id: string, name: string, status: TokenStatus }> | null } | null };
 
 export type TokenUsageQueryVariables = Exact<{
   id: string | number;
@@ -367,6 +367,7 @@ export const AppsDocument = new TypedDocumentString(`
         maxTokenLifetime
         isRoot
         disabledAt
+        audiences
       }
     }
   }
@@ -427,6 +428,24 @@ export const TokenPageDocument = new TypedDocumentString(`
     lastUsedAt
     usedScopes
     unusedScopes
+    audiences
+    constraints {
+      allowedCidrs
+      rateLimit {
+        limit
+        window
+        remaining
+        reset
+      }
+      credits {
+        remaining
+        refill {
+          amount
+          interval
+        }
+        nextRefillAt
+      }
+    }
     app {
       id
       name

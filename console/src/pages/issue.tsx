@@ -5,12 +5,14 @@ import { AppsDocument, IssueTokenDocument, type IssueTokenMutation, type TokenKi
 import { closeScopes, expiryPresets, expiryProblem, grantableScopes } from '../logic'
 import { linkHandler } from '../router'
 import { errorText, useQuery } from './common'
+import { ConstraintsFields, constraintsInput, EMPTY_CONSTRAINTS } from './constraints'
 
 interface AppChoice {
   id: string
   name: string
   allowedScopes: string[]
   maxTokenLifetime: string | null
+  audiences: string[]
 }
 
 /** A secret shown once: a read-only field labelled Secret, a copy button and a warning. */
@@ -41,7 +43,7 @@ export function SecretOnce({ secret, note }: { secret: string; note?: string }) 
 export function IssuePage({ caller }: { caller: Caller }) {
   const apps = useQuery(async (): Promise<AppChoice[]> => {
     if (caller.can.readApps) return (await request(AppsDocument)).apps.edges.map((e) => e.node).filter((a) => a.disabledAt === null)
-    return [{ id: caller.viewer.app.id, name: caller.viewer.app.name, allowedScopes: [...caller.held], maxTokenLifetime: null }]
+    return [{ id: caller.viewer.app.id, name: caller.viewer.app.name, allowedScopes: [...caller.held], maxTokenLifetime: null, audiences: [] }]
   }, [caller])
   const [appId, setAppId] = useState('')
   const [name, setName] = useState('')
@@ -50,6 +52,8 @@ export function IssuePage({ caller }: { caller: Caller }) {
   const [chosenExpiry, setExpiry] = useState('P30D')
   const [custom, setCustom] = useState('')
   const [kind, setKind] = useState<TokenKind>('OPAQUE')
+  const [constraints, setConstraints] = useState(EMPTY_CONSTRAINTS)
+  const [audience, setAudience] = useState<Set<string>>(new Set())
   const [error, setError] = useState<string | null>(null)
   const [issued, setIssued] = useState<IssueTokenMutation['issueToken'] | null>(null)
   const [busy, setBusy] = useState(false)
@@ -81,6 +85,8 @@ export function IssuePage({ caller }: { caller: Caller }) {
             setName('')
             setDescription('')
             setScopes(new Set())
+            setConstraints(EMPTY_CONSTRAINTS)
+            setAudience(new Set())
           }}
         >
           Issue another
@@ -98,10 +104,22 @@ export function IssuePage({ caller }: { caller: Caller }) {
     const expiresIn = expiry === 'custom' ? custom.trim() : expiry
     const problem = expiryProblem(expiresIn, app.maxTokenLifetime)
     if (problem) return setError(problem)
+    const limits = constraintsInput(constraints, '')
+    if ('problem' in limits) return setError(limits.problem)
+    const audiences = kind === 'JWT' ? app.audiences.filter((a) => audience.has(a)) : []
     setBusy(true)
     try {
       const data = await request(IssueTokenDocument, {
-        input: { appId: app.id, name: name.trim(), ...(description.trim() ? { description: description.trim() } : {}), scopes: [...scopes].sort(), expiresIn, kind },
+        input: {
+          appId: app.id,
+          name: name.trim(),
+          ...(description.trim() ? { description: description.trim() } : {}),
+          scopes: [...scopes].sort(),
+          expiresIn,
+          kind,
+          ...(limits.input ? { constraints: limits.input } : {}),
+          ...(audiences.length > 0 ? { audience: audiences } : {}),
+        },
       })
       setIssued(data.issueToken)
     } catch (e) {
@@ -191,6 +209,34 @@ export function IssuePage({ caller }: { caller: Caller }) {
             <label htmlFor="kind-jwt">JWT</label>
           </div>
         </fieldset>
+        {kind === 'JWT' && app && app.audiences.length > 0 && (
+          <fieldset>
+            <legend>Audience</legend>
+            <p className="help">The resources (RFC 8707) the JWT is for; none chosen: Scopeward’s own API.</p>
+            {app.audiences.map((a) => (
+              <div key={a} className="check">
+                <input
+                  type="checkbox"
+                  id={`audience-${a}`}
+                  checked={audience.has(a)}
+                  onChange={(e) => {
+                    const next = new Set(audience)
+                    if (e.target.checked) next.add(a)
+                    else next.delete(a)
+                    setAudience(next)
+                  }}
+                />
+                <label htmlFor={`audience-${a}`}>{a}</label>
+              </div>
+            ))}
+          </fieldset>
+        )}
+        <ConstraintsFields
+          draft={constraints}
+          onChange={setConstraints}
+          prefix="issue"
+          note="Checked on every request the token makes. Leave a field empty for no such limit (the app's defaults may still apply)."
+        />
         {error && (
           <p role="alert" className="error">
             {error}

@@ -16,6 +16,7 @@ import { UsageChart } from './chart'
 import { linkHandler } from '../router'
 import { errorText, ScopeList, Status, useQuery } from './common'
 import { SecretOnce } from './issue'
+import { ConstraintsFacts, ConstraintsFields, constraintsInput, EMPTY_CONSTRAINTS } from './constraints'
 
 function TokenLink({ token }: { token: { id: string; name: string; status?: string } | null }) {
   if (!token) return <span className="muted">none</span>
@@ -126,6 +127,8 @@ export function TokenPage({ caller, id }: { caller: Caller; id: string }) {
           <ScopeList scopes={t.unusedScopes} label="Unused scopes" />
         </dd>
       </dl>
+      <h2>Constraints</h2>
+      <ConstraintsFacts token={t} />
       <h2>Requests per day</h2>
       {usage.error && (
         <p role="alert" className="error">
@@ -311,6 +314,7 @@ function DeriveForm({ parentScopes, implies, onDerived }: { parentScopes: string
   const [description, setDescription] = useState('')
   const [scopes, setScopes] = useState<Set<string>>(new Set())
   const [expiresIn, setExpiresIn] = useState('P1D')
+  const [constraints, setConstraints] = useState(EMPTY_CONSTRAINTS)
   const [error, setError] = useState<string | null>(null)
   const [derived, setDerived] = useState<{ secret: string; id: string } | null>(null)
   const submit = async (event: FormEvent) => {
@@ -318,14 +322,23 @@ function DeriveForm({ parentScopes, implies, onDerived }: { parentScopes: string
     setError(null)
     if (name.trim() === '') return setError('Name is required.')
     if (scopes.size === 0) return setError('Choose at least one scope.')
+    const limits = constraintsInput(constraints, 'Derived ')
+    if ('problem' in limits) return setError(limits.problem)
     try {
       const data = await request(DeriveTokenDocument, {
-        input: { name: name.trim(), ...(description.trim() ? { description: description.trim() } : {}), scopes: [...scopes].sort(), expiresIn },
+        input: {
+          name: name.trim(),
+          ...(description.trim() ? { description: description.trim() } : {}),
+          scopes: [...scopes].sort(),
+          expiresIn,
+          ...(limits.input ? { constraints: limits.input } : {}),
+        },
       })
       setDerived({ secret: data.deriveToken.secret, id: data.deriveToken.token.id })
       setName('')
       setDescription('')
       setScopes(new Set())
+      setConstraints(EMPTY_CONSTRAINTS)
       onDerived()
     } catch (e) {
       setError(errorText(e))
@@ -367,6 +380,12 @@ function DeriveForm({ parentScopes, implies, onDerived }: { parentScopes: string
           <option value="P7D">7 days</option>
           <option value="P30D">30 days</option>
         </select>
+        <ConstraintsFields
+          draft={constraints}
+          onChange={setConstraints}
+          prefix="derive"
+          note="A derived token inherits each constraint of this one and may only narrow it; leave a field empty to inherit."
+        />
         {error && (
           <p role="alert" className="error">
             {error}

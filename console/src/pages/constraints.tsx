@@ -1,0 +1,130 @@
+import type { TokenConstraintsInput, TokenPageQuery } from '../gql/graphql'
+import { formatTime } from '../logic'
+
+/** The constraint fields as typed: text, so an empty field means "not set" and the API judges the rest. */
+export interface ConstraintsDraft {
+  cidrs: string
+  rateLimit: string
+  rateWindow: string
+  credits: string
+  refillAmount: string
+  refillInterval: string
+}
+
+export const EMPTY_CONSTRAINTS: ConstraintsDraft = { cidrs: '', rateLimit: '', rateWindow: '1m', credits: '', refillAmount: '', refillInterval: '1d' }
+
+const whole = (text: string) => (/^\d+$/.test(text.trim()) ? Number(text.trim()) : null)
+
+/**
+ * The draft as `TokenConstraintsInput` (a member left empty is left out: a derived token then
+ * inherits its parent's), or the first problem a person can fix without asking the server. Ranges,
+ * windows and widening are the API's to judge: its error is shown as it says it.
+ */
+export function constraintsInput(d: ConstraintsDraft, label: string): { input: TokenConstraintsInput | null } | { problem: string } {
+  const say = (s: string) => ({ problem: label ? `${label}${s}` : s.charAt(0).toUpperCase() + s.slice(1) })
+  const input: TokenConstraintsInput = {}
+  const cidrs = d.cidrs
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter(Boolean)
+  if (cidrs.length > 0) input.allowedCidrs = cidrs
+  if (d.rateLimit.trim() !== '') {
+    const limit = whole(d.rateLimit)
+    if (limit === null) return say('rate limit: give a whole number of requests.')
+    if (d.rateWindow.trim() === '') return say('rate limit: give its window (e.g. 1m).')
+    input.rateLimit = { limit, window: d.rateWindow.trim() }
+  }
+  if (d.credits.trim() !== '') {
+    const remaining = whole(d.credits)
+    if (remaining === null) return say('credits: give a whole number.')
+    input.credits = { remaining }
+    if (d.refillAmount.trim() !== '') {
+      const amount = whole(d.refillAmount)
+      if (amount === null) return say('credit refill: give a whole number.')
+      if (d.refillInterval.trim() === '') return say('credit refill: give its interval (e.g. 1d).')
+      input.credits.refill = { amount, interval: d.refillInterval.trim() }
+    }
+  } else if (d.refillAmount.trim() !== '') return say('credit refill: give the credits it refills.')
+  return { input: Object.keys(input).length > 0 ? input : null }
+}
+
+/**
+ * The allowlist, rate limit and credit inputs of the issue and derive forms, in a fieldset. `prefix`
+ * tells the two forms' ids and labels apart; `note` says what an empty field means.
+ */
+export function ConstraintsFields({ draft, onChange, prefix, note }: { draft: ConstraintsDraft; onChange: (d: ConstraintsDraft) => void; prefix: string; note: string }) {
+  const id = (name: string) => `${prefix}-${name}`
+  const field = (name: keyof ConstraintsDraft) => ({
+    id: id(name),
+    value: draft[name],
+    onChange: (e: { target: { value: string } }) => onChange({ ...draft, [name]: e.target.value }),
+  })
+  const label = prefix === 'derive' ? 'Derived ' : ''
+  const text = (s: string) => (label ? `${label}${s}` : s.charAt(0).toUpperCase() + s.slice(1))
+  return (
+    <fieldset>
+      <legend>{text('constraints')}</legend>
+      <p className="help">{note}</p>
+      <label htmlFor={id('cidrs')}>{text('allowed addresses (CIDR ranges, one per line)')}</label>
+      <textarea {...field('cidrs')} placeholder="10.0.0.0/8" spellCheck={false} />
+      <label htmlFor={id('rateLimit')}>{text('rate limit (requests)')}</label>
+      <input {...field('rateLimit')} inputMode="numeric" placeholder="100" />
+      <label htmlFor={id('rateWindow')}>{text('rate limit window')}</label>
+      <input {...field('rateWindow')} placeholder="1m" />
+      <label htmlFor={id('credits')}>{text('credits')}</label>
+      <input {...field('credits')} inputMode="numeric" placeholder="1000" />
+      <label htmlFor={id('refillAmount')}>{text('refill to')}</label>
+      <input {...field('refillAmount')} inputMode="numeric" placeholder="optional" />
+      <label htmlFor={id('refillInterval')}>{text('refill every')}</label>
+      <input {...field('refillInterval')} placeholder="1d" />
+    </fieldset>
+  )
+}
+
+type Shown = NonNullable<TokenPageQuery['token']>
+
+/** A token's constraints with their state now (credits left, the rate-limit window) and its audiences, for the token page. */
+export function ConstraintsFacts({ token }: { token: Pick<Shown, 'constraints' | 'audiences' | 'kind'> }) {
+  const c = token.constraints
+  return (
+    <dl className="facts" aria-label="Constraints">
+      <dt>Allowed addresses</dt>
+      <dd>{c?.allowedCidrs ? c.allowedCidrs.map((r) => <code key={r}>{r} </code>) : <span className="muted">any</span>}</dd>
+      <dt>Rate limit</dt>
+      <dd>
+        {c?.rateLimit ? (
+          <>
+            {c.rateLimit.limit} per {c.rateLimit.window}
+            {c.rateLimit.remaining !== null && c.rateLimit.remaining !== undefined && (
+              <span className="muted">
+                {' '}
+                ({c.rateLimit.remaining} left in this window, resets in {c.rateLimit.reset} s)
+              </span>
+            )}
+          </>
+        ) : (
+          <span className="muted">none</span>
+        )}
+      </dd>
+      <dt>Credits</dt>
+      <dd>
+        {c?.credits ? (
+          <>
+            {c.credits.remaining} left
+            {c.credits.refill && (
+              <span className="muted">
+                {' '}
+                (refilled to {c.credits.refill.amount} every {c.credits.refill.interval}
+                {c.credits.nextRefillAt ? `, next ${formatTime(c.credits.nextRefillAt)}` : ''})
+              </span>
+            )}
+          </>
+        ) : (
+          <span className="muted">unlimited</span>
+        )}
+      </dd>
+      <dt>Audiences</dt>
+      <dd>{token.audiences && token.audiences.length > 0 ? token.audiences.map((a) => <code key={a}>{a} </code>) : <span className="muted">Scopeward’s own</span>}</dd>
+    </dl>
+  )
+}
