@@ -137,8 +137,11 @@ export interface TokenStore {
    * last refill time in the same statement): one atomic statement, so N concurrent spends against M
    * credits succeed exactly M times, on one instance or several. Returns the balance left, or null
    * when none was left (nothing spent) or the token spends no credits. Bookkeeping: not audited.
+   * With `ancestors` (a derived token), one credit of each token it is derived from that spends
+   * credits too, in the same transaction: all of them or none, so a family never spends more than
+   * its root holds.
    */
-  spendCredit(id: string, now: number): Promise<number | null>
+  spendCredit(id: string, now: number, ancestors?: boolean): Promise<number | null>
   /** Appends an audit event about a token that changes no row (a use refused by its allowlist). */
   recordTokenEvent(audit: AuditEventInput): Promise<void>
 }

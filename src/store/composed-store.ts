@@ -164,8 +164,8 @@ export class ComposedStore implements Store {
   setTokenConstraints(changes: readonly TokenConstraintChange[], audit: AuditEventInput, guard?: WriteGuard): Promise<void> {
     return this.#p.tokens.setTokenConstraints(changes, audit, guard)
   }
-  spendCredit(id: string, now: number): Promise<number | null> {
-    return this.#p.tokens.spendCredit(id, now)
+  spendCredit(id: string, now: number, ancestors?: boolean): Promise<number | null> {
+    return this.#p.tokens.spendCredit(id, now, ancestors)
   }
   recordTokenEvent(audit: AuditEventInput): Promise<void> {
     return this.#p.tokens.recordTokenEvent(audit)

@@ -25,3 +25,16 @@ export function selectFamilySql(id: string): SQL {
     )
     SELECT tokens.id, tokens.parent_id, tokens.scopes FROM family JOIN tokens ON tokens.id = family.id ORDER BY family.depth`
 }
+
+/** The ids of a token and of each token it is derived from, transitively, that spend credits, root first. */
+export function selectCreditChainSql(id: string): SQL {
+  return sql`
+    WITH RECURSIVE chain(id, parent_id, depth) AS (
+      SELECT id, parent_id, 0 FROM tokens WHERE id = ${id}
+      UNION SELECT tokens.id, tokens.parent_id, chain.depth + 1 FROM tokens JOIN chain ON tokens.id = chain.parent_id
+    )
+    SELECT chain.id FROM chain JOIN tokens ON tokens.id = chain.id WHERE tokens.credits_remaining IS NOT NULL ORDER BY chain.depth DESC`
+}
+
+/** Thrown inside a chain spend when one token of the chain has no credit left: rolls the others back. */
+export class CreditRefused extends Error {}

@@ -305,6 +305,21 @@ describe('token constraints', () => {
       assert.equal(n.credits.remaining, 5)
     })
 
+    test("a derived token's requests spend its parent's credits too: 40 concurrent requests through the parent and two children against the 10 the parent has left succeed exactly 10 times", async () => {
+      const parent = await issue(server, { scopes: ALL, constraints: { credits: { remaining: 12 } } })
+      const derive = async (remaining: number) =>
+        dataOf(await server.gql(DERIVE, { token: parent.secret, variables: { input: { name: 'child', scopes: ['tokens:read'], constraints: { credits: { remaining } } } } }))
+          .deriveToken
+      const children = [await derive(10), await derive(10)] // each deriving request spent one of the parent's
+      const secrets = [parent.secret, children[0].secret, children[1].secret]
+      const statuses = await Promise.all(Array.from({ length: 40 }, (_, i) => server.gql(VIEWER, { token: secrets[i % 3] }).then((r) => r.status)))
+      assert.equal(statuses.filter((s) => s === 200).length, 10)
+      const left = async (id: string) => dataOf(await server.gql(CONSTRAINTS, { variables: { id } })).token.constraints.credits.remaining as number
+      assert.equal(await left(parent.id), 0)
+      const spentByChildren = statuses.filter((s, i) => s === 200 && i % 3 !== 0).length
+      assert.equal((await left(children[0].token.id)) + (await left(children[1].token.id)), 20 - spentByChildren, 'a refused request spends no credit of the child')
+    })
+
     test('a derived token wider than its parent is refused with the code naming what widened; nothing is written', async () => {
       const parent = await issue(server, { scopes: ALL, constraints: parentConstraints })
       const cases: [Record<string, unknown>, string][] = [

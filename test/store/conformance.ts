@@ -101,6 +101,26 @@ export function defineStoreConformance(name: string, makeStore: MakeStore, optio
     )
 
     test(
+      'spends along a chain all or none: 40 concurrent spends by two derived tokens against a parent holding 15 succeed exactly 15 times',
+      withStore(async (store) => {
+        const credits = (n: number) => ({ constraints: { credits: { refill: null } }, creditsRemaining: n, creditsRefilledAt: T0 })
+        await store.insertToken(token('cp', credits(15)), audit('token.issue'))
+        await store.insertToken(token('cmid', { parentId: 'cp' }), audit('token.derive'))
+        await store.insertToken(token('ck1', { parentId: 'cmid', ...credits(12) }), audit('token.derive'))
+        await store.insertToken(token('ck2', { parentId: 'cp', ...credits(12) }), audit('token.derive'))
+        const results = await Promise.all(Array.from({ length: 40 }, (_, i) => store.spendCredit(i % 2 === 0 ? 'ck1' : 'ck2', T0 + 1, true)))
+        assert.equal(results.filter((r) => r !== null).length, 15)
+        const left = async (id: string) => (await store.getToken(id))?.creditsRemaining
+        assert.equal(await left('cp'), 0)
+        assert.equal((await left('ck1'))! + (await left('ck2'))!, 24 - 15, 'a refused spend spends no child credit either')
+        assert.equal(await store.spendCredit('cmid', T0 + 1, true), null, 'a token without credits spends none, nor its ancestors')
+        const had = (await left('ck1'))!
+        assert.equal(await store.spendCredit('ck1', T0 + 1), had - 1, 'without ancestors only the row itself is spent')
+        assert.equal(await left('cp'), 0)
+      }),
+    )
+
+    test(
       'refills lazily in the spending statement: topped up to the amount once per elapsed interval, never lowered',
       withStore(async (store) => {
         const refill = { amount: 5, intervalMs: HOUR }

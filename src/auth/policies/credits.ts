@@ -4,7 +4,7 @@ import type { RequestPolicy } from '../policy.js'
 
 /** What the credits policy needs of the store: the atomic spend (src/domain/ports.ts `spendCredit`) and a row, to follow a rotated token to its successor's balance. */
 export interface CreditLedger {
-  spendCredit(id: string, now: number): Promise<number | null>
+  spendCredit(id: string, now: number, ancestors?: boolean): Promise<number | null>
   getToken(id: string): Promise<TokenRecord | null>
 }
 
@@ -13,8 +13,9 @@ export interface CreditLedger {
  * in one atomic statement (refill included); at zero, 429 USAGE_EXCEEDED with Retry-After when a
  * refill is due. Run last, after every check that can still refuse, so a refused request costs
  * nothing. Introspection reports the balance as of now without spending. A token without credits
- * costs nothing (the balance is on the row authentication already read). A token rotated with a
- * grace period spends from its successor's balance (`constraints.creditsFrom`).
+ * costs nothing (the balance is on the row authentication already read). A derived token spends
+ * one of each ancestor's credits with its own, all or none, so deriving never multiplies a budget.
+ * A token rotated with a grace period spends from its successor's balance (`constraints.creditsFrom`).
  */
 export function creditsPolicy(ledger: CreditLedger, clock: () => number): RequestPolicy {
   return {
@@ -48,7 +49,8 @@ async function spend(ledger: CreditLedger, token: TokenRecord, now: number): Pro
   const seen = new Set<string>()
   while (!seen.has(id)) {
     seen.add(id)
-    const left = await ledger.spendCredit(id, now)
+    // A successor keeps its predecessor's parent: the chain is the token's own until a row says otherwise.
+    const left = await ledger.spendCredit(id, now, from.parentId !== null)
     if (left !== null) return { left, from }
     const row = await ledger.getToken(id)
     if (!row) break

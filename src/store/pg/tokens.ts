@@ -16,7 +16,7 @@ import { narrowFamily } from '../narrow-family.js'
 import { page } from '../page.js'
 import * as t from '../pg-schema.js'
 import { tokenConditions, tokenOrderSql } from '../token-conditions.js'
-import { revokeFamilySql, selectFamilySql } from '../token-family-sql.js'
+import { CreditRefused, revokeFamilySql, selectCreditChainSql, selectFamilySql } from '../token-family-sql.js'
 import type { WriteProtocol } from '../write-protocol.js'
 import type { PgConnection, Tx } from './connection.js'
 import { tokenFromWire, type TokenWire } from './rows.js'
@@ -162,9 +162,30 @@ export function pgTokens(c: PgConnection, writes: WriteProtocol<Tx>): TokenStore
     },
 
     // One statement, outside any transaction: the row lock it takes serialises concurrent spends across instances.
-    async spendCredit(id: string, now: number): Promise<number | null> {
-      const { rows } = await c.db.execute<{ left: string }>(spendCreditSql(now, id))
-      return rows[0] ? Number(rows[0].left) : null
+    // Along a chain, one transaction that a refusal anywhere rolls back, under the write lock: it locks several
+    // token rows, as writes do (in no set order), so it must not interleave with one (a deadlock).
+    // A spend of one row holds no other lock and needs none.
+    async spendCredit(id: string, now: number, ancestors = false): Promise<number | null> {
+      if (!ancestors) {
+        const { rows } = await c.db.execute<{ left: string }>(spendCreditSql(now, id))
+        return rows[0] ? Number(rows[0].left) : null
+      }
+      try {
+        return await writes.bookkeeping(async (tx) => {
+          const chain = (await tx.execute<{ id: string }>(selectCreditChainSql(id))).rows.map((r) => r.id)
+          if (!chain.includes(id)) return null
+          let left: number | null = null
+          for (const member of chain) {
+            const { rows } = await tx.execute<{ left: string }>(spendCreditSql(now, member))
+            if (!rows[0]) throw new CreditRefused()
+            if (member === id) left = Number(rows[0].left)
+          }
+          return left
+        })
+      } catch (error) {
+        if (error instanceof CreditRefused) return null
+        throw error
+      }
     },
 
     recordTokenEvent(audit: AuditEventInput): Promise<void> {

@@ -16,7 +16,7 @@ import { narrowFamily } from '../narrow-family.js'
 import { page } from '../page.js'
 import * as t from '../sqlite-schema.js'
 import { tokenConditions, tokenOrderSql } from '../token-conditions.js'
-import { revokeFamilySql, selectFamilySql } from '../token-family-sql.js'
+import { CreditRefused, revokeFamilySql, selectCreditChainSql, selectFamilySql } from '../token-family-sql.js'
 import type { WriteProtocol } from '../write-protocol.js'
 import type { Params, SqliteConnection, Tx } from './connection.js'
 import { TOKEN_COLUMNS, tokenFromRow } from './rows.js'
@@ -164,9 +164,25 @@ export function sqliteTokens(c: SqliteConnection, writes: WriteProtocol<Tx>): To
     },
 
     // One statement: the refill (computed from the last refill time) and the spend are decided on the row as it is now.
-    async spendCredit(id: string, now: number): Promise<number | null> {
-      const row = await writes.bookkeeping((tx) => tx.get<{ left: number } | undefined>(spendCreditSql(now, id)))
-      return row?.left ?? null
+    // Along a chain, one statement per token in one savepoint: a refusal anywhere rolls every spend back.
+    async spendCredit(id: string, now: number, ancestors = false): Promise<number | null> {
+      if (!ancestors) {
+        const row = await writes.bookkeeping((tx) => tx.get<{ left: number } | undefined>(spendCreditSql(now, id)))
+        return row?.left ?? null
+      }
+      return writes
+        .bookkeeping((tx) => {
+          const chain = tx.all<{ id: string }>(selectCreditChainSql(id)).map((r) => r.id)
+          if (!chain.includes(id)) return null
+          let left: number | null = null
+          for (const member of chain) {
+            const row = tx.get<{ left: number } | undefined>(spendCreditSql(now, member))
+            if (!row) throw new CreditRefused()
+            if (member === id) left = row.left
+          }
+          return left
+        })
+        .catch((error: unknown) => (error instanceof CreditRefused ? null : Promise.reject(error)))
     },
   }
 }
