@@ -170,8 +170,8 @@ export function sqliteTokens(c: SqliteConnection, writes: WriteProtocol<Tx>): To
         const row = await writes.bookkeeping((tx) => tx.get<{ left: number } | undefined>(spendCreditSql(now, id)))
         return row?.left ?? null
       }
-      return writes
-        .bookkeeping((tx) => {
+      try {
+        return await writes.bookkeeping((tx) => {
           const chain = tx.all<{ id: string }>(selectCreditChainSql(id)).map((r) => r.id)
           if (!chain.includes(id)) return null
           let left: number | null = null
@@ -182,7 +182,10 @@ export function sqliteTokens(c: SqliteConnection, writes: WriteProtocol<Tx>): To
           }
           return left
         })
-        .catch((error: unknown) => (error instanceof CreditRefused ? null : Promise.reject(error)))
+      } catch (error) {
+        if (error instanceof CreditRefused) return null
+        throw error
+      }
     },
   }
 }
