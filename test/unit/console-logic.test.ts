@@ -5,7 +5,9 @@ import {
   abilities,
   BUILT_IN_IMPLIES,
   closeScopes,
+  constraintsInput,
   durationMs,
+  EMPTY_CONSTRAINTS,
   expiringWithin,
   expiryPresets,
   expiryProblem,
@@ -14,6 +16,7 @@ import {
   grantableScopes,
   pageOf,
   signInMessage,
+  toggled,
   tokenOrder,
   trimDiff,
   usageSeries,
@@ -105,4 +108,35 @@ test('13 lifetimes: expiry weeks, expiring within N days, and the trim diff', ()
     { scope: 'tokens:write', change: 'removed' },
     { scope: 'tokens:read', change: 'added' },
   ])
+})
+
+test('15 constraint fields: empty sets nothing, filled ones become TokenConstraintsInput, a malformed number names its field', () => {
+  assert.deepEqual(constraintsInput(EMPTY_CONSTRAINTS, ''), { input: null })
+  const all = { cidrs: ' 10.0.0.0/8\n127.0.0.1, 2001:db8::/32 ', rateLimit: '100', rateWindow: '1m', credits: '500', refillAmount: '50', refillInterval: '1d' }
+  assert.deepEqual(constraintsInput(all, ''), {
+    input: {
+      allowedCidrs: ['10.0.0.0/8', '127.0.0.1', '2001:db8::/32'],
+      rateLimit: { limit: 100, window: '1m' },
+      credits: { remaining: 500, refill: { amount: 50, interval: '1d' } },
+    },
+  })
+  // Ranges are the API's to judge: passed on as typed.
+  assert.deepEqual(constraintsInput({ ...EMPTY_CONSTRAINTS, cidrs: '10.0.0.0/33' }, ''), { input: { allowedCidrs: ['10.0.0.0/33'] } })
+  const problems: [Partial<typeof EMPTY_CONSTRAINTS>, RegExp][] = [
+    [{ rateLimit: '1.5' }, /^Rate limit: give a whole number/],
+    [{ rateLimit: '-3' }, /^Rate limit: give a whole number/],
+    [{ rateLimit: '10', rateWindow: ' ' }, /^Rate limit: give its window/],
+    [{ credits: 'lots' }, /^Credits: give a whole number/],
+    [{ credits: '5', refillAmount: 'x' }, /^Credit refill: give a whole number/],
+    [{ credits: '5', refillAmount: '5', refillInterval: '' }, /^Credit refill: give its interval/],
+    [{ refillAmount: '5' }, /^Credit refill: give the credits it refills/],
+  ]
+  for (const [draft, problem] of problems) {
+    const out = constraintsInput({ ...EMPTY_CONSTRAINTS, ...draft }, '')
+    assert.ok('problem' in out && problem.test(out.problem), JSON.stringify([draft, out]))
+  }
+  const derived = constraintsInput({ ...EMPTY_CONSTRAINTS, credits: 'x' }, 'Derived ')
+  assert.ok('problem' in derived && derived.problem.startsWith('Derived credits:'))
+  assert.deepEqual([...toggled(new Set(['a']), 'b', true)], ['a', 'b'])
+  assert.deepEqual([...toggled(new Set(['a', 'b']), 'a', false)], ['b'])
 })

@@ -1,52 +1,5 @@
-import type { TokenConstraintsInput, TokenPageQuery } from '../gql/graphql'
-import { formatTime } from '../logic'
-
-/** The constraint fields as typed: text, so an empty field means "not set" and the API judges the rest. */
-export interface ConstraintsDraft {
-  cidrs: string
-  rateLimit: string
-  rateWindow: string
-  credits: string
-  refillAmount: string
-  refillInterval: string
-}
-
-export const EMPTY_CONSTRAINTS: ConstraintsDraft = { cidrs: '', rateLimit: '', rateWindow: '1m', credits: '', refillAmount: '', refillInterval: '1d' }
-
-const whole = (text: string) => (/^\d+$/.test(text.trim()) ? Number(text.trim()) : null)
-
-/**
- * The draft as `TokenConstraintsInput` (a member left empty is left out: a derived token then
- * inherits its parent's), or the first problem a person can fix without asking the server. Ranges,
- * windows and widening are the API's to judge: its error is shown as it says it.
- */
-export function constraintsInput(d: ConstraintsDraft, label: string): { input: TokenConstraintsInput | null } | { problem: string } {
-  const say = (s: string) => ({ problem: label ? `${label}${s}` : s.charAt(0).toUpperCase() + s.slice(1) })
-  const input: TokenConstraintsInput = {}
-  const cidrs = d.cidrs
-    .split(/[\s,]+/)
-    .map((s) => s.trim())
-    .filter(Boolean)
-  if (cidrs.length > 0) input.allowedCidrs = cidrs
-  if (d.rateLimit.trim() !== '') {
-    const limit = whole(d.rateLimit)
-    if (limit === null) return say('rate limit: give a whole number of requests.')
-    if (d.rateWindow.trim() === '') return say('rate limit: give its window (e.g. 1m).')
-    input.rateLimit = { limit, window: d.rateWindow.trim() }
-  }
-  if (d.credits.trim() !== '') {
-    const remaining = whole(d.credits)
-    if (remaining === null) return say('credits: give a whole number.')
-    input.credits = { remaining }
-    if (d.refillAmount.trim() !== '') {
-      const amount = whole(d.refillAmount)
-      if (amount === null) return say('credit refill: give a whole number.')
-      if (d.refillInterval.trim() === '') return say('credit refill: give its interval (e.g. 1d).')
-      input.credits.refill = { amount, interval: d.refillInterval.trim() }
-    }
-  } else if (d.refillAmount.trim() !== '') return say('credit refill: give the credits it refills.')
-  return { input: Object.keys(input).length > 0 ? input : null }
-}
+import type { TokenPageQuery } from '../gql/graphql'
+import { formatTime, type ConstraintsDraft } from '../logic'
 
 /**
  * The allowlist, rate limit and credit inputs of the issue and derive forms, in a fieldset. `prefix`

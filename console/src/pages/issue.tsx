@@ -2,10 +2,10 @@ import { useMemo, useState, type FormEvent } from 'react'
 import { request } from '../api'
 import type { Caller } from '../app'
 import { AppsDocument, IssueTokenDocument, type IssueTokenMutation, type TokenKind } from '../gql/graphql'
-import { closeScopes, expiryPresets, expiryProblem, grantableScopes } from '../logic'
+import { closeScopes, constraintsInput, EMPTY_CONSTRAINTS, expiryPresets, expiryProblem, grantableScopes, toggled } from '../logic'
 import { linkHandler } from '../router'
 import { errorText, useQuery } from './common'
-import { ConstraintsFields, constraintsInput, EMPTY_CONSTRAINTS } from './constraints'
+import { ConstraintsFields } from './constraints'
 
 interface AppChoice {
   id: string
@@ -164,17 +164,7 @@ export function IssuePage({ caller }: { caller: Caller }) {
             const viaOther = !scopes.has(s) && implied.has(s)
             return (
               <div key={s} className="check">
-                <input
-                  type="checkbox"
-                  id={`scope-${s}`}
-                  checked={scopes.has(s)}
-                  onChange={(e) => {
-                    const next = new Set(scopes)
-                    if (e.target.checked) next.add(s)
-                    else next.delete(s)
-                    setScopes(next)
-                  }}
-                />
+                <input type="checkbox" id={`scope-${s}`} checked={scopes.has(s)} onChange={(e) => setScopes(toggled(scopes, s, e.target.checked))} />
                 <label htmlFor={`scope-${s}`}>{s}</label>
                 {(caller.implies[s]?.length ?? 0) > 0 && <span className="muted"> implies {caller.implies[s]?.join(', ')}</span>}
                 {viaOther && <span className="muted"> (implied by your choice)</span>}
@@ -215,17 +205,7 @@ export function IssuePage({ caller }: { caller: Caller }) {
             <p className="help">The resources (RFC 8707) the JWT is for; none chosen: Scopeward’s own API.</p>
             {app.audiences.map((a) => (
               <div key={a} className="check">
-                <input
-                  type="checkbox"
-                  id={`audience-${a}`}
-                  checked={audience.has(a)}
-                  onChange={(e) => {
-                    const next = new Set(audience)
-                    if (e.target.checked) next.add(a)
-                    else next.delete(a)
-                    setAudience(next)
-                  }}
-                />
+                <input type="checkbox" id={`audience-${a}`} checked={audience.has(a)} onChange={(e) => setAudience(toggled(audience, a, e.target.checked))} />
                 <label htmlFor={`audience-${a}`}>{a}</label>
               </div>
             ))}

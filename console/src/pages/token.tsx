@@ -11,12 +11,12 @@ import {
   TokenUsageDocument,
   type RevocationPreviewQuery,
 } from '../gql/graphql'
-import { closeScopes, formatTime, usageSeries } from '../logic'
+import { closeScopes, constraintsInput, EMPTY_CONSTRAINTS, formatTime, toggled, usageSeries } from '../logic'
 import { UsageChart } from './chart'
 import { linkHandler } from '../router'
 import { errorText, ScopeList, Status, useQuery } from './common'
 import { SecretOnce } from './issue'
-import { ConstraintsFacts, ConstraintsFields, constraintsInput, EMPTY_CONSTRAINTS } from './constraints'
+import { ConstraintsFacts, ConstraintsFields } from './constraints'
 
 function TokenLink({ token }: { token: { id: string; name: string; status?: string } | null }) {
   if (!token) return <span className="muted">none</span>
@@ -358,17 +358,7 @@ function DeriveForm({ parentScopes, implies, onDerived }: { parentScopes: string
           <legend>Derived scopes</legend>
           {held.map((s) => (
             <div key={s} className="check">
-              <input
-                type="checkbox"
-                id={`derive-scope-${s}`}
-                checked={scopes.has(s)}
-                onChange={(e) => {
-                  const next = new Set(scopes)
-                  if (e.target.checked) next.add(s)
-                  else next.delete(s)
-                  setScopes(next)
-                }}
-              />
+              <input type="checkbox" id={`derive-scope-${s}`} checked={scopes.has(s)} onChange={(e) => setScopes(toggled(scopes, s, e.target.checked))} />
               <label htmlFor={`derive-scope-${s}`}>{s}</label>
             </div>
           ))}
