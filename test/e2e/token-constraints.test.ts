@@ -225,6 +225,9 @@ describe('token constraints', () => {
     test('the old secret never refills a balance of its own during the grace', async () => {
       const old = await issue(server, { scopes: ['tokens:read'], constraints: { credits: { remaining: 1, refill: { amount: 4, interval: '1m' } } } })
       const next = await rotate(old.id, 'PT1H')
+      const refillOf = async (id: string) => dataOf(await server.gql(CONSTRAINTS, { variables: { id } })).token.constraints.credits.nextRefillAt as string | null
+      assert.ok((await refillOf(next.token.id)) !== null)
+      assert.equal(await refillOf(old.id), await refillOf(next.token.id), "the old token reports its successor's refill")
       assert.equal((await server.gql(VIEWER, { token: next.secret })).status, 200)
       assert.deepEqual(errorCodes(await server.gql(VIEWER, { token: old.secret })), ['USAGE_EXCEEDED'])
       server.advance(60_000)

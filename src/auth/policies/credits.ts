@@ -62,7 +62,7 @@ async function spend(ledger: CreditLedger, token: TokenRecord, now: number): Pro
 }
 
 /** The row whose balance a token spends: its own, or (rotated, in its grace) its successor's, or the end of a chain of them. */
-async function ledgerOf(ledger: CreditLedger, token: TokenRecord): Promise<TokenRecord> {
+export async function ledgerOf(ledger: CreditLedger, token: TokenRecord): Promise<TokenRecord> {
   let row = token
   const seen = new Set<string>([token.id])
   while (row.constraints?.creditsFrom && !seen.has(row.constraints.creditsFrom)) {
