@@ -105,9 +105,9 @@ function sharedLimits(old: TokenRecord): TokenConstraints | null {
 }
 
 /**
- * What a grace period leaves the old token of its credits: none of its own (0, never refilled)
- * and its spends drawn from the successor's balance, which the store hands the old one over to
- * in the rotation's transaction (ports.ts `rotateToken`). Two secrets, one balance.
+ * What a grace period leaves the old token of its credits: a balance of 0 that never refills, its
+ * spends drawn from the successor's (`creditsFrom`), to which the store moves the balance in the
+ * rotation's transaction (ports.ts `rotateToken`). Two secrets, one balance.
  */
 function handedOver(old: TokenRecord, successorId: string): Partial<TokenRecord> {
   if (old.creditsRemaining === null) return {}
