@@ -94,6 +94,15 @@ describe('rate limits shared through Redis', { skip: redisMissing ?? false }, ()
     )
     assert.ok(Number(results[6]?.headers.get('retry-after')) >= 1)
   })
+
+  test('a rotated token and its successor count in one window on both instances: 4 more requests through both secrets after 2 against a limit of 6', async () => {
+    const old = await issue(pair.a, { scopes: ['tokens:read'], constraints: { rateLimit: { limit: 6, window: '1h' } } })
+    for (let i = 0; i < 2; i++) assert.equal((await pair.a.gql(VIEWER, { token: old.secret })).status, 200)
+    const next = dataOf(await pair.b.gql(ROTATE, { variables: { id: old.id, grace: 'PT1H' } })).rotateToken.secret as string
+    const statuses = []
+    for (let i = 0; i < 8; i++) statuses.push((await (i % 2 === 0 ? pair.a : pair.b).gql(VIEWER, { token: i % 4 < 2 ? next : old.secret })).status)
+    assert.deepEqual(statuses, [200, 200, 200, 200, 429, 429, 429, 429])
+  })
 })
 
 describe('Redis unreachable', () => {
