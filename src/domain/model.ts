@@ -123,12 +123,12 @@ export interface TokenRecord {
 }
 
 /**
- * The end a rotation gives the old token: a grace expiry, or revoked at once. During a grace the
- * old token's limits are handed to the successor: its constraints (`creditsFrom`), and a zero
- * balance that never refills, when it spends credits.
+ * The end a rotation gives the old token: a grace expiry, or revoked at once. Either way a token
+ * that spends credits hands its balance to the successor: its constraints (`creditsFrom`), and a
+ * zero balance that never refills (a request already past authentication spends the successor's).
  */
-export type RotatedEnd =
-  ({ expiresAt: number | null } & Partial<Pick<TokenRecord, 'constraints' | 'creditsRemaining' | 'creditsRefilledAt'>>) | { revokedAt: number; revokeReason: string }
+export type RotatedEnd = ({ expiresAt: number | null } | { revokedAt: number; revokeReason: string }) &
+  Partial<Pick<TokenRecord, 'constraints' | 'creditsRemaining' | 'creditsRefilledAt'>>
 
 /** Closes a scope list under `implies`; without one, a scope implies only itself. */
 export type CloseScopes = (scopes: readonly string[]) => ReadonlySet<string>

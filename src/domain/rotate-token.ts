@@ -73,8 +73,10 @@ async function rotateOnce(domain: Domain, call: Call, id: string, graceMs: numbe
   }
   const parent = old.parentId !== null ? await domain.store.getToken(old.parentId) : null
   // Only the old token's end is written: a concurrent revocation (caught by the guard) is never overwritten.
-  const oldEnd: RotatedEnd =
-    graceMs > 0 ? { expiresAt: Math.min(old.expiresAt ?? Infinity, now + graceMs), ...handedOver(old, successor.id) } : { revokedAt: now, revokeReason: 'rotated' }
+  const oldEnd: RotatedEnd = {
+    ...(graceMs > 0 ? { expiresAt: Math.min(old.expiresAt ?? Infinity, now + graceMs) } : { revokedAt: now, revokeReason: 'rotated' }),
+    ...handedOver(old, successor.id),
+  }
   const audit = auditEvent(domain, call, {
     action: 'token.rotate',
     target: old.id,
@@ -105,11 +107,12 @@ function sharedLimits(old: TokenRecord): TokenConstraints | null {
 }
 
 /**
- * What a grace period leaves the old token of its credits: a balance of 0 that never refills, its
+ * What a rotation leaves the old token of its credits: a balance of 0 that never refills, its
  * spends drawn from the successor's (`creditsFrom`), to which the store moves the balance in the
- * rotation's transaction (ports.ts `rotateToken`). Two secrets, one balance.
+ * rotation's transaction (ports.ts `rotateToken`). Two secrets, one balance: during a grace, and
+ * for a request that authenticated just before a rotation without one.
  */
-function handedOver(old: TokenRecord, successorId: string): Partial<TokenRecord> {
+function handedOver(old: TokenRecord, successorId: string): Partial<Pick<TokenRecord, 'constraints' | 'creditsRemaining' | 'creditsRefilledAt'>> {
   if (old.creditsRemaining === null) return {}
   return { constraints: { ...old.constraints, creditsFrom: successorId }, creditsRemaining: 0, creditsRefilledAt: null }
 }
