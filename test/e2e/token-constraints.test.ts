@@ -252,6 +252,16 @@ describe('token constraints', () => {
       })
     }
 
+    test('a chain of rotations in their graces spends one balance: 15 requests through three secrets against 5 credits succeed exactly 5 times', async () => {
+      const first = await issue(server, { scopes: ['tokens:read', 'tokens:write'], constraints: { credits: { remaining: 5 } } })
+      const second = await rotate(first.id, 'PT1H')
+      const third = await rotate(second.token.id, 'PT1H')
+      const secrets = [first.secret, second.secret, third.secret]
+      const statuses = await Promise.all(Array.from({ length: 15 }, (_, i) => server.gql(VIEWER, { token: secrets[i % 3] }).then((r) => r.status)))
+      assert.equal(statuses.filter((s) => s === 200).length, 5)
+      assert.deepEqual([await remaining(first.id), await remaining(second.token.id), await remaining(third.token.id)], [0, 0, 0])
+    })
+
     test('during a grace period both secrets count in one rate-limit window', async () => {
       const old = await issue(server, { scopes: ['tokens:read'], constraints: { rateLimit: { limit: 5, window: '1h' } } })
       for (let i = 0; i < 2; i++) assert.equal((await server.gql(VIEWER, { token: old.secret })).status, 200)
