@@ -180,13 +180,18 @@ export function defineWebhookConformance(seeded: (store: Store) => Promise<void>
     withStore(async (store) => {
       await store.insertWebhook(webhook('wh', { events: ['token.expired'] }), audit('webhook.create'))
       await store.insertToken(token('t', { expiresAt: T0 + 5000 }), audit('token.issue'))
-      const event = { id: 'evt_1', type: 'token.expired' as const, at: T0 + 6000, subject: 't', data: {} }
-      assert.equal(await store.announceWebhookEvents([{ announcement: 'expired:t', event }]), 1)
-      assert.equal(await store.announceWebhookEvents([{ announcement: 'expired:t', event: { ...event, id: 'evt_2' } }]), 0)
+      const announcement = { key: 'expired:t', type: 'token.expired' as const, tokenId: 't', data: {} }
+      const before = await store.countAuditEvents({})
+      assert.deepEqual(await store.listAnnounced(['expired:t', 'expired:u']), new Set())
+      assert.equal(await store.announceExpiry(announcement, { ...audit('token.expired'), target: 't' }), true)
+      assert.equal(await store.announceExpiry(announcement, { ...audit('token.expired'), target: 't' }), false, 'a key recorded before is not announced again')
+      assert.deepEqual(await store.listAnnounced(['expired:t', 'expired:u']), new Set(['expired:t']))
+      assert.equal(await store.countAuditEvents({}), before + 1, 'one audit event: the announcement is a write, recorded once')
       await store.fanOutWebhookEvents(NOW, 100)
       const [claim] = await store.claimWebhookDeliveries(NOW, NOW + 1000, 10)
       assert.ok(claim)
-      assert.equal(claim.delivery.eventId, 'evt_1')
+      assert.equal(claim.delivery.eventType, 'token.expired')
+      assert.equal(JSON.parse(claim.delivery.payload).data.token.id, 't')
       await store.completeWebhookDelivery(claim, { at: NOW, ok: false, statusCode: null, error: 'connection failed', responseBody: null, retryAt: null })
       assert.equal((await store.getWebhookDelivery(claim.delivery.id))?.status, 'FAILED')
       const events = await store.countAuditEvents({})

@@ -5,11 +5,11 @@ import type {
   AuditEventInput,
   ClaimedDelivery,
   DeliveryOutcome,
+  ExpiryAnnouncement,
   TokenRecord,
   WebhookChanges,
   WebhookDeliveryRecord,
   WebhookDeliveryStatus,
-  WebhookEventInput,
   WebhookRecord,
   WebhookStatus,
   WriteGuard,
@@ -101,19 +101,24 @@ export function pgWebhooks(c: PgConnection, writes: WriteProtocol<Tx>): WebhookS
       })
     },
 
-    async announceWebhookEvents(events: { announcement: string; event: WebhookEventInput }[]): Promise<number> {
-      if (events.length === 0) return 0
-      let n = 0
-      // Under the write lock, as a write's events are: the outbox's seq order stays commit order.
-      await writes.bookkeeping(async (tx) => {
-        for (const { announcement, event } of events) {
-          const added = await tx.insert(t.webhookAnnouncements).values({ key: announcement, at: event.at }).onConflictDoNothing().returning({ key: t.webhookAnnouncements.key })
-          if (added.length === 0) continue
-          await tx.insert(t.webhookEvents).values(event)
-          n++
-        }
+    async listAnnounced(keys: readonly string[]): Promise<Set<string>> {
+      if (keys.length === 0) return new Set()
+      const rows = await c.db
+        .select({ key: t.webhookAnnouncements.key })
+        .from(t.webhookAnnouncements)
+        .where(inArray(t.webhookAnnouncements.key, [...keys]))
+      return new Set(rows.map((r) => r.key))
+    },
+
+    announceExpiry(announcement: ExpiryAnnouncement, audit: AuditEventInput): Promise<boolean> {
+      // A write like any other, under the write lock: the key decides once, cluster-wide; the audit event and webhook event follow it.
+      return writes.run({
+        run: async (tx) => {
+          const added = await tx.insert(t.webhookAnnouncements).values({ key: announcement.key, at: audit.at }).onConflictDoNothing().returning({ key: t.webhookAnnouncements.key })
+          if (added.length === 0) return { value: false, audit: null }
+          return { value: true, audit: { event: audit, effect: { write: 'expiryAnnounced', announcement } } }
+        },
       })
-      return n
     },
 
     claimWebhookDeliveries(now: number, leaseUntil: number, limit: number): Promise<ClaimedDelivery[]> {

@@ -5,11 +5,11 @@ import type {
   AuditEventInput,
   ClaimedDelivery,
   DeliveryOutcome,
+  ExpiryAnnouncement,
   TokenRecord,
   WebhookChanges,
   WebhookDeliveryRecord,
   WebhookDeliveryStatus,
-  WebhookEventInput,
   WebhookRecord,
   WebhookStatus,
   WriteGuard,
@@ -121,17 +121,24 @@ export function sqliteWebhooks(c: SqliteConnection, writes: WriteProtocol<Tx>): 
       })
     },
 
-    announceWebhookEvents(events: { announcement: string; event: WebhookEventInput }[]): Promise<number> {
-      if (events.length === 0) return Promise.resolve(0)
-      return keep((tx) => {
-        let n = 0
-        for (const { announcement, event } of events) {
-          const added = tx.insert(t.webhookAnnouncements).values({ key: announcement, at: event.at }).onConflictDoNothing().run().changes
-          if (added === 0) continue
-          tx.insert(t.webhookEvents).values(event).run()
-          n++
-        }
-        return n
+    listAnnounced(keys: readonly string[]): Promise<Set<string>> {
+      if (keys.length === 0) return Promise.resolve(new Set())
+      const rows = c.db
+        .select({ key: t.webhookAnnouncements.key })
+        .from(t.webhookAnnouncements)
+        .where(inArray(t.webhookAnnouncements.key, [...keys]))
+        .all()
+      return Promise.resolve(new Set(rows.map((r) => r.key)))
+    },
+
+    announceExpiry(announcement: ExpiryAnnouncement, audit: AuditEventInput): Promise<boolean> {
+      // A write like any other, under the write lock: the key decides once; the audit event and webhook event follow it.
+      return writes.run({
+        run: (tx) => {
+          const added = tx.insert(t.webhookAnnouncements).values({ key: announcement.key, at: audit.at }).onConflictDoNothing().run().changes
+          if (added === 0) return { value: false, audit: null }
+          return { value: true, audit: { event: audit, effect: { write: 'expiryAnnounced', announcement } } }
+        },
       })
     },
 
