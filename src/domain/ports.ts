@@ -239,8 +239,11 @@ export interface WebhookStore {
    * `leaseUntil` (PostgreSQL: FOR UPDATE SKIP LOCKED) and its attempt counted.
    */
   claimWebhookDeliveries(now: number, leaseUntil: number, limit: number): Promise<ClaimedDelivery[]>
-  /** Records an attempt's outcome, if the lease still holds; updates the webhook's failingSince. False when the lease was lost. */
-  completeWebhookDelivery(claim: ClaimedDelivery, outcome: DeliveryOutcome): Promise<boolean>
+  /**
+   * Records attempts' outcomes, in one transaction: each only if its lease still holds (false in its
+   * place when the lease was lost); updates each webhook's failingSince.
+   */
+  completeWebhookDeliveries(outcomes: readonly { claim: ClaimedDelivery; outcome: DeliveryOutcome }[]): Promise<boolean[]>
   getWebhookDelivery(id: string): Promise<WebhookDeliveryRecord | null>
   /** Deliveries, newest first. */
   listWebhookDeliveries(options: {

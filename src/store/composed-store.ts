@@ -250,8 +250,8 @@ export class ComposedStore implements Store {
   claimWebhookDeliveries(now: number, leaseUntil: number, limit: number): Promise<ClaimedDelivery[]> {
     return this.#p.webhooks.claimWebhookDeliveries(now, leaseUntil, limit)
   }
-  completeWebhookDelivery(claim: ClaimedDelivery, outcome: DeliveryOutcome): Promise<boolean> {
-    return this.#p.webhooks.completeWebhookDelivery(claim, outcome)
+  completeWebhookDeliveries(outcomes: readonly { claim: ClaimedDelivery; outcome: DeliveryOutcome }[]): Promise<boolean[]> {
+    return this.#p.webhooks.completeWebhookDeliveries(outcomes)
   }
   getWebhookDelivery(id: string): Promise<WebhookDeliveryRecord | null> {
     return this.#p.webhooks.getWebhookDelivery(id)
