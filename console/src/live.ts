@@ -70,6 +70,13 @@ function connect(): void {
   )
 }
 
+/** Closes the socket now (signing out: the old token's socket does not linger). */
+export function closeTokenEvents(): void {
+  if (closing) clearTimeout(closing)
+  closing = null
+  disconnect()
+}
+
 function disconnect(): void {
   stop?.()
   void client?.dispose()

@@ -429,11 +429,15 @@ test('13 a client secret is created with the ceiling typed in, shown in the list
 // refresh without a reload; a refused socket leaves the console working, quietly.
 
 /** A watched page that also records the WebSockets it opens. */
-async function openWatchingSockets(): Promise<Watched & { sockets: string[] }> {
+async function openWatchingSockets(): Promise<Watched & { sockets: string[]; closed: () => number }> {
   const w = await watchedPage(browser)
   const sockets: string[] = []
-  w.page.on('websocket', (ws) => sockets.push(ws.url()))
-  return { ...w, sockets }
+  let closed = 0
+  w.page.on('websocket', (ws) => {
+    sockets.push(ws.url())
+    ws.on('close', () => closed++)
+  })
+  return { ...w, sockets, closed: () => closed }
 }
 
 /** Marks the document: the mark survives a re-render and is gone after a reload or navigation. */
@@ -484,6 +488,10 @@ test('13 the tokens table shows a token issued and revoked through the API witho
     [],
   )
   assert.ok(!w.sockets.some((u) => u.includes(token)), 'the token is in no socket URL')
+  // Signing out closes the socket at once.
+  assert.equal(w.closed(), 0)
+  await page.getByRole('button', { name: 'Sign out' }).click()
+  await waitFor(() => w.closed() === 1, { timeoutMs: 3000, what: 'the socket closed on sign-out' })
 })
 
 test('13 the token page shows its token revoked through the API without a reload', { skip }, async () => {
