@@ -14,6 +14,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import { tmpdir, cpus, loadavg } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import { procStatusKb, readAnnounce } from './lib/child.js'
@@ -58,6 +60,8 @@ interface ServerDef {
   instances?: number
   /** Environment of the server process on top of the orchestrator's (SQ: LOG_LEVEL=silent). */
   env?: Record<string, string>
+  /** Delivers webhooks to the orchestrator's receiver (WH): its URL is passed as BENCH_WEBHOOK_URL. */
+  webhook?: boolean
 }
 const SERVERS: ServerDef[] = [
   { key: 'A', file: 'apollo.ts', db: 'small', what: 'bare Apollo Server 5 (startStandaloneServer, default plugins), no auth, 10k tokens' },
@@ -72,6 +76,14 @@ const SERVERS: ServerDef[] = [
   { key: 'J', file: 'scopeward-jwt.ts', db: 'small', what: 'Scopeward, EdDSA JWT (issueToken kind: JWT)' },
   { key: 'I', file: 'scopeward-introspect.ts', db: 'small', what: 'Scopeward POST /oauth/introspect (token=<opaque>)' },
   { key: 'W', file: 'scopeward-issue.ts', db: 'small', what: 'Scopeward issueToken mutation over HTTP (token + audit row, WAL, synchronous=FULL)' },
+  {
+    key: 'WH',
+    file: 'scopeward-issue-webhook.ts',
+    db: 'small',
+    webhook: true,
+    env: { SCOPEWARD_WEBHOOK_ALLOW_PRIVATE: 'true', SCOPEWARD_WEBHOOK_ALLOW_HTTP: 'true' },
+    what: 'W with one active webhook on token.issued (a 204 receiver in the orchestrator): each issuance writes its webhook event, the dispatcher delivers it',
+  },
   { key: 'RAW', file: 'raw-insert.ts', db: 'small', what: 'raw better-sqlite3 single-row INSERT transactions, WAL + synchronous=FULL, in process' },
   { key: 'M', file: 'scopeward-opaque.ts', db: 'big', what: 'Scopeward, opaque token, 1,000,000 tokens in the database' },
   { key: 'A2', file: 'apollo.ts', db: 'small', what: 'A again, separate process, measured last in each round (A/A control, bracket)' },
@@ -91,6 +103,7 @@ const SERVERS: ServerDef[] = [
     what: 'S with a token carrying all three constraints (allowlist holding 127.0.0.1, rate limit 1e9/min, 1e9 credits): constraints cost = SC ÷ S',
   },
 ]
+const serverWhat = (key: string): string => SERVERS.find((s) => s.key === key)!.what
 
 interface RunDef {
   key: string
@@ -126,18 +139,19 @@ const gql = (info: ServerInfo, query: string): RequestSpec => ({
 })
 const LIST_FIELDS = 'edges { node { id name scopes createdAt expiresAt app { id name } } }'
 const RUNS: RunDef[] = [
-  { key: 'A', server: 'A', kind: 'http', what: SERVERS[0]!.what },
-  { key: 'D', server: 'D', kind: 'http', what: SERVERS[1]!.what },
-  { key: 'S', server: 'S', kind: 'http', what: SERVERS[2]!.what },
-  { key: 'SQ', server: 'SQ', kind: 'http', what: SERVERS[12]!.what },
-  { key: 'SC', server: 'SC', kind: 'http', what: SERVERS[13]!.what },
-  { key: 'P1', server: 'P1', kind: 'http', what: SERVERS[10]!.what },
-  { key: 'P2', server: 'P2', kind: 'http', what: SERVERS[11]!.what },
-  { key: 'S0', server: 'S0', kind: 'http', what: SERVERS[3]!.what },
-  { key: 'J', server: 'J', kind: 'http', what: SERVERS[4]!.what },
-  { key: 'I', server: 'I', kind: 'http', what: SERVERS[5]!.what },
+  { key: 'A', server: 'A', kind: 'http', what: serverWhat('A') },
+  { key: 'D', server: 'D', kind: 'http', what: serverWhat('D') },
+  { key: 'S', server: 'S', kind: 'http', what: serverWhat('S') },
+  { key: 'SQ', server: 'SQ', kind: 'http', what: serverWhat('SQ') },
+  { key: 'SC', server: 'SC', kind: 'http', what: serverWhat('SC') },
+  { key: 'P1', server: 'P1', kind: 'http', what: serverWhat('P1') },
+  { key: 'P2', server: 'P2', kind: 'http', what: serverWhat('P2') },
+  { key: 'S0', server: 'S0', kind: 'http', what: serverWhat('S0') },
+  { key: 'J', server: 'J', kind: 'http', what: serverWhat('J') },
+  { key: 'I', server: 'I', kind: 'http', what: serverWhat('I') },
   { key: 'W', server: 'W', kind: 'http', what: 'issueToken mutations/s over HTTP (Scopeward, 10k tokens)' },
-  { key: 'RAW', server: 'RAW', kind: 'raw', what: SERVERS[7]!.what },
+  { key: 'WH', server: 'WH', kind: 'http', what: 'issueToken mutations/s over HTTP with an active token.issued webhook (deliveries counted by the receiver)' },
+  { key: 'RAW', server: 'RAW', kind: 'raw', what: serverWhat('RAW') },
   { key: 'S-viewer', server: 'S', kind: 'http', scale: true, what: 'token check over HTTP: { viewer { id } }, 10k tokens', request: (i) => gql(i, '{ viewer { id } }') },
   { key: 'M-viewer', server: 'M', kind: 'http', scale: true, what: 'token check over HTTP: { viewer { id } }, 1M tokens', request: (i) => gql(i, '{ viewer { id } }') },
   { key: 'M-list', server: 'M', kind: 'http', scale: true, connections: 1, what: 'list query, first page, 1M tokens, 1 connection (unloaded latency)' },
@@ -152,7 +166,7 @@ const RUNS: RunDef[] = [
   },
   { key: 'S-auth', server: 'S', kind: 'authbench', scale: true, what: 'in-process authenticate() over random seeded tokens, 10k tokens' },
   { key: 'M-auth', server: 'M', kind: 'authbench', scale: true, what: 'in-process authenticate() over random seeded tokens, 1M tokens' },
-  { key: 'A2', server: 'A2', kind: 'http', what: SERVERS[9]!.what },
+  { key: 'A2', server: 'A2', kind: 'http', what: serverWhat('A2') },
 ]
 
 // ---------------------------------------------------------------- child processes
@@ -171,7 +185,12 @@ class Child {
   async start(): Promise<ServerInfo> {
     const args = ['--import', 'tsx', '--min-semi-space-size=16', ...this.extraFlags, join(BENCH, 'servers', this.def.file), '--db', this.dbFile]
     if (this.def.file.startsWith('scopeward')) args.push('--count', String(this.count))
-    this.proc = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, NODE_ENV: 'production', ...this.def.env }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
+    const webhook = this.def.webhook ? { BENCH_WEBHOOK_URL: receiver.url() } : {}
+    this.proc = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { ...process.env, NODE_ENV: 'production', ...this.def.env, ...webhook },
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    })
     this.proc.on('message', (msg: any) => {
       const resolve = this.#waiting.get(msg.id)
       if (resolve) {
@@ -223,6 +242,39 @@ function runNode(args: string[]): Promise<string> {
   })
 }
 
+// ---------------------------------------------------------------- webhook receiver (WH)
+/** The webhook receiver of the WH variant, in this process (its CPU is not the server's): answers 204 and counts what arrives. */
+const receiver = (() => {
+  let server: Server | null = null
+  let port = 0
+  let received = 0
+  return {
+    async start(): Promise<void> {
+      server = createServer((req, res) => {
+        req.resume()
+        req.on('end', () => {
+          received++
+          res.writeHead(204).end()
+        })
+      })
+      await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
+      port = (server.address() as AddressInfo).port
+    },
+    url: (): string => `http://127.0.0.1:${port}/hook`,
+    /** Waits until nothing has arrived for 1 s (the dispatcher caught up), at most `maxMs`. */
+    async quiet(maxMs = 60_000): Promise<void> {
+      const end = Date.now() + maxMs
+      let last = -1
+      while (received !== last && Date.now() < end) {
+        last = received
+        await new Promise((resolve) => setTimeout(resolve, 1000))
+      }
+    },
+    received: (): number => received,
+    stop: (): Promise<void> => new Promise((resolve) => (server ? server.close(() => resolve()) : resolve())),
+  }
+})()
+
 // ---------------------------------------------------------------- load
 interface Sample {
   round: number
@@ -241,6 +293,8 @@ interface Sample {
   dbCpuUsPerReq?: number
   /** Multi-instance variants: req/s of each instance. */
   perInstanceRps?: number[]
+  /** Webhook variants: deliveries the receiver got between the run's start and the server settling after it. */
+  delivered?: number
   note?: string
 }
 
@@ -356,13 +410,19 @@ async function measure(run: RunDef, group: Child[], round: number): Promise<Samp
   const seconds = run.scale ? SCALE_DURATION : DURATION
   const pgDb = SERVERS.find((d) => d.key === run.server)?.db === 'pg' ? pgDbName : null
   const pids = group.map((c) => c.proc.pid!)
+  const webhook = SERVERS.find((d) => d.key === run.server)?.webhook === true
+  // WH: the deliveries of earlier runs (warm-up) are done before this one starts.
+  if (webhook) await receiver.quiet()
   for (const pid of pids) await settle(pid)
   await Promise.all(group.map((c) => c.call({ type: 'mark' })))
+  const delivered0 = receiver.received()
   const foreign = foreignMeter(pids, pgDb)
   // Several instances: one autocannon per instance, concurrently, the connections split evenly (P2: 2 × 25), same duration.
   const connections = Math.max(1, Math.round((run.connections ?? CONNECTIONS) / group.length))
   const results = await Promise.all(group.map((c) => load(c.info, run.request ? run.request(c.info) : (c.info.request as RequestSpec), seconds, connections)))
   const meter = foreign()
+  // WH: the dispatcher's deliveries of this run are done before the CPU is read, so it counts theirs.
+  if (webhook) await receiver.quiet()
   for (const pid of pids) await settle(pid)
   const stats = await Promise.all(group.map((c) => c.call({ type: 'stats' })))
   const ok = results.reduce((a, r) => a + r['2xx'], 0)
@@ -388,6 +448,7 @@ async function measure(run: RunDef, group: Child[], round: number): Promise<Samp
     bad,
     ...(pgDb ? { dbCpuUsPerReq: sent > 0 ? (meter.dbTicks * 10_000) / sent : NaN } : {}),
     ...(group.length > 1 ? { perInstanceRps: results.map((r) => r['2xx'] / seconds) } : {}),
+    ...(webhook ? { delivered: receiver.received() - delivered0 } : {}),
   }
 }
 
@@ -415,6 +476,7 @@ async function profile(serverKey: string, small: string, big: string, tmp: strin
   const db = join(tmp, `${def.key}.db`)
   copyFileSync(def.db === 'big' ? big : small, db)
   const profStart = Date.now()
+  if (def.webhook) await receiver.start()
   const child = new Child(def, db, def.db === 'big' ? BIG : SMALL, ['--cpu-prof', `--cpu-prof-dir=${dir}`])
   const info = await child.start()
   if (info.skip) throw new Error(`${def.key} skipped: ${info.skip}`)
@@ -424,7 +486,9 @@ async function profile(serverKey: string, small: string, big: string, tmp: strin
   const seconds = Number(opt['profile-seconds'])
   const r = await load(info, info.request!, seconds)
   const s = await child.call({ type: 'stats' })
-  console.log(`${def.key}: ${(r['2xx'] / seconds).toFixed(0)} req/s, ${(s.cpuUs / r['2xx']).toFixed(0)} CPU µs/req (profiler on)`)
+  console.log(
+    `${def.key}: ${(r['2xx'] / seconds).toFixed(0)} req/s, ${(s.cpuUs / r['2xx']).toFixed(0)} CPU µs/req (profiler on)${def.webhook ? `, ${receiver.received()} webhook deliveries received in all` : ''}`,
+  )
   await child.stop()
   // --cpu-prof writes one file per thread (tsx's loader worker too): take the largest of this run, the main thread.
   const newest = readdirSync(dir)
@@ -454,6 +518,7 @@ async function main() {
   let dropPg: (() => Promise<void>) | null = null
   const stopAll = async () => {
     await Promise.all(children.map((c) => c.stop().catch(() => {})))
+    await receiver.stop()
     rmSync(tmp, { recursive: true, force: true })
     if (dropPg) await dropPg().catch((e) => console.error(`could not drop the PostgreSQL bench database: ${(e as Error).message}`))
   }
@@ -487,6 +552,7 @@ async function main() {
 
     // Start every server (one process each), sequentially.
     const serverKeys = [...new Set(runs.map((r) => r.server))]
+    if (serverKeys.some((k) => SERVERS.find((s) => s.key === k)?.webhook)) await receiver.start()
     // One Child per server process; a multi-instance variant (P2) has several, all on the same database.
     const byKey = new Map<string, Child[]>()
     for (const key of serverKeys) {
@@ -548,7 +614,7 @@ async function main() {
       for (const run of active) {
         const s = await measure(run, byKey.get(run.server)!, round)
         samples.push(s)
-        const extra = `${s.dbCpuUsPerReq !== undefined ? `  pg backends ${fmt(s.dbCpuUsPerReq)} µs/req` : ''}${s.perInstanceRps ? `  per instance ${s.perInstanceRps.map((x) => fmt(x)).join(' + ')} /s` : ''}`
+        const extra = `${s.delivered !== undefined ? `  webhook deliveries ${s.delivered} for ${s.ok} issued` : ''}${s.dbCpuUsPerReq !== undefined ? `  pg backends ${fmt(s.dbCpuUsPerReq)} µs/req` : ''}${s.perInstanceRps ? `  per instance ${s.perInstanceRps.map((x) => fmt(x)).join(' + ')} /s` : ''}`
         console.log(
           `round ${round} ${run.key.padEnd(9)} ${fmt(s.rps).padStart(7)} /s  p50 ${fmt(s.p50)} p99 ${fmt(s.p99)} mean ${fmt(s.mean, 2)} ms  cpu ${fmt(s.cpuUsPerReq)} µs/req  hwm ${fmt(s.hwmMiB)} MiB  foreign ${fmt(s.foreign, 2)} cores${extra}${s.bad ? `  NON-2XX/ERRORS ${s.bad}` : ''}`,
         )
@@ -690,6 +756,13 @@ function buildReport(runs: RunDef[], samples: Sample[], skipped: Map<string, str
   lines.push(target('(info) deep ÷ first page, server CPU/request', ratio('M-deep', 'M-list', cpu), '<=', 1.2, skipNote('M-deep')))
   lines.push(target('(info) list first page 1M ÷ 10k, server CPU/request', ratio('M-list', 'S', cpu), '<=', 1.2, skipNote('M-list')))
   lines.push(target('issueToken/s ÷ raw single-row inserts/s', ratio('W', 'RAW', rps), '>=', 0.7, skipNote('W')))
+  lines.push(target('issueToken with an active webhook ÷ without, req/s (WH ÷ W)', ratio('WH', 'W', rps), '>=', 0.9, skipNote('WH')))
+  lines.push(target('(info) issueToken with an active webhook ÷ without, server CPU/request (WH ÷ W)', ratio('WH', 'W', cpu), '<=', 1.1, skipNote('WH')))
+  const wh = of('WH')
+  if (wh.length > 0)
+    lines.push(
+      `| WH webhook deliveries received / tokens issued (2xx), per round | ${wh.map((x) => `${x.delivered ?? 0}/${x.ok}`).join(', ')} | every one (≥; a request cut off at the end may have issued too) | ${wh.every((x) => (x.delivered ?? 0) >= x.ok) ? '**met**' : '**NOT met**'} |`,
+    )
   const rssRatio = rss('M') / rss('A')
   lines.push(
     target('peak RSS at 1M tokens (M) ÷ bare Apollo (A)', Number.isFinite(rssRatio) ? [rssRatio] : [], '<=', 1.5, 'M or A not run') + ` (${fmt(rss('M'))} vs ${fmt(rss('A'))} MiB)`,

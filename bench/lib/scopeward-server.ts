@@ -7,6 +7,8 @@
  *   jwt        same, but a tokens:read JWT (issueToken kind JWT); {"skip"} if JWTs are unavailable
  *   introspect same server; POST /oauth/introspect with token=<opaque>; {"skip"} if the route 404s
  *   issue      same server; a tokens:read+tokens:write opaque token for issueToken mutations
+ *   issue-webhook  issue, plus one root-app webhook subscribed to token.issued at BENCH_WEBHOOK_URL (the
+ *              orchestrator's receiver; the variant sets SCOPEWARD_WEBHOOK_ALLOW_PRIVATE and _ALLOW_HTTP)
  *   noengine   createScopeward with `directiveEngine: false`: the same composition minus the directive
  *              engine (no applyScopeDirectives wrapping, no scopeAuthorizationPlugin, so no usage recording)
  *   constrained  opaque, the token carrying all three constraints (README "Token constraints"): an
@@ -20,6 +22,7 @@ import { createScopeward } from '../../src/scopeward.js'
 import { loadConfig } from '../../src/config.js'
 import { createLogger } from '../../src/logger.js'
 import { issueToken } from '../../src/domain/issue-token.js'
+import { createWebhook } from '../../src/domain/webhooks.js'
 import { authenticate } from '../../src/domain/authenticate.js'
 import { localRequest } from '../../src/auth/request.js'
 import type { HttpServer } from '../../src/http/server.js'
@@ -28,7 +31,7 @@ import type { Domain } from '../../src/domain/context.js'
 import { announce, LIST_QUERY } from './child.js'
 import { BENCH_APP_ID, seedCursorAfter, seedPlaintext } from '../seed.js'
 
-export type Mode = 'opaque' | 'jwt' | 'introspect' | 'issue' | 'noengine' | 'constrained'
+export type Mode = 'opaque' | 'jwt' | 'introspect' | 'issue' | 'issue-webhook' | 'noengine' | 'constrained'
 
 /** The constrained variant's token: every check runs and passes, none refuses during a run. */
 export const CONSTRAINED = {
@@ -60,7 +63,14 @@ export async function startScopewardVariant(mode: Mode): Promise<void> {
   const address = await running.http.listen(0, '127.0.0.1')
   const port = address.port
 
-  const scopes = mode === 'issue' ? ['tokens:read', 'tokens:write'] : mode === 'introspect' ? ['tokens:introspect', 'tokens:read'] : ['tokens:read']
+  const issuing = mode === 'issue' || mode === 'issue-webhook'
+  if (mode === 'issue-webhook') {
+    const url = process.env.BENCH_WEBHOOK_URL
+    if (!url) throw new Error('issue-webhook: BENCH_WEBHOOK_URL required')
+    // Every issuance then writes its webhook event in its transaction, and the dispatcher delivers it during the run.
+    await createWebhook(domain, operatorCall(), { url, events: ['token.issued'], appId: BENCH_APP_ID })
+  }
+  const scopes = issuing ? ['tokens:read', 'tokens:write'] : mode === 'introspect' ? ['tokens:introspect', 'tokens:read'] : ['tokens:read']
   const opaque = await issueToken(domain, operatorCall(), {
     appId: BENCH_APP_ID,
     name: `bench ${mode}`,
@@ -97,7 +107,7 @@ export async function startScopewardVariant(mode: Mode): Promise<void> {
     }
   }
   if (!info.request && !info.skip) {
-    const query = mode === 'issue' ? 'mutation { issueToken(input: { name: "bench", scopes: ["tokens:read"] }) { token { id } secret } }' : LIST_QUERY
+    const query = issuing ? 'mutation { issueToken(input: { name: "bench", scopes: ["tokens:read"] }) { token { id } secret } }' : LIST_QUERY
     info.request = { path: '/graphql', method: 'POST', headers: { ...json, authorization: `Bearer ${token}` }, body: JSON.stringify({ query }) }
     const check = await post(port, '/graphql', { ...json, authorization: `Bearer ${token}` }, JSON.stringify({ query }))
     if (check.status !== 200 || check.text.includes('"errors"')) info.skip = `check request failed: ${check.status} ${check.text.slice(0, 300)}`

@@ -1,5 +1,6 @@
 import { lazy, Suspense, useCallback, useEffect, useState, type FormEvent } from 'react'
 import { ApiError, request, session, setUnauthenticatedHandler } from './api'
+import { closeTokenEvents } from './live'
 import { ScopeCatalogueDocument, ViewerDocument, type ViewerQuery } from './gql/graphql'
 import { abilities, BUILT_IN_IMPLIES, closeScopes, pageOf, signInMessage, type Abilities } from './logic'
 import { linkHandler, navigate, useLocation } from './router'
@@ -42,6 +43,7 @@ export function App() {
 
   const signOut = useCallback((why: string | null) => {
     session.signOut()
+    closeTokenEvents()
     setCaller(null)
     setReason(why)
   }, [])

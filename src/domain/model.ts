@@ -325,6 +325,15 @@ export const WEBHOOK_EVENT_TYPES = [
 ] as const
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number]
 
+/** A time-caused token event, recorded once under its key (the expiry sweeper, src/webhooks/expiry-sweeper.ts). */
+export interface ExpiryAnnouncement {
+  key: string
+  type: 'token.expiring' | 'token.expired'
+  tokenId: string
+  /** The webhook payload's particulars (`expiresIn`, `threshold`). */
+  data: Record<string, unknown>
+}
+
 export type WebhookStatus = 'ACTIVE' | 'DISABLED'
 
 export interface WebhookRecord {

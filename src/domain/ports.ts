@@ -26,10 +26,10 @@ import type {
   WriteGuard,
   ClaimedDelivery,
   DeliveryOutcome,
+  ExpiryAnnouncement,
   WebhookChanges,
   WebhookDeliveryRecord,
   WebhookDeliveryStatus,
-  WebhookEventInput,
   WebhookRecord,
   WebhookStatus,
 } from './model.js'
@@ -230,19 +230,25 @@ export interface WebhookStore {
    * events it took.
    */
   fanOutWebhookEvents(now: number, limit: number): Promise<number>
+  /** Which of these announcement keys (`expiring:<token>:<threshold ms>`, `expired:<token>`) are recorded already. */
+  listAnnounced(keys: readonly string[]): Promise<Set<string>>
   /**
-   * Records webhook events that are not a write's (the expiry sweeper's), each once: an event whose
-   * `announcement` key was recorded before is skipped. Returns the events recorded now.
+   * Records an expiry announcement once (docs/webhooks.md): its key, its audit event (`token.expiring`
+   * or `token.expired`, read by subscriptions) and, while a webhook is ACTIVE, its webhook event, in
+   * one write. False, and nothing written, when the key was recorded before (by any instance).
    */
-  announceWebhookEvents(events: { announcement: string; event: WebhookEventInput }[]): Promise<number>
+  announceExpiry(announcement: ExpiryAnnouncement, audit: AuditEventInput): Promise<boolean>
   /**
    * Claims up to `limit` deliveries due at `now` whose webhook is ACTIVE and that no earlier
    * PENDING delivery of the same webhook and subject precedes; each is leased to this claim until
    * `leaseUntil` (PostgreSQL: FOR UPDATE SKIP LOCKED) and its attempt counted.
    */
   claimWebhookDeliveries(now: number, leaseUntil: number, limit: number): Promise<ClaimedDelivery[]>
-  /** Records an attempt's outcome, if the lease still holds; updates the webhook's failingSince. False when the lease was lost. */
-  completeWebhookDelivery(claim: ClaimedDelivery, outcome: DeliveryOutcome): Promise<boolean>
+  /**
+   * Records attempts' outcomes, in one transaction: each only if its lease still holds (false in its
+   * place when the lease was lost); updates each webhook's failingSince.
+   */
+  completeWebhookDeliveries(outcomes: readonly { claim: ClaimedDelivery; outcome: DeliveryOutcome }[]): Promise<boolean[]>
   getWebhookDelivery(id: string): Promise<WebhookDeliveryRecord | null>
   /** Deliveries, newest first. */
   listWebhookDeliveries(options: {

@@ -45,10 +45,13 @@ export interface TokenEvent {
 /** Audit actions that create a token (the successor of a rotation is told by token.rotated). */
 const ISSUING = new Set(['token.issue', 'token.issue_root', 'token.derive', 'token.client_credentials', 'instance.init'])
 
+/** Audit actions the expiry sweeper appends (src/webhooks/expiry-sweeper.ts): their token event has the action's name. */
+const ANNOUNCED = new Set(['token.expiring', 'token.expired'])
+
 /** The token ids an audit event's token events are about: what must be read to place them in their app and subject. */
 export function tokenIdsOf(event: AuditEventRecord): string[] {
   const d = event.details
-  if (ISSUING.has(event.action) || event.action === 'token.rotate') return event.target ? [event.target] : []
+  if (ISSUING.has(event.action) || ANNOUNCED.has(event.action) || event.action === 'token.rotate') return event.target ? [event.target] : []
   if (event.action === 'token.revoke' || event.action === 'token.revoke_bulk' || event.action === 'key.rotate') return strings(d.revoked)
   if (event.action === 'token.trim') return changedOf(d).map((c) => c.id)
   return []
@@ -93,6 +96,9 @@ export function tokenEventsOf(event: AuditEventRecord, tokens: ReadonlyMap<strin
       const reason = typeof d.reason === 'string' ? d.reason : null
       return strings(d.revoked).map((id) => base('token.revoked', id, { reason, revokedWith: event.action === 'token.revoke' ? event.target : null }))
     }
+    case 'token.expiring':
+    case 'token.expired':
+      return event.target ? [base(event.action, event.target)] : []
     case 'token.trim':
       return changedOf(d).map((c) => base('token.trimmed', c.id, { scopes: c.scopes }))
     case 'app.disable':

@@ -812,9 +812,9 @@ export type TokenEventType =
   | 'TOKEN_REVOKED'
   /** A token's scopes were trimmed: one event per token whose scopes changed. */
   | 'TOKEN_TRIMMED'
-  /** A token expires soon (sent by the expiry sweeper, where it runs). */
+  /** A token expires soon: once per threshold of SCOPEWARD_EXPIRY_WARNINGS (the expiry sweeper's). */
   | 'TOKEN_EXPIRING'
-  /** A token expired (sent by the expiry sweeper, where it runs). */
+  /** A token expired (unrevoked; announced once by the expiry sweeper). */
   | 'TOKEN_EXPIRED'
   /** An app was disabled: its tokens are refused until it is enabled. */
   | 'APP_DISABLED'

@@ -23,10 +23,10 @@ import type {
   WriteGuard,
   ClaimedDelivery,
   DeliveryOutcome,
+  ExpiryAnnouncement,
   WebhookChanges,
   WebhookDeliveryRecord,
   WebhookDeliveryStatus,
-  WebhookEventInput,
   WebhookRecord,
   WebhookStatus,
 } from '../domain/model.js'
@@ -241,14 +241,17 @@ export class ComposedStore implements Store {
   fanOutWebhookEvents(now: number, limit: number): Promise<number> {
     return this.#p.webhooks.fanOutWebhookEvents(now, limit)
   }
-  announceWebhookEvents(events: { announcement: string; event: WebhookEventInput }[]): Promise<number> {
-    return this.#p.webhooks.announceWebhookEvents(events)
+  listAnnounced(keys: readonly string[]): Promise<Set<string>> {
+    return this.#p.webhooks.listAnnounced(keys)
+  }
+  announceExpiry(announcement: ExpiryAnnouncement, audit: AuditEventInput): Promise<boolean> {
+    return this.#p.webhooks.announceExpiry(announcement, audit)
   }
   claimWebhookDeliveries(now: number, leaseUntil: number, limit: number): Promise<ClaimedDelivery[]> {
     return this.#p.webhooks.claimWebhookDeliveries(now, leaseUntil, limit)
   }
-  completeWebhookDelivery(claim: ClaimedDelivery, outcome: DeliveryOutcome): Promise<boolean> {
-    return this.#p.webhooks.completeWebhookDelivery(claim, outcome)
+  completeWebhookDeliveries(outcomes: readonly { claim: ClaimedDelivery; outcome: DeliveryOutcome }[]): Promise<boolean[]> {
+    return this.#p.webhooks.completeWebhookDeliveries(outcomes)
   }
   getWebhookDelivery(id: string): Promise<WebhookDeliveryRecord | null> {
     return this.#p.webhooks.getWebhookDelivery(id)

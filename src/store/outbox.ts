@@ -2,7 +2,7 @@
 // of and handed to subscribers after the commit. Both dialects publish through here, so a write
 // announces the same notices on SQLite and PostgreSQL (docs/outbox.md states the protocol).
 
-import type { AuditEventRecord, StoreChange } from '../domain/model.js'
+import type { AuditEventRecord, ExpiryAnnouncement, StoreChange } from '../domain/model.js'
 import type { CommittedEvent, OutboxFeed, OutboxSubscriber } from '../domain/ports.js'
 
 /**
@@ -22,6 +22,7 @@ export type WriteEffect =
   | { write: 'narrowTokenScopes'; changed: readonly string[]; scopes: readonly { id: string; scopes: string[] }[] }
   | { write: 'setTokenConstraints'; changed: readonly string[] }
   | { write: 'tokenEvent' }
+  | { write: 'expiryAnnounced'; announcement: ExpiryAnnouncement }
   | { write: 'insertSigningKey'; revoked: readonly string[]; kid: string }
   | { write: 'retireSigningKeys' }
   | { write: 'sealSigningKeys' }
@@ -42,6 +43,7 @@ export function noticesOf(effect: WriteEffect): StoreChange[] {
     case 'insertClientSecret':
     case 'revokeClientSecret':
     case 'tokenEvent':
+    case 'expiryAnnounced':
     case 'webhook':
       return []
     case 'insertScope':

@@ -31,6 +31,10 @@ export function webhookEventsOf(audit: AuditEventInput, effect: WriteEffect): We
     case 'updateApp':
       if (effect.disabledAt === undefined) return []
       return [event(effect.disabledAt === null ? 'app.enabled' : 'app.disabled', effect.appId)]
+    case 'expiryAnnounced': {
+      const { type, tokenId, data } = effect.announcement
+      return [event(type, tokenId, data)]
+    }
     case 'insertToken':
       return [event('token.issued', effect.tokenId)]
     case 'rotateToken':

@@ -1,7 +1,7 @@
 // The delivery worker of one instance (docs/webhooks.md). Each round: fan pending webhook events out
 // to deliveries, claim the due deliveries (leased to this instance; on PostgreSQL FOR UPDATE SKIP
-// LOCKED, so each is attempted by one instance at a time), send each signed, record the outcome with
-// its next attempt (the retry schedule plus jitter), and disable a webhook that has failed for too
+// LOCKED, so each is attempted by one instance at a time), send each signed, record the round's outcomes
+// (one transaction) with each next attempt (the retry schedule plus jitter), and disable a webhook that has failed for too
 // long. A round starts when a local write commits (the outbox), when the last round found work, and
 // every `pollMs` (other instances' writes, retries coming due). Deliveries are rows: a process killed
 // mid-delivery leaves a lease that lapses, and the delivery is attempted again.
@@ -15,7 +15,7 @@ import { sendWebhook, type SendResult } from './send.js'
 import type { WebhookConfig } from './settings.js'
 import { webhookHeaders } from './sign.js'
 
-const BATCH = 20
+const BATCH = 50
 const FAN_OUT_BATCH = 500
 /** The least time between two rounds that writes (not work found) started. */
 const MIN_ROUND_GAP_MS = 20
@@ -106,12 +106,29 @@ export class WebhookDispatcher {
     const fanned = await store.fanOutWebhookEvents(clock(), FAN_OUT_BATCH)
     const now = clock()
     const claims = await store.claimWebhookDeliveries(now, now + this.#config.leaseMs, BATCH)
-    await Promise.all(claims.map((claim) => this.#attempt(claim)))
-    return fanned > 0 || claims.length > 0
+    if (claims.length === 0) return fanned > 0
+    const outcomes = await Promise.all(claims.map(async (claim) => ({ claim, outcome: await this.#attempt(claim) })))
+    // One transaction for the round's outcomes: a commit per round, not per delivery.
+    const recorded = await store.completeWebhookDeliveries(outcomes)
+    for (const [i, { claim, outcome }] of outcomes.entries()) {
+      const { delivery, webhook } = claim
+      if (!recorded[i]) {
+        this.#logger.warn({ delivery: delivery.id, webhook: webhook.id }, 'webhook delivery lease lapsed before its outcome was recorded; it will be attempted again')
+        continue
+      }
+      if (outcome.ok) continue
+      this.#logger.info(
+        { delivery: delivery.id, webhook: webhook.id, attempts: delivery.attempts, error: outcome.error, retryAt: outcome.retryAt },
+        'webhook delivery attempt failed',
+      )
+      await this.#disableIfFailingTooLong(webhook.id, outcome.at)
+    }
+    return true
   }
 
-  async #attempt(claim: ClaimedDelivery): Promise<void> {
-    const { store, clock } = this.#domain
+  /** Sends one claimed delivery; its outcome, with the next attempt's time when it failed. */
+  async #attempt(claim: ClaimedDelivery): Promise<DeliveryOutcome> {
+    const { clock } = this.#domain
     const { delivery, webhook } = claim
     let result: SendResult
     try {
@@ -125,26 +142,7 @@ export class WebhookDispatcher {
     }
     const at = clock()
     const delay = result.ok ? null : nextDelay(this.#config.retrySchedule, delivery.attempts)
-    const outcome: DeliveryOutcome = {
-      at,
-      ok: result.ok,
-      statusCode: result.statusCode,
-      error: result.error,
-      responseBody: result.body,
-      retryAt: delay === null ? null : at + delay,
-    }
-    const recorded = await store.completeWebhookDelivery(claim, outcome)
-    if (!recorded) {
-      this.#logger.warn({ delivery: delivery.id, webhook: webhook.id }, 'webhook delivery lease lapsed before its outcome was recorded; it will be attempted again')
-      return
-    }
-    if (!result.ok) {
-      this.#logger.info(
-        { delivery: delivery.id, webhook: webhook.id, attempts: delivery.attempts, error: result.error, retryAt: outcome.retryAt },
-        'webhook delivery attempt failed',
-      )
-      await this.#disableIfFailingTooLong(webhook.id, at)
-    }
+    return { at, ok: result.ok, statusCode: result.statusCode, error: result.error, responseBody: result.body, retryAt: delay === null ? null : at + delay }
   }
 
   async #disableIfFailingTooLong(id: string, now: number): Promise<void> {

@@ -12,6 +12,13 @@ import { isPrivateAddress } from './address-guard.js'
 
 export const MAX_RESPONSE_BODY = 1024
 
+/**
+ * Connections are kept alive between attempts, pooled by the checked address (the request's `host`
+ * is that address, and TLS's server name is part of the pool key): a reused socket goes where a
+ * check allowed, and a receiver's deliveries do not each pay a TCP (and TLS) handshake.
+ */
+const AGENTS = { http: new http.Agent({ keepAlive: true, maxSockets: 64 }), https: new https.Agent({ keepAlive: true, maxSockets: 64 }) }
+
 export interface SendResult {
   ok: boolean
   statusCode: number | null
@@ -57,7 +64,7 @@ export async function sendWebhook(url: string, body: string, headers: Record<str
       port: target.port || (secure ? 443 : 80),
       path: `${target.pathname}${target.search}`,
       method: 'POST',
-      agent: false,
+      agent: secure ? AGENTS.https : AGENTS.http,
       ...(secure && !isIP(host) ? { servername: host } : {}),
       headers: { ...headers, host: target.host, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'user-agent': 'Scopeward-Webhooks/1' },
     })
@@ -69,21 +76,22 @@ export async function sendWebhook(url: string, body: string, headers: Record<str
     request.on('response', (response) => {
       const chunks: Buffer[] = []
       let size = 0
-      const finish = (): void => {
+      const finish = (cut: boolean): void => {
         const status = response.statusCode ?? 0
         const text = Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BODY).toString('utf8')
         const ok = status >= 200 && status < 300
         const error = ok ? null : status >= 300 && status < 400 ? `redirect not followed (status ${status})` : `status ${status}`
         done({ ok, statusCode: status, error, body: text })
-        response.destroy()
+        // A body read to its end leaves the socket to the pool; one cut short (or broken) closes it.
+        if (cut) response.destroy()
       }
       response.on('data', (chunk: Buffer) => {
         if (size < MAX_RESPONSE_BODY) chunks.push(chunk)
         size += chunk.length
-        if (size >= MAX_RESPONSE_BODY) finish()
+        if (size >= MAX_RESPONSE_BODY) finish(true)
       })
-      response.on('end', finish)
-      response.on('error', finish)
+      response.on('end', () => finish(false))
+      response.on('error', () => finish(true))
     })
     request.end(body)
   })

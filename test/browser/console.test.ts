@@ -3,8 +3,9 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
-import { auditCount, createApp, dataOf, DERIVE, issue, startServer, tokenCount, type TestServer } from '../e2e/harness.js'
+import { auditCount, createApp, dataOf, DERIVE, issue, REVOKE, startServer, tokenCount, type TestServer } from '../e2e/harness.js'
 import { chromiumPath, consoleBuilt, launch, screenshot, seriousA11yViolations, watchedPage, type Watched } from './browser.js'
+import { waitFor } from '../wait-for.js'
 
 const skip = chromiumPath() === null ? 'no Chromium (apt-get install chromium, or set CHROMIUM_PATH)' : !consoleBuilt() ? 'the console is not built (npm run build:console)' : false
 if (skip) console.log(`# SKIPPED browser tests: ${skip}`)
@@ -498,4 +499,115 @@ test('15 an invalid range at issue and a widening one at derive show the API’s
   await page.getByRole('definition').filter({ hasText: '127.0.0.1' }).waitFor()
   await page.getByRole('definition').filter({ hasText: '5 left' }).waitFor()
   await assertClean(w)
+// The live tables (console/src/live.ts, docs/console.md "Live tables"): the tokens table and the
+// token page follow `tokenEvents` over graphql-ws on the console's own origin, under its CSP, and
+// refresh without a reload; a refused socket leaves the console working, quietly.
+
+/** A watched page that also records the WebSockets it opens. */
+async function openWatchingSockets(): Promise<Watched & { sockets: string[]; closed: () => number }> {
+  const w = await watchedPage(browser)
+  const sockets: string[] = []
+  let closed = 0
+  w.page.on('websocket', (ws) => {
+    sockets.push(ws.url())
+    ws.on('close', () => closed++)
+  })
+  return { ...w, sockets, closed: () => closed }
+}
+
+/** Marks the document: the mark survives a re-render and is gone after a reload or navigation. */
+const mark = (page: Page) => page.evaluate(() => ((globalThis as any).__notReloaded = true))
+const stillMarked = (page: Page) => page.evaluate(() => (globalThis as any).__notReloaded === true)
+
+/**
+ * A token of its own for each live test: the earlier tests' pages still hold sockets with the root
+ * token, and SCOPEWARD_SUBSCRIPTIONS_PER_TOKEN (5) would refuse a sixth (quietly: no live updates).
+ */
+const watcher = async () => (await issue(server, { name: `live watcher ${Date.now()}`, scopes: ['tokens:read'] })).secret
+
+/** Issues probe tokens until one appears in the open table: from then on the page's subscription listens. */
+async function listening(page: Page): Promise<void> {
+  await waitFor(
+    async () => {
+      const probe = await issue(server, { name: `probe ${Date.now()}`, scopes: ['tokens:read'] })
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      return (await page.getByText(probe.id).count()) > 0
+    },
+    { timeoutMs: 15_000, intervalMs: 100, what: 'the tokens table following live events' },
+  )
+}
+
+test('13 the tokens table shows a token issued and revoked through the API without a reload, over a same-origin WebSocket the CSP allows', { skip }, async () => {
+  const w = await openWatchingSockets()
+  const { page } = w
+  const token = await watcher()
+  await signIn(page, token)
+  await page.getByRole('heading', { name: 'Tokens' }).waitFor()
+  await mark(page)
+  await listening(page)
+
+  const live = await issue(server, { name: 'appears live', scopes: ['tokens:read'] })
+  const row = page.locator('tbody tr').filter({ hasText: live.id })
+  await row.getByRole('link', { name: 'appears live' }).waitFor({ timeout: 10_000 })
+  await row.getByText('ACTIVE').waitFor()
+  dataOf(await server.gql(REVOKE, { variables: { id: live.id, reason: 'seen live' } }))
+  await row.getByText('REVOKED').waitFor({ timeout: 10_000 })
+  await screenshot(page, '30-tokens-live')
+  assert.ok(await stillMarked(page), 'the page was not reloaded')
+
+  const origin = new URL(server.url)
+  assert.deepEqual([...new Set(w.sockets)], [`ws://${origin.host}/graphql`], 'one socket, to this origin’s /graphql')
+  assert.deepEqual(await w.cspViolations(), [], 'no CSP violation')
+  assert.deepEqual(
+    w.errors.filter((e) => e.startsWith('pageerror') || /Content Security Policy|Refused to/i.test(e)),
+    [],
+  )
+  assert.ok(!w.sockets.some((u) => u.includes(token)), 'the token is in no socket URL')
+  // Signing out closes the socket at once.
+  assert.equal(w.closed(), 0)
+  await page.getByRole('button', { name: 'Sign out' }).click()
+  await waitFor(() => w.closed() === 1, { timeoutMs: 3000, what: 'the socket closed on sign-out' })
+})
+
+test('13 the token page shows its token revoked through the API without a reload', { skip }, async () => {
+  const w = await openWatchingSockets()
+  const { page } = w
+  const watched = await issue(server, { name: 'watched page', scopes: ['tokens:read'] })
+  await signIn(page, await watcher())
+  await page.getByRole('heading', { name: 'Tokens' }).waitFor()
+  await listening(page)
+  await page.getByRole('link', { name: 'watched page' }).click()
+  await page.getByRole('heading', { name: 'watched page' }).waitFor()
+  await mark(page)
+  // The table's subscription carries over to the token page (one socket for the tab).
+  dataOf(await server.gql(REVOKE, { variables: { id: watched.id, reason: 'seen on its page' } }))
+  await page.getByText('REVOKED').first().waitFor({ timeout: 10_000 })
+  assert.ok(await stillMarked(page), 'the page was not reloaded')
+  assert.deepEqual(await w.cspViolations(), [])
+})
+
+test('13 a refused socket leaves the tokens table working, with no error shown', { skip }, async () => {
+  const w = await openWatchingSockets()
+  const { page } = w
+  // Every upgrade is refused as a server behind a proxy without WebSocket support would.
+  let attempts = 0
+  await page.routeWebSocket(/\/graphql$/, (ws) => {
+    attempts++
+    void ws.close({ code: 1011, reason: 'refused' })
+  })
+  const before = await issue(server, { name: 'before sign in', scopes: ['tokens:read'] })
+  await signIn(page, await watcher())
+  await page.getByRole('heading', { name: 'Tokens' }).waitFor()
+  await page.getByText(before.id).waitFor()
+  await waitFor(() => attempts > 0, { timeoutMs: 5000, what: 'a socket attempted' })
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  assert.equal(await page.getByRole('alert').count(), 0, 'no error on the page')
+  assert.deepEqual(
+    w.errors.filter((e) => e.startsWith('pageerror')),
+    [],
+    'no page error',
+  )
+  // Filters still query over HTTP.
+  await page.getByRole('searchbox', { name: 'Search' }).fill(before.id)
+  await page.getByText('1 tokens').waitFor()
 })

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { test } from 'node:test'
-import type { AppRecord, AuditEventInput, TokenRecord, WebhookRecord } from '../../src/domain/model.js'
+import type { AppRecord, AuditEventInput, ClaimedDelivery, DeliveryOutcome, TokenRecord, WebhookRecord } from '../../src/domain/model.js'
 import type { Store } from '../../src/domain/ports.js'
 import type { MakeOutboxStore } from './outbox-conformance.js'
 import { appRecord, tokenRecord } from '../fixtures/records.js'
@@ -23,6 +23,9 @@ const audit = (action: string): AuditEventInput => ({
   ip: null,
   details: { reason: 'because' },
 })
+/** One outcome through the batch method. */
+const complete = async (store: Store, claim: ClaimedDelivery, outcome: DeliveryOutcome): Promise<boolean | undefined> =>
+  (await store.completeWebhookDeliveries([{ claim, outcome }]))[0]
 const app = (id: string): AppRecord => appRecord(id, { allowedScopes: ['a:read'], createdAt: T0 })
 const token = (id: string, over: Partial<TokenRecord> = {}): TokenRecord => tokenRecord(id, { scopes: ['a:read'], secretHash: `secret-hash-of-${id}`, createdAt: T0, ...over })
 const webhook = (id: string, over: Partial<WebhookRecord> = {}): WebhookRecord => ({
@@ -152,17 +155,14 @@ export function defineWebhookConformance(seeded: (store: Store) => Promise<void>
       assert.equal(again.length, 2)
       const ofTAgain = again.find((c) => c.delivery.id === ofT.delivery.id)
       assert.equal(ofTAgain?.delivery.attempts, 2)
-      assert.equal(await store.completeWebhookDelivery(ofT, { at: NOW + 2100, ok: true, statusCode: 200, error: null, responseBody: '', retryAt: null }), false)
-      assert.equal(
-        await store.completeWebhookDelivery(ofTAgain as never, { at: NOW + 2100, ok: false, statusCode: 500, error: 'status 500', responseBody: 'no', retryAt: NOW + 2500 }),
-        true,
-      )
+      assert.equal(await complete(store, ofT, { at: NOW + 2100, ok: true, statusCode: 200, error: null, responseBody: '', retryAt: null }), false)
+      assert.equal(await complete(store, ofTAgain as never, { at: NOW + 2100, ok: false, statusCode: 500, error: 'status 500', responseBody: 'no', retryAt: NOW + 2500 }), true)
       assert.equal((await store.getWebhook('wh'))?.failingSince, NOW + 2100)
       assert.deepEqual(await store.claimWebhookDeliveries(NOW + 2200, NOW + 3200, 10), [], 'not due before its retry time')
       const retried = await store.claimWebhookDeliveries(NOW + 3100, NOW + 4000, 10)
       const ofT3 = retried.find((c) => c.delivery.id === ofT.delivery.id)
       assert.ok(ofT3)
-      assert.equal(await store.completeWebhookDelivery(ofT3, { at: NOW + 3200, ok: true, statusCode: 204, error: null, responseBody: '', retryAt: null }), true)
+      assert.equal(await complete(store, ofT3, { at: NOW + 3200, ok: true, statusCode: 204, error: null, responseBody: '', retryAt: null }), true)
       assert.equal((await store.getWebhook('wh'))?.failingSince, null)
       const next = await store.claimWebhookDeliveries(NOW + 3300, NOW + 4300, 10)
       assert.ok(
@@ -180,14 +180,19 @@ export function defineWebhookConformance(seeded: (store: Store) => Promise<void>
     withStore(async (store) => {
       await store.insertWebhook(webhook('wh', { events: ['token.expired'] }), audit('webhook.create'))
       await store.insertToken(token('t', { expiresAt: T0 + 5000 }), audit('token.issue'))
-      const event = { id: 'evt_1', type: 'token.expired' as const, at: T0 + 6000, subject: 't', data: {} }
-      assert.equal(await store.announceWebhookEvents([{ announcement: 'expired:t', event }]), 1)
-      assert.equal(await store.announceWebhookEvents([{ announcement: 'expired:t', event: { ...event, id: 'evt_2' } }]), 0)
+      const announcement = { key: 'expired:t', type: 'token.expired' as const, tokenId: 't', data: {} }
+      const before = await store.countAuditEvents({})
+      assert.deepEqual(await store.listAnnounced(['expired:t', 'expired:u']), new Set())
+      assert.equal(await store.announceExpiry(announcement, { ...audit('token.expired'), target: 't' }), true)
+      assert.equal(await store.announceExpiry(announcement, { ...audit('token.expired'), target: 't' }), false, 'a key recorded before is not announced again')
+      assert.deepEqual(await store.listAnnounced(['expired:t', 'expired:u']), new Set(['expired:t']))
+      assert.equal(await store.countAuditEvents({}), before + 1, 'one audit event: the announcement is a write, recorded once')
       await store.fanOutWebhookEvents(NOW, 100)
       const [claim] = await store.claimWebhookDeliveries(NOW, NOW + 1000, 10)
       assert.ok(claim)
-      assert.equal(claim.delivery.eventId, 'evt_1')
-      await store.completeWebhookDelivery(claim, { at: NOW, ok: false, statusCode: null, error: 'connection failed', responseBody: null, retryAt: null })
+      assert.equal(claim.delivery.eventType, 'token.expired')
+      assert.equal(JSON.parse(claim.delivery.payload).data.token.id, 't')
+      await complete(store, claim, { at: NOW, ok: false, statusCode: null, error: 'connection failed', responseBody: null, retryAt: null })
       assert.equal((await store.getWebhookDelivery(claim.delivery.id))?.status, 'FAILED')
       const events = await store.countAuditEvents({})
       assert.equal(await store.retryWebhookDelivery(claim.delivery.id, NOW + 10, audit('webhook.retry_delivery')), true)

@@ -11,6 +11,7 @@ import {
   TokenUsageDocument,
   type RevocationPreviewQuery,
 } from '../gql/graphql'
+import { useTokenEvents } from '../live'
 import { closeScopes, constraintsInput, EMPTY_CONSTRAINTS, formatTime, toggled, usageSeries } from '../logic'
 import { UsageChart } from './chart'
 import { linkHandler } from '../router'
@@ -36,6 +37,11 @@ export function TokenPage({ caller, id }: { caller: Caller; id: string }) {
   // usageByDay writes the usage held in memory first: read the token after it, so last use and used scopes agree with the chart.
   const page = useQuery(() => (usage.loading ? new Promise<never>(() => undefined) : request(TokenPageDocument, { id })), [id, usage.loading])
   const audit = useQuery(() => (caller.can.readAudit ? request(TokenAuditDocument, { id }) : Promise.resolve(null)), [id])
+  // Live: an event about this token (revoked, rotated, trimmed, expiring) reloads it and its history.
+  useTokenEvents(() => {
+    page.reload()
+    audit.reload()
+  }, id)
   const [revoking, setRevoking] = useState(false)
   const [rotated, setRotated] = useState<{ secret: string; id: string } | null>(null)
   const [error, setError] = useState<string | null>(null)

@@ -2,6 +2,7 @@ import { useState } from 'react'
 import { request } from '../api'
 import type { Caller } from '../app'
 import { AppsDocument, TokensDocument, type TokenKind, type TokenStatus } from '../gql/graphql'
+import { useTokenEvents } from '../live'
 import { formatTime, tokenOrder, type SortKey } from '../logic'
 import { linkHandler } from '../router'
 import { ScopeList, Status, useCursors, useQuery } from './common'
@@ -33,6 +34,8 @@ export function TokensPage({ caller }: { caller: Caller }) {
     [after, appId, status, kind, subject, search, sort],
   )
   const rows = tokens.data ? tokens.data.tokens.edges.map((e) => e.node) : []
+  // Live: a token issued, revoked or changed anywhere reloads the page shown (console/src/live.ts).
+  useTokenEvents(tokens.reload)
 
   return (
     <section aria-labelledby="tokens-title">

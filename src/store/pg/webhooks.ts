@@ -5,11 +5,11 @@ import type {
   AuditEventInput,
   ClaimedDelivery,
   DeliveryOutcome,
+  ExpiryAnnouncement,
   TokenRecord,
   WebhookChanges,
   WebhookDeliveryRecord,
   WebhookDeliveryStatus,
-  WebhookEventInput,
   WebhookRecord,
   WebhookStatus,
   WriteGuard,
@@ -101,19 +101,24 @@ export function pgWebhooks(c: PgConnection, writes: WriteProtocol<Tx>): WebhookS
       })
     },
 
-    async announceWebhookEvents(events: { announcement: string; event: WebhookEventInput }[]): Promise<number> {
-      if (events.length === 0) return 0
-      let n = 0
-      // Under the write lock, as a write's events are: the outbox's seq order stays commit order.
-      await writes.bookkeeping(async (tx) => {
-        for (const { announcement, event } of events) {
-          const added = await tx.insert(t.webhookAnnouncements).values({ key: announcement, at: event.at }).onConflictDoNothing().returning({ key: t.webhookAnnouncements.key })
-          if (added.length === 0) continue
-          await tx.insert(t.webhookEvents).values(event)
-          n++
-        }
+    async listAnnounced(keys: readonly string[]): Promise<Set<string>> {
+      if (keys.length === 0) return new Set()
+      const rows = await c.db
+        .select({ key: t.webhookAnnouncements.key })
+        .from(t.webhookAnnouncements)
+        .where(inArray(t.webhookAnnouncements.key, [...keys]))
+      return new Set(rows.map((r) => r.key))
+    },
+
+    announceExpiry(announcement: ExpiryAnnouncement, audit: AuditEventInput): Promise<boolean> {
+      // A write like any other, under the write lock: the key decides once, cluster-wide; the audit event and webhook event follow it.
+      return writes.run({
+        run: async (tx) => {
+          const added = await tx.insert(t.webhookAnnouncements).values({ key: announcement.key, at: audit.at }).onConflictDoNothing().returning({ key: t.webhookAnnouncements.key })
+          if (added.length === 0) return { value: false, audit: null }
+          return { value: true, audit: { event: audit, effect: { write: 'expiryAnnounced', announcement } } }
+        },
       })
-      return n
     },
 
     claimWebhookDeliveries(now: number, leaseUntil: number, limit: number): Promise<ClaimedDelivery[]> {
@@ -142,30 +147,14 @@ export function pgWebhooks(c: PgConnection, writes: WriteProtocol<Tx>): WebhookS
       })
     },
 
-    completeWebhookDelivery(claim: ClaimedDelivery, o: DeliveryOutcome): Promise<boolean> {
+    completeWebhookDeliveries(outcomes: readonly { claim: ClaimedDelivery; outcome: DeliveryOutcome }[]): Promise<boolean[]> {
+      if (outcomes.length === 0) return Promise.resolve([])
       return c.db.transaction(async (tx) => {
-        const status: WebhookDeliveryStatus = o.ok ? 'DELIVERED' : o.retryAt === null ? 'FAILED' : 'PENDING'
-        const changed = await tx
-          .update(t.webhookDeliveries)
-          .set({
-            status,
-            nextAttemptAt: o.retryAt ?? o.at,
-            leaseUntil: null,
-            leaseId: null,
-            lastAttemptAt: o.at,
-            lastStatusCode: o.statusCode,
-            lastError: o.error,
-            lastResponseBody: o.responseBody,
-            deliveredAt: o.ok ? o.at : null,
-          })
-          .where(and(eq(t.webhookDeliveries.id, claim.delivery.id), eq(t.webhookDeliveries.leaseId, claim.lease)))
-          .returning({ id: t.webhookDeliveries.id })
-        if (changed.length === 0) return false
-        await tx
-          .update(t.webhooks)
-          .set({ failingSince: o.ok ? null : sql`coalesce(${t.webhooks.failingSince}, ${o.at})` })
-          .where(eq(t.webhooks.id, claim.webhook.id))
-        return true
+        // In webhook order: two instances' batches lock the webhooks' rows in the same order, so they cannot deadlock.
+        const order = outcomes.map((_, i) => i).sort((a, b) => (outcomes[a]!.claim.webhook.id < outcomes[b]!.claim.webhook.id ? -1 : 1))
+        const recorded: boolean[] = new Array<boolean>(outcomes.length).fill(false)
+        for (const i of order) recorded[i] = await completeOne(tx, outcomes[i]!.claim, outcomes[i]!.outcome)
+        return recorded
       })
     },
 
@@ -202,4 +191,30 @@ export function pgWebhooks(c: PgConnection, writes: WriteProtocol<Tx>): WebhookS
       })
     },
   }
+}
+
+/** One attempt's outcome, inside the caller's transaction: recorded only under its claim's lease. */
+async function completeOne(tx: Tx, claim: ClaimedDelivery, o: DeliveryOutcome): Promise<boolean> {
+  const status: WebhookDeliveryStatus = o.ok ? 'DELIVERED' : o.retryAt === null ? 'FAILED' : 'PENDING'
+  const changed = await tx
+    .update(t.webhookDeliveries)
+    .set({
+      status,
+      nextAttemptAt: o.retryAt ?? o.at,
+      leaseUntil: null,
+      leaseId: null,
+      lastAttemptAt: o.at,
+      lastStatusCode: o.statusCode,
+      lastError: o.error,
+      lastResponseBody: o.responseBody,
+      deliveredAt: o.ok ? o.at : null,
+    })
+    .where(and(eq(t.webhookDeliveries.id, claim.delivery.id), eq(t.webhookDeliveries.leaseId, claim.lease)))
+    .returning({ id: t.webhookDeliveries.id })
+  if (changed.length === 0) return false
+  await tx
+    .update(t.webhooks)
+    .set({ failingSince: o.ok ? null : sql`coalesce(${t.webhooks.failingSince}, ${o.at})` })
+    .where(eq(t.webhooks.id, claim.webhook.id))
+  return true
 }

@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto'
+import type Database from 'better-sqlite3'
 import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm'
 import type {
   AppRecord,
   AuditEventInput,
   ClaimedDelivery,
   DeliveryOutcome,
+  ExpiryAnnouncement,
   TokenRecord,
   WebhookChanges,
   WebhookDeliveryRecord,
   WebhookDeliveryStatus,
-  WebhookEventInput,
   WebhookRecord,
   WebhookStatus,
   WriteGuard,
@@ -32,6 +33,8 @@ export function sqliteWebhooks(c: SqliteConnection, writes: WriteProtocol<Tx>): 
     if (!out) throw new Error('the webhook bookkeeping transaction did not run')
     return (out as { value: T }).value
   }
+  let complete: ReturnType<typeof prepareComplete> | null = null
+  let insertDelivery: Database.Statement<[string, string, string, string, string, string, string, number, number]> | null = null
   const webhookById = (id: string): WebhookRecord | null => {
     const row = c.db.select().from(t.webhooks).where(eq(t.webhooks.id, id)).get()
     return row ? webhookRecord(row) : null
@@ -110,28 +113,37 @@ export function sqliteWebhooks(c: SqliteConnection, writes: WriteProtocol<Tx>): 
               .all()
               .map((r) => [r.id, appRecord(r)] as const),
           )
-          const deliveries = deliveriesOf(events, { webhooks, tokens, apps }, now)
-          for (let i = 0; i < deliveries.length; i += 100)
-            tx.insert(t.webhookDeliveries)
-              .values(deliveries.slice(i, i + 100))
-              .run()
+          // One prepared statement per row: cheaper than building a multi-row insert at every fan-out.
+          insertDelivery ??= c.sqlite.prepare<[string, string, string, string, string, string, string, number, number]>(
+            `INSERT INTO webhook_deliveries (id, webhook_id, app_id, event_id, event_type, subject, payload, status, attempts, next_attempt_at, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, 'PENDING', 0, ?, ?)`,
+          )
+          for (const d of deliveriesOf(events, { webhooks, tokens, apps }, now))
+            insertDelivery.run(d.id, d.webhookId, d.appId, d.eventId, d.eventType, d.subject, d.payload, d.nextAttemptAt, d.createdAt)
         }
         tx.delete(t.webhookEvents).where(lte(t.webhookEvents.seq, last.seq)).run()
         return events.length
       })
     },
 
-    announceWebhookEvents(events: { announcement: string; event: WebhookEventInput }[]): Promise<number> {
-      if (events.length === 0) return Promise.resolve(0)
-      return keep((tx) => {
-        let n = 0
-        for (const { announcement, event } of events) {
-          const added = tx.insert(t.webhookAnnouncements).values({ key: announcement, at: event.at }).onConflictDoNothing().run().changes
-          if (added === 0) continue
-          tx.insert(t.webhookEvents).values(event).run()
-          n++
-        }
-        return n
+    listAnnounced(keys: readonly string[]): Promise<Set<string>> {
+      if (keys.length === 0) return Promise.resolve(new Set())
+      const rows = c.db
+        .select({ key: t.webhookAnnouncements.key })
+        .from(t.webhookAnnouncements)
+        .where(inArray(t.webhookAnnouncements.key, [...keys]))
+        .all()
+      return Promise.resolve(new Set(rows.map((r) => r.key)))
+    },
+
+    announceExpiry(announcement: ExpiryAnnouncement, audit: AuditEventInput): Promise<boolean> {
+      // A write like any other, under the write lock: the key decides once; the audit event and webhook event follow it.
+      return writes.run({
+        run: (tx) => {
+          const added = tx.insert(t.webhookAnnouncements).values({ key: announcement.key, at: audit.at }).onConflictDoNothing().run().changes
+          if (added === 0) return { value: false, audit: null }
+          return { value: true, audit: { event: audit, effect: { write: 'expiryAnnounced', announcement } } }
+        },
       })
     },
 
@@ -144,47 +156,61 @@ export function sqliteWebhooks(c: SqliteConnection, writes: WriteProtocol<Tx>): 
             AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
               WHERE e.webhook_id = d.webhook_id AND e.subject = d.subject AND e.status = 'PENDING' AND e.seq < d.seq)
           ORDER BY d.seq LIMIT ${limit}`)
-        const out: ClaimedDelivery[] = []
-        for (const { id } of due) {
-          const lease = randomUUID()
-          const row = tx
-            .update(t.webhookDeliveries)
-            .set({ leaseUntil, leaseId: lease, attempts: sql`${t.webhookDeliveries.attempts} + 1` })
-            .where(eq(t.webhookDeliveries.id, id))
-            .returning()
-            .get()
-          const webhook = tx.select().from(t.webhooks).where(eq(t.webhooks.id, row.webhookId)).get()
-          if (webhook) out.push({ delivery: deliveryRecord(row), webhook: webhookRecord(webhook), lease })
-        }
-        return out
+        if (due.length === 0) return []
+        // One statement for the batch, one lease id for it (an outcome is recorded only under the lease of its claim).
+        const lease = randomUUID()
+        const rows = tx
+          .update(t.webhookDeliveries)
+          .set({ leaseUntil, leaseId: lease, attempts: sql`${t.webhookDeliveries.attempts} + 1` })
+          .where(
+            inArray(
+              t.webhookDeliveries.id,
+              due.map((d) => d.id),
+            ),
+          )
+          .returning()
+          .all()
+          .sort((a, b) => a.seq - b.seq)
+        const webhooks = new Map(
+          tx
+            .select()
+            .from(t.webhooks)
+            .where(inArray(t.webhooks.id, [...new Set(rows.map((r) => r.webhookId))]))
+            .all()
+            .map((w) => [w.id, webhookRecord(w)] as const),
+        )
+        return rows.flatMap((row) => {
+          const webhook = webhooks.get(row.webhookId)
+          return webhook ? [{ delivery: deliveryRecord(row), webhook, lease }] : []
+        })
       })
     },
 
-    completeWebhookDelivery(claim: ClaimedDelivery, o: DeliveryOutcome): Promise<boolean> {
-      return keep((tx) => {
-        const status: WebhookDeliveryStatus = o.ok ? 'DELIVERED' : o.retryAt === null ? 'FAILED' : 'PENDING'
-        const changed = tx
-          .update(t.webhookDeliveries)
-          .set({
+    completeWebhookDeliveries(outcomes: readonly { claim: ClaimedDelivery; outcome: DeliveryOutcome }[]): Promise<boolean[]> {
+      if (outcomes.length === 0) return Promise.resolve([])
+      // Prepared once, and one transaction (one commit) for a round's outcomes: the dispatcher's most frequent write.
+      complete ??= prepareComplete(c)
+      const { outcome, failing, recovered } = complete
+      return keep(() =>
+        outcomes.map(({ claim, outcome: o }) => {
+          const status: WebhookDeliveryStatus = o.ok ? 'DELIVERED' : o.retryAt === null ? 'FAILED' : 'PENDING'
+          const changed = outcome.run({
             status,
-            nextAttemptAt: o.retryAt ?? o.at,
-            leaseUntil: null,
-            leaseId: null,
-            lastAttemptAt: o.at,
-            lastStatusCode: o.statusCode,
-            lastError: o.error,
-            lastResponseBody: o.responseBody,
-            deliveredAt: o.ok ? o.at : null,
-          })
-          .where(and(eq(t.webhookDeliveries.id, claim.delivery.id), eq(t.webhookDeliveries.leaseId, claim.lease)))
-          .run().changes
-        if (changed === 0) return false
-        tx.update(t.webhooks)
-          .set({ failingSince: o.ok ? null : sql`coalesce(${t.webhooks.failingSince}, ${o.at})` })
-          .where(eq(t.webhooks.id, claim.webhook.id))
-          .run()
-        return true
-      })
+            next: o.retryAt ?? o.at,
+            at: o.at,
+            code: o.statusCode,
+            error: o.error,
+            body: o.responseBody,
+            delivered: o.ok ? o.at : null,
+            id: claim.delivery.id,
+            lease: claim.lease,
+          }).changes
+          if (changed === 0) return false
+          if (o.ok) recovered.run(claim.webhook.id)
+          else failing.run(o.at, claim.webhook.id)
+          return true
+        }),
+      )
     },
 
     async getWebhookDelivery(id: string): Promise<WebhookDeliveryRecord | null> {
@@ -215,5 +241,29 @@ export function sqliteWebhooks(c: SqliteConnection, writes: WriteProtocol<Tx>): 
         },
       })
     },
+  }
+}
+
+/** The statements of an attempt's outcome: the delivery under its lease, then the webhook's failure record. */
+function prepareComplete(c: SqliteConnection) {
+  return {
+    outcome: c.sqlite.prepare<{
+      status: string
+      next: number
+      at: number
+      code: number | null
+      error: string | null
+      body: string | null
+      delivered: number | null
+      id: string
+      lease: string
+    }>(
+      `UPDATE webhook_deliveries SET status = @status, next_attempt_at = @next, lease_until = NULL, lease_id = NULL, last_attempt_at = @at,
+         last_status_code = @code, last_error = @error, last_response_body = @body, delivered_at = @delivered
+       WHERE id = @id AND lease_id = @lease`,
+    ),
+    // Written only when it changes: a healthy webhook's row is not rewritten at every delivery.
+    recovered: c.sqlite.prepare<[string]>('UPDATE webhooks SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL'),
+    failing: c.sqlite.prepare<[number, string]>('UPDATE webhooks SET failing_since = coalesce(failing_since, ?) WHERE id = ?'),
   }
 }

@@ -25,6 +25,7 @@ export class SqliteWriteDialect implements WriteDialect<Tx> {
   #pending: PendingWrite[] = []
   #lastHash: ReturnType<typeof prepareLastHash> | undefined
   #anyWebhook: Database.Statement<[], { one: number }> | undefined
+  #insertWebhookEvent: Database.Statement<[string, string, number, string, string]> | undefined
 
   constructor(connection: SqliteConnection) {
     this.#connection = connection
@@ -132,12 +133,14 @@ export class SqliteWriteDialect implements WriteDialect<Tx> {
    * active and existing when it happened, so an event recorded with none could never be delivered
    * (checked under the write lock, so no webhook can appear between the check and the commit).
    */
-  insertWebhookEvents(tx: Tx, events: readonly WebhookEventInput[]): void {
+  insertWebhookEvents(_tx: Tx, events: readonly WebhookEventInput[]): void {
     this.#anyWebhook ??= this.#connection.sqlite.prepare<[], { one: number }>("SELECT 1 AS one FROM webhooks WHERE status = 'ACTIVE' LIMIT 1")
     if (!this.#anyWebhook.get()) return
-    tx.insert(t.webhookEvents)
-      .values([...events])
-      .run()
+    // Prepared once (a statement per write while a webhook is active); inside the write's transaction, which is this connection's.
+    this.#insertWebhookEvent ??= this.#connection.sqlite.prepare<[string, string, number, string, string]>(
+      'INSERT INTO webhook_events (id, type, at, subject, data) VALUES (?, ?, ?, ?, ?)',
+    )
+    for (const e of events) this.#insertWebhookEvent.run(e.id, e.type, e.at, e.subject, JSON.stringify(e.data))
   }
 
   putMeta(tx: Tx, key: string, value: string): void {

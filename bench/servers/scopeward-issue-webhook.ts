@@ -1,0 +1,3 @@
+import { startScopewardVariant } from '../lib/scopeward-server.js'
+
+await startScopewardVariant('issue-webhook')
