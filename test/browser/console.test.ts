@@ -499,6 +499,8 @@ test('15 an invalid range at issue and a widening one at derive show the API’s
   await page.getByRole('definition').filter({ hasText: '127.0.0.1' }).waitFor()
   await page.getByRole('definition').filter({ hasText: '5 left' }).waitFor()
   await assertClean(w)
+})
+
 // The live tables (console/src/live.ts, docs/console.md "Live tables"): the tokens table and the
 // token page follow `tokenEvents` over graphql-ws on the console's own origin, under its CSP, and
 // refresh without a reload; a refused socket leaves the console working, quietly.
