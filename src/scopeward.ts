@@ -12,6 +12,7 @@ import { buildScopewardSchema, buildUnguardedSchema } from './graphql/build-sche
 import type { GraphQLContext } from './graphql/context.js'
 import { setDocumentPolicy } from './graphql/client-documents.js'
 import { formatError } from './graphql/format-error.js'
+import { createJitExecutor, jitGateway } from './graphql/jit-executor.js'
 import { graphqlRoute } from './http/graphql-route.js'
 import { healthz, readyz } from './http/health-routes.js'
 import { oauthIntrospectRoute } from './http/oauth-introspect-route.js'
@@ -65,8 +66,10 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
   const limits = abuseProtection(config.limits, { blockFieldSuggestions: !config.introspection })
   // Documents that arrive inside arguments (requiredScopes, issueToken forOperations) meet the same limits as /graphql.
   setDocumentPolicy(schema, { limits: config.limits, validationRules: limits.validationRules, suggestions: config.introspection })
+  // graphql-jit runs the operations by default (docs/executor.md); SCOPEWARD_EXECUTOR=graphql-js gives Apollo the schema to run itself.
+  const execution = config.executor === 'jit' ? { gateway: jitGateway(schema, createJitExecutor(schema)) } : { schema }
   const apollo = new ApolloServer<GraphQLContext>({
-    schema,
+    ...execution,
     plugins: [
       ...(engine ? [scopeAuthorizationPlugin()] : []),
       ...limits.plugins,

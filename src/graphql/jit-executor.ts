@@ -1,0 +1,165 @@
+import type { ApolloServerOptionsWithGateway } from '@apollo/server'
+import {
+  execute,
+  getVariableValues,
+  GraphQLError,
+  visit,
+  BREAK,
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SourceLocation,
+} from 'graphql'
+import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit'
+import { LRUCache } from 'lru-cache'
+
+/** One operation to run: the validated document Apollo resolved, and the request's inputs. */
+export interface ExecutionRequest {
+  document: DocumentNode
+  /** The operation Apollo chose (`getOperationAST`); undefined when none could be chosen. */
+  operation: OperationDefinitionNode | undefined
+  operationName: string | null | undefined
+  variables: Record<string, unknown> | undefined
+  contextValue: unknown
+}
+
+/** Runs validated operations of one schema. `stats`: executions run compiled, executions run by graphql-js, operations cached. */
+export interface JitExecutor {
+  execute(request: ExecutionRequest): Promise<ExecutionResult>
+  readonly stats: { compiled: number; fallback: number; size: number }
+}
+
+/** Cached per operation: its compiled form, or graphql-js for an operation graphql-jit must not run. */
+type Plan = CompiledQuery | 'graphql-js'
+
+/**
+ * An executor that runs each operation as a graphql-jit compiled function, compiled once per
+ * operation node (so per document and operation name) and kept in a bounded LRU. Whatever graphql-jit
+ * cannot run as graphql-js would, graphql-js `execute` runs instead: an operation it cannot compile, one
+ * using `@skip`/`@include` (graphql-jit records their conditions on the shared AST nodes, so one document's
+ * operations could see each other's), and any request whose variables do not coerce (graphql-js's errors,
+ * which Apollo answers 400 BAD_USER_INPUT). Errors come back as graphql-js `GraphQLError`s, as `execute` gives them.
+ */
+export function createJitExecutor(schema: GraphQLSchema, options: { maxOperations?: number } = {}): JitExecutor {
+  // Keyed by the operation's AST node: graphql-jit's `info.fieldNodes` are that document's nodes, which
+  // the directive engine looks its per-request denials up by (src/directives/wrap-resolver.ts).
+  const plans = new LRUCache<OperationDefinitionNode, Plan>({ max: options.maxOperations ?? 500 })
+  const stats = { compiled: 0, fallback: 0, size: 0 }
+
+  const planFor = (document: DocumentNode, operation: OperationDefinitionNode): Plan => {
+    let plan = plans.get(operation)
+    if (plan === undefined) {
+      plan = 'graphql-js'
+      if (!usesSkipOrInclude(document)) {
+        const compiled = compileQuery(schema, document, operation.name?.value)
+        if (isCompiledQuery(compiled)) plan = compiled
+      }
+      plans.set(operation, plan)
+    }
+    return plan
+  }
+
+  const runGraphqlJs = (request: ExecutionRequest): Promise<ExecutionResult> => {
+    stats.fallback++
+    return Promise.resolve(
+      execute({
+        schema,
+        document: request.document,
+        contextValue: request.contextValue,
+        variableValues: request.variables,
+        operationName: request.operationName,
+      }),
+    )
+  }
+
+  return {
+    stats: {
+      get compiled() {
+        return stats.compiled
+      },
+      get fallback() {
+        return stats.fallback
+      },
+      get size() {
+        return plans.size
+      },
+    },
+    async execute(request) {
+      const { document, operation } = request
+      if (operation === undefined) return runGraphqlJs(request)
+      const plan = planFor(document, operation)
+      if (plan === 'graphql-js') return runGraphqlJs(request)
+      const inputs = request.variables ?? {}
+      // graphql-js decides which variables are acceptable and words the refusal (Apollo keys BAD_USER_INPUT on it).
+      if (operation.variableDefinitions !== undefined && operation.variableDefinitions.length > 0) {
+        const coerced = getVariableValues(schema, operation.variableDefinitions, inputs)
+        if (coerced.errors !== undefined) return runGraphqlJs(request)
+      }
+      const result = await plan.query(undefined, request.contextValue, inputs)
+      // No data at all: graphql-jit refused the variables before running anything; graphql-js answers instead.
+      if (result.data === undefined) return runGraphqlJs(request)
+      stats.compiled++
+      return result.errors === undefined ? result : { data: result.data, errors: result.errors.map(asGraphQLError) }
+    },
+  }
+}
+
+/**
+ * Apollo Server's gateway interface over a fixed schema: Apollo parses, validates and runs every
+ * plugin hook as usual, and hands execution to `executor` (docs/executor.md).
+ */
+export function jitGateway(schema: GraphQLSchema, executor: JitExecutor): ApolloServerOptionsWithGateway<never>['gateway'] {
+  return {
+    // Called once, on `start()`: the schema never changes.
+    onSchemaLoadOrUpdate(callback) {
+      callback({ apiSchema: schema, coreSupergraphSdl: '' })
+      return () => {}
+    },
+    // eslint-disable-next-line @typescript-eslint/require-await -- the gateway interface types this as promise-returning
+    async load() {
+      return {
+        executor: (requestContext) =>
+          executor.execute({
+            document: requestContext.document,
+            operation: requestContext.operation as OperationDefinitionNode | undefined,
+            operationName: requestContext.request.operationName,
+            variables: requestContext.request.variables,
+            contextValue: requestContext.context,
+          }),
+      }
+    },
+    async stop() {},
+  }
+}
+
+/** True when some node of `document` carries `@skip` or `@include`. */
+function usesSkipOrInclude(document: DocumentNode): boolean {
+  let found = false
+  visit(document, {
+    Directive(node) {
+      if (node.name.value === 'skip' || node.name.value === 'include') {
+        found = true
+        return BREAK
+      }
+      return undefined
+    },
+  })
+  return found
+}
+
+/**
+ * graphql-jit's error (its own constructor, `extensions` undefined unless the thrown error had some)
+ * as graphql-js builds it with `locatedError`: a `GraphQLError` with the same message, locations and
+ * path, `extensions` always an object, and the thrown error (or, for a null in a non-null field, a
+ * plain `Error` with the message) as `originalError`, so Apollo and formatError treat both alike.
+ */
+function asGraphQLError(error: GraphQLError): GraphQLError {
+  const located = new GraphQLError(error.message, {
+    path: error.path,
+    originalError: error.originalError ?? new Error(error.message),
+    ...(error.extensions !== undefined ? { extensions: error.extensions } : {}),
+  })
+  ;(located as { locations: readonly SourceLocation[] | undefined }).locations = error.locations
+  return located
+}
