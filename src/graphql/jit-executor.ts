@@ -100,7 +100,8 @@ export function createJitExecutor(schema: GraphQLSchema, options: { maxOperation
       // No data at all: graphql-jit refused the variables before running anything; graphql-js answers instead.
       if (result.data === undefined) return runGraphqlJs(request)
       stats.compiled++
-      return result.errors === undefined ? result : { data: result.data, errors: result.errors.map(asGraphQLError) }
+      // graphql-js's key order (errors first), which Apollo keeps in the response text.
+      return result.errors === undefined ? { data: result.data } : { errors: result.errors.map(asGraphQLError), data: result.data }
     },
   }
 }
@@ -148,16 +149,20 @@ function usesSkipOrInclude(document: DocumentNode): boolean {
   return found
 }
 
+const NON_NULL_VIOLATION = 'Cannot return null for non-nullable field '
+
 /**
  * graphql-jit's error (its own constructor, `extensions` undefined unless the thrown error had some)
  * as graphql-js builds it with `locatedError`: a `GraphQLError` with the same message, locations and
- * path, `extensions` always an object, and the thrown error (or, for a null in a non-null field, a
- * plain `Error` with the message) as `originalError`, so Apollo and formatError treat both alike.
+ * path, `extensions` always an object, and as `originalError` the thrown error, or what graphql-js
+ * throws where graphql-jit keeps only the message (an `Error` for a null in a non-null field, a
+ * `GraphQLError` for a value that does not serialize), so Apollo and formatError treat both alike.
  */
 function asGraphQLError(error: GraphQLError): GraphQLError {
+  const original = error.originalError ?? (error.message.startsWith(NON_NULL_VIOLATION) ? new Error(error.message) : new GraphQLError(error.message))
   const located = new GraphQLError(error.message, {
     path: error.path,
-    originalError: error.originalError ?? new Error(error.message),
+    originalError: original,
     ...(error.extensions !== undefined ? { extensions: error.extensions } : {}),
   })
   ;(located as { locations: readonly SourceLocation[] | undefined }).locations = error.locations
