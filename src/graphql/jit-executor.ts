@@ -30,34 +30,41 @@ export interface JitExecutor {
   readonly stats: { compiled: number; fallback: number; size: number }
 }
 
-/** Cached per operation: its compiled form, or graphql-js for an operation graphql-jit must not run. */
-type Plan = CompiledQuery | 'graphql-js'
+/** Cached per operation: its compiled form, graphql-js for an operation graphql-jit must not run, or how often it ran before it is compiled. */
+type Plan = CompiledQuery | 'graphql-js' | { uses: number }
 
 /**
  * An executor that runs each operation as a graphql-jit compiled function, compiled once per
- * operation node (so per document and operation name) and kept in a bounded LRU. Whatever graphql-jit
+ * operation node (so per document and operation name) on its second use (`compileAfterUses`: after
+ * one run by graphql-js) and kept in a bounded LRU. Whatever graphql-jit
  * cannot run as graphql-js would, graphql-js `execute` runs instead: an operation it cannot compile, one
  * using `@skip`/`@include` (graphql-jit records their conditions on the shared AST nodes, so one document's
  * operations could see each other's), and any request whose variables do not coerce (graphql-js's errors,
  * which Apollo answers 400 BAD_USER_INPUT). Errors come back as graphql-js `GraphQLError`s, as `execute` gives them.
  */
-export function createJitExecutor(schema: GraphQLSchema, options: { maxOperations?: number } = {}): JitExecutor {
+export function createJitExecutor(schema: GraphQLSchema, options: { maxOperations?: number; compileAfterUses?: number } = {}): JitExecutor {
   // Keyed by the operation's AST node: graphql-jit's `info.fieldNodes` are that document's nodes, which
   // the directive engine looks its per-request denials up by (src/directives/wrap-resolver.ts).
   const plans = new LRUCache<OperationDefinitionNode, Plan>({ max: options.maxOperations ?? 500 })
-  const stats = { compiled: 0, fallback: 0, size: 0 }
+  // Compiling costs several times what validating does (docs/executor.md): an operation sent once is not worth it,
+  // and a client sending ever new documents makes each request cost what it does with graphql-js.
+  const compileAfterUses = options.compileAfterUses ?? 1
+  const stats = { compiled: 0, fallback: 0 }
 
   const planFor = (document: DocumentNode, operation: OperationDefinitionNode): Plan => {
-    let plan = plans.get(operation)
-    if (plan === undefined) {
-      plan = 'graphql-js'
-      if (!usesSkipOrInclude(document)) {
-        const compiled = compileQuery(schema, document, operation.name?.value)
-        if (isCompiledQuery(compiled)) plan = compiled
-      }
-      plans.set(operation, plan)
+    const plan = plans.get(operation) ?? { uses: 0 }
+    if (typeof plan !== 'object' || !('uses' in plan)) return plan
+    if (plan.uses < compileAfterUses) {
+      plans.set(operation, { uses: plan.uses + 1 })
+      return plan
     }
-    return plan
+    let next: Plan = 'graphql-js'
+    if (!usesSkipOrInclude(document)) {
+      const compiled = compileQuery(schema, document, operation.name?.value)
+      if (isCompiledQuery(compiled)) next = compiled
+    }
+    plans.set(operation, next)
+    return next
   }
 
   const runGraphqlJs = (request: ExecutionRequest): Promise<ExecutionResult> => {
@@ -89,7 +96,7 @@ export function createJitExecutor(schema: GraphQLSchema, options: { maxOperation
       const { document, operation } = request
       if (operation === undefined) return runGraphqlJs(request)
       const plan = planFor(document, operation)
-      if (plan === 'graphql-js') return runGraphqlJs(request)
+      if (plan === 'graphql-js' || 'uses' in plan) return runGraphqlJs(request)
       const inputs = request.variables ?? {}
       // graphql-js decides which variables are acceptable and words the refusal (Apollo keys BAD_USER_INPUT on it).
       if (operation.variableDefinitions !== undefined && operation.variableDefinitions.length > 0) {

@@ -63,8 +63,11 @@ const schema = makeExecutableSchema({
   },
 })
 
+/** An executor that compiles an operation at its first use (the default waits for the second). */
+const compiling = (options: { maxOperations?: number } = {}): JitExecutor => createJitExecutor(schema, { compileAfterUses: 0, ...options })
+
 /** Runs `source` through both executors (a fresh JIT executor unless one is given); returns both results. */
-async function both(source: string | DocumentNode, variables?: Record<string, unknown>, operationName?: string, executor: JitExecutor = createJitExecutor(schema)) {
+async function both(source: string | DocumentNode, variables?: Record<string, unknown>, operationName?: string, executor: JitExecutor = compiling()) {
   // Apollo hands the executor the same parsed document for the same text (its document store): so does a test passing a DocumentNode.
   const document = typeof source === 'string' ? parse(source) : source
   assert.deepEqual(validate(schema, document), [], 'test document must be valid')
@@ -108,7 +111,7 @@ describe('JIT executor', () => {
       ['{ badInt }'],
       ['{ __typename __schema { queryType { name } } }'],
     ]
-    const executor = createJitExecutor(schema)
+    const executor = compiling()
     for (const [source, variables] of documents) {
       const { jit, reference } = await both(source, variables, undefined, executor)
       assertSameResult(jit, reference, source)
@@ -158,7 +161,7 @@ describe('JIT executor', () => {
   })
 
   it('compiles each operation of a document apart, chosen by operationName', async () => {
-    const executor = createJitExecutor(schema)
+    const executor = compiling()
     const source = parse('query A { book(id: "b1") { title } } query B { node(id: "p7") { id } }')
     const a = await both(source, undefined, 'A', executor)
     const b = await both(source, undefined, 'B', executor)
@@ -176,7 +179,7 @@ describe('JIT executor', () => {
   })
 
   it('keeps at most maxOperations compiled operations, dropping the least recently used', async () => {
-    const executor = createJitExecutor(schema, { maxOperations: 2 })
+    const executor = compiling({ maxOperations: 2 })
     for (const id of ['b1', 'b2', 'b3', 'b4']) {
       const { jit } = await both(`{ node(id: "${id}") { id } }`, undefined, undefined, executor)
       assert.deepEqual(jit, { data: { node: { id } } })
@@ -184,8 +187,22 @@ describe('JIT executor', () => {
     assert.equal(executor.stats.size, 2)
   })
 
-  it('runs a document using @skip or @include with graphql-js', async () => {
+  it('by default runs an operation with graphql-js at its first use and compiled from its second', async () => {
     const executor = createJitExecutor(schema)
+    const document = parse('{ book(id: "b1") { id title author { name } } }')
+    const first = await both(document, undefined, undefined, executor)
+    assert.deepEqual([executor.stats.fallback, executor.stats.compiled], [1, 0])
+    const second = await both(document, undefined, undefined, executor)
+    const third = await both(document, undefined, undefined, executor)
+    assert.deepEqual([executor.stats.fallback, executor.stats.compiled], [1, 2])
+    for (const run of [first, second, third]) assertSameResult(run.jit, run.reference, 'book')
+    // A document sent once is never compiled: a stream of new documents costs what graphql-js costs.
+    for (let i = 0; i < 5; i++) await both(`{ node(id: "b${i}") { id } }`, undefined, undefined, executor)
+    assert.deepEqual([executor.stats.fallback, executor.stats.compiled], [6, 2])
+  })
+
+  it('runs a document using @skip or @include with graphql-js', async () => {
+    const executor = compiling()
     const source = 'query ($x: Boolean!) { book(id: "b1") { id title @include(if: $x) pages @skip(if: $x) } }'
     for (const x of [true, false]) {
       const { jit, reference } = await both(source, { x }, undefined, executor)
