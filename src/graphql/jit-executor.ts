@@ -127,14 +127,17 @@ export function jitGateway(schema: GraphQLSchema, executor: JitExecutor): Apollo
     // eslint-disable-next-line @typescript-eslint/require-await -- the gateway interface types this as promise-returning
     async load() {
       return {
-        executor: (requestContext) =>
-          executor.execute({
+        executor: (requestContext) => {
+          // Typed as always there; undefined when Apollo could choose no operation (it then relies on execute's error).
+          const operation: OperationDefinitionNode | undefined = requestContext.operation
+          return executor.execute({
             document: requestContext.document,
-            operation: requestContext.operation as OperationDefinitionNode | undefined,
+            operation,
             operationName: requestContext.request.operationName,
             variables: requestContext.request.variables,
             contextValue: requestContext.context,
-          }),
+          })
+        },
       }
     },
     async stop() {},
