@@ -81,6 +81,19 @@ describe('the GraphQL executor', () => {
     )
   })
 
+  test('a compiled run is counted by the metrics plugin: its outcome and each denied field', async () => {
+    const metric = async (pattern: RegExp): Promise<number> => Number(pattern.exec(await (await fetch(`${jit.url}/metrics`)).text())?.[1] ?? 0)
+    const denials = /^scopeward_authorization_denials_total\{field="Query\.apps"\} (\d+)$/m
+    const partial = /^scopeward_graphql_operations_total\{operation="query apps",outcome="forbidden"\} (\d+)$/m
+    const query = '{ apps(first: 1) { totalCount } }'
+    await ask(jit, query, { token: narrow })
+    const [denialsBefore, partialBefore, compiledBefore] = [await metric(denials), await metric(partial), jit.app.jit?.stats.compiled ?? 0]
+    await ask(jit, query, { token: narrow })
+    assert.equal((jit.app.jit?.stats.compiled ?? 0) - compiledBefore, 1, 'the second run was compiled')
+    assert.equal(await metric(denials), denialsBefore + 1)
+    assert.equal(await metric(partial), partialBefore + 1)
+  })
+
   test('refuses a mutation with a denied field whole (403), as graphql-js does, and writes nothing', async () => {
     const before = await jit.app.store.countTokens({ now: Date.now() })
     const result = await same('mutation { issueToken(input: { name: "x", scopes: ["tokens:read"] }) { secret } }', { token: narrow })
