@@ -56,6 +56,8 @@ export interface Config {
   leakReportKeys: LeakReportKeys
   /** GraphQL subscriptions over WebSocket (docs/subscriptions.md). */
   subscriptions: SubscriptionSettings
+  /** What runs GraphQL operations over HTTP (SCOPEWARD_EXECUTOR): graphql-jit compiled queries, or graphql-js `execute` (docs/executor.md). */
+  executor: 'jit' | 'graphql-js'
 }
 
 /** Limits and timers of the WebSocket subscriptions (SCOPEWARD_SUBSCRIPTION*). */
@@ -148,7 +150,15 @@ export function loadConfig(flags: Partial<Record<'db' | 'port' | 'host', string>
       recheckMs: integer(env.SCOPEWARD_SUBSCRIPTION_RECHECK_MS, 'SCOPEWARD_SUBSCRIPTION_RECHECK_MS', 500, 50, 1000),
       pollMs: integer(env.SCOPEWARD_SUBSCRIPTION_POLL_MS, 'SCOPEWARD_SUBSCRIPTION_POLL_MS', 1000, 50, 60_000),
     },
+    executor: executorSetting(env.SCOPEWARD_EXECUTOR),
   }
+}
+
+/** SCOPEWARD_EXECUTOR: jit (default) or graphql-js (docs/executor.md). */
+function executorSetting(value: string | undefined): 'jit' | 'graphql-js' {
+  if (value === undefined || value === '' || value === 'jit') return 'jit'
+  if (value === 'graphql-js') return 'graphql-js'
+  throw invalid('SCOPEWARD_EXECUTOR', `must be jit or graphql-js, got ${JSON.stringify(value).slice(0, 40)}`)
 }
 
 /** SCOPEWARD_TOKEN_PREFIX: 2-10 lowercase letters and digits, starting with a letter (src/tokens/opaque-token.ts). */

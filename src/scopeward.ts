@@ -12,6 +12,7 @@ import { buildScopewardSchema, buildUnguardedSchema } from './graphql/build-sche
 import type { GraphQLContext } from './graphql/context.js'
 import { setDocumentPolicy } from './graphql/client-documents.js'
 import { formatError } from './graphql/format-error.js'
+import { createJitExecutor, jitGateway, type JitExecutor } from './graphql/jit-executor.js'
 import { graphqlRoute } from './http/graphql-route.js'
 import { healthz, readyz } from './http/health-routes.js'
 import { oauthIntrospectRoute } from './http/oauth-introspect-route.js'
@@ -41,6 +42,8 @@ export interface Scopeward {
   usage: UsageTracker
   /** Counts of refused authentications by reason since start. */
   authFailures: Map<AuthFailure, number>
+  /** The graphql-jit executor behind /graphql (docs/executor.md); null with SCOPEWARD_EXECUTOR=graphql-js. */
+  jit: JitExecutor | null
   close(): Promise<void>
 }
 
@@ -65,8 +68,11 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
   const limits = abuseProtection(config.limits, { blockFieldSuggestions: !config.introspection })
   // Documents that arrive inside arguments (requiredScopes, issueToken forOperations) meet the same limits as /graphql.
   setDocumentPolicy(schema, { limits: config.limits, validationRules: limits.validationRules, suggestions: config.introspection })
+  // graphql-jit runs the operations by default (docs/executor.md); SCOPEWARD_EXECUTOR=graphql-js gives Apollo the schema to run itself.
+  const jit = config.executor === 'jit' ? createJitExecutor(schema) : null
+  const execution = jit ? { gateway: jitGateway(schema, jit) } : { schema }
   const apollo = new ApolloServer<GraphQLContext>({
-    schema,
+    ...execution,
     plugins: [
       ...(engine ? [scopeAuthorizationPlugin()] : []),
       ...limits.plugins,
@@ -148,6 +154,7 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
     http,
     usage,
     authFailures,
+    jit,
     rootToken,
     async close() {
       await subscriptions?.close()

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict'
 import { it } from 'node:test'
 import fc from 'fast-check'
-import { execute, parse, validate, type FieldNode, type SelectionSetNode, Kind, type DocumentNode } from 'graphql'
+import { execute, getOperationAST, parse, validate, type FieldNode, type SelectionSetNode, Kind, type DocumentNode } from 'graphql'
 import { checkOperation } from '../../src/directives/index.js'
 import { buildScopedSchema } from './harness.js'
+import { createJitExecutor } from '../../src/graphql/jit-executor.js'
 import { propertyOptions } from '../property-options.js'
 
 const RUNS = 1000
+let plainRuns = 0
 
 // A tiny, obviously-correct oracle of the rules, checked against the engine on random schemas,
 // operations and callers. Everything random is a fast-check arbitrary (no seeds, no PRNG): a
@@ -110,10 +112,11 @@ function possible(w: World, type: string): string[] {
   return type === 'I' ? w.implementors : type === 'U' ? w.members : OBJECTS.includes(type) ? [type] : []
 }
 
-function makeOperation(w: World, plan: SelectionSpec[]): string {
+/** The operation text for `plan`; `conditions: false` leaves out every `@skip`/`@include` (and the `pub` fields that carry them). */
+function makeOperation(w: World, plan: SelectionSpec[], options: { conditions: boolean } = { conditions: true }): string {
   const at = <T>(xs: readonly T[], i: number): T => xs[i % xs.length] as T
   const fragments: string[] = []
-  const cond = (s: SelectionSpec): string => (s.condition ? ` @${s.condition.directive}(if: $${s.condition.variable})` : '')
+  const cond = (s: SelectionSpec): string => (s.condition && options.conditions ? ` @${s.condition.directive}(if: $${s.condition.variable})` : '')
   const sel = (type: string, depth: number, specs: SelectionSpec[]): string => {
     const out: string[] = []
     for (const s of specs) {
@@ -143,6 +146,7 @@ function makeOperation(w: World, plan: SelectionSpec[]): string {
     return out.join(' ')
   }
   const body = sel('Query', 0, plan)
+  if (!options.conditions) return `query { pub ${body} }\n${fragments.join('\n')}`
   return `query($b0: Boolean!, $b1: Boolean!) { pub @include(if: $b0) pub2: pub @skip(if: $b1) ${body} }\n${fragments.join('\n')}`
 }
 
@@ -319,8 +323,36 @@ it('agrees with a reference oracle on random schemas, operations and callers', a
       const expected = runtimeOracle(w, doc, oracle, vars)
       assert.deepEqual(JSON.parse(JSON.stringify(result.data)), expected.data, `data${info}`)
       assert.deepEqual(new Set((result.errors ?? []).map((e) => e.path?.join('.'))), expected.errors, `errors${info}`)
+      // The executor /graphql runs (src/graphql/jit-executor.ts) agrees, error for error. It leaves @skip/@include to
+      // graphql-js, so it also runs the same selections without them, compiled by graphql-jit, against the oracle.
+      const executor = createJitExecutor(schema, { compileAfterUses: 0 })
+      const jit = await executor.execute({ document: doc, operation: getOperationAST(doc) ?? undefined, operationName: undefined, variables: vars, contextValue: context })
+      assert.deepEqual(JSON.parse(JSON.stringify(jit)), JSON.parse(JSON.stringify(result)), `JIT executor${info}`)
+      const plain = makeOperation(w, plan, { conditions: false })
+      const plainDoc = parse(plain)
+      assert.deepEqual(validate(schema, plainDoc), [], `valid without conditions${info}`)
+      plainRuns++
+      const plainContext = { scopes: held }
+      const plainOracle = staticOracle(w, plainDoc, closed, vars)
+      const plainCheck = checkOperation({ schema, document: plainDoc, variableValues: vars, contextValue: plainContext })
+      const plainInfo = `\n${w.sdl}\n${plain}\nheld=${JSON.stringify(held)}`
+      assert.deepEqual(new Set(plainCheck.denied.map((d) => d.path.join('.'))), plainOracle.deniedPaths, `static denials${plainInfo}`)
+      const compiled = await executor.execute({
+        document: plainDoc,
+        operation: getOperationAST(plainDoc) ?? undefined,
+        operationName: undefined,
+        variables: vars,
+        contextValue: plainContext,
+      })
+      assert.equal(executor.stats.compiled, 1, `graphql-jit ran it${plainInfo}`)
+      const plainExpected = runtimeOracle(w, plainDoc, plainOracle, vars)
+      assert.deepEqual(JSON.parse(JSON.stringify(compiled.data)), plainExpected.data, `JIT data${plainInfo}`)
+      assert.deepEqual(new Set((compiled.errors ?? []).map((e) => e.path?.join('.'))), plainExpected.errors, `JIT errors${plainInfo}`)
+      const reference = await execute({ schema, document: plainDoc, variableValues: vars, contextValue: plainContext })
+      assert.deepEqual(JSON.parse(JSON.stringify(compiled)), JSON.parse(JSON.stringify(reference)), `JIT ÷ graphql-js${plainInfo}`)
     }),
     propertyOptions(RUNS),
   )
   assert.ok(checked >= RUNS / 4, `only ${checked} valid operations generated`)
+  assert.equal(plainRuns, checked, 'every valid operation also ran compiled, without its conditions')
 })
