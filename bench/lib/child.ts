@@ -3,6 +3,7 @@
  *   child → stdout: one JSON line {"port": n, ...info} once listening (or {"skip": "reason"}).
  *   parent → {type:'mark'}: start of a measured run (CPU baseline taken).
  *   parent → {type:'stats'}: child answers {type:'stats', cpuUs, hwmKb, rssKb} for the run since 'mark'.
+ *   parent → {type:'memory'}: child answers {type:'memory', ...process.memoryUsage(), hwmKb} (bench/mem-load.ts samples it under load).
  *   parent → {type:'task', name, ...}: variant-specific in-process work (e.g. token-check micro-bench).
  *   parent → {type:'exit'}: exit(0) (flushes --cpu-prof).
  */
@@ -29,6 +30,8 @@ export function announce(info: Record<string, unknown>, tasks: Record<string, Ta
       } else if (msg.type === 'stats') {
         const d = process.cpuUsage(mark)
         process.send?.({ type: 'stats', id: msg.id, cpuUs: d.user + d.system, hwmKb: procStatusKb('self', 'VmHWM'), rssKb: procStatusKb('self', 'VmRSS') })
+      } else if (msg.type === 'memory') {
+        process.send?.({ type: 'memory', id: msg.id, ...process.memoryUsage(), hwmKb: procStatusKb('self', 'VmHWM') })
       } else if (msg.type === 'task') {
         const handler = tasks[msg.name ?? '']
         if (!handler) throw new Error(`no task ${msg.name}`)
