@@ -52,6 +52,10 @@ export function announce(info: Record<string, unknown>, tasks: Record<string, Ta
 
 /** The one query every GraphQL variant serves (Scopeward's connection shape). */
 export const LIST_QUERY = '{ tokens(first: 20) { edges { node { id name scopes createdAt expiresAt app { id name } } } } }'
+/** The list query plus the per-token fields that need a store read of their own (SF): each must be one batched read per page, not one per row. */
+export const LIST_FIELDS_QUERY = '{ tokens(first: 20) { edges { node { id name scopes createdAt expiresAt app { id name } createdBy { id name } usedScopes lastUsedAt } } } }'
+/** The list as a flat list of tokens (AF: bare Apollo served idiomatically without a connection). */
+export const FLAT_LIST_QUERY = '{ tokens(first: 20) { id name scopes createdAt expiresAt app { id name } } }'
 
 /**
  * The announce line of a server child, read from its stdout: the first JSON line that is not a
