@@ -5,16 +5,20 @@
  * (rss, heapTotal, heapUsed, external, arrayBuffers) and VmHWM.
  *
  *   node --import tsx --min-semi-space-size=16 bench/mem-load.ts [--server scopeward-opaque.ts] [--count 10000]
- *        [--seconds 8] [--env LOG_LEVEL=silent ...] [--stdout pipe|null] [--flag --max-semi-space-size=4 ...]
+ *        [--seconds 8] [--env LOG_LEVEL=silent ...] [--flag --max-semi-space-size=4 ...] [--compiled <dir>]
  *
- * `--stdout pipe` (default) reads the server's stdout in this process, as bench/run.ts does (this
- * process also runs autocannon, so the pipe drains only as fast as it gets the CPU); `--stdout null`
- * sends it straight to /dev/null (a collector that always keeps up).
+ * `--compiled <dir>` runs the server from a tsc build of the repository (as `npm start` runs
+ * Scopeward: compiled JavaScript, no tsx), e.g. after
+ * `npx tsc -p tsconfig.json --noEmit false --outDir .tmp/build --sourceMap false`: tsx keeps each
+ * module it compiles (and its source map) in memory, which costs a server of ~200 modules more
+ * than one of five.
+ *
+ * The server's log goes to a `cat > /dev/null` of its own (bench/lib/child.ts `readAnnounce`), as in bench/run.ts.
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
@@ -29,7 +33,7 @@ const { values: opt } = parseArgs({
     seconds: { type: 'string', default: '8' },
     env: { type: 'string', multiple: true, default: [] },
     flag: { type: 'string', multiple: true, default: [] },
-    stdout: { type: 'string', default: 'pipe' },
+    compiled: { type: 'string' },
   },
 })
 
@@ -50,15 +54,11 @@ try {
   await seedDatabase(db, Number(opt.count))
   const env: Record<string, string> = { ...process.env, NODE_ENV: 'production' }
   for (const kv of opt.env) env[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1)
-  const args = ['--import', 'tsx', '--min-semi-space-size=16', ...opt.flag, join(BENCH, 'servers', opt.server), '--db', db]
+  const server = opt.compiled ? join(resolve(opt.compiled), 'bench', 'servers', opt.server.replace(/\.ts$/, '.js')) : join(BENCH, 'servers', opt.server)
+  const args = [...(opt.compiled ? [] : ['--import', 'tsx']), '--min-semi-space-size=16', ...opt.flag, server, '--db', db]
   if (opt.server.startsWith('scopeward')) args.push('--count', opt.count)
   const child = spawn(process.execPath, args, { cwd: dirname(BENCH), env, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
   const info = await readAnnounce<{ port: number; request: { path: string; method: string; headers: Record<string, string>; body: string } }>(child.stdout!, opt.server)
-  if (opt.stdout === 'null') {
-    // After the announce line, a `cat` of its own (another process, so never starved by autocannon here) drains the pipe to /dev/null.
-    child.stdout!.removeAllListeners('data')
-    spawn('sh', ['-c', 'exec cat > /dev/null'], { stdio: [child.stdout, 'ignore', 'inherit'] })
-  }
   let seq = 0
   const waiting = new Map<number, (m: Memory) => void>()
   child.on('message', (m: Memory & { id: number }) => waiting.get(m.id)?.(m))
@@ -78,7 +78,9 @@ try {
   const r = await autocannon({ url: `http://127.0.0.1:${info.port}${info.request.path}`, ...info.request, connections: 50, duration: Number(opt.seconds) })
   clearInterval(timer)
   const end = await memory()
-  console.log(`${opt.server} ${opt.env.join(' ')} ${opt.flag.join(' ')} stdout=${opt.stdout}: ${(r['2xx'] / Number(opt.seconds)).toFixed(0)} req/s, non-2xx ${r.non2xx}`)
+  console.log(
+    `${opt.server}${opt.compiled ? ' (compiled)' : ''} ${opt.env.join(' ')} ${opt.flag.join(' ')}: ${(r['2xx'] / Number(opt.seconds)).toFixed(0)} req/s, non-2xx ${r.non2xx}`,
+  )
   console.log(`| | ${PARTS.join(' | ')} | VmHWM |`)
   console.log(`| idle | ${PARTS.map((k) => mib(idle[k])).join(' | ')} | ${mib(idle.hwmKb * 1024)} |`)
   console.log(`| peak | ${PARTS.map((k) => mib(peak[k])).join(' | ')} | ${mib(end.hwmKb * 1024)} |`)

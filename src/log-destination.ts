@@ -12,10 +12,12 @@ const flushAll = (): void => {
 
 /**
  * A log destination for pino over a file descriptor: the lines of one tick are written together at
- * its end (one write(2) per tick, not per line), without blocking while the reader keeps up. When
- * it does not (a full pipe), lines wait in memory up to `maxBuffered` bytes; past that the write
- * blocks until the reader has taken them, so a slow log collector slows the server down instead of
- * growing its memory without bound, and no line is ever dropped.
+ * its end (one write(2) per tick, not per line, as pino's default destination does). When the
+ * reader lags and the descriptor is non-blocking (a pipe Node has opened, EAGAIN), lines wait in
+ * memory up to `maxBuffered` bytes and the server goes on; past that the write blocks until the
+ * reader has taken them. On a blocking descriptor a full pipe blocks the write at once. Either
+ * way a slow log collector slows the server down instead of growing its memory without bound,
+ * and no line is ever dropped.
  */
 export class BatchedDestination {
   #lines: string[] = []

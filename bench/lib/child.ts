@@ -7,6 +7,7 @@
  *   parent → {type:'task', name, ...}: variant-specific in-process work (e.g. token-check micro-bench).
  *   parent → {type:'exit'}: exit(0) (flushes --cpu-prof).
  */
+import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import type { Readable } from 'node:stream'
 
@@ -60,7 +61,9 @@ export const FLAT_LIST_QUERY = '{ tokens(first: 20) { id name scopes createdAt e
 /**
  * The announce line of a server child, read from its stdout: the first JSON line that is not a
  * pino log line (Scopeward logs to stdout, as `scopeward serve` does). Everything after it (the
- * server's log) is read and dropped, so the pipe never fills and stalls the server.
+ * server's log) goes to a `cat > /dev/null` of its own, as a deployment's log collector reads it:
+ * another process, so it keeps reading while autocannon keeps this one busy (a reader that lags
+ * would make the server wait for it: src/log-destination.ts).
  */
 export function readAnnounce<T>(stdout: Readable, name: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -84,6 +87,11 @@ export function readAnnounce<T>(stdout: Readable, name: string): Promise<T> {
         if (typeof parsed.level === 'number' && typeof parsed.msg === 'string') continue
         done = true
         buffered = ''
+        stdout.removeAllListeners('data')
+        stdout.pause()
+        const drain = spawn('sh', ['-c', 'exec cat > /dev/null'], { stdio: [stdout, 'ignore', 'inherit'] })
+        drain.unref()
+        stdout.destroy()
         resolve(parsed as T)
       }
     })
