@@ -7,7 +7,8 @@
  *   node --import tsx --min-semi-space-size=16 bench/mem-load.ts [--server scopeward-opaque.ts] [--count 10000]
  *        [--seconds 8] [--env LOG_LEVEL=silent ...] [--flag --max-semi-space-size=4 ...] [--compiled <dir>]
  *
- * `--compiled <dir>` runs the server from a tsc build of the repository (as `npm start` runs
+ * `--compiled <dir>` runs the server from a tsc build of a checkout (this one or another: an older
+ * checkout's servers do not answer the `memory` message, and only rss and VmHWM are shown, from /proc) (as `npm start` runs
  * Scopeward: compiled JavaScript, no tsx), e.g. after
  * `npx tsc -p tsconfig.json --noEmit false --outDir .tmp/build --sourceMap false`: tsx keeps each
  * module it compiles (and its source map) in memory, which costs a server of ~200 modules more
@@ -22,7 +23,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
-import { readAnnounce } from './lib/child.js'
+import { procStatusKb, readAnnounce } from './lib/child.js'
 import { seedDatabase } from './seed.js'
 
 const BENCH = dirname(fileURLToPath(import.meta.url))
@@ -62,17 +63,34 @@ try {
   let seq = 0
   const waiting = new Map<number, (m: Memory) => void>()
   child.on('message', (m: Memory & { id: number }) => waiting.get(m.id)?.(m))
+  // A server whose bench/lib/child.ts predates the `memory` message (an older checkout) never answers: /proc gives rss and VmHWM then.
+  const fromProc = (): Memory => ({
+    rss: procStatusKb(child.pid!, 'VmRSS') * 1024,
+    heapTotal: NaN,
+    heapUsed: NaN,
+    external: NaN,
+    arrayBuffers: NaN,
+    hwmKb: procStatusKb(child.pid!, 'VmHWM'),
+  })
   const memory = (): Promise<Memory> =>
     new Promise((resolve) => {
       const id = ++seq
-      waiting.set(id, resolve)
+      const timer = setTimeout(() => {
+        waiting.delete(id)
+        resolve(fromProc())
+      }, 500)
+      waiting.set(id, (m) => {
+        clearTimeout(timer)
+        waiting.delete(id)
+        resolve(m)
+      })
       child.send({ type: 'memory', id })
     })
   const idle = await memory()
   const peak: Memory = { ...idle }
   const timer = setInterval(() => {
     void memory().then((m) => {
-      for (const k of PARTS) peak[k] = Math.max(peak[k], m[k])
+      for (const k of PARTS) peak[k] = Math.max(peak[k], m[k]) // NaN stays NaN: not measured
     })
   }, 200)
   const r = await autocannon({ url: `http://127.0.0.1:${info.port}${info.request.path}`, ...info.request, connections: 50, duration: Number(opt.seconds) })
