@@ -184,7 +184,7 @@ class Child {
         resolve(msg)
       }
     })
-    // The first non-log JSON line on stdout; the server's log after it (Scopeward logs to stdout, as `scopeward serve` does) is read and dropped.
+    // The first non-log JSON line on stdout; the server's log after it (Scopeward logs to stdout, as `scopeward serve` does) goes to a `cat > /dev/null` (readAnnounce).
     this.info = await new Promise<ServerInfo>((resolve, reject) => {
       readAnnounce<ServerInfo>(this.proc.stdout!, this.def.key).then(resolve, reject)
       this.proc.once('exit', (code) => reject(new Error(`${this.def.key} exited with ${code} before announcing`)))
