@@ -5,9 +5,10 @@ export const MAX_BUFFERED_LOG_BYTES = 1024 * 1024
 
 const pause = new Int32Array(new SharedArrayBuffer(4))
 const open = new Set<BatchedDestination>()
-// Whatever is still buffered is written before the process exits (process.exit included), so no line is lost.
+// Whatever is still buffered is written before the process exits (process.exit included), so no line is lost;
+// only a reader that takes nothing for 10 s loses the rest, since the process must still be able to exit.
 const flushAll = (): void => {
-  for (const destination of open) destination.flushSync()
+  for (const destination of open) destination.flushSync(10_000)
 }
 
 /**
@@ -54,9 +55,15 @@ export class BatchedDestination {
     return true
   }
 
-  /** Writes everything buffered, waiting for the reader as long as it takes. */
-  flushSync(): void {
-    while (!this.#writeSome()) Atomics.wait(pause, 0, 0, 1)
+  /** Writes everything buffered, waiting for the reader as long as it takes, or until it has taken nothing for `giveUpAfterMs`. */
+  flushSync(giveUpAfterMs = Infinity): void {
+    let since = Date.now()
+    let left = this.#buffered
+    while (!this.#writeSome()) {
+      if (this.#buffered < left) [since, left] = [Date.now(), this.#buffered]
+      else if (Date.now() - since > giveUpAfterMs) return
+      Atomics.wait(pause, 0, 0, 1)
+    }
   }
 
   /** pino's `logger.flush(cb)`. */

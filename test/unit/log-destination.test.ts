@@ -8,16 +8,18 @@ import { test } from 'node:test'
 const ROOT = resolve(import.meta.dirname, '../..')
 const WRITER = resolve(ROOT, 'test/fixtures/log-writer.ts')
 
-/** Runs the writer; its stdout is not read for `stallMs`, then read to the end. */
+/** Runs the writer; its stdout is not read for `stallMs`, then read to the end (never, for Infinity). */
 function runWriter(count: number, bound: number, stallMs: number): Promise<{ code: number | null; lines: string[]; maxBuffered: number }> {
   const child = spawn(process.execPath, ['--import', 'tsx', WRITER, String(count), String(bound)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   const chunks: Buffer[] = []
   let stderr = ''
   child.stdout.pause()
-  setTimeout(() => {
-    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk))
-    child.stdout.resume()
-  }, stallMs)
+  if (stallMs !== Infinity)
+    setTimeout(() => {
+      child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk))
+      child.stdout.resume()
+    }, stallMs)
+  else child.on('exit', () => child.stdout.destroy())
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
   return new Promise((done) =>
     child.on('close', (code) => {
@@ -48,4 +50,12 @@ test('lines still buffered when the process exits are written', async () => {
     lines.map((line) => (JSON.parse(line) as { seq: number }).seq),
     Array.from({ length: 120 }, (_, i) => i),
   )
+})
+
+// A timeout, not a measurement: without the give-up the writer never exits, and the test must fail rather than hang.
+test('a process exits even when its log reader takes nothing: the exit flush gives up after 10 s without progress', { timeout: 60_000 }, async () => {
+  // 20,000 lines under a bound they never reach (64 MiB): they wait in memory, the pipe fills, and nobody reads it.
+  const { code, lines } = await runWriter(20_000, 64 * 1024 * 1024, Infinity)
+  assert.equal(code, 0)
+  assert.deepEqual(lines, [])
 })
