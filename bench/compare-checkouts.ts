@@ -55,7 +55,7 @@ async function start(name: 'base' | 'head', cwd: string): Promise<{ proc: ChildP
     env: { ...process.env, NODE_ENV: 'production', ...extraEnv[name] },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   })
-  // The server's log follows on stdout (Scopeward logs as `scopeward serve` does): read and dropped.
+  // The server's log follows on stdout (Scopeward logs as `scopeward serve` does): readAnnounce hands it to a `cat > /dev/null`.
   const info = await readAnnounce<Announced>(proc.stdout as Readable, name)
   return { proc, info }
 }

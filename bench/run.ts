@@ -18,7 +18,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
-import { procStatusKb, readAnnounce } from './lib/child.js'
+import { LIST_FIELDS_QUERY, procStatusKb, readAnnounce } from './lib/child.js'
 import { summarizeProfile } from './profile-summary.js'
 import { seedId } from './seed.js'
 import { createBenchDatabase, pgUnavailable } from './seed-pg.js'
@@ -62,9 +62,12 @@ interface ServerDef {
   env?: Record<string, string>
   /** Delivers webhooks to the orchestrator's receiver (WH): its URL is passed as BENCH_WEBHOOK_URL. */
   webhook?: boolean
+  /** Extra arguments of the server file (AF: --flat). */
+  args?: string[]
 }
 const SERVERS: ServerDef[] = [
   { key: 'A', file: 'apollo.ts', db: 'small', what: 'bare Apollo Server 5 (startStandaloneServer, default plugins), no auth, 10k tokens' },
+  { key: 'AF', file: 'apollo.ts', db: 'small', args: ['--flat'], what: 'A serving a flat list: `tokens(first: 20): [Token!]!` (same fields, no connection)' },
   { key: 'D', file: 'apollo-shield.ts', db: 'small', what: 'A + opaque bearer check in context + graphql-shield rule (tokens:read) via graphql-middleware' },
   {
     key: 'S',
@@ -103,7 +106,6 @@ const SERVERS: ServerDef[] = [
     what: 'S with a token carrying all three constraints (allowlist holding 127.0.0.1, rate limit 1e9/min, 1e9 credits): constraints cost = SC ÷ S',
   },
 ]
-const serverWhat = (key: string): string => SERVERS.find((s) => s.key === key)!.what
 
 interface RunDef {
   key: string
@@ -138,20 +140,29 @@ const gql = (info: ServerInfo, query: string): RequestSpec => ({
   body: JSON.stringify({ query }),
 })
 const LIST_FIELDS = 'edges { node { id name scopes createdAt expiresAt app { id name } } }'
+const whatOf = (key: string): string => SERVERS.find((s) => s.key === key)!.what
 const RUNS: RunDef[] = [
-  { key: 'A', server: 'A', kind: 'http', what: serverWhat('A') },
-  { key: 'D', server: 'D', kind: 'http', what: serverWhat('D') },
-  { key: 'S', server: 'S', kind: 'http', what: serverWhat('S') },
-  { key: 'SQ', server: 'SQ', kind: 'http', what: serverWhat('SQ') },
-  { key: 'SC', server: 'SC', kind: 'http', what: serverWhat('SC') },
-  { key: 'P1', server: 'P1', kind: 'http', what: serverWhat('P1') },
-  { key: 'P2', server: 'P2', kind: 'http', what: serverWhat('P2') },
-  { key: 'S0', server: 'S0', kind: 'http', what: serverWhat('S0') },
-  { key: 'J', server: 'J', kind: 'http', what: serverWhat('J') },
-  { key: 'I', server: 'I', kind: 'http', what: serverWhat('I') },
+  { key: 'A', server: 'A', kind: 'http', what: whatOf('A') },
+  { key: 'AF', server: 'AF', kind: 'http', what: whatOf('AF') },
+  { key: 'D', server: 'D', kind: 'http', what: whatOf('D') },
+  { key: 'S', server: 'S', kind: 'http', what: whatOf('S') },
+  {
+    key: 'SF',
+    server: 'S',
+    kind: 'http',
+    what: 'S (same process), the list query plus the per-token fields read through loaders: `createdBy { id name } usedScopes lastUsedAt`',
+    request: (i) => gql(i, LIST_FIELDS_QUERY),
+  },
+  { key: 'SQ', server: 'SQ', kind: 'http', what: whatOf('SQ') },
+  { key: 'SC', server: 'SC', kind: 'http', what: whatOf('SC') },
+  { key: 'P1', server: 'P1', kind: 'http', what: whatOf('P1') },
+  { key: 'P2', server: 'P2', kind: 'http', what: whatOf('P2') },
+  { key: 'S0', server: 'S0', kind: 'http', what: whatOf('S0') },
+  { key: 'J', server: 'J', kind: 'http', what: whatOf('J') },
+  { key: 'I', server: 'I', kind: 'http', what: whatOf('I') },
   { key: 'W', server: 'W', kind: 'http', what: 'issueToken mutations/s over HTTP (Scopeward, 10k tokens)' },
   { key: 'WH', server: 'WH', kind: 'http', what: 'issueToken mutations/s over HTTP with an active token.issued webhook (deliveries counted by the receiver)' },
-  { key: 'RAW', server: 'RAW', kind: 'raw', what: serverWhat('RAW') },
+  { key: 'RAW', server: 'RAW', kind: 'raw', what: whatOf('RAW') },
   { key: 'S-viewer', server: 'S', kind: 'http', scale: true, what: 'token check over HTTP: { viewer { id } }, 10k tokens', request: (i) => gql(i, '{ viewer { id } }') },
   { key: 'M-viewer', server: 'M', kind: 'http', scale: true, what: 'token check over HTTP: { viewer { id } }, 1M tokens', request: (i) => gql(i, '{ viewer { id } }') },
   { key: 'M-list', server: 'M', kind: 'http', scale: true, connections: 1, what: 'list query, first page, 1M tokens, 1 connection (unloaded latency)' },
@@ -166,7 +177,7 @@ const RUNS: RunDef[] = [
   },
   { key: 'S-auth', server: 'S', kind: 'authbench', scale: true, what: 'in-process authenticate() over random seeded tokens, 10k tokens' },
   { key: 'M-auth', server: 'M', kind: 'authbench', scale: true, what: 'in-process authenticate() over random seeded tokens, 1M tokens' },
-  { key: 'A2', server: 'A2', kind: 'http', what: serverWhat('A2') },
+  { key: 'A2', server: 'A2', kind: 'http', what: whatOf('A2') },
 ]
 
 // ---------------------------------------------------------------- child processes
@@ -183,7 +194,7 @@ class Child {
   ) {}
 
   async start(): Promise<ServerInfo> {
-    const args = ['--import', 'tsx', '--min-semi-space-size=16', ...this.extraFlags, join(BENCH, 'servers', this.def.file), '--db', this.dbFile]
+    const args = ['--import', 'tsx', '--min-semi-space-size=16', ...this.extraFlags, join(BENCH, 'servers', this.def.file), '--db', this.dbFile, ...(this.def.args ?? [])]
     if (this.def.file.startsWith('scopeward')) args.push('--count', String(this.count))
     const webhook = this.def.webhook ? { BENCH_WEBHOOK_URL: receiver.url() } : {}
     this.proc = spawn(process.execPath, args, {
@@ -198,7 +209,7 @@ class Child {
         resolve(msg)
       }
     })
-    // The first non-log JSON line on stdout; the server's log after it (Scopeward logs to stdout, as `scopeward serve` does) is read and dropped.
+    // The first non-log JSON line on stdout; the server's log after it (Scopeward logs to stdout, as `scopeward serve` does) goes to a `cat > /dev/null` (readAnnounce).
     this.info = await new Promise<ServerInfo>((resolve, reject) => {
       readAnnounce<ServerInfo>(this.proc.stdout!, this.def.key).then(resolve, reject)
       this.proc.once('exit', (code) => reject(new Error(`${this.def.key} exited with ${code} before announcing`)))
@@ -587,10 +598,15 @@ async function main() {
         const text = await res.text()
         if (res.status !== 200 || text.includes('"errors"')) throw new Error(`${r.key}: check request answered ${res.status} ${text.slice(0, 300)}`)
         if (r.key === 'M-deep' && !text.includes(`"id":"${seedId(900_000)}"`)) throw new Error(`M-deep: first row is not seeded row 900,000: ${text.slice(0, 200)}`)
-        if (r.key.endsWith('list') || ['S', 'SC', 'A', 'P1', 'P2'].includes(r.key)) {
-          const edges = (JSON.parse(text) as { data: { tokens: { edges: unknown[] } } }).data.tokens.edges
+        if (r.key.endsWith('list') || ['S', 'SF', 'SC', 'A', 'P1', 'P2'].includes(r.key)) {
+          const edges = (JSON.parse(text) as { data: { tokens: { edges: { node: Record<string, unknown> }[] } } }).data.tokens.edges
           if (edges.length !== 20) throw new Error(`${r.key}: ${edges.length} edges, expected 20`)
+          // SF: the per-token fields must read real rows (bench/seed.ts gives each token a creator, a last use and, for the first page, usage).
+          const first = edges[0]!.node
+          if (r.key === 'SF' && (first.createdBy === null || (first.usedScopes as unknown[]).length === 0 || first.lastUsedAt === null))
+            throw new Error(`SF: per-token fields empty: ${JSON.stringify(first)}`)
         }
+        if (r.key === 'AF' && (JSON.parse(text) as { data: { tokens: unknown[] } }).data.tokens.length !== 20) throw new Error(`AF: expected 20 tokens: ${text.slice(0, 200)}`)
       }
 
     // Warm-up: each HTTP server under load, sequentially (JIT needs ~10 s on this machine).
@@ -739,6 +755,9 @@ function buildReport(runs: RunDef[], samples: Sample[], skipped: Map<string, str
   lines.push(target('Scopeward opaque ÷ bare Apollo, req/s (÷ bracket)', ratio('S', 'bracket', rps), '>=', 1.2, skipNote('S')))
   lines.push(target('Scopeward JWT ÷ bare Apollo, req/s (÷ bracket)', ratio('J', 'bracket', rps), '>=', 1.1, skipNote('J')))
   lines.push(target('Scopeward opaque ÷ Apollo+shield, req/s', ratio('S', 'D', rps), '>=', 1.5, skipNote('D')))
+  lines.push(target('per-token fields in a list (createdBy, usedScopes, lastUsedAt) ÷ without, server CPU/request (SF ÷ S)', ratio('SF', 'S', cpu), '<=', 1.3, skipNote('SF')))
+  lines.push(target('(info) Scopeward opaque ÷ bare Apollo with a flat list, req/s (S ÷ AF)', ratio('S', 'AF', rps), '>=', 1.2, skipNote('AF')))
+  lines.push(target('(info) bare Apollo flat list ÷ connection, req/s (AF ÷ A)', ratio('AF', 'A', rps), '>=', 1, skipNote('AF')))
   lines.push(target('directive engine on ÷ off, server CPU/request (S ÷ S0)', ratio('S', 'S0', cpu), '<=', 1.03, skipNote('S0')))
   lines.push(target('(info) logging on ÷ off, req/s (S ÷ SQ)', ratio('S', 'SQ', rps), '>=', 0.95, skipNote('SQ')))
   lines.push(target('all three constraints ÷ none, server CPU/request (SC ÷ S)', ratio('SC', 'S', cpu), '<=', 1.1, skipNote('SC')))

@@ -42,13 +42,17 @@ export function seedRows(sqlite: Database.Database, count: number): void {
     .prepare(`INSERT OR IGNORE INTO apps (id, name, description, allowed_scopes, max_token_lifetime_ms, is_root, created_at, disabled_at) VALUES (?, ?, NULL, ?, NULL, 0, ?, NULL)`)
     .run(BENCH_APP_ID, 'bench app', JSON.stringify(BENCH_APP_SCOPES), now)
   const hash = hashSecret(SEED_SECRET)
+  // Every token was created by another seeded token of the app (row i by row (i + 1000) mod count) and was last used
+  // a minute after its creation; the first 1,000 have a usage row (tokens:read): the per-token fields of a list (SF) read real rows.
   const insert = sqlite.prepare(
     `INSERT INTO tokens (id, app_id, subject, name, kind, scopes, secret_hash, created_at, expires_at, revoked_at, revoke_reason, last_used_at, created_by, parent_id)
-     VALUES (?, '${BENCH_APP_ID}', NULL, ?, 'OPAQUE', '["tokens:read"]', '${hash}', ?, ?, NULL, NULL, NULL, NULL, NULL)`,
+     VALUES (?, '${BENCH_APP_ID}', NULL, ?, 'OPAQUE', '["tokens:read"]', '${hash}', ?, ?, NULL, NULL, ?, ?, NULL)`,
   )
+  const usage = sqlite.prepare(`INSERT INTO token_scope_usage (token_id, scope, count, last_used_at) VALUES (?, 'tokens:read', ?, ?)`)
   const farFuture = now + 10 * 365 * 86_400_000
   sqlite.transaction(() => {
-    for (let i = 0; i < count; i++) insert.run(seedId(i), `seed token ${i}`, SEED_CREATED_AT + i, farFuture)
+    for (let i = 0; i < count; i++) insert.run(seedId(i), `seed token ${i}`, SEED_CREATED_AT + i, farFuture, SEED_CREATED_AT + i + 60_000, seedId((i + 1000) % count))
+    for (let i = 0; i < Math.min(count, 1000); i++) usage.run(seedId(i), 1 + (i % 7), SEED_CREATED_AT + i + 60_000)
   })()
 }
 

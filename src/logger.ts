@@ -1,13 +1,15 @@
 import { pino, type Logger } from 'pino'
+import { BatchedDestination } from './log-destination.js'
 import { redactSecrets } from './text.js'
 
 /**
  * JSON logs (pino). Credentials are redacted by path as a second line of defence; the first is
  * that no code logs a header, body or plaintext token at all.
  *
- * Without a destination, lines go to stdout asynchronously: a line is buffered and written with
- * the others of its tick (no write(2) per line on the request path). `flushLogger` writes what
- * is buffered; `scopeward serve` calls it before it exits, and pino itself flushes on process exit.
+ * Without a destination, lines go to stdout in batches (src/log-destination.ts): a line is
+ * buffered and written with the others of its tick (no write(2) per line on the request path), and
+ * at most 1 MiB waits for a slow reader before writing blocks. `flushLogger` writes what is
+ * buffered; `scopeward serve` calls it before it exits, and the destination flushes on process exit.
  */
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
   const options = {
@@ -17,7 +19,7 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
     // An error's message and stack may quote an input (a driver echoing a parameter): credentials in them are cut.
     serializers: { err: (err: Error) => redactError(pino.stdSerializers.err(err)) },
   }
-  return destination ? pino(options, destination as never) : pino(options, pino.destination({ dest: 1, sync: false }))
+  return destination ? pino(options, destination as never) : pino(options, new BatchedDestination(1))
 }
 
 /** Resolves once every line logged so far is written (for an asynchronous destination; at once for others). */

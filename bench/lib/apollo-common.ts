@@ -1,6 +1,7 @@
 /**
  * The baseline's schema and data access: the same shape as Scopeward's list query
  * ({ tokens(first) { edges { node { id name scopes createdAt expiresAt app { id name } } } } }),
+ * or (`flatTypeDefs`, variant AF) the same tokens as a flat list ({ tokens(first) { id name … } }),
  * served from a copy of the same seeded SQLite file (Scopeward's schema, bench app, 10,000 tokens)
  * through drizzle prepared statements, with the same durability pragmas as Scopeward's store.
  */
@@ -9,7 +10,7 @@ import { and, asc, eq, sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/better-sqlite3'
 import * as t from '../../src/store/sqlite-schema.js'
 
-export const typeDefs = /* GraphQL */ `
+const TOKEN_TYPES = /* GraphQL */ `
   type App {
     id: ID!
     name: String!
@@ -22,6 +23,10 @@ export const typeDefs = /* GraphQL */ `
     expiresAt: String
     app: App!
   }
+`
+/** Tokens as a connection, as Scopeward serves them (variant A). */
+export const typeDefs = /* GraphQL */ `
+  ${TOKEN_TYPES}
   type TokenEdge {
     cursor: String!
     node: Token!
@@ -31,6 +36,13 @@ export const typeDefs = /* GraphQL */ `
   }
   type Query {
     tokens(first: Int): TokenConnection!
+  }
+`
+/** Tokens as a flat list, the plain idiomatic shape (variant AF). */
+export const flatTypeDefs = /* GraphQL */ `
+  ${TOKEN_TYPES}
+  type Query {
+    tokens(first: Int): [Token!]!
   }
 `
 
@@ -69,17 +81,18 @@ export function openData(file: string) {
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
 
-export function makeResolvers(data: ReturnType<typeof openData>) {
+/** Resolvers for `typeDefs` (a connection) or, with `flat`, for `flatTypeDefs` (a list). */
+export function makeResolvers(data: ReturnType<typeof openData>, shape: 'connection' | 'flat' = 'connection') {
   return {
     Query: {
       tokens: (_p: unknown, args: { first?: number | null }, ctx: BaseContext) => {
         const first = args.first ?? 20
         if (!Number.isInteger(first) || first < 1 || first > 100) throw new Error('first: must be an integer from 1 to 100')
         const rows = data.tokensPage.all({ appId: ctx.appId, limit: first + 1 }).slice(0, first)
-        return { edges: rows.map((node) => ({ node })) }
+        return shape === 'flat' ? rows : { edges: rows.map((node) => ({ node })) }
       },
     },
-    TokenEdge: { cursor: (e: { node: TokenRow }) => Buffer.from(`${e.node.createdAt}:${e.node.id}`).toString('base64url') },
+    ...(shape === 'connection' ? { TokenEdge: { cursor: (e: { node: TokenRow }) => Buffer.from(`${e.node.createdAt}:${e.node.id}`).toString('base64url') } } : {}),
     Token: {
       createdAt: (tk: TokenRow) => iso(tk.createdAt),
       expiresAt: (tk: TokenRow) => iso(tk.expiresAt),

@@ -3,9 +3,11 @@
  *   child → stdout: one JSON line {"port": n, ...info} once listening (or {"skip": "reason"}).
  *   parent → {type:'mark'}: start of a measured run (CPU baseline taken).
  *   parent → {type:'stats'}: child answers {type:'stats', cpuUs, hwmKb, rssKb} for the run since 'mark'.
+ *   parent → {type:'memory'}: child answers {type:'memory', ...process.memoryUsage(), hwmKb} (bench/mem-load.ts samples it under load).
  *   parent → {type:'task', name, ...}: variant-specific in-process work (e.g. token-check micro-bench).
  *   parent → {type:'exit'}: exit(0) (flushes --cpu-prof).
  */
+import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import type { Readable } from 'node:stream'
 
@@ -29,6 +31,8 @@ export function announce(info: Record<string, unknown>, tasks: Record<string, Ta
       } else if (msg.type === 'stats') {
         const d = process.cpuUsage(mark)
         process.send?.({ type: 'stats', id: msg.id, cpuUs: d.user + d.system, hwmKb: procStatusKb('self', 'VmHWM'), rssKb: procStatusKb('self', 'VmRSS') })
+      } else if (msg.type === 'memory') {
+        process.send?.({ type: 'memory', id: msg.id, ...process.memoryUsage(), hwmKb: procStatusKb('self', 'VmHWM') })
       } else if (msg.type === 'task') {
         const handler = tasks[msg.name ?? '']
         if (!handler) throw new Error(`no task ${msg.name}`)
@@ -49,11 +53,17 @@ export function announce(info: Record<string, unknown>, tasks: Record<string, Ta
 
 /** The one query every GraphQL variant serves (Scopeward's connection shape). */
 export const LIST_QUERY = '{ tokens(first: 20) { edges { node { id name scopes createdAt expiresAt app { id name } } } } }'
+/** The list query plus the per-token fields that need a store read of their own (SF): each must be one batched read per page, not one per row. */
+export const LIST_FIELDS_QUERY = '{ tokens(first: 20) { edges { node { id name scopes createdAt expiresAt app { id name } createdBy { id name } usedScopes lastUsedAt } } } }'
+/** The list as a flat list of tokens (AF: bare Apollo served idiomatically without a connection). */
+export const FLAT_LIST_QUERY = '{ tokens(first: 20) { id name scopes createdAt expiresAt app { id name } } }'
 
 /**
  * The announce line of a server child, read from its stdout: the first JSON line that is not a
  * pino log line (Scopeward logs to stdout, as `scopeward serve` does). Everything after it (the
- * server's log) is read and dropped, so the pipe never fills and stalls the server.
+ * server's log) goes to a `cat > /dev/null` of its own, as a deployment's log collector reads it:
+ * another process, so it keeps reading while autocannon keeps this one busy (a reader that lags
+ * would make the server wait for it: src/log-destination.ts).
  */
 export function readAnnounce<T>(stdout: Readable, name: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -77,6 +87,11 @@ export function readAnnounce<T>(stdout: Readable, name: string): Promise<T> {
         if (typeof parsed.level === 'number' && typeof parsed.msg === 'string') continue
         done = true
         buffered = ''
+        stdout.removeAllListeners('data')
+        stdout.pause()
+        const drain = spawn('sh', ['-c', 'exec cat > /dev/null'], { stdio: [stdout, 'ignore', 'inherit'] })
+        drain.unref()
+        stdout.destroy()
         resolve(parsed as T)
       }
     })

@@ -1,4 +1,4 @@
-import { LRUCache } from 'lru-cache'
+import { LruMap } from '../lru-map.js'
 
 /** A value now, or later: an in-memory backend answers at once, a shared one (Redis, PostgreSQL) after a round trip. */
 export type Awaitable<T> = T | Promise<T>
@@ -38,13 +38,14 @@ interface Bucket {
  * stays bounded whatever the number of addresses an attacker uses. Per process: N instances allow N times the rate.
  */
 export class MemoryRateLimiter implements RateLimiter {
-  readonly #buckets: LRUCache<string, Bucket>
+  readonly #buckets: LruMap<string, Bucket>
 
   constructor(
     private readonly options: TokenBucketOptions,
     private readonly clock: () => number = Date.now,
   ) {
-    this.#buckets = new LRUCache<string, Bucket>({ max: options.maxKeys })
+    // Grows with the keys it holds: the 100,000-key bound of a server's limiters costs nothing until used.
+    this.#buckets = new LruMap<string, Bucket>(options.maxKeys)
   }
 
   retryAfter(key: string): number {

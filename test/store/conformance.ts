@@ -86,6 +86,41 @@ export function defineStoreConformance(name: string, makeStore: MakeStore, optio
     }
 
     test(
+      'a token with every optional field set reads back whole: by id, by ids, in a list and as a child',
+      withStore(async (store) => {
+        // Text a packed read must carry unchanged: quotes, backslashes, a newline, a surrogate pair, JSON-looking text.
+        const odd = 'say "hi" \\ back\nslash \ud83d\ude00 [1,{"a":null}]'
+        const parent = token('full-parent', { createdAt: T0 + 1 })
+        const full = token('full', {
+          createdAt: T0 + 2,
+          subject: odd,
+          description: odd,
+          revokedAt: T0 + 3,
+          revokeReason: odd,
+          lastUsedAt: T0 + 4,
+          createdBy: 'full-parent',
+          parentId: 'full-parent',
+          kid: 'kid-1',
+          boundTo: 'full-parent',
+          constraints: { credits: { refill: null } },
+          creditsRemaining: 9_007_199_254_740_991,
+          creditsRefilledAt: T0 + 5,
+          audiences: ['https://a.example', odd],
+        })
+        assert.equal(await store.insertToken(parent, audit('token.issue')), true)
+        assert.equal(await store.insertToken(full, audit('token.issue')), true)
+        assert.deepEqual(await store.getToken('full'), full)
+        assert.deepEqual(await store.getTokens(['full', 'full-parent']).then((rows) => rows.sort((a, b) => a.createdAt - b.createdAt)), [parent, full])
+        assert.deepEqual(await store.listChildTokens(['full-parent']), [full])
+        const listed = (await store.listTokens({ now: T0, appId: 'root' }, { limit: 100 })).rows
+        assert.deepEqual(
+          listed.filter((r) => r.id.startsWith('full')),
+          [parent, full],
+        )
+      }),
+    )
+
+    test(
       'spends credits atomically: 40 concurrent spends against 15 succeed exactly 15 times, and none below zero',
       withStore(async (store) => {
         await store.insertToken(token('cr', { constraints: { credits: { refill: null } }, creditsRemaining: 15, creditsRefilledAt: T0 }), audit('token.issue'))

@@ -20,6 +20,7 @@ export class SqliteConnection {
   readonly db: Db
   readonly #tokenLists = new Map<string, Database.Statement<Params, TokenTuple>>()
   readonly #counts = new Map<string, Database.Statement<Params, { n: number }>>()
+  readonly #reads = new Map<string, Database.Statement<Params, unknown>>()
   #tokenById: Database.Statement<[string], TokenTuple> | undefined
   #appById: Database.Statement<[string], AppTuple> | undefined
 
@@ -66,6 +67,16 @@ export class SqliteConnection {
       this.#counts.set(text, statement)
     }
     return statement
+  }
+
+  /** A read returning rows keyed by property (`selectList`), one statement per SQL text. */
+  read<Row>(text: string): Database.Statement<Params, Row> {
+    let statement = this.#reads.get(text)
+    if (!statement) {
+      statement = this.sqlite.prepare<Params, unknown>(text)
+      this.#reads.set(text, statement)
+    }
+    return statement as Database.Statement<Params, Row>
   }
 
   /** Checkpoints and truncates the WAL, whose older frames still hold the page versions before a key was sealed or wiped. */

@@ -1,12 +1,16 @@
-import { and, asc, eq, gte, inArray, sql } from 'drizzle-orm'
+import { and, asc, eq, gte, sql } from 'drizzle-orm'
 import type { DailyUsage, ScopeUsage } from '../../domain/model.js'
 import type { UsageStore } from '../../domain/ports.js'
 import * as t from '../sqlite-schema.js'
 import type { WriteProtocol } from '../write-protocol.js'
 import type { SqliteConnection, Tx } from './connection.js'
 import { dailyUsageRecord, usageRecord } from '../records.js'
+import { selectList } from '../select-list.js'
 
-/** Usage counts on SQLite: bookkeeping, written without an audit event. */
+/**
+ * Usage counts on SQLite: bookkeeping, written without an audit event. The batch reads of a page's
+ * usage pass the ids as one JSON array (json_each), so each is one cached statement whatever the count.
+ */
 export function sqliteUsage(c: SqliteConnection, writes: WriteProtocol<Tx>): UsageStore {
   return {
     async recordUsage(usage: ScopeUsage[], needs: ScopeUsage[] = [], daily: DailyUsage[] = []): Promise<void> {
@@ -50,11 +54,9 @@ export function sqliteUsage(c: SqliteConnection, writes: WriteProtocol<Tx>): Usa
 
     async listNeeds(tokenIds: readonly string[]): Promise<ScopeUsage[]> {
       if (tokenIds.length === 0) return []
-      return c.db
-        .select()
-        .from(t.tokenScopeNeeds)
-        .where(inArray(t.tokenScopeNeeds.tokenId, [...tokenIds]))
-        .all()
+      return c
+        .read<typeof t.tokenScopeNeeds.$inferSelect>(`SELECT ${selectList(t.tokenScopeNeeds)} FROM token_scope_needs WHERE token_id IN (SELECT value FROM json_each(?))`)
+        .all(JSON.stringify(tokenIds))
         .map(usageRecord)
     },
 
@@ -74,11 +76,9 @@ export function sqliteUsage(c: SqliteConnection, writes: WriteProtocol<Tx>): Usa
 
     async listUsage(tokenIds: readonly string[]): Promise<ScopeUsage[]> {
       if (tokenIds.length === 0) return []
-      return c.db
-        .select()
-        .from(t.tokenScopeUsage)
-        .where(inArray(t.tokenScopeUsage.tokenId, [...tokenIds]))
-        .all()
+      return c
+        .read<typeof t.tokenScopeUsage.$inferSelect>(`SELECT ${selectList(t.tokenScopeUsage)} FROM token_scope_usage WHERE token_id IN (SELECT value FROM json_each(?))`)
+        .all(JSON.stringify(tokenIds))
         .map(usageRecord)
     },
   }
