@@ -21,7 +21,7 @@ import { oauthTokenRoute } from './http/oauth-token-route.js'
 import { verifyRoute } from './http/verify-route.js'
 import { leaksRoute } from './http/leaks-route.js'
 import { HttpServer } from './http/server.js'
-import { attachSubscriptions } from './http/subscriptions.js'
+import { deferSubscriptions } from './http/deferred-subscriptions.js'
 import { TokenEventFeed } from './domain/token-event-feed.js'
 import { metricsRoute } from './http/metrics-route.js'
 import { MemoryRateLimiter } from './auth/rate-limiter.js'
@@ -114,24 +114,28 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
     // The server logs each refusal on the request's logger (request id, and the token id the credential names).
     onAuthFailure: countAuthFailure,
   })
-  // GraphQL subscriptions over WebSocket on /graphql (docs/subscriptions.md); never on the unguarded benchmark schema.
+  // GraphQL subscriptions over WebSocket on /graphql (docs/subscriptions.md), loaded on the first upgrade; never on the unguarded benchmark schema.
   const subscriptions = engine
-    ? attachSubscriptions(http.nodeServer, {
-        domain,
-        schema: buildScopewardSchema(schemaOptions),
-        feed: new TokenEventFeed(store, { pollMs: config.subscriptions.pollMs, onError: (err) => deps.logger.error({ err }, 'token event feed read failed') }),
-        logger: deps.logger,
-        settings: config.subscriptions,
-        validationRules: limits.validationRules,
-        maxTokens: config.limits.maxTokens,
-        maxQueryLength: config.limits.maxQueryLength,
-        trustedProxies: config.trustedProxies,
-        corsOrigins: config.corsOrigins,
-        authFailureLimiter,
-        onAuthFailure: countAuthFailure,
-        formatError: formatError(deps.logger, { suggestions: config.introspection }),
-        maxPayloadBytes: config.bodyLimitBytes,
-      })
+    ? deferSubscriptions(
+        http.nodeServer,
+        () => ({
+          domain,
+          schema: buildScopewardSchema(schemaOptions),
+          feed: new TokenEventFeed(store, { pollMs: config.subscriptions.pollMs, onError: (err) => deps.logger.error({ err }, 'token event feed read failed') }),
+          logger: deps.logger,
+          settings: config.subscriptions,
+          validationRules: limits.validationRules,
+          maxTokens: config.limits.maxTokens,
+          maxQueryLength: config.limits.maxQueryLength,
+          trustedProxies: config.trustedProxies,
+          corsOrigins: config.corsOrigins,
+          authFailureLimiter,
+          onAuthFailure: countAuthFailure,
+          formatError: formatError(deps.logger, { suggestions: config.introspection }),
+          maxPayloadBytes: config.bodyLimitBytes,
+        }),
+        deps.logger,
+      )
     : null
   const graphql = graphqlRoute(apollo, schema, config.limits.maxQueryLength)
   if (metrics) http.route('GET', '/metrics', metricsRoute(metrics))

@@ -268,6 +268,22 @@ describe('tokenEvents over WebSocket', () => {
 })
 
 describe('socket limits per address and shutdown', () => {
+  test('the first sockets a fresh server receives, opened at once while its endpoint loads, are all served', async () => {
+    // The endpoint is loaded on the first upgrade (src/http/deferred-subscriptions.ts): the upgrades that arrive meanwhile wait for it.
+    const server = await startServer({ env: { SCOPEWARD_SUBSCRIPTIONS_PER_TOKEN: '10', SCOPEWARD_SUBSCRIPTIONS_PER_ADDRESS: '100' } })
+    const sockets = await Promise.all(Array.from({ length: 6 }, () => openLive(server, { token: server.rootToken })))
+    try {
+      for (const socket of sockets)
+        assert.ok(
+          socket.messages.some((m) => m.type === 'connection_ack'),
+          JSON.stringify(socket.messages),
+        )
+    } finally {
+      for (const socket of sockets) await socket.close()
+      await server.stop()
+    }
+  })
+
   test('past SCOPEWARD_SUBSCRIPTIONS_PER_ADDRESS, an upgrade is refused with 429', async () => {
     const server = await startServer({ env: { SCOPEWARD_SUBSCRIPTIONS_PER_ADDRESS: '2' } })
     const sockets: LiveSocket[] = []
