@@ -70,13 +70,15 @@ export async function authenticate(
  */
 async function subjectOf(domain: Domain, principal: Principal, family: ReadonlyMap<string, TokenRecord>): Promise<AuthSubject> {
   const { token, app } = principal
+  const successor = token.constraints?.successor ? await currentSuccessor(domain, token) : null
+  if (token.parentId === null) return { token, app, successor }
   const ancestors: TokenRecord[] = []
   const seen = new Set<string>([token.id])
-  for (let row = token.parentId !== null ? family.get(token.parentId) : undefined; row && !seen.has(row.id); row = row.parentId !== null ? family.get(row.parentId) : undefined) {
+  for (let row = family.get(token.parentId); row && !seen.has(row.id); row = row.parentId !== null ? family.get(row.parentId) : undefined) {
     seen.add(row.id)
     ancestors.push(row)
   }
-  return { token, app, ancestors, successor: token.constraints?.successor ? await currentSuccessor(domain, token) : null }
+  return { token, app, ancestors, successor }
 }
 
 /** The end of a rotated token's chain of successors (A rotated to B, B to C: C), or null when its successor's row is gone. */

@@ -47,6 +47,10 @@ interface Window {
 
 /** The windows a request counts in: the token's, its successor's and each ancestor's that has a rate limit, each once. */
 function windowsOf({ token, successor, ancestors }: AuthSubject): Window[] {
+  if (!successor && !ancestors?.length) {
+    const own = windowOf(token)
+    return own ? [own] : []
+  }
   const windows = new Map<string, Window>()
   for (const row of [token, successor ?? null, ...(ancestors ?? [])]) {
     const window = windowOf(row)
