@@ -34,6 +34,10 @@ export type AppPolicy = (token: TokenRecord, app: AppRecord | null, now: number)
 export interface AuthSubject {
   readonly token: TokenRecord
   readonly app: AppRecord
+  /** Its parent, the parent's parent, and so on (nearest first), as the family check read them; absent or empty for a root token. */
+  readonly ancestors?: readonly TokenRecord[]
+  /** A rotated token in its grace: its current successor (the end of a chain of rotations), whose allowlist and rate limit bind it too. */
+  readonly successor?: TokenRecord | null
 }
 
 /** A request policy's answer: a refusal, a pass, or a pass with the state of a limit (merged into `Principal.limits`). */
@@ -51,10 +55,11 @@ export type PolicyOutcome = AuthFailure | { readonly limits: TokenLimits } | nul
  * The constraint checks (issue 15), in this order in the composition root's list:
  *
  * - policies/ip-allowlist.ts: refuses (`address_not_allowed`) a bearer, subject or actor token whose
- *   `allowedCidrs` do not hold `request.ip`; introspected and revoked tokens are not guarded by
- *   their holder's network.
- * - policies/rate-limit.ts: spends one request of the token's window (token-rate-limiter.ts,
- *   memory or Redis); past the limit throws TokenLimitExceeded (429 RATE_LIMITED + Retry-After).
+ *   `allowedCidrs` (or its successor's, for a rotated token) do not hold `request.ip`; introspected
+ *   and revoked tokens are not guarded by their holder's network.
+ * - policies/rate-limit.ts: spends one request of the token's window and of each rate-limited
+ *   ancestor's (and its successor's, for a rotated token) (token-rate-limiter.ts, memory or Redis);
+ *   past any limit throws TokenLimitExceeded (429 RATE_LIMITED + Retry-After).
  * - policies/credits.ts: last, spends one credit atomically in the store; at zero throws
  *   TokenLimitExceeded (429 USAGE_EXCEEDED).
  *

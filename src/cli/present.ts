@@ -37,7 +37,7 @@ export function tokenJson(token: TokenRecord, status: TokenStatus, app: AppRef |
 /** A token's constraints as the API's Token.constraints names them (the balance as stored; no rate-limit state: nothing serves here). */
 function constraintsJson(token: TokenRecord) {
   const c = token.constraints
-  if (c === null && token.creditsRemaining === null) return null
+  if (!c?.allowedCidrs && !c?.rateLimit && token.creditsRemaining === null) return null
   return {
     allowedCidrs: c?.allowedCidrs ?? null,
     rateLimit: c?.rateLimit ? { limit: c.rateLimit.limit, window: formatDuration(c.rateLimit.windowMs) } : null,

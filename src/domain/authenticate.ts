@@ -5,7 +5,7 @@ import { checkFormat } from '../auth/policies/format.js'
 import { checkAppLifetime } from '../auth/policies/lifetime.js'
 import { lookupToken } from '../auth/policies/lookup.js'
 import { checkStatus } from '../auth/policies/status.js'
-import type { AppPolicy, TokenPolicy } from '../auth/policy.js'
+import type { AppPolicy, AuthSubject, TokenPolicy } from '../auth/policy.js'
 import type { AuthRequest, TokenUse } from '../auth/request.js'
 import type { AppRecord, TokenRecord } from './model.js'
 import { NO_JWT_VERIFIER } from './disabled-features.js'
@@ -44,13 +44,15 @@ export async function authenticate(
   if (!format.ok) return format
   const found = await lookupToken(format.credential, { getToken: (id) => domain.store.getToken(id), jwtVerifier: domain.jwtVerifier })
   if (!found.ok) return found
-  const usable = await checkUsable(domain, found.token)
+  const family = new Map<string, TokenRecord>()
+  const usable = await checkUsable(domain, found.token, family)
   if (!usable.ok) return usable
   const audience = audienceReason(usable.principal, use, options.forResourceServer ?? false)
   if (audience !== null) return { ok: false, reason: audience }
   let principal = usable.principal
+  const subject = await subjectOf(domain, principal, family)
   for (const policy of domain.requestPolicies) {
-    const outcome = await policy.check(principal, request, use)
+    const outcome = await policy.check(subject, request, use)
     if (outcome === null) continue
     if (typeof outcome === 'string') {
       if (outcome === 'address_not_allowed') await recordAddressRefusal(domain, principal, request)
@@ -59,6 +61,39 @@ export async function authenticate(
     principal = { ...principal, limits: { ...principal.limits, ...outcome.limits } }
   }
   return principal === usable.principal ? usable : { ok: true, principal }
+}
+
+/**
+ * What the request policies judge: the token and its app, its ancestors (as the family check read
+ * them: nothing more is read) and, for a rotated token, its current successor (one read per
+ * rotation, only for a rotated-out secret).
+ */
+async function subjectOf(domain: Domain, principal: Principal, family: ReadonlyMap<string, TokenRecord>): Promise<AuthSubject> {
+  const { token, app } = principal
+  const successor = token.constraints?.successor ? await currentSuccessor(domain, token) : null
+  if (token.parentId === null) return { token, app, successor }
+  const ancestors: TokenRecord[] = []
+  const seen = new Set<string>([token.id])
+  for (let row = family.get(token.parentId); row && !seen.has(row.id); row = row.parentId !== null ? family.get(row.parentId) : undefined) {
+    seen.add(row.id)
+    ancestors.push(row)
+  }
+  return { token, app, ancestors, successor }
+}
+
+/** The end of a rotated token's chain of successors (A rotated to B, B to C: C), or null when its successor's row is gone. */
+async function currentSuccessor(domain: Domain, token: TokenRecord): Promise<TokenRecord | null> {
+  let current: TokenRecord | null = null
+  const seen = new Set<string>([token.id])
+  let id = token.constraints?.successor
+  while (id !== undefined && !seen.has(id)) {
+    seen.add(id)
+    const row = await domain.store.getToken(id)
+    if (!row) break
+    current = row
+    id = row.constraints?.successor
+  }
+  return current
 }
 
 /**
@@ -80,8 +115,11 @@ async function recordAddressRefusal(domain: Domain, principal: Principal, reques
   await domain.store.recordTokenEvent(event).catch(() => undefined)
 }
 
-/** Policies 3-6 and the family check on a token row: what every token kind shares. */
-export async function checkUsable(domain: Domain, token: TokenRecord): Promise<AuthResult> {
+/**
+ * Policies 3-6 and the family check on a token row: what every token kind shares. `family`, when
+ * given, receives the ancestor rows the family check read, by id (the request policies reuse them).
+ */
+export async function checkUsable(domain: Domain, token: TokenRecord, family?: Map<string, TokenRecord>): Promise<AuthResult> {
   const now = domain.clock()
   for (const policy of TOKEN_POLICIES) {
     const reason = policy(token, now, domain.policies)
@@ -93,7 +131,14 @@ export async function checkUsable(domain: Domain, token: TokenRecord): Promise<A
   // The tokens this one lives by (its parent, the issuer it is bound to) must be alive too, under their policies.
   if (token.parentId !== null || token.boundTo !== null) {
     // Ancestors are mostly of the same app (a derived token always is): it is not read again.
-    const dead = await deadAncestor(domain, token, { app: (id) => (id === app.id ? app : domain.store.getApp(id)) })
+    const dead = await deadAncestor(domain, token, {
+      app: (id) => (id === app.id ? app : domain.store.getApp(id)),
+      token: async (id) => {
+        const row = await domain.store.getToken(id)
+        if (row) family?.set(id, row)
+        return row
+      },
+    })
     if (dead !== null) return { ok: false, reason: dead === 'REVOKED' ? 'revoked' : 'expired' }
   }
   const scopes = effectiveScopes(domain, token, app)

@@ -64,6 +64,11 @@ export interface TokenConstraints {
    * token's, its successor's (src/auth/policies/credits.ts), so the two secrets share one balance.
    */
   creditsFrom?: string
+  /**
+   * Set on a rotated token: its successor, whose current allowlist and rate limit bind the old
+   * secret too for its grace period (src/domain/authenticate.ts), so narrowing the successor narrows both.
+   */
+  successor?: string
 }
 
 /**

@@ -107,12 +107,15 @@ function sharedLimits(old: TokenRecord): TokenConstraints | null {
 }
 
 /**
- * What a rotation leaves the old token of its credits: a balance of 0 that never refills, its
- * spends drawn from the successor's (`creditsFrom`), to which the store moves the balance in the
- * rotation's transaction (ports.ts `rotateToken`). Two secrets, one balance: during a grace, and
- * for a request that authenticated just before a rotation without one.
+ * What a rotation leaves the old token of its constraints: a link to its successor (`successor`),
+ * whose allowlist and rate limit bind the old secret too, as they are at each request; and, if it
+ * spends credits, a balance of 0 that never refills, its spends drawn from the successor's
+ * (`creditsFrom`), to which the store moves the balance in the rotation's transaction (ports.ts
+ * `rotateToken`). Two secrets, one set of limits: during a grace, and for a request that
+ * authenticated just before a rotation without one.
  */
 function handedOver(old: TokenRecord, successorId: string): Partial<Pick<TokenRecord, 'constraints' | 'creditsRemaining' | 'creditsRefilledAt'>> {
-  if (old.creditsRemaining === null) return {}
-  return { constraints: { ...old.constraints, creditsFrom: successorId }, creditsRemaining: 0, creditsRefilledAt: null }
+  const constraints = { ...old.constraints, successor: successorId }
+  if (old.creditsRemaining === null) return { constraints }
+  return { constraints: { ...constraints, creditsFrom: successorId }, creditsRemaining: 0, creditsRefilledAt: null }
 }

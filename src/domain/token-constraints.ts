@@ -91,7 +91,8 @@ export function constraintsOf(token: TokenRecord, now: number): ConstraintSet {
 /**
  * The stored form of a set, and the balance columns, for a token whose balance is set at `now`.
  * `was`: the token's row before (a change), whose rate-limit window it keeps counting in; a balance
- * set anew is its own (a rotated token's `creditsFrom` ends).
+ * set anew is its own (a rotated token's `creditsFrom` ends); a rotated token stays bound by its
+ * successor's constraints as well as its new ones (`successor` is kept).
  */
 export function storedConstraints(set: ConstraintSet, now: number, was?: TokenRecord): Pick<TokenRecord, 'constraints' | 'creditsRemaining' | 'creditsRefilledAt'> {
   const constraints: TokenConstraints = {}
@@ -99,6 +100,7 @@ export function storedConstraints(set: ConstraintSet, now: number, was?: TokenRe
   if (set.rateLimit) constraints.rateLimit = set.rateLimit
   if (set.rateLimit && was?.constraints?.rateLimitKey) constraints.rateLimitKey = was.constraints.rateLimitKey
   if (set.credits) constraints.credits = { refill: set.credits.refill }
+  if (was?.constraints?.successor) constraints.successor = was.constraints.successor
   const empty = Object.keys(constraints).length === 0
   return {
     constraints: empty ? null : constraints,

@@ -23,7 +23,8 @@ export const constraintResolvers: Resolvers = {
   },
   Token: {
     constraints: async (t: TokenRecord, _a, ctx) => {
-      if (t.constraints === null && t.creditsRemaining === null) return null
+      // A rotated token's link to its successor alone constrains nothing of its own.
+      if (!t.constraints?.allowedCidrs && !t.constraints?.rateLimit && t.creditsRemaining === null) return null
       const state = await tokenLimits(ctx.domain, t)
       const c = t.constraints ?? {}
       return {

@@ -283,6 +283,39 @@ describe('token constraints', () => {
       assert.deepEqual(statuses, [200, 200, 429, 429])
     })
 
+    for (const initial of [{ allowedCidrs: ['127.0.0.0/8'] }, undefined]) {
+      test(`narrowing the successor's allowlist narrows the old secret during its grace (old token ${initial ? 'with' : 'without'} constraints)`, async () => {
+        const old = await issue(server, { scopes: ['tokens:read'], ...(initial ? { constraints: initial } : {}) })
+        const next = await rotate(old.id, 'PT1H')
+        assert.equal((await server.gql(VIEWER, { token: old.secret })).status, 200)
+        dataOf(await server.gql(UPDATE, { variables: { id: next.token.id, c: { allowedCidrs: ['10.0.0.0/8'] } } }))
+        for (const secret of [next.secret, old.secret]) {
+          const res = await server.gql(VIEWER, { token: secret })
+          assert.equal(res.status, 401)
+          assert.deepEqual(errorCodes(res), ['UNAUTHENTICATED'])
+          assert.match(res.headers.get('www-authenticate') ?? '', /error="invalid_token".*not valid from this address/)
+        }
+        const events = await server.app.store.listAuditEvents({ action: 'token.address_refused', target: old.id, limit: 10 })
+        assert.equal(events.rows.length, 1, "the old secret's refusal is audited against the old token")
+      })
+    }
+
+    for (const initial of [{ rateLimit: { limit: 10, window: '1h' } }, undefined]) {
+      test(`narrowing the successor's rate limit narrows the old secret during its grace (old token ${initial ? 'with' : 'without'} one)`, async () => {
+        const old = await issue(server, { scopes: ['tokens:read'], ...(initial ? { constraints: initial } : {}) })
+        for (let i = 0; i < 2; i++) assert.equal((await server.gql(VIEWER, { token: old.secret })).status, 200)
+        const next = await rotate(old.id, 'PT1H')
+        dataOf(await server.gql(UPDATE, { variables: { id: next.token.id, c: { rateLimit: { limit: 3, window: '1h' } } } }))
+        const statuses = []
+        for (let i = 0; i < 6; i++) statuses.push((await server.gql(VIEWER, { token: i % 2 === 0 ? old.secret : next.secret })).status)
+        assert.deepEqual(statuses, [200, 200, 200, 429, 429, 429])
+        const refused = await server.gql(VIEWER, { token: old.secret })
+        assert.deepEqual(errorCodes(refused), ['RATE_LIMITED'])
+        assert.equal(refused.headers.get('ratelimit-limit'), '3')
+        assert.ok(Number(refused.headers.get('retry-after')) >= 1)
+      })
+    }
+
     test('without a grace period the successor takes the whole balance and the old secret is refused', async () => {
       const old = await issue(server, { scopes: ['tokens:read'], constraints: { credits: { remaining: 3 } } })
       assert.equal((await server.gql(VIEWER, { token: old.secret })).status, 200)
@@ -333,6 +366,65 @@ describe('token constraints', () => {
       assert.equal(await left(parent.id), 0)
       const spentByChildren = statuses.filter((s, i) => s === 200 && i % 3 !== 0).length
       assert.equal((await left(children[0].token.id)) + (await left(children[1].token.id)), 20 - spentByChildren, 'a refused request spends no credit of the child')
+    })
+
+    test("a derived token's requests count in its parent's window: across two children and the parent of a 3-per-hour limit exactly 3 pass, then 429 RATE_LIMITED", async () => {
+      const parent = await issue(server, { scopes: ALL, constraints: { rateLimit: { limit: 100, window: '1h' } } })
+      const derive = async () => dataOf(await server.gql(DERIVE, { token: parent.secret, variables: { input: { name: 'child', scopes: ['tokens:read'] } } })).deriveToken
+      const children = [await derive(), await derive()]
+      // A new rule starts a new window: the parent's 3 per hour are all left, and each child is narrowed to 3 of its own.
+      dataOf(await server.gql(UPDATE, { variables: { id: parent.id, c: { rateLimit: { limit: 3, window: '1h' } } } }))
+      const secrets = [children[0].secret, children[1].secret, parent.secret]
+      const statuses = []
+      for (let i = 0; i < 6; i++) statuses.push((await server.gql(VIEWER, { token: secrets[i % 3] })).status)
+      assert.deepEqual(statuses, [200, 200, 200, 429, 429, 429])
+      for (const secret of secrets) {
+        const refused = await server.gql(VIEWER, { token: secret })
+        assert.equal(refused.status, 429)
+        assert.deepEqual(errorCodes(refused), ['RATE_LIMITED'])
+        const retry = Number(refused.headers.get('retry-after'))
+        assert.ok(retry >= 1 && retry <= 3600, `retry-after ${retry}`)
+        assert.equal(refused.headers.get('ratelimit-remaining'), '0')
+      }
+    })
+
+    test("a grandchild's requests count in its parent's and its grandparent's windows; the headers give the tightest", async () => {
+      const grandparent = await issue(server, { scopes: ALL, constraints: { rateLimit: { limit: 100, window: '1h' } } })
+      const parent = dataOf(
+        await server.gql(DERIVE, { token: grandparent.secret, variables: { input: { name: 'parent', scopes: ALL, constraints: { rateLimit: { limit: 3, window: '1h' } } } } }),
+      ).deriveToken
+      const child = dataOf(await server.gql(DERIVE, { token: parent.secret, variables: { input: { name: 'child', scopes: ['tokens:read'] } } })).deriveToken
+      // Spent so far: the grandparent's window 2 (two derives), the parent's 1.
+      const first = await server.gql(VIEWER, { token: child.secret })
+      assert.equal(first.status, 200)
+      assert.equal(first.headers.get('ratelimit-limit'), '3')
+      assert.equal(first.headers.get('ratelimit-remaining'), '1', "the parent's window, the tightest")
+      assert.equal((await server.gql(VIEWER, { token: child.secret })).status, 200)
+      assert.deepEqual(errorCodes(await server.gql(VIEWER, { token: child.secret })), ['RATE_LIMITED'])
+      assert.deepEqual(errorCodes(await server.gql(VIEWER, { token: parent.secret })), ['RATE_LIMITED'])
+      // The grandparent's window counted each of the child's 3 requests and the parent's refused one.
+      const own = await server.gql(VIEWER, { token: grandparent.secret })
+      assert.equal(own.status, 200)
+      assert.equal(own.headers.get('ratelimit-remaining'), String(100 - 2 - 3 - 1 - 1))
+    })
+
+    test('a derived token of a parent without a rate limit counts in its own window only', async () => {
+      const parent = await issue(server, { scopes: ALL })
+      const child = dataOf(
+        await server.gql(DERIVE, {
+          token: parent.secret,
+          variables: { input: { name: 'child', scopes: ['tokens:read'], constraints: { rateLimit: { limit: 2, window: '1h' } } } },
+        }),
+      ).deriveToken
+      const plain = dataOf(await server.gql(DERIVE, { token: parent.secret, variables: { input: { name: 'plain', scopes: ['tokens:read'] } } })).deriveToken
+      const statuses = []
+      for (let i = 0; i < 3; i++) statuses.push((await server.gql(VIEWER, { token: child.secret })).status)
+      assert.deepEqual(statuses, [200, 200, 429])
+      for (const secret of [parent.secret, plain.secret]) {
+        const res = await server.gql(VIEWER, { token: secret })
+        assert.equal(res.status, 200)
+        assert.equal(res.headers.get('ratelimit-limit'), null)
+      }
     })
 
     test('a derived token wider than its parent is refused with the code naming what widened; nothing is written', async () => {

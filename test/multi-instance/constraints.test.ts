@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { createConnection } from 'node:net'
 import { after, before, describe, test } from 'node:test'
-import { dataOf, issue, ROTATE, startServer, type TestServer } from '../e2e/harness.js'
+import { dataOf, DERIVE, issue, ROTATE, startServer, type TestServer } from '../e2e/harness.js'
 import { createTestDatabase, pgUnavailable } from '../store/fresh-pg-database.js'
 
 const VIEWER = '{ viewer { id } }'
@@ -101,6 +101,16 @@ describe('rate limits shared through Redis', { skip: redisMissing ?? false }, ()
     const next = dataOf(await pair.b.gql(ROTATE, { variables: { id: old.id, grace: 'PT1H' } })).rotateToken.secret as string
     const statuses = []
     for (let i = 0; i < 8; i++) statuses.push((await (i % 2 === 0 ? pair.a : pair.b).gql(VIEWER, { token: i % 4 < 2 ? next : old.secret })).status)
+    assert.deepEqual(statuses, [200, 200, 200, 200, 429, 429, 429, 429])
+  })
+
+  test("two derived tokens and their parent count in the parent's window on both instances: 8 requests after 2 derives against a limit of 6", async () => {
+    const parent = await issue(pair.a, { scopes: ['tokens:read', 'tokens:write'], constraints: { rateLimit: { limit: 6, window: '1h' } } })
+    const derive = async (on: TestServer) =>
+      dataOf(await on.gql(DERIVE, { token: parent.secret, variables: { input: { name: 'child', scopes: ['tokens:read'] } } })).deriveToken.secret as string
+    const secrets = [await derive(pair.a), await derive(pair.b), parent.secret]
+    const statuses = []
+    for (let i = 0; i < 8; i++) statuses.push((await (i % 2 === 0 ? pair.a : pair.b).gql(VIEWER, { token: secrets[i % 3] })).status)
     assert.deepEqual(statuses, [200, 200, 200, 200, 429, 429, 429, 429])
   })
 })

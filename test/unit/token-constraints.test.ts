@@ -94,4 +94,13 @@ describe('ip allowlist policy', () => {
   test('a token without an allowlist passes from anywhere', () => {
     assert.equal(ipAllowlist.check({ token: { constraints: null } as unknown as TokenRecord, app }, at('192.0.2.1'), 'bearer'), null)
   })
+
+  test("a rotated token is held to its own allowlist and its successor's", () => {
+    const successor = { constraints: { allowedCidrs: ['10.2.0.0/16'] } } as unknown as TokenRecord
+    const open = { constraints: { successor: 'next' } } as unknown as TokenRecord
+    assert.equal(ipAllowlist.check({ token, app, successor }, at('10.2.3.4'), 'bearer'), null)
+    assert.equal(ipAllowlist.check({ token, app, successor }, at('10.9.0.1'), 'bearer'), 'address_not_allowed', "inside its own, outside its successor's")
+    assert.equal(ipAllowlist.check({ token: open, app, successor }, at('192.0.2.1'), 'bearer'), 'address_not_allowed')
+    assert.equal(ipAllowlist.check({ token: open, app, successor: null }, at('192.0.2.1'), 'bearer'), null)
+  })
 })
