@@ -50,7 +50,9 @@ export async function authenticate(
   const audience = audienceReason(usable.principal, use, options.forResourceServer ?? false)
   if (audience !== null) return { ok: false, reason: audience }
   let principal = usable.principal
-  const subject = await subjectOf(domain, principal, family)
+  const { subject, successorRevoked } = await subjectOf(domain, principal, family)
+  // A rotated-out secret lives only as long as what replaced it: revoking the successor ends its grace.
+  if (successorRevoked) return { ok: false, reason: 'revoked' }
   for (const policy of domain.requestPolicies) {
     const outcome = await policy.check(subject, request, use)
     if (outcome === null) continue
@@ -68,22 +70,26 @@ export async function authenticate(
  * them: nothing more is read) and, for a rotated token, its current successor (one read per
  * rotation, only for a rotated-out secret).
  */
-async function subjectOf(domain: Domain, principal: Principal, family: ReadonlyMap<string, TokenRecord>): Promise<AuthSubject> {
+async function subjectOf(domain: Domain, principal: Principal, family: ReadonlyMap<string, TokenRecord>): Promise<{ subject: AuthSubject; successorRevoked: boolean }> {
   const { token, app } = principal
-  const successor = token.constraints?.successor ? await currentSuccessor(domain, token) : null
-  if (token.parentId === null) return { token, app, successor }
+  const { successor, revoked: successorRevoked } = token.constraints?.successor ? await currentSuccessor(domain, token) : { successor: null, revoked: false }
+  if (token.parentId === null) return { subject: { token, app, successor }, successorRevoked }
   const ancestors: TokenRecord[] = []
   const seen = new Set<string>([token.id])
   for (let row = family.get(token.parentId); row && !seen.has(row.id); row = row.parentId !== null ? family.get(row.parentId) : undefined) {
     seen.add(row.id)
     ancestors.push(row)
   }
-  return { token, app, ancestors, successor }
+  return { subject: { token, app, ancestors, successor }, successorRevoked }
 }
 
-/** The end of a rotated token's chain of successors (A rotated to B, B to C: C), or null when its successor's row is gone. */
-async function currentSuccessor(domain: Domain, token: TokenRecord): Promise<TokenRecord | null> {
+/**
+ * The end of a rotated token's chain of successors (A rotated to B, B to C: C), or null when its
+ * successor's row is gone; `revoked`: some successor on the chain is revoked.
+ */
+async function currentSuccessor(domain: Domain, token: TokenRecord): Promise<{ successor: TokenRecord | null; revoked: boolean }> {
   let current: TokenRecord | null = null
+  let revoked = false
   const seen = new Set<string>([token.id])
   let id = token.constraints?.successor
   while (id !== undefined && !seen.has(id)) {
@@ -91,9 +97,10 @@ async function currentSuccessor(domain: Domain, token: TokenRecord): Promise<Tok
     const row = await domain.store.getToken(id)
     if (!row) break
     current = row
+    if (row.revokedAt !== null) revoked = true
     id = row.constraints?.successor
   }
-  return current
+  return { successor: current, revoked }
 }
 
 /**

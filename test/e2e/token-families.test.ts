@@ -144,6 +144,33 @@ describe('token families', () => {
     dataOf(await server.gql(REVOKE, { variables: { id: successor.token.id } }))
     assert.equal(await works(issued.secret), false)
   })
+
+  test("revoking a rotation's successor ends the old secret's grace at once, down a chain of rotations too", async () => {
+    const rotate = async (id: string) => dataOf(await server.gql(ROTATE, { variables: { id, grace: 'PT1H' } })).rotateToken as { secret: string; token: { id: string } }
+    const introspected = async (secret: string) => {
+      const res = await fetch(`${server.url}/oauth/introspect`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${server.rootToken}` },
+        body: new URLSearchParams({ token: secret }),
+      })
+      return ((await res.json()) as { active: boolean }).active
+    }
+    const first = await issue(server, { appId: app.id, scopes: ['tokens:write'] })
+    const second = await rotate(first.id)
+    const third = await rotate(second.token.id)
+    for (const secret of [first.secret, second.secret, third.secret]) assert.ok(await works(secret), 'every secret works during the grace')
+    dataOf(await server.gql(REVOKE, { variables: { id: third.token.id, reason: 'leaked' } }))
+    for (const secret of [first.secret, second.secret, third.secret]) {
+      assert.equal(await works(secret), false, 'no secret of the chain outlives the revoked successor')
+      assert.equal(await introspected(secret), false)
+    }
+
+    // An unrelated rotation's old secret keeps its grace: only a revoked successor ends it.
+    const other = await issue(server, { appId: app.id, scopes: ['tokens:write'] })
+    const otherNext = await rotate(other.id)
+    assert.ok(await works(other.secret))
+    assert.ok(await works(otherNext.secret))
+  })
 })
 
 describe('rotation under the lifetime policy', () => {
