@@ -50,9 +50,7 @@ export async function authenticate(
   const audience = audienceReason(usable.principal, use, options.forResourceServer ?? false)
   if (audience !== null) return { ok: false, reason: audience }
   let principal = usable.principal
-  const { subject, successorRevoked } = await subjectOf(domain, principal, family)
-  // A rotated-out secret lives only as long as what replaced it: revoking the successor ends its grace.
-  if (successorRevoked) return { ok: false, reason: 'revoked' }
+  const subject = await subjectOf(domain, principal, family)
   for (const policy of domain.requestPolicies) {
     const outcome = await policy.check(subject, request, use)
     if (outcome === null) continue
@@ -70,37 +68,36 @@ export async function authenticate(
  * them: nothing more is read) and, for a rotated token, its current successor (one read per
  * rotation, only for a rotated-out secret).
  */
-async function subjectOf(domain: Domain, principal: Principal, family: ReadonlyMap<string, TokenRecord>): Promise<{ subject: AuthSubject; successorRevoked: boolean }> {
+async function subjectOf(domain: Domain, principal: Principal, family: Map<string, TokenRecord>): Promise<AuthSubject> {
   const { token, app } = principal
-  const { successor, revoked: successorRevoked } = token.constraints?.successor ? await currentSuccessor(domain, token) : { successor: null, revoked: false }
-  if (token.parentId === null) return { subject: { token, app, successor }, successorRevoked }
+  const successor = token.constraints?.successor ? ((await successorChain(domain, token, family)).at(-1) ?? null) : null
+  if (token.parentId === null) return { token, app, successor }
   const ancestors: TokenRecord[] = []
   const seen = new Set<string>([token.id])
   for (let row = family.get(token.parentId); row && !seen.has(row.id); row = row.parentId !== null ? family.get(row.parentId) : undefined) {
     seen.add(row.id)
     ancestors.push(row)
   }
-  return { subject: { token, app, ancestors, successor }, successorRevoked }
+  return { token, app, ancestors, successor }
 }
 
 /**
- * The end of a rotated token's chain of successors (A rotated to B, B to C: C), or null when its
- * successor's row is gone; `revoked`: some successor on the chain is revoked.
+ * A rotated token's successors, nearest first (A rotated to B, B to C: [B, C]); the chain stops
+ * where a row is gone. Rows already read for this request (`family`) are not read again.
  */
-async function currentSuccessor(domain: Domain, token: TokenRecord): Promise<{ successor: TokenRecord | null; revoked: boolean }> {
-  let current: TokenRecord | null = null
-  let revoked = false
+async function successorChain(domain: Domain, token: TokenRecord, family?: Map<string, TokenRecord>): Promise<TokenRecord[]> {
+  const chain: TokenRecord[] = []
   const seen = new Set<string>([token.id])
   let id = token.constraints?.successor
   while (id !== undefined && !seen.has(id)) {
     seen.add(id)
-    const row = await domain.store.getToken(id)
+    const row = family?.get(id) ?? (await domain.store.getToken(id))
     if (!row) break
-    current = row
-    if (row.revokedAt !== null) revoked = true
+    family?.set(id, row)
+    chain.push(row)
     id = row.constraints?.successor
   }
-  return { successor: current, revoked }
+  return chain
 }
 
 /**
@@ -147,6 +144,11 @@ export async function checkUsable(domain: Domain, token: TokenRecord, family?: M
       },
     })
     if (dead !== null) return { ok: false, reason: dead === 'REVOKED' ? 'revoked' : 'expired' }
+  }
+  // A rotated-out secret in its grace lives only as long as what replaced it: revoking the successor
+  // (or a later one) ends it at once, for a request as for a connection rechecked (recheck-principal.ts).
+  if (token.constraints?.successor !== undefined && (await successorChain(domain, token, family)).some((row) => row.revokedAt !== null)) {
+    return { ok: false, reason: 'revoked' }
   }
   const scopes = effectiveScopes(domain, token, app)
   return { ok: true, principal: { token, app, scopes, held: heldScopes(domain, token.scopes, scopes) } }

@@ -212,6 +212,16 @@ describe('tokenEvents over WebSocket', () => {
     assert.ok(!eventsOf(socket.received('1')).some((e) => e.data.tokenId === token.id && e.type === 'TOKEN_REVOKED'))
   })
 
+  test('a subscriber on a rotated-out secret in its grace is disconnected with 4403 when the successor is revoked', { timeout: 20_000 }, async () => {
+    const old = await issue(server, { name: 'rotated subscriber', scopes: ['tokens:read', 'tokens:write'] })
+    const successor = dataOf(await server.gql(ROTATE, { variables: { id: old.id, grace: 'PT1H' } })).rotateToken
+    const socket = await live({ token: old.secret })
+    socket.subscribe('1', TOKEN_EVENTS)
+    await primed(socket, '1', async () => (await issue(server, { name: 'probe', scopes: ['tokens:read'] })).id)
+    dataOf(await server.gql(REVOKE, { variables: { id: successor.token.id, reason: 'leaked' } }))
+    assert.deepEqual(await socket.closed, { code: 4403, reason: 'Forbidden' })
+  })
+
   test('a subscriber whose token expires, or whose app loses tokens:read, is disconnected with 4403', async () => {
     const shortLived = await issue(server, { name: 'short', scopes: ['tokens:read'], expiresIn: 'PT1H' })
     const expiring = await live({ token: shortLived.secret })
