@@ -5,18 +5,21 @@
  * machine's noise falls on both alike. Reports req/s, p99 and the server's CPU µs per request.
  *
  *   node --import tsx bench/compare-checkouts.ts --base <dir> --head <dir> [--server scopeward-opaque] [--rounds 6] [--duration 8] [--target list|healthz]
- *     [--base-env KEY=VALUE ...] [--head-env KEY=VALUE ...]
+ *     [--base-env KEY=VALUE ...] [--head-env KEY=VALUE ...] [--tsx]
+ * Each checkout's src/ and bench/ are compiled by tsc into a temporary folder first (bench/lib/compile.ts) and the
+ * servers run with plain `node`, as `npm start` runs Scopeward; `--tsx` runs bench/servers/<server>.ts under tsx instead.
  * Both sides may be the same checkout with different settings: `--base <dir> --head <dir> --base-env LOG_LEVEL=silent`
  * gives logging on ÷ off. Scopeward's bench servers log as `scopeward serve` does (LOG_LEVEL, default info).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
-import { copyFileSync, mkdtempSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { Readable } from 'node:stream'
 import autocannon, { type Options, type Result } from 'autocannon'
 import { readAnnounce } from './lib/child.js'
+import { compileCheckout } from './lib/compile.js'
 
 interface Announced {
   port: number
@@ -33,6 +36,7 @@ const { values } = parseArgs({
     target: { type: 'string', default: 'list' },
     'base-env': { type: 'string', multiple: true, default: [] },
     'head-env': { type: 'string', multiple: true, default: [] },
+    tsx: { type: 'boolean', default: false },
   },
 })
 if (!values.base) throw new Error('--base <dir> is required: a checkout of the commit to compare against')
@@ -40,6 +44,18 @@ const trees = { base: values.base, head: values.head }
 const rounds = Number(values.rounds)
 const duration = Number(values.duration)
 const dir = mkdtempSync(join(tmpdir(), 'sw-compare-'))
+// The seeded databases and the compiled trees are removed on every exit (also on failure and Ctrl-C).
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130))
+/** Compiled tree of each checkout (bench/lib/compile.ts), one per distinct folder; none with --tsx. */
+const builds = new Map<string, string>()
+if (!values.tsx)
+  for (const tree of new Set([resolve(trees.base), resolve(trees.head)])) {
+    const into = join(dir, `build-${builds.size}`)
+    mkdirSync(into)
+    compileCheckout(tree, into)
+    builds.set(tree, into)
+  }
 const seed = join(dir, 'seed.db')
 execFileSync(process.execPath, ['--import', 'tsx', 'bench/seed.ts', seed, '10000'], { cwd: trees.head, stdio: 'ignore' })
 
@@ -50,7 +66,9 @@ const extraEnv = { base: envOf(values['base-env']), head: envOf(values['head-env
 async function start(name: 'base' | 'head', cwd: string): Promise<{ proc: ChildProcess; info: Announced }> {
   const db = join(dir, `${name}.db`)
   copyFileSync(seed, db)
-  const proc = spawn(process.execPath, ['--import', 'tsx', '--min-semi-space-size=16', `bench/servers/${values.server}.ts`, '--db', db, '--count', '10000'], {
+  const build = builds.get(resolve(cwd))
+  const server = build ? [join(build, 'bench', 'servers', `${values.server}.js`)] : ['--import', 'tsx', `bench/servers/${values.server}.ts`]
+  const proc = spawn(process.execPath, ['--min-semi-space-size=16', ...server, '--db', db, '--count', '10000'], {
     cwd,
     env: { ...process.env, NODE_ENV: 'production', ...extraEnv[name] },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],

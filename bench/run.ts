@@ -3,11 +3,13 @@
  *
  *   node --import tsx --min-semi-space-size=16 bench/run.ts [--quick] [--rounds 3] [--duration 8]
  *        [--scale-duration 5] [--warmup 8] [--connections 50] [--variants A,D,S,...] [--no-scale]
- *        [--profile S] [--profile-seconds 20]
+ *        [--profile S] [--profile-seconds 20] [--tsx]
  *
- * Seeds databases (bench/seed.ts), starts one child process per variant server
- * (bench/servers/*.ts, NODE_ENV=production, --min-semi-space-size=16), warms each up, then runs
- * rounds A → … → A2 with autocannon from this process, and prints/writes a table.
+ * Compiles this checkout's src/ and bench/ with tsc into a temporary folder (bench/lib/compile.ts),
+ * seeds databases (bench/seed.ts), starts one child process per variant server from the compiled
+ * tree (`node --min-semi-space-size=16 <tmp>/bench/servers/*.js`, NODE_ENV=production: plain node, as
+ * `npm start` runs Scopeward; `--tsx` runs bench/servers/*.ts under tsx instead), warms each up, then
+ * runs rounds A → … → A2 with autocannon from this process, and prints/writes a table.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
@@ -22,6 +24,7 @@ import { LIST_FIELDS_QUERY, procStatusKb, readAnnounce } from './lib/child.js'
 import { summarizeProfile } from './profile-summary.js'
 import { seedId } from './seed.js'
 import { createBenchDatabase, pgUnavailable } from './seed-pg.js'
+import { compileCheckout } from './lib/compile.js'
 
 const BENCH = dirname(fileURLToPath(import.meta.url))
 const ROOT = dirname(BENCH)
@@ -39,6 +42,7 @@ const { values: opt } = parseArgs({
     'no-write': { type: 'boolean', default: false },
     profile: { type: 'string' },
     'profile-seconds': { type: 'string', default: '20' },
+    tsx: { type: 'boolean', default: false },
   },
 })
 const QUICK = opt.quick
@@ -47,6 +51,8 @@ const DURATION = Number(opt.duration ?? (QUICK ? 3 : 8))
 const SCALE_DURATION = Number(opt['scale-duration'] ?? (QUICK ? 3 : 5))
 const WARMUP = Number(opt.warmup ?? (QUICK ? 2 : 8))
 const CONNECTIONS = Number(opt.connections)
+/** The compiled tree the servers run from (bench/lib/compile.ts), set in main; null with --tsx. */
+let compiled: string | null = null
 const BIG = 1_000_000
 const SMALL = 10_000
 
@@ -194,7 +200,8 @@ class Child {
   ) {}
 
   async start(): Promise<ServerInfo> {
-    const args = ['--import', 'tsx', '--min-semi-space-size=16', ...this.extraFlags, join(BENCH, 'servers', this.def.file), '--db', this.dbFile, ...(this.def.args ?? [])]
+    const file = compiled ? join(compiled, 'bench', 'servers', this.def.file.replace(/\.ts$/, '.js')) : join(BENCH, 'servers', this.def.file)
+    const args = [...(compiled ? [] : ['--import', 'tsx']), '--min-semi-space-size=16', ...this.extraFlags, file, '--db', this.dbFile, ...(this.def.args ?? [])]
     if (this.def.file.startsWith('scopeward')) args.push('--count', String(this.count))
     const webhook = this.def.webhook ? { BENCH_WEBHOOK_URL: receiver.url() } : {}
     this.proc = spawn(process.execPath, args, {
@@ -501,13 +508,13 @@ async function profile(serverKey: string, small: string, big: string, tmp: strin
     `${def.key}: ${(r['2xx'] / seconds).toFixed(0)} req/s, ${(s.cpuUs / r['2xx']).toFixed(0)} CPU µs/req (profiler on)${def.webhook ? `, ${receiver.received()} webhook deliveries received in all` : ''}`,
   )
   await child.stop()
-  // --cpu-prof writes one file per thread (tsx's loader worker too): take the largest of this run, the main thread.
+  // --cpu-prof writes one file per thread (under --tsx, tsx's loader worker too): take the largest of this run, the main thread.
   const newest = readdirSync(dir)
     .filter((f) => f.endsWith('.cpuprofile'))
     .map((f) => join(dir, f))
     .filter((f) => statSync(f).mtimeMs >= profStart)
     .sort((a, b) => statSync(b).size - statSync(a).size)[0]!
-  const md = summarizeProfile(newest, ROOT)
+  const md = summarizeProfile(newest, compiled ?? ROOT)
   const out = join(dir, 'summary.md')
   writeFileSync(
     out,
@@ -534,8 +541,17 @@ async function main() {
     if (dropPg) await dropPg().catch((e) => console.error(`could not drop the PostgreSQL bench database: ${(e as Error).message}`))
   }
   process.on('SIGINT', () => void stopAll().then(() => process.exit(130)))
+  process.on('SIGTERM', () => void stopAll().then(() => process.exit(143)))
   try {
     if (opt.profile && SERVERS.find((s) => s.key === opt.profile)?.db === 'pg') throw new Error('--profile supports the SQLite variants only')
+    // The servers run compiled, as `npm start` runs Scopeward (bench/lib/compile.ts); the tree is in `tmp`, removed with it.
+    if (!opt.tsx) {
+      const compileStarted = Date.now()
+      compiled = join(tmp, 'build')
+      mkdirSync(compiled)
+      compileCheckout(ROOT, compiled)
+      console.log(`compiled src/ and bench/ into ${compiled} in ${((Date.now() - compileStarted) / 1000).toFixed(1)} s`)
+    }
     const small = join(tmp, 'seed-10k.db')
     const big = join(tmp, 'seed-1m.db')
     const seedInfo: Record<string, unknown> = {}
@@ -685,6 +701,9 @@ function buildReport(runs: RunDef[], samples: Sample[], skipped: Map<string, str
   const cpu = (s: Sample) => s.cpuUsPerReq
   const mean = (s: Sample) => s.mean
   const cmd = `NODE_ENV=production node --import tsx --min-semi-space-size=16 bench/run.ts ${process.argv.slice(2).join(' ')}`.trim()
+  const how = compiled
+    ? 'servers compiled by tsc (src/ and bench/, bench/lib/compile.ts) into a temporary folder and run with plain `node`, as `npm start` runs Scopeward'
+    : 'servers run from bench/servers/*.ts under tsx (`node --import tsx`, --tsx): startup and RSS include tsx'
   const lines: string[] = []
   lines.push(`Command: \`${cmd}\``, '')
   lines.push(
@@ -693,7 +712,7 @@ function buildReport(runs: RunDef[], samples: Sample[], skipped: Map<string, str
       .join(' ')}; wall time ${(ms / 1000).toFixed(0)} s.`,
   )
   lines.push(
-    `${ROUNDS} round(s); ${DURATION} s per main run, ${SCALE_DURATION} s per scale run, ${WARMUP} s warm-up per server; autocannon ${CONNECTIONS} connections, pipelining 1, on 127.0.0.1; one server process per variant, NODE_ENV=production, --min-semi-space-size=16. Seeding: ${JSON.stringify(seedInfo)}.`,
+    `${ROUNDS} round(s); ${DURATION} s per main run, ${SCALE_DURATION} s per scale run, ${WARMUP} s warm-up per server; autocannon ${CONNECTIONS} connections, pipelining 1, on 127.0.0.1; one server process per variant, NODE_ENV=production, --min-semi-space-size=16; ${how}. Seeding: ${JSON.stringify(seedInfo)}.`,
     '',
   )
   lines.push(
