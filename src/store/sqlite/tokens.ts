@@ -1,4 +1,5 @@
-import { eq, sql } from 'drizzle-orm'
+import type Database from 'better-sqlite3'
+import { eq } from 'drizzle-orm'
 import {
   rotatedKey,
   type AuditEventInput,
@@ -23,6 +24,8 @@ import { TOKEN_COLUMNS, tokenFromRow } from './rows.js'
 
 /** Tokens on SQLite. */
 export function sqliteTokens(c: SqliteConnection, writes: WriteProtocol<Tx>): TokenStore {
+  let spend: Database.Statement<[{ now: number; id: string }], { left: number }> | null = null
+  const spendStatement = () => (spend ??= c.sqlite.prepare<[{ now: number; id: string }], { left: number }>(SPEND_CREDIT_SQL))
   const revokeFamily = (tx: Tx, id: string, at: number, reason: string | null): string[] => tx.all<{ id: string }>(revokeFamilySql(id, at, reason)).map((r) => r.id)
   const revokeTokensCascade = (ids: readonly string[], at: number, reason: string | null, audit: AuditEventInput, guard?: WriteGuard): Promise<string[]> =>
     writes.run({
@@ -167,7 +170,7 @@ export function sqliteTokens(c: SqliteConnection, writes: WriteProtocol<Tx>): To
     // Along a chain, one statement per token in one savepoint: a refusal anywhere rolls every spend back.
     async spendCredit(id: string, now: number, ancestors = false): Promise<number | null> {
       if (!ancestors) {
-        const row = await writes.bookkeeping((tx) => tx.get<{ left: number } | undefined>(spendCreditSql(now, id)))
+        const row = await writes.bookkeeping(() => spendStatement().get({ now, id }))
         return row?.left ?? null
       }
       try {
@@ -176,7 +179,7 @@ export function sqliteTokens(c: SqliteConnection, writes: WriteProtocol<Tx>): To
           if (!chain.includes(id)) return null
           let left: number | null = null
           for (const member of chain) {
-            const row = tx.get<{ left: number } | undefined>(spendCreditSql(now, member))
+            const row = spendStatement().get({ now, id: member })
             if (!row) throw new CreditRefused()
             if (member === id) left = row.left
           }
@@ -206,14 +209,15 @@ function rawTokenFilter(f: TokenFilter): { where: string[]; params: Params } {
  * balance is topped up to `amount`, and the refill time moves on by whole intervals (CAST: a bound
  * number may arrive as a REAL, and the division must truncate). SQLite reads
  * every SET expression on the row before the update, so `due` and the balance agree.
+ * Parameters `@now` and `@id`; prepared once per connection (a constrained token spends on every request).
  */
-function spendCreditSql(now: number, id: string) {
-  const interval = sql`json_extract(constraints, '$.credits.refill.intervalMs')`
-  const amount = sql`json_extract(constraints, '$.credits.refill.amount')`
-  const due = sql`(${interval} IS NOT NULL AND ${now} >= credits_refilled_at + ${interval})`
-  const balance = sql`(CASE WHEN ${due} THEN max(credits_remaining, ${amount}) ELSE credits_remaining END)`
-  return sql`UPDATE tokens SET credits_remaining = ${balance} - 1,
-    credits_refilled_at = CASE WHEN ${due} THEN credits_refilled_at + CAST((${now} - credits_refilled_at) / ${interval} AS INTEGER) * ${interval} ELSE credits_refilled_at END
-    WHERE id = ${id} AND credits_remaining IS NOT NULL AND ${balance} > 0
+const SPEND_CREDIT_SQL = (() => {
+  const interval = `json_extract(constraints, '$.credits.refill.intervalMs')`
+  const amount = `json_extract(constraints, '$.credits.refill.amount')`
+  const due = `(${interval} IS NOT NULL AND @now >= credits_refilled_at + ${interval})`
+  const balance = `(CASE WHEN ${due} THEN max(credits_remaining, ${amount}) ELSE credits_remaining END)`
+  return `UPDATE tokens SET credits_remaining = ${balance} - 1,
+    credits_refilled_at = CASE WHEN ${due} THEN credits_refilled_at + CAST((@now - credits_refilled_at) / ${interval} AS INTEGER) * ${interval} ELSE credits_refilled_at END
+    WHERE id = @id AND credits_remaining IS NOT NULL AND ${balance} > 0
     RETURNING credits_remaining AS "left"`
-}
+})()
