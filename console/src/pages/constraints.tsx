@@ -15,7 +15,7 @@ export function ConstraintsFields({ draft, onChange, prefix, note }: { draft: Co
   const label = prefix === 'derive' ? 'Derived ' : ''
   const text = (s: string) => (label ? `${label}${s}` : s.charAt(0).toUpperCase() + s.slice(1))
   return (
-    <fieldset>
+    <fieldset className="stack">
       <legend>{text('constraints')}</legend>
       <p className="help">{note}</p>
       <label htmlFor={id('cidrs')}>{text('allowed addresses (CIDR ranges, one per line)')}</label>
