@@ -52,7 +52,7 @@ const ANNOUNCED = new Set(['token.expiring', 'token.expired'])
 export function tokenIdsOf(event: AuditEventRecord): string[] {
   const d = event.details
   if (ISSUING.has(event.action) || ANNOUNCED.has(event.action) || event.action === 'token.rotate') return event.target ? [event.target] : []
-  if (event.action === 'token.revoke' || event.action === 'token.revoke_bulk' || event.action === 'key.rotate') return strings(d.revoked)
+  if (event.action === 'token.revoke' || event.action === 'token.leaked' || event.action === 'token.revoke_bulk' || event.action === 'key.rotate') return strings(d.revoked)
   if (event.action === 'token.trim') return changedOf(d).map((c) => c.id)
   return []
 }
@@ -92,9 +92,10 @@ export function tokenEventsOf(event: AuditEventRecord, tokens: ReadonlyMap<strin
     case 'token.rotate':
       return event.target ? [base('token.rotated', event.target, { successorId: typeof d.successor === 'string' ? d.successor : null })] : []
     case 'token.revoke':
+    case 'token.leaked':
     case 'token.revoke_bulk': {
       const reason = typeof d.reason === 'string' ? d.reason : null
-      return strings(d.revoked).map((id) => base('token.revoked', id, { reason, revokedWith: event.action === 'token.revoke' ? event.target : null }))
+      return strings(d.revoked).map((id) => base('token.revoked', id, { reason, revokedWith: event.action === 'token.revoke_bulk' ? null : event.target }))
     }
     case 'token.expiring':
     case 'token.expired':

@@ -201,6 +201,28 @@ describe('tokenEvents over WebSocket', () => {
     }
   })
 
+  test('a token revoked by a leak report (POST /v1/leaks) reaches subscribers as TOKEN_REVOKED with reason leaked', { timeout: 20_000 }, async () => {
+    const watcher = await issue(server, { name: 'leak watcher', scopes: ['tokens:read'] })
+    const socket = await live({ token: watcher.secret })
+    socket.subscribe('1', TOKEN_EVENTS, { types: ['TOKEN_REVOKED'] })
+    await primed(socket, '1', async () => {
+      const probe = await issue(server, { name: 'probe', scopes: ['tokens:read'] })
+      dataOf(await server.gql(REVOKE, { variables: { id: probe.id } }))
+      return probe.id
+    })
+    const leaked = await issue(server, { name: 'leaked', scopes: ['tokens:read'] })
+    const res = await fetch(`${server.url}/v1/leaks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${server.rootToken}` },
+      body: JSON.stringify({ token: leaked.secret }),
+    })
+    assert.equal(res.status, 200)
+    const event = await waitFor(() => eventsOf(socket.received('1')).find((e) => e.data.tokenId === leaked.id) ?? null, { ...WAIT, what: 'the leaked token revoked' })
+    assert.equal(event.type, 'TOKEN_REVOKED')
+    assert.equal(event.data.reason, 'leaked')
+    assert.equal(event.data.revokedWith, leaked.id)
+  })
+
   test('a subscriber whose token is revoked is disconnected with 4403', async () => {
     const token = await issue(server, { name: 'doomed', scopes: ['tokens:read', 'tokens:write'] })
     const socket = await live({ token: token.secret })
