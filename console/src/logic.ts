@@ -60,6 +60,24 @@ export function durationMs(text: string): number | null {
   return y * 365 * day + mo * 30 * day + w * 7 * day + d * day + h * 3_600_000 + mi * 60_000 + s * 1000
 }
 
+const DURATION_UNITS = ['year', 'month', 'week', 'day', 'hour', 'minute', 'second'] as const
+
+/**
+ * An ISO 8601 duration in words for a rate ("PT1M" → "minute", "PT5M" → "5 minutes", "P1DT12H" →
+ * "1 day 12 hours"); the text itself when it is not a duration, so nothing is hidden.
+ */
+export function durationWords(text: string): string {
+  const m = DURATION_RE.exec(text.trim())
+  if (!m || durationMs(text) === null) return text
+  const parts = m
+    .slice(1)
+    .map((v, i) => ({ n: Number(v ?? 0), unit: DURATION_UNITS[i]! }))
+    .filter((p) => p.n > 0)
+  if (parts.length === 0) return text
+  if (parts.length === 1 && parts[0]!.n === 1) return parts[0]!.unit
+  return parts.map((p) => `${p.n} ${p.unit}${p.n === 1 ? '' : 's'}`).join(' ')
+}
+
 export const EXPIRY_PRESETS: { label: string; value: string }[] = [
   { label: '1 hour', value: 'PT1H' },
   { label: '1 day', value: 'P1D' },

@@ -450,8 +450,8 @@ test('15 a token issued with constraints through the form shows them on its page
   await page.getByRole('heading', { name: 'Constraints' }).waitFor()
   await facts.filter({ hasText: '19 left' }).waitFor()
   await facts.filter({ hasText: '127.0.0.0/8' }).filter({ hasText: '10.0.0.0/8' }).waitFor()
-  await facts.filter({ hasText: '50 per PT1M' }).filter({ hasText: '49 left in this window' }).waitFor()
-  await facts.filter({ hasText: 'refilled to 20 every P1D' }).waitFor()
+  await facts.filter({ hasText: '50 per minute' }).filter({ hasText: '49 left in this window' }).waitFor()
+  await facts.filter({ hasText: 'refilled to 20 every day' }).waitFor()
   await screenshot(page, '17-token-constraints')
   assert.deepEqual(await seriousA11yViolations(page), [])
   const id = dataOf(await server.gql('{ viewer { id } }', { token: secret })).viewer.id

@@ -7,6 +7,7 @@ import {
   closeScopes,
   constraintsInput,
   durationMs,
+  durationWords,
   EMPTY_CONSTRAINTS,
   expiringWithin,
   expiryPresets,
@@ -139,4 +140,15 @@ test('15 constraint fields: empty sets nothing, filled ones become TokenConstrai
   assert.ok('problem' in derived && derived.problem.startsWith('Derived credits:'))
   assert.deepEqual([...toggled(new Set(['a']), 'b', true)], ['a', 'b'])
   assert.deepEqual([...toggled(new Set(['a', 'b']), 'a', false)], ['b'])
+})
+
+test('15 a rate-limit window and a refill interval read as words on the token page, not as ISO durations', () => {
+  assert.equal(durationWords('PT1M'), 'minute')
+  assert.equal(durationWords('P1D'), 'day')
+  assert.equal(durationWords('PT5M'), '5 minutes')
+  assert.equal(durationWords('P1DT12H'), '1 day 12 hours')
+  assert.equal(durationWords('P2M'), '2 months')
+  assert.equal(durationWords('PT90S'), '90 seconds')
+  // Not a duration (or a zero one): shown as sent, never hidden or guessed at.
+  for (const odd of ['', 'P', 'PT0S', 'soon']) assert.equal(durationWords(odd), odd)
 })

@@ -1,5 +1,5 @@
 import type { TokenPageQuery } from '../gql/graphql'
-import { formatTime, type ConstraintsDraft } from '../logic'
+import { durationWords, formatTime, type ConstraintsDraft } from '../logic'
 
 /**
  * The allowlist, rate limit and credit inputs of the issue and derive forms, in a fieldset. `prefix`
@@ -47,7 +47,7 @@ export function ConstraintsFacts({ token }: { token: Pick<Shown, 'constraints' |
       <dd>
         {c?.rateLimit ? (
           <>
-            {c.rateLimit.limit} per {c.rateLimit.window}
+            {c.rateLimit.limit} per {durationWords(c.rateLimit.window)}
             {c.rateLimit.remaining !== null && c.rateLimit.remaining !== undefined && (
               <span className="muted">
                 {' '}
@@ -67,7 +67,7 @@ export function ConstraintsFacts({ token }: { token: Pick<Shown, 'constraints' |
             {c.credits.refill && (
               <span className="muted">
                 {' '}
-                (refilled to {c.credits.refill.amount} every {c.credits.refill.interval}
+                (refilled to {c.credits.refill.amount} every {durationWords(c.credits.refill.interval)}
                 {c.credits.nextRefillAt ? `, next ${formatTime(c.credits.nextRefillAt)}` : ''})
               </span>
             )}
