@@ -10,7 +10,7 @@ import type { AuthRequest, TokenUse } from '../auth/request.js'
 import type { AppRecord, TokenRecord } from './model.js'
 import { NO_JWT_VERIFIER } from './disabled-features.js'
 import { auditEvent, type Domain, type Principal } from './context.js'
-import { deadAncestor } from './token-status.js'
+import { deadAncestor, successorChain } from './token-status.js'
 
 export type { AuthFailure } from '../auth/failure.js'
 export { MAX_TOKEN_LENGTH } from '../auth/failure.js'
@@ -70,7 +70,7 @@ export async function authenticate(
  */
 async function subjectOf(domain: Domain, principal: Principal, family: Map<string, TokenRecord>): Promise<AuthSubject> {
   const { token, app } = principal
-  const successor = token.constraints?.successor ? ((await successorChain(domain, token, family)).at(-1) ?? null) : null
+  const successor = token.constraints?.successor ? ((await successorChain(token, familyLookup(domain, family))).at(-1) ?? null) : null
   if (token.parentId === null) return { token, app, successor }
   const ancestors: TokenRecord[] = []
   const seen = new Set<string>([token.id])
@@ -81,23 +81,15 @@ async function subjectOf(domain: Domain, principal: Principal, family: Map<strin
   return { token, app, ancestors, successor }
 }
 
-/**
- * A rotated token's successors, nearest first (A rotated to B, B to C: [B, C]); the chain stops
- * where a row is gone. Rows already read for this request (`family`) are not read again.
- */
-async function successorChain(domain: Domain, token: TokenRecord, family?: Map<string, TokenRecord>): Promise<TokenRecord[]> {
-  const chain: TokenRecord[] = []
-  const seen = new Set<string>([token.id])
-  let id = token.constraints?.successor
-  while (id !== undefined && !seen.has(id)) {
-    seen.add(id)
-    const row = family?.get(id) ?? (await domain.store.getToken(id))
-    if (!row) break
-    family?.set(id, row)
-    chain.push(row)
-    id = row.constraints?.successor
+/** Reads a token row once per request: rows already read (`family`) are not read again, and rows read are kept there. */
+function familyLookup(domain: Domain, family?: Map<string, TokenRecord>): (id: string) => Promise<TokenRecord | null> {
+  return async (id) => {
+    const known = family?.get(id)
+    if (known) return known
+    const row = await domain.store.getToken(id)
+    if (row) family?.set(id, row)
+    return row
   }
-  return chain
 }
 
 /**
@@ -137,17 +129,13 @@ export async function checkUsable(domain: Domain, token: TokenRecord, family?: M
     // Ancestors are mostly of the same app (a derived token always is): it is not read again.
     const dead = await deadAncestor(domain, token, {
       app: (id) => (id === app.id ? app : domain.store.getApp(id)),
-      token: async (id) => {
-        const row = await domain.store.getToken(id)
-        if (row) family?.set(id, row)
-        return row
-      },
+      token: familyLookup(domain, family),
     })
     if (dead !== null) return { ok: false, reason: dead === 'REVOKED' ? 'revoked' : 'expired' }
   }
   // A rotated-out secret in its grace lives only as long as what replaced it: revoking the successor
   // (or a later one) ends it at once, for a request as for a connection rechecked (recheck-principal.ts).
-  if (token.constraints?.successor !== undefined && (await successorChain(domain, token, family)).some((row) => row.revokedAt !== null)) {
+  if (token.constraints?.successor !== undefined && (await successorChain(token, familyLookup(domain, family))).some((row) => row.revokedAt !== null)) {
     return { ok: false, reason: 'revoked' }
   }
   const scopes = effectiveScopes(domain, token, app)

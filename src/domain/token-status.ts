@@ -66,6 +66,27 @@ function links(token: TokenRecord): string[] {
 export async function currentStatus(domain: Domain, token: TokenRecord, lookups: Lookups = {}): Promise<TokenStatus> {
   const getApp = lookups.app ?? ((id: string) => domain.store.getApp(id))
   const own = statusUnderPolicy(domain, token, await getApp(token.appId), domain.clock())
-  if (own !== 'ACTIVE' || (token.parentId === null && token.boundTo === null)) return own
+  if (own !== 'ACTIVE') return own
+  // A rotated-out secret in its grace is refused once what replaced it is revoked (authenticate.ts): it reads so.
+  if (token.constraints?.successor !== undefined) {
+    const getToken = lookups.token ?? ((id: string) => domain.store.getToken(id))
+    if ((await successorChain(token, getToken)).some((row) => row.revokedAt !== null)) return 'REVOKED'
+  }
+  if (token.parentId === null && token.boundTo === null) return own
   return (await deadAncestor(domain, token, lookups)) ?? 'ACTIVE'
+}
+
+/** A rotated token's successors, nearest first (A rotated to B, B to C: [B, C]); the chain stops where a row is gone. */
+export async function successorChain(token: TokenRecord, getToken: Lookup<TokenRecord>): Promise<TokenRecord[]> {
+  const chain: TokenRecord[] = []
+  const seen = new Set<string>([token.id])
+  let id = token.constraints?.successor
+  while (id !== undefined && !seen.has(id)) {
+    seen.add(id)
+    const row = await getToken(id)
+    if (!row) break
+    chain.push(row)
+    id = row.constraints?.successor
+  }
+  return chain
 }

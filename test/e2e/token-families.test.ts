@@ -164,12 +164,17 @@ describe('token families', () => {
       assert.equal(await works(secret), false, 'no secret of the chain outlives the revoked successor')
       assert.equal(await introspected(secret), false)
     }
+    // And they read as what they are: revoked, not ACTIVE until their grace ends.
+    for (const id of [first.id, second.token.id, third.token.id]) {
+      assert.equal((dataOf(await server.gql(TOKEN, { variables: { id } })).token as { status: string }).status, 'REVOKED', id)
+    }
 
     // An unrelated rotation's old secret keeps its grace: only a revoked successor ends it.
     const other = await issue(server, { appId: app.id, scopes: ['tokens:write'] })
     const otherNext = await rotate(other.id)
     assert.ok(await works(other.secret))
     assert.ok(await works(otherNext.secret))
+    assert.equal((dataOf(await server.gql(TOKEN, { variables: { id: other.id } })).token as { status: string }).status, 'ACTIVE')
   })
 })
 
