@@ -145,7 +145,7 @@ export function TokenPage({ caller, id }: { caller: Caller; id: string }) {
         (() => {
           const series = usageSeries(usage.data.token.usageByDay, 30, Date.now())
           return series.scopes.length === 0 ? (
-            <p className="muted">No request in the last 30 days.</p>
+            <p className="muted">No scope used in the last 30 days (requests that need no scope, such as reading the token itself, count only in “Last used”).</p>
           ) : (
             <UsageChart days={series.days} scopes={series.scopes} title={`Requests per day over the last 30 days, per scope, of ${t.name}`} />
           )
