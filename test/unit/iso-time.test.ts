@@ -72,8 +72,10 @@ describe('isoTime', () => {
     )
   })
 
-  test('formats consecutive calls on different days each with its own date', () => {
-    const days = [Date.UTC(2026, 0, 1, 1), Date.UTC(2025, 11, 31, 23), Date.UTC(2026, 0, 1, 2), 0]
+  test('formats consecutive calls on different days each with its own date, days that share a cache slot too', () => {
+    const day = 86_400_000
+    const start = Date.UTC(2026, 0, 1, 1)
+    const days = [start, Date.UTC(2025, 11, 31, 23), start + 64 * day, start + 1, start - 64 * day, start + 3650 * day, start + 2, 0]
     assert.deepEqual(days.map(isoTime), days.map(builtIn))
   })
 
