@@ -1,10 +1,9 @@
 import { createClientSecret, revokeClientSecret } from '../domain/client-secrets.js'
 import { listSigningKeys, rotateSigningKey, type SigningKeyInfo } from '../domain/signing-keys.js'
 import type { ClientSecretRecord } from '../domain/model.js'
+import { isoTimeOrNull as iso } from '../iso-time.js'
 import { callOf } from './context.js'
 import type { MutationResolvers, QueryResolvers, SigningAlgorithm } from './types.generated.js'
-
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
 
 const signingKey = (k: SigningKeyInfo) => ({
   kid: k.kid,

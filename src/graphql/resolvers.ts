@@ -1,4 +1,5 @@
 import { ScopewardError } from '../errors.js'
+import { isoTimeOrNull as iso } from '../iso-time.js'
 import { createApp, disableApp, updateApp } from '../domain/apps.js'
 import { clientSecretOfActor } from '../domain/actor.js'
 import { createScope } from '../domain/create-scope.js'
@@ -18,8 +19,6 @@ import { actorOf, caller, callOf, type GraphQLContext } from './context.js'
 import { oauthResolvers } from './oauth-resolvers.js'
 import { scopesForOperations } from './scopes-for-operations.js'
 import type { Resolvers } from './types.generated.js'
-
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
 
 function connection<T>(page: Page<T> & { totalCount: () => Promise<number> }, cursorOf: (row: T) => string): ConnectionParent<T> {
   return { ...page, cursorOf }

@@ -1,4 +1,5 @@
 import { ScopewardError } from '../errors.js'
+import { isoTime as iso } from '../iso-time.js'
 import { findApp } from '../domain/queries.js'
 import type { TokenEventListener } from '../domain/token-event-feed.js'
 import { mayReceiveTokenEvent, type TokenEvent, type TokenEventType } from '../domain/token-events.js'
@@ -80,8 +81,6 @@ async function tokenEventStream(ctx: GraphQLContext, args: { appId?: string | nu
   }
   return stream
 }
-
-const iso = (ms: number): string => new Date(ms).toISOString()
 
 /** Resolvers of schema/subscriptions.graphql. */
 export const subscriptionResolvers: Resolvers = {

@@ -1,9 +1,9 @@
 import { createWebhook, deleteWebhook, listWebhookDeliveries, listWebhooks, retryWebhookDelivery, rotateWebhookSecret, updateWebhook } from '../domain/webhooks.js'
 import type { WebhookEventType } from '../domain/model.js'
+import { isoTimeOrNull as iso } from '../iso-time.js'
 import { actorOf, callOf } from './context.js'
 import type { Resolvers, WebhookEventType as EventEnum } from './types.generated.js'
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
 /** `token.issued` ↔ `TOKEN_ISSUED`. */
 const toEnum = (type: WebhookEventType): EventEnum => type.toUpperCase().replace('.', '_') as EventEnum
 const fromEnum = (value: EventEnum): string => value.toLowerCase().replace('_', '.')

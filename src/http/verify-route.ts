@@ -65,7 +65,7 @@ export function verifyRoute(authority: TokenAuthority) {
   return withV1Errors(async (req: IncomingMessage, res: ServerResponse, rc: RouteContext): Promise<void> => {
     const inspector = await authenticateIntrospector(req, rc, new Map(), 'verification')
     const input = parseVerifyRequest(req, rc.body)
-    const request = { ...authRequestOf(req, rc), ip: input.clientAddress }
+    const request = authRequestOf(req, rc, input.clientAddress)
     const result = await verifyToken(rc.domain, inspector, input.token, {
       requiredScopes: input.requiredScopes,
       request,
