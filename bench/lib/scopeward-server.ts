@@ -1,6 +1,6 @@
 /**
  * Starts Scopeward programmatically on an already seeded database (bench/seed.ts), the way
- * `scopeward serve` does (src/cli/serve.ts: loadConfig over the environment, createLogger(LOG_LEVEL)
+ * `scopeward serve` does (src/cli/serve.ts: its heap setting, loadConfig over the environment, createLogger(LOG_LEVEL)
  * writing to stdout), and prepares the credential a variant needs. The announce line is the first
  * line on stdout that is not a log line (bench/lib/child.ts `readAnnounce`). Modes:
  *   opaque     createScopeward as shipped; a tokens:read opaque token of the bench app
@@ -22,6 +22,7 @@ import { performance } from 'node:perf_hooks'
 import { createScopeward } from '../../src/scopeward.js'
 import { loadConfig } from '../../src/config.js'
 import { createLogger } from '../../src/logger.js'
+import { tuneHeapForServing } from '../../src/cli/serve.js'
 import { issueToken } from '../../src/domain/issue-token.js'
 import { createWebhook } from '../../src/domain/webhooks.js'
 import { authenticate } from '../../src/domain/authenticate.js'
@@ -69,6 +70,8 @@ export async function startScopewardVariant(mode: Mode): Promise<void> {
   const { values } = parseArgs({ options: { db: { type: 'string' }, count: { type: 'string', default: '10000' } } })
   if (!values.db) throw new Error('--db required')
   const count = Number(values.count)
+  // The heap setting `scopeward serve` makes for every user.
+  tuneHeapForServing()
   // Built as `scopeward serve` builds it (src/cli/serve.ts): settings from the environment over the defaults,
   // the default logger (LOG_LEVEL, default info: one access line per request, to stdout). LOG_LEVEL=silent turns logging off.
   const config = loadConfig({ db: values.db, port: '0', host: '127.0.0.1' }, process.env)
