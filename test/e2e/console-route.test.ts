@@ -116,7 +116,7 @@ test('13 an unbuilt console answers 503 naming the fix, never a stack trace', as
   }
 })
 
-test('13 (issue 17) a console file is read on its first request, not at start: a server that never serves the console never holds it', async () => {
+test('13 (issue 17) a console file is read on its first request, not at start: a server that never serves the console never holds it', () => {
   const dir = mkdtempSync(join(tmpdir(), 'scopeward-console-'))
   try {
     mkdirSync(join(dir, 'assets'))
