@@ -1,6 +1,6 @@
 /**
  * Starts Scopeward programmatically on an already seeded database (bench/seed.ts), the way
- * `scopeward serve` does (src/cli/serve.ts: loadConfig over the environment, createLogger(LOG_LEVEL)
+ * `scopeward serve` does (src/cli/serve.ts: its heap setting, loadConfig over the environment, createLogger(LOG_LEVEL)
  * writing to stdout), and prepares the credential a variant needs. The announce line is the first
  * line on stdout that is not a log line (bench/lib/child.ts `readAnnounce`). Modes:
  *   opaque     createScopeward as shipped; a tokens:read opaque token of the bench app
@@ -16,11 +16,13 @@
  *              never spent out (CONSTRAINED), so each request checks the address, counts the window and spends a credit
  * Usage: node --import tsx --min-semi-space-size=16 bench/servers/scopeward-<mode>.ts --db <file> --count <seeded rows>
  */
+import { request } from 'node:http'
 import { parseArgs } from 'node:util'
 import { performance } from 'node:perf_hooks'
 import { createScopeward } from '../../src/scopeward.js'
 import { loadConfig } from '../../src/config.js'
 import { createLogger } from '../../src/logger.js'
+import { tuneHeapForServing } from '../../src/cli/serve.js'
 import { issueToken } from '../../src/domain/issue-token.js'
 import { createWebhook } from '../../src/domain/webhooks.js'
 import { authenticate } from '../../src/domain/authenticate.js'
@@ -46,15 +48,30 @@ interface Running {
   close(): Promise<void>
 }
 
-async function post(port: number, path: string, headers: Record<string, string>, body: string): Promise<{ status: number; text: string }> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers, body })
-  return { status: res.status, text: await res.text() }
+/**
+ * The server's own check request, with node:http: `fetch` would load undici into the measured process
+ * (~14 MiB resident, 2 MiB of heap), which `scopeward serve` never loads.
+ */
+function post(port: number, path: string, headers: Record<string, string>, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => (text += chunk))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }))
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
 }
 
 export async function startScopewardVariant(mode: Mode): Promise<void> {
   const { values } = parseArgs({ options: { db: { type: 'string' }, count: { type: 'string', default: '10000' } } })
   if (!values.db) throw new Error('--db required')
   const count = Number(values.count)
+  // The heap setting `scopeward serve` makes for every user.
+  tuneHeapForServing()
   // Built as `scopeward serve` builds it (src/cli/serve.ts): settings from the environment over the defaults,
   // the default logger (LOG_LEVEL, default info: one access line per request, to stdout). LOG_LEVEL=silent turns logging off.
   const config = loadConfig({ db: values.db, port: '0', host: '127.0.0.1' }, process.env)

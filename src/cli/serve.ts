@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8'
 import { loadConfig } from '../config.js'
 import { createLogger, flushLogger } from '../logger.js'
 import { createScopeward } from '../scopeward.js'
@@ -12,6 +13,7 @@ import type { CliIo } from './io.js'
  * requests, flushes usage and exits 0.
  */
 export async function serve(flags: { db?: string; port?: string; host?: string }, io: CliIo): Promise<void> {
+  tuneHeapForServing()
   const config = loadConfig(flags, io.env)
   const logger = createLogger(config.logLevel)
   const app = await createScopeward(config, { logger }).catch((error: unknown) => {
@@ -49,4 +51,15 @@ export async function serve(flags: { db?: string; port?: string; host?: string }
   const address = await app.http.listen(config.port, config.host)
   io.stderr.write(`Scopeward database: ${displayDb(config.db)}\n`)
   io.stderr.write(`Scopeward listening on http://${address.address}:${address.port}/graphql\n`)
+}
+
+/**
+ * The old generation may grow to 1.5× what the last full collection left alive, not V8's default of up
+ * to 4× under a high allocation rate: under load a server promotes every request's short-lived objects,
+ * and the default let Scopeward's heap grow to ~4× its ~30 MiB live set before collecting (peak RSS, and
+ * its CPU cost, measured in bench/RESULTS.md, "Round 4: memory"). V8 reads the flag at each collection,
+ * so setting it at start applies it; `scopeward serve` does so for every user (README, "Performance").
+ */
+export function tuneHeapForServing(): void {
+  setFlagsFromString('--heap-growing-percent=50')
 }

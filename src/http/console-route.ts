@@ -57,11 +57,22 @@ function filesUnder(dir: string): string[] {
   return out
 }
 
-function load(path: string, immutable: boolean): Asset | null {
+/**
+ * The route of one built file, read (and gzipped) on its first request and kept: a server that only
+ * answers API calls never holds the console's ~2 MB (bench/RESULTS.md, "Round 4: memory"). Null for a
+ * file of a type not served.
+ */
+function assetRoute(path: string, immutable: boolean): Route | null {
   const type = TYPES[extname(path)]
   if (type === undefined) return null
-  const body = readFileSync(path)
-  return { body, gzip: COMPRESSIBLE.has(extname(path)) && body.length > 1024 ? gzipSync(body) : null, type, immutable }
+  let asset: Asset | undefined
+  return (req, res) => {
+    if (asset === undefined) {
+      const body = readFileSync(path)
+      asset = { body, gzip: COMPRESSIBLE.has(extname(path)) && body.length > 1024 ? gzipSync(body) : null, type, immutable }
+    }
+    send(req, res, asset)
+  }
 }
 
 function send(req: IncomingMessage, res: ServerResponse, asset: Asset): void {
@@ -84,8 +95,8 @@ function send(req: IncomingMessage, res: ServerResponse, asset: Asset): void {
 
 /**
  * The console's routes: one exact GET route per built file under `dir` (dist/console) and one per
- * page path, all read into memory at start. Nothing is looked up on disk from a request's path,
- * so no path can reach outside the build. When the console is not built, its pages answer 503 naming the fix.
+ * page path, the files listed at start (each read on its first request). Nothing is looked up on disk
+ * from a request's path, so no path can reach outside the build. When the console is not built, its pages answer 503 naming the fix.
  */
 export function consoleRoutes(dir: string): [path: string, route: Route][] {
   const routes: [string, Route][] = []
@@ -98,11 +109,10 @@ export function consoleRoutes(dir: string): [path: string, route: Route][] {
   for (const file of filesUnder(dir)) {
     const rel = relative(dir, file).split(sep).join('/')
     if (rel === 'index.html') continue
-    const asset = load(file, rel.startsWith('assets/'))
-    if (asset) routes.push([`/console/${rel}`, (req, res) => send(req, res, asset)])
+    const route = assetRoute(file, rel.startsWith('assets/'))
+    if (route) routes.push([`/console/${rel}`, route])
   }
-  const page = load(index, false) as Asset
-  const servePage: Route = (req, res) => send(req, res, page)
+  const servePage = assetRoute(index, false) as Route
   for (const path of CONSOLE_PAGES) routes.push([`/console/${path}`, servePage])
   return routes
 }

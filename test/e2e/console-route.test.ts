@@ -2,7 +2,7 @@
 // headers; nothing outside the build is reachable through its paths.
 import assert from 'node:assert/strict'
 import { request as httpRequest } from 'node:http'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
@@ -111,6 +111,33 @@ test('13 an unbuilt console answers 503 naming the fix, never a stack trace', as
     await (routes[0] as [string, (req: never, res: never, rc: never) => Promise<void>])[1]({} as never, res, {} as never)
     assert.equal(status, 503)
     assert.match(body, /npm run build/)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('13 (issue 17) a console file is read on its first request, not at start: a server that never serves the console never holds it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'scopeward-console-'))
+  try {
+    mkdirSync(join(dir, 'assets'))
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><title>at start</title>')
+    writeFileSync(join(dir, 'assets', 'app-1.js'), 'export const at = "start"')
+    const routes = new Map(consoleRoutes(dir))
+    // Rewritten after the routes were made: what is served is what the file holds at its first request.
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><title>first request</title>')
+    writeFileSync(join(dir, 'assets', 'app-1.js'), 'export const at = "first request"')
+    const get = (path: string): { status: number; body: string } => {
+      const out = { status: 0, body: '' }
+      const res = { writeHead: (status: number) => ((out.status = status), res), end: (body: Buffer) => (out.body = body.toString('utf8')) } as never
+      void (routes.get(path) as (req: never, res: never, rc: never) => void)({ headers: {} } as never, res, {} as never)
+      return out
+    }
+    assert.deepEqual(get('/console/'), { status: 200, body: '<!doctype html><title>first request</title>' })
+    assert.deepEqual(get('/console/tokens'), { status: 200, body: '<!doctype html><title>first request</title>' })
+    assert.deepEqual(get('/console/assets/app-1.js'), { status: 200, body: 'export const at = "first request"' })
+    // Read once, then kept.
+    writeFileSync(join(dir, 'assets', 'app-1.js'), 'export const at = "later"')
+    assert.deepEqual(get('/console/assets/app-1.js'), { status: 200, body: 'export const at = "first request"' })
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
