@@ -1,4 +1,4 @@
-import type { AppRecord, ScopeUsage, TokenRecord } from './model.js'
+import type { AppRecord, ScopeUsage, TokenName, TokenRecord } from './model.js'
 import { canSeeToken, type Domain, type Principal } from './context.js'
 
 /**
@@ -22,7 +22,12 @@ export async function readApps(domain: Domain, ids: readonly string[]): Promise<
  * exist (the rule of `findToken`, which `token(id:)` answers by: issue 18.7).
  */
 export async function findTokens(domain: Domain, principal: Principal, ids: readonly string[]): Promise<(TokenRecord | null)[]> {
-  return (await readTokens(domain, ids)).map((token) => (token && canSeeToken(principal, token) ? token : null))
+  return visibleOnly(principal, await readTokens(domain, ids))
+}
+
+/** The id and name of the tokens `principal` may see, by id, null where `findTokens` answers null. */
+export async function findTokenNames(domain: Domain, principal: Principal, ids: readonly string[]): Promise<(TokenName | null)[]> {
+  return visibleOnly(principal, inOrder(ids, await domain.store.getTokenNames(unique(ids))))
 }
 
 /** The direct children of each token that `principal` may see, oldest first. */
@@ -31,15 +36,18 @@ export async function findDerivedTokens(domain: Domain, principal: Principal, pa
   return groupBy(parentIds, children, (c) => c.parentId)
 }
 
-/** Each token's usage rows (scopes exercised), by scope as `Store.getUsage` orders them. */
+/** Each token's usage rows (scopes exercised), by scope as `Store.getUsage` orders them (`listUsage` returns them so). */
 export async function readUsage(domain: Domain, tokenIds: readonly string[]): Promise<ScopeUsage[][]> {
-  const rows = (await domain.store.listUsage(unique(tokenIds))).sort((a, b) => (a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : 0))
-  return groupBy(tokenIds, rows, (u) => u.tokenId)
+  return groupBy(tokenIds, await domain.store.listUsage(unique(tokenIds)), (u) => u.tokenId)
 }
 
 /** Each token's recorded needs (the scopes its requests required). */
 export async function readNeeds(domain: Domain, tokenIds: readonly string[]): Promise<ScopeUsage[][]> {
   return groupBy(tokenIds, await domain.store.listNeeds(unique(tokenIds)), (u) => u.tokenId)
+}
+
+function visibleOnly<T extends TokenName>(principal: Principal, tokens: readonly (T | null)[]): (T | null)[] {
+  return tokens.map((token) => (token && canSeeToken(principal, token) ? token : null))
 }
 
 function unique(ids: readonly string[]): string[] {

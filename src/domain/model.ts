@@ -96,6 +96,9 @@ export interface ConstraintSet {
   credits?: { remaining: number; refill: CreditRefill | null }
 }
 
+/** Another token as a `{ id name }` selection reads it, with the fields its visibility rule (`canSeeToken`) needs. */
+export type TokenName = Pick<TokenRecord, 'id' | 'appId' | 'subject' | 'name'>
+
 export interface TokenRecord {
   id: string
   appId: string

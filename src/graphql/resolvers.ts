@@ -1,3 +1,4 @@
+import type { GraphQLResolveInfo } from 'graphql'
 import { ScopewardError } from '../errors.js'
 import { createApp, disableApp, updateApp } from '../domain/apps.js'
 import { clientSecretOfActor } from '../domain/actor.js'
@@ -17,6 +18,7 @@ import { parseClientDocument } from './client-documents.js'
 import { actorOf, caller, callOf, type GraphQLContext } from './context.js'
 import { oauthResolvers } from './oauth-resolvers.js'
 import { scopesForOperations } from './scopes-for-operations.js'
+import { selectsOnly } from './selects-only.js'
 import type { Resolvers } from './types.generated.js'
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
@@ -41,6 +43,17 @@ function appOf(ctx: GraphQLContext, id: string): AppRecord | null | Promise<AppR
     app = loading
   }
   return app
+}
+
+const NAME_FIELDS: ReadonlySet<string> = new Set(['id', 'name', '__typename'])
+
+/**
+ * Another token the caller may see, or null. A selection of its id and name only (a console's
+ * `createdBy { id name }`) reads those columns, not the whole row: the Token resolvers then read
+ * nothing else of it, and the fields' own directives still wrap them.
+ */
+function visibleTokenOf(ctx: GraphQLContext, id: string, info: GraphQLResolveInfo): Promise<TokenRecord | null> {
+  return selectsOnly(info, NAME_FIELDS) ? (ctx.loaders.visibleTokenName.load(id) as Promise<TokenRecord | null>) : ctx.loaders.visibleToken.load(id)
 }
 
 /** An edge whose cursor is encoded only if the client selects it. */
@@ -118,10 +131,10 @@ export const resolvers: Resolvers = {
     expiresAt: (t) => iso(t.expiresAt),
     revokedAt: (t) => iso(t.revokedAt),
     lastUsedAt: (t) => iso(t.lastUsedAt),
-    // Another token's metadata, under the caller's boundary as token(id:) (the loader applies it), one read per page.
-    createdBy: (t, _a, ctx) => (t.createdBy && clientSecretOfActor(t.createdBy) === null ? ctx.loaders.visibleToken.load(t.createdBy) : null),
+    // Another token's metadata, under the caller's boundary as token(id:) (the loaders apply it), one read per page.
+    createdBy: (t, _a, ctx, info) => (t.createdBy && clientSecretOfActor(t.createdBy) === null ? visibleTokenOf(ctx, t.createdBy, info) : null),
     createdByCredential: (t) => clientSecretOfActor(t.createdBy),
-    parent: (t, _a, ctx) => (t.parentId ? ctx.loaders.visibleToken.load(t.parentId) : null),
+    parent: (t, _a, ctx, info) => (t.parentId ? visibleTokenOf(ctx, t.parentId, info) : null),
     usedScopes: async (t, _a, ctx) => (await ctx.loaders.usage.load(t.id)).map((u) => u.scope),
   },
   TokenConnection: connectionResolvers<TokenRecord>(),

@@ -19,6 +19,7 @@ import type {
   StoreChange,
   TokenFilter,
   TokenOrder,
+  TokenName,
   TokenRecord,
   WriteGuard,
   ClaimedDelivery,
@@ -133,6 +134,9 @@ export class ComposedStore implements Store {
   }
   getTokens(ids: readonly string[]): Promise<TokenRecord[]> {
     return this.#p.tokens.getTokens(ids)
+  }
+  getTokenNames(ids: readonly string[]): Promise<TokenName[]> {
+    return this.#p.tokens.getTokenNames(ids)
   }
   listChildTokens(parentIds: readonly string[]): Promise<TokenRecord[]> {
     return this.#p.tokens.listChildTokens(parentIds)

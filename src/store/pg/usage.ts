@@ -71,11 +71,15 @@ export function pgUsage(c: PgConnection, writes: WriteProtocol<Tx>): UsageStore 
     async listUsage(tokenIds: readonly string[]): Promise<ScopeUsage[]> {
       if (tokenIds.length === 0) return []
       return (
-        await c.db
-          .select()
-          .from(t.tokenScopeUsage)
-          .where(inArray(t.tokenScopeUsage.tokenId, [...tokenIds]))
-      ).map(usageRecord)
+        (
+          await c.db
+            .select()
+            .from(t.tokenScopeUsage)
+            .where(inArray(t.tokenScopeUsage.tokenId, [...tokenIds]))
+            // Byte order (COLLATE "C"), as SQLite's: the database's collation may order punctuation otherwise.
+            .orderBy(asc(t.tokenScopeUsage.tokenId), sql`${t.tokenScopeUsage.scope} COLLATE "C"`)
+        ).map(usageRecord)
+      )
     },
   }
 }
