@@ -41,6 +41,16 @@ export async function readUsage(domain: Domain, tokenIds: readonly string[]): Pr
   return groupBy(tokenIds, await domain.store.listUsage(unique(tokenIds)), (u) => u.tokenId)
 }
 
+/** The scopes each token has exercised, in the order `readUsage` gives their rows. */
+export async function readUsedScopes(domain: Domain, tokenIds: readonly string[]): Promise<string[][]> {
+  return groupBy(
+    tokenIds,
+    await domain.store.listUsedScopes(unique(tokenIds)),
+    (u) => u.tokenId,
+    (u) => u.scope,
+  )
+}
+
 /** Each token's recorded needs (the scopes its requests required). */
 export async function readNeeds(domain: Domain, tokenIds: readonly string[]): Promise<ScopeUsage[][]> {
   return groupBy(tokenIds, await domain.store.listNeeds(unique(tokenIds)), (u) => u.tokenId)
@@ -59,14 +69,14 @@ function inOrder<T extends { id: string }>(ids: readonly string[], rows: readonl
   return ids.map((id) => byId.get(id) ?? null)
 }
 
-function groupBy<T>(ids: readonly string[], rows: readonly T[], keyOf: (row: T) => string | null): T[][] {
-  const groups = new Map<string, T[]>()
+function groupBy<T, V = T>(ids: readonly string[], rows: readonly T[], keyOf: (row: T) => string | null, valueOf = (row: T): V => row as unknown as V): V[][] {
+  const groups = new Map<string, V[]>()
   for (const row of rows) {
     const key = keyOf(row)
     if (key === null) continue
     let group = groups.get(key)
     if (group === undefined) groups.set(key, (group = []))
-    group.push(row)
+    group.push(valueOf(row))
   }
   return ids.map((id) => groups.get(id) ?? [])
 }

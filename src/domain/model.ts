@@ -289,6 +289,9 @@ export interface ScopeUsage {
   lastUsedAt: number
 }
 
+/** A scope a token has exercised, without its counts. */
+export type UsedScope = Pick<ScopeUsage, 'tokenId' | 'scope'>
+
 /**
  * A change that caches must hear of: a token (revoked, narrowed, rotated, re-parented), an app,
  * the signing keys, the scope catalogue, or 'all' (a gap in notifications: drop every cache).

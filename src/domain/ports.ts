@@ -17,6 +17,7 @@ import type {
   RotatedEnd,
   ScopeRecord,
   ScopeUsage,
+  UsedScope,
   SigningKeyRecord,
   StoreChange,
   TokenFilter,
@@ -206,6 +207,8 @@ export interface UsageStore {
   getUsage(tokenId: string): Promise<ScopeUsage[]>
   /** Usage rows of several tokens at once (for reports over a page of tokens), by token id, then scope. */
   listUsage(tokenIds: readonly string[]): Promise<ScopeUsage[]>
+  /** As `listUsage`, only each row's token and scope (the key alone: a list's `usedScopes`). */
+  listUsedScopes(tokenIds: readonly string[]): Promise<UsedScope[]>
 }
 
 /**

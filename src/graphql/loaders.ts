@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader'
-import { findDerivedTokens, findTokenNames, findTokens, readApps, readNeeds, readTokens, readUsage } from '../domain/batch-reads.js'
+import { findDerivedTokens, findTokenNames, findTokens, readApps, readNeeds, readTokens, readUsage, readUsedScopes } from '../domain/batch-reads.js'
 import type { Domain, Principal } from '../domain/context.js'
 import { ScopewardError } from '../errors.js'
 import type { AppRecord, ScopeUsage, TokenName, TokenRecord } from '../domain/model.js'
@@ -28,6 +28,8 @@ export interface Loaders {
   readonly app: DataLoader<string, AppRecord | null>
   /** A token's usage rows, by scope. */
   readonly usage: DataLoader<string, ScopeUsage[]>
+  /** A token's exercised scopes, as its usage rows order them (names only). */
+  readonly usedScopes: DataLoader<string, string[]>
   /** A token's recorded needs. */
   readonly needs: DataLoader<string, ScopeUsage[]>
 }
@@ -53,6 +55,7 @@ class RequestLoaders implements Loaders {
   #tokenRecord: DataLoader<string, TokenRecord | null> | undefined
   #app: DataLoader<string, AppRecord | null> | undefined
   #usage: DataLoader<string, ScopeUsage[]> | undefined
+  #usedScopes: DataLoader<string, string[]> | undefined
   #needs: DataLoader<string, ScopeUsage[]> | undefined
 
   constructor(
@@ -82,6 +85,9 @@ class RequestLoaders implements Loaders {
   }
   get usage(): DataLoader<string, ScopeUsage[]> {
     return (this.#usage ??= new DataLoader(async (ids: readonly string[]) => readUsage(this.domain, ids), OPTIONS))
+  }
+  get usedScopes(): DataLoader<string, string[]> {
+    return (this.#usedScopes ??= new DataLoader(async (ids: readonly string[]) => readUsedScopes(this.domain, ids), OPTIONS))
   }
   get needs(): DataLoader<string, ScopeUsage[]> {
     return (this.#needs ??= new DataLoader(async (ids: readonly string[]) => readNeeds(this.domain, ids), OPTIONS))

@@ -135,7 +135,7 @@ export const resolvers: Resolvers = {
     createdBy: (t, _a, ctx, info) => (t.createdBy && clientSecretOfActor(t.createdBy) === null ? visibleTokenOf(ctx, t.createdBy, info) : null),
     createdByCredential: (t) => clientSecretOfActor(t.createdBy),
     parent: (t, _a, ctx, info) => (t.parentId ? visibleTokenOf(ctx, t.parentId, info) : null),
-    usedScopes: async (t, _a, ctx) => (await ctx.loaders.usage.load(t.id)).map((u) => u.scope),
+    usedScopes: (t, _a, ctx) => ctx.loaders.usedScopes.load(t.id),
   },
   TokenConnection: connectionResolvers<TokenRecord>(),
   AppConnection: connectionResolvers<AppRecord>(),

@@ -21,6 +21,7 @@ import type {
   TokenOrder,
   TokenName,
   TokenRecord,
+  UsedScope,
   WriteGuard,
   ClaimedDelivery,
   DeliveryOutcome,
@@ -225,6 +226,9 @@ export class ComposedStore implements Store {
   }
   listUsage(tokenIds: readonly string[]): Promise<ScopeUsage[]> {
     return this.#p.usage.listUsage(tokenIds)
+  }
+  listUsedScopes(tokenIds: readonly string[]): Promise<UsedScope[]> {
+    return this.#p.usage.listUsedScopes(tokenIds)
   }
 
   insertWebhook(webhook: WebhookRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<void> {

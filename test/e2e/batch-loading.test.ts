@@ -28,6 +28,7 @@ const READS = [
   'getApps',
   'getUsage',
   'listUsage',
+  'listUsedScopes',
   'listNeeds',
   'listTokenFamily',
   'listChildTokens',
@@ -118,8 +119,8 @@ describe('per-token fields in lists are batched', () => {
         names = dataOf(await server.gql(CONSOLE('id name'), { token: secret, variables: { appId: appA.id } })).tokens.edges.map((e: any) => e.node)
       })
       assert.ok(names.length > 0)
-      // Beside authenticating the caller (getToken, getApp) and the page itself: one read of the creators' names, one of the usage, no whole token row.
-      assert.deepEqual(Object.fromEntries([...reads].filter(([name]) => !['getToken', 'getApp', 'listTokens'].includes(name))), { getTokenNames: 1, listUsage: 1 })
+      // Beside authenticating the caller (getToken, getApp) and the page itself: one read of the creators' names, one of the used scopes, no whole token row nor usage count.
+      assert.deepEqual(Object.fromEntries([...reads].filter(([name]) => !['getToken', 'getApp', 'listTokens'].includes(name))), { getTokenNames: 1, listUsedScopes: 1 })
       // The same answers as through whole rows (a selection beyond the name): a creator outside the caller's boundary is null both ways.
       const whole = dataOf(await server.gql(CONSOLE('id name status'), { token: secret, variables: { appId: appA.id } })).tokens.edges.map((e: any) => e.node)
       assert.deepEqual(

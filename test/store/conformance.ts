@@ -588,6 +588,11 @@ export function defineStoreConformance(name: string, makeStore: MakeStore, optio
           (await store.listUsage(['v', 'w', 'u'])).map((u) => `${u.tokenId} ${u.scope}`),
           ['u B:z', 'u a:read', 'u a:write', 'v a:read'],
         )
+        assert.deepEqual(
+          await store.listUsedScopes(['v', 'w', 'u']),
+          (await store.listUsage(['u', 'v'])).map(({ tokenId, scope }) => ({ tokenId, scope })),
+        )
+        assert.deepEqual(await store.listUsedScopes([]), [])
         assert.deepEqual(await store.listUsage([]), [])
         await store.recordUsage([])
       }),
