@@ -4,7 +4,7 @@
  * its own copy of one seeded 10k-token SQLite database, measured in alternated rounds so that the
  * machine's noise falls on both alike. Reports req/s, p99 and the server's CPU µs per request.
  *
- *   node --import tsx bench/compare-checkouts.ts --base <dir> --head <dir> [--server scopeward-opaque] [--rounds 6] [--duration 8] [--target list|healthz]
+ *   node --import tsx bench/compare-checkouts.ts --base <dir> --head <dir> [--server scopeward-opaque] [--rounds 6] [--duration 8] [--target list|fields|healthz]
  *     [--base-env KEY=VALUE ...] [--head-env KEY=VALUE ...] [--tsx]
  * Each checkout's src/ and bench/ are compiled by tsc into a temporary folder first (bench/lib/compile.ts) and the
  * servers run with plain `node`, as `npm start` runs Scopeward; `--tsx` runs bench/servers/<server>.ts under tsx instead.
@@ -18,7 +18,7 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { Readable } from 'node:stream'
 import autocannon, { type Options, type Result } from 'autocannon'
-import { readAnnounce } from './lib/child.js'
+import { LIST_FIELDS_QUERY, readAnnounce } from './lib/child.js'
 import { compileCheckout } from './lib/compile.js'
 
 interface Announced {
@@ -95,7 +95,15 @@ const load = (info: Announced, seconds: number): Promise<Result> => {
   const options: Options =
     values.target === 'healthz'
       ? { url: `http://127.0.0.1:${info.port}/healthz`, connections: 50, duration: seconds }
-      : { url: `http://127.0.0.1:${info.port}${info.request.path}`, method: 'POST', headers: info.request.headers, body: info.request.body, connections: 50, duration: seconds }
+      : {
+          url: `http://127.0.0.1:${info.port}${info.request.path}`,
+          method: 'POST',
+          headers: info.request.headers,
+          // fields: the server's list request plus the per-token fields (run.ts's SF), with the same token.
+          body: values.target === 'fields' ? JSON.stringify({ query: LIST_FIELDS_QUERY }) : info.request.body,
+          connections: 50,
+          duration: seconds,
+        }
   return autocannon(options)
 }
 

@@ -486,10 +486,12 @@ const range = (xs: number[], digits = 0): string => {
 }
 
 // ---------------------------------------------------------------- profile mode
-async function profile(serverKey: string, small: string, big: string, tmp: string) {
-  const def = SERVERS.find((s) => s.key === serverKey)
-  if (!def) throw new Error(`unknown server ${serverKey}`)
-  const dir = join(BENCH, 'results', 'profiles', `${def.key}-${Date.now()}`)
+async function profile(key: string, small: string, big: string, tmp: string) {
+  // A run key that shares another variant's server (SF: the S process) profiles that server answering the run's request.
+  const run = RUNS.find((r) => r.key === key && !r.scale)
+  const def = SERVERS.find((s) => s.key === (run?.server ?? key))
+  if (!def) throw new Error(`unknown server ${key}`)
+  const dir = join(BENCH, 'results', 'profiles', `${key}-${Date.now()}`)
   mkdirSync(dir, { recursive: true })
   const db = join(tmp, `${def.key}.db`)
   copyFileSync(def.db === 'big' ? big : small, db)
@@ -499,13 +501,14 @@ async function profile(serverKey: string, small: string, big: string, tmp: strin
   const info = await child.start()
   if (info.skip) throw new Error(`${def.key} skipped: ${info.skip}`)
   console.log(`warm-up ${WARMUP}s, then ${opt['profile-seconds']}s under --cpu-prof`)
-  await load(info, info.request!, WARMUP)
+  const request = run?.request?.(info) ?? info.request!
+  await load(info, request, WARMUP)
   await child.call({ type: 'mark' })
   const seconds = Number(opt['profile-seconds'])
-  const r = await load(info, info.request!, seconds)
+  const r = await load(info, request, seconds)
   const s = await child.call({ type: 'stats' })
   console.log(
-    `${def.key}: ${(r['2xx'] / seconds).toFixed(0)} req/s, ${(s.cpuUs / r['2xx']).toFixed(0)} CPU µs/req (profiler on)${def.webhook ? `, ${receiver.received()} webhook deliveries received in all` : ''}`,
+    `${key}: ${(r['2xx'] / seconds).toFixed(0)} req/s, ${(s.cpuUs / r['2xx']).toFixed(0)} CPU µs/req (profiler on)${def.webhook ? `, ${receiver.received()} webhook deliveries received in all` : ''}`,
   )
   await child.stop()
   // --cpu-prof writes one file per thread (under --tsx, tsx's loader worker too): take the largest of this run, the main thread.
@@ -518,7 +521,7 @@ async function profile(serverKey: string, small: string, big: string, tmp: strin
   const out = join(dir, 'summary.md')
   writeFileSync(
     out,
-    `# CPU profile of ${def.key} (${def.what})\n\n${(r['2xx'] / seconds).toFixed(0)} req/s, ${(s.cpuUs / r['2xx']).toFixed(0)} CPU µs/req under the profiler; ${seconds} s of load after ${WARMUP} s warm-up; ${newest}\n\n${md}`,
+    `# CPU profile of ${key} (${run?.what ?? def.what})\n\n${(r['2xx'] / seconds).toFixed(0)} req/s, ${(s.cpuUs / r['2xx']).toFixed(0)} CPU µs/req under the profiler; ${seconds} s of load after ${WARMUP} s warm-up; ${newest}\n\n${md}`,
   )
   console.log(md)
   console.log(`written ${out}`)

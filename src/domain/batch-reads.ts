@@ -1,4 +1,4 @@
-import type { AppRecord, ScopeUsage, TokenRecord } from './model.js'
+import type { AppRecord, ScopeUsage, TokenName, TokenRecord } from './model.js'
 import { canSeeToken, type Domain, type Principal } from './context.js'
 
 /**
@@ -22,7 +22,12 @@ export async function readApps(domain: Domain, ids: readonly string[]): Promise<
  * exist (the rule of `findToken`, which `token(id:)` answers by: issue 18.7).
  */
 export async function findTokens(domain: Domain, principal: Principal, ids: readonly string[]): Promise<(TokenRecord | null)[]> {
-  return (await readTokens(domain, ids)).map((token) => (token && canSeeToken(principal, token) ? token : null))
+  return visibleOnly(principal, await readTokens(domain, ids))
+}
+
+/** The id and name of the tokens `principal` may see, by id, null where `findTokens` answers null. */
+export async function findTokenNames(domain: Domain, principal: Principal, ids: readonly string[]): Promise<(TokenName | null)[]> {
+  return visibleOnly(principal, inOrder(ids, await domain.store.getTokenNames(unique(ids))))
 }
 
 /** The direct children of each token that `principal` may see, oldest first. */
@@ -31,15 +36,28 @@ export async function findDerivedTokens(domain: Domain, principal: Principal, pa
   return groupBy(parentIds, children, (c) => c.parentId)
 }
 
-/** Each token's usage rows (scopes exercised), by scope as `Store.getUsage` orders them. */
+/** Each token's usage rows (scopes exercised), by scope as `Store.getUsage` orders them (`listUsage` returns them so). */
 export async function readUsage(domain: Domain, tokenIds: readonly string[]): Promise<ScopeUsage[][]> {
-  const rows = (await domain.store.listUsage(unique(tokenIds))).sort((a, b) => (a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : 0))
-  return groupBy(tokenIds, rows, (u) => u.tokenId)
+  return groupBy(tokenIds, await domain.store.listUsage(unique(tokenIds)), (u) => u.tokenId)
+}
+
+/** The scopes each token has exercised, in the order `readUsage` gives their rows. */
+export async function readUsedScopes(domain: Domain, tokenIds: readonly string[]): Promise<string[][]> {
+  return groupBy(
+    tokenIds,
+    await domain.store.listUsedScopes(unique(tokenIds)),
+    (u) => u.tokenId,
+    (u) => u.scope,
+  )
 }
 
 /** Each token's recorded needs (the scopes its requests required). */
 export async function readNeeds(domain: Domain, tokenIds: readonly string[]): Promise<ScopeUsage[][]> {
   return groupBy(tokenIds, await domain.store.listNeeds(unique(tokenIds)), (u) => u.tokenId)
+}
+
+function visibleOnly<T extends TokenName>(principal: Principal, tokens: readonly (T | null)[]): (T | null)[] {
+  return tokens.map((token) => (token && canSeeToken(principal, token) ? token : null))
 }
 
 function unique(ids: readonly string[]): string[] {
@@ -51,14 +69,14 @@ function inOrder<T extends { id: string }>(ids: readonly string[], rows: readonl
   return ids.map((id) => byId.get(id) ?? null)
 }
 
-function groupBy<T>(ids: readonly string[], rows: readonly T[], keyOf: (row: T) => string | null): T[][] {
-  const groups = new Map<string, T[]>()
+function groupBy<T, V = T>(ids: readonly string[], rows: readonly T[], keyOf: (row: T) => string | null, valueOf = (row: T): V => row as unknown as V): V[][] {
+  const groups = new Map<string, V[]>()
   for (const row of rows) {
     const key = keyOf(row)
     if (key === null) continue
     let group = groups.get(key)
     if (group === undefined) groups.set(key, (group = []))
-    group.push(row)
+    group.push(valueOf(row))
   }
   return ids.map((id) => groups.get(id) ?? [])
 }

@@ -96,6 +96,9 @@ export interface ConstraintSet {
   credits?: { remaining: number; refill: CreditRefill | null }
 }
 
+/** Another token as a `{ id name }` selection reads it, with the fields its visibility rule (`canSeeToken`) needs. */
+export type TokenName = Pick<TokenRecord, 'id' | 'appId' | 'subject' | 'name'>
+
 export interface TokenRecord {
   id: string
   appId: string
@@ -285,6 +288,9 @@ export interface ScopeUsage {
   count: number
   lastUsedAt: number
 }
+
+/** A scope a token has exercised, without its counts. */
+export type UsedScope = Pick<ScopeUsage, 'tokenId' | 'scope'>
 
 /**
  * A change that caches must hear of: a token (revoked, narrowed, rotated, re-parented), an app,

@@ -17,11 +17,13 @@ import type {
   RotatedEnd,
   ScopeRecord,
   ScopeUsage,
+  UsedScope,
   SigningKeyRecord,
   StoreChange,
   TokenFilter,
   TokenConstraints,
   TokenOrder,
+  TokenName,
   TokenRecord,
   WriteGuard,
   ClaimedDelivery,
@@ -97,6 +99,8 @@ export interface TokenStore {
   getToken(id: string): Promise<TokenRecord | null>
   /** Tokens by id, in no particular order; unknown ids are left out (batch reads of a request's loaders). */
   getTokens(ids: readonly string[]): Promise<TokenRecord[]>
+  /** As `getTokens`, only the id, app, subject and name: a page's `createdBy { id name }` decodes no whole row. */
+  getTokenNames(ids: readonly string[]): Promise<TokenName[]>
   /** The tokens derived directly from any of `parentIds` (their children, not further descendants), in no particular order. */
   listChildTokens(parentIds: readonly string[]): Promise<TokenRecord[]>
   /** Tokens matching `filter`, by (created_at, id) from `after`; or, with `order`, by its sort key then id from `order.after`. */
@@ -201,8 +205,10 @@ export interface UsageStore {
   /** The scopes tokens' requests required (the narrowest that would have sufficed), per token and scope. */
   listNeeds(tokenIds: readonly string[]): Promise<ScopeUsage[]>
   getUsage(tokenId: string): Promise<ScopeUsage[]>
-  /** Usage rows of several tokens at once (for reports over a page of tokens). */
+  /** Usage rows of several tokens at once (for reports over a page of tokens), by token id, then scope. */
   listUsage(tokenIds: readonly string[]): Promise<ScopeUsage[]>
+  /** As `listUsage`, only each row's token and scope (the key alone: a list's `usedScopes`). */
+  listUsedScopes(tokenIds: readonly string[]): Promise<UsedScope[]>
 }
 
 /**

@@ -1,8 +1,8 @@
 import DataLoader from 'dataloader'
-import { findDerivedTokens, findTokens, readApps, readNeeds, readTokens, readUsage } from '../domain/batch-reads.js'
+import { findDerivedTokens, findTokenNames, findTokens, readApps, readNeeds, readTokens, readUsage, readUsedScopes } from '../domain/batch-reads.js'
 import type { Domain, Principal } from '../domain/context.js'
 import { ScopewardError } from '../errors.js'
-import type { AppRecord, ScopeUsage, TokenRecord } from '../domain/model.js'
+import type { AppRecord, ScopeUsage, TokenName, TokenRecord } from '../domain/model.js'
 
 /**
  * Per-request batch loaders for the fields of a token in a list (`createdBy`, `parent`,
@@ -19,6 +19,8 @@ import type { AppRecord, ScopeUsage, TokenRecord } from '../domain/model.js'
 export interface Loaders {
   /** A token the caller may see, or null (unknown, or outside its boundary), as `token(id:)` answers. */
   readonly visibleToken: DataLoader<string, TokenRecord | null>
+  /** As `visibleToken`, only the id and name (and the boundary's fields): for a selection of no more. */
+  readonly visibleTokenName: DataLoader<string, TokenName | null>
   /** The direct children of a token that the caller may see, oldest first. */
   readonly derivedTokens: DataLoader<string, TokenRecord[]>
   /** Any token by id, unguarded: only for statuses and other checks whose result is not the row itself. */
@@ -26,6 +28,8 @@ export interface Loaders {
   readonly app: DataLoader<string, AppRecord | null>
   /** A token's usage rows, by scope. */
   readonly usage: DataLoader<string, ScopeUsage[]>
+  /** A token's exercised scopes, as its usage rows order them (names only). */
+  readonly usedScopes: DataLoader<string, string[]>
   /** A token's recorded needs. */
   readonly needs: DataLoader<string, ScopeUsage[]>
 }
@@ -46,10 +50,12 @@ const OPTIONS = { cache: false, maxBatchSize: MAX_BATCH }
  */
 class RequestLoaders implements Loaders {
   #visibleToken: DataLoader<string, TokenRecord | null> | undefined
+  #visibleTokenName: DataLoader<string, TokenName | null> | undefined
   #derivedTokens: DataLoader<string, TokenRecord[]> | undefined
   #tokenRecord: DataLoader<string, TokenRecord | null> | undefined
   #app: DataLoader<string, AppRecord | null> | undefined
   #usage: DataLoader<string, ScopeUsage[]> | undefined
+  #usedScopes: DataLoader<string, string[]> | undefined
   #needs: DataLoader<string, ScopeUsage[]> | undefined
 
   constructor(
@@ -65,6 +71,9 @@ class RequestLoaders implements Loaders {
   get visibleToken(): DataLoader<string, TokenRecord | null> {
     return (this.#visibleToken ??= new DataLoader(async (ids: readonly string[]) => findTokens(this.domain, this.#caller(), ids), OPTIONS))
   }
+  get visibleTokenName(): DataLoader<string, TokenName | null> {
+    return (this.#visibleTokenName ??= new DataLoader(async (ids: readonly string[]) => findTokenNames(this.domain, this.#caller(), ids), OPTIONS))
+  }
   get derivedTokens(): DataLoader<string, TokenRecord[]> {
     return (this.#derivedTokens ??= new DataLoader(async (ids: readonly string[]) => findDerivedTokens(this.domain, this.#caller(), ids), OPTIONS))
   }
@@ -76,6 +85,9 @@ class RequestLoaders implements Loaders {
   }
   get usage(): DataLoader<string, ScopeUsage[]> {
     return (this.#usage ??= new DataLoader(async (ids: readonly string[]) => readUsage(this.domain, ids), OPTIONS))
+  }
+  get usedScopes(): DataLoader<string, string[]> {
+    return (this.#usedScopes ??= new DataLoader(async (ids: readonly string[]) => readUsedScopes(this.domain, ids), OPTIONS))
   }
   get needs(): DataLoader<string, ScopeUsage[]> {
     return (this.#needs ??= new DataLoader(async (ids: readonly string[]) => readNeeds(this.domain, ids), OPTIONS))

@@ -1,3 +1,4 @@
+import type { GraphQLResolveInfo } from 'graphql'
 import { ScopewardError } from '../errors.js'
 import { isoTimeOrNull as iso } from '../iso-time.js'
 import { createApp, disableApp, updateApp } from '../domain/apps.js'
@@ -18,6 +19,7 @@ import { parseClientDocument } from './client-documents.js'
 import { actorOf, caller, callOf, type GraphQLContext } from './context.js'
 import { oauthResolvers } from './oauth-resolvers.js'
 import { scopesForOperations } from './scopes-for-operations.js'
+import { selectsOnly } from './selects-only.js'
 import type { Resolvers } from './types.generated.js'
 
 function connection<T>(page: Page<T> & { totalCount: () => Promise<number> }, cursorOf: (row: T) => string): ConnectionParent<T> {
@@ -40,6 +42,17 @@ function appOf(ctx: GraphQLContext, id: string): AppRecord | null | Promise<AppR
     app = loading
   }
   return app
+}
+
+const NAME_FIELDS: ReadonlySet<string> = new Set(['id', 'name', '__typename'])
+
+/**
+ * Another token the caller may see, or null. A selection of its id and name only (a console's
+ * `createdBy { id name }`) reads those columns, not the whole row: the Token resolvers then read
+ * nothing else of it, and the fields' own directives still wrap them.
+ */
+function visibleTokenOf(ctx: GraphQLContext, id: string, info: GraphQLResolveInfo): Promise<TokenRecord | null> {
+  return selectsOnly(info, NAME_FIELDS) ? (ctx.loaders.visibleTokenName.load(id) as Promise<TokenRecord | null>) : ctx.loaders.visibleToken.load(id)
 }
 
 /** An edge whose cursor is encoded only if the client selects it. */
@@ -117,11 +130,11 @@ export const resolvers: Resolvers = {
     expiresAt: (t) => iso(t.expiresAt),
     revokedAt: (t) => iso(t.revokedAt),
     lastUsedAt: (t) => iso(t.lastUsedAt),
-    // Another token's metadata, under the caller's boundary as token(id:) (the loader applies it), one read per page.
-    createdBy: (t, _a, ctx) => (t.createdBy && clientSecretOfActor(t.createdBy) === null ? ctx.loaders.visibleToken.load(t.createdBy) : null),
+    // Another token's metadata, under the caller's boundary as token(id:) (the loaders apply it), one read per page.
+    createdBy: (t, _a, ctx, info) => (t.createdBy && clientSecretOfActor(t.createdBy) === null ? visibleTokenOf(ctx, t.createdBy, info) : null),
     createdByCredential: (t) => clientSecretOfActor(t.createdBy),
-    parent: (t, _a, ctx) => (t.parentId ? ctx.loaders.visibleToken.load(t.parentId) : null),
-    usedScopes: async (t, _a, ctx) => (await ctx.loaders.usage.load(t.id)).map((u) => u.scope),
+    parent: (t, _a, ctx, info) => (t.parentId ? visibleTokenOf(ctx, t.parentId, info) : null),
+    usedScopes: (t, _a, ctx) => ctx.loaders.usedScopes.load(t.id),
   },
   TokenConnection: connectionResolvers<TokenRecord>(),
   AppConnection: connectionResolvers<AppRecord>(),

@@ -19,7 +19,9 @@ import type {
   StoreChange,
   TokenFilter,
   TokenOrder,
+  TokenName,
   TokenRecord,
+  UsedScope,
   WriteGuard,
   ClaimedDelivery,
   DeliveryOutcome,
@@ -134,6 +136,9 @@ export class ComposedStore implements Store {
   getTokens(ids: readonly string[]): Promise<TokenRecord[]> {
     return this.#p.tokens.getTokens(ids)
   }
+  getTokenNames(ids: readonly string[]): Promise<TokenName[]> {
+    return this.#p.tokens.getTokenNames(ids)
+  }
   listChildTokens(parentIds: readonly string[]): Promise<TokenRecord[]> {
     return this.#p.tokens.listChildTokens(parentIds)
   }
@@ -221,6 +226,9 @@ export class ComposedStore implements Store {
   }
   listUsage(tokenIds: readonly string[]): Promise<ScopeUsage[]> {
     return this.#p.usage.listUsage(tokenIds)
+  }
+  listUsedScopes(tokenIds: readonly string[]): Promise<UsedScope[]> {
+    return this.#p.usage.listUsedScopes(tokenIds)
   }
 
   insertWebhook(webhook: WebhookRecord, audit: AuditEventInput, guard?: WriteGuard): Promise<void> {

@@ -20,7 +20,21 @@ const LIST = `query List($appId: ID) {
   }
 }`
 
-const READS = ['getToken', 'getTokens', 'getApp', 'getApps', 'getUsage', 'listUsage', 'listNeeds', 'listTokenFamily', 'listChildTokens', 'listTokens', 'countTokens'] as const
+const READS = [
+  'getToken',
+  'getTokens',
+  'getTokenNames',
+  'getApp',
+  'getApps',
+  'getUsage',
+  'listUsage',
+  'listUsedScopes',
+  'listNeeds',
+  'listTokenFamily',
+  'listChildTokens',
+  'listTokens',
+  'countTokens',
+] as const
 
 /**
  * A spy on both store classes, set before the server starts (the store is reached through a
@@ -95,6 +109,26 @@ describe('per-token fields in lists are batched', () => {
     assert.equal(derived.length, 20)
     assert.equal(tokens.find((t) => t.id === derived[0].parent.id).derivedTokens.length, 20)
     assert.equal(tokens.filter((t) => t.createdBy?.id === issuer.id).length, 21)
+  })
+
+  test("a console's list (createdBy { id name } usedScopes lastUsedAt) reads each field's rows in one statement, and the creators' names only", async () => {
+    const CONSOLE = (creator: string) => `query($appId: ID) { tokens(appId: $appId, first: 100) { edges { node { id createdBy { ${creator} } usedScopes lastUsedAt } } } }`
+    for (const secret of [issuer.secret, subjectToken.secret]) {
+      let names: any[] = []
+      const reads = await countReads(async () => {
+        names = dataOf(await server.gql(CONSOLE('id name'), { token: secret, variables: { appId: appA.id } })).tokens.edges.map((e: any) => e.node)
+      })
+      assert.ok(names.length > 0)
+      // Beside authenticating the caller (getToken, getApp) and the page itself: one read of the creators' names, one of the used scopes, no whole token row nor usage count.
+      assert.deepEqual(Object.fromEntries([...reads].filter(([name]) => !['getToken', 'getApp', 'listTokens'].includes(name))), { getTokenNames: 1, listUsedScopes: 1 })
+      // The same answers as through whole rows (a selection beyond the name): a creator outside the caller's boundary is null both ways.
+      const whole = dataOf(await server.gql(CONSOLE('id name status'), { token: secret, variables: { appId: appA.id } })).tokens.edges.map((e: any) => e.node)
+      assert.deepEqual(
+        names,
+        whole.map((t: any) => ({ ...t, createdBy: t.createdBy && { id: t.createdBy.id, name: t.createdBy.name } })),
+      )
+      assert.ok(names.some((t) => t.createdBy !== null) && names.some((t) => t.createdBy === null && t.id !== issuer.id), 'some creators seen, some outside the boundary')
+    }
   })
 
   test('the same list twice as long costs no more store reads', async () => {

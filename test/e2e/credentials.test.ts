@@ -269,12 +269,14 @@ describe('boundaries and credentials', () => {
       const parent = await issue(server, { appId: 'root', scopes: ['apps:read', 'tokens:read'] })
       const child = dataOf(await server.gql('mutation { deriveToken(input: { name: "c", scopes: ["apps:read"] }) { secret } }', { token: parent.secret })).deriveToken
         .secret as string
-      for (const field of ['createdBy', 'parent']) {
-        const answer = await server.gql(`{ viewer { id ${field} { id name scopes createdBy { id } } } }`, { token: child })
-        const error = onlyError(answer, 'FORBIDDEN')
-        assert.deepEqual(error.path, ['viewer', field])
-        assert.equal(answer.body.data?.viewer?.[field], null)
-      }
+      // A selection of the id and name only (read without the whole row) is refused alike.
+      for (const field of ['createdBy', 'parent'])
+        for (const selection of ['id name scopes createdBy { id }', 'id name']) {
+          const answer = await server.gql(`{ viewer { id ${field} { ${selection} } } }`, { token: child })
+          const error = onlyError(answer, 'FORBIDDEN')
+          assert.deepEqual(error.path, ['viewer', field])
+          assert.equal(answer.body.data?.viewer?.[field], null)
+        }
     })
 
     test('18.7 with tokens:read, viewer.parent and createdBy answer like token(id:)', async () => {

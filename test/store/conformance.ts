@@ -355,6 +355,13 @@ export function defineStoreConformance(name: string, makeStore: MakeStore, optio
         const byId = <T extends { id: string }>(rows: T[]): T[] => [...rows].sort((a, b) => a.id.localeCompare(b.id))
         assert.deepEqual(byId(await store.getTokens(['p2', 'missing', 'p1', 'p1'])), [await store.getToken('p1'), await store.getToken('p2')])
         assert.deepEqual(await store.getTokens([]), [])
+        await store.insertToken(token('s1', { subject: 'alice' }), audit('token.issue'))
+        assert.deepEqual(byId(await store.getTokenNames(['p2', 'missing', 's1', 'p1'])), [
+          { id: 'p1', appId: 'root', subject: null, name: 'p1' },
+          { id: 'p2', appId: 'other', subject: null, name: 'p2' },
+          { id: 's1', appId: 'root', subject: 'alice', name: 's1' },
+        ])
+        assert.deepEqual(await store.getTokenNames([]), [])
         assert.deepEqual(byId(await store.getApps(['other', 'root', 'nope'])), [await store.getApp('other'), await store.getApp('root')])
         assert.deepEqual(await store.getApps([]), [])
         assert.deepEqual(ids(byId(await store.listChildTokens(['p1', 'p2', 'missing']))), ['c1', 'c2'], 'children only, not grandchildren')
@@ -574,7 +581,18 @@ export function defineStoreConformance(name: string, makeStore: MakeStore, optio
         assert.deepEqual(await store.getUsage('v'), [], "scope '' records no usage row")
         assert.equal((await store.getToken('v'))?.lastUsedAt, T0 + 20, "scope '' advances lastUsedAt")
         assert.equal((await store.getToken('u'))?.lastUsedAt, T0 + 10, 'the latest use wins')
-        assert.equal((await store.listUsage(['u', 'v', 'w'])).length, 2)
+        await store.recordUsage([{ tokenId: 'v', scope: 'a:read', count: 1, lastUsedAt: T0 + 30 }])
+        // By token, then scope in byte order ('B:z' before 'a:read', as a JavaScript sort), whatever order the ids are asked in.
+        await store.recordUsage([{ tokenId: 'u', scope: 'B:z', count: 1, lastUsedAt: T0 + 40 }])
+        assert.deepEqual(
+          (await store.listUsage(['v', 'w', 'u'])).map((u) => `${u.tokenId} ${u.scope}`),
+          ['u B:z', 'u a:read', 'u a:write', 'v a:read'],
+        )
+        assert.deepEqual(
+          await store.listUsedScopes(['v', 'w', 'u']),
+          (await store.listUsage(['u', 'v'])).map(({ tokenId, scope }) => ({ tokenId, scope })),
+        )
+        assert.deepEqual(await store.listUsedScopes([]), [])
         assert.deepEqual(await store.listUsage([]), [])
         await store.recordUsage([])
       }),

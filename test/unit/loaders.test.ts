@@ -28,6 +28,10 @@ function fakeDomain(): { domain: Domain; calls: string[][] } {
       calls.push(['getTokens', ...ids])
       return Promise.resolve(ROWS.filter((t) => ids.includes(t.id)))
     },
+    getTokenNames(ids: readonly string[]) {
+      calls.push(['getTokenNames', ...ids])
+      return Promise.resolve(ROWS.filter((t) => ids.includes(t.id)).map(({ id, appId, subject, name }) => ({ id, appId, subject, name })))
+    },
     listChildTokens(ids: readonly string[]) {
       calls.push(['listChildTokens', ...ids])
       return Promise.resolve(ROWS.filter((t) => t.parentId !== null && ids.includes(t.parentId)))
@@ -64,6 +68,28 @@ describe('request loaders', () => {
     )
   })
 
+  test("names only: one read per tick, under the same boundary as whole tokens (another app's or subject's token answers null)", async () => {
+    const { domain, calls } = fakeDomain()
+    const ids = ['own', 'other-app', 'alice', 'missing', 'own']
+    const app = createLoaders(domain, principal())
+    const names = await Promise.all(ids.map((id) => app.visibleTokenName.load(id)))
+    assert.deepEqual(
+      names.map((t) => t?.name ?? null),
+      ['own', null, 'alice', null, 'own'],
+    )
+    assert.deepEqual(calls, [['getTokenNames', 'own', 'other-app', 'alice', 'missing']])
+    const loaders = createLoaders(domain, principal('alice'))
+    const forAlice = await Promise.all(ids.map((id) => loaders.visibleTokenName.load(id)))
+    assert.deepEqual(
+      forAlice.map((t) => t?.id ?? null),
+      (await Promise.all(ids.map((id) => createLoaders(domain, principal('alice')).visibleToken.load(id)))).map((t) => t?.id ?? null),
+    )
+    assert.deepEqual(
+      forAlice.map((t) => t?.id ?? null),
+      [null, null, 'alice', null, null],
+    )
+  })
+
   test('a root-app token sees across apps', async () => {
     const { domain } = fakeDomain()
     assert.equal((await createLoaders(domain, principal(null, true)).visibleToken.load('other-app'))?.id, 'other-app')
@@ -84,7 +110,7 @@ describe('request loaders', () => {
   test('without a caller, every guarded load fails UNAUTHENTICATED and reads nothing', async () => {
     const { domain, calls } = fakeDomain()
     const loaders = createLoaders(domain, null)
-    for (const load of [() => loaders.visibleToken.load('own'), () => loaders.derivedTokens.load('own')]) {
+    for (const load of [() => loaders.visibleToken.load('own'), () => loaders.visibleTokenName.load('own'), () => loaders.derivedTokens.load('own')]) {
       await assert.rejects(load(), (error: unknown) => error instanceof ScopewardError && error.code === 'UNAUTHENTICATED')
     }
     assert.deepEqual(calls, [])

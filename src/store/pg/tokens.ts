@@ -7,6 +7,7 @@ import {
   type Position,
   type RotatedEnd,
   type TokenFilter,
+  type TokenName,
   type TokenOrder,
   type TokenRecord,
   type WriteGuard,
@@ -50,6 +51,14 @@ export function pgTokens(c: PgConnection, writes: WriteProtocol<Tx>): TokenStore
       if (ids.length === 0) return []
       return c.db
         .select()
+        .from(t.tokens)
+        .where(inArray(t.tokens.id, [...ids]))
+    },
+
+    async getTokenNames(ids: readonly string[]): Promise<TokenName[]> {
+      if (ids.length === 0) return []
+      return c.db
+        .select({ id: t.tokens.id, appId: t.tokens.appId, subject: t.tokens.subject, name: t.tokens.name })
         .from(t.tokens)
         .where(inArray(t.tokens.id, [...ids]))
     },

@@ -1,5 +1,5 @@
 import { and, asc, eq, gte, inArray, sql } from 'drizzle-orm'
-import type { DailyUsage, ScopeUsage } from '../../domain/model.js'
+import type { DailyUsage, ScopeUsage, UsedScope } from '../../domain/model.js'
 import type { UsageStore } from '../../domain/ports.js'
 import * as t from '../pg-schema.js'
 import type { WriteProtocol } from '../write-protocol.js'
@@ -75,10 +75,23 @@ export function pgUsage(c: PgConnection, writes: WriteProtocol<Tx>): UsageStore 
           .select()
           .from(t.tokenScopeUsage)
           .where(inArray(t.tokenScopeUsage.tokenId, [...tokenIds]))
+          .orderBy(...BY_TOKEN_AND_SCOPE)
       ).map(usageRecord)
+    },
+
+    async listUsedScopes(tokenIds: readonly string[]): Promise<UsedScope[]> {
+      if (tokenIds.length === 0) return []
+      return c.db
+        .select({ tokenId: t.tokenScopeUsage.tokenId, scope: t.tokenScopeUsage.scope })
+        .from(t.tokenScopeUsage)
+        .where(inArray(t.tokenScopeUsage.tokenId, [...tokenIds]))
+        .orderBy(...BY_TOKEN_AND_SCOPE)
     },
   }
 }
+
+/** Usage rows by token, then scope in byte order (COLLATE "C"), as SQLite orders them: the database's collation may order punctuation otherwise. */
+const BY_TOKEN_AND_SCOPE = [asc(t.tokenScopeUsage.tokenId), sql`${t.tokenScopeUsage.scope} COLLATE "C"`] as const
 
 /** One entry per (token, scope): a single INSERT … ON CONFLICT must not touch a row twice. */
 function mergeByScope(entries: readonly ScopeUsage[]): ScopeUsage[] {

@@ -8,6 +8,7 @@ import {
   type Position,
   type RotatedEnd,
   type TokenFilter,
+  type TokenName,
   type TokenOrder,
   type TokenRecord,
   type WriteGuard,
@@ -21,6 +22,7 @@ import { CreditRefused, revokeFamilySql, selectCreditChainSql, selectFamilySql }
 import type { WriteProtocol } from '../write-protocol.js'
 import type { Params, SqliteConnection, Tx } from './connection.js'
 import { TOKEN_COLUMNS, tokenFromRow } from './rows.js'
+import { selectList } from '../select-list.js'
 
 /** Tokens on SQLite. */
 export function sqliteTokens(c: SqliteConnection, writes: WriteProtocol<Tx>): TokenStore {
@@ -46,6 +48,11 @@ export function sqliteTokens(c: SqliteConnection, writes: WriteProtocol<Tx>): To
     async getTokens(ids: readonly string[]): Promise<TokenRecord[]> {
       if (ids.length === 0) return []
       return c.tokenList(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids)).map(tokenFromRow)
+    },
+
+    async getTokenNames(ids: readonly string[]): Promise<TokenName[]> {
+      if (ids.length === 0) return []
+      return c.read<TokenName>(TOKEN_NAMES_SQL).all(JSON.stringify(ids))
     },
 
     async listChildTokens(parentIds: readonly string[]): Promise<TokenRecord[]> {
@@ -194,6 +201,9 @@ export function sqliteTokens(c: SqliteConnection, writes: WriteProtocol<Tx>): To
 }
 
 /** The token filter as SQL text and parameters (`?` placeholders, `json_each` for scopes). */
+/** `getTokenNames`: the ids as one JSON array, so one cached statement whatever the count; rows keyed as TokenName. */
+const TOKEN_NAMES_SQL = `SELECT ${selectList(t.tokens, ['id', 'appId', 'subject', 'name'])} FROM tokens WHERE id IN (SELECT value FROM json_each(?))`
+
 function rawTokenFilter(f: TokenFilter): { where: string[]; params: Params } {
   const params: Params = []
   const where = tokenConditions(f, {

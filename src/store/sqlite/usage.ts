@@ -1,5 +1,5 @@
 import { and, asc, eq, gte, sql } from 'drizzle-orm'
-import type { DailyUsage, ScopeUsage } from '../../domain/model.js'
+import type { DailyUsage, ScopeUsage, UsedScope } from '../../domain/model.js'
 import type { UsageStore } from '../../domain/ports.js'
 import * as t from '../sqlite-schema.js'
 import type { WriteProtocol } from '../write-protocol.js'
@@ -76,10 +76,18 @@ export function sqliteUsage(c: SqliteConnection, writes: WriteProtocol<Tx>): Usa
 
     async listUsage(tokenIds: readonly string[]): Promise<ScopeUsage[]> {
       if (tokenIds.length === 0) return []
-      return c
-        .read<typeof t.tokenScopeUsage.$inferSelect>(`SELECT ${selectList(t.tokenScopeUsage)} FROM token_scope_usage WHERE token_id IN (SELECT value FROM json_each(?))`)
-        .all(JSON.stringify(tokenIds))
-        .map(usageRecord)
+      // The rows are ScopeUsage as they come (the SELECT list names its properties): no copy per row.
+      return c.read<ScopeUsage>(LIST_USAGE_SQL).all(JSON.stringify(tokenIds))
+    },
+
+    async listUsedScopes(tokenIds: readonly string[]): Promise<UsedScope[]> {
+      if (tokenIds.length === 0) return []
+      return c.read<UsedScope>(LIST_USED_SCOPES_SQL).all(JSON.stringify(tokenIds))
     },
   }
 }
+
+/** A page's usage rows in the order of the primary key (token, scope), which the lookup walks: SQLite sorts nothing. */
+const LIST_USAGE_SQL = `SELECT ${selectList(t.tokenScopeUsage)} FROM token_scope_usage WHERE token_id IN (SELECT value FROM json_each(?)) ORDER BY token_id, scope`
+/** The same rows' key alone, which the primary key's index holds: no table row is read. */
+const LIST_USED_SCOPES_SQL = `SELECT ${selectList(t.tokenScopeUsage, ['tokenId', 'scope'])} FROM token_scope_usage WHERE token_id IN (SELECT value FROM json_each(?)) ORDER BY token_id, scope`
