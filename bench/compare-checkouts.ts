@@ -68,7 +68,7 @@ async function start(name: 'base' | 'head', cwd: string): Promise<{ proc: ChildP
   copyFileSync(seed, db)
   const build = builds.get(resolve(cwd))
   const server = build ? [join(build, 'bench', 'servers', `${values.server}.js`)] : ['--import', 'tsx', `bench/servers/${values.server}.ts`]
-  const proc = spawn(process.execPath, ['--min-semi-space-size=16', ...server, '--db', db, '--count', '10000'], {
+  const proc = spawn(process.execPath, [...server, '--db', db, '--count', '10000'], {
     cwd,
     env: { ...process.env, NODE_ENV: 'production', ...extraEnv[name] },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],

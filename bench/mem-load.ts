@@ -56,7 +56,7 @@ try {
   const env: Record<string, string> = { ...process.env, NODE_ENV: 'production' }
   for (const kv of opt.env) env[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1)
   const server = opt.compiled ? join(resolve(opt.compiled), 'bench', 'servers', opt.server.replace(/\.ts$/, '.js')) : join(BENCH, 'servers', opt.server)
-  const args = [...(opt.compiled ? [] : ['--import', 'tsx']), '--min-semi-space-size=16', ...opt.flag, server, '--db', db]
+  const args = [...(opt.compiled ? [] : ['--import', 'tsx']), ...opt.flag, server, '--db', db]
   if (opt.server.startsWith('scopeward')) args.push('--count', opt.count)
   const child = spawn(process.execPath, args, { cwd: dirname(BENCH), env, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
   const info = await readAnnounce<{ port: number; request: { path: string; method: string; headers: Record<string, string>; body: string } }>(child.stdout!, opt.server)

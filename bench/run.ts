@@ -7,7 +7,7 @@
  *
  * Compiles this checkout's src/ and bench/ with tsc into a temporary folder (bench/lib/compile.ts),
  * seeds databases (bench/seed.ts), starts one child process per variant server from the compiled
- * tree (`node --min-semi-space-size=16 <tmp>/bench/servers/*.js`, NODE_ENV=production: plain node, as
+ * tree (`node <tmp>/bench/servers/*.js`, NODE_ENV=production: plain node with no V8 flag, as
  * `npm start` runs Scopeward; `--tsx` runs bench/servers/*.ts under tsx instead), warms each up, then
  * runs rounds A → … → A2 with autocannon from this process, and prints/writes a table.
  */
@@ -201,7 +201,7 @@ class Child {
 
   async start(): Promise<ServerInfo> {
     const file = compiled ? join(compiled, 'bench', 'servers', this.def.file.replace(/\.ts$/, '.js')) : join(BENCH, 'servers', this.def.file)
-    const args = [...(compiled ? [] : ['--import', 'tsx']), '--min-semi-space-size=16', ...this.extraFlags, file, '--db', this.dbFile, ...(this.def.args ?? [])]
+    const args = [...(compiled ? [] : ['--import', 'tsx']), ...this.extraFlags, file, '--db', this.dbFile, ...(this.def.args ?? [])]
     if (this.def.file.startsWith('scopeward')) args.push('--count', String(this.count))
     const webhook = this.def.webhook ? { BENCH_WEBHOOK_URL: receiver.url() } : {}
     this.proc = spawn(process.execPath, args, {
@@ -715,7 +715,7 @@ function buildReport(runs: RunDef[], samples: Sample[], skipped: Map<string, str
       .join(' ')}; wall time ${(ms / 1000).toFixed(0)} s.`,
   )
   lines.push(
-    `${ROUNDS} round(s); ${DURATION} s per main run, ${SCALE_DURATION} s per scale run, ${WARMUP} s warm-up per server; autocannon ${CONNECTIONS} connections, pipelining 1, on 127.0.0.1; one server process per variant, NODE_ENV=production, --min-semi-space-size=16; ${how}. Seeding: ${JSON.stringify(seedInfo)}.`,
+    `${ROUNDS} round(s); ${DURATION} s per main run, ${SCALE_DURATION} s per scale run, ${WARMUP} s warm-up per server; autocannon ${CONNECTIONS} connections, pipelining 1, on 127.0.0.1; one server process per variant, NODE_ENV=production, no V8 flag (as npm start runs Scopeward; the orchestrator alone runs with --min-semi-space-size=16); ${how}. Seeding: ${JSON.stringify(seedInfo)}.`,
     '',
   )
   lines.push(

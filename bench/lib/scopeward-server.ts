@@ -14,7 +14,7 @@
  *   constrained  opaque, the token carrying all three constraints (README "Token constraints"): an
  *              allowlist holding 127.0.0.1 among other ranges, a rate limit never reached and credits
  *              never spent out (CONSTRAINED), so each request checks the address, counts the window and spends a credit
- * Usage: node --import tsx --min-semi-space-size=16 bench/servers/scopeward-<mode>.ts --db <file> --count <seeded rows>
+ * Usage: node --import tsx bench/servers/scopeward-<mode>.ts --db <file> --count <seeded rows>
  */
 import { request } from 'node:http'
 import { parseArgs } from 'node:util'

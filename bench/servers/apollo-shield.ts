@@ -4,7 +4,7 @@
  * SHA-256 in constant time, not revoked/expired, app enabled, scopes within the app's ceiling), and
  * a shield rule (contextual cache) requires tokens:read on Query.tokens; the list is confined to the
  * caller's app. The bearer token is seeded row 0 (bench/seed.ts seedPlaintext).
- * Usage: node --import tsx --min-semi-space-size=16 bench/servers/apollo-shield.ts --db <file>
+ * Usage: node --import tsx bench/servers/apollo-shield.ts --db <file>
  */
 import { parseArgs } from 'node:util'
 import { ApolloServer } from '@apollo/server'

@@ -2,7 +2,7 @@
  * Variant A (baseline): bare Apollo Server 5 via startStandaloneServer, default plugins, no auth.
  * Lists the bench app's tokens from a seeded copy of Scopeward's SQLite file (bench/lib/apollo-common.ts),
  * as a connection; with `--flat` (variant AF), as a flat list (`tokens(first: 20): [Token!]!`).
- * Usage: node --import tsx --min-semi-space-size=16 bench/servers/apollo.ts --db <file> [--flat]
+ * Usage: node --import tsx bench/servers/apollo.ts --db <file> [--flat]
  */
 import { parseArgs } from 'node:util'
 import { ApolloServer } from '@apollo/server'

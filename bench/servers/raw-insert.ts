@@ -2,7 +2,7 @@
  * Variant RAW (floor for issueToken): raw better-sqlite3 single-row INSERT transactions into
  * Scopeward's tokens table, with Scopeward's durability settings (WAL, synchronous=FULL), in
  * process, no HTTP. Task 'run' {ms}: inserts for ms milliseconds; returns inserts/s.
- * Usage: node --import tsx --min-semi-space-size=16 bench/servers/raw-insert.ts --db <file>
+ * Usage: node --import tsx bench/servers/raw-insert.ts --db <file>
  */
 import { parseArgs } from 'node:util'
 import { performance } from 'node:perf_hooks'
