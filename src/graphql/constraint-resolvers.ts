@@ -1,3 +1,4 @@
+import { isoTimeOrNull } from '../iso-time.js'
 import { formatDuration } from '../domain/duration.js'
 import type { ConstraintSet, CreditRefill, TokenRecord } from '../domain/model.js'
 import { tokenLimits } from '../domain/token-limits.js'
@@ -37,7 +38,7 @@ export const constraintResolvers: Resolvers = {
             ? {
                 remaining: state.credits?.remaining ?? t.creditsRemaining,
                 refill: refillOut(c.credits?.refill ?? null),
-                nextRefillAt: state.nextRefillAt !== null ? new Date(state.nextRefillAt).toISOString() : null,
+                nextRefillAt: isoTimeOrNull(state.nextRefillAt),
               }
             : null,
       }

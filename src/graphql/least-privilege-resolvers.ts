@@ -1,3 +1,4 @@
+import { isoTime } from '../iso-time.js'
 import { revokeTokens } from '../domain/bulk-revoke.js'
 import { parseDuration } from '../domain/duration.js'
 import { encodeCursor } from '../domain/pagination.js'
@@ -7,7 +8,7 @@ import { overPermissionedTokens, suggestedScopes, unusedSince } from '../domain/
 import { actorOf, callOf } from './context.js'
 import type { Resolvers } from './types.generated.js'
 
-const gapOut = (g: { from: number; to: number }) => ({ from: new Date(g.from).toISOString(), to: new Date(g.to).toISOString() })
+const gapOut = (g: { from: number; to: number }) => ({ from: isoTime(g.from), to: isoTime(g.to) })
 
 /** Resolvers of schema/least-privilege.graphql: usage reports, trimming, lifetime reports, bulk revocation. */
 export const leastPrivilegeResolvers: Resolvers = {
@@ -40,7 +41,7 @@ export const leastPrivilegeResolvers: Resolvers = {
     matched: (r) => r.tokens,
   },
   Token: {
-    scopeUsage: async (t, _a, ctx) => (await ctx.loaders.usage.load(t.id)).map((u) => ({ scope: u.scope, count: u.count, lastUsedAt: new Date(u.lastUsedAt).toISOString() })),
+    scopeUsage: async (t, _a, ctx) => (await ctx.loaders.usage.load(t.id)).map((u) => ({ scope: u.scope, count: u.count, lastUsedAt: isoTime(u.lastUsedAt) })),
     neverExpires: (t) => t.expiresAt === null,
     suggestedScopes: async (t, args, ctx) => {
       const since = args.since != null ? ctx.domain.clock() - parseDuration(args.since, 'since') : 0

@@ -200,10 +200,10 @@ export function sqliteTokens(c: SqliteConnection, writes: WriteProtocol<Tx>): To
   }
 }
 
-/** The token filter as SQL text and parameters (`?` placeholders, `json_each` for scopes). */
 /** `getTokenNames`: the ids as one JSON array, so one cached statement whatever the count; rows keyed as TokenName. */
 const TOKEN_NAMES_SQL = `SELECT ${selectList(t.tokens, ['id', 'appId', 'subject', 'name'])} FROM tokens WHERE id IN (SELECT value FROM json_each(?))`
 
+/** The token filter as SQL text and parameters (`?` placeholders, `json_each` for scopes). */
 function rawTokenFilter(f: TokenFilter): { where: string[]; params: Params } {
   const params: Params = []
   const where = tokenConditions(f, {
