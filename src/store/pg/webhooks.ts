@@ -129,21 +129,35 @@ export function pgWebhooks(c: PgConnection, writes: WriteProtocol<Tx>): WebhookS
             AND (d.lease_until IS NULL OR d.lease_until < ${now})
             AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
               WHERE e.webhook_id = d.webhook_id AND e.subject = d.subject AND e.status = 'PENDING' AND e.seq < d.seq)
-          ORDER BY d.seq LIMIT ${limit}
+          ORDER BY d.next_attempt_at, d.seq LIMIT ${limit}
           FOR UPDATE OF d SKIP LOCKED`)
-        const out: ClaimedDelivery[] = []
-        for (const { id } of due) {
-          const lease = randomUUID()
-          const [row] = await tx
+        if (due.length === 0) return []
+        // One statement for the batch, one lease id for it (an outcome is recorded only under the lease of its claim).
+        const lease = randomUUID()
+        const rows = (
+          await tx
             .update(t.webhookDeliveries)
             .set({ leaseUntil, leaseId: lease, attempts: sql`${t.webhookDeliveries.attempts} + 1` })
-            .where(eq(t.webhookDeliveries.id, id))
+            .where(
+              inArray(
+                t.webhookDeliveries.id,
+                due.map((d) => d.id),
+              ),
+            )
             .returning()
-          if (!row) continue
-          const [webhook] = await tx.select().from(t.webhooks).where(eq(t.webhooks.id, row.webhookId))
-          if (webhook) out.push({ delivery: deliveryRecord(row), webhook: webhookRecord(webhook), lease })
-        }
-        return out
+        ).sort((a, b) => a.seq - b.seq)
+        const webhooks = new Map(
+          (
+            await tx
+              .select()
+              .from(t.webhooks)
+              .where(inArray(t.webhooks.id, [...new Set(rows.map((r) => r.webhookId))]))
+          ).map((w) => [w.id, webhookRecord(w)] as const),
+        )
+        return rows.flatMap((row) => {
+          const webhook = webhooks.get(row.webhookId)
+          return webhook ? [{ delivery: deliveryRecord(row), webhook, lease }] : []
+        })
       })
     },
 

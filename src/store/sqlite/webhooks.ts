@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type Database from 'better-sqlite3'
-import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, getTableColumns, inArray, lte, sql } from 'drizzle-orm'
 import type {
   AppRecord,
   AuditEventInput,
@@ -33,6 +33,7 @@ export function sqliteWebhooks(c: SqliteConnection, writes: WriteProtocol<Tx>): 
     if (!out) throw new Error('the webhook bookkeeping transaction did not run')
     return (out as { value: T }).value
   }
+  let claim: ReturnType<typeof prepareClaim> | null = null
   let complete: ReturnType<typeof prepareComplete> | null = null
   let insertDelivery: Database.Statement<[string, string, string, string, string, string, string, number, number]> | null = null
   const webhookById = (id: string): WebhookRecord | null => {
@@ -148,41 +149,24 @@ export function sqliteWebhooks(c: SqliteConnection, writes: WriteProtocol<Tx>): 
     },
 
     claimWebhookDeliveries(now: number, leaseUntil: number, limit: number): Promise<ClaimedDelivery[]> {
-      return keep((tx) => {
-        const due = tx.all<{ id: string }>(sql`
-          SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
-          WHERE d.status = 'PENDING' AND w.status = 'ACTIVE' AND d.next_attempt_at <= ${now}
-            AND (d.lease_until IS NULL OR d.lease_until < ${now})
-            AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
-              WHERE e.webhook_id = d.webhook_id AND e.subject = d.subject AND e.status = 'PENDING' AND e.seq < d.seq)
-          ORDER BY d.seq LIMIT ${limit}`)
-        if (due.length === 0) return []
+      claim ??= prepareClaim(c)
+      const { due, webhook } = claim
+      return keep(() => {
         // One statement for the batch, one lease id for it (an outcome is recorded only under the lease of its claim).
         const lease = randomUUID()
-        const rows = tx
-          .update(t.webhookDeliveries)
-          .set({ leaseUntil, leaseId: lease, attempts: sql`${t.webhookDeliveries.attempts} + 1` })
-          .where(
-            inArray(
-              t.webhookDeliveries.id,
-              due.map((d) => d.id),
-            ),
-          )
-          .returning()
-          .all()
+        const rows = due.all({ now, until: leaseUntil, lease, limit })
+        if (rows.length === 0) return []
+        const webhooks = new Map<string, WebhookRecord | null>()
+        return rows
           .sort((a, b) => a.seq - b.seq)
-        const webhooks = new Map(
-          tx
-            .select()
-            .from(t.webhooks)
-            .where(inArray(t.webhooks.id, [...new Set(rows.map((r) => r.webhookId))]))
-            .all()
-            .map((w) => [w.id, webhookRecord(w)] as const),
-        )
-        return rows.flatMap((row) => {
-          const webhook = webhooks.get(row.webhookId)
-          return webhook ? [{ delivery: deliveryRecord(row), webhook, lease }] : []
-        })
+          .flatMap((row) => {
+            if (!webhooks.has(row.webhookId)) {
+              const w = webhook.get({ id: row.webhookId })
+              webhooks.set(row.webhookId, w ? webhookRecord(w) : null)
+            }
+            const w = webhooks.get(row.webhookId)
+            return w ? [{ delivery: deliveryRecord(row), webhook: w, lease }] : []
+          })
       })
     },
 
@@ -245,6 +229,38 @@ export function sqliteWebhooks(c: SqliteConnection, writes: WriteProtocol<Tx>): 
 }
 
 /** The statements of an attempt's outcome: the delivery under its lease, then the webhook's failure record. */
+type DeliveryRow = typeof t.webhookDeliveries.$inferSelect
+
+/**
+ * The claim, prepared once: it runs at every dispatcher round. The due deliveries are taken in the order of
+ * `webhook_deliveries_due_idx` (status, next attempt, then seq, the rowid the index ends with), so the
+ * statement stops after `limit` claimable rows however many are pending; ordering by seq alone would
+ * read and sort every pending row at every round, a cost that grows with a backlog.
+ */
+function prepareClaim(c: SqliteConnection) {
+  const columns = Object.entries(getTableColumns(t.webhookDeliveries))
+    .map(([key, column]) => `${column.name} AS "${key}"`)
+    .join(', ')
+  return {
+    due: c.sqlite.prepare<{ now: number; until: number; lease: string; limit: number }, DeliveryRow>(
+      `UPDATE webhook_deliveries SET lease_until = @until, lease_id = @lease, attempts = attempts + 1
+       WHERE id IN (
+         SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+         WHERE d.status = 'PENDING' AND w.status = 'ACTIVE' AND d.next_attempt_at <= @now
+           AND (d.lease_until IS NULL OR d.lease_until < @now)
+           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
+             WHERE e.webhook_id = d.webhook_id AND e.subject = d.subject AND e.status = 'PENDING' AND e.seq < d.seq)
+         ORDER BY d.next_attempt_at, d.seq LIMIT @limit)
+       RETURNING ${columns}`,
+    ),
+    webhook: c.db
+      .select()
+      .from(t.webhooks)
+      .where(eq(t.webhooks.id, sql.placeholder('id')))
+      .prepare(),
+  }
+}
+
 function prepareComplete(c: SqliteConnection) {
   return {
     outcome: c.sqlite.prepare<{
