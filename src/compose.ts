@@ -119,7 +119,8 @@ export async function composeDomain(config: Config, deps: { logger: Logger; cloc
   // Webhooks: deliveries are rows, so what a previous process left (or another instance) is picked up here.
   const dispatcher = new WebhookDispatcher(domain, config.webhooks, deps.logger)
   const sweeper = new ExpirySweeper(domain, config.webhooks, deps.logger)
-  dispatcher.start()
+  if (config.webhooks.deliver) dispatcher.start()
+  else deps.logger.warn('webhook delivery is off on this instance (SCOPEWARD_WEBHOOK_DELIVER=false): it records webhook events, and only an instance that delivers sends them')
   sweeper.start()
   return {
     domain,

@@ -5,6 +5,12 @@ import { ScopewardError } from '../errors.js'
 import { parseDuration } from '../domain/duration.js'
 
 export interface WebhookConfig {
+  /**
+   * This instance sends deliveries (SCOPEWARD_WEBHOOK_DELIVER, default true). With false it still records every
+   * event in the write that causes it (the outbox) and leaves the sending to instances that deliver: several
+   * serving instances on PostgreSQL and one that delivers, or a measurement of the outbox alone.
+   */
+  deliver: boolean
   /** Accept plain http:// webhook URLs (SCOPEWARD_WEBHOOK_ALLOW_HTTP); https only by default. */
   allowHttp: boolean
   /** Deliver to private, loopback and link-local addresses (SCOPEWARD_WEBHOOK_ALLOW_PRIVATE): for tests and closed networks only. */
@@ -29,9 +35,9 @@ export const DEFAULT_RETRY_SCHEDULE = ['PT0S', 'PT5S', 'PT5M', 'PT30M', 'PT2H', 
 
 const invalid = (name: string, message: string): ScopewardError => new ScopewardError('BAD_USER_INPUT', `invalid setting ${name}: ${message}`, { field: name })
 
-function bool(env: Record<string, string | undefined>, name: string): boolean {
+function bool(env: Record<string, string | undefined>, name: string, fallback = false): boolean {
   const value = env[name]
-  if (value === undefined || value === '') return false
+  if (value === undefined || value === '') return fallback
   if (value !== 'true' && value !== 'false') throw invalid(name, `must be true or false, got ${JSON.stringify(value)}`)
   return value === 'true'
 }
@@ -70,6 +76,7 @@ export function webhookConfig(env: Record<string, string | undefined>): WebhookC
   const leaseMs = ms(env, 'SCOPEWARD_WEBHOOK_LEASE', 60_000, 200, 3_600_000)
   if (leaseMs <= timeoutMs) throw invalid('SCOPEWARD_WEBHOOK_LEASE', `must be longer than SCOPEWARD_WEBHOOK_TIMEOUT (${timeoutMs} ms): an attempt must end before its claim lapses`)
   return {
+    deliver: bool(env, 'SCOPEWARD_WEBHOOK_DELIVER', true),
     allowHttp: bool(env, 'SCOPEWARD_WEBHOOK_ALLOW_HTTP'),
     allowPrivate: bool(env, 'SCOPEWARD_WEBHOOK_ALLOW_PRIVATE'),
     timeoutMs,

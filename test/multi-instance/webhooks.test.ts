@@ -49,6 +49,38 @@ describe('webhooks on two instances of one PostgreSQL', { skip: unavailable ?? f
   })
 })
 
+describe('an instance with SCOPEWARD_WEBHOOK_DELIVER=false beside one that delivers', { skip: unavailable ?? false }, () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>
+  let recorder: TestServer
+  let sender: TestServer | undefined
+  const receiver = new Receiver()
+
+  before(async () => {
+    await receiver.start()
+    database = await createTestDatabase()
+    recorder = await startServer({ dbPath: database.url, env: { ...env, SCOPEWARD_WEBHOOK_DELIVER: 'false' }, keep: true })
+  })
+  after(async () => {
+    await recorder.stop()
+    await sender?.stop()
+    await receiver.stop()
+    await database.drop()
+  })
+
+  test('the first records the events of its writes and sends none; the second, once started, delivers them all', async () => {
+    const created = dataOf(await recorder.gql(CREATE_WEBHOOK, { variables: { input: { url: receiver.url, events: ['TOKEN_ISSUED'] } } })).createWebhook
+    receiver.secret = created.secret
+    const issued = await Promise.all(Array.from({ length: 5 }, (_, i) => issue(recorder, { name: `r${i}`, scopes: ['tokens:read'] })))
+    // 25 of the recorder's poll intervals (FAST: 20 ms): a delivering instance would have sent them by now.
+    await new Promise((resolve) => setTimeout(resolve, 25 * Number(FAST.SCOPEWARD_WEBHOOK_POLL)))
+    assert.equal(receiver.received.length, 0, 'the instance that does not deliver sent nothing')
+    sender = await startServer({ dbPath: database.url, rootToken: recorder.rootToken, env, keep: true })
+    await waitFor(() => receiver.received.length >= 5, { timeoutMs: 20_000, what: 'five deliveries from the delivering instance' })
+    assert.deepEqual(new Set(receiver.received.map((r) => r.body.data.token.id)), new Set(issued.map((t) => t.id)))
+    assert.ok(receiver.received.every((r) => r.signatureValid))
+  })
+})
+
 describe('claims of two stores at the same moment', { skip: unavailable ?? false }, () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>
   let one: Store

@@ -9,8 +9,9 @@ import { webhookConfig } from '../../src/webhooks/settings.js'
 const H = 3_600_000
 
 describe('webhook settings', () => {
-  test('defaults: https only, private addresses refused, 5 s timeout, the documented schedule, 5 days to disable, warnings 7d and 1d', () => {
+  test('defaults: delivering, https only, private addresses refused, 5 s timeout, the documented schedule, 5 days to disable, warnings 7d and 1d', () => {
     const c = loadConfig({}, {}).webhooks
+    assert.equal(c.deliver, true)
     assert.equal(c.allowHttp, false)
     assert.equal(c.allowPrivate, false)
     assert.equal(c.timeoutMs, 5000)
@@ -24,11 +25,14 @@ describe('webhook settings', () => {
     assert.deepEqual(c.retrySchedule, [0, 10, 2000])
     assert.deepEqual(c.expiryWarnings, [7 * 24 * H, 24 * H, H])
     assert.equal(c.timeoutMs, 2000)
+    assert.equal(webhookConfig({ SCOPEWARD_WEBHOOK_DELIVER: 'false' }).deliver, false)
+    assert.equal(webhookConfig({ SCOPEWARD_WEBHOOK_DELIVER: 'true' }).deliver, true)
   })
 
   test('a bad value is refused naming the setting', () => {
     for (const [env, name] of [
       [{ SCOPEWARD_WEBHOOK_ALLOW_PRIVATE: 'yes' }, 'SCOPEWARD_WEBHOOK_ALLOW_PRIVATE'],
+      [{ SCOPEWARD_WEBHOOK_DELIVER: 'off' }, 'SCOPEWARD_WEBHOOK_DELIVER'],
       [{ SCOPEWARD_WEBHOOK_RETRY_SCHEDULE: '0,,5s' }, 'SCOPEWARD_WEBHOOK_RETRY_SCHEDULE'],
       [{ SCOPEWARD_WEBHOOK_RETRY_SCHEDULE: 'soon' }, 'SCOPEWARD_WEBHOOK_RETRY_SCHEDULE'],
       [{ SCOPEWARD_EXPIRY_WARNINGS: '0' }, 'SCOPEWARD_EXPIRY_WARNINGS'],
