@@ -93,6 +93,14 @@ const SERVERS: ServerDef[] = [
     env: { SCOPEWARD_WEBHOOK_ALLOW_PRIVATE: 'true', SCOPEWARD_WEBHOOK_ALLOW_HTTP: 'true' },
     what: 'W with one active webhook on token.issued (a 204 receiver in the orchestrator): each issuance writes its webhook event, the dispatcher delivers it',
   },
+  {
+    key: 'WO',
+    file: 'scopeward-issue-webhook.ts',
+    db: 'small',
+    webhook: true,
+    env: { SCOPEWARD_WEBHOOK_ALLOW_PRIVATE: 'true', SCOPEWARD_WEBHOOK_ALLOW_HTTP: 'true', SCOPEWARD_WEBHOOK_DELIVER: 'false' },
+    what: 'WH with SCOPEWARD_WEBHOOK_DELIVER=false: each issuance writes its webhook event in its transaction (the outbox), nothing is sent',
+  },
   { key: 'RAW', file: 'raw-insert.ts', db: 'small', what: 'raw better-sqlite3 single-row INSERT transactions, WAL + synchronous=FULL, in process' },
   { key: 'M', file: 'scopeward-opaque.ts', db: 'big', what: 'Scopeward, opaque token, 1,000,000 tokens in the database' },
   { key: 'A2', file: 'apollo.ts', db: 'small', what: 'A again, separate process, measured last in each round (A/A control, bracket)' },
@@ -168,6 +176,7 @@ const RUNS: RunDef[] = [
   { key: 'I', server: 'I', kind: 'http', what: whatOf('I') },
   { key: 'W', server: 'W', kind: 'http', what: 'issueToken mutations/s over HTTP (Scopeward, 10k tokens)' },
   { key: 'WH', server: 'WH', kind: 'http', what: 'issueToken mutations/s over HTTP with an active token.issued webhook (deliveries counted by the receiver)' },
+  { key: 'WO', server: 'WO', kind: 'http', what: 'issueToken mutations/s over HTTP with an active webhook and delivery off: the outbox alone' },
   { key: 'RAW', server: 'RAW', kind: 'raw', what: whatOf('RAW') },
   { key: 'S-viewer', server: 'S', kind: 'http', scale: true, what: 'token check over HTTP: { viewer { id } }, 10k tokens', request: (i) => gql(i, '{ viewer { id } }') },
   { key: 'M-viewer', server: 'M', kind: 'http', scale: true, what: 'token check over HTTP: { viewer { id } }, 1M tokens', request: (i) => gql(i, '{ viewer { id } }') },
@@ -799,6 +808,8 @@ function buildReport(runs: RunDef[], samples: Sample[], skipped: Map<string, str
   lines.push(target('issueToken/s ÷ raw single-row inserts/s', ratio('W', 'RAW', rps), '>=', 0.7, skipNote('W')))
   lines.push(target('issueToken with an active webhook ÷ without, req/s (WH ÷ W)', ratio('WH', 'W', rps), '>=', 0.9, skipNote('WH')))
   lines.push(target('(info) issueToken with an active webhook ÷ without, server CPU/request (WH ÷ W)', ratio('WH', 'W', cpu), '<=', 1.1, skipNote('WH')))
+  lines.push(target('issueToken with the outbox alone (an active webhook, delivery off) ÷ without, req/s (WO ÷ W)', ratio('WO', 'W', rps), '>=', 0.9, skipNote('WO')))
+  lines.push(target('(info) the outbox alone ÷ without, server CPU/request (WO ÷ W)', ratio('WO', 'W', cpu), '<=', 1.1, skipNote('WO')))
   const wh = of('WH')
   if (wh.length > 0)
     lines.push(
