@@ -60,7 +60,7 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
   const schemaOptions = {
     catalogue,
     publicScopeRequirements: config.publicScopeRequirements,
-    onAuthorized: (ctx: GraphQLContext, used: readonly string[], required: readonly string[]) => ctx.principal && usage.record(ctx.principal.token.id, used, required),
+    onAuthorized: countOncePerRequest((ctx: GraphQLContext, used, required) => ctx.principal && usage.record(ctx.principal.token.id, used, required)),
   }
   // Over HTTP without the Subscription root; the WebSocket endpoint gets its own schema with it.
   const schema = engine ? buildScopewardSchema({ ...schemaOptions, subscriptions: false }) : buildUnguardedSchema()
@@ -166,5 +166,29 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
       await apollo.stop()
       await composed.close()
     },
+  }
+}
+
+/**
+ * The engine reports each protected field it allows, so one request listing 20 tokens would count 20
+ * uses of `tokens:read`. Usage counts requests (the console charts "requests per day"): each scope is
+ * passed on once per request (per GraphQL context), the first time a field used or required it.
+ */
+function countOncePerRequest(
+  record: (ctx: GraphQLContext, used: readonly string[], required: readonly string[]) => void,
+): (ctx: GraphQLContext, used: readonly string[], required: readonly string[]) => void {
+  const counted = new WeakMap<GraphQLContext, { used: Set<string>; required: Set<string> }>()
+  const fresh = (seen: Set<string>, scopes: readonly string[]): readonly string[] => {
+    if (scopes.every((s) => seen.has(s))) return []
+    const out = scopes.filter((s) => !seen.has(s))
+    for (const s of out) seen.add(s)
+    return out
+  }
+  return (ctx, used, required) => {
+    let seen = counted.get(ctx)
+    if (!seen) counted.set(ctx, (seen = { used: new Set(), required: new Set() }))
+    const newUsed = fresh(seen.used, used)
+    const newRequired = fresh(seen.required, required)
+    if (newUsed.length > 0 || newRequired.length > 0) record(ctx, newUsed, newRequired)
   }
 }

@@ -323,7 +323,7 @@ export type Token = {
   usageByDay: Maybe<Array<DailyUsage>>;
   /** Its allowlist, rate limit (with the current window's state) and credits (with the balance now); null when unconstrained. */
   constraints: Maybe<TokenConstraints>;
-  /** Per-scope usage counts and last use. */
+  /** Per scope: how many requests used it (a request counts once however many of its fields did), and the last use. */
   scopeUsage: Array<ScopeUsage>;
   /** True for a token without expiry (only ever issued when asked for explicitly). */
   neverExpires: Scalars['Boolean']['output'];

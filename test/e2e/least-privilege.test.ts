@@ -32,6 +32,35 @@ describe('scope usage and over-permissioned tokens', () => {
     assert.ok(data.token.lastUsedAt, 'lastUsedAt is set')
   })
 
+  test('a request counts once per scope, however many protected fields it reads; the next request counts again', async () => {
+    const t = await issue(server, { scopes: ['tokens:read', 'apps:read'] })
+    for (let i = 0; i < 3; i++) await issue(server, { name: `listed ${i}`, scopes: ['tokens:read'] })
+    // Every token of the page resolves protected fields (createdBy, scopes, usedScopes): many allowed fields, one request.
+    const list = dataOf(
+      await server.gql('{ tokens(first: 20) { totalCount edges { node { id name scopes usedScopes createdBy { id name } } } } apps(first: 5) { totalCount } }', {
+        token: t.secret,
+      }),
+    )
+    assert.ok(list.tokens.edges.length >= 4)
+    await server.app.usage.flush()
+    const once = dataOf(await server.gql(`{ token(id: "${t.id}") { scopeUsage { scope count } usageByDay { scope count } } }`))
+    assert.deepEqual(once.token.scopeUsage, [
+      { scope: 'apps:read', count: 1 },
+      { scope: 'tokens:read', count: 1 },
+    ])
+    assert.deepEqual(once.token.usageByDay, [
+      { scope: 'apps:read', count: 1 },
+      { scope: 'tokens:read', count: 1 },
+    ])
+    dataOf(await server.gql('{ tokens(first: 20) { edges { node { id createdBy { id } } } } }', { token: t.secret }))
+    await server.app.usage.flush()
+    const twice = dataOf(await server.gql(`{ token(id: "${t.id}") { scopeUsage { scope count } } }`))
+    assert.deepEqual(twice.token.scopeUsage, [
+      { scope: 'apps:read', count: 1 },
+      { scope: 'tokens:read', count: 2 },
+    ])
+  })
+
   test('a request that exercises no scope advances lastUsedAt but records no scope', async () => {
     const t = await issue(server, { scopes: ['audit:read'] })
     dataOf(await server.gql('{ viewer { id } }', { token: t.secret }))
