@@ -65,8 +65,9 @@ function successorRevoked(dialect: Dialect): string {
 
 /** SQL true when a token still lives under the lifetime policies: created within the instance's and its app's maximum. */
 function livesUnderPolicy(f: TokenFilter, dialect: Dialect): string {
-  const app = `NOT EXISTS (SELECT 1 FROM apps WHERE apps.id = tokens.app_id AND apps.max_token_lifetime_ms IS NOT NULL AND tokens.created_at + apps.max_token_lifetime_ms <= ${dialect.bind(f.now)})`
-  return f.maxLifetimeMs !== undefined ? `(tokens.created_at + ${dialect.bind(f.maxLifetimeMs)} > ${dialect.bind(f.now)} AND ${app})` : `(${app})`
+  // Bound in the order they appear in the text: SQLite's `?` placeholders are positional.
+  const instance = f.maxLifetimeMs !== undefined ? `tokens.created_at + ${dialect.bind(f.maxLifetimeMs)} > ${dialect.bind(f.now)} AND ` : ''
+  return `(${instance}NOT EXISTS (SELECT 1 FROM apps WHERE apps.id = tokens.app_id AND apps.max_token_lifetime_ms IS NOT NULL AND tokens.created_at + apps.max_token_lifetime_ms <= ${dialect.bind(f.now)}))`
 }
 
 /**

@@ -451,6 +451,27 @@ export function defineStoreConformance(name: string, makeStore: MakeStore, optio
     )
 
     test(
+      "the status filters apply the instance's lifetime policy (maxLifetimeMs) and the app's, counted from creation",
+      withStore(async (store) => {
+        await store.insertApp(app('short', { maxTokenLifetimeMs: 2 * HOUR }), audit('app.create'))
+        await store.insertToken(token('old', { createdAt: T0, expiresAt: T0 + 30 * 24 * HOUR }), audit('token.issue'))
+        await store.insertToken(token('young', { createdAt: T0 + 9 * HOUR, expiresAt: T0 + 30 * 24 * HOUR }), audit('token.issue'))
+        await store.insertToken(token('short-lived', { appId: 'short', createdAt: T0 + 7 * HOUR, expiresAt: null }), audit('token.issue'))
+        const list = async (status: 'ACTIVE' | 'EXPIRED', maxLifetimeMs?: number) => {
+          const filter = { now: T0 + 10 * HOUR, status, maxLifetimeMs }
+          const listed = ids((await store.listTokens(filter, { limit: 100 })).rows)
+          assert.equal(await store.countTokens(filter), listed.length, `count agrees with list for ${status}`)
+          return listed
+        }
+        assert.deepEqual(await list('ACTIVE'), ['old', 'root-token', 'young'], "the app's maximum alone")
+        assert.deepEqual(await list('EXPIRED'), ['short-lived'])
+        // An instance maximum of 5 hours: only what was created within the last 5 hours lives.
+        assert.deepEqual(await list('ACTIVE', 5 * HOUR), ['young'])
+        assert.deepEqual(await list('EXPIRED', 5 * HOUR), ['old', 'root-token', 'short-lived'])
+      }),
+    )
+
+    test(
       "rotation hands the successor the old token's balance as the transaction finds it, not as the caller read it",
       withStore(async (store) => {
         const credits = { constraints: { credits: { refill: { amount: 9, intervalMs: HOUR } } }, creditsRemaining: 10, creditsRefilledAt: T0 }
