@@ -47,14 +47,15 @@ export class Metrics {
     registers: [this.registry],
   })
 
-  constructor(store: Store, clock: () => number) {
+  /** `maxLifetimeMs`: the instance's lifetime policy, which the count applies as a token's `status` does. */
+  constructor(store: Store, clock: () => number, maxLifetimeMs: number | null = null) {
     collectDefaultMetrics({ register: this.registry })
     new Gauge({
       name: 'scopeward_active_tokens',
       help: 'Tokens neither revoked nor expired',
       registers: [this.registry],
       async collect() {
-        this.set(await store.countTokens({ status: 'ACTIVE', now: clock() }))
+        this.set(await store.countTokens({ status: 'ACTIVE', now: clock(), maxLifetimeMs: maxLifetimeMs ?? undefined }))
       },
     })
   }

@@ -64,7 +64,7 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
   }
   // Over HTTP without the Subscription root; the WebSocket endpoint gets its own schema with it.
   const schema = engine ? buildScopewardSchema({ ...schemaOptions, subscriptions: false }) : buildUnguardedSchema()
-  const metrics = config.metrics ? new Metrics(store, clock) : undefined
+  const metrics = config.metrics ? new Metrics(store, clock, domain.policies.maxTokenLifetimeMs) : undefined
   const limits = abuseProtection(config.limits, { blockFieldSuggestions: !config.introspection })
   // Documents that arrive inside arguments (requiredScopes, issueToken forOperations) meet the same limits as /graphql.
   setDocumentPolicy(schema, { limits: config.limits, validationRules: limits.validationRules, suggestions: config.introspection })

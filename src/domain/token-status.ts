@@ -1,13 +1,6 @@
 import type { AppRecord, TokenRecord, TokenStatus } from './model.js'
 import type { Domain } from './context.js'
 
-/** REVOKED wins over EXPIRED: a revoked token is reported as revoked whatever its expiry. */
-export function tokenStatus(token: TokenRecord, now: number): TokenStatus {
-  if (token.revokedAt !== null) return 'REVOKED'
-  if (token.expiresAt !== null && token.expiresAt <= now) return 'EXPIRED'
-  return 'ACTIVE'
-}
-
 /**
  * When a token stops under the lifetime policies in force now (its app's and the instance's
  * maximum, counted from its creation) and its own expiry; null: never. Policies apply at use, so
@@ -20,7 +13,7 @@ export function lifetimeEnd(domain: Domain, token: TokenRecord, app: AppRecord |
   return known.length > 0 ? Math.min(...known) : null
 }
 
-/** A token's own status under the policies in force: a token dead under policy is EXPIRED, not ACTIVE. */
+/** A token's own status under the policies in force: REVOKED wins over EXPIRED, and a token dead under policy is EXPIRED, not ACTIVE. */
 export function statusUnderPolicy(domain: Domain, token: TokenRecord, app: AppRecord | null, now: number): TokenStatus {
   if (token.revokedAt !== null) return 'REVOKED'
   const end = lifetimeEnd(domain, token, app)

@@ -62,7 +62,9 @@ export class ExpirySweeper {
     const thresholds = this.#config.expiryWarnings
     const farthest = Math.max(...thresholds)
     let recorded = 0
-    for await (const page of this.#pages({ status: 'ACTIVE', now, expiresAfter: now, expiresBefore: now + farthest })) {
+    // ACTIVE as a token's status reads it: under the instance's lifetime policy too (what it ended is not "expiring").
+    const maxLifetimeMs = this.#domain.policies.maxTokenLifetimeMs ?? undefined
+    for await (const page of this.#pages({ status: 'ACTIVE', now, maxLifetimeMs, expiresAfter: now, expiresBefore: now + farthest })) {
       recorded += await this.#announce(
         page.map((token) => {
           const left = (token.expiresAt as number) - now

@@ -174,6 +174,12 @@ describe('scopeward token', () => {
     assert.ok(graced.token.id)
     const tooLong = await cliFails(1, ['token', 'rotate', ...db, graced.token.id, '--grace', '25h'])
     assert.match(tooLong.stderr, /--grace: at most PT24H/)
+    // Revoking the successor ends the grace: list --status says so, as show does.
+    await cliJson(['token', 'revoke', ...db, graced.token.id])
+    assert.equal((await cliJson(['token', 'show', ...db, rotated.token.id])).status, 'REVOKED')
+    const ids = async (status: string) => (await cliJson<any[]>(['token', 'list', ...db, '--status', status])).map((t) => t.id)
+    assert.ok((await ids('revoked')).includes(rotated.token.id), 'listed under --status revoked')
+    assert.ok(!(await ids('active')).includes(rotated.token.id), 'not under --status active')
   })
 
   test('derive makes a narrower child of a token that dies with it; a wider scope is refused naming --scope', async () => {

@@ -91,3 +91,25 @@ describe('tokenEvents: TOKEN_EXPIRING and TOKEN_EXPIRED without any webhook', ()
     )
   })
 })
+
+describe('the expiry sweeper under a lowered lifetime policy', () => {
+  test('a token the instance policy already ended is not announced as expiring (it is not ACTIVE)', async () => {
+    // Issued before the policy was lowered: its row keeps a 2-day expiry, 12 hours past what the policy allows.
+    const first = await startServer({ keep: true })
+    const ended = await issue(first, { name: 'ended', scopes: ['tokens:read'], expiresIn: 'P2D' })
+    await first.stop()
+    const server = await startServer({ dbPath: first.dbPath, rootToken: first.rootToken, env: { SCOPEWARD_MAX_TOKEN_LIFETIME: 'P1D' }, offset: 1.5 * DAY })
+    try {
+      assert.equal((await server.gql('{ viewer { id } }', { token: ended.secret })).status, 401, 'the policy ended it')
+      const { ExpirySweeper } = await import('../../src/webhooks/expiry-sweeper.js')
+      const { webhookConfig } = await import('../../src/webhooks/settings.js')
+      const { createLogger } = await import('../../src/logger.js')
+      await new ExpirySweeper(server.app.domain, webhookConfig({}), createLogger('silent')).sweep()
+      const announced = await server.app.store.listAuditEvents({ action: 'token.expiring', target: ended.id, limit: 10 })
+      assert.deepEqual(announced.rows, [], 'no expiring warning for a token already ended')
+    } finally {
+      await server.stop()
+      await first.discard()
+    }
+  })
+})

@@ -175,6 +175,28 @@ describe('token families', () => {
     assert.ok(await works(other.secret))
     assert.ok(await works(otherNext.secret))
     assert.equal((dataOf(await server.gql(TOKEN, { variables: { id: other.id } })).token as { status: string }).status, 'ACTIVE')
+
+    // The list filters, their counts and the lifetime reports say what the status says, token by token.
+    const chain = [first.id, second.token.id, third.token.id]
+    const mine = new Set([...chain, other.id, otherNext.token.id])
+    const listed = async (status: string) => {
+      const page = dataOf(await server.gql(`{ tokens(appId: "${app.id}", status: ${status}, first: 100) { totalCount edges { node { id status } } } }`)).tokens
+      assert.equal(page.totalCount, page.edges.length, `the ${status} count agrees with its list`)
+      for (const { node } of page.edges) if (mine.has(node.id)) assert.equal(node.status, status, `${node.id} listed under ${status} reads ${node.status}`)
+      return page.edges.map((e: { node: { id: string } }) => e.node.id) as string[]
+    }
+    const active = await listed('ACTIVE')
+    for (const id of chain) assert.ok(!active.includes(id), `${id} is not listed as ACTIVE`)
+    assert.ok(active.includes(other.id) && active.includes(otherNext.token.id), 'a grace whose successor lives is ACTIVE')
+    const revoked = await listed('REVOKED')
+    for (const id of chain) assert.ok(revoked.includes(id), `${id} is listed as REVOKED`)
+    assert.ok(!revoked.includes(other.id))
+    await listed('EXPIRED')
+    const expiring = dataOf(await server.gql('{ expiringTokens(within: "PT2H", first: 100) { totalCount edges { node { id } } } }')).expiringTokens
+    const soon = expiring.edges.map((e: { node: { id: string } }) => e.node.id)
+    assert.ok(!soon.includes(first.id) && !soon.includes(second.token.id), 'a dead grace is not reported as expiring')
+    assert.ok(soon.includes(other.id), 'a live grace is')
+    assert.equal(expiring.totalCount, soon.length)
   })
 })
 

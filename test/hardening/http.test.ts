@@ -169,6 +169,23 @@ describe('routes', () => {
   })
 })
 
+test('the active-tokens gauge counts what `tokens(status: ACTIVE)` lists: not a token ended by the lifetime policy', async () => {
+  // Tokens issued before the instance's policy was lowered keep their longer expiry in their rows.
+  const first = await startServer({ keep: true })
+  const long = await issue(first, { scopes: ['tokens:read'], expiresIn: 'P30D' })
+  await first.stop()
+  const server = await startServer({ dbPath: first.dbPath, rootToken: first.rootToken, env: { SCOPEWARD_MAX_TOKEN_LIFETIME: 'P1D' }, offset: 2 * 86_400_000 })
+  try {
+    const listed = (await server.gql('{ tokens(status: ACTIVE) { totalCount } }', { token: long.secret })).status
+    assert.equal(listed, 401, 'the policy ended every token: none can even ask')
+    const text = await (await server.request('/metrics')).text()
+    assert.match(text, /^scopeward_active_tokens 0$/m)
+  } finally {
+    await server.stop()
+    await first.discard()
+  }
+})
+
 test('SCOPEWARD_METRICS=false removes /metrics (404)', async () => {
   const server = await startServer({ env: { SCOPEWARD_METRICS: 'false' } })
   try {

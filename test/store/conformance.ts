@@ -411,6 +411,67 @@ export function defineStoreConformance(name: string, makeStore: MakeStore, optio
     )
 
     test(
+      'a rotated-out token in its grace is listed and counted as REVOKED, not ACTIVE, once a token down its successor chain is revoked',
+      withStore(async (store) => {
+        const now = T0 + 10
+        const grace = (id: string) => ({ expiresAt: T0 + HOUR, constraints: { successor: id } })
+        const list = async (status: 'ACTIVE' | 'EXPIRED' | 'REVOKED') => {
+          const filter = { now, status }
+          const listed = ids((await store.listTokens(filter, { limit: 100 })).rows)
+          assert.equal(await store.countTokens(filter), listed.length, `count agrees with list for ${status}`)
+          return listed
+        }
+        // A chain of rotations as rotateToken writes it: first -> second -> third, the old ones in a grace.
+        await store.insertToken(token('first'), audit('token.issue'))
+        await store.rotateToken('first', token('second', { createdAt: T0 + 1 }), grace('second'), audit('token.rotate'))
+        await store.rotateToken('second', token('third', { createdAt: T0 + 2 }), grace('third'), audit('token.rotate'))
+        // An unrelated rotation whose successor lives; one whose grace already ended; one whose chain runs into a
+        // row that is gone; and a cycle no rotation writes, which must still end.
+        await store.insertToken(token('kept', grace('kept-next')), audit('token.issue'))
+        await store.insertToken(token('kept-next', { createdAt: T0 + 3 }), audit('token.issue'))
+        await store.insertToken(token('ended', { expiresAt: T0 + 5, constraints: { successor: 'third' } }), audit('token.issue'))
+        await store.insertToken(token('dangling', grace('gone')), audit('token.issue'))
+        await store.insertToken(token('loop-a', grace('loop-b')), audit('token.issue'))
+        await store.insertToken(token('loop-b', grace('loop-a')), audit('token.issue'))
+        const everyone = ['root-token', 'first', 'second', 'third', 'kept', 'kept-next', 'ended', 'dangling', 'loop-a', 'loop-b']
+        assert.deepEqual(new Set(await list('ACTIVE')), new Set(everyone.filter((id) => id !== 'ended')), 'every grace is live while no successor is revoked')
+        assert.deepEqual(await list('REVOKED'), [])
+
+        assert.deepEqual(await store.revokeTokenCascade('third', T0 + 9, 'leaked', audit('token.revoke')), ['third'], 'the cascade does not write the predecessors')
+        assert.deepEqual(new Set(await list('REVOKED')), new Set(['first', 'second', 'third']), 'the whole chain up from the revoked successor')
+        assert.deepEqual(new Set(await list('ACTIVE')), new Set(['root-token', 'kept', 'kept-next', 'dangling', 'loop-a', 'loop-b']))
+        assert.deepEqual(await list('EXPIRED'), ['ended'], 'a grace that ended reads EXPIRED, as its status does')
+        // Every token is under exactly one status.
+        const all = [...(await list('ACTIVE')), ...(await list('EXPIRED')), ...(await list('REVOKED'))]
+        assert.deepEqual(all.sort(), [...everyone].sort())
+        // Combined with the other conditions (the clause is parenthesised: an OR must not escape it).
+        assert.deepEqual(ids((await store.listTokens({ now, status: 'REVOKED', appId: 'other' }, { limit: 100 })).rows), [])
+        assert.deepEqual(ids((await store.listTokens({ now, status: 'REVOKED', search: 'first' }, { limit: 100 })).rows), ['first'])
+      }),
+    )
+
+    test(
+      "the status filters apply the instance's lifetime policy (maxLifetimeMs) and the app's, counted from creation",
+      withStore(async (store) => {
+        await store.insertApp(app('short', { maxTokenLifetimeMs: 2 * HOUR }), audit('app.create'))
+        await store.insertToken(token('old', { createdAt: T0, expiresAt: T0 + 30 * 24 * HOUR }), audit('token.issue'))
+        await store.insertToken(token('young', { createdAt: T0 + 9 * HOUR, expiresAt: T0 + 30 * 24 * HOUR }), audit('token.issue'))
+        await store.insertToken(token('short-lived', { appId: 'short', createdAt: T0 + 7 * HOUR, expiresAt: null }), audit('token.issue'))
+        const list = async (status: 'ACTIVE' | 'EXPIRED', maxLifetimeMs?: number) => {
+          const filter = { now: T0 + 10 * HOUR, status, maxLifetimeMs }
+          const listed = ids((await store.listTokens(filter, { limit: 100 })).rows)
+          assert.equal(await store.countTokens(filter), listed.length, `count agrees with list for ${status}`)
+          return listed
+        }
+        assert.deepEqual(await list('ACTIVE'), ['old', 'root-token', 'young'], "the app's maximum alone")
+        assert.deepEqual(await list('EXPIRED'), ['short-lived'])
+        // An instance maximum of 5 hours: only what was created within the last 5 hours lives.
+        assert.deepEqual(await list('ACTIVE', 5 * HOUR), ['young'])
+        assert.deepEqual(await list('EXPIRED', 5 * HOUR), ['old', 'root-token', 'short-lived'])
+      }),
+    )
+
+    test(
       "rotation hands the successor the old token's balance as the transaction finds it, not as the caller read it",
       withStore(async (store) => {
         const credits = { constraints: { credits: { refill: { amount: 9, intervalMs: HOUR } } }, creditsRemaining: 10, creditsRefilledAt: T0 }

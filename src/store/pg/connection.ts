@@ -30,7 +30,10 @@ export class PgConnection {
 
   constructor(url: string, poolSize: number) {
     this.url = url
-    this.pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'scopeward' })
+    // JIT off: its compilation (0.2 to 0.7 s) dwarfs any query Scopeward runs, and PostgreSQL charges a
+    // correlated subquery on every row it scans (the status filters', token-conditions.ts), so a count
+    // over a large table crosses jit_above_cost. A `options` parameter in the URL overrides this.
+    this.pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'scopeward', options: '-c jit=off' })
     // An idle connection that breaks is dropped by the pool; without a handler it would crash the process.
     this.pool.on('error', () => undefined)
     this.db = drizzle(this.pool, { schema: t })

@@ -215,6 +215,8 @@ function rawTokenFilter(f: TokenFilter): { where: string[]; params: (string | nu
     bind: (value) => `$${params.push(value)}`,
     hasScope: (ph) => `scopes ? ${ph}`,
     contains: (column, ph) => `strpos(lower(${column}), lower(${ph})) > 0`,
+    successorOf: (table) => `(${table}.constraints->>'successor')`,
+    namesSuccessor: (table) => `(${table}.constraints->>'successor') IS NOT NULL`,
   })
   return { where, params }
 }

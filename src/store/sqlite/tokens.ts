@@ -210,6 +210,9 @@ function rawTokenFilter(f: TokenFilter): { where: string[]; params: Params } {
     bind: (value) => (params.push(value), '?'),
     hasScope: (ph) => `EXISTS (SELECT 1 FROM json_each(tokens.scopes) WHERE json_each.value = ${ph})`,
     contains: (column, ph) => `instr(lower(${column}), lower(${ph})) > 0`,
+    successorOf: (table) => `json_extract(${table}.constraints, '$.successor')`,
+    // The text test first: most constrained tokens were never rotated, and it spares them a JSON parse per row.
+    namesSuccessor: (table) => `(instr(${table}.constraints, '"successor"') > 0 AND json_extract(${table}.constraints, '$.successor') IS NOT NULL)`,
   })
   return { where, params }
 }
