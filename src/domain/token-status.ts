@@ -30,7 +30,10 @@ export interface Lookups {
  * The status of the first dead token up the chain a token lives by (its parent, or the issuer it
  * is bound to, and theirs), or null when all live. Revocations are cascaded when written, and
  * expiries clamped at issuance; this catches what neither can: an ancestor ended by a lowered
- * lifetime policy, or one removed from the database.
+ * lifetime policy, one removed from the database, or a rotated-out ancestor whose successor (or a
+ * later one) was revoked. Rotation moves the family that exists when it happens to the successor;
+ * a token derived or issued with the old secret during its grace stays below the old token, and
+ * revoking the successor, which ends that secret at once, ends them with it.
  */
 export async function deadAncestor(domain: Domain, token: TokenRecord, lookups: Lookups = {}): Promise<TokenStatus | null> {
   const getApp = lookups.app ?? ((id: string) => domain.store.getApp(id))
@@ -45,6 +48,7 @@ export async function deadAncestor(domain: Domain, token: TokenRecord, lookups: 
     if (!ancestor) return 'REVOKED'
     const status = statusUnderPolicy(domain, ancestor, await getApp(ancestor.appId), now)
     if (status !== 'ACTIVE') return status
+    if (ancestor.constraints?.successor !== undefined && (await successorChain(ancestor, getToken)).some((row) => row.revokedAt !== null)) return 'REVOKED'
     pending.push(...links(ancestor))
   }
   return null

@@ -198,6 +198,35 @@ describe('token families', () => {
     assert.ok(soon.includes(other.id), 'a live grace is')
     assert.equal(expiring.totalCount, soon.length)
   })
+
+  test('a token derived or issued with a rotated-out secret during its grace dies when the successor is revoked', async () => {
+    // A derived token (a token it issues is bound to it), rotated with a grace: the old secret lives on for an hour.
+    const parent = await issue(server, { appId: app.id, scopes: ['tokens:write'] })
+    const old = await derive(parent.secret)
+    const successor = dataOf(await server.gql(ROTATE, { variables: { id: old.id, grace: 'PT1H' } })).rotateToken as { secret: string; token: { id: string } }
+    // Whoever holds the old secret (a leak is the usual reason to rotate) derives a child and issues a token with it.
+    const child = await derive(old.secret)
+    const grandchild = await derive(child.secret)
+    const issued = dataOf(await server.gql(ISSUE, { token: old.secret, variables: { input: { appId: app.id, name: 'made in grace', scopes: ['tokens:write'] } } })).issueToken as {
+      secret: string
+      token: { id: string }
+    }
+    const made = [
+      ['the old secret', old.secret, old.id],
+      ['the child derived with it', child.secret, child.id],
+      ['that child’s child', grandchild.secret, grandchild.id],
+      ['the token issued with it (bound to it)', issued.secret, issued.token.id],
+    ] as const
+    for (const [name, secret] of made) assert.ok(await works(secret), `${name} works during the grace`)
+    dataOf(await server.gql(REVOKE, { variables: { id: successor.token.id, reason: 'leaked' } }))
+    for (const [name, secret, id] of made) {
+      assert.equal(await works(secret), false, `${name} is refused`)
+      assert.equal((await row(id)).status, 'REVOKED', `${name} reads REVOKED`)
+      // Nor can it make another token to live on in: refused, and nothing written.
+      await expectRefused(server, () => server.gql(DERIVE, { token: secret, variables: { input: { name: 'escape', scopes: ['tokens:write'] } } }), 'UNAUTHENTICATED')
+    }
+    assert.ok(await works(parent.secret), 'the parent of the rotated token is not touched')
+  })
 })
 
 describe('rotation under the lifetime policy', () => {
