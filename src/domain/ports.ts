@@ -265,6 +265,19 @@ export interface WebhookStore {
   }): Promise<WebhookDeliveryRecord[]>
   /** Makes a delivery PENDING and due at `at` again (its attempts start over); false when it does not exist. */
   retryWebhookDelivery(id: string, at: number, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean>
+  /**
+   * Retention (docs/webhooks.md), bookkeeping (not audited): deletes at most `limit` deliveries,
+   * DELIVERED ones delivered before `before` and FAILED ones last attempted before it, in one
+   * statement; never a PENDING one. Returns how many it deleted. Safe to run on several instances at once.
+   */
+  deleteOldWebhookDeliveries(before: number, limit: number): Promise<number>
+  /**
+   * Retention of announcement keys, bookkeeping: deletes at most `limit` keys (`expiring:…`,
+   * `expired:…`; no other form) recorded before `recordedBefore` whose token no longer exists or
+   * expired before `expiredBefore`, in one statement. The caller chooses `expiredBefore` so that no
+   * sweep can announce such a token again (src/webhooks/retention.ts). Returns how many it deleted.
+   */
+  deleteSpentAnnouncements(options: { recordedBefore: number; expiredBefore: number; limit: number }): Promise<number>
 }
 
 /** The whole storage contract: every aggregate's port plus the store's lifecycle. */

@@ -275,4 +275,10 @@ export class ComposedStore implements Store {
   retryWebhookDelivery(id: string, at: number, audit: AuditEventInput, guard?: WriteGuard): Promise<boolean> {
     return this.#p.webhooks.retryWebhookDelivery(id, at, audit, guard)
   }
+  deleteOldWebhookDeliveries(before: number, limit: number): Promise<number> {
+    return this.#p.webhooks.deleteOldWebhookDeliveries(before, limit)
+  }
+  deleteSpentAnnouncements(options: { recordedBefore: number; expiredBefore: number; limit: number }): Promise<number> {
+    return this.#p.webhooks.deleteSpentAnnouncements(options)
+  }
 }

@@ -16,7 +16,46 @@ const PAGE = 500
 /** Meta key: the clock of the last finished sweep. Expiries before it were announced; the first sweep announces none of the past. */
 export const SWEPT_UNTIL = 'expiry_swept_until'
 /** How far before the last sweep's end expiries are looked at again (the keys dedupe): instances' clocks differ a little. */
-const OVERLAP_MS = 5 * 60_000
+export const OVERLAP_MS = 5 * 60_000
+
+// Retention (docs/webhooks.md "Retention"), on the sweeper's timer after each sweep, on every
+// instance: DELIVERED and FAILED deliveries older than SCOPEWARD_WEBHOOK_RETENTION (never a PENDING
+// one) and the announcement keys that can no longer prevent a second announcement are deleted.
+// Bookkeeping: no audit event per row, one info line per run that removed anything. Each statement
+// deletes one bounded batch in its own short transaction and a run makes a few, so a backlog is
+// worked off over several runs without holding the write lock long; on PostgreSQL several instances
+// may run it at once (store/webhook-retention-sql.ts).
+//
+// Which keys may go. `sweep` announces `expiring:<token>:<ms>` only for an ACTIVE token whose expiry
+// is still ahead, and `expired:<token>` only for an unrevoked token whose expiry is after min(mark,
+// now) − OVERLAP_MS, the mark being meta `expiry_swept_until`. The mark moves forward (a
+// sweep writes its time only over an earlier mark it read; two racing sweeps can set it back by about
+// a sweep's length), and a token's expiry never moves later (a rotation only shortens an active
+// token's). So a token whose expiry lies before both mark − OVERLAP_MS and now − retention is never
+// listed again, and none of its keys can matter; nor can the keys of a token that no longer exists.
+// Only those keys are deleted (store/webhook-retention-sql.ts checks the token in the statement);
+// the retention, at least an hour, is a margin besides, for a clock behind and a stalled sweep. A
+// revoked token with its expiry still ahead keeps its keys until that expiry passes the rule: the
+// sweeper would not announce it, but the rule stays one condition. Keys are recorded at most the
+// largest warning threshold before their token's expiry, so only keys older than now − retention −
+// that threshold are read: nearly all of them can go, and a run does not re-read many that stay.
+// Without a mark (no sweep has finished) no key is deleted.
+
+/** Rows one statement deletes at most. */
+export const RETENTION_BATCH = 1000
+/** Statements of each kind one run makes at most (a run removes at most 5,000 deliveries and 5,000 keys). */
+export const RETENTION_STATEMENTS = 5
+
+/** The instants of the rule at `now`: deliveries finished before `before`; keys recorded before `recordedBefore` whose token expired before `expiredBefore`. */
+export function retentionCutoffs(
+  now: number,
+  config: Pick<WebhookConfig, 'retentionMs' | 'expiryWarnings'>,
+  sweptUntil: number | null,
+): { before: number; keys: { recordedBefore: number; expiredBefore: number } | null } {
+  const before = now - config.retentionMs
+  if (sweptUntil === null) return { before, keys: null }
+  return { before, keys: { recordedBefore: before - Math.max(...config.expiryWarnings), expiredBefore: Math.min(before, sweptUntil - OVERLAP_MS) } }
+}
 
 export class ExpirySweeper {
   readonly #domain: Domain
@@ -35,6 +74,9 @@ export class ExpirySweeper {
     const tick = (): void => {
       this.#running = this.sweep()
         .catch((err: unknown) => this.#logger.error({ err }, 'expiry sweep failed'))
+        // Retention (above the class) on the same timer, after the sweep: it reads the mark the sweep has just moved.
+        .then(() => this.retain())
+        .catch((err: unknown) => this.#logger.error({ err }, 'webhook retention failed'))
         .finally(() => {
           this.#running = null
         })
@@ -78,6 +120,26 @@ export class ExpirySweeper {
     }
     if (swept === null || Number(swept) < now) await store.setMeta(SWEPT_UNTIL, String(now))
     return recorded
+  }
+
+  /** One retention run (the rule is above the class); returns how many deliveries and announcement keys it deleted. */
+  async retain(): Promise<{ deliveries: number; announcements: number }> {
+    const { store, clock } = this.#domain
+    const swept = await store.getMeta(SWEPT_UNTIL)
+    const { before, keys } = retentionCutoffs(clock(), this.#config, swept === null ? null : Number(swept))
+    const batches = async (run: () => Promise<number>): Promise<number> => {
+      let total = 0
+      for (let i = 0; i < RETENTION_STATEMENTS; i++) {
+        const n = await run()
+        total += n
+        if (n < RETENTION_BATCH) break
+      }
+      return total
+    }
+    const deliveries = await batches(() => store.deleteOldWebhookDeliveries(before, RETENTION_BATCH))
+    const announcements = keys === null ? 0 : await batches(() => store.deleteSpentAnnouncements({ ...keys, limit: RETENTION_BATCH }))
+    if (deliveries + announcements > 0) this.#logger.info({ deliveries, announcements, before }, 'webhook retention removed old deliveries and announcement keys')
+    return { deliveries, announcements }
   }
 
   /** Records the announcements whose keys are new, each its own write (the key is checked again under the write lock). */

@@ -29,7 +29,14 @@ export interface WebhookConfig {
   expiryWarnings: readonly number[]
   /** How often the expiry sweeper runs. */
   sweepMs: number
+  /**
+   * How long DELIVERED and FAILED deliveries (from their delivery or last attempt) and spent
+   * announcement keys are kept (SCOPEWARD_WEBHOOK_RETENTION, default 30 days); the sweeper's timer deletes older ones.
+   */
+  retentionMs: number
 }
+
+const DAY = 24 * 3_600_000
 
 export const DEFAULT_RETRY_SCHEDULE = ['PT0S', 'PT5S', 'PT5M', 'PT30M', 'PT2H', 'PT5H', 'PT10H', 'PT10H']
 
@@ -86,5 +93,7 @@ export function webhookConfig(env: Record<string, string | undefined>): WebhookC
     disableAfterMs: ms(env, 'SCOPEWARD_WEBHOOK_DISABLE_AFTER', 5 * 24 * 3_600_000, 1, 365 * 24 * 3_600_000),
     expiryWarnings: durations(env.SCOPEWARD_EXPIRY_WARNINGS, 'SCOPEWARD_EXPIRY_WARNINGS', ['P7D', 'P1D'], false).sort((a, b) => b - a),
     sweepMs: ms(env, 'SCOPEWARD_WEBHOOK_SWEEP', 60_000, 10, 3_600_000),
+    // At least an hour: the announcement keys' rule (expiry-sweeper.ts) counts on the retention being far longer than a sweep can stall.
+    retentionMs: ms(env, 'SCOPEWARD_WEBHOOK_RETENTION', 30 * DAY, 3_600_000, 3650 * DAY),
   }
 }

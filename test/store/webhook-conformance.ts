@@ -1,13 +1,14 @@
 // The webhook part of the Store contract, on both dialects (called from conformance.ts): a write's
 // webhook events commit with it (and a refused write records none), fan-out respects the app
 // boundary and the webhook's creation, deliveries of one subject keep their order, a claim is a
-// lease (fenced: an outcome from a lapsed claim is not recorded), announcements are recorded once.
+// lease (fenced: an outcome from a lapsed claim is not recorded), announcements are recorded once,
+// and retention deletes only finished deliveries and announcement keys that can no longer matter.
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { test } from 'node:test'
 import type { AppRecord, AuditEventInput, ClaimedDelivery, DeliveryOutcome, TokenRecord, WebhookRecord } from '../../src/domain/model.js'
 import type { Store } from '../../src/domain/ports.js'
-import type { MakeOutboxStore } from './outbox-conformance.js'
+import type { MakeOutboxStore, MakePeer } from './outbox-conformance.js'
 import { appRecord, tokenRecord } from '../fixtures/records.js'
 
 const T0 = 1_700_000_000_000
@@ -45,16 +46,162 @@ const webhook = (id: string, over: Partial<WebhookRecord> = {}): WebhookRecord =
 })
 
 export function defineWebhookConformance(seeded: (store: Store) => Promise<void>, makeStore: MakeOutboxStore): void {
-  const withStore = (body: (store: Store) => Promise<void>) => async () => {
-    const { store, cleanup } = await makeStore()
+  const withStore = (body: (store: Store, peer: MakePeer | undefined) => Promise<void>) => async () => {
+    const { store, peer, cleanup } = await makeStore()
     try {
       await seeded(store)
-      await body(store)
+      await body(store, peer)
     } finally {
       await cleanup()
     }
   }
   const NOW = T0 + 10_000
+
+  /** Claims each token's one `token.issued` delivery and records the outcome given for it; returns token id → delivery id. */
+  const finish = async (store: Store, outcomes: Record<string, DeliveryOutcome>): Promise<Map<string, string>> => {
+    const claims = await store.claimWebhookDeliveries(NOW, NOW + 1000, 100)
+    const byToken = new Map(claims.map((c) => [JSON.parse(c.delivery.payload).data.token.id as string, c]))
+    const done = Object.entries(outcomes).map(([id, outcome]) => {
+      const claim = byToken.get(id)
+      assert.ok(claim, `${id} has a claimed delivery`)
+      return { claim, outcome }
+    })
+    assert.ok((await store.completeWebhookDeliveries(done)).every(Boolean))
+    return new Map(done.map(({ claim }) => [JSON.parse(claim.delivery.payload).data.token.id as string, claim.delivery.id]))
+  }
+  const delivered = (at: number): DeliveryOutcome => ({ at, ok: true, statusCode: 200, error: null, responseBody: '', retryAt: null })
+  const failed = (at: number, retryAt: number | null = null): DeliveryOutcome => ({ at, ok: false, statusCode: 500, error: 'status 500', responseBody: 'no', retryAt })
+  /** token id → status of its delivery, for every delivery left. */
+  const left = async (store: Store): Promise<Record<string, string>> =>
+    Object.fromEntries((await store.listWebhookDeliveries({ limit: 100 })).map((d) => [JSON.parse(d.payload).data.token.id as string, d.status]))
+
+  test(
+    'webhooks retention: DELIVERED and FAILED deliveries finished before the cutoff go, at most `limit` per statement; recent ones and PENDING ones of any age stay',
+    withStore(async (store) => {
+      const OLD = NOW + 100
+      const BEFORE = NOW + 1_000_000
+      const RECENT = NOW + 2_000_000
+      await store.insertWebhook(webhook('wh', { events: ['token.issued'] }), audit('webhook.create'))
+      const finished = ['d1', 'd2', 'd3', 'f1', 'f2', 'recent-d', 'recent-f', 'at-cutoff', 'waiting-retry', 'retried']
+      for (const id of finished) await store.insertToken(token(id), audit('token.issue'))
+      assert.equal(await store.fanOutWebhookEvents(NOW, 100), finished.length)
+      const ids = await finish(store, {
+        d1: delivered(OLD),
+        d2: delivered(OLD),
+        d3: delivered(OLD + 1),
+        f1: failed(OLD),
+        f2: failed(OLD + 1),
+        'recent-d': delivered(RECENT),
+        'recent-f': failed(RECENT),
+        'at-cutoff': delivered(BEFORE),
+        // An old failed attempt with a retry to come: PENDING, whatever the age of its last attempt.
+        'waiting-retry': failed(OLD, OLD + 5000),
+        retried: failed(OLD),
+      })
+      assert.equal(await store.retryWebhookDelivery(ids.get('retried') as string, OLD + 10, audit('webhook.retry_delivery')), true)
+      // A delivery never attempted, due long before the cutoff.
+      await store.insertToken(token('never'), audit('token.issue'))
+      assert.equal(await store.fanOutWebhookEvents(NOW, 100), 1)
+      const events = await store.countAuditEvents({})
+
+      assert.deepEqual(
+        [await store.deleteOldWebhookDeliveries(BEFORE, 2), await store.deleteOldWebhookDeliveries(BEFORE, 2), await store.deleteOldWebhookDeliveries(BEFORE, 2)],
+        [2, 2, 1],
+        'five old finished deliveries, two per statement',
+      )
+      assert.equal(await store.deleteOldWebhookDeliveries(BEFORE, 2), 0)
+      assert.deepEqual(await left(store), {
+        'recent-d': 'DELIVERED',
+        'recent-f': 'FAILED',
+        'at-cutoff': 'DELIVERED',
+        'waiting-retry': 'PENDING',
+        retried: 'PENDING',
+        never: 'PENDING',
+      })
+      assert.equal(await store.countAuditEvents({}), events, 'bookkeeping: nothing audited')
+      // Far in the future every finished delivery is old; the PENDING ones still stay.
+      assert.equal(await store.deleteOldWebhookDeliveries(Number.MAX_SAFE_INTEGER, 100), 3)
+      assert.deepEqual(await left(store), { 'waiting-retry': 'PENDING', retried: 'PENDING', never: 'PENDING' })
+    }),
+  )
+
+  test(
+    'webhooks retention: instances deleting at once delete each old delivery once, all of them',
+    withStore(async (store, peer) => {
+      await store.insertWebhook(webhook('wh', { events: ['token.issued'] }), audit('webhook.create'))
+      const tokens = Array.from({ length: 30 }, (_, i) => `t${i}`)
+      for (const id of tokens) await store.insertToken(token(id), audit('token.issue'))
+      await store.fanOutWebhookEvents(NOW, 100)
+      await finish(store, Object.fromEntries(tokens.map((id, i) => [id, i % 2 ? delivered(NOW + 1) : failed(NOW + 1)])))
+      const other = peer ? await peer() : store
+      const counts = await Promise.all(
+        [store, other, store, other].map(async (s) => (await s.deleteOldWebhookDeliveries(NOW + 2, 5)) + (await s.deleteOldWebhookDeliveries(NOW + 2, 5))),
+      )
+      assert.equal(
+        counts.reduce((a, b) => a + b, 0),
+        30,
+      )
+      assert.deepEqual(await left(store), {})
+    }),
+  )
+
+  test(
+    'webhooks retention: an announcement key goes only when old and its token is gone or expired before the cutoff; other keys stay',
+    withStore(async (store) => {
+      const RECORDED_BEFORE = T0 + 500_000
+      const EXPIRED_BEFORE = T0 + 400_000
+      const announce = async (key: string, tokenId: string, at: number): Promise<void> => {
+        const type = key.startsWith('expiring:') ? ('token.expiring' as const) : ('token.expired' as const)
+        assert.equal(await store.announceExpiry({ key, type, tokenId, data: {} }, { ...audit(type), at, target: tokenId }), true)
+      }
+      // An id ending in digits: the threshold is cut off the key, not the id's digits.
+      await store.insertToken(token('old7', { expiresAt: EXPIRED_BEFORE - 1000 }), audit('token.issue'))
+      await store.insertToken(token('late', { expiresAt: EXPIRED_BEFORE }), audit('token.issue'))
+      await store.insertToken(token('forever'), audit('token.issue'))
+      await store.insertToken(token('fresh-key', { expiresAt: EXPIRED_BEFORE - 1000 }), audit('token.issue'))
+      await store.insertToken(token('revoked', { expiresAt: EXPIRED_BEFORE + 100_000 }), audit('token.issue'))
+      await store.revokeTokenCascade('revoked', T0 + 1000, null, audit('token.revoke'))
+      await announce('expiring:old7:604800000', 'old7', RECORDED_BEFORE - 300_000)
+      await announce('expired:old7', 'old7', RECORDED_BEFORE - 10)
+      await announce('expired:gone', 'gone', RECORDED_BEFORE - 10)
+      // Expiry not before the cutoff: a sweep could still meet the token.
+      await announce('expiring:late:86400000', 'late', RECORDED_BEFORE - 10)
+      await announce('expired:late', 'late', RECORDED_BEFORE - 10)
+      // No expiry: its keys stay.
+      await announce('expiring:forever:86400000', 'forever', RECORDED_BEFORE - 10)
+      // Recorded at the cutoff, not before it.
+      await announce('expired:fresh-key', 'fresh-key', RECORDED_BEFORE)
+      await announce('expiring:revoked:86400000', 'revoked', RECORDED_BEFORE - 10)
+      // A key of another form is never touched.
+      await announce('other:old7', 'old7', RECORDED_BEFORE - 10)
+      const all = [
+        'expiring:old7:604800000',
+        'expired:old7',
+        'expired:gone',
+        'expiring:late:86400000',
+        'expired:late',
+        'expiring:forever:86400000',
+        'expired:fresh-key',
+        'expiring:revoked:86400000',
+        'other:old7',
+      ]
+      const events = await store.countAuditEvents({})
+      const cutoffs = { recordedBefore: RECORDED_BEFORE, expiredBefore: EXPIRED_BEFORE }
+      assert.deepEqual([await store.deleteSpentAnnouncements({ ...cutoffs, limit: 2 }), await store.deleteSpentAnnouncements({ ...cutoffs, limit: 2 })], [2, 1])
+      assert.equal(await store.deleteSpentAnnouncements({ ...cutoffs, limit: 2 }), 0)
+      assert.deepEqual([...(await store.listAnnounced(all))].sort(), [
+        'expired:fresh-key',
+        'expired:late',
+        'expiring:forever:86400000',
+        'expiring:late:86400000',
+        'expiring:revoked:86400000',
+        'other:old7',
+      ])
+      assert.equal(await store.countAuditEvents({}), events, 'bookkeeping: nothing audited')
+      // A key deleted is a key the sweeper may write again: announceExpiry records it anew (which is why only spent keys go).
+      assert.equal(await store.announceExpiry({ key: 'expired:old7', type: 'token.expired', tokenId: 'old7', data: {} }, { ...audit('token.expired'), target: 'old7' }), true)
+    }),
+  )
 
   test(
     'webhooks: concurrent disables of one failing webhook (expectStatus ACTIVE) disable and audit it once',

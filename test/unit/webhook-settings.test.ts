@@ -1,4 +1,4 @@
-// Webhook settings: defaults as the README states them, bad values refused naming the setting, and
+// Webhook settings: defaults as the README states them (retention P30D), bad values refused naming the setting, and
 // the retry delay (schedule plus at most 10% jitter, none after the last attempt).
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
@@ -18,6 +18,7 @@ describe('webhook settings', () => {
     assert.deepEqual(c.retrySchedule, [0, 5000, 300_000, 1_800_000, 2 * H, 5 * H, 10 * H, 10 * H])
     assert.equal(c.disableAfterMs, 5 * 24 * H)
     assert.deepEqual(c.expiryWarnings, [7 * 24 * H, 24 * H])
+    assert.equal(c.retentionMs, 30 * 24 * H, 'retention P30D')
   })
 
   test('values in ms or as durations; warnings sorted farthest first', () => {
@@ -27,6 +28,9 @@ describe('webhook settings', () => {
     assert.equal(c.timeoutMs, 2000)
     assert.equal(webhookConfig({ SCOPEWARD_WEBHOOK_DELIVER: 'false' }).deliver, false)
     assert.equal(webhookConfig({ SCOPEWARD_WEBHOOK_DELIVER: 'true' }).deliver, true)
+    assert.equal(webhookConfig({ SCOPEWARD_WEBHOOK_RETENTION: 'P7D' }).retentionMs, 7 * 24 * H)
+    assert.equal(webhookConfig({ SCOPEWARD_WEBHOOK_RETENTION: '12h' }).retentionMs, 12 * H)
+    assert.equal(webhookConfig({ SCOPEWARD_WEBHOOK_RETENTION: String(H) }).retentionMs, H, 'an hour, the least')
   })
 
   test('a bad value is refused naming the setting', () => {
@@ -38,6 +42,11 @@ describe('webhook settings', () => {
       [{ SCOPEWARD_EXPIRY_WARNINGS: '0' }, 'SCOPEWARD_EXPIRY_WARNINGS'],
       [{ SCOPEWARD_WEBHOOK_TIMEOUT: '10' }, 'SCOPEWARD_WEBHOOK_TIMEOUT'],
       [{ SCOPEWARD_WEBHOOK_TIMEOUT: '10000', SCOPEWARD_WEBHOOK_LEASE: '5000' }, 'SCOPEWARD_WEBHOOK_LEASE'],
+      [{ SCOPEWARD_WEBHOOK_RETENTION: 'a month' }, 'SCOPEWARD_WEBHOOK_RETENTION'],
+      [{ SCOPEWARD_WEBHOOK_RETENTION: '-P1D' }, 'SCOPEWARD_WEBHOOK_RETENTION'],
+      [{ SCOPEWARD_WEBHOOK_RETENTION: '0' }, 'SCOPEWARD_WEBHOOK_RETENTION'],
+      [{ SCOPEWARD_WEBHOOK_RETENTION: 'PT59M' }, 'SCOPEWARD_WEBHOOK_RETENTION'],
+      [{ SCOPEWARD_WEBHOOK_RETENTION: 'P3651D' }, 'SCOPEWARD_WEBHOOK_RETENTION'],
     ] as const) {
       assert.throws(
         () => loadConfig({}, env),

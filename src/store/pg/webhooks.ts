@@ -18,6 +18,7 @@ import type { WebhookStore } from '../../domain/ports.js'
 import * as t from '../pg-schema.js'
 import { appRecord, tokenRecord } from '../records.js'
 import { deliveriesOf, deliveryRecord, webhookRecord } from '../webhook-fan-out.js'
+import { deleteOldDeliveriesSql, deleteSpentAnnouncementsSql } from '../webhook-retention-sql.js'
 import type { WriteProtocol } from '../write-protocol.js'
 import { WRITE_LOCK, type PgConnection, type Tx } from './connection.js'
 
@@ -203,6 +204,15 @@ export function pgWebhooks(c: PgConnection, writes: WriteProtocol<Tx>): WebhookS
           return n.length === 0 ? { value: false, audit: null } : { value: true, audit: { event: audit, effect: { write: 'webhook' } } }
         },
       })
+    },
+
+    async deleteOldWebhookDeliveries(before: number, limit: number): Promise<number> {
+      // One statement, outside the write lock: row locks only, skipped by another instance deleting at once.
+      return (await c.db.execute(deleteOldDeliveriesSql(before, limit, true))).rowCount ?? 0
+    },
+
+    async deleteSpentAnnouncements(options: { recordedBefore: number; expiredBefore: number; limit: number }): Promise<number> {
+      return (await c.db.execute(deleteSpentAnnouncementsSql(options, true))).rowCount ?? 0
     },
   }
 }

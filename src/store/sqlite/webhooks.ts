@@ -19,6 +19,7 @@ import type { WebhookStore } from '../../domain/ports.js'
 import { appRecord, tokenRecord } from '../records.js'
 import * as t from '../sqlite-schema.js'
 import { deliveriesOf, deliveryRecord, webhookRecord } from '../webhook-fan-out.js'
+import { deleteOldDeliveriesSql, deleteSpentAnnouncementsSql } from '../webhook-retention-sql.js'
 import type { WriteProtocol } from '../write-protocol.js'
 import type { SqliteConnection, Tx } from './connection.js'
 
@@ -224,6 +225,15 @@ export function sqliteWebhooks(c: SqliteConnection, writes: WriteProtocol<Tx>): 
           return n === 0 ? { value: false, audit: null } : { value: true, audit: { event: audit, effect: { write: 'webhook' } } }
         },
       })
+    },
+
+    deleteOldWebhookDeliveries(before: number, limit: number): Promise<number> {
+      // Its own short transaction per batch: the write lock is let go between batches.
+      return keep((tx) => tx.run(deleteOldDeliveriesSql(before, limit, false)).changes)
+    },
+
+    deleteSpentAnnouncements(options: { recordedBefore: number; expiredBefore: number; limit: number }): Promise<number> {
+      return keep((tx) => tx.run(deleteSpentAnnouncementsSql(options, false)).changes)
     },
   }
 }

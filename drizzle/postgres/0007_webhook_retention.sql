@@ -1,0 +1,1 @@
+CREATE INDEX "webhook_announcements_at_idx" ON "webhook_announcements" USING btree ("at");
