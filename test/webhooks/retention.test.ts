@@ -64,7 +64,7 @@ describe('webhook retention run by the expiry sweeper', () => {
     now = T0
     const recording = recordingLogger()
     info = recording.info
-    sweeper = new ExpirySweeper({ store, clock: () => now } as unknown as Domain, config, recording.logger)
+    sweeper = new ExpirySweeper({ store, clock: () => now, policies: { maxTokenLifetimeMs: null } } as unknown as Domain, config, recording.logger)
     assert.equal(await sweeper.sweep(), 0, 'the first sweep sets the mark')
   })
   afterEach(async () => {
