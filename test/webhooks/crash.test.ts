@@ -41,12 +41,19 @@ test('a delivery in flight when the server is killed with SIGKILL is delivered a
       const got = await waitFor(() => receiver.received.find((r) => r.body.data.token?.id === tokenId), { timeoutMs: 20_000, what: 'the delivery after the restart' })
       assert.equal(got.signatureValid, true)
       assert.equal(got.body.id, heldEvent.id, 'the same event, so the receiver can deduplicate')
-      const deliveries = await post(second.url, root, '{ webhookDeliveries { status attempts } }')
+      // The receiver has the request before the server has its answer: the outcome is recorded a moment later.
+      const deliveries = await waitFor(
+        async () => {
+          const rows = (await post(second.url, root, '{ webhookDeliveries { status attempts } }')).body.data.webhookDeliveries as { status: string; attempts: number }[]
+          return rows.every((d) => d.status !== 'PENDING') ? rows : undefined
+        },
+        { timeoutMs: 10_000, what: 'the outcome recorded' },
+      )
       assert.deepEqual(
-        deliveries.body.data.webhookDeliveries.map((d: any) => d.status),
+        deliveries.map((d) => d.status),
         ['DELIVERED'],
       )
-      assert.equal(deliveries.body.data.webhookDeliveries[0].attempts, 2)
+      assert.equal(deliveries[0]?.attempts, 2)
     } finally {
       second.child.kill('SIGTERM')
       await second.exited
