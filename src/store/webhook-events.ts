@@ -3,13 +3,13 @@
 // own transaction (docs/webhooks.md). Like `noticesOf`, the switch is exhaustive: a new kind of
 // write does not compile until it says which webhook events it causes.
 
-import { randomUUID } from 'node:crypto'
+import { timeOrderedUuid } from '../time-ordered-id.js'
 import type { AuditEventInput, WebhookEventInput, WebhookEventType } from '../domain/model.js'
 import type { WriteEffect } from './outbox.js'
 
 export function webhookEventsOf(audit: AuditEventInput, effect: WriteEffect): WebhookEventInput[] {
   const event = (type: WebhookEventType, subject: string, data: Record<string, unknown> = {}): WebhookEventInput => ({
-    id: `evt_${randomUUID()}`,
+    id: `evt_${timeOrderedUuid(audit.at)}`,
     type,
     at: audit.at,
     subject,

@@ -2,7 +2,7 @@
 // and the payload each is sent (`{type, id, timestamp, data}`, never a secret). The dialects read
 // the rows and write the result in one transaction (sqlite/webhooks.ts, pg/webhooks.ts).
 
-import { randomUUID } from 'node:crypto'
+import { timeOrderedUuid } from '../time-ordered-id.js'
 import type { AppRecord, TokenRecord, WebhookDeliveryRecord, WebhookEventType, WebhookRecord } from '../domain/model.js'
 import type * as pg from './pg-schema.js'
 import type * as lite from './sqlite-schema.js'
@@ -91,7 +91,7 @@ export function deliveriesOf(events: readonly WebhookEventRow[], rows: FanOutRow
       // A root app's webhook sees every app's events; another app's sees its own (key events are the instance's: root only).
       if (!rows.apps.get(w.appId)?.isRoot && w.appId !== appId) continue
       out.push({
-        id: `dlv_${randomUUID()}`,
+        id: `dlv_${timeOrderedUuid(now)}`,
         webhookId: w.id,
         appId: w.appId,
         eventId: e.id,
