@@ -282,6 +282,9 @@ export interface DailyUsage {
 /** The UTC day (YYYY-MM-DD) of an instant: the bucket of daily usage. */
 export const utcDay = (at: number): string => new Date(at).toISOString().slice(0, 10)
 
+/** The most days usageByDay reports; older daily counts are deleted (domain/usage-tracker.ts). */
+export const MAX_USAGE_DAYS = 90
+
 export interface ScopeUsage {
   tokenId: string
   scope: string

@@ -202,6 +202,8 @@ export interface UsageStore {
   recordUsage(usage: ScopeUsage[], needs?: ScopeUsage[], daily?: DailyUsage[]): Promise<void>
   /** A token's per-day counts from `fromDay` (YYYY-MM-DD, inclusive) on, by day then scope. */
   listDailyUsage(tokenId: string, fromDay: string): Promise<DailyUsage[]>
+  /** Deletes at most `limit` per-day counts of days before `day` (YYYY-MM-DD), every token's; returns how many. */
+  deleteDailyUsageBefore(day: string, limit: number): Promise<number>
   /** The scopes tokens' requests required (the narrowest that would have sufficed), per token and scope. */
   listNeeds(tokenIds: readonly string[]): Promise<ScopeUsage[]>
   getUsage(tokenId: string): Promise<ScopeUsage[]>

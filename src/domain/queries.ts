@@ -1,6 +1,7 @@
 import {
   tokenSortKey,
   utcDay,
+  MAX_USAGE_DAYS,
   type AppRecord,
   type DailyUsage,
   type AuditEventRecord,
@@ -205,9 +206,6 @@ export async function derivedTokens(domain: Domain, actor: Actor, token: Pick<To
 export function isReady(domain: Domain): Promise<boolean> {
   return domain.store.ready()
 }
-
-/** The most days usageByDay reports. */
-export const MAX_USAGE_DAYS = 90
 
 /**
  * Requests per UTC day and scope of a token the caller already sees, over the last `days` days

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Clock } from '../clock.js'
-import { utcDay, type DailyUsage, type ScopeUsage } from './model.js'
+import { MAX_USAGE_DAYS, utcDay, type DailyUsage, type ScopeUsage } from './model.js'
 import type { Store } from './ports.js'
 import type { Domain, Principal, UsageRecorder } from './context.js'
 
@@ -57,6 +57,7 @@ export class UsageTracker implements UsageRecorder {
     const upTo = this.clock()
     this.flush()
       .then(() => this.#heartbeat(upTo))
+      .then(() => this.#pruneHourly(upTo))
       .catch(this.options.onError)
   }
 
@@ -90,6 +91,15 @@ export class UsageTracker implements UsageRecorder {
     tally(this.#needed, tokenId, required, now)
     tallyDaily(this.#daily, tokenId, used, now)
     if (this.#used.size + this.#needed.size >= this.options.maxEntries) this.#background()
+  }
+
+  #prunedAt = Number.NEGATIVE_INFINITY
+
+  /** At most once an hour (the first time at the first flush), after a flush. */
+  async #pruneHourly(now: number): Promise<void> {
+    if (now - this.#prunedAt < PRUNE_EVERY_MS) return
+    this.#prunedAt = now
+    await pruneDailyUsage(this.store, now)
   }
 
   /** Notes that `tokenId` was used, whether or not a scope was exercised (advances lastUsedAt only). */
@@ -182,6 +192,27 @@ function tallyDaily(into: DailyTally, tokenId: string, scopes: readonly string[]
     if (entry) entry.count++
     else into.set(key, { tokenId, day, scope, count: 1 })
   }
+}
+
+const PRUNE_EVERY_MS = 3_600_000
+/** Rows one prune statement deletes at most, and statements one run makes at most. */
+export const PRUNE_BATCH = 1000
+const PRUNE_STATEMENTS = 5
+
+/**
+ * Deletes the per-day counts no `usageByDay` can read any more: days before the oldest of the widest
+ * window (MAX_USAGE_DAYS, today included), with one day more for clocks that differ. In bounded
+ * batches, each its own short statement: a large backlog goes over several runs. Returns how many.
+ */
+export async function pruneDailyUsage(store: Pick<Store, 'deleteDailyUsageBefore'>, now: number): Promise<number> {
+  const before = utcDay(now - MAX_USAGE_DAYS * DAY_MS)
+  let total = 0
+  for (let i = 0; i < PRUNE_STATEMENTS; i++) {
+    const n = await store.deleteDailyUsageBefore(before, PRUNE_BATCH)
+    total += n
+    if (n < PRUNE_BATCH) break
+  }
+  return total
 }
 
 function mergeBack(into: Tally, batch: Tally): void {

@@ -218,6 +218,10 @@ export class ComposedStore implements Store {
   listDailyUsage(tokenId: string, fromDay: string): Promise<DailyUsage[]> {
     return this.#p.usage.listDailyUsage(tokenId, fromDay)
   }
+
+  deleteDailyUsageBefore(day: string, limit: number): Promise<number> {
+    return this.#p.usage.deleteDailyUsageBefore(day, limit)
+  }
   listNeeds(tokenIds: readonly string[]): Promise<ScopeUsage[]> {
     return this.#p.usage.listNeeds(tokenIds)
   }

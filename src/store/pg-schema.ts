@@ -247,5 +247,6 @@ export const tokenUsageDaily = pgTable(
     scope: text('scope').notNull(),
     count: bigint('count', { mode: 'number' }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.tokenId, t.day, t.scope] })],
+  // Days older than any usageByDay can read are deleted in this order (domain/usage-tracker.ts, pruneDailyUsage).
+  (t) => [primaryKey({ columns: [t.tokenId, t.day, t.scope] }), index('token_usage_daily_day_idx').on(t.day)],
 )

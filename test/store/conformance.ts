@@ -585,6 +585,24 @@ export function defineStoreConformance(name: string, makeStore: MakeStore, optio
     )
 
     test(
+      "deletes per-day usage of days before the one given, every token's, at most `limit` rows a call; later days stay",
+      withStore(async (store) => {
+        await store.insertToken(token('p'), audit('token.issue'))
+        const old = Array.from({ length: 7 }, (_, i) => ({ tokenId: i % 2 === 0 ? 'p' : 'q', day: `2026-08-0${i + 1}`, scope: 'a:read', count: 1 }))
+        const kept = [
+          { tokenId: 'p', day: '2026-09-01', scope: 'a:read', count: 2 },
+          { tokenId: 'q', day: '2026-09-02', scope: 'a:write', count: 3 },
+        ]
+        await store.recordUsage([], [], [...old, ...kept])
+        assert.equal(await store.deleteDailyUsageBefore('2026-09-01', 5), 5, 'one batch of at most the limit')
+        assert.equal(await store.deleteDailyUsageBefore('2026-09-01', 5), 2, 'the rest')
+        assert.equal(await store.deleteDailyUsageBefore('2026-09-01', 5), 0)
+        assert.deepEqual(await store.listDailyUsage('p', '2000-01-01'), [kept[0]])
+        assert.deepEqual(await store.listDailyUsage('q', '2000-01-01'), [kept[1]])
+      }),
+    )
+
+    test(
       'searches tokens by name (ASCII case ignored, wildcards literal) or exact id, and sorts by a key with nulls mapped, paging by keyset',
       withStore(async (store) => {
         const rows: [string, string, number | null, number | null][] = [

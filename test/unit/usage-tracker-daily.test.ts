@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { DailyUsage, ScopeUsage } from '../../src/domain/model.js'
 import type { Store } from '../../src/domain/ports.js'
-import { UsageTracker } from '../../src/domain/usage-tracker.js'
+import { pruneDailyUsage, PRUNE_BATCH, UsageTracker } from '../../src/domain/usage-tracker.js'
 
 /** A store that records each recordUsage call, failing the first `failures` of them. */
 function recordingStore(failures = 0) {
@@ -52,4 +52,58 @@ test('13 a failed flush keeps the daily counts and the next one writes them with
   tracker.record('t1', ['tokens:read'])
   await tracker.flush()
   assert.deepEqual(byKey(calls[0]?.daily ?? []), { 't1 2026-12-06 tokens:read': 2 })
+})
+
+test('pruning deletes the days no usageByDay can read (before the 90-day window, one day of margin), in bounded batches', async () => {
+  const calls: [string, number][] = []
+  let left = 2 * PRUNE_BATCH + 10
+  const store = {
+    deleteDailyUsageBefore: (day: string, limit: number): Promise<number> => {
+      calls.push([day, limit])
+      const n = Math.min(left, limit)
+      left -= n
+      return Promise.resolve(n)
+    },
+  }
+  const now = Date.parse('2026-12-06T10:00:00.000Z')
+  assert.equal(await pruneDailyUsage(store, now), 2 * PRUNE_BATCH + 10)
+  // usageByDay(days: 90) reads from 2026-09-08 (today and the 89 days before); 2026-09-07 is the margin.
+  assert.deepEqual(calls, [
+    ['2026-09-07', PRUNE_BATCH],
+    ['2026-09-07', PRUNE_BATCH],
+    ['2026-09-07', PRUNE_BATCH],
+  ])
+  left = 100 * PRUNE_BATCH
+  calls.length = 0
+  assert.equal(await pruneDailyUsage(store, now), 5 * PRUNE_BATCH, 'at most five statements a run: a backlog goes over several')
+  assert.equal(calls.length, 5)
+})
+
+test('a running tracker prunes after its first flush, then at most once an hour', async () => {
+  const pruned: number[] = []
+  let now = Date.parse('2026-12-06T10:00:00.000Z')
+  const store = {
+    recordUsage: () => Promise.resolve(),
+    setMeta: () => Promise.resolve(),
+    deleteMeta: () => Promise.resolve(),
+    deleteDailyUsageBefore: () => {
+      pruned.push(now)
+      return Promise.resolve(0)
+    },
+  } as unknown as Store
+  // maxEntries 1: every record starts a background flush at once, as the timer would.
+  const tracker = new UsageTracker(store, () => now, { flushIntervalMs: 3_600_000, maxEntries: 1, onError: (e) => assert.fail(e as Error) })
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 20))
+  tracker.record('t1', ['a:read'])
+  await settle()
+  assert.equal(pruned.length, 1, 'the first flush prunes')
+  now += 30 * 60_000
+  tracker.record('t1', ['a:read'])
+  await settle()
+  assert.equal(pruned.length, 1, 'not again within the hour')
+  now += 31 * 60_000
+  tracker.record('t1', ['a:read'])
+  await settle()
+  assert.equal(pruned.length, 2, 'again an hour later')
+  await tracker.stop()
 })

@@ -64,6 +64,14 @@ export function pgUsage(c: PgConnection, writes: WriteProtocol<Tx>): UsageStore 
       ).map(dailyUsageRecord)
     },
 
+    async deleteDailyUsageBefore(day: string, limit: number): Promise<number> {
+      // Outside the write lock; instances running it at once take different rows (SKIP LOCKED).
+      const result = await c.db.execute(sql`
+        DELETE FROM token_usage_daily WHERE (token_id, day, scope) IN (
+          SELECT token_id, day, scope FROM token_usage_daily WHERE day < ${day} LIMIT ${limit} FOR UPDATE SKIP LOCKED)`)
+      return result.rowCount ?? 0
+    },
+
     async getUsage(tokenId: string): Promise<ScopeUsage[]> {
       return (await c.db.select().from(t.tokenScopeUsage).where(eq(t.tokenScopeUsage.tokenId, tokenId)).orderBy(asc(t.tokenScopeUsage.scope))).map(usageRecord)
     },

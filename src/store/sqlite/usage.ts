@@ -70,6 +70,16 @@ export function sqliteUsage(c: SqliteConnection, writes: WriteProtocol<Tx>): Usa
         .map(dailyUsageRecord)
     },
 
+    async deleteDailyUsageBefore(day: string, limit: number): Promise<number> {
+      // Its own short bookkeeping transaction: one bounded batch under the write lock.
+      return writes.bookkeeping(
+        () =>
+          c.sqlite
+            .prepare<[string, number]>('DELETE FROM token_usage_daily WHERE (token_id, day, scope) IN (SELECT token_id, day, scope FROM token_usage_daily WHERE day < ? LIMIT ?)')
+            .run(day, limit).changes,
+      )
+    },
+
     async getUsage(tokenId: string): Promise<ScopeUsage[]> {
       return c.db.select().from(t.tokenScopeUsage).where(eq(t.tokenScopeUsage.tokenId, tokenId)).orderBy(asc(t.tokenScopeUsage.scope)).all().map(usageRecord)
     },

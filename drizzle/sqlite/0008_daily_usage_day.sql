@@ -1,0 +1,1 @@
+CREATE INDEX `token_usage_daily_day_idx` ON `token_usage_daily` (`day`);
