@@ -172,7 +172,9 @@ export async function createScopeward(config: Config, deps: { logger: Logger; cl
 /**
  * The engine reports each protected field it allows, so one request listing 20 tokens would count 20
  * uses of `tokens:read`. Usage counts requests (the console charts "requests per day"): each scope is
- * passed on once per request (per GraphQL context), the first time a field used or required it.
+ * passed on once per request (per GraphQL context), the first time a field used or required it. A
+ * subscription's context lives as long as the subscription and sees every event: each event counts,
+ * so a token used only to listen keeps its scope's last use current (and is not trimmed of it).
  */
 function countOncePerRequest(
   record: (ctx: GraphQLContext, used: readonly string[], required: readonly string[]) => void,
@@ -185,6 +187,7 @@ function countOncePerRequest(
     return out
   }
   return (ctx, used, required) => {
+    if ('tokenEvents' in ctx) return record(ctx, used, required)
     let seen = counted.get(ctx)
     if (!seen) counted.set(ctx, (seen = { used: new Set(), required: new Set() }))
     const newUsed = fresh(seen.used, used)

@@ -46,6 +46,23 @@ describe('tokenEvents over WebSocket', () => {
     await server.stop()
   })
 
+  test('each event a subscription receives counts as a use of its scope (a token used only to listen is not idle)', async () => {
+    const listener = await issue(server, { name: 'listener', scopes: ['tokens:read'] })
+    const socket = await live({ authorization: `Bearer ${listener.secret}` })
+    socket.subscribe('u', TOKEN_EVENTS)
+    await primed(socket, 'u', async () => (await issue(server, { name: 'probe', scopes: ['tokens:read'] })).id)
+    const uses = async () => {
+      await server.app.usage.flush()
+      const usage = dataOf(await server.gql(`{ token(id: "${listener.id}") { scopeUsage { scope count } } }`)).token.scopeUsage as { scope: string; count: number }[]
+      return usage.find((u) => u.scope === 'tokens:read')?.count ?? 0
+    }
+    const before = await uses()
+    const received = eventsOf(socket.received('u')).length
+    for (let i = 0; i < 3; i++) await issue(server, { name: `later ${i}`, scopes: ['tokens:read'] })
+    await waitFor(() => eventsOf(socket.received('u')).length >= received + 3, { ...WAIT, what: 'three more events' })
+    assert.ok((await uses()) >= before + 3, 'each delivered event counted')
+  })
+
   test('a root subscriber receives issue and revoke events, one TOKEN_REVOKED per token of a cascade, and no secret', async () => {
     const watcher = await issue(server, { name: 'watcher', scopes: ['tokens:read'] })
     const socket = await live({ authorization: `Bearer ${watcher.secret}` })
