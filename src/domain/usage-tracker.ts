@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Clock } from '../clock.js'
+import { deleteInBatches } from './delete-in-batches.js'
 import { MAX_USAGE_DAYS, utcDay, type DailyUsage, type ScopeUsage } from './model.js'
 import type { Store } from './ports.js'
 import type { Domain, Principal, UsageRecorder } from './context.js'
@@ -195,9 +196,6 @@ function tallyDaily(into: DailyTally, tokenId: string, scopes: readonly string[]
 }
 
 const PRUNE_EVERY_MS = 3_600_000
-/** Rows one prune statement deletes at most, and statements one run makes at most. */
-export const PRUNE_BATCH = 1000
-const PRUNE_STATEMENTS = 5
 
 /**
  * Deletes the per-day counts no `usageByDay` can read any more: days before the oldest of the widest
@@ -206,13 +204,7 @@ const PRUNE_STATEMENTS = 5
  */
 export async function pruneDailyUsage(store: Pick<Store, 'deleteDailyUsageBefore'>, now: number): Promise<number> {
   const before = utcDay(now - MAX_USAGE_DAYS * DAY_MS)
-  let total = 0
-  for (let i = 0; i < PRUNE_STATEMENTS; i++) {
-    const n = await store.deleteDailyUsageBefore(before, PRUNE_BATCH)
-    total += n
-    if (n < PRUNE_BATCH) break
-  }
-  return total
+  return deleteInBatches((limit) => store.deleteDailyUsageBefore(before, limit))
 }
 
 function mergeBack(into: Tally, batch: Tally): void {

@@ -6,6 +6,7 @@
 // another instance) is skipped. A token within several thresholds at once gets only the nearest
 // one's warning. It runs whether or not a webhook listens: subscribers hear the same events.
 
+import { deleteInBatches } from '../domain/delete-in-batches.js'
 import { operatorCall } from '../domain/actor.js'
 import { auditEvent, type Domain } from '../domain/context.js'
 import type { ExpiryAnnouncement, TokenFilter, TokenRecord } from '../domain/model.js'
@@ -40,11 +41,6 @@ export const OVERLAP_MS = 5 * 60_000
 // largest warning threshold before their token's expiry, so only keys older than now − retention −
 // that threshold are read: nearly all of them can go, and a run does not re-read many that stay.
 // Without a mark (no sweep has finished) no key is deleted.
-
-/** Rows one statement deletes at most. */
-export const RETENTION_BATCH = 1000
-/** Statements of each kind one run makes at most (a run removes at most 5,000 deliveries and 5,000 keys). */
-export const RETENTION_STATEMENTS = 5
 
 /** The instants of the rule at `now`: deliveries finished before `before`; keys recorded before `recordedBefore` whose token expired before `expiredBefore`. */
 export function retentionCutoffs(
@@ -127,17 +123,9 @@ export class ExpirySweeper {
     const { store, clock } = this.#domain
     const swept = await store.getMeta(SWEPT_UNTIL)
     const { before, keys } = retentionCutoffs(clock(), this.#config, swept === null ? null : Number(swept))
-    const batches = async (run: () => Promise<number>): Promise<number> => {
-      let total = 0
-      for (let i = 0; i < RETENTION_STATEMENTS; i++) {
-        const n = await run()
-        total += n
-        if (n < RETENTION_BATCH) break
-      }
-      return total
-    }
-    const deliveries = await batches(() => store.deleteOldWebhookDeliveries(before, RETENTION_BATCH))
-    const announcements = keys === null ? 0 : await batches(() => store.deleteSpentAnnouncements({ ...keys, limit: RETENTION_BATCH }))
+    // A run removes at most 5,000 deliveries and 5,000 keys (delete-in-batches.ts).
+    const deliveries = await deleteInBatches((limit) => store.deleteOldWebhookDeliveries(before, limit))
+    const announcements = keys === null ? 0 : await deleteInBatches((limit) => store.deleteSpentAnnouncements({ ...keys, limit }))
     if (deliveries + announcements > 0) this.#logger.info({ deliveries, announcements, before }, 'webhook retention removed old deliveries and announcement keys')
     return { deliveries, announcements }
   }

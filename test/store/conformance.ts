@@ -1,7 +1,6 @@
 // The Store contract, run against every implementation (sqlite.test.ts, postgres.test.ts): what the
 // domain may rely on, whichever database is underneath.
 import assert from 'node:assert/strict'
-import { randomUUID } from 'node:crypto'
 import { describe, test } from 'node:test'
 import { verifyAuditChain } from '../../src/domain/verify-audit.js'
 import { EmptiedTokensError } from '../../src/errors.js'
@@ -20,7 +19,7 @@ import type { Store } from '../../src/domain/ports.js'
 import { KeyWriteRefused } from '../../src/store/store.js'
 import { defineOutboxConformance, type MakeOutboxStore } from './outbox-conformance.js'
 import { defineWebhookConformance } from './webhook-conformance.js'
-import { appRecord, tokenRecord } from '../fixtures/records.js'
+import { appRecord, auditInput, tokenRecord } from '../fixtures/records.js'
 
 export type MakeStore = MakeOutboxStore
 
@@ -31,18 +30,7 @@ const scope = (name: string, implies: string[] = []): ScopeRecord => ({ name, de
 const app = (id: string, over: Partial<AppRecord> = {}): AppRecord => appRecord(id, { allowedScopes: ['a:read', 'a:write'], createdAt: T0, ...over })
 const token = (id: string, over: Partial<TokenRecord> = {}): TokenRecord => tokenRecord(id, { scopes: ['a:read'], createdAt: T0, expiresAt: T0 + 24 * HOUR, ...over })
 let auditSerial = 0
-const audit = (action: string, over: Partial<AuditEventInput> = {}): AuditEventInput => ({
-  id: `ev-${randomUUID()}`,
-  at: T0 + auditSerial++,
-  actor: null,
-  appId: null,
-  action,
-  target: null,
-  requestId: null,
-  ip: null,
-  details: {},
-  ...over,
-})
+const audit = (action: string, over: Partial<AuditEventInput> = {}): AuditEventInput => auditInput(action, { at: T0 + auditSerial++, ...over })
 const key = (kid: string, over: Partial<SigningKeyRecord> = {}): SigningKeyRecord => ({
   kid,
   alg: 'EdDSA',

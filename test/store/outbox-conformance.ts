@@ -2,13 +2,12 @@
 // on every store): each committed write reaches subscribers once, after its commit, in commit order,
 // with the notices every store derives alike; a write that rolls back publishes nothing.
 import assert from 'node:assert/strict'
-import { randomUUID } from 'node:crypto'
 import { test } from 'node:test'
 import type { AppRecord, AuditEventInput, ClientSecretRecord, ScopeRecord, SigningKeyRecord, StoreChange, TokenRecord } from '../../src/domain/model.js'
 import type { CommittedEvent, Store } from '../../src/domain/ports.js'
 import { EmptiedTokensError } from '../../src/errors.js'
 import { KeyWriteRefused } from '../../src/store/store.js'
-import { appRecord, tokenRecord } from '../fixtures/records.js'
+import { appRecord, auditInput, tokenRecord } from '../fixtures/records.js'
 
 /** A fresh store, plus (PostgreSQL) a second instance on the same database. */
 export type MakePeer = () => (Store & { listening?(): Promise<void> }) | Promise<Store & { listening?(): Promise<void> }>
@@ -33,18 +32,7 @@ const key = (kid: string, over: Partial<SigningKeyRecord> = {}): SigningKeyRecor
   ...over,
 })
 const secret = (id: string): ClientSecretRecord => ({ id, appId: 'x', secretHash: 'h', createdAt: T0, revokedAt: null, scopes: null, createdBy: null, lastUsedAt: null })
-const audit = (action: string, over: Partial<AuditEventInput> = {}): AuditEventInput => ({
-  id: `ev-${randomUUID()}`,
-  at: T0,
-  actor: null,
-  appId: null,
-  action,
-  target: null,
-  requestId: null,
-  ip: null,
-  details: {},
-  ...over,
-})
+const audit = (action: string, over: Partial<AuditEventInput> = {}): AuditEventInput => auditInput(action, { at: T0, ...over })
 
 /** Notices in a comparable form (the order of ids within one notice is unspecified). */
 const sorted = (change: StoreChange): StoreChange => (change.kind === 'token' ? { kind: 'token', ids: [...change.ids].sort() } : change)

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { DailyUsage, ScopeUsage } from '../../src/domain/model.js'
 import type { Store } from '../../src/domain/ports.js'
-import { pruneDailyUsage, PRUNE_BATCH, UsageTracker } from '../../src/domain/usage-tracker.js'
+import { DELETE_BATCH as PRUNE_BATCH } from '../../src/domain/delete-in-batches.js'
+import { pruneDailyUsage, UsageTracker } from '../../src/domain/usage-tracker.js'
 
 /** A store that records each recordUsage call, failing the first `failures` of them. */
 function recordingStore(failures = 0) {

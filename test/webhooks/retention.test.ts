@@ -3,7 +3,6 @@
 // a stale sweep mark or no mark keeps them; a run makes at most a few bounded statements and logs
 // what it removed. On a real SQLite store (the store's SQL itself is in test/store/webhook-conformance.ts).
 import assert from 'node:assert/strict'
-import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,9 +12,10 @@ import type { AuditEventInput, ScopeRecord } from '../../src/domain/model.js'
 import type { Store } from '../../src/domain/ports.js'
 import type { Logger } from '../../src/logger.js'
 import { SqliteStore } from '../../src/store/sqlite-store.js'
-import { ExpirySweeper, RETENTION_BATCH, RETENTION_STATEMENTS, SWEPT_UNTIL } from '../../src/webhooks/expiry-sweeper.js'
+import { DELETE_BATCH as RETENTION_BATCH, DELETE_STATEMENTS as RETENTION_STATEMENTS } from '../../src/domain/delete-in-batches.js'
+import { ExpirySweeper, SWEPT_UNTIL } from '../../src/webhooks/expiry-sweeper.js'
 import { webhookConfig } from '../../src/webhooks/settings.js'
-import { appRecord, tokenRecord } from '../fixtures/records.js'
+import { appRecord, auditInput, tokenRecord } from '../fixtures/records.js'
 
 const T0 = 1_700_000_000_000
 const MIN = 60_000
@@ -23,17 +23,7 @@ const H = 3_600_000
 const DAY = 24 * H
 const config = webhookConfig({ SCOPEWARD_WEBHOOK_RETENTION: 'PT1H' })
 
-const audit = (action: string, at: number): AuditEventInput => ({
-  id: randomUUID(),
-  at,
-  actor: null,
-  appId: null,
-  action,
-  target: null,
-  requestId: null,
-  ip: null,
-  details: {},
-})
+const audit = (action: string, at: number): AuditEventInput => auditInput(action, { at })
 const scope: ScopeRecord = { name: 'a:read', description: 'a:read', implies: [], builtIn: true, createdAt: T0 }
 
 /** A logger that keeps its info lines. */
